@@ -1,0 +1,54 @@
+"""Server-rendered pages. Views are thin: read a form, call one service, render."""
+
+from django import forms
+from django.contrib.auth import login
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from accounts import selectors, services
+from core.errors import AppError
+from core.jobs import HEARTBEAT_KEY
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    context = {}
+    if request.user.is_authenticated:
+        context = {
+            "organisations": selectors.organisations_for_user(user=request.user),  # type: ignore[arg-type]
+            "is_member": selectors.user_is_member(request.user),  # type: ignore[arg-type]
+            "is_treasurer": selectors.user_is_treasurer(request.user),  # type: ignore[arg-type]
+        }
+    return render(request, "frontend/home.html", context)
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and compose health checks; also shows the last
+    Celery beat heartbeat so an operator can see that timers fire."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok", "last_heartbeat": cache.get(HEARTBEAT_KEY)})
+
+
+class RegisterForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput, help_text="At least 8 characters, not a common password.")
+
+
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_register(**form.cleaned_data)
+        except AppError as error:
+            for field, messages in error.fields.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+            if not error.fields:
+                form.add_error(None, error.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("home")
+    return render(request, "registration/register.html", {"form": form})

@@ -1,0 +1,302 @@
+"""REST endpoints for identities: registration, profile, membership, organisations, keys."""
+
+from typing import Any
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import ApiKey, Organisation, WorkerProfile
+from core.api import StrictSerializer
+from core.errors import NotFound
+
+
+def organisation_for_request(request: Request, slug: str) -> Organisation:
+    """The organisation in the URL, if the caller is its staff and, for an API key,
+    the key belongs to it. The one way in to an organisation for the API."""
+    organisation = selectors.access_organisation(user=request.user, slug=slug)  # type: ignore[arg-type]
+    if isinstance(request.auth, ApiKey) and request.auth.organisation_id != organisation.pk:
+        raise NotFound("organisation")
+    return organisation
+
+
+class RegisterIn(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True)
+
+
+class UserOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    pseudonym = serializers.CharField()
+    is_member = serializers.BooleanField()
+    is_treasurer = serializers.BooleanField()
+    organisations = serializers.ListField(child=serializers.CharField())
+    suspended = serializers.BooleanField()
+    suspension_reason = serializers.CharField()
+
+
+def _user_out(user: Any) -> dict[str, Any]:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "email": user.email,
+        "pseudonym": user.pseudonym,
+        "is_member": selectors.user_is_member(user),
+        "is_treasurer": selectors.user_is_treasurer(user),
+        "organisations": list(selectors.organisations_for_user(user=user).values_list("slug", flat=True)),
+        "suspended": user.is_suspended,
+        "suspension_reason": user.suspension_reason,
+    }
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=RegisterIn, responses={201: UserOut})
+    def post(self, request: Request) -> Response:
+        data = RegisterIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(_user_out(user), status=201)
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange a user name and password for an API token (``Authorization: Token ...``)."""
+
+
+class MeView(APIView):
+    @extend_schema(responses=UserOut)
+    def get(self, request: Request) -> Response:
+        return Response(_user_out(request.user))
+
+
+class ProfileSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = WorkerProfile
+        fields = ["country", "languages", "demographics", "updated_at"]
+        read_only_fields = ["updated_at"]
+
+
+class ProfileIn(StrictSerializer):
+    country = serializers.CharField(max_length=2, allow_blank=True, required=False)
+    languages = serializers.ListField(child=serializers.CharField(max_length=12), required=False)
+    demographics = serializers.DictField(required=False)
+
+
+class ProfileChangeOut(serializers.Serializer):  # type: ignore[type-arg]
+    field = serializers.CharField()
+    old_value = serializers.JSONField()
+    new_value = serializers.JSONField()
+    changed_at = serializers.DateTimeField()
+
+
+class ProfileView(APIView):
+    @extend_schema(responses=ProfileSerializer)
+    def get(self, request: Request) -> Response:
+        profile, _ = WorkerProfile.objects.get_or_create(user=request.user)
+        return Response(ProfileSerializer(profile).data)
+
+    @extend_schema(request=ProfileIn, responses=ProfileSerializer)
+    def patch(self, request: Request) -> Response:
+        data = ProfileIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        profile = services.worker_profile_update(user=request.user, changes=dict(data.validated_data))  # type: ignore[arg-type]
+        return Response(ProfileSerializer(profile).data)
+
+
+class ProfileHistoryView(APIView):
+    @extend_schema(responses=ProfileChangeOut(many=True))
+    def get(self, request: Request) -> Response:
+        profile, _ = WorkerProfile.objects.get_or_create(user=request.user)
+        changes = profile.changes.order_by("changed_at", "id")
+        return Response(ProfileChangeOut(changes, many=True).data)
+
+
+class MembershipIn(StrictSerializer):
+    member_class = serializers.ChoiceField(choices=["worker", "supporter"], required=False)
+    juror_opt_in = serializers.BooleanField(required=False)
+
+
+class MembershipOut(serializers.Serializer):  # type: ignore[type-arg]
+    member_class = serializers.CharField()
+    status = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+    juror_opt_in = serializers.BooleanField()
+
+
+class MembershipView(APIView):
+    @extend_schema(request=MembershipIn, responses={201: MembershipOut})
+    def post(self, request: Request) -> Response:
+        data = MembershipIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_join(
+            user=request.user,  # type: ignore[arg-type]
+            member_class=data.validated_data.get("member_class", "worker"),
+        )
+        if "juror_opt_in" in data.validated_data:
+            membership = services.membership_set_juror_opt_in(
+                user=request.user, opt_in=data.validated_data["juror_opt_in"]  # type: ignore[arg-type]
+            )
+        return Response(MembershipOut(membership).data, status=201)
+
+
+class OrganisationOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+    verified = serializers.BooleanField(source="is_verified")
+
+    class Meta:
+        model = Organisation
+        fields = ["slug", "legal_name", "display_name", "country", "contact_email", "verified", "created_at"]
+
+
+class OrganisationIn(StrictSerializer):
+    legal_name = serializers.CharField(max_length=200)
+    display_name = serializers.CharField(max_length=120)
+    country = serializers.CharField(max_length=2)
+    contact_email = serializers.EmailField()
+    slug = serializers.SlugField(max_length=60, required=False)
+
+
+class OrganisationUpdateIn(StrictSerializer):
+    display_name = serializers.CharField(max_length=120)
+
+
+class NameChangeOut(serializers.Serializer):  # type: ignore[type-arg]
+    old_name = serializers.CharField()
+    new_name = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+
+
+class OrganisationListView(APIView):
+    @extend_schema(responses=OrganisationOut(many=True))
+    def get(self, request: Request) -> Response:
+        organisations = selectors.organisations_for_user(user=request.user)  # type: ignore[arg-type]
+        if isinstance(request.auth, ApiKey):
+            organisations = organisations.filter(pk=request.auth.organisation_id)
+        return Response(OrganisationOut(organisations, many=True).data)
+
+    @extend_schema(request=OrganisationIn, responses={201: OrganisationOut})
+    def post(self, request: Request) -> Response:
+        data = OrganisationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        organisation = services.organisation_create(owner=request.user, **data.validated_data)  # type: ignore[arg-type]
+        return Response(OrganisationOut(organisation).data, status=201)
+
+
+class OrganisationDetailView(APIView):
+    @extend_schema(responses=OrganisationOut)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(OrganisationOut(organisation_for_request(request, slug)).data)
+
+    @extend_schema(request=OrganisationUpdateIn, responses=OrganisationOut)
+    def patch(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug)
+        data = OrganisationUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        organisation = services.organisation_rename(
+            organisation=organisation, new_name=data.validated_data["display_name"], actor=request.user  # type: ignore[arg-type]
+        )
+        return Response(OrganisationOut(organisation).data)
+
+
+class RequesterPublicOut(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    display_name = serializers.CharField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    verified_at = serializers.DateTimeField()
+    name_history = NameChangeOut(many=True)
+
+
+class RequesterPublicView(APIView):
+    """Any signed-in person can see who a requester is and every name it has had."""
+
+    @extend_schema(responses=RequesterPublicOut)
+    def get(self, request: Request, slug: str) -> Response:
+        organisation = selectors.organisation_public(slug=slug)
+        history = selectors.organisation_name_history(organisation=organisation)
+        return Response(
+            RequesterPublicOut(
+                {
+                    "slug": organisation.slug,
+                    "display_name": organisation.display_name,
+                    "legal_name": organisation.legal_name,
+                    "country": organisation.country,
+                    "verified_at": organisation.verified_at,
+                    "name_history": list(history),
+                }
+            ).data
+        )
+
+
+class ApiKeyOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+    active = serializers.BooleanField(source="is_active")
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "label", "access_key_id", "created_at", "revoked_at", "last_used_at", "active"]
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    secret_access_key = serializers.CharField()
+
+    class Meta(ApiKeyOut.Meta):
+        fields = [*ApiKeyOut.Meta.fields, "secret_access_key"]
+
+
+class ApiKeyIn(StrictSerializer):
+    label = serializers.CharField(max_length=80, required=False, allow_blank=True)
+
+
+class ApiKeyListView(APIView):
+    @extend_schema(responses=ApiKeyOut(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug)
+        return Response(ApiKeyOut(selectors.api_keys_for_organisation(organisation=organisation), many=True).data)
+
+    @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
+    def post(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug)
+        data = ApiKeyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.api_key_create(
+            organisation=organisation, created_by=request.user, label=data.validated_data.get("label", "")  # type: ignore[arg-type]
+        )
+        body = dict(ApiKeyOut(created.key).data)
+        body["secret_access_key"] = created.secret
+        return Response(body, status=201)
+
+
+class ApiKeyRevokeView(APIView):
+    @extend_schema(request=None, responses=ApiKeyOut)
+    def post(self, request: Request, slug: str, key_id: int) -> Response:
+        organisation = organisation_for_request(request, slug)
+        key = selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
+        if key is None:
+            raise NotFound("API key")
+        key = services.api_key_revoke(key=key, actor=request.user)  # type: ignore[arg-type]
+        return Response(ApiKeyOut(key).data)
+
+
+urlpatterns = [
+    path("auth/register/", RegisterView.as_view(), name="api-register"),
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("profile/", ProfileView.as_view(), name="api-profile"),
+    path("profile/history/", ProfileHistoryView.as_view(), name="api-profile-history"),
+    path("membership/", MembershipView.as_view(), name="api-membership"),
+    path("organisations/", OrganisationListView.as_view(), name="api-organisations"),
+    path("organisations/<slug:slug>/", OrganisationDetailView.as_view(), name="api-organisation"),
+    path("organisations/<slug:slug>/api-keys/", ApiKeyListView.as_view(), name="api-keys"),
+    path("organisations/<slug:slug>/api-keys/<int:key_id>/revoke/", ApiKeyRevokeView.as_view(), name="api-key-revoke"),
+    path("requesters/<slug:slug>/", RequesterPublicView.as_view(), name="api-requester"),
+]

@@ -1,0 +1,104 @@
+"""Shared pieces of the REST API: one error shape, pagination, strict input.
+
+Every error leaves the API as ``{"error": {"code", "message", "fields"?}}``.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import AppError
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+_DRF_CODES = {
+    exceptions.ParseError: ("malformed_request", "The request body is not valid JSON or form data."),
+    exceptions.NotAuthenticated: ("not_authenticated", "Sign in or send an API key."),
+    exceptions.AuthenticationFailed: ("authentication_failed", "The credentials were not accepted."),
+    exceptions.PermissionDenied: ("permission_denied", "You are not allowed to do that."),
+    exceptions.NotFound: ("not_found", "No such object."),
+    exceptions.MethodNotAllowed: ("method_not_allowed", "That method is not allowed here."),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", "Send JSON (application/json)."),
+    exceptions.Throttled: ("rate_limited", "Too many requests; wait and try again."),
+    exceptions.NotAcceptable: ("not_acceptable", "The requested response format is not available."),
+}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            fields.update(_flatten(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                fields.update(_flatten(item, f"{prefix}[{index}]" if prefix else f"[{index}]"))
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, AppError):
+        return Response({"error": exc.as_dict()}, status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"error": {"code": "body_too_large", "message": "The request body is too large."}}, status=413
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first = next(iter(fields.items()))
+        body = {
+            "code": "invalid",
+            "message": f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0],
+            "fields": fields,
+        }
+    else:
+        code, message = _DRF_CODES.get(type(exc), (getattr(exc, "default_code", "error"), None))
+        detail = getattr(exc, "detail", None)
+        if isinstance(detail, str) and detail and message is None:
+            message = str(detail)
+        elif isinstance(exc, exceptions.ParseError | exceptions.AuthenticationFailed) and detail:
+            message = f"{message} ({detail})"
+        body = {"code": str(code), "message": message or "The request could not be handled."}
+    response.data = {"error": body}
+    return response
+
+
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Refuses fields it does not know, so a typo is an error rather than ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The shape of every error response (for the OpenAPI schema)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)

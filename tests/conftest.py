@@ -1,0 +1,45 @@
+"""Shared fixtures. Each app's tests live under tests/<app>/ and add their own."""
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.factories import OrganisationFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = bool(settings.IS_POSTGRES)
+    with_redis = bool(settings.REDIS_URL)
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (make test does in CI)"))
+        if "redis" in item.keywords and not with_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL"))
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def worker(db):  # type: ignore[no-untyped-def]
+    return UserFactory()
+
+
+@pytest.fixture
+def organisation(db):  # type: ignore[no-untyped-def]
+    return OrganisationFactory()
+
+
+@pytest.fixture
+def requester(organisation):  # type: ignore[no-untyped-def]
+    """The owner of ``organisation``."""
+    return organisation.staff.get().user
