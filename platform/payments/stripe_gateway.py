@@ -1,0 +1,303 @@
+"""The platform's one door to Stripe: the only module that imports ``stripe``.
+
+Everything else speaks the project's terms: amounts are integer minor units with
+an upper-case ISO currency, Stripe objects come back as small frozen dataclasses,
+and failures are ``AppError`` subclasses:
+
+- ``StripeUnavailable`` (503): the request may or may not have reached Stripe
+  (connection lost, timeout, Stripe 5xx, rate limit). Retry with the *same*
+  idempotency key; Stripe then replays the first outcome instead of acting twice.
+- ``StripeRefused`` (502): Stripe answered and said no (invalid request, card
+  error). Retrying the same request will not help.
+- ``StripeIdempotencyConflict`` (409): the key was used before with other
+  parameters: a programming error in how the caller derives its keys.
+
+Every write takes a caller-chosen, deterministic ``idempotency_key`` (for example
+``"deposit:42:payment_intent"``) so that a job that crashes after Stripe acted and
+runs again cannot pay or refund twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from typing import Any, TypeVar
+
+import stripe
+from django.conf import settings
+
+from core.errors import AppError
+
+_T = TypeVar("_T")
+
+# Set by tests (an in-process fake) and by local runs against stripe-mock.
+_http_client: stripe.HTTPClient | None = None
+
+
+def use_http_client(http_client: stripe.HTTPClient | None) -> None:
+    """Send every Stripe request through ``http_client`` (``None``: the default, real HTTP)."""
+    global _http_client
+    _http_client = http_client
+
+
+class StripeUnavailable(AppError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            "stripe_unavailable",
+            "The payment provider could not be reached; nothing was lost. Try again in a few minutes.",
+            status=503,
+            details={"provider_message": detail},
+        )
+
+
+class StripeRefused(AppError):
+    def __init__(self, message: str, *, stripe_code: str | None = None) -> None:
+        super().__init__(
+            "stripe_refused",
+            f"The payment provider refused the request: {message}",
+            status=502,
+            details={"stripe_code": stripe_code or ""},
+        )
+        self.stripe_code = stripe_code or ""
+
+
+class StripeIdempotencyConflict(AppError):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "stripe_idempotency_conflict",
+            f"The idempotency key '{key}' was already used for a different request.",
+            status=409,
+        )
+
+
+class WebhookSignatureInvalid(AppError):
+    def __init__(self) -> None:
+        super().__init__(
+            "webhook_signature_invalid",
+            "The Stripe-Signature header does not match the payload (or is missing or too old).",
+            status=400,
+        )
+
+
+def configured() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def _client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        raise AppError(
+            "stripe_not_configured",
+            "Card payments are not set up on this platform; pay by bank transfer instead.",
+            status=503,
+        )
+    base = settings.STRIPE_API_BASE
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": base} if base else None,
+        http_client=_http_client,
+        # Our jobs retry with the same idempotency keys; the library's own retries
+        # would only hide slowness from the caller's timeout.
+        max_network_retries=0,
+    )
+
+
+def _call(action: Callable[[], _T], *, idempotency_key: str = "") -> _T:
+    try:
+        return action()
+    except stripe.APIConnectionError as error:
+        raise StripeUnavailable(str(error.user_message or error)) from error
+    except stripe.IdempotencyError as error:
+        raise StripeIdempotencyConflict(idempotency_key) from error
+    except stripe.RateLimitError as error:
+        raise StripeUnavailable(str(error.user_message or error)) from error
+    except (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError) as error:
+        raise StripeRefused(str(error.user_message or error), stripe_code=error.code) from error
+    except stripe.StripeError as error:
+        if error.http_status is None or error.http_status >= 500:
+            raise StripeUnavailable(str(error.user_message or error)) from error
+        raise StripeRefused(str(error.user_message or error), stripe_code=error.code) from error
+
+
+def _currency(code: str) -> str:
+    return code.upper()
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(obj.to_dict_recursive() if hasattr(obj, "to_dict_recursive") else obj.to_dict()))
+
+
+# -- payment intents --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentIntent:
+    id: str
+    status: str
+    amount: int
+    amount_received: int
+    currency: str
+    client_secret: str
+    latest_charge: str
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> PaymentIntent:
+        charge = data.get("latest_charge") or ""
+        return cls(
+            id=str(data["id"]),
+            status=str(data["status"]),
+            amount=int(data["amount"]),
+            amount_received=int(data.get("amount_received") or 0),
+            currency=_currency(str(data["currency"])),
+            client_secret=str(data.get("client_secret") or ""),
+            latest_charge=charge if isinstance(charge, str) else str(charge.get("id", "")),
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        )
+
+
+def payment_intent_create(
+    *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str], description: str = ""
+) -> PaymentIntent:
+    """Creates a PaymentIntent for the requester to confirm in the browser. Idempotent per key."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "metadata": metadata,
+        "automatic_payment_methods": {"enabled": True},
+    }
+    if description:
+        params["description"] = description
+    client = _client()
+    intent = _call(
+        lambda: client.v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key}),
+        idempotency_key=idempotency_key,
+    )
+    return PaymentIntent.from_stripe(_plain(intent))
+
+
+def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
+    client = _client()
+    intent = _call(lambda: client.v1.payment_intents.retrieve(payment_intent_id))
+    return PaymentIntent.from_stripe(_plain(intent))
+
+
+# -- refunds ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    id: str
+    status: str  # pending | requires_action | succeeded | failed | canceled
+    amount: int
+    currency: str
+    payment_intent: str
+
+
+def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
+    """Refunds ``amount`` of a succeeded PaymentIntent. Idempotent per key."""
+    params: dict[str, Any] = {
+        "payment_intent": payment_intent_id,
+        "amount": amount,
+        "metadata": metadata,
+        "reason": "requested_by_customer",
+    }
+    client = _client()
+    refund = _plain(
+        _call(
+            lambda: client.v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}),
+            idempotency_key=idempotency_key,
+        )
+    )
+    return Refund(
+        id=str(refund["id"]),
+        status=str(refund["status"]),
+        amount=int(refund["amount"]),
+        currency=_currency(str(refund["currency"])),
+        payment_intent=str(refund.get("payment_intent") or payment_intent_id),
+    )
+
+
+# -- balance transactions (reconciliation) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceTransaction:
+    id: str
+    type: str  # charge | payment | refund | transfer | payout | stripe_fee | adjustment | ...
+    amount: int  # signed, minor units: positive money in, negative money out
+    fee: int
+    net: int
+    currency: str
+    source: str  # the object that moved the money: ch_..., re_..., tr_..., po_...
+    created: datetime
+
+
+def balance_transactions_between(*, start: datetime, end: datetime) -> Iterator[BalanceTransaction]:
+    """Every balance transaction created in ``[start, end)``, all pages."""
+    params: dict[str, Any] = {
+        "created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())},
+        "limit": 100,
+    }
+    client = _client()
+    page = _call(lambda: client.v1.balance_transactions.list(params=params))
+    iterator = page.auto_paging_iter()
+    while True:
+        row = _call(lambda: next(iterator, None))
+        if row is None:
+            return
+        data = _plain(row)
+        source = data.get("source") or ""
+        yield BalanceTransaction(
+            id=str(data["id"]),
+            type=str(data["type"]),
+            amount=int(data["amount"]),
+            fee=int(data.get("fee") or 0),
+            net=int(data.get("net") or 0),
+            currency=_currency(str(data["currency"])),
+            source=source if isinstance(source, str) else str(source.get("id", "")),
+            created=datetime.fromtimestamp(int(data["created"]), tz=dt_timezone.utc),
+        )
+
+
+# -- webhooks ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StripeEvent:
+    id: str
+    type: str
+    created: int
+    account: str  # the connected account for Connect events, else ""
+    payload: dict[str, Any]  # the whole event as Stripe sent it
+
+    @property
+    def object(self) -> dict[str, Any]:
+        return dict(self.payload.get("data", {}).get("object", {}))
+
+
+def webhook_event_verify(*, payload: bytes, signature_header: str) -> StripeEvent:
+    """Checks the ``Stripe-Signature`` header against the endpoint secret and parses the event.
+
+    Raises ``WebhookSignatureInvalid`` for a missing, wrong or stale signature and for
+    a body that is not a Stripe event; nothing about the payload is trusted before this.
+    """
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret or not signature_header:
+        raise WebhookSignatureInvalid()
+    try:
+        stripe.Webhook.construct_event(payload, signature_header, secret)
+        data = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError):
+        raise WebhookSignatureInvalid() from None
+    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
+        raise WebhookSignatureInvalid()
+    return StripeEvent(
+        id=str(data["id"]),
+        type=str(data["type"]),
+        created=int(data.get("created") or 0),
+        account=str(data.get("account") or ""),
+        payload=data,
+    )
