@@ -1,6 +1,6 @@
 """REST endpoints for identities: registration, profile, membership, organisations, keys."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -12,15 +12,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import ApiKey, Organisation, WorkerProfile
+from accounts.models import ApiKey, Organisation, User, WorkerProfile
 from core.api import StrictSerializer
 from core.errors import NotFound
+
+
+def request_user(request: Request) -> User:
+    """The signed-in user of an authenticated API request (views require authentication)."""
+    return cast(User, request.user)
 
 
 def organisation_for_request(request: Request, slug: str) -> Organisation:
     """The organisation in the URL, if the caller is its staff and, for an API key,
     the key belongs to it. The one way in to an organisation for the API."""
-    organisation = selectors.access_organisation(user=request.user, slug=slug)  # type: ignore[arg-type]
+    organisation = selectors.access_organisation(user=request_user(request), slug=slug)
     if isinstance(request.auth, ApiKey) and request.auth.organisation_id != organisation.pk:
         raise NotFound("organisation")
     return organisation
@@ -103,21 +108,21 @@ class ProfileChangeOut(serializers.Serializer):  # type: ignore[type-arg]
 class ProfileView(APIView):
     @extend_schema(responses=ProfileSerializer)
     def get(self, request: Request) -> Response:
-        profile, _ = WorkerProfile.objects.get_or_create(user=request.user)
+        profile, _ = WorkerProfile.objects.get_or_create(user=request_user(request))
         return Response(ProfileSerializer(profile).data)
 
     @extend_schema(request=ProfileIn, responses=ProfileSerializer)
     def patch(self, request: Request) -> Response:
         data = ProfileIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        profile = services.worker_profile_update(user=request.user, changes=dict(data.validated_data))  # type: ignore[arg-type]
+        profile = services.worker_profile_update(user=request_user(request), changes=dict(data.validated_data))
         return Response(ProfileSerializer(profile).data)
 
 
 class ProfileHistoryView(APIView):
     @extend_schema(responses=ProfileChangeOut(many=True))
     def get(self, request: Request) -> Response:
-        profile, _ = WorkerProfile.objects.get_or_create(user=request.user)
+        profile, _ = WorkerProfile.objects.get_or_create(user=request_user(request))
         changes = profile.changes.order_by("changed_at", "id")
         return Response(ProfileChangeOut(changes, many=True).data)
 
@@ -140,12 +145,13 @@ class MembershipView(APIView):
         data = MembershipIn(data=request.data)
         data.is_valid(raise_exception=True)
         membership = services.membership_join(
-            user=request.user,  # type: ignore[arg-type]
+            user=request_user(request),
             member_class=data.validated_data.get("member_class", "worker"),
         )
         if "juror_opt_in" in data.validated_data:
             membership = services.membership_set_juror_opt_in(
-                user=request.user, opt_in=data.validated_data["juror_opt_in"]  # type: ignore[arg-type]
+                user=request_user(request),
+                opt_in=data.validated_data["juror_opt_in"],  # type: ignore[arg-type]
             )
         return Response(MembershipOut(membership).data, status=201)
 
@@ -179,7 +185,7 @@ class NameChangeOut(serializers.Serializer):  # type: ignore[type-arg]
 class OrganisationListView(APIView):
     @extend_schema(responses=OrganisationOut(many=True))
     def get(self, request: Request) -> Response:
-        organisations = selectors.organisations_for_user(user=request.user)  # type: ignore[arg-type]
+        organisations = selectors.organisations_for_user(user=request_user(request))
         if isinstance(request.auth, ApiKey):
             organisations = organisations.filter(pk=request.auth.organisation_id)
         return Response(OrganisationOut(organisations, many=True).data)
@@ -188,7 +194,7 @@ class OrganisationListView(APIView):
     def post(self, request: Request) -> Response:
         data = OrganisationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        organisation = services.organisation_create(owner=request.user, **data.validated_data)  # type: ignore[arg-type]
+        organisation = services.organisation_create(owner=request_user(request), **data.validated_data)
         return Response(OrganisationOut(organisation).data, status=201)
 
 
@@ -203,7 +209,9 @@ class OrganisationDetailView(APIView):
         data = OrganisationUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
         organisation = services.organisation_rename(
-            organisation=organisation, new_name=data.validated_data["display_name"], actor=request.user  # type: ignore[arg-type]
+            organisation=organisation,
+            new_name=data.validated_data["display_name"],
+            actor=request_user(request),
         )
         return Response(OrganisationOut(organisation).data)
 
@@ -254,7 +262,7 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
 
 class ApiKeyIn(StrictSerializer):
-    label = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=80, required=False, allow_blank=True)  # type: ignore[assignment]
 
 
 class ApiKeyListView(APIView):
@@ -269,7 +277,9 @@ class ApiKeyListView(APIView):
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.api_key_create(
-            organisation=organisation, created_by=request.user, label=data.validated_data.get("label", "")  # type: ignore[arg-type]
+            organisation=organisation,
+            created_by=request_user(request),
+            label=data.validated_data.get("label", ""),  # type: ignore[arg-type]
         )
         body = dict(ApiKeyOut(created.key).data)
         body["secret_access_key"] = created.secret
@@ -283,7 +293,7 @@ class ApiKeyRevokeView(APIView):
         key = selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
         if key is None:
             raise NotFound("API key")
-        key = services.api_key_revoke(key=key, actor=request.user)  # type: ignore[arg-type]
+        key = services.api_key_revoke(key=key, actor=request_user(request))
         return Response(ApiKeyOut(key).data)
 
 

@@ -88,7 +88,9 @@ def organisation_staff_add(
     *, organisation: Organisation, user: User, role: str = OrganisationStaff.Role.STAFF, actor: Any
 ) -> OrganisationStaff:
     with transaction.atomic():
-        staff, _ = OrganisationStaff.objects.get_or_create(organisation=organisation, user=user, defaults={"role": role})
+        staff, _ = OrganisationStaff.objects.get_or_create(
+            organisation=organisation, user=user, defaults={"role": role}
+        )
         user.groups.add(organisation.staff_group)
         audit_record(actor=actor, action="organisation.staff_added", target=organisation, after={"user": user.pk})
     return staff
@@ -141,8 +143,7 @@ def organisation_rename(*, organisation: Organisation, new_name: str, actor: Use
         if recent >= allowed:
             raise AppError(
                 "rename_limit",
-                f"This organisation has changed its name {recent} times in the last year; "
-                f"the co-op allows {allowed}.",
+                f"This organisation has changed its name {recent} times in the last year; the co-op allows {allowed}.",
                 status=409,
             )
         old = organisation.display_name
@@ -169,8 +170,10 @@ def worker_profile_update(*, user: User, changes: dict[str, Any]) -> WorkerProfi
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
     if unknown:
         raise AppError("invalid", "Unknown profile fields.", fields={name: ["Unknown field."] for name in unknown})
-    if "country" in changes and changes["country"] and (
-        not isinstance(changes["country"], str) or len(changes["country"]) != 2
+    if (
+        "country" in changes
+        and changes["country"]
+        and (not isinstance(changes["country"], str) or len(changes["country"]) != 2)
     ):
         raise AppError("invalid", "Country must be a two-letter code.", fields={"country": ["Use e.g. KE or VE."]})
     if "languages" in changes and not (

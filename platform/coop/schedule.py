@@ -7,5 +7,5 @@ Each app's jobs are named ``<app>.jobs.<name>``; an app adds its timers here
 from typing import Any
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "platform-heartbeat": {"task": "core.jobs.heartbeat", "schedule": 60.0},
+    "platform-heartbeat": {"task": "core.jobs.heartbeat", "schedule": 30.0},
 }

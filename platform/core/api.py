@@ -55,9 +55,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, AppError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
-        return Response(
-            {"error": {"code": "body_too_large", "message": "The request body is too large."}}, status=413
-        )
+        return Response({"error": {"code": "body_too_large", "message": "The request body is too large."}}, status=413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -94,11 +92,3 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
-
-
-class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """The shape of every error response (for the OpenAPI schema)."""
-
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)

@@ -26,13 +26,17 @@ def test_stdlib_platform_in_manage_py_process() -> None:
     # manage.py puts the repository root first on sys.path, exactly where a
     # package named ``platform`` would shadow the standard library.
     code = "import platform, celery, kombu, uuid; print(platform.system()); print(platform.__file__)"
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     assert out[-2] in {"Linux", "Darwin", "Windows"}
     assert not out[-1].startswith(str(ROOT / "platform"))
 

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
+
+.PHONY: run test bench lint venv clean-demo
+
+# Creates .venv and installs the pinned dependencies (again whenever pyproject.toml changes).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Embedded mode: SQLite and a file-system Celery broker in var/, demo data, web + worker + beat.
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/honcho -f Procfile.dev start
+
+# The whole suite. On SQLite by default; .ci/run sets DATABASE_URL and REDIS_URL for
+# PostgreSQL and Redis, where the concurrency and real-worker tests also run.
+test: $(VENV)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy platform tasks payouts disputes governance frontend
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean-demo:
+	rm -rf var/
