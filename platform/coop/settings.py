@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tasks",
     "payouts",
     "disputes",
+    "mturk",
     "frontend",
 ]
 
