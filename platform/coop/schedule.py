@@ -8,4 +8,13 @@ from typing import Any
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "platform-heartbeat": {"task": "core.jobs.heartbeat", "schedule": 30.0},
+    "governance-open-due-votes": {"task": "governance.jobs.open_due_votes", "schedule": 60.0},
+    "governance-close-due-votes": {"task": "governance.jobs.close_due_votes", "schedule": 60.0},
+    "governance-activate-due-proposals": {"task": "governance.jobs.activate_due_proposals", "schedule": 60.0},
+    "tasks-expire-assignments": {"task": "tasks.jobs.expire_assignments", "schedule": 30.0},
+    "tasks-auto-approve": {"task": "tasks.jobs.auto_approve", "schedule": 60.0},
+    "tasks-expire-batches": {"task": "tasks.jobs.expire_batches", "schedule": 60.0},
+    "tasks-finalise-rejections": {"task": "tasks.jobs.finalise_rejections", "schedule": 300.0},
+    "tasks-fair-pay-reviews": {"task": "tasks.jobs.fair_pay_reviews", "schedule": 600.0},
+    "tasks-refresh-requester-pay": {"task": "tasks.jobs.refresh_requester_pay", "schedule": 3600.0},
 }

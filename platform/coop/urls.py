@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_patterns = [
     path("", include("accounts.api")),
+    path("governance/", include("governance.api")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,802 @@
+"""Writes to governance: proposals, discussion, ballots, closing and taking effect.
+
+Every service is one transaction and writes an audit row. Rules change only
+here, through ``proposal_schedule`` appending a version for an adopted
+proposal; there is no other writer of ``RuleVersion``.
+
+Lock order, everywhere: proposal, then roll entry, then rule, then rule class.
+Voters hold a shared lock on the proposal row (PostgreSQL ``FOR SHARE``) while
+closing takes an exclusive one, so a ballot either commits before the tally or
+is refused as late; voters never block each other.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from accounts.selectors import user_is_member
+from core.audit import audit_record
+from core.errors import AppError, InvalidTransition, PermissionDenied
+from core.models import AuditEvent
+from governance import states
+from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
+from governance.selectors import rule_cache_invalidate, rule_value
+from governance.states import proposal_machine
+
+logger = logging.getLogger(__name__)
+
+BYLAWS_CLASS = "bylaws"
+BALLOT_SECRET_MIN_LENGTH = 16
+BALLOT_SECRET_MAX_LENGTH = 128
+
+# The parameters a bylaw amendment may give a rule class, with their limits.
+CLASS_PARAMETER_LIMITS: dict[str, tuple[int, int]] = {
+    "quorum_bps": (0, 10_000),
+    "threshold_numerator": (1, 1000),
+    "threshold_denominator": (1, 1000),
+    "threshold_inclusive": (0, 1),
+    "notice_days": (0, 365),
+    "discussion_days": (0, 90),
+    "voting_days": (1, 90),
+    "secret_ballot": (0, 1),
+}
+_BOOLEAN_CLASS_PARAMETERS = {"threshold_inclusive", "secret_ballot"}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _require_member(user: User, doing: str) -> None:
+    if not user_is_member(user):
+        raise AppError("not_a_member", f"Only active co-op members can {doing}; join the co-op first.", status=403)
+
+
+def _require_state(proposal: Proposal, allowed: frozenset[str], action: str) -> None:
+    if proposal.state not in allowed:
+        raise InvalidTransition("proposal", proposal.state, action)
+
+
+def _check_rule_value(rule: Rule, value: int) -> None:
+    if not rule.min_value <= value <= rule.max_value:
+        message = (
+            f"{rule.name} must be between {rule.min_value} and {rule.max_value} {rule.unit}; "
+            f"{value} is outside those limits."
+        )
+        raise AppError("value_out_of_limits", message, fields={"proposed_value": [message]})
+
+
+def _check_class_parameters(parameters: dict[str, Any]) -> dict[str, int | bool]:
+    if not parameters:
+        raise AppError(
+            "invalid",
+            "Say which parameters of the rule class should change.",
+            fields={"class_parameters": ["Give at least one parameter."]},
+        )
+    unknown = sorted(set(parameters) - set(CLASS_PARAMETER_LIMITS))
+    if unknown:
+        raise AppError(
+            "invalid",
+            f"Unknown rule class parameters: {', '.join(unknown)}.",
+            fields={"class_parameters": [f"Allowed: {', '.join(sorted(CLASS_PARAMETER_LIMITS))}."]},
+        )
+    clean: dict[str, int | bool] = {}
+    for name, value in parameters.items():
+        low, high = CLASS_PARAMETER_LIMITS[name]
+        if name in _BOOLEAN_CLASS_PARAMETERS:
+            if not isinstance(value, bool):
+                raise AppError("invalid", f"{name} must be true or false.", fields={"class_parameters": [name]})
+            clean[name] = value
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise AppError(
+                "value_out_of_limits",
+                f"{name} must be a whole number between {low} and {high}.",
+                fields={"class_parameters": [f"{name}: between {low} and {high}."]},
+            )
+        clean[name] = value
+    return clean
+
+
+def _check_class_result(rule_class: RuleClass, parameters: dict[str, int | bool]) -> None:
+    numerator = int(parameters.get("threshold_numerator", rule_class.threshold_numerator))
+    denominator = int(parameters.get("threshold_denominator", rule_class.threshold_denominator))
+    if numerator > denominator:
+        raise AppError(
+            "value_out_of_limits",
+            f"A pass threshold of {numerator}/{denominator} is more than everyone; keep the numerator "
+            "at most the denominator.",
+            fields={"class_parameters": ["threshold_numerator must not exceed threshold_denominator."]},
+        )
+
+
+def _class_snapshot(rule_class: RuleClass) -> dict[str, Any]:
+    return {name: getattr(rule_class, name) for name in CLASS_PARAMETER_LIMITS}
+
+
+# --- proposals -------------------------------------------------------------------------------
+
+
+def proposal_create(
+    *,
+    author: User,
+    kind: str,
+    title: str,
+    body: str,
+    rule_key: str | None = None,
+    proposed_value: int | None = None,
+    rule_class_key: str | None = None,
+    target_class_key: str | None = None,
+    class_parameters: dict[str, Any] | None = None,
+) -> Proposal:
+    """Creates a draft proposal by a member.
+
+    The governing class follows from the kind: a rule change is governed by the
+    rule's class, a bylaw amendment by the bylaws class, a policy text by the
+    class the author names. A proposed rule value is checked against the rule's
+    hard limits here and again before voting opens. Raises ``AppError``
+    (``not_a_member``, ``invalid``, ``unknown_rule``, ``value_out_of_limits``).
+    """
+    _require_member(author, "make proposals")
+    title, body = title.strip(), body.strip()
+    fields: dict[str, list[str]] = {}
+    if not title:
+        fields["title"] = ["Give the proposal a title."]
+    if not body:
+        fields["body"] = ["Explain the proposal."]
+    if kind not in Proposal.Kind.values:
+        fields["kind"] = [f"Choose one of: {', '.join(Proposal.Kind.values)}."]
+    if fields:
+        raise AppError("invalid", "Some fields need attention.", fields=fields)
+
+    rule: Rule | None = None
+    target_class: RuleClass | None = None
+    parameters: dict[str, int | bool] = {}
+    if kind == Proposal.Kind.RULE_CHANGE:
+        rule = Rule.objects.select_related("rule_class").filter(key=rule_key or "").first()
+        if rule is None:
+            raise AppError(
+                "unknown_rule",
+                f"There is no governed rule named '{rule_key}'; see /api/governance/rules/.",
+                fields={"rule": ["Unknown rule."]},
+            )
+        if proposed_value is None:
+            raise AppError("invalid", "Say which value you propose.", fields={"proposed_value": ["Required."]})
+        _check_rule_value(rule, proposed_value)
+        rule_class = rule.rule_class
+    elif kind == Proposal.Kind.BYLAW:
+        rule_class = RuleClass.objects.get(key=BYLAWS_CLASS)
+        if target_class_key or class_parameters:
+            target_class = RuleClass.objects.filter(key=target_class_key or "").first()
+            if target_class is None:
+                raise AppError(
+                    "unknown_rule_class",
+                    f"There is no rule class named '{target_class_key}'.",
+                    fields={"target_class": ["Unknown rule class."]},
+                )
+            parameters = _check_class_parameters(class_parameters or {})
+            _check_class_result(target_class, parameters)
+    else:
+        found = RuleClass.objects.filter(key=rule_class_key or "").first()
+        if found is None:
+            raise AppError(
+                "unknown_rule_class",
+                "Name the rule class that decides this policy (e.g. operational).",
+                fields={"rule_class": ["Unknown rule class."]},
+            )
+        rule_class = found
+
+    with transaction.atomic():
+        proposal = Proposal.objects.create(
+            kind=kind,
+            title=title,
+            body=body,
+            author=author,
+            rule_class=rule_class,
+            rule=rule,
+            proposed_value=proposed_value if rule is not None else None,
+            target_class=target_class,
+            class_parameters=parameters,
+        )
+        audit_record(
+            actor=author,
+            action="proposal.created",
+            target=proposal,
+            after={"kind": kind, "rule": rule_key if rule else None, "proposed_value": proposal.proposed_value},
+        )
+    return proposal
+
+
+def proposal_update(
+    *,
+    proposal: Proposal,
+    actor: User,
+    title: str | None = None,
+    body: str | None = None,
+    proposed_value: int | None = None,
+    class_parameters: dict[str, Any] | None = None,
+) -> Proposal:
+    """The author edits a draft or a proposal under discussion.
+
+    Once voting opens the text members vote on is fixed: raises
+    ``InvalidTransition`` (``invalid_state``, 409) and changes nothing.
+    """
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().select_related("rule", "target_class").get(pk=proposal.pk)
+        if proposal.author_id != actor.pk:
+            raise PermissionDenied("Only the author can edit a proposal.")
+        _require_state(proposal, states.EDITABLE, "edited")
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        changes: dict[str, Any] = {}
+        if title is not None:
+            if not title.strip():
+                raise AppError("invalid", "The title cannot be empty.", fields={"title": ["Required."]})
+            changes["title"] = title.strip()
+        if body is not None:
+            if not body.strip():
+                raise AppError("invalid", "The text cannot be empty.", fields={"body": ["Required."]})
+            changes["body"] = body.strip()
+        if proposed_value is not None:
+            if proposal.rule is None:
+                raise AppError("invalid", "Only a rule change has a proposed value.", fields={"proposed_value": ["-"]})
+            _check_rule_value(proposal.rule, proposed_value)
+            changes["proposed_value"] = proposed_value
+        if class_parameters is not None:
+            if proposal.target_class is None:
+                raise AppError(
+                    "invalid", "This proposal does not amend a rule class.", fields={"class_parameters": ["-"]}
+                )
+            clean = _check_class_parameters(class_parameters)
+            _check_class_result(proposal.target_class, clean)
+            changes["class_parameters"] = clean
+        for name, value in changes.items():
+            if getattr(proposal, name) != value:
+                before[name], after[name] = getattr(proposal, name), value
+                setattr(proposal, name, value)
+        if after:
+            proposal.save(update_fields=list(after))
+            audit_record(actor=actor, action="proposal.edited", target=proposal, before=before, after=after)
+    return proposal
+
+
+def proposal_open_discussion(*, proposal: Proposal, actor: User, now: datetime | None = None) -> Proposal:
+    """The author opens the discussion; voting opens automatically when the
+    class's discussion period has passed (``governance.jobs.open_due_votes``)."""
+    moment = _now(now)
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().select_related("rule_class").get(pk=proposal.pk)
+        if proposal.author_id != actor.pk:
+            raise PermissionDenied("Only the author can open the discussion.")
+        _require_member(actor, "open a discussion")
+        proposal.state = proposal_machine.target(proposal.state, "open_discussion")
+        proposal.discussion_started_at = moment
+        proposal.discussion_ends_at = moment + timedelta(days=proposal.rule_class.discussion_days)
+        proposal.save(update_fields=["state", "discussion_started_at", "discussion_ends_at"])
+        audit_record(
+            actor=actor,
+            action="proposal.discussion_opened",
+            target=proposal,
+            before={"state": states.DRAFT},
+            after={"state": proposal.state, "discussion_ends_at": proposal.discussion_ends_at.isoformat()},
+        )
+    return proposal
+
+
+def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
+    """The author withdraws a proposal before voting opens."""
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        if proposal.author_id != actor.pk:
+            raise PermissionDenied("Only the author can withdraw a proposal.")
+        before = proposal.state
+        proposal.state = proposal_machine.target(proposal.state, "withdraw")
+        proposal.save(update_fields=["state"])
+        audit_record(
+            actor=actor,
+            action="proposal.withdrawn",
+            target=proposal,
+            before={"state": before},
+            after={"state": "withdrawn"},
+        )
+    return proposal
+
+
+def eligible_voter_ids(*, at: datetime) -> QuerySet[Membership, int]:
+    """User ids of the members who may vote at ``at``, by the governed rules.
+
+    Active membership for at least ``voter_min_tenure_days``; when
+    ``voter_activity_days`` is above 0, also some recorded activity (any audit
+    row the member caused: work, jury service, votes) within that many days.
+    """
+    tenure = rule_value("voter_min_tenure_days", at=at)
+    activity_days = rule_value("voter_activity_days", at=at)
+    members = Membership.objects.filter(
+        status=Membership.Status.ACTIVE, user__is_active=True, joined_at__lte=at - timedelta(days=tenure)
+    )
+    if activity_days > 0:
+        recent = AuditEvent.objects.filter(
+            actor_id=OuterRef("user_id"), created_at__gte=at - timedelta(days=activity_days), created_at__lte=at
+        )
+        members = members.filter(Exists(recent))
+    return members.order_by("user_id").values_list("user_id", flat=True)
+
+
+def proposal_open_voting(*, proposal_id: int, now: datetime | None = None) -> Proposal:
+    """Opens voting once the discussion period is over.
+
+    Checks the proposed value against the rule's limits one last time, copies
+    the class's quorum, threshold, notice and secrecy onto the proposal, and
+    freezes the voter roll (one row per eligible member, inserted in bulk).
+    Idempotent: a proposal already past discussion is returned unchanged.
+    Raises ``discussion_not_over`` (409) before the discussion period ends.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        proposal = (
+            Proposal.objects.select_for_update(of=("self",))
+            .select_related("rule_class", "rule", "target_class")
+            .get(pk=proposal_id)
+        )
+        if proposal.state in {states.VOTING, *states.CLOSED}:
+            return proposal
+        proposal_machine.target(proposal.state, "open_voting")
+        assert proposal.discussion_ends_at is not None
+        if moment < proposal.discussion_ends_at:
+            raise AppError(
+                "discussion_not_over",
+                f"The discussion runs until {proposal.discussion_ends_at.isoformat()}; voting opens after it.",
+                status=409,
+            )
+        if proposal.rule is not None and proposal.proposed_value is not None:
+            _check_rule_value(proposal.rule, proposal.proposed_value)
+        if proposal.target_class is not None:
+            _check_class_result(proposal.target_class, _check_class_parameters(proposal.class_parameters))
+        rule_class = proposal.rule_class
+        proposal.quorum_bps = rule_class.quorum_bps
+        proposal.threshold_numerator = rule_class.threshold_numerator
+        proposal.threshold_denominator = rule_class.threshold_denominator
+        proposal.threshold_inclusive = rule_class.threshold_inclusive
+        proposal.notice_days = rule_class.notice_days
+        proposal.secret_ballot = rule_class.secret_ballot
+        voter_ids = list(eligible_voter_ids(at=moment))
+        VoterRollEntry.objects.bulk_create(
+            [VoterRollEntry(proposal=proposal, user_id=user_id) for user_id in voter_ids], batch_size=5000
+        )
+        proposal.roll_size = len(voter_ids)
+        proposal.state = states.VOTING
+        proposal.voting_opened_at = moment
+        proposal.voting_closes_at = moment + timedelta(days=rule_class.voting_days)
+        proposal.save(
+            update_fields=[
+                "state",
+                "quorum_bps",
+                "threshold_numerator",
+                "threshold_denominator",
+                "threshold_inclusive",
+                "notice_days",
+                "secret_ballot",
+                "roll_size",
+                "voting_opened_at",
+                "voting_closes_at",
+            ]
+        )
+        audit_record(
+            actor=None,
+            action="proposal.voting_opened",
+            target=proposal,
+            before={"state": states.DISCUSSION},
+            after={
+                "state": states.VOTING,
+                "roll_size": proposal.roll_size,
+                "voting_closes_at": proposal.voting_closes_at.isoformat(),
+                "class": _class_snapshot(rule_class),
+            },
+        )
+    return proposal
+
+
+def comment_add(*, proposal: Proposal, author: User, body: str, parent_id: int | None = None) -> Comment:
+    """A member comments during discussion or voting; ``parent_id`` replies in a thread."""
+    _require_member(author, "take part in the discussion")
+    body = body.strip()
+    if not body:
+        raise AppError("invalid", "The comment is empty.", fields={"body": ["Write something."]})
+    with transaction.atomic():
+        proposal = Proposal.objects.get(pk=proposal.pk)
+        if proposal.state not in states.COMMENTABLE:
+            raise AppError(
+                "discussion_closed",
+                f"This proposal is {proposal.state}; comments are open during discussion and voting.",
+                status=409,
+            )
+        parent: Comment | None = None
+        if parent_id is not None:
+            parent = Comment.objects.filter(pk=parent_id, proposal=proposal).first()
+            if parent is None:
+                raise AppError(
+                    "invalid", "The comment you reply to is not in this discussion.", fields={"parent": ["Unknown."]}
+                )
+        comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
+        audit_record(actor=author, action="comment.added", target=comment, after={"proposal": proposal.pk})
+    return comment
+
+
+# --- ballots --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BallotReceipt:
+    """What a voter gets back. For a secret ballot, ``receipt`` is the code to
+    look up in the published receipt list; ``ballot_secret`` is set only when
+    the platform generated it, and is shown this once: it is needed to change
+    the vote and is never stored."""
+
+    proposal_id: int
+    secret: bool
+    receipt: str | None = None
+    ballot_secret: str | None = None
+
+
+def ballot_receipt(*, proposal_id: int, ballot_secret: str) -> str:
+    """The receipt of a secret ballot: HMAC-SHA256 keyed by the member's secret.
+
+    Anyone holding the secret can recompute it; nobody else can link it to them.
+    """
+    return hmac.new(ballot_secret.encode(), f"coop-ballot:{proposal_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def _lock_proposal_for_vote(proposal_id: int) -> Proposal:
+    """Reads the proposal under a shared row lock (PostgreSQL ``FOR SHARE``).
+
+    Ballots take the shared lock and closing takes ``FOR UPDATE``, so closing
+    waits for ballots in flight and later ballots see the closed state. SQLite
+    serialises writing transactions anyway (``transaction_mode=IMMEDIATE``).
+    """
+    if connection.vendor == "postgresql":
+        found = list(Proposal.objects.raw("SELECT * FROM governance_proposal WHERE id = %s FOR SHARE", [proposal_id]))
+        if not found:
+            raise Proposal.DoesNotExist()
+        return found[0]
+    return Proposal.objects.get(pk=proposal_id)
+
+
+def _voting_gate(proposal_id: int, voter: User, choice: str, moment: datetime) -> tuple[Proposal, VoterRollEntry]:
+    if choice not in Ballot.Choice.values:
+        raise AppError("invalid", "Vote yes, no or abstain.", fields={"choice": ["Choose yes, no or abstain."]})
+    proposal = _lock_proposal_for_vote(proposal_id)
+    if proposal.state in states.CLOSED or (
+        proposal.state == states.VOTING and proposal.voting_closes_at and moment >= proposal.voting_closes_at
+    ):
+        closed_at = proposal.closed_at or proposal.voting_closes_at
+        raise AppError(
+            "voting_closed",
+            f"Voting on this proposal closed{f' at {closed_at.isoformat()}' if closed_at else ''}; "
+            "ballots are no longer accepted.",
+            status=409,
+        )
+    if proposal.state != states.VOTING:
+        raise AppError("voting_not_open", f"This proposal is {proposal.state}; voting has not opened.", status=409)
+    entry = VoterRollEntry.objects.select_for_update().filter(proposal_id=proposal_id, user_id=voter.pk).first()
+    if entry is None:
+        raise AppError(
+            "not_on_roll",
+            "You are not on this proposal's voter roll, which was frozen when voting opened; "
+            "only members eligible at that moment can vote on it.",
+            status=403,
+        )
+    return proposal, entry
+
+
+def _clean_secret(ballot_secret: str | None) -> str:
+    if ballot_secret is None:
+        return secrets.token_urlsafe(24)
+    if not BALLOT_SECRET_MIN_LENGTH <= len(ballot_secret) <= BALLOT_SECRET_MAX_LENGTH:
+        raise AppError(
+            "invalid",
+            f"A ballot secret has {BALLOT_SECRET_MIN_LENGTH} to {BALLOT_SECRET_MAX_LENGTH} characters; "
+            "leave it out and the platform makes one for you.",
+            fields={"ballot_secret": ["Wrong length."]},
+        )
+    return ballot_secret
+
+
+def ballot_cast(
+    *, proposal_id: int, voter: User, choice: str, ballot_secret: str | None = None, now: datetime | None = None
+) -> BallotReceipt:
+    """Casts ``voter``'s first ballot on an open vote.
+
+    One ballot per member: a second cast is refused (``already_voted``, 409);
+    change the ballot with ``ballot_change`` instead. Also refused: not on the
+    frozen roll (``not_on_roll``, 403), voting not open or closed
+    (``voting_not_open`` / ``voting_closed``, 409). The roll entry is locked
+    for the transaction, so concurrent casts by one member serialise and the
+    loser gets ``already_voted``. A secret ballot stores only the choice and
+    the receipt; the audit row says that the member voted, never how.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        proposal, entry = _voting_gate(proposal_id, voter, choice, moment)
+        if entry.voted:
+            raise AppError(
+                "already_voted",
+                "You have already voted on this proposal. You can change your ballot until voting closes.",
+                status=409,
+            )
+        receipt: str | None = None
+        generated_secret: str | None = None
+        if proposal.secret_ballot:
+            secret = _clean_secret(ballot_secret)
+            generated_secret = secret if ballot_secret is None else None
+            receipt = ballot_receipt(proposal_id=proposal.pk, ballot_secret=secret)
+            try:
+                with transaction.atomic():
+                    Ballot.objects.create(proposal_id=proposal.pk, receipt=receipt, choice=choice)
+            except IntegrityError:
+                raise AppError(
+                    "invalid",
+                    "That ballot secret is already in use on this proposal; choose another one.",
+                    fields={"ballot_secret": ["Choose another secret."]},
+                ) from None
+        else:
+            Ballot.objects.create(proposal_id=proposal.pk, voter=voter, choice=choice)
+        entry.voted = True
+        entry.save(update_fields=["voted"])
+        audit_record(
+            actor=voter,
+            action="ballot.cast",
+            target=proposal,
+            after={"ballot": "secret" if proposal.secret_ballot else "open"},
+        )
+    return BallotReceipt(
+        proposal_id=proposal.pk,
+        secret=bool(proposal.secret_ballot),
+        receipt=receipt,
+        ballot_secret=generated_secret,
+    )
+
+
+def ballot_change(
+    *, proposal_id: int, voter: User, choice: str, ballot_secret: str | None = None, now: datetime | None = None
+) -> BallotReceipt:
+    """Replaces ``voter``'s ballot with ``choice`` until voting closes.
+
+    A secret ballot is found by its receipt, so the member must send the
+    ballot secret used when voting (``ballot_secret_mismatch``, 403 otherwise).
+    Refused like ``ballot_cast`` when voting is not open, when the member is not
+    on the roll, and with ``not_voted`` (409) before a first ballot.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        proposal, entry = _voting_gate(proposal_id, voter, choice, moment)
+        if not entry.voted:
+            raise AppError("not_voted", "You have not voted on this proposal yet; cast a ballot first.", status=409)
+        receipt: str | None = None
+        if proposal.secret_ballot:
+            if ballot_secret is None:
+                raise AppError(
+                    "ballot_secret_mismatch",
+                    "Send the ballot secret you were given when you voted; without it nobody can find your ballot.",
+                    status=403,
+                    fields={"ballot_secret": ["Required to change a secret ballot."]},
+                )
+            receipt = ballot_receipt(proposal_id=proposal.pk, ballot_secret=ballot_secret)
+            changed = Ballot.objects.filter(proposal_id=proposal.pk, receipt=receipt).update(choice=choice)
+            if changed != 1:
+                raise AppError(
+                    "ballot_secret_mismatch",
+                    "That ballot secret does not match a ballot on this proposal; send the one you voted with.",
+                    status=403,
+                    fields={"ballot_secret": ["Does not match."]},
+                )
+        else:
+            Ballot.objects.filter(proposal_id=proposal.pk, voter=voter).update(choice=choice)
+        audit_record(
+            actor=voter,
+            action="ballot.changed",
+            target=proposal,
+            after={"ballot": "secret" if proposal.secret_ballot else "open"},
+        )
+    return BallotReceipt(proposal_id=proposal.pk, secret=bool(proposal.secret_ballot), receipt=receipt)
+
+
+# --- closing and taking effect ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    yes: int
+    no: int
+    abstain: int
+
+
+def ballot_tally(*, proposal_id: int) -> Tally:
+    """Counts the ballots of a proposal in one aggregate query."""
+    counts = Ballot.objects.filter(proposal_id=proposal_id).aggregate(
+        yes=Count("pk", filter=Q(choice=Ballot.Choice.YES)),
+        no=Count("pk", filter=Q(choice=Ballot.Choice.NO)),
+        abstain=Count("pk", filter=Q(choice=Ballot.Choice.ABSTAIN)),
+    )
+    return Tally(yes=counts["yes"], no=counts["no"], abstain=counts["abstain"])
+
+
+def quorum_met(*, turnout: int, roll_size: int, quorum_bps: int) -> bool:
+    """At least ``quorum_bps`` of the roll cast a ballot (abstentions count)."""
+    return turnout * 10_000 >= quorum_bps * roll_size
+
+
+def threshold_met(*, yes: int, no: int, numerator: int, denominator: int, inclusive: bool) -> bool:
+    """yes / (yes + no) above (or, inclusive, at least) numerator / denominator.
+
+    Abstentions are not decisive; with no decisive ballot nothing passes.
+    """
+    decisive = yes + no
+    if decisive == 0:
+        return False
+    if inclusive:
+        return yes * denominator >= numerator * decisive
+    return yes * denominator > numerator * decisive
+
+
+def proposal_close(*, proposal_id: int, now: datetime | None = None) -> Proposal:
+    """Closes a vote whose time is up and publishes the result.
+
+    Takes the proposal row ``FOR UPDATE`` (waiting for ballots in flight),
+    counts the ballots in one aggregate query and moves the proposal to
+    adopted, rejected or failed_quorum with the counts, turnout and quorum.
+    Idempotent: a closed proposal is returned unchanged. Raises
+    ``voting_still_open`` (409) before the closing time.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+        if proposal.state in states.CLOSED:
+            return proposal
+        if proposal.state != states.VOTING:
+            raise InvalidTransition("proposal", proposal.state, "closed")
+        assert proposal.voting_closes_at is not None
+        if moment < proposal.voting_closes_at:
+            raise AppError(
+                "voting_still_open", f"Voting runs until {proposal.voting_closes_at.isoformat()}.", status=409
+            )
+        tally = ballot_tally(proposal_id=proposal.pk)
+        turnout = tally.yes + tally.no + tally.abstain
+        assert proposal.roll_size is not None and proposal.quorum_bps is not None
+        has_quorum = quorum_met(turnout=turnout, roll_size=proposal.roll_size, quorum_bps=proposal.quorum_bps)
+        if not has_quorum:
+            action = "fail_quorum"
+        elif threshold_met(
+            yes=tally.yes,
+            no=tally.no,
+            numerator=proposal.threshold_numerator or 0,
+            denominator=proposal.threshold_denominator or 1,
+            inclusive=bool(proposal.threshold_inclusive),
+        ):
+            action = "adopt"
+        else:
+            action = "reject"
+        proposal.state = proposal_machine.target(proposal.state, action)
+        proposal.yes_count, proposal.no_count, proposal.abstain_count = tally.yes, tally.no, tally.abstain
+        proposal.quorum_met = has_quorum
+        proposal.closed_at = moment
+        proposal.save(update_fields=["state", "yes_count", "no_count", "abstain_count", "quorum_met", "closed_at"])
+        audit_record(
+            actor=None,
+            action=f"proposal.{proposal.state}",
+            target=proposal,
+            before={"state": states.VOTING},
+            after={
+                "state": proposal.state,
+                "yes": tally.yes,
+                "no": tally.no,
+                "abstain": tally.abstain,
+                "turnout": turnout,
+                "roll_size": proposal.roll_size,
+                "quorum_met": has_quorum,
+            },
+        )
+    return proposal
+
+
+def proposal_schedule(*, proposal_id: int) -> Proposal:
+    """Schedules an adopted proposal to take effect after the class's notice period.
+
+    For a rule change this appends the new ``RuleVersion`` (effective from
+    ``closed_at + notice_days``), so the rule selector returns the new value
+    from exactly that moment, and drops the rule's cache entry on commit.
+    Idempotent: a scheduled or effective proposal is returned unchanged.
+    """
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+        if proposal.state in {states.SCHEDULED, states.IN_EFFECT}:
+            return proposal
+        proposal.state = proposal_machine.target(proposal.state, "schedule")
+        assert proposal.closed_at is not None and proposal.notice_days is not None
+        effective_at = proposal.closed_at + timedelta(days=proposal.notice_days)
+        version: RuleVersion | None = None
+        if proposal.rule_id is not None and proposal.proposed_value is not None:
+            rule = Rule.objects.select_for_update().get(pk=proposal.rule_id)
+            _check_rule_value(rule, proposal.proposed_value)
+            latest = RuleVersion.objects.filter(rule=rule).order_by("-effective_at").first()
+            if latest is not None and latest.effective_at >= effective_at:
+                # A later decision supersedes an earlier one, even if that one
+                # was scheduled with a longer notice: it takes effect just after.
+                effective_at = latest.effective_at + timedelta(seconds=1)
+            version = RuleVersion.objects.create(
+                rule=rule, value=proposal.proposed_value, effective_at=effective_at, adopted_by_proposal=proposal
+            )
+            audit_record(
+                actor=None,
+                action="rule.version_appended",
+                target=version,
+                before={"value": latest.value if latest else None},
+                after={"rule": rule.key, "value": version.value, "effective_at": effective_at.isoformat()},
+            )
+            rule_key = rule.key
+            transaction.on_commit(lambda: rule_cache_invalidate(rule_key))
+        proposal.effective_at = effective_at
+        proposal.save(update_fields=["state", "effective_at"])
+        audit_record(
+            actor=None,
+            action="proposal.scheduled",
+            target=proposal,
+            before={"state": states.ADOPTED},
+            after={"state": states.SCHEDULED, "effective_at": effective_at.isoformat()},
+        )
+    return proposal
+
+
+def proposal_take_effect(*, proposal_id: int, now: datetime | None = None) -> Proposal:
+    """Marks a scheduled proposal in effect once its effective time has come.
+
+    A bylaw amendment of a rule class changes that class's parameters here
+    (later votes of the class use them; votes already open keep theirs). A
+    rule change needs nothing more: its version has been in the registry since
+    scheduling and is in force from its effective time. Idempotent; raises
+    ``not_yet_effective`` (409) before the effective time.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+        if proposal.state == states.IN_EFFECT:
+            return proposal
+        proposal.state = proposal_machine.target(proposal.state, "take_effect")
+        assert proposal.effective_at is not None
+        if moment < proposal.effective_at:
+            raise AppError(
+                "not_yet_effective", f"This proposal takes effect at {proposal.effective_at.isoformat()}.", status=409
+            )
+        if proposal.target_class_id is not None:
+            rule_class = RuleClass.objects.select_for_update().get(pk=proposal.target_class_id)
+            parameters = _check_class_parameters(proposal.class_parameters)
+            _check_class_result(rule_class, parameters)
+            before = _class_snapshot(rule_class)
+            for name, value in parameters.items():
+                setattr(rule_class, name, value)
+            rule_class.save(update_fields=list(parameters))
+            audit_record(
+                actor=None,
+                action="rule_class.amended",
+                target=rule_class,
+                before=before,
+                after={**_class_snapshot(rule_class), "proposal": proposal.pk},
+            )
+        proposal.in_effect_at = moment
+        proposal.save(update_fields=["state", "in_effect_at"])
+        audit_record(
+            actor=None,
+            action="proposal.in_effect",
+            target=proposal,
+            before={"state": states.SCHEDULED},
+            after={"state": states.IN_EFFECT},
+        )
+    return proposal
