@@ -124,9 +124,10 @@ def escrow_reserve_slots(*, organisation: Organisation, slots: list[EscrowSlot])
                 raise AppError("invalid_amount", f"Slot {slot.key}: reward and fee are whole minor units, at least 0.")
         if slot.reward + slot.fee == 0:
             raise AppError("invalid_amount", f"Slot {slot.key} reserves nothing; a slot must pay a reward.")
-    available = accounts.org_available(organisation)
-    escrow = accounts.org_escrow(organisation)
+    # Accounts are created inside the transaction too: a refusal leaves no trace.
     with transaction.atomic():
+        available = accounts.org_available(organisation)
+        escrow = accounts.org_escrow(organisation)
         locked = lock_accounts([available.pk, escrow.pk])
         existing = _pendings([_pending_id(key) for key in keys])
         rows: list[Transfer] = []
@@ -229,10 +230,10 @@ def escrow_settle(*, key: str, worker: User, share_bps: int = FULL_SHARE) -> Non
     pending = _pendings([_pending_id(key)]).get(_pending_id(key))
     if pending is None:
         raise _not_found([key])
-    earnings = accounts.worker_earnings(worker)
-    fees = accounts.coop_fees()
-    rows = _settlement_rows(pending, key, earnings.pk, fees.pk, share_bps)
     with transaction.atomic():
+        earnings = accounts.worker_earnings(worker)
+        fees = accounts.coop_fees()
+        rows = _settlement_rows(pending, key, earnings.pk, fees.pk, share_bps)
         locked = lock_accounts([pending.debit_account_id, pending.credit_account_id, earnings.pk, fees.pk])
         resolution = _resolutions([pending.pk]).get(pending.pk)
         if resolution is not None:
@@ -272,12 +273,12 @@ def escrow_settle_many(*, items: list[tuple[str, User]]) -> int:
     missing = [key for key, pending_id in zip(keys, ids, strict=True) if pending_id not in pendings]
     if missing:
         raise _not_found(missing)
-    earnings = accounts.worker_earnings_many(sorted(set(worker_of.values())))
-    fees = accounts.coop_fees()
-    account_ids = {fees.pk, *(account.pk for account in earnings.values())}
-    for pending in pendings.values():
-        account_ids.update((pending.debit_account_id, pending.credit_account_id))
     with transaction.atomic():
+        earnings = accounts.worker_earnings_many(sorted(set(worker_of.values())))
+        fees = accounts.coop_fees()
+        account_ids = {fees.pk, *(account.pk for account in earnings.values())}
+        for pending in pendings.values():
+            account_ids.update((pending.debit_account_id, pending.credit_account_id))
         locked = lock_accounts(account_ids)
         resolutions = _resolutions(ids)
         returned = [
@@ -367,10 +368,11 @@ def bonus_pay(*, organisation: Organisation, worker: User, amount: int, key: str
     """Pays a bonus from the organisation's available balance to the worker, as
     transfer ``bonus:<key>`` (idempotent on ``key``). Raises ``insufficient_funds``
     (409, nothing written) and the errors of ``ledger.services.transfer``."""
-    return transfer(
-        transfer_id=f"bonus:{key}",
-        debit=accounts.org_available(organisation),
-        credit=accounts.worker_earnings(worker),
-        amount=amount,
-        code=CODE_BONUS,
-    )
+    with transaction.atomic():
+        return transfer(
+            transfer_id=f"bonus:{key}",
+            debit=accounts.org_available(organisation),
+            credit=accounts.worker_earnings(worker),
+            amount=amount,
+            code=CODE_BONUS,
+        )
