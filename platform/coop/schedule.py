@@ -6,6 +6,8 @@ Each app's jobs are named ``<app>.jobs.<name>``; an app adds its timers here
 
 from typing import Any
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "platform-heartbeat": {"task": "core.jobs.heartbeat", "schedule": 30.0},
     "governance-open-due-votes": {"task": "governance.jobs.open_due_votes", "schedule": 60.0},
@@ -17,4 +19,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "tasks-finalise-rejections": {"task": "tasks.jobs.finalise_rejections", "schedule": 300.0},
     "tasks-fair-pay-reviews": {"task": "tasks.jobs.fair_pay_reviews", "schedule": 600.0},
     "tasks-refresh-requester-pay": {"task": "tasks.jobs.refresh_requester_pay", "schedule": 3600.0},
+    "payments-webhook-events-retry": {"task": "payments.jobs.webhook_events_retry", "schedule": 120.0},
+    "payments-withdrawals-resume": {"task": "payments.jobs.withdrawals_resume", "schedule": 300.0},
+    "payments-reconcile-daily": {"task": "payments.jobs.reconcile_daily", "schedule": crontab(hour=2, minute=15)},
 }

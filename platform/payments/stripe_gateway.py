@@ -22,8 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import stripe
@@ -258,7 +257,7 @@ def balance_transactions_between(*, start: datetime, end: datetime) -> Iterator[
             net=int(data.get("net") or 0),
             currency=_currency(str(data["currency"])),
             source=source if isinstance(source, str) else str(source.get("id", "")),
-            created=datetime.fromtimestamp(int(data["created"]), tz=dt_timezone.utc),
+            created=datetime.fromtimestamp(int(data["created"]), tz=UTC),
         )
 
 
@@ -301,3 +300,181 @@ def webhook_event_verify(*, payload: bytes, signature_header: str) -> StripeEven
         account=str(data.get("account") or ""),
         payload=data,
     )
+
+
+# -- Connect: worker payouts (used by the payouts app) ------------------------------
+# Appended for payouts (issue 5): connected accounts, their onboarding links,
+# transfers to them, transfer reversals, and payouts from a connected account's
+# balance to the worker's bank.
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedAccount:
+    id: str
+    country: str
+    payouts_enabled: bool
+    details_submitted: bool
+    disabled_reason: str
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> ConnectedAccount:
+        requirements = data.get("requirements") or {}
+        return cls(
+            id=str(data["id"]),
+            country=str(data.get("country") or "").upper(),
+            payouts_enabled=bool(data.get("payouts_enabled")),
+            details_submitted=bool(data.get("details_submitted")),
+            disabled_reason=str(requirements.get("disabled_reason") or ""),
+        )
+
+
+def connected_account_create(
+    *, country: str, email: str, idempotency_key: str, metadata: dict[str, str]
+) -> ConnectedAccount:
+    """Creates an Express connected account whose payouts the platform starts
+    itself (manual schedule), so each bank payout maps to one platform payout."""
+    params: dict[str, Any] = {
+        "type": "express",
+        "country": country.upper(),
+        "email": email,
+        "capabilities": {"transfers": {"requested": True}},
+        "settings": {"payouts": {"schedule": {"interval": "manual"}}},
+        "metadata": metadata,
+    }
+    client = _client()
+    account = _call(
+        lambda: client.v1.accounts.create(params=params, options={"idempotency_key": idempotency_key}),  # type: ignore[arg-type]
+        idempotency_key=idempotency_key,
+    )
+    return ConnectedAccount.from_stripe(_plain(account))
+
+
+def connected_account_retrieve(*, account_id: str) -> ConnectedAccount:
+    client = _client()
+    account = _call(lambda: client.v1.accounts.retrieve(account_id))
+    return ConnectedAccount.from_stripe(_plain(account))
+
+
+def account_onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """A one-time URL of Stripe's hosted onboarding for the connected account.
+    Links expire within minutes, so each call makes a new one (no idempotency key)."""
+    params: dict[str, Any] = {
+        "account": account_id,
+        "refresh_url": refresh_url,
+        "return_url": return_url,
+        "type": "account_onboarding",
+    }
+    client = _client()
+    link = _call(lambda: client.v1.account_links.create(params=params))  # type: ignore[arg-type]
+    return str(_plain(link)["url"])
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTransfer:
+    id: str
+    amount: int
+    amount_reversed: int
+    currency: str
+    destination: str
+    transfer_group: str
+    reversed: bool
+
+
+def _connect_transfer(data: dict[str, Any]) -> ConnectTransfer:
+    return ConnectTransfer(
+        id=str(data["id"]),
+        amount=int(data["amount"]),
+        amount_reversed=int(data.get("amount_reversed") or 0),
+        currency=_currency(str(data["currency"])),
+        destination=str(data.get("destination") or ""),
+        transfer_group=str(data.get("transfer_group") or ""),
+        reversed=bool(data.get("reversed")),
+    )
+
+
+def transfer_create(
+    *,
+    amount: int,
+    currency: str,
+    destination: str,
+    transfer_group: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+) -> ConnectTransfer:
+    """Moves ``amount`` from the platform balance to a connected account. Idempotent per key."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "destination": destination,
+        "transfer_group": transfer_group,
+        "metadata": metadata,
+    }
+    client = _client()
+    created = _call(
+        lambda: client.v1.transfers.create(params=params, options={"idempotency_key": idempotency_key}),  # type: ignore[arg-type]
+        idempotency_key=idempotency_key,
+    )
+    return _connect_transfer(_plain(created))
+
+
+def transfer_reverse(*, transfer_id: str, idempotency_key: str, metadata: dict[str, str]) -> str:
+    """Returns the whole transfer from the connected account to the platform
+    balance; the reversal's id. Idempotent per key."""
+    params: dict[str, Any] = {"metadata": metadata}
+    client = _client()
+    reversal = _call(
+        lambda: client.v1.transfers.reversals.create(
+            transfer_id,
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        ),
+        idempotency_key=idempotency_key,
+    )
+    return str(_plain(reversal)["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectPayout:
+    id: str
+    status: str  # pending | in_transit | paid | failed | canceled
+    amount: int
+    currency: str
+    failure_code: str
+    failure_message: str
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> ConnectPayout:
+        return cls(
+            id=str(data["id"]),
+            status=str(data.get("status") or ""),
+            amount=int(data.get("amount") or 0),
+            currency=_currency(str(data.get("currency") or "")),
+            failure_code=str(data.get("failure_code") or ""),
+            failure_message=str(data.get("failure_message") or ""),
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        )
+
+
+def connected_payout_create(
+    *, account_id: str, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str], description: str
+) -> ConnectPayout:
+    """Pays ``amount`` from the connected account's balance to its bank account. Idempotent per key."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "metadata": metadata,
+        "description": description,
+    }
+    client = _client()
+    created = _call(
+        lambda: client.v1.payouts.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key, "stripe_account": account_id},
+        ),
+        idempotency_key=idempotency_key,
+    )
+    return ConnectPayout.from_stripe(_plain(created))
+
+
+# -- end of the Connect block --------------------------------------------------------

@@ -227,6 +227,8 @@ class FakeStripe(stripe.HTTPClient):
             ("get", "balance_transactions", 0): self._balance_transactions_list,
             ("get", "balance", 0): self._balance,
         }
+        if (method, resource, len(rest)) == ("post", "transfers", 2) and rest[1] == "reversals":
+            return self._transfer_reversal_create(rest[0], params)  # payouts block
         handler = handlers.get((method, resource, len(rest)))
         if handler is not None:
             return handler(params, account)
@@ -489,6 +491,40 @@ class FakeStripe(stripe.HTTPClient):
             url=f"https://connect.stripe.test/setup/{target}/{next(self._ids)}",
         )
         return link
+
+    # -- payouts block: transfer reversals (worker payouts, issue 5) -----------
+
+    def _transfer_reversal_create(self, transfer_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Returns (the rest of) a transfer from the connected account to the platform."""
+        transfer = self.get("transfer", transfer_id)
+        remaining = transfer["amount"] - transfer.get("amount_reversed", 0)
+        amount = self._amount(params) if "amount" in params else remaining
+        if remaining <= 0 or amount > remaining:
+            raise _invalid(
+                f"Transfer {transfer_id} has only {remaining} left to reverse.", code="transfer_already_reversed"
+            )
+        reversal = fixture("transfer_reversal")
+        reversal_id = self._new_id("trr")
+        reversal.update(
+            id=reversal_id,
+            amount=amount,
+            currency=transfer["currency"],
+            transfer=transfer_id,
+            metadata=params.get("metadata", {}),
+            created=self._tick(),
+            destination_payment_refund=None,
+            source_refund=None,
+        )
+        reversal["balance_transaction"] = self._balance_transaction(
+            kind="transfer_refund", amount=amount, currency=transfer["currency"], source=reversal_id
+        )
+        transfer["amount_reversed"] = transfer.get("amount_reversed", 0) + amount
+        transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+        transfer["reversals"]["data"].append(reversal)
+        self.objects["transfer_reversal"][reversal_id] = reversal
+        return reversal
+
+    # -- end of the payouts block ----------------------------------------------
 
     # -- balance --------------------------------------------------------------
 

@@ -1,0 +1,75 @@
+"""Celery jobs of the payments app. Each is idempotent and safe to run again."""
+
+import logging
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from payments import services, webhooks
+from payments.models import WebhookEvent, Withdrawal
+from payments.stripe_gateway import StripeUnavailable
+
+logger = logging.getLogger(__name__)
+
+# Inbox events are retried this many times before a person must look.
+MAX_WEBHOOK_ATTEMPTS = 20
+
+
+@shared_task(name="payments.jobs.webhook_event_process")
+def webhook_event_process(webhook_event_id: int) -> str:
+    return webhooks.webhook_event_process(webhook_event_id=webhook_event_id).status
+
+
+@shared_task(name="payments.jobs.webhook_events_retry")
+def webhook_events_retry() -> int:
+    """Re-runs inbox events that failed or whose job was lost (older than a minute)."""
+    stale = timezone.now() - timedelta(minutes=1)
+    ids = list(
+        WebhookEvent.objects.filter(
+            status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED],
+            attempts__lt=MAX_WEBHOOK_ATTEMPTS,
+            received_at__lt=stale,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+    for webhook_event_id in ids:
+        webhooks.webhook_event_process(webhook_event_id=webhook_event_id)
+    return len(ids)
+
+
+@shared_task(name="payments.jobs.withdrawal_process")
+def withdrawal_process(withdrawal_id: int) -> str:
+    withdrawal = Withdrawal.objects.get(pk=withdrawal_id)
+    try:
+        return services.withdrawal_refunds_send(withdrawal=withdrawal).status
+    except StripeUnavailable:
+        # Nothing is lost: withdrawals_resume sends again with the same idempotency keys.
+        logger.warning("Stripe unavailable for withdrawal %s; will retry", withdrawal_id)
+        return "retry"
+
+
+@shared_task(name="payments.jobs.withdrawals_resume")
+def withdrawals_resume() -> int:
+    """Picks up card withdrawals left unfinished by a crash or an unreachable Stripe."""
+    stale = timezone.now() - timedelta(minutes=1)
+    ids = list(
+        Withdrawal.objects.filter(
+            status=Withdrawal.Status.REQUESTED, method=Withdrawal.Method.STRIPE_REFUND, created_at__lt=stale
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:200]
+    )
+    for withdrawal_id in ids:
+        withdrawal_process(withdrawal_id)
+    return len(ids)
+
+
+@shared_task(name="payments.jobs.reconcile_daily")
+def reconcile_daily(day: str | None = None) -> int:
+    """Reconciles yesterday (UTC) unless ``day`` (ISO date) is given; returns the differences found."""
+    from payments.reconciliation import reconciliation_run
+
+    target = date.fromisoformat(day) if day else timezone.now().date() - timedelta(days=1)
+    return reconciliation_run(day=target).differences.count()

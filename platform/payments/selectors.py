@@ -1,0 +1,99 @@
+"""Reads of deposits, withdrawals and balances, each scoped to who may see them."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from accounts.models import Organisation, User
+from accounts.selectors import user_is_treasurer
+from core.errors import AppError, NotFound, PermissionDenied
+from core.money import platform_currency
+from ledger.selectors import organisation_balances
+from payments.models import Deposit, ReconciliationDifference, Withdrawal
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationBalance:
+    currency: str
+    available: int  # can be reserved for new work or withdrawn
+    escrowed: int  # reserved for published work, not yet paid out
+
+
+def organisation_balance(*, organisation: Organisation) -> OrganisationBalance:
+    balances = organisation_balances(organisation=organisation)
+    escrow = balances["escrow"]
+    return OrganisationBalance(
+        currency=platform_currency(),
+        available=balances["available"].available,
+        # Reservations for published work are pending credits of the escrow account.
+        escrowed=escrow.posted + escrow.credits_pending,
+    )
+
+
+def deposits_for_organisation(*, organisation: Organisation) -> QuerySet[Deposit]:
+    return Deposit.objects.filter(organisation=organisation).order_by("-created_at", "-id")
+
+
+def access_deposit(*, organisation: Organisation, deposit_id: int) -> Deposit:
+    deposit = deposits_for_organisation(organisation=organisation).filter(pk=deposit_id).first()
+    if deposit is None:
+        raise NotFound("deposit")
+    return deposit
+
+
+def withdrawals_for_organisation(*, organisation: Organisation) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(organisation=organisation).order_by("-created_at", "-id")
+
+
+def _require_treasurer(user: User) -> None:
+    if not user_is_treasurer(user):
+        raise PermissionDenied("Only the treasurer can do that.")
+
+
+def treasury_access_deposit(*, user: User, deposit_id: int) -> Deposit:
+    """Any deposit, for the treasurer only (403 for everyone else)."""
+    _require_treasurer(user)
+    deposit = Deposit.objects.select_related("organisation").filter(pk=deposit_id).first()
+    if deposit is None:
+        raise NotFound("deposit")
+    return deposit
+
+
+def treasury_deposits_awaiting(*, user: User) -> QuerySet[Deposit]:
+    _require_treasurer(user)
+    return (
+        Deposit.objects.select_related("organisation")
+        .filter(status=Deposit.Status.AWAITING_TRANSFER)
+        .order_by("created_at", "id")
+    )
+
+
+def treasury_access_withdrawal(*, user: User, withdrawal_id: int) -> Withdrawal:
+    _require_treasurer(user)
+    withdrawal = Withdrawal.objects.select_related("organisation").filter(pk=withdrawal_id).first()
+    if withdrawal is None:
+        raise NotFound("withdrawal")
+    return withdrawal
+
+
+def treasury_open_differences(*, user: User) -> QuerySet[ReconciliationDifference]:
+    _require_treasurer(user)
+    return ReconciliationDifference.objects.select_related("run").filter(resolved_at__isnull=True).order_by("id")
+
+
+def deposit_for_reference(*, organisation_slug: str, reference: str) -> Deposit:
+    """The deposit with this reference code of that organisation (the treasurer's shell command)."""
+    organisation = Organisation.objects.filter(slug=organisation_slug).first()
+    if organisation is None:
+        raise AppError(
+            "unknown_organisation", f"There is no organisation with the slug '{organisation_slug}'.", status=404
+        )
+    deposit = Deposit.objects.filter(organisation=organisation, reference=reference.strip().upper()).first()
+    if deposit is None:
+        raise AppError(
+            "unknown_reference",
+            f"{organisation_slug} has no deposit with the reference '{reference}'; check the bank statement.",
+            status=404,
+        )
+    deposit.organisation = organisation
+    return deposit

@@ -1,0 +1,487 @@
+"""Writes for money entering and leaving the platform.
+
+Every money movement maps to one ledger transfer with a deterministic id
+(``deposit:<id>``, ``withdrawal:<id>``), and every Stripe write uses a
+deterministic idempotency key, so a step that crashes half-way can simply run
+again: Stripe replays its first answer and the ledger returns the transfer it
+already wrote. No Stripe call is made while a database row lock is held.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from accounts.models import Organisation, User
+from accounts.selectors import user_is_treasurer
+from core.audit import audit_record
+from core.errors import AppError, PermissionDenied
+from core.money import format_amount, platform_currency
+from ledger import accounts as ledger_accounts
+from ledger import services as ledger
+from payments import stripe_gateway
+from payments.models import Deposit, Withdrawal, WithdrawalRefund
+from payments.states import DEPOSIT, WITHDRAWAL
+
+logger = logging.getLogger(__name__)
+
+# Letters and digits a person cannot misread (no 0/O, 1/I/L).
+_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# One top-up at most (minor units); larger sums are arranged with the treasurer.
+MAX_DEPOSIT = 1_000_000_00
+
+
+def new_reference() -> str:
+    """A short human code like ``COOP-7KQ2-9XJD`` for a bank transfer's reference line."""
+    groups = ("".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(4)) for _ in range(2))
+    return "COOP-" + "-".join(groups)
+
+
+def _check_amount(amount: int, *, currency: str) -> None:
+    if amount <= 0:
+        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+    if amount > MAX_DEPOSIT:
+        raise AppError(
+            "amount_too_large",
+            f"One payment can be at most {format_amount(MAX_DEPOSIT, currency)}; split it or contact the treasurer.",
+            fields={"amount": ["Too large."]},
+        )
+
+
+def _require_staff(*, actor: User, organisation: Organisation) -> None:
+    if not actor.has_perm("accounts.manage_organisation", organisation):
+        raise PermissionDenied("Only the organisation's staff can move its money.")
+
+
+def _deposit_create(*, organisation: Organisation, actor: User, amount: int, method: str, status: str) -> Deposit:
+    currency = platform_currency()
+    _check_amount(amount, currency=currency)
+    _require_staff(actor=actor, organisation=organisation)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                deposit = Deposit.objects.create(
+                    organisation=organisation,
+                    method=method,
+                    status=status,
+                    amount=amount,
+                    currency=currency,
+                    reference=new_reference(),
+                    created_by=actor,
+                )
+                audit_record(
+                    actor=actor,
+                    action="deposit.created",
+                    target=deposit,
+                    after={"method": method, "amount": amount, "currency": currency, "reference": deposit.reference},
+                )
+            return deposit
+        except IntegrityError:  # a reference collision: 31^8 codes, so retrying is enough
+            continue
+    raise AppError("reference_exhausted", "Could not allocate a payment reference; try again.", status=503)
+
+
+# -- card deposits (Stripe) --------------------------------------------------------
+
+
+def deposit_stripe_start(*, organisation: Organisation, actor: User, amount: int) -> Deposit:
+    """Creates a pending card deposit and its Stripe PaymentIntent.
+
+    The deposit row is committed first; if Stripe cannot be reached the deposit
+    stays pending without an intent and ``deposit_payment_intent_ensure`` finishes
+    it later under the same idempotency key (``StripeUnavailable`` is raised).
+    Nothing is credited here: only the signed ``payment_intent.succeeded`` webhook does.
+    """
+    deposit = _deposit_create(
+        organisation=organisation, actor=actor, amount=amount, method=Deposit.Method.STRIPE, status="pending"
+    )
+    return deposit_payment_intent_ensure(deposit=deposit)
+
+
+def deposit_payment_intent_ensure(*, deposit: Deposit) -> Deposit:
+    """Makes sure a pending card deposit has its PaymentIntent; idempotent and safe to retry."""
+    if deposit.method != Deposit.Method.STRIPE:
+        raise AppError("not_a_card_deposit", "This deposit is paid by bank transfer, not by card.", status=409)
+    if deposit.stripe_payment_intent_id:
+        return deposit
+    intent = stripe_gateway.payment_intent_create(
+        amount=deposit.amount,
+        currency=deposit.currency,
+        idempotency_key=f"deposit:{deposit.pk}:payment_intent",
+        metadata={
+            "deposit_id": str(deposit.pk),
+            "deposit_reference": deposit.reference,
+            "organisation": deposit.organisation.slug,
+        },
+        description=f"Top-up {deposit.reference}",
+    )
+    with transaction.atomic():
+        deposit = Deposit.objects.select_for_update().get(pk=deposit.pk)
+        if not deposit.stripe_payment_intent_id:
+            deposit.stripe_payment_intent_id = intent.id
+            deposit.stripe_client_secret = intent.client_secret
+            deposit.save(update_fields=["stripe_payment_intent_id", "stripe_client_secret"])
+            audit_record(actor=None, action="deposit.payment_intent", target=deposit, after={"intent": intent.id})
+    return deposit
+
+
+def _deposit_for_intent(intent: stripe_gateway.PaymentIntent) -> Deposit | None:
+    """The deposit an intent pays for, locked. Found by the intent's id or, when the
+    response to the create call was lost, by the deposit id and reference in its metadata."""
+    deposit = Deposit.objects.select_for_update().filter(stripe_payment_intent_id=intent.id).first()
+    if deposit is None and intent.metadata.get("deposit_id", "").isdigit():
+        deposit = (
+            Deposit.objects.select_for_update()
+            .filter(
+                pk=int(intent.metadata["deposit_id"]),
+                reference=intent.metadata.get("deposit_reference", ""),
+                method=Deposit.Method.STRIPE,
+            )
+            .first()
+        )
+        if deposit is not None and deposit.stripe_payment_intent_id not in (None, "", intent.id):
+            return None
+    return deposit
+
+
+def deposit_stripe_succeeded(*, intent: stripe_gateway.PaymentIntent) -> Deposit | None:
+    """Credits a card deposit once Stripe says its PaymentIntent succeeded.
+
+    Exactly once: a replayed or late event finds the deposit succeeded and
+    changes nothing. Credits ``amount_received`` to the organisation's available
+    balance (ledger transfer ``deposit:<id>``: external Stripe -> available).
+    Returns ``None`` for an intent that no deposit of ours started.
+    """
+    with transaction.atomic():
+        deposit = _deposit_for_intent(intent)
+        if deposit is None:
+            logger.warning("payment_intent.succeeded for unknown intent %s", intent.id)
+            return None
+        if deposit.status == Deposit.Status.SUCCEEDED:
+            return deposit
+        if intent.currency != deposit.currency:
+            raise AppError(
+                "currency_mismatch",
+                f"Intent {intent.id} is in {intent.currency}, deposit {deposit.reference} in {deposit.currency}.",
+                status=409,
+            )
+        before = {"status": deposit.status}
+        deposit.status = DEPOSIT.target(deposit.status, "succeed")
+        deposit.credited_amount = intent.amount_received
+        deposit.credited_at = timezone.now()
+        deposit.stripe_payment_intent_id = intent.id
+        deposit.stripe_charge_id = intent.latest_charge
+        deposit.failure_message = ""
+        deposit.save(
+            update_fields=[
+                "status",
+                "credited_amount",
+                "credited_at",
+                "stripe_payment_intent_id",
+                "stripe_charge_id",
+                "failure_message",
+            ]
+        )
+        ledger.transfer(
+            transfer_id=deposit.ledger_transfer_id,
+            debit=ledger_accounts.external_stripe(),
+            credit=ledger_accounts.org_available(deposit.organisation),
+            amount=deposit.credited_amount,
+            code="deposit_stripe",
+            memo=f"Card top-up {deposit.reference} ({intent.id})",
+        )
+        audit_record(
+            actor=None,
+            action="deposit.succeeded",
+            target=deposit,
+            before=before,
+            after={"status": deposit.status, "credited": deposit.credited_amount, "intent": intent.id},
+        )
+    return deposit
+
+
+def deposit_stripe_failed(*, intent: stripe_gateway.PaymentIntent, message: str) -> Deposit | None:
+    """Records a failed card payment attempt. A deposit that already succeeded stays
+    succeeded (a late or replayed failure event changes nothing)."""
+    with transaction.atomic():
+        deposit = _deposit_for_intent(intent)
+        if deposit is None or not DEPOSIT.allowed(deposit.status, "fail"):
+            return deposit
+        before = {"status": deposit.status}
+        deposit.status = DEPOSIT.target(deposit.status, "fail")
+        deposit.failure_message = message[:300]
+        deposit.stripe_payment_intent_id = intent.id
+        deposit.save(update_fields=["status", "failure_message", "stripe_payment_intent_id"])
+        audit_record(actor=None, action="deposit.failed", target=deposit, before=before, after={"message": message})
+    return deposit
+
+
+# -- bank deposits -------------------------------------------------------------------
+
+
+def deposit_bank_start(*, organisation: Organisation, actor: User, amount: int) -> Deposit:
+    """Announces a bank transfer: a deposit awaiting the money, with the reference
+    code the requester must put on the transfer. Nothing is credited yet."""
+    return _deposit_create(
+        organisation=organisation,
+        actor=actor,
+        amount=amount,
+        method=Deposit.Method.BANK,
+        status=Deposit.Status.AWAITING_TRANSFER,
+    )
+
+
+def deposit_bank_confirm(*, deposit: Deposit, amount: int, actor: User | None, via: str = "api") -> Deposit:
+    """The treasurer saw the transfer arrive: credits ``amount`` (what actually arrived).
+
+    ``actor`` must be a treasurer; ``None`` is the treasurer at the server's shell
+    (the ``confirm_deposit`` command). Locks the deposit; refuses a deposit that is
+    not awaiting a transfer with ``invalid_state`` (409), so nothing is credited twice.
+    Ledger transfer ``deposit:<id>``: external bank -> available.
+    """
+    if actor is not None and not user_is_treasurer(actor):
+        raise PermissionDenied("Only the treasurer can confirm bank deposits.")
+    _check_amount(amount, currency=deposit.currency)
+    with transaction.atomic():
+        deposit = Deposit.objects.select_for_update().select_related("organisation").get(pk=deposit.pk)
+        if deposit.method != Deposit.Method.BANK:
+            raise AppError(
+                "not_a_bank_deposit",
+                f"Deposit {deposit.reference} is a card payment; Stripe confirms it, not the treasurer.",
+                status=409,
+            )
+        before = {"status": deposit.status}
+        deposit.status = DEPOSIT.target(deposit.status, "confirm")
+        deposit.credited_amount = amount
+        deposit.credited_at = timezone.now()
+        deposit.confirmed_by = actor
+        deposit.save(update_fields=["status", "credited_amount", "credited_at", "confirmed_by"])
+        ledger.transfer(
+            transfer_id=deposit.ledger_transfer_id,
+            debit=ledger_accounts.external_bank(),
+            credit=ledger_accounts.org_available(deposit.organisation),
+            amount=amount,
+            code="deposit_bank",
+            memo=f"Bank transfer {deposit.reference}",
+        )
+        audit_record(
+            actor=actor,
+            action="deposit.confirmed",
+            target=deposit,
+            before=before,
+            after={"status": deposit.status, "credited": amount, "announced": deposit.amount, "via": via},
+        )
+    return deposit
+
+
+# -- withdrawals ---------------------------------------------------------------------
+
+
+def withdrawal_request(
+    *,
+    organisation: Organisation,
+    actor: User,
+    amount: int,
+    method: str,
+    iban: str = "",
+    account_holder: str = "",
+) -> Withdrawal:
+    """Reserves ``amount`` of the organisation's available balance to give back.
+
+    ``stripe_refund``: refunds the organisation's card deposits, oldest first, and
+    is refused (``withdrawal_exceeds_refundable``, 409) above what they can still
+    refund. ``bank``: the treasurer sends it to ``iban`` and confirms.
+    In one transaction: the withdrawal row, its refund parts and a pending ledger
+    transfer ``withdrawal:<id>`` (available -> rail). Above the available balance the
+    ledger refuses (``insufficient_funds``, 409) and nothing is written. The Stripe
+    refunds happen afterwards in a job (``payments.jobs.withdrawal_process``).
+    """
+    currency = platform_currency()
+    _require_staff(actor=actor, organisation=organisation)
+    if amount <= 0:
+        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+    if method not in Withdrawal.Method.values:
+        raise AppError("invalid", f"Unknown withdrawal method '{method}'.", fields={"method": ["Unknown."]})
+    if method == Withdrawal.Method.BANK and not (iban.strip() and account_holder.strip()):
+        raise AppError(
+            "invalid",
+            "A bank withdrawal needs the IBAN and the account holder's name.",
+            fields={"iban": ["Required."], "account_holder": ["Required."]},
+        )
+    with transaction.atomic():
+        parts: list[tuple[Deposit, int]] = []
+        if method == Withdrawal.Method.STRIPE_REFUND:
+            # Lock the card deposits in id order (the fixed order every writer uses).
+            deposits = list(
+                Deposit.objects.select_for_update()
+                .filter(
+                    organisation=organisation,
+                    method=Deposit.Method.STRIPE,
+                    status=Deposit.Status.SUCCEEDED,
+                    refunded_amount__lt=F("credited_amount"),
+                )
+                .order_by("id")
+            )
+            refundable = sum(d.refundable_amount for d in deposits)
+            if amount > refundable:
+                raise AppError(
+                    "withdrawal_exceeds_refundable",
+                    f"Card payments can refund at most {format_amount(refundable, currency)}; "
+                    "ask for the rest by bank transfer.",
+                    status=409,
+                    details={"refundable": refundable},
+                )
+            remaining = amount
+            for deposit in deposits:
+                take = min(remaining, deposit.refundable_amount)
+                if take > 0:
+                    parts.append((deposit, take))
+                    remaining -= take
+        withdrawal = Withdrawal.objects.create(
+            organisation=organisation,
+            method=method,
+            amount=amount,
+            currency=currency,
+            iban=iban.replace(" ", "").upper(),
+            account_holder=account_holder.strip(),
+            requested_by=actor,
+        )
+        ledger.transfer(
+            transfer_id=withdrawal.ledger_transfer_id,
+            debit=ledger_accounts.org_available(organisation),
+            credit=_rail_account(withdrawal),
+            amount=amount,
+            code=f"withdrawal_{method}",
+            memo=f"Withdrawal {withdrawal.pk} to {organisation.slug}",
+            pending=True,
+        )
+        for deposit, take in parts:
+            WithdrawalRefund.objects.create(withdrawal=withdrawal, deposit=deposit, amount=take)
+            Deposit.objects.filter(pk=deposit.pk).update(refunded_amount=F("refunded_amount") + take)
+        audit_record(
+            actor=actor,
+            action="withdrawal.requested",
+            target=withdrawal,
+            after={"amount": amount, "method": method, "refunds": [[d.reference, take] for d, take in parts]},
+        )
+        if method == Withdrawal.Method.STRIPE_REFUND:
+            from payments.jobs import withdrawal_process
+
+            withdrawal_id = withdrawal.pk
+            transaction.on_commit(lambda: withdrawal_process.delay(withdrawal_id))
+    return withdrawal
+
+
+def _rail_account(withdrawal: Withdrawal) -> Any:
+    if withdrawal.method == Withdrawal.Method.STRIPE_REFUND:
+        return ledger_accounts.external_stripe()
+    return ledger_accounts.external_bank()
+
+
+def withdrawal_refunds_send(*, withdrawal: Withdrawal) -> Withdrawal:
+    """Sends each outstanding Stripe refund of a withdrawal, then settles the ledger.
+
+    Safe to run again at any point (a retry after a crash or a lost response):
+    each refund's idempotency key is ``withdrawal:<id>:refund:<deposit id>``, so
+    Stripe replays the refund it already made instead of refunding twice, and
+    the settlement is exactly once. Raises ``StripeUnavailable`` when Stripe cannot
+    be reached (the job tries again later); a refund Stripe refuses is marked
+    failed and its amount goes back to the available balance.
+    """
+    for part in list(withdrawal.refunds.filter(status=WithdrawalRefund.Status.PENDING).select_related("deposit")):
+        assert part.deposit.stripe_payment_intent_id
+        try:
+            refund = stripe_gateway.refund_create(
+                payment_intent_id=part.deposit.stripe_payment_intent_id,
+                amount=part.amount,
+                idempotency_key=part.idempotency_key,
+                metadata={"withdrawal_id": str(withdrawal.pk), "deposit_reference": part.deposit.reference},
+            )
+        except stripe_gateway.StripeRefused as refused:
+            _refund_part_record(part=part, refund_id=None, succeeded=False, message=refused.message)
+            continue
+        _refund_part_record(part=part, refund_id=refund.id, succeeded=refund.status != "failed", message="")
+    return withdrawal_settle(withdrawal=withdrawal)
+
+
+def _refund_part_record(*, part: WithdrawalRefund, refund_id: str | None, succeeded: bool, message: str) -> None:
+    with transaction.atomic():
+        # Lock order: deposit before refund part, as in withdrawal_request.
+        Deposit.objects.select_for_update().filter(pk=part.deposit_id).first()
+        part = WithdrawalRefund.objects.select_for_update().get(pk=part.pk)
+        if part.status != WithdrawalRefund.Status.PENDING:
+            return
+        part.status = WithdrawalRefund.Status.SUCCEEDED if succeeded else WithdrawalRefund.Status.FAILED
+        part.stripe_refund_id = refund_id
+        part.failure_message = message[:300]
+        part.save(update_fields=["status", "stripe_refund_id", "failure_message"])
+        if not succeeded:
+            Deposit.objects.filter(pk=part.deposit_id).update(refunded_amount=F("refunded_amount") - part.amount)
+        audit_record(
+            actor=None,
+            action="withdrawal.refund_" + part.status,
+            target=part,
+            after={"refund": refund_id or "", "amount": part.amount, "message": message},
+        )
+
+
+def withdrawal_settle(*, withdrawal: Withdrawal) -> Withdrawal:
+    """Once no refund is outstanding: posts what was refunded (the rest returns to
+    available) and completes the withdrawal, or voids it all when nothing was
+    refunded. Exactly once; a no-op while refunds are pending or when settled."""
+    with transaction.atomic():
+        withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal.pk)
+        if withdrawal.status != Withdrawal.Status.REQUESTED or withdrawal.method != Withdrawal.Method.STRIPE_REFUND:
+            return withdrawal
+        parts = withdrawal.refunds.all()
+        if parts.filter(status=WithdrawalRefund.Status.PENDING).exists():
+            return withdrawal
+        paid = parts.filter(status=WithdrawalRefund.Status.SUCCEEDED).aggregate(total=Sum("amount"))["total"] or 0
+        return _withdrawal_finish(withdrawal=withdrawal, paid=paid, actor=None)
+
+
+def _withdrawal_finish(*, withdrawal: Withdrawal, paid: int, actor: User | None) -> Withdrawal:
+    before = {"status": withdrawal.status}
+    if paid > 0:
+        ledger.post_pending(
+            transfer_id=f"{withdrawal.ledger_transfer_id}:post",
+            pending_id=withdrawal.ledger_transfer_id,
+            amount=paid,
+        )
+        withdrawal.status = WITHDRAWAL.target(withdrawal.status, "complete")
+    else:
+        ledger.void_pending(
+            transfer_id=f"{withdrawal.ledger_transfer_id}:void", pending_id=withdrawal.ledger_transfer_id
+        )
+        withdrawal.status = WITHDRAWAL.target(withdrawal.status, "fail")
+        failures = withdrawal.refunds.exclude(failure_message="").values_list("failure_message", flat=True)
+        withdrawal.failure_message = "; ".join(failures)[:300]
+    withdrawal.paid_amount = paid
+    withdrawal.completed_at = timezone.now()
+    withdrawal.save(update_fields=["status", "paid_amount", "completed_at", "failure_message"])
+    audit_record(
+        actor=actor,
+        action=f"withdrawal.{withdrawal.status}",
+        target=withdrawal,
+        before=before,
+        after={"status": withdrawal.status, "paid": paid},
+    )
+    return withdrawal
+
+
+def withdrawal_bank_confirm(*, withdrawal: Withdrawal, actor: User) -> Withdrawal:
+    """The treasurer sent a bank withdrawal: posts the reserved amount. Treasurer only;
+    ``invalid_state`` (409) when it is not waiting, so it is never paid twice."""
+    if not user_is_treasurer(actor):
+        raise PermissionDenied("Only the treasurer can confirm bank withdrawals.")
+    with transaction.atomic():
+        withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal.pk)
+        if withdrawal.method != Withdrawal.Method.BANK:
+            raise AppError("not_a_bank_withdrawal", "Card refunds are confirmed by Stripe.", status=409)
+        WITHDRAWAL.target(withdrawal.status, "complete")
+        return _withdrawal_finish(withdrawal=withdrawal, paid=withdrawal.amount, actor=actor)

@@ -1,0 +1,148 @@
+"""The Stripe webhook inbox: store each event once, process it in a job.
+
+Receiving (``webhook_event_receive``) only verifies, stores and queues, so Stripe
+gets its 2xx fast. Processing (``webhook_event_process``) looks the event type up
+in a table of handlers and records the outcome on the stored row: ``processed``,
+or ``failed`` with the error (the ``webhook_events_retry`` job tries again).
+
+Handlers take a ``StripeEvent`` and must be idempotent and order-independent:
+Stripe may deliver an event twice and in any order. They run inside the
+transaction that marks the event processed, so a handler that raises leaves
+nothing behind.
+
+Other apps add handlers without touching this file much: list the module in
+``HANDLER_MODULES``; it must define ``STRIPE_EVENT_HANDLERS: dict[str, Handler]``
+(event type, e.g. ``"payout.paid"``, or a prefix ending in ``.*`` such as
+``"transfer.*"``). Those modules are imported lazily, on the first dispatch, so
+the apps stay free of import cycles.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from payments import services
+from payments.models import WebhookEvent
+from payments.stripe_gateway import PaymentIntent, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[StripeEvent], None]
+
+# Modules of other apps that handle Stripe events (Connect accounts, transfers, payouts).
+HANDLER_MODULES: tuple[str, ...] = ("payouts.stripe_events",)
+
+
+def _payment_intent_succeeded(event: StripeEvent) -> None:
+    services.deposit_stripe_succeeded(intent=PaymentIntent.from_stripe(event.object))
+
+
+def _payment_intent_failed(event: StripeEvent) -> None:
+    error = event.object.get("last_payment_error") or {}
+    message = str(error.get("message") or "The payment did not go through.")
+    services.deposit_stripe_failed(intent=PaymentIntent.from_stripe(event.object), message=message)
+
+
+HANDLERS: dict[str, Handler] = {
+    "payment_intent.succeeded": _payment_intent_succeeded,
+    "payment_intent.payment_failed": _payment_intent_failed,
+}
+
+_loaded: dict[str, Handler] | None = None
+
+
+def handlers() -> dict[str, Handler]:
+    """This app's handlers plus those of ``HANDLER_MODULES`` (imported once)."""
+    global _loaded
+    if _loaded is None:
+        table = dict(HANDLERS)
+        for module_name in HANDLER_MODULES:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as missing:
+                if missing.name != module_name:
+                    raise
+                continue
+            table.update(getattr(module, "STRIPE_EVENT_HANDLERS", {}))
+        _loaded = table
+    return _loaded
+
+
+def handler_for(event_type: str) -> Handler | None:
+    table = handlers()
+    if event_type in table:
+        return table[event_type]
+    prefix = event_type.split(".", 1)[0]
+    return table.get(f"{prefix}.*")
+
+
+def webhook_event_receive(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
+    """Stores a verified event once by its Stripe id and queues its processing.
+
+    Returns the stored row and whether it was new. A repeated delivery only
+    counts itself (and re-queues an event not yet processed, in case its job was lost).
+    """
+    from payments.jobs import webhook_event_process
+
+    try:
+        with transaction.atomic():
+            stored = WebhookEvent.objects.create(
+                stripe_event_id=event.id,
+                type=event.type,
+                account=event.account,
+                event_created=event.created,
+                payload=event.payload,
+            )
+            created = True
+    except IntegrityError:
+        stored = WebhookEvent.objects.get(stripe_event_id=event.id)
+        WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
+        created = False
+    if created or stored.status != WebhookEvent.Status.PROCESSED:
+        stored_id = stored.pk
+        transaction.on_commit(lambda: webhook_event_process.delay(stored_id))
+    return stored, created
+
+
+def webhook_event_process(*, webhook_event_id: int) -> WebhookEvent:
+    """Runs the handler for a stored event and records the outcome; exactly once.
+
+    Locks the inbox row, so two jobs for the same event never both run the
+    handler; an event already processed is left alone. An event type nobody
+    handles is marked processed (it needed nothing).
+    """
+    try:
+        with transaction.atomic():
+            stored = WebhookEvent.objects.select_for_update().get(pk=webhook_event_id)
+            if stored.status == WebhookEvent.Status.PROCESSED:
+                return stored
+            handler = handler_for(stored.type)
+            if handler is not None:
+                handler(
+                    StripeEvent(
+                        id=stored.stripe_event_id,
+                        type=stored.type,
+                        created=stored.event_created,
+                        account=stored.account,
+                        payload=stored.payload,
+                    )
+                )
+            stored.status = WebhookEvent.Status.PROCESSED
+            stored.processed_at = timezone.now()
+            stored.attempts += 1
+            stored.error = ""
+            stored.save(update_fields=["status", "processed_at", "attempts", "error"])
+            return stored
+    except Exception as error:
+        logger.exception("Stripe event %s failed", webhook_event_id)
+        message = f"{type(error).__name__}: {error}"[:2000]
+        WebhookEvent.objects.filter(pk=webhook_event_id).exclude(status=WebhookEvent.Status.PROCESSED).update(
+            status=WebhookEvent.Status.FAILED, error=message, attempts=F("attempts") + 1
+        )
+        return WebhookEvent.objects.get(pk=webhook_event_id)
