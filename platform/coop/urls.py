@@ -1,18 +1,30 @@
 """Top-level URLs. Each app owns its routes; the API lives under /api/."""
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from payments.api import stripe_webhook_view
+
+def ping(request: HttpRequest) -> HttpResponse:
+    """The trivial endpoint: no database, no session. The load benchmark's reference."""
+    return HttpResponse("pong", content_type="text/plain")
+
+
 api_patterns = [
     path("", include("accounts.api")),
+    path("", include("payments.api")),
     path("governance/", include("governance.api")),
+    path("", include("tasks.api")),
 ]
 
 urlpatterns = [
+    path("ping/", ping, name="ping"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(api_patterns)),
+    path("webhooks/stripe/", stripe_webhook_view, name="stripe-webhook"),
     path("", include("frontend.urls")),
 ]
