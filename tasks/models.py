@@ -1,0 +1,301 @@
+"""The marketplace: batches (a HIT type), tasks (one input row each) and
+assignments (one worker's slot on a task, the row that is claimed).
+
+Money is integer minor units of the platform currency. Escrow lives in the
+ledger under the key ``assignment:<id>`` (see ``Assignment.escrow_key``).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class Batch(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+        EXPIRED = "expired"
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="batches")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    # Both shown to workers before they accept; both required.
+    purpose = models.TextField()
+    data_use = models.TextField()
+    content_warnings = models.TextField(blank=True)
+    keywords = models.CharField(max_length=400, blank=True)
+    reward = models.BigIntegerField(help_text="Minor units per assignment.")
+    currency = models.CharField(max_length=3)
+    assignments_per_task = models.PositiveIntegerField()
+    estimated_minutes = models.PositiveIntegerField()
+    # reward * 60 / estimated_minutes, stored so the feed can sort and filter on it.
+    estimated_hourly_pay = models.BigIntegerField(default=0, db_index=True)
+    time_allotted_minutes = models.PositiveIntegerField()
+    lifetime_hours = models.PositiveIntegerField()
+    # None: the governed auto_approval_hours in force at publish.
+    auto_approval_hours = models.PositiveIntegerField(null=True, blank=True)
+    template_html = models.TextField(blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    # [{"name": str, "required": bool}] parsed from the template's form fields.
+    answer_fields = models.JSONField(default=list, blank=True)
+    placeholders = models.JSONField(default=list, blank=True)
+    fee_per_assignment = models.BigIntegerField(default=0)
+    # {rule key: {"version_id": int, "value": int}} in force at publish.
+    rule_versions = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    fair_pay_reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("review_batch", "Review submissions and pay workers of the batch")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(reward__gt=0), name="batch_reward_positive"),
+            models.CheckConstraint(condition=models.Q(assignments_per_task__gt=0), name="batch_assignments_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def rule(self, key: str) -> int:
+        return int(self.rule_versions[key]["value"])
+
+    @property
+    def effective_auto_approval_hours(self) -> int:
+        if self.auto_approval_hours is not None:
+            return self.auto_approval_hours
+        return self.rule("auto_approval_hours")
+
+
+class Task(models.Model):
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
+    row_number = models.PositiveIntegerField()
+    input = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["batch", "row_number"], name="unique_task_row")]
+        ordering = ["batch_id", "row_number"]
+
+
+class Assignment(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACCEPTED = "accepted"
+        SUBMITTED = "submitted"
+        APPROVED = "approved"
+        # Provisional: escrow stays reserved until final (contest window) or settled.
+        REJECTED = "rejected"
+        DISPUTED = "disputed"
+        # Rejection final: escrow voided back to the requester.
+        REFUNDED = "refunded"
+        # A dispute outcome paid ``settled_share_bps`` of the reward.
+        SETTLED = "settled"
+        # Never claimed before the batch was cancelled or expired: escrow returned.
+        WITHDRAWN = "withdrawn"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="assignments")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    auto_approve_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=40, blank=True)
+    rejection_text = models.TextField(blank=True)
+    # When a provisional rejection becomes final unless disputed (disputes may move it).
+    rejection_final_at = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    settled_share_bps = models.PositiveIntegerField(null=True, blank=True)
+    requester_feedback = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["batch", "status"]),
+            models.Index(fields=["status", "deadline_at"]),
+            models.Index(fields=["status", "auto_approve_at"]),
+            models.Index(fields=["status", "rejection_final_at"]),
+            models.Index(fields=["worker", "batch"]),
+        ]
+        constraints = [
+            # A worker holds at most one slot per task (the claim relies on it).
+            models.UniqueConstraint(
+                fields=["task", "worker"], condition=models.Q(worker__isnull=False), name="one_slot_per_worker_task"
+            ),
+        ]
+
+    @property
+    def escrow_key(self) -> str:
+        return f"assignment:{self.pk}"
+
+
+class AssignmentAttempt(models.Model):
+    """One worker's go at a slot: accept to submit, return or expiry. Measures work time."""
+
+    class Outcome(models.TextChoices):
+        ACTIVE = "active"
+        SUBMITTED = "submitted"
+        RETURNED = "returned"
+        EXPIRED = "expired"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="attempts")
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ACTIVE)
+    work_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["batch", "outcome"])]
+
+
+class Bonus(models.Model):
+    class Kind(models.TextChoices):
+        BONUS = "bonus"
+        FAIR_PAY_TOP_UP = "fair_pay_top_up"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="bonuses")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BONUS)
+    amount = models.BigIntegerField()
+    reason = models.TextField()
+    # Caller-chosen idempotency key; also the ledger transfer key.
+    key = models.CharField(max_length=100, unique=True)
+    paid = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="bonus_amount_positive")]
+
+
+class FairPayReview(models.Model):
+    """The measured pay of a finished batch against the wage floor it was published under."""
+
+    batch = models.OneToOneField(Batch, on_delete=models.CASCADE, related_name="fair_pay_review")
+    median_work_seconds = models.PositiveIntegerField()
+    median_hourly_pay = models.BigIntegerField()
+    floor_hourly = models.BigIntegerField()
+    top_up_per_assignment = models.BigIntegerField(default=0)
+    top_ups_paid = models.PositiveIntegerField(default=0)
+    top_ups_owed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Notice(models.Model):
+    """A message to a worker or to a requester organisation (fair-pay top-ups, ...)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="task_notices"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="task_notices"
+    )
+    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class Qualification(models.Model):
+    """A requester's qualification: granted by hand, or automatically by a test with an answer key."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="qualifications")
+    name = models.CharField(max_length=120)
+    description = models.TextField()
+    # [{"name": str, "question": str, "options": [str]}]; the answer key is never shown to workers.
+    test_questions = models.JSONField(default=list, blank=True)
+    answer_key = models.JSONField(default=dict, blank=True)
+    # Share of correct answers (basis points) that grants the qualification.
+    pass_bps = models.PositiveIntegerField(default=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def has_test(self) -> bool:
+        return bool(self.test_questions)
+
+
+class QualificationGrant(models.Model):
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="grants")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qualifications")
+    value = models.IntegerField(default=1)
+    granted_at = models.DateTimeField(auto_now_add=True)
+    by_test = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["qualification", "worker"], name="one_grant_per_worker")]
+
+
+class QualificationRequirement(models.Model):
+    class Kind(models.TextChoices):
+        APPROVAL_RATE = "approval_rate"  # value: minimum basis points
+        APPROVED_COUNT = "approved_count"  # value: minimum approved assignments
+        LOCALE = "locale"  # countries: allowed countries; reason required
+        QUALIFICATION = "qualification"  # qualification granted with at least value
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="requirements")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.IntegerField(default=0)
+    # ",DE,FR," so that a country test is a plain substring match on every database.
+    countries = models.CharField(max_length=400, blank=True)
+    reason = models.TextField(blank=True)
+    qualification = models.ForeignKey(
+        Qualification, null=True, blank=True, on_delete=models.PROTECT, related_name="requirements"
+    )
+
+    @property
+    def country_list(self) -> list[str]:
+        return [c for c in self.countries.split(",") if c]
+
+
+class BlockedWorker(models.Model):
+    """A requester's own block list: affects only its batches, never the worker's standing."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="blocked_workers")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "worker"], name="one_block_per_worker")]
+
+
+class RequesterRating(models.Model):
+    """A worker's rating of a requester, 1 to 5 on each axis; one per worker, editable."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="ratings")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    pay_fairness = models.PositiveSmallIntegerField()
+    communication = models.PositiveSmallIntegerField()
+    review_speed = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "worker"], name="one_rating_per_worker")]
+
+
+class RequesterPayStat(models.Model):
+    """A requester's measured effective hourly pay (median over recent submitted work),
+    refreshed by a Celery job so the feed can show it without per-row queries."""
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="pay_stat")
+    median_hourly_pay = models.BigIntegerField()
+    sample_size = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()

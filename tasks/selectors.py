@@ -1,0 +1,405 @@
+"""Reads of the marketplace, each scoped to who may see it.
+
+Requesters reach a batch only through ``access_batch`` (guardian object
+permissions of their organisation's staff group); workers see only their own
+assignments. A requester reads submissions only through
+``submissions_for_requester``, which returns work whose pay is held in escrow or
+already paid, and exports only through ``batch_results_export`` (paid work only).
+"""
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Organisation, User, WorkerProfile
+from core.errors import NotFound
+from core.money import format_amount, platform_currency
+from governance.selectors import rule_value
+from ledger import escrow
+from tasks.models import (
+    Assignment,
+    AssignmentAttempt,
+    Batch,
+    BlockedWorker,
+    Qualification,
+    QualificationGrant,
+    QualificationRequirement,
+    RequesterPayStat,
+    RequesterRating,
+)
+from tasks.states import PAID_ASSIGNMENT, REVIEWABLE_ASSIGNMENT
+
+APPROVAL_RATE_FORMULA = (
+    "approval rate = approved / (approved + finally rejected), counting only decisions made in the last "
+    "approval_rate_window_days days. A rejection counts only once it is final (not disputed in time, or upheld); "
+    "work paid after a dispute counts as approved. With no decisions in the window the rate is 100%."
+)
+
+
+# --- Requester access ----------------------------------------------------------------------------
+
+
+def access_batch(*, user: User, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
+    """The batch if ``user`` holds ``permission`` on it (through its organisation's staff
+    group); otherwise ``NotFound``, so outsiders cannot learn which batches exist."""
+    batch = Batch.objects.select_related("organisation").filter(pk=batch_id).first()
+    if batch is None or not user.is_authenticated or not user.has_perm(permission, batch):
+        raise NotFound("batch")
+    return batch
+
+
+def batches_for_organisation(*, organisation: Organisation, status: str | None = None) -> QuerySet[Batch]:
+    batches = Batch.objects.filter(organisation=organisation).order_by("-id")
+    if status:
+        batches = batches.filter(status=status)
+    return batches
+
+
+def batch_status_counts(*, batch: Batch) -> dict[str, int]:
+    rows = batch.assignments.values("status").annotate(n=Count("id")).values_list("status", "n")
+    return {status: count for status, count in rows}
+
+
+def _escrow_backed(assignments: list[Assignment], allowed: tuple[str, ...]) -> list[Assignment]:
+    if not assignments:
+        return []
+    statuses = escrow.escrow_status([a.escrow_key for a in assignments])
+    return [a for a in assignments if statuses.get(a.escrow_key) in allowed]
+
+
+def submissions_for_requester(
+    *, batch: Batch, status: str | None = None, offset: int = 0, limit: int | None = None
+) -> list[Assignment]:
+    """Submitted work of ``batch`` whose pay is escrowed (pending) or paid (posted), by id.
+
+    Work whose escrow was voided (final rejections, refunds) is never returned, whatever
+    its status says. ``batch`` must come from ``access_batch``."""
+    rows = batch.assignments.filter(status__in=REVIEWABLE_ASSIGNMENT).select_related("worker", "task").order_by("id")
+    if status:
+        rows = rows.filter(status=status)
+    window = rows[offset : offset + limit] if limit is not None else rows[offset:]
+    return _escrow_backed(list(window), ("pending", "posted"))
+
+
+def submissions_count(*, batch: Batch, status: str | None = None) -> int:
+    rows = batch.assignments.filter(status__in=REVIEWABLE_ASSIGNMENT)
+    return rows.filter(status=status).count() if status else rows.count()
+
+
+def submission_for_requester(*, batch: Batch, assignment_id: int) -> Assignment:
+    rows = list(
+        batch.assignments.filter(pk=assignment_id, status__in=REVIEWABLE_ASSIGNMENT).select_related("worker", "task")
+    )
+    found = _escrow_backed(rows, ("pending", "posted"))
+    if not found:
+        raise NotFound("submission")
+    return found[0]
+
+
+def paid_work(*, batch: Batch) -> list[Assignment]:
+    """Approved or dispute-settled work of ``batch`` whose escrow is posted: paid work only."""
+    rows = list(batch.assignments.filter(status__in=PAID_ASSIGNMENT).select_related("worker", "task").order_by("id"))
+    return _escrow_backed(rows, ("posted",))
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
+def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
+    """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only."""
+    work = paid_work(batch=batch)
+    input_names: dict[str, None] = {}
+    answer_names: dict[str, None] = {name["name"]: None for name in batch.answer_fields}
+    for assignment in work:
+        input_names.update(dict.fromkeys(assignment.task.input))
+        answer_names.update(dict.fromkeys(assignment.answers))
+    auto_approval_seconds = batch.effective_auto_approval_hours * 3600 if batch.rule_versions else 0
+    base = [
+        "HITId", "HITTypeId", "Title", "Description", "Keywords", "Reward", "CreationTime", "MaxAssignments",
+        "AssignmentDurationInSeconds", "AutoApprovalDelayInSeconds", "Expiration", "AssignmentId", "WorkerId",
+        "AssignmentStatus", "AcceptTime", "SubmitTime", "AutoApprovalTime", "ApprovalTime", "RejectionTime",
+        "RequesterFeedback", "WorkTimeInSeconds",
+    ]  # fmt: skip
+    columns = base + [f"Input.{n}" for n in input_names] + [f"Answer.{n}" for n in answer_names]
+    rows: list[dict[str, str]] = []
+    for a in work:
+        work_seconds = int((a.submitted_at - a.accepted_at).total_seconds()) if a.submitted_at and a.accepted_at else 0
+        row = {
+            "HITId": str(a.task_id),
+            "HITTypeId": str(batch.pk),
+            "Title": batch.title,
+            "Description": batch.description,
+            "Keywords": batch.keywords,
+            "Reward": format_amount(batch.reward, batch.currency),
+            "CreationTime": _iso(batch.published_at),
+            "MaxAssignments": str(batch.assignments_per_task),
+            "AssignmentDurationInSeconds": str(batch.time_allotted_minutes * 60),
+            "AutoApprovalDelayInSeconds": str(auto_approval_seconds),
+            "Expiration": _iso(batch.expires_at),
+            "AssignmentId": str(a.pk),
+            "WorkerId": a.worker.pseudonym if a.worker else "",
+            "AssignmentStatus": "Approved",
+            "AcceptTime": _iso(a.accepted_at),
+            "SubmitTime": _iso(a.submitted_at),
+            "AutoApprovalTime": _iso(a.auto_approve_at),
+            "ApprovalTime": _iso(a.approved_at or a.finalised_at),
+            "RejectionTime": "",
+            "RequesterFeedback": a.requester_feedback,
+            "WorkTimeInSeconds": str(work_seconds),
+        }
+        row.update({f"Input.{n}": str(a.task.input.get(n, "")) for n in input_names})
+        row.update({f"Answer.{n}": str(a.answers.get(n, "")) for n in answer_names})
+        rows.append(row)
+    return columns, rows
+
+
+# --- Worker standing and eligibility ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApprovalRate:
+    approved: int
+    final_rejections: int
+    rate_bps: int
+    approved_all_time: int
+    window_days: int
+
+
+def worker_approval_rate(*, worker: User, at: datetime | None = None) -> ApprovalRate:
+    """The published formula (``APPROVAL_RATE_FORMULA``): one query."""
+    now = at or timezone.now()
+    window_days = rule_value("approval_rate_window_days", at=now)
+    since = now - timedelta(days=window_days)
+    figures = Assignment.objects.filter(worker=worker).aggregate(
+        approved=Count(
+            "id", filter=Q(status="approved", approved_at__gte=since) | Q(status="settled", finalised_at__gte=since)
+        ),
+        rejected=Count("id", filter=Q(status="refunded", finalised_at__gte=since)),
+        approved_all_time=Count("id", filter=Q(status__in=PAID_ASSIGNMENT)),
+    )
+    approved, rejected = figures["approved"], figures["rejected"]
+    rate = 10_000 if approved + rejected == 0 else approved * 10_000 // (approved + rejected)
+    return ApprovalRate(
+        approved=approved,
+        final_rejections=rejected,
+        rate_bps=rate,
+        approved_all_time=figures["approved_all_time"],
+        window_days=window_days,
+    )
+
+
+def requirement_text(requirement: QualificationRequirement) -> str:
+    """A requirement in plain words, exactly as workers see it."""
+    kind = requirement.kind
+    if kind == QualificationRequirement.Kind.APPROVAL_RATE:
+        return f"An approval rate of at least {requirement.value / 100:g}% (see the published formula)."
+    if kind == QualificationRequirement.Kind.APPROVED_COUNT:
+        return f"At least {requirement.value} approved assignments on the platform."
+    if kind == QualificationRequirement.Kind.LOCALE:
+        return f"Located in {', '.join(requirement.country_list)}. The requester's reason: {requirement.reason}"
+    qualification = requirement.qualification
+    name = qualification.name if qualification else "a qualification"
+    how = "take its test" if qualification and qualification.has_test else "granted by the requester"
+    return f"The qualification '{name}' ({how}): {qualification.description if qualification else ''}"
+
+
+@dataclass(frozen=True)
+class WorkerStanding:
+    rate: ApprovalRate
+    country: str
+    grants: dict[int, int]
+    blocked_by: dict[int, str]
+
+
+def worker_standing(*, worker: User) -> WorkerStanding:
+    country = WorkerProfile.objects.filter(user=worker).values_list("country", flat=True).first() or ""
+    return WorkerStanding(
+        rate=worker_approval_rate(worker=worker),
+        country=country,
+        grants=dict(QualificationGrant.objects.filter(worker=worker).values_list("qualification_id", "value")),
+        blocked_by=dict(BlockedWorker.objects.filter(worker=worker).values_list("organisation_id", "reason")),
+    )
+
+
+def worker_ineligibility(*, worker: User, batch: Batch, standing: WorkerStanding | None = None) -> list[str]:
+    """Why ``worker`` may not take ``batch``, in plain words; empty when they may."""
+    standing = standing or worker_standing(worker=worker)
+    reasons: list[str] = []
+    if batch.organisation_id in standing.blocked_by:
+        reasons.append(f"This requester has blocked you from its batches: {standing.blocked_by[batch.organisation_id]}")
+    for requirement in batch.requirements.select_related("qualification").all():
+        kind = requirement.kind
+        if kind == "approval_rate" and standing.rate.rate_bps < requirement.value:
+            reasons.append(f"Needs {requirement_text(requirement)} Yours is {standing.rate.rate_bps / 100:g}%.")
+        elif kind == "approved_count" and standing.rate.approved_all_time < requirement.value:
+            reasons.append(f"Needs {requirement_text(requirement)} You have {standing.rate.approved_all_time}.")
+        elif kind == "locale" and standing.country not in requirement.country_list:
+            where = standing.country or "no country in your profile"
+            reasons.append(f"Needs {requirement_text(requirement)} Yours: {where}.")
+        elif kind == "qualification" and standing.grants.get(requirement.qualification_id or 0, -1) < requirement.value:
+            reasons.append(f"Needs {requirement_text(requirement)}")
+    return reasons
+
+
+# --- The task feed ---------------------------------------------------------------------------------
+
+FEED_ORDERINGS = {
+    "reward": ("reward", "id"),
+    "-reward": ("-reward", "-id"),
+    "hourly_pay": ("estimated_hourly_pay", "id"),
+    "-hourly_pay": ("-estimated_hourly_pay", "-id"),
+    "minutes": ("estimated_minutes", "id"),
+    "-minutes": ("-estimated_minutes", "-id"),
+    "newest": ("-published_at", "-id"),
+    "available": ("-open_slots", "-id"),
+}
+
+
+def task_feed(
+    *,
+    worker: User,
+    ordering: str = "newest",
+    min_reward: int | None = None,
+    min_hourly_pay: int | None = None,
+    max_minutes: int | None = None,
+    requester: str | None = None,
+    qualified_only: bool = True,
+) -> QuerySet[Batch]:
+    """Live batches with at least one open slot, annotated with ``open_slots``.
+
+    With ``qualified_only`` (the default) batches the worker cannot take (blocked,
+    requirements not met) are hidden; ``worker_ineligibility`` says why for one batch.
+    A page of it costs a constant number of queries."""
+    now = timezone.now()
+    open_slots = Assignment.objects.filter(batch=OuterRef("pk"), status=Assignment.Status.OPEN)
+    count = open_slots.order_by().values("batch").annotate(n=Count("id")).values("n")
+    batches = (
+        Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now)
+        .filter(Exists(open_slots))
+        .select_related("organisation", "organisation__pay_stat")
+        .annotate(open_slots=Coalesce(Subquery(count, output_field=IntegerField()), 0))
+    )
+    if min_reward is not None:
+        batches = batches.filter(reward__gte=min_reward)
+    if min_hourly_pay is not None:
+        batches = batches.filter(estimated_hourly_pay__gte=min_hourly_pay)
+    if max_minutes is not None:
+        batches = batches.filter(estimated_minutes__lte=max_minutes)
+    if requester:
+        batches = batches.filter(organisation__slug=requester)
+    if qualified_only:
+        standing = worker_standing(worker=worker)
+        unmet = QualificationRequirement.objects.filter(batch=OuterRef("pk")).filter(
+            Q(kind="approval_rate", value__gt=standing.rate.rate_bps)
+            | Q(kind="approved_count", value__gt=standing.rate.approved_all_time)
+            | (Q(kind="locale") & ~Q(countries__contains=f",{standing.country},"))
+            | (
+                Q(kind="qualification")
+                & ~Exists(
+                    QualificationGrant.objects.filter(
+                        worker=worker, qualification=OuterRef("qualification"), value__gte=OuterRef("value")
+                    )
+                )
+            )
+        )
+        batches = batches.exclude(organisation_id__in=list(standing.blocked_by)).filter(~Exists(unmet))
+    return batches.order_by(*FEED_ORDERINGS.get(ordering, FEED_ORDERINGS["newest"]))
+
+
+# --- Worker's own assignments ----------------------------------------------------------------------
+
+
+def assignments_for_worker(*, worker: User, status: str | None = None) -> QuerySet[Assignment]:
+    rows = Assignment.objects.filter(worker=worker).select_related("batch", "task").order_by("-id")
+    return rows.filter(status=status) if status else rows
+
+
+def access_assignment_for_worker(*, worker: User, assignment_id: int) -> Assignment:
+    """The worker's own assignment; anyone else's is ``NotFound``."""
+    assignment = (
+        Assignment.objects.select_related("batch", "batch__organisation", "task")
+        .filter(pk=assignment_id, worker=worker)
+        .first()
+    )
+    if assignment is None or not worker.is_authenticated:
+        raise NotFound("assignment")
+    return assignment
+
+
+def batch_for_worker(*, batch_id: int) -> Batch:
+    """A live batch as workers may preview it (published or paused)."""
+    batch = Batch.objects.select_related("organisation").filter(pk=batch_id, status__in=("published", "paused")).first()
+    if batch is None:
+        raise NotFound("batch")
+    return batch
+
+
+def qualification_for_worker(*, qualification_id: int) -> Qualification:
+    qualification = Qualification.objects.filter(pk=qualification_id).first()
+    if qualification is None:
+        raise NotFound("qualification")
+    return qualification
+
+
+# --- Requester reputation --------------------------------------------------------------------------
+
+
+def requester_measured_pay(*, organisation: Organisation, days: int = 90) -> tuple[int | None, int]:
+    """Median effective hourly pay (reward / work time, accept to submit) of the requester's
+    submitted work in the last ``days`` days, with the sample size."""
+    since = timezone.now() - timedelta(days=days)
+    rows = AssignmentAttempt.objects.filter(
+        batch__organisation=organisation, outcome="submitted", ended_at__gte=since
+    ).values_list("batch__reward", "work_seconds")
+    pay = [reward * 3600 // max(1, seconds or 1) for reward, seconds in rows]
+    if not pay:
+        return None, 0
+    return int(statistics.median(pay)), len(pay)
+
+
+def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
+    """What every requester page shows: worker ratings, measured pay, approval and rejection
+    rates, overturned rejections (from the decisions on its batches) and name history."""
+    ratings = RequesterRating.objects.filter(organisation=organisation)
+    count = ratings.count()
+
+    def average(field: str) -> float | None:
+        values = list(ratings.values_list(field, flat=True))
+        return round(sum(values) / len(values), 2) if values else None
+
+    decisions = Assignment.objects.filter(batch__organisation=organisation).aggregate(
+        approved=Count("id", filter=Q(status="approved")),
+        rejected=Count("id", filter=Q(status__in=("rejected", "disputed", "refunded", "settled"))),
+        overturned=Count("id", filter=Q(status="settled")),
+    )
+    decided = decisions["approved"] + decisions["rejected"]
+    pay, sample = requester_measured_pay(organisation=organisation)
+    stat = RequesterPayStat.objects.filter(organisation=organisation).first()
+    return {
+        "slug": organisation.slug,
+        "display_name": organisation.display_name,
+        "legal_name": organisation.legal_name,
+        "ratings": {
+            "count": count,
+            "pay_fairness": average("pay_fairness"),
+            "communication": average("communication"),
+            "review_speed": average("review_speed"),
+        },
+        "measured_hourly_pay": pay,
+        "measured_pay_sample": sample,
+        "measured_pay_refreshed_at": stat.computed_at if stat else None,
+        "currency": platform_currency(),
+        "approval_rate_bps": decisions["approved"] * 10_000 // decided if decided else None,
+        "rejection_rate_bps": decisions["rejected"] * 10_000 // decided if decided else None,
+        "overturned_rejections": decisions["overturned"],
+        "name_history": [
+            {"old_name": c.old_name, "new_name": c.new_name, "changed_at": c.changed_at}
+            for c in organisation.name_changes.order_by("changed_at", "id")
+        ],
+    }

@@ -1,0 +1,1029 @@
+"""Writes of the marketplace. Each public service is one transaction, checks its
+move against ``tasks.states``, writes an audit row and moves escrow only through
+``ledger.escrow``.
+
+Lock order, always: batch, then assignments in ascending id. The claim is the
+exception that proves it: it never locks the batch (thousands of claimers must
+not queue on one row) and locks exactly one assignment with SKIP LOCKED.
+"""
+
+import logging
+import statistics
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from accounts.models import Organisation, User
+from core.audit import audit_record
+from core.errors import AppError, NotFound, PermissionDenied
+from core.money import basis_points, format_amount, platform_currency
+from governance.models import Rule
+from governance.selectors import rule_in_force
+from ledger import escrow
+from tasks import inputs, selectors
+from tasks.models import (
+    Assignment,
+    AssignmentAttempt,
+    Batch,
+    BlockedWorker,
+    Bonus,
+    FairPayReview,
+    Notice,
+    Qualification,
+    QualificationGrant,
+    QualificationRequirement,
+    RequesterRating,
+    Task,
+)
+from tasks.states import ASSIGNMENT, BATCH, REJECTION_REASONS, UNFINISHED_ASSIGNMENT
+
+logger = logging.getLogger(__name__)
+
+# Rules a batch records at publish; later rule changes never alter a live batch.
+BATCH_RULES = (
+    "minimum_hourly_wage",
+    "platform_fee_bps",
+    "auto_approval_hours",
+    "contest_window_days",
+    "approval_rate_window_days",
+)
+BATCH_PERMISSIONS = ("tasks.view_batch", "tasks.change_batch", "tasks.review_batch")
+MAX_ASSIGNMENTS_PER_TASK = 1000
+MAX_LIFETIME_HOURS = 24 * 365
+MAX_TIME_ALLOTTED_MINUTES = 24 * 60 * 7
+
+
+def _invalid(fields: dict[str, list[str]]) -> AppError:
+    first_name, first_errors = next(iter(fields.items()))
+    return AppError("invalid", f"{first_name}: {first_errors[0]}", fields=fields)
+
+
+def _require_staff(actor: User, organisation: Organisation) -> None:
+    if not actor.has_perm("accounts.manage_organisation", organisation):
+        raise PermissionDenied("Only the organisation's staff can do that.")
+
+
+def _lock_batch(batch: Batch) -> Batch:
+    return Batch.objects.select_for_update().get(pk=batch.pk)
+
+
+def _lock_assignment(assignment: Assignment) -> Assignment:
+    return Assignment.objects.select_for_update().select_related("batch").get(pk=assignment.pk)
+
+
+# --- Batches -------------------------------------------------------------------------------------
+
+
+def _validate_requirements(
+    organisation: Organisation, requirements: list[dict[str, Any]], fields: dict[str, list[str]]
+) -> list[QualificationRequirement]:
+    built: list[QualificationRequirement] = []
+    for index, item in enumerate(requirements):
+        name = f"requirements[{index}]"
+        kind = item.get("kind")
+        value = item.get("value", 0)
+        if kind not in QualificationRequirement.Kind.values:
+            fields[name] = [f"Unknown kind; use one of {', '.join(QualificationRequirement.Kind.values)}."]
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            fields[name] = ["The value must be a whole number, zero or more."]
+            continue
+        requirement = QualificationRequirement(kind=kind, value=value, reason=str(item.get("reason", "")).strip())
+        if kind == QualificationRequirement.Kind.APPROVAL_RATE and value > 10_000:
+            fields[name] = ["An approval rate is in basis points: 0 to 10000."]
+        elif kind == QualificationRequirement.Kind.LOCALE:
+            countries = item.get("countries") or []
+            if not countries or not all(isinstance(c, str) and len(c) == 2 and c.isalpha() for c in countries):
+                fields[name] = ["List the allowed countries as two-letter codes."]
+            elif not requirement.reason:
+                fields[name] = ["A location restriction needs a reason that workers can read."]
+            requirement.countries = "," + ",".join(sorted({c.upper() for c in countries})) + ","
+        elif kind == QualificationRequirement.Kind.QUALIFICATION:
+            qualification = Qualification.objects.filter(
+                organisation=organisation, pk=item.get("qualification_id") or 0
+            ).first()
+            if qualification is None:
+                fields[name] = ["No such qualification of this organisation."]
+            requirement.qualification = qualification
+            requirement.value = value or 1
+        built.append(requirement)
+    return built
+
+
+def batch_create(
+    *,
+    organisation: Organisation,
+    actor: User,
+    title: str,
+    description: str,
+    purpose: str,
+    data_use: str,
+    reward: int,
+    assignments_per_task: int,
+    estimated_minutes: int,
+    time_allotted_minutes: int,
+    lifetime_hours: int,
+    content_warnings: str = "",
+    keywords: str = "",
+    auto_approval_hours: int | None = None,
+    template_html: str = "",
+    external_url: str = "",
+    requirements: list[dict[str, Any]] | None = None,
+) -> Batch:
+    """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
+    with field errors and creates nothing on bad input. The organisation's staff group
+    gets view/change/review permissions on it."""
+    _require_staff(actor, organisation)
+    fields: dict[str, list[str]] = {}
+    for name, text in (("title", title), ("description", description), ("purpose", purpose), ("data_use", data_use)):
+        if not text.strip():
+            fields[name] = ["Required: workers read this before they accept."]
+    if reward <= 0:
+        fields["reward"] = ["The reward must be more than zero (minor units)."]
+    if not 1 <= assignments_per_task <= MAX_ASSIGNMENTS_PER_TASK:
+        fields["assignments_per_task"] = [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]
+    if estimated_minutes < 1:
+        fields["estimated_minutes"] = ["At least one minute."]
+    if not 1 <= time_allotted_minutes <= MAX_TIME_ALLOTTED_MINUTES:
+        fields["time_allotted_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
+    elif estimated_minutes >= 1 and time_allotted_minutes < estimated_minutes:
+        fields["time_allotted_minutes"] = ["Allow at least the estimated time."]
+    if not 1 <= lifetime_hours <= MAX_LIFETIME_HOURS:
+        fields["lifetime_hours"] = [f"Between 1 and {MAX_LIFETIME_HOURS} hours."]
+    if auto_approval_hours is not None:
+        limits = Rule.objects.filter(key="auto_approval_hours").values_list("min_value", "max_value").get()
+        if not limits[0] <= auto_approval_hours <= limits[1]:
+            fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {limits[1]} hours."]
+    answer_fields: list[dict[str, Any]] = []
+    placeholders: list[str] = []
+    if bool(template_html.strip()) == bool(external_url.strip()):
+        fields["template_html"] = ["Give either an HTML task template or an external task URL, not both."]
+    elif template_html.strip():
+        answer_fields = inputs.template_answer_fields(template_html)
+        placeholders = inputs.template_placeholders(template_html)
+        if not answer_fields:
+            fields["template_html"] = ["The template has no named form fields (name=...) to answer."]
+    elif not external_url.startswith("https://"):
+        fields["external_url"] = ["The external task URL must start with https://."]
+    built = _validate_requirements(organisation, requirements or [], fields)
+    if fields:
+        raise _invalid(fields)
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            organisation=organisation,
+            created_by=actor,
+            title=title.strip(),
+            description=description.strip(),
+            purpose=purpose.strip(),
+            data_use=data_use.strip(),
+            content_warnings=content_warnings.strip(),
+            keywords=keywords.strip(),
+            reward=reward,
+            currency=platform_currency(),
+            assignments_per_task=assignments_per_task,
+            estimated_minutes=estimated_minutes,
+            estimated_hourly_pay=reward * 60 // estimated_minutes,
+            time_allotted_minutes=time_allotted_minutes,
+            lifetime_hours=lifetime_hours,
+            auto_approval_hours=auto_approval_hours,
+            template_html=template_html,
+            external_url=external_url.strip(),
+            answer_fields=answer_fields,
+            placeholders=placeholders,
+        )
+        for requirement in built:
+            requirement.batch = batch
+        QualificationRequirement.objects.bulk_create(built)
+        for permission in BATCH_PERMISSIONS:
+            assign_perm(permission, organisation.staff_group, batch)
+        audit_record(actor=actor, action="batch.created", target=batch, after={"title": batch.title})
+    return batch
+
+
+def batch_set_input(*, batch: Batch, actor: User, content: str, file_format: str) -> int:
+    """Replaces a draft batch's input rows with those of a CSV or JSON file; returns the row
+    count. A bad file raises ``AppError("invalid_input_file")`` with per-row errors in
+    ``details["errors"]`` and changes nothing."""
+    rows = inputs.parse_input_rows(content=content, file_format=file_format, placeholders=batch.placeholders)
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        BATCH.target(batch.status, "edit")
+        batch.tasks.all().delete()
+        Task.objects.bulk_create(
+            [Task(batch=batch, row_number=number, input=row) for number, row in enumerate(rows, start=1)],
+            batch_size=2000,
+        )
+        audit_record(actor=actor, action="batch.input_set", target=batch, after={"rows": len(rows)})
+    return len(rows)
+
+
+def _create_slots(batch: Batch, per_task: int) -> list[int]:
+    """Creates ``per_task`` open slots on every task of ``batch``; returns their ids."""
+    first_new = Assignment.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    task_ids = list(batch.tasks.order_by("id").values_list("id", flat=True))
+    Assignment.objects.bulk_create(
+        [Assignment(batch=batch, task_id=task_id) for task_id in task_ids for _ in range(per_task)], batch_size=2000
+    )
+    return list(
+        Assignment.objects.filter(batch=batch, status=Assignment.Status.OPEN, id__gt=first_new)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _reserve(batch: Batch, assignment_ids: list[int]) -> None:
+    escrow.escrow_reserve_slots(
+        organisation=batch.organisation,
+        slots=[
+            escrow.EscrowSlot(key=f"assignment:{pk}", reward=batch.reward, fee=batch.fee_per_assignment)
+            for pk in assignment_ids
+        ],
+    )
+
+
+def batch_publish(*, batch: Batch, actor: User) -> Batch:
+    """Publishes a draft batch: checks the wage floor, records the rule versions in force,
+    creates every slot and reserves reward + fee for each in escrow, all or nothing.
+
+    Raises ``below_minimum_wage`` (reward per estimated hour under the governed floor),
+    ``no_input`` (the template needs input rows), ``organisation_unverified`` and the
+    ledger's ``insufficient_funds`` (409); on any refusal nothing changes."""
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        BATCH.target(batch.status, "publish")
+        organisation = batch.organisation
+        if not organisation.is_verified:
+            raise AppError(
+                "organisation_unverified",
+                "The organisation's legal identity is not verified yet; the co-op must verify it before publishing.",
+                status=409,
+            )
+        now = timezone.now()
+        rules = {key: rule_in_force(key, at=now) for key in BATCH_RULES}
+        wage = rules["minimum_hourly_wage"].value
+        if batch.reward * 60 < wage * batch.estimated_minutes:
+            needed = -(-wage * batch.estimated_minutes // 60)
+            raise AppError(
+                "below_minimum_wage",
+                f"A reward of {format_amount(batch.reward, batch.currency)} for {batch.estimated_minutes} minutes "
+                f"pays {format_amount(batch.estimated_hourly_pay, batch.currency)} an hour; the co-op's minimum is "
+                f"{format_amount(wage, batch.currency)}. Raise the reward to at least "
+                f"{format_amount(needed, batch.currency)} or correct the estimate.",
+                details={"minimum_hourly_wage": wage, "minimum_reward": needed},
+            )
+        if not batch.tasks.exists():
+            if batch.placeholders:
+                raise AppError(
+                    "no_input",
+                    f"The template uses {', '.join(batch.placeholders)}; upload input rows before publishing.",
+                    status=409,
+                )
+            # A template without placeholders (or an external URL) is a single task, as MTurk's CreateHIT.
+            Task.objects.create(batch=batch, row_number=1, input={})
+        batch.fee_per_assignment = basis_points(batch.reward, rules["platform_fee_bps"].value)
+        batch.rule_versions = {key: {"version_id": r.version_id, "value": r.value} for key, r in rules.items()}
+        batch.status = "published"
+        batch.published_at = now
+        batch.expires_at = now + timedelta(hours=batch.lifetime_hours)
+        batch.save(update_fields=["fee_per_assignment", "rule_versions", "status", "published_at", "expires_at"])
+        slot_ids = _create_slots(batch, batch.assignments_per_task)
+        _reserve(batch, slot_ids)
+        audit_record(
+            actor=actor,
+            action="batch.published",
+            target=batch,
+            before={"status": "draft"},
+            after={"status": "published", "slots": len(slot_ids), "rule_versions": batch.rule_versions},
+        )
+    return batch
+
+
+def _batch_move(batch: Batch, actor: User | None, action: str) -> Batch:
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        before = batch.status
+        batch.status = BATCH.target(batch.status, action)
+        batch.save(update_fields=["status"])
+        audit_record(actor=actor, action=f"batch.{action}", target=batch, before={"status": before})
+    return batch
+
+
+def batch_pause(*, batch: Batch, actor: User) -> Batch:
+    """Stops new claims; accepted work can still be submitted and reviewed."""
+    return _batch_move(batch, actor, "pause")
+
+
+def batch_resume(*, batch: Batch, actor: User) -> Batch:
+    return _batch_move(batch, actor, "resume")
+
+
+def _withdraw_open_slots(batch: Batch) -> int:
+    open_ids = list(
+        Assignment.objects.select_for_update()
+        .filter(batch=batch, status=Assignment.Status.OPEN)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for pk in open_ids:
+        escrow.escrow_return(key=f"assignment:{pk}")
+    Assignment.objects.filter(pk__in=open_ids).update(status=Assignment.Status.WITHDRAWN)
+    return len(open_ids)
+
+
+def _batch_end(batch: Batch, actor: User | None, action: str) -> Batch:
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        before = batch.status
+        batch.status = BATCH.target(batch.status, action)
+        batch.ended_at = timezone.now()
+        batch.save(update_fields=["status", "ended_at"])
+        withdrawn = _withdraw_open_slots(batch) if before != "draft" else 0
+        audit_record(
+            actor=actor,
+            action=f"batch.{action}",
+            target=batch,
+            before={"status": before},
+            after={"status": batch.status, "withdrawn_slots": withdrawn},
+        )
+    return batch
+
+
+def batch_cancel(*, batch: Batch, actor: User) -> Batch:
+    """Cancels the batch: unclaimed slots are withdrawn and their escrow returns to the
+    organisation's balance. Work already accepted can still be submitted and is paid."""
+    return _batch_end(batch, actor, "cancel")
+
+
+def batch_expire(*, batch: Batch) -> Batch:
+    """The lifetime passed (Celery job): like a cancellation, by the system."""
+    return _batch_end(batch, None, "expire")
+
+
+def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
+    """Adds ``per_task`` slots to every task of a live batch and reserves their escrow
+    (all or nothing; ``insufficient_funds`` changes nothing)."""
+    if not 1 <= per_task <= MAX_ASSIGNMENTS_PER_TASK:
+        raise _invalid({"per_task": [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]})
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        if not BATCH.allowed(batch.status, "extend"):
+            raise AppError("invalid_state", f"This batch is {batch.status}; only a live batch can grow.", status=409)
+        if batch.assignments_per_task + per_task > MAX_ASSIGNMENTS_PER_TASK:
+            raise _invalid({"per_task": [f"A task can have at most {MAX_ASSIGNMENTS_PER_TASK} assignments."]})
+        slot_ids = _create_slots(batch, per_task)
+        _reserve(batch, slot_ids)
+        before = batch.assignments_per_task
+        batch.assignments_per_task = before + per_task
+        batch.save(update_fields=["assignments_per_task"])
+        audit_record(
+            actor=actor,
+            action="batch.assignments_added",
+            target=batch,
+            before={"assignments_per_task": before},
+            after={"assignments_per_task": batch.assignments_per_task, "slots": len(slot_ids)},
+        )
+    return batch
+
+
+def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
+    if not 1 <= hours <= MAX_LIFETIME_HOURS:
+        raise _invalid({"hours": [f"Between 1 and {MAX_LIFETIME_HOURS}."]})
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        if not BATCH.allowed(batch.status, "extend") or batch.expires_at is None:
+            raise AppError(
+                "invalid_state", f"This batch is {batch.status}; only a live batch can be extended.", status=409
+            )
+        before = batch.expires_at
+        batch.expires_at = before + timedelta(hours=hours)
+        batch.lifetime_hours += hours
+        batch.save(update_fields=["expires_at", "lifetime_hours"])
+        audit_record(
+            actor=actor,
+            action="batch.extended",
+            target=batch,
+            before={"expires_at": before.isoformat()},
+            after={"expires_at": batch.expires_at.isoformat()},
+        )
+    return batch
+
+
+def _complete_if_done(batch_id: int) -> None:
+    """Marks a live batch completed once no slot is open, accepted or awaiting review."""
+    batch = Batch.objects.select_for_update().get(pk=batch_id)
+    if batch.status not in ("published", "paused"):
+        return
+    if Assignment.objects.filter(batch_id=batch_id, status__in=UNFINISHED_ASSIGNMENT).exists():
+        return
+    batch.status = BATCH.target(batch.status, "complete")
+    batch.ended_at = timezone.now()
+    batch.save(update_fields=["status", "ended_at"])
+    audit_record(actor=None, action="batch.complete", target=batch, after={"status": "completed"})
+
+
+# --- Worker side ---------------------------------------------------------------------------------
+
+
+def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None) -> Assignment:
+    """Claims one open slot of ``batch`` (of ``task_id`` if given) for ``worker``.
+
+    Atomic under concurrency: the slot row is locked with ``FOR UPDATE SKIP LOCKED``, so
+    concurrent claimers each get a different slot, none twice and none lost; the batch row
+    is not locked. A worker holds at most one slot per task (a unique constraint).
+    Raises ``batch_not_available`` / ``no_open_slot`` (409), ``not_eligible`` (403, with the
+    reasons in ``details``); nothing changes on a refusal."""
+    if worker.is_suspended:
+        raise AppError("suspended", f"Your account is suspended: {worker.suspension_reason}", status=403)
+    now = timezone.now()
+    batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
+    if batch.status != "published" or (batch.expires_at is not None and batch.expires_at <= now):
+        raise AppError("batch_not_available", "This batch is not taking new workers.", status=409)
+    reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
+    if reasons:
+        raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
+    held = Assignment.objects.filter(batch_id=batch.pk, worker=worker).values("task_id")
+    candidates = Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).exclude(task_id__in=held)
+    if task_id is not None:
+        candidates = candidates.filter(task_id=task_id)
+    try:
+        with transaction.atomic():
+            slot = candidates.select_for_update(skip_locked=True).order_by("id").first()
+            if slot is None:
+                raise AppError(
+                    "no_open_slot",
+                    "Every slot you could take here is taken; look for other work or try again later.",
+                    status=409,
+                )
+            slot.status = ASSIGNMENT.target(slot.status, "accept")
+            slot.worker = worker
+            slot.accepted_at = now
+            slot.deadline_at = now + timedelta(minutes=batch.time_allotted_minutes)
+            slot.save(update_fields=["status", "worker", "accepted_at", "deadline_at"])
+            AssignmentAttempt.objects.create(assignment=slot, batch_id=batch.pk, worker=worker, accepted_at=now)
+            audit_record(actor=worker, action="assignment.accepted", target=slot, after={"task": slot.task_id})
+    except IntegrityError:
+        # The same worker claimed another slot of this task at the same moment.
+        raise AppError("no_open_slot", "You already hold a slot on this task.", status=409) from None
+    return slot
+
+
+def _end_attempt(slot: Assignment, outcome: str, now: Any) -> None:
+    attempt = slot.attempts.filter(outcome=AssignmentAttempt.Outcome.ACTIVE).order_by("-id").first()
+    if attempt is not None:
+        attempt.outcome = outcome
+        attempt.ended_at = now
+        attempt.work_seconds = max(0, int((now - attempt.accepted_at).total_seconds()))
+        attempt.save(update_fields=["outcome", "ended_at", "work_seconds"])
+
+
+def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None) -> Assignment:
+    now = timezone.now()
+    worker_id = slot.worker_id
+    slot.status = ASSIGNMENT.target(slot.status, action)
+    _end_attempt(slot, outcome, now)
+    slot.worker = None
+    slot.accepted_at = None
+    slot.deadline_at = None
+    fields = ["status", "worker", "accepted_at", "deadline_at"]
+    if slot.batch.status not in ("published", "paused"):
+        # The batch ended meanwhile: nobody can claim the slot again, so its escrow returns.
+        slot.status = ASSIGNMENT.target(slot.status, "withdraw")
+        escrow.escrow_return(key=slot.escrow_key)
+    slot.save(update_fields=fields)
+    audit_record(actor=actor, action=f"assignment.{action}", target=slot, before={"worker": worker_id})
+    return slot
+
+
+def assignment_return(*, worker: User, assignment: Assignment) -> Assignment:
+    """The worker gives the slot back, without penalty; it reopens for others."""
+    with transaction.atomic():
+        slot = _lock_assignment(assignment)
+        if slot.worker_id != worker.pk:
+            raise NotFound("assignment")
+        _reopen(slot, "return", AssignmentAttempt.Outcome.RETURNED, worker)
+    return slot
+
+
+def assignment_expire(*, assignment_id: int) -> bool:
+    """Reopens an accepted slot whose time allotted has passed (Celery job); idempotent."""
+    with transaction.atomic():
+        slot = Assignment.objects.select_for_update().select_related("batch").filter(pk=assignment_id).first()
+        if slot is None or slot.status != "accepted" or slot.deadline_at is None or slot.deadline_at > timezone.now():
+            return False
+        _reopen(slot, "expire", AssignmentAttempt.Outcome.EXPIRED, None)
+    return True
+
+
+def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str, Any]) -> Assignment:
+    """Submits the worker's answers, checked against the template's fields (free key/values for
+    an external URL). Refuses a double submit (``already_submitted``), a late one
+    (``assignment_expired``) and bad answers (``invalid_answers``), changing nothing."""
+    with transaction.atomic():
+        slot = _lock_assignment(assignment)
+        if slot.worker_id != worker.pk:
+            raise NotFound("assignment")
+        if slot.status != "accepted":
+            if slot.status in ("submitted", "approved", "rejected", "disputed", "settled", "refunded"):
+                raise AppError("already_submitted", "You have already submitted this assignment.", status=409)
+            ASSIGNMENT.target(slot.status, "submit")
+        now = timezone.now()
+        if slot.deadline_at is not None and slot.deadline_at <= now:
+            raise AppError(
+                "assignment_expired",
+                f"The time allotted ended at {slot.deadline_at:%Y-%m-%d %H:%M} UTC; the slot reopens for others.",
+                status=409,
+            )
+        batch = slot.batch
+        clean = inputs.validate_answers(
+            answers=answers, answer_fields=batch.answer_fields, free_form=bool(batch.external_url)
+        )
+        slot.status = ASSIGNMENT.target(slot.status, "submit")
+        slot.answers = clean
+        slot.submitted_at = now
+        slot.auto_approve_at = now + timedelta(hours=batch.effective_auto_approval_hours)
+        slot.save(update_fields=["status", "answers", "submitted_at", "auto_approve_at"])
+        _end_attempt(slot, AssignmentAttempt.Outcome.SUBMITTED, now)
+        audit_record(actor=worker, action="assignment.submitted", target=slot, after={"fields": sorted(clean)})
+    return slot
+
+
+# --- Requester side ------------------------------------------------------------------------------
+
+
+def _check_reviewable(slot: Assignment) -> None:
+    status = escrow.escrow_status([slot.escrow_key]).get(slot.escrow_key)
+    if status != "pending":
+        raise AppError("not_escrowed", "This work's pay is not held in escrow; it cannot be reviewed.", status=409)
+
+
+def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: str = "") -> Assignment:
+    """Approves submitted work and pays it from escrow (reward to the worker, fee to the
+    co-op), exactly once. ``actor`` None means the auto-approval job."""
+    with transaction.atomic():
+        Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
+        slot = _lock_assignment(assignment)
+        slot.status = ASSIGNMENT.target(slot.status, "approve")
+        assert slot.worker is not None
+        escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker)
+        slot.approved_at = timezone.now()
+        slot.requester_feedback = feedback.strip()
+        slot.save(update_fields=["status", "approved_at", "requester_feedback"])
+        audit_record(actor=actor, action="assignment.approved", target=slot, before={"status": "submitted"}, after={})
+        _complete_if_done(slot.batch_id)
+    return slot
+
+
+def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids: list[int], feedback: str = "") -> int:
+    """Approves every listed submission of ``batch`` at once; all or nothing. Raises
+    ``invalid_state`` naming the ids that are not awaiting review."""
+    ids = sorted(set(assignment_ids))
+    if not ids:
+        raise _invalid({"assignment_ids": ["List at least one assignment."]})
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        slots = list(
+            Assignment.objects.select_for_update()
+            .select_related("worker")
+            .filter(batch=batch, pk__in=ids)
+            .order_by("id")
+        )
+        found = {slot.pk for slot in slots}
+        not_ready = sorted((set(ids) - found) | {slot.pk for slot in slots if slot.status != "submitted"})
+        if not_ready:
+            raise AppError(
+                "invalid_state",
+                f"These assignments are not awaiting review in this batch: {', '.join(map(str, not_ready[:20]))}.",
+                status=409,
+                details={"assignment_ids": not_ready},
+            )
+        escrow.escrow_settle_many(items=[(slot.escrow_key, slot.worker) for slot in slots])  # type: ignore[misc]
+        now = timezone.now()
+        Assignment.objects.filter(pk__in=ids).update(
+            status=ASSIGNMENT.target("submitted", "approve"), approved_at=now, requester_feedback=feedback.strip()
+        )
+        audit_record(actor=actor, action="assignment.bulk_approved", target=batch, after={"assignment_ids": ids})
+        _complete_if_done(batch.pk)
+    return len(ids)
+
+
+def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text: str) -> Assignment:
+    """Rejects submitted work provisionally: the escrow stays reserved until the rejection is
+    final (no dispute within the batch's contest window) or a dispute settles it. Needs a
+    reason from ``REJECTION_REASONS`` and an explanation."""
+    fields: dict[str, list[str]] = {}
+    if reason not in REJECTION_REASONS:
+        fields["reason"] = [f"Choose one of: {', '.join(REJECTION_REASONS)}."]
+    if not text.strip():
+        fields["text"] = ["Explain the rejection to the worker; they can dispute it."]
+    if fields:
+        raise _invalid(fields)
+    with transaction.atomic():
+        Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
+        slot = _lock_assignment(assignment)
+        slot.status = ASSIGNMENT.target(slot.status, "reject")
+        now = timezone.now()
+        slot.rejected_at = now
+        slot.rejection_reason = reason
+        slot.rejection_text = text.strip()
+        slot.rejection_final_at = now + timedelta(days=slot.batch.rule("contest_window_days"))
+        slot.save(update_fields=["status", "rejected_at", "rejection_reason", "rejection_text", "rejection_final_at"])
+        audit_record(
+            actor=actor,
+            action="assignment.rejected",
+            target=slot,
+            before={"status": "submitted"},
+            after={"reason": reason, "final_at": slot.rejection_final_at.isoformat()},
+        )
+        _complete_if_done(slot.batch_id)
+    return slot
+
+
+def assignment_rejection_dispute(*, assignment: Assignment, actor: User | None = None) -> Assignment:
+    """Holds a provisional rejection for a dispute (for the disputes app): the finalisation
+    job leaves it alone until ``assignment_rejection_finalise`` or ``assignment_settle_outcome``."""
+    with transaction.atomic():
+        slot = _lock_assignment(assignment)
+        slot.status = ASSIGNMENT.target(slot.status, "dispute")
+        slot.save(update_fields=["status"])
+        audit_record(actor=actor, action="assignment.disputed", target=slot, before={"status": "rejected"})
+    return slot
+
+
+def assignment_rejection_finalise(*, assignment: Assignment, actor: User | None = None) -> Assignment:
+    """Makes a rejection final: the escrow is voided back to the requester, exactly once.
+    Idempotent for an already refunded assignment."""
+    with transaction.atomic():
+        slot = _lock_assignment(assignment)
+        if slot.status == Assignment.Status.REFUNDED:
+            return slot
+        before = slot.status
+        slot.status = ASSIGNMENT.target(slot.status, "finalise_rejection")
+        escrow.escrow_return(key=slot.escrow_key)
+        slot.finalised_at = timezone.now()
+        slot.save(update_fields=["status", "finalised_at"])
+        audit_record(actor=actor, action="assignment.rejection_final", target=slot, before={"status": before})
+    return slot
+
+
+def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: User | None = None) -> Assignment:
+    """Settles a rejected or disputed assignment with a dispute outcome: ``share_bps`` of the
+    reward (and fee) is paid, the rest returns to the requester. 0 is the same as a final
+    rejection; 10000 pays in full."""
+    if not 0 <= share_bps <= 10_000:
+        raise _invalid({"share_bps": ["Between 0 and 10000."]})
+    if share_bps == 0:
+        return assignment_rejection_finalise(assignment=assignment, actor=actor)
+    with transaction.atomic():
+        slot = _lock_assignment(assignment)
+        before = slot.status
+        slot.status = ASSIGNMENT.target(slot.status, "settle")
+        assert slot.worker is not None
+        escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker, share_bps=share_bps)
+        slot.settled_share_bps = share_bps
+        slot.finalised_at = timezone.now()
+        slot.save(update_fields=["status", "settled_share_bps", "finalised_at"])
+        audit_record(
+            actor=actor, action="assignment.settled", target=slot, before={"status": before}, after={"share": share_bps}
+        )
+    return slot
+
+
+def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason: str, token: str = "") -> Bonus:
+    """Pays a bonus from the organisation's available balance to the worker. With a ``token``
+    the call is idempotent (the same token returns the same bonus)."""
+    fields: dict[str, list[str]] = {}
+    if amount <= 0:
+        fields["amount"] = ["A bonus must be more than zero (minor units)."]
+    if not reason.strip():
+        fields["reason"] = ["Tell the worker why."]
+    if fields:
+        raise _invalid(fields)
+    organisation = assignment.batch.organisation
+    # The ledger's transfer id is "bonus:<key>".
+    key = (
+        f"organisation:{organisation.pk}:{token[:64]}"
+        if token
+        else f"organisation:{organisation.pk}:{uuid.uuid4().hex}"
+    )
+    existing = Bonus.objects.filter(key=key).first()
+    if existing is not None:
+        if existing.assignment_id != assignment.pk or existing.amount != amount:
+            raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
+        return existing
+    if assignment.worker_id is None or assignment.status in ("open", "accepted", "withdrawn"):
+        raise AppError("invalid_state", "Only submitted work can get a bonus.", status=409)
+    with transaction.atomic():
+        bonus = Bonus.objects.create(
+            assignment=assignment,
+            worker_id=assignment.worker_id,
+            amount=amount,
+            reason=reason.strip(),
+            key=key,
+            created_by=actor,
+        )
+        escrow.bonus_pay(organisation=organisation, worker=bonus.worker, amount=amount, key=key)
+        audit_record(actor=actor, action="assignment.bonus", target=assignment, after={"amount": amount, "key": key})
+    return bonus
+
+
+# --- Fair pay --------------------------------------------------------------------------------------
+
+
+def _notice(*, kind: str, message: str, batch: Batch, user: User | None = None, organisation: Any = None) -> None:
+    Notice.objects.create(kind=kind, message=message, batch=batch, user=user, organisation=organisation)
+
+
+@dataclass(frozen=True)
+class FairPayFigures:
+    median_work_seconds: int
+    median_hourly_pay: int
+    top_up_per_assignment: int
+
+
+def fair_pay_figures(*, reward: int, work_seconds: list[int], floor_hourly: int) -> FairPayFigures | None:
+    """Median effective hourly pay and the top-up that brings it to the floor.
+
+    The top-up is what the median worker was short: floor * median time - reward,
+    rounded up to a whole minor unit so the floor is always met."""
+    if not work_seconds:
+        return None
+    median = max(1, int(statistics.median(work_seconds)))
+    hourly = batch_hourly_pay(reward, median)
+    owed = -(-floor_hourly * median // 3600) - reward
+    return FairPayFigures(median_work_seconds=median, median_hourly_pay=hourly, top_up_per_assignment=max(0, owed))
+
+
+def batch_hourly_pay(reward: int, seconds: int) -> int:
+    return reward * 3600 // max(1, seconds)
+
+
+def batch_fair_pay_review(*, batch: Batch) -> FairPayReview | None:
+    """Measures a finished batch's median work time (accept to submit); when its median
+    hourly pay is below the floor in force at publish, pays each worker of approved work the
+    shortfall as a top-up bonus from the requester's balance and notifies both sides.
+    A top-up the balance cannot cover is recorded as owed (with a notice) and retried by
+    ``fair_pay_collect_owed``. Runs once per batch (idempotent)."""
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        if batch.fair_pay_reviewed_at is not None or batch.status not in ("completed", "cancelled", "expired"):
+            return None
+        seconds = list(
+            AssignmentAttempt.objects.filter(batch=batch, outcome="submitted").values_list("work_seconds", flat=True)
+        )
+        batch.fair_pay_reviewed_at = timezone.now()
+        batch.save(update_fields=["fair_pay_reviewed_at"])
+        floor = batch.rule("minimum_hourly_wage")
+        figures = fair_pay_figures(reward=batch.reward, work_seconds=[s or 0 for s in seconds], floor_hourly=floor)
+        if figures is None:
+            return None
+        review = FairPayReview.objects.create(
+            batch=batch,
+            median_work_seconds=figures.median_work_seconds,
+            median_hourly_pay=figures.median_hourly_pay,
+            floor_hourly=floor,
+            top_up_per_assignment=figures.top_up_per_assignment,
+        )
+        audit_record(
+            actor=None,
+            action="batch.fair_pay_reviewed",
+            target=batch,
+            after={"median_hourly_pay": figures.median_hourly_pay, "top_up": figures.top_up_per_assignment},
+        )
+    if figures.top_up_per_assignment:
+        _pay_top_ups(batch, review)
+    return review
+
+
+def _pay_top_ups(batch: Batch, review: FairPayReview) -> None:
+    amount = review.top_up_per_assignment
+    paid_work = Assignment.objects.filter(batch=batch, status__in=("approved", "settled")).select_related("worker")
+    currency = batch.currency
+    for slot in paid_work.order_by("id"):
+        key = f"topup:assignment:{slot.pk}"
+        if Bonus.objects.filter(key=key, paid=True).exists():
+            continue
+        reason = (
+            f"Fair-pay top-up: the median worker on '{batch.title}' took {review.median_work_seconds // 60} min, "
+            f"so the reward paid {format_amount(review.median_hourly_pay, currency)}/h, under the co-op's "
+            f"{format_amount(review.floor_hourly, currency)}/h."
+        )
+        try:
+            with transaction.atomic():
+                Bonus.objects.update_or_create(
+                    key=key,
+                    defaults={
+                        "assignment": slot,
+                        "worker_id": slot.worker_id,
+                        "kind": Bonus.Kind.FAIR_PAY_TOP_UP,
+                        "amount": amount,
+                        "reason": reason,
+                        "paid": True,
+                    },
+                )
+                escrow.bonus_pay(organisation=batch.organisation, worker=slot.worker, amount=amount, key=key)  # type: ignore[arg-type]
+                FairPayReview.objects.filter(pk=review.pk).update(top_ups_paid=F("top_ups_paid") + 1)
+                _notice(kind="fair_pay_top_up", message=reason, batch=batch, user=slot.worker)
+        except AppError as error:
+            if error.code != "insufficient_funds":
+                raise
+            with transaction.atomic():
+                Bonus.objects.update_or_create(
+                    key=key,
+                    defaults={
+                        "assignment": slot,
+                        "worker_id": slot.worker_id,
+                        "kind": Bonus.Kind.FAIR_PAY_TOP_UP,
+                        "amount": amount,
+                        "reason": reason,
+                        "paid": False,
+                    },
+                )
+                FairPayReview.objects.filter(pk=review.pk).update(top_ups_owed=F("top_ups_owed") + 1)
+                _notice(
+                    kind="fair_pay_top_up_owed",
+                    message=reason + " The requester's balance cannot cover it yet; it is owed and paid on funding.",
+                    batch=batch,
+                    user=slot.worker,
+                )
+    review.refresh_from_db()
+    _notice(
+        kind="fair_pay_top_up",
+        message=(
+            f"'{batch.title}' paid a median {format_amount(review.median_hourly_pay, currency)}/h against the co-op's "
+            f"minimum {format_amount(review.floor_hourly, currency)}/h: each approved assignment gets a top-up of "
+            f"{format_amount(amount, currency)} ({review.top_ups_paid} paid, {review.top_ups_owed} owed until "
+            "you add funds). Correct the time estimate for future batches."
+        ),
+        batch=batch,
+        organisation=batch.organisation,
+    )
+
+
+def fair_pay_collect_owed(*, batch: Batch) -> int:
+    """Retries owed top-ups of ``batch`` (after the requester adds funds); returns how many paid."""
+    paid = 0
+    for bonus in Bonus.objects.filter(assignment__batch=batch, kind="fair_pay_top_up", paid=False).select_related(
+        "worker"
+    ):
+        try:
+            with transaction.atomic():
+                locked = Bonus.objects.select_for_update().get(pk=bonus.pk)
+                if locked.paid:
+                    continue
+                escrow.bonus_pay(
+                    organisation=batch.organisation, worker=bonus.worker, amount=bonus.amount, key=bonus.key
+                )
+                locked.paid = True
+                locked.save(update_fields=["paid"])
+                FairPayReview.objects.filter(batch=batch).update(
+                    top_ups_paid=F("top_ups_paid") + 1, top_ups_owed=F("top_ups_owed") - 1
+                )
+                _notice(kind="fair_pay_top_up", message=bonus.reason, batch=batch, user=bonus.worker)
+                paid += 1
+        except AppError as error:
+            if error.code != "insufficient_funds":
+                raise
+            break
+    return paid
+
+
+# --- Qualifications, block list, ratings -----------------------------------------------------------
+
+
+def qualification_create(
+    *,
+    organisation: Organisation,
+    actor: User,
+    name: str,
+    description: str,
+    test_questions: list[dict[str, Any]] | None = None,
+    answer_key: dict[str, str] | None = None,
+    pass_bps: int = 10_000,
+) -> Qualification:
+    """A requester qualification, granted by hand or by a test whose answer key grants it."""
+    _require_staff(actor, organisation)
+    fields: dict[str, list[str]] = {}
+    if not name.strip():
+        fields["name"] = ["Required."]
+    if not description.strip():
+        fields["description"] = ["Say in plain words what it certifies; workers read it."]
+    questions = test_questions or []
+    key = answer_key or {}
+    names = [q.get("name") for q in questions if isinstance(q, dict)]
+    if len(names) != len(questions) or not all(isinstance(n, str) and n for n in names):
+        fields["test_questions"] = ["Each question needs a name and the question text."]
+    elif set(names) != set(key):
+        fields["answer_key"] = ["Give exactly one answer for each question."]
+    if not 0 < pass_bps <= 10_000:
+        fields["pass_bps"] = ["Between 1 and 10000."]
+    if fields:
+        raise _invalid(fields)
+    with transaction.atomic():
+        qualification = Qualification.objects.create(
+            organisation=organisation,
+            name=name.strip(),
+            description=description.strip(),
+            test_questions=questions,
+            answer_key={str(k): str(v) for k, v in key.items()},
+            pass_bps=pass_bps,
+        )
+        audit_record(actor=actor, action="qualification.created", target=qualification, after={"name": name})
+    return qualification
+
+
+def qualification_grant(
+    *, qualification: Qualification, worker: User, actor: User | None, value: int = 1
+) -> QualificationGrant:
+    with transaction.atomic():
+        grant, _ = QualificationGrant.objects.update_or_create(
+            qualification=qualification, worker=worker, defaults={"value": value, "by_test": actor is None}
+        )
+        audit_record(actor=actor, action="qualification.granted", target=grant, after={"value": value})
+    return grant
+
+
+def qualification_revoke(*, qualification: Qualification, worker: User, actor: User) -> None:
+    with transaction.atomic():
+        deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker=worker).delete()
+        if deleted:
+            audit_record(actor=actor, action="qualification.revoked", target=qualification, after={"worker": worker.pk})
+
+
+def qualification_test_take(*, qualification: Qualification, worker: User, answers: dict[str, str]) -> int:
+    """Scores a qualification test against its answer key; grants it when the score reaches
+    ``pass_bps``. Returns the score in basis points (the worker sees it)."""
+    if not qualification.has_test:
+        raise AppError("no_test", "This qualification is granted by the requester, not by a test.", status=409)
+    key = qualification.answer_key
+    correct = sum(1 for name, answer in key.items() if str(answers.get(name, "")).strip() == answer)
+    score = correct * 10_000 // max(1, len(key))
+    if score >= qualification.pass_bps:
+        qualification_grant(qualification=qualification, worker=worker, actor=None)
+    return score
+
+
+def worker_block(*, organisation: Organisation, actor: User, worker: User, reason: str) -> BlockedWorker:
+    """Adds a worker to the organisation's own block list; it affects only its batches."""
+    _require_staff(actor, organisation)
+    if not reason.strip():
+        raise _invalid({"reason": ["Say why; the worker can see it."]})
+    with transaction.atomic():
+        block, _ = BlockedWorker.objects.update_or_create(
+            organisation=organisation, worker=worker, defaults={"reason": reason.strip()}
+        )
+        audit_record(actor=actor, action="worker.blocked", target=organisation, after={"worker": worker.pk})
+    return block
+
+
+def worker_unblock(*, organisation: Organisation, actor: User, worker: User) -> None:
+    _require_staff(actor, organisation)
+    with transaction.atomic():
+        BlockedWorker.objects.filter(organisation=organisation, worker=worker).delete()
+        audit_record(actor=actor, action="worker.unblocked", target=organisation, after={"worker": worker.pk})
+
+
+def requester_rate(
+    *,
+    worker: User,
+    organisation: Organisation,
+    pay_fairness: int,
+    communication: int,
+    review_speed: int,
+    comment: str = "",
+) -> RequesterRating:
+    """A worker's rating of a requester it has submitted work to (one per worker, replaceable)."""
+    fields = {
+        name: ["From 1 to 5."]
+        for name, value in (
+            ("pay_fairness", pay_fairness),
+            ("communication", communication),
+            ("review_speed", review_speed),
+        )
+        if not 1 <= value <= 5
+    }
+    if fields:
+        raise _invalid(fields)
+    worked = Assignment.objects.filter(
+        batch__organisation=organisation, worker=worker, submitted_at__isnull=False
+    ).exists()
+    if not worked:
+        raise AppError("not_worked", "You can rate a requester after submitting work to it.", status=403)
+    with transaction.atomic():
+        rating, _ = RequesterRating.objects.update_or_create(
+            organisation=organisation,
+            worker=worker,
+            defaults={
+                "pay_fairness": pay_fairness,
+                "communication": communication,
+                "review_speed": review_speed,
+                "comment": comment.strip(),
+            },
+        )
+        audit_record(actor=worker, action="requester.rated", target=organisation, after={"rating": rating.pk})
+    return rating

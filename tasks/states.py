@@ -1,0 +1,55 @@
+"""Transition tables of the marketplace (see PRODUCT.md, Domain and lifecycles)."""
+
+from core.states import StateMachine
+
+BATCH = StateMachine(
+    "batch",
+    {
+        "publish": (frozenset({"draft"}), "published"),
+        "pause": (frozenset({"published"}), "paused"),
+        "resume": (frozenset({"paused"}), "published"),
+        "cancel": (frozenset({"draft", "published", "paused"}), "cancelled"),
+        "expire": (frozenset({"published", "paused"}), "expired"),
+        "complete": (frozenset({"published", "paused"}), "completed"),
+        # Editing inputs, template and settings is only possible before publishing.
+        "edit": (frozenset({"draft"}), "draft"),
+        # More slots or more time for a live batch.
+        "extend": (frozenset({"published", "paused"}), "published"),
+    },
+)
+
+ASSIGNMENT = StateMachine(
+    "assignment",
+    {
+        "accept": (frozenset({"open"}), "accepted"),
+        "return": (frozenset({"accepted"}), "open"),
+        "expire": (frozenset({"accepted"}), "open"),
+        "submit": (frozenset({"accepted"}), "submitted"),
+        "approve": (frozenset({"submitted"}), "approved"),
+        "reject": (frozenset({"submitted"}), "rejected"),
+        # A worker (or the mass-rejection guard) contests a provisional rejection.
+        "dispute": (frozenset({"rejected"}), "disputed"),
+        # No dispute in time, or the rejection upheld: escrow goes back to the requester.
+        "finalise_rejection": (frozenset({"rejected", "disputed"}), "refunded"),
+        # A dispute outcome pays a share of the reward.
+        "settle": (frozenset({"rejected", "disputed"}), "settled"),
+        # Unclaimed slots of a cancelled or expired batch.
+        "withdraw": (frozenset({"open"}), "withdrawn"),
+    },
+)
+
+# A worker's slot is live (counted against a batch being finished) in these states.
+UNFINISHED_ASSIGNMENT = frozenset({"open", "accepted", "submitted"})
+# Work the requester may read: its pay is still reserved in escrow or already paid.
+REVIEWABLE_ASSIGNMENT = frozenset({"submitted", "approved", "rejected", "disputed", "settled"})
+# Work that has been paid and may be exported.
+PAID_ASSIGNMENT = frozenset({"approved", "settled"})
+
+REJECTION_REASONS = {
+    "did_not_follow_instructions": "The instructions were not followed.",
+    "incomplete": "The work is incomplete.",
+    "failed_gold_question": "A disclosed check question was answered wrongly.",
+    "nonsensical_answers": "The answers do not make sense for the task.",
+    "duplicate_submission": "The same work was submitted more than once.",
+    "other": "Another reason, explained in the text.",
+}
