@@ -92,3 +92,31 @@ class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+_PAGINATED: dict[type, type] = {}
+
+
+def paginated(serializer_class: type[serializers.Serializer]) -> type[serializers.Serializer]:  # type: ignore[type-arg]
+    """The OpenAPI shape of a page of ``serializer_class`` as ``Pagination`` returns it,
+    for ``extend_schema(responses=paginated(X))`` on views that paginate by hand."""
+    if serializer_class not in _PAGINATED:
+        name = serializer_class.__name__.removesuffix("Serializer")
+        _PAGINATED[serializer_class] = type(
+            f"Paginated{name}List",
+            (serializers.Serializer,),
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": serializer_class(many=True),
+            },
+        )
+    return _PAGINATED[serializer_class]
+
+
+def paginate(view: Any, request: Any, queryset: Any, serializer_class: type[serializers.Serializer]) -> Response:  # type: ignore[type-arg]
+    """One page of ``queryset`` serialized with ``serializer_class``, in ``Pagination``'s shape."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
