@@ -1,5 +1,6 @@
 """factory_boy factories for identities. Apps add theirs in tests/<app>/factories.py."""
 
+from datetime import timedelta
 from typing import Any
 
 import factory
@@ -33,7 +34,7 @@ class MemberFactory(UserFactory):
         if create:
             Membership.objects.create(
                 user=self,
-                joined_at=kwargs.get("joined_at", timezone.now() - timezone.timedelta(days=365)),
+                joined_at=kwargs.get("joined_at", timezone.now() - timedelta(days=365)),
                 juror_opt_in=kwargs.get("juror_opt_in", True),
             )
 
