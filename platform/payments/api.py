@@ -33,7 +33,7 @@ def _major(amount: int, currency: str) -> str:
 class AmountField(serializers.CharField):
     """A decimal string in major units; becomes minor units of the platform currency."""
 
-    def to_internal_value(self, data: Any) -> int:
+    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
         text = super().to_internal_value(data)
         amount = parse_major(text, platform_currency())
         if amount <= 0:
@@ -225,9 +225,9 @@ class TreasuryDepositListView(APIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
-            selectors.treasury_deposits_awaiting(user=request.user),
+            selectors.treasury_deposits_awaiting(user=request.user),  # type: ignore[arg-type]
             request,
-            view=self,  # type: ignore[arg-type]
+            view=self,
         )
         return paginator.get_paginated_response([deposit_out(d) for d in page or []])
 
@@ -270,9 +270,9 @@ class TreasuryDifferenceListView(APIView):
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
-            selectors.treasury_open_differences(user=request.user),
+            selectors.treasury_open_differences(user=request.user),  # type: ignore[arg-type]
             request,
-            view=self,  # type: ignore[arg-type]
+            view=self,
         )
         return paginator.get_paginated_response(DifferenceOut(page, many=True).data)
 

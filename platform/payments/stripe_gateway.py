@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import stripe
 from django.conf import settings
+from stripe.params import BalanceTransactionListParams, PaymentIntentCreateParams, RefundCreateParams
 
 from core.errors import AppError
 
@@ -161,7 +162,7 @@ def payment_intent_create(
     *, amount: int, currency: str, idempotency_key: str, metadata: dict[str, str], description: str = ""
 ) -> PaymentIntent:
     """Creates a PaymentIntent for the requester to confirm in the browser. Idempotent per key."""
-    params: dict[str, Any] = {
+    params: PaymentIntentCreateParams = {
         "amount": amount,
         "currency": currency.lower(),
         "metadata": metadata,
@@ -197,7 +198,7 @@ class Refund:
 
 def refund_create(*, payment_intent_id: str, amount: int, idempotency_key: str, metadata: dict[str, str]) -> Refund:
     """Refunds ``amount`` of a succeeded PaymentIntent. Idempotent per key."""
-    params: dict[str, Any] = {
+    params: RefundCreateParams = {
         "payment_intent": payment_intent_id,
         "amount": amount,
         "metadata": metadata,
@@ -236,7 +237,7 @@ class BalanceTransaction:
 
 def balance_transactions_between(*, start: datetime, end: datetime) -> Iterator[BalanceTransaction]:
     """Every balance transaction created in ``[start, end)``, all pages."""
-    params: dict[str, Any] = {
+    params: BalanceTransactionListParams = {
         "created": {"gte": int(start.timestamp()), "lt": int(end.timestamp())},
         "limit": 100,
     }

@@ -44,3 +44,13 @@ def fund_by_card(*, organisation: Organisation, actor: User, fake: FakeStripe, a
 def fund_by_bank(*, organisation: Organisation, actor: User, amount: int) -> Deposit:
     deposit = services.deposit_bank_start(organisation=organisation, actor=actor, amount=amount)
     return services.deposit_bank_confirm(deposit=deposit, amount=amount, actor=treasurer())
+
+
+def request_withdrawal(*, organisation: Organisation, actor: User, amount: int, method: str, **extra: Any) -> Any:
+    """A withdrawal with its refund job run, as the worker would after commit."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        withdrawal = services.withdrawal_request(
+            organisation=organisation, actor=actor, amount=amount, method=method, **extra
+        )
+    withdrawal.refresh_from_db()
+    return withdrawal
