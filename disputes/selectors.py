@@ -1,0 +1,244 @@
+"""Reads of the dispute procedure. A case is reached only through ``access_case``: the
+parties and the drawn jurors hold a guardian object permission on it, nobody else sees it
+(``NotFound``, so an outsider cannot even learn that it exists).
+
+What each reader sees is built here too: jurors get labels instead of identities and only
+what the case needs; parties see jurors as "Juror 1", "Juror 2", ...; sealed votes stay
+sealed until the round is decided.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from guardian.shortcuts import get_objects_for_user
+
+from accounts.models import Organisation, User
+from core.errors import NotFound, PermissionDenied
+from disputes import draw, states
+from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
+from disputes.services import REQUESTER, VIEW_CASE, WORKER, case_side
+
+JUROR = "juror"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAccess:
+    case: Case
+    user: User
+    # "worker", "requester" or "juror"
+    role: str
+    juror: Juror | None = None
+
+
+def access_case(*, user: User, case_id: int) -> CaseAccess:
+    """The case and the caller's role in it, if they are a party or a seated juror."""
+    case = Case.objects.select_related("organisation", "batch").filter(pk=case_id).first()
+    if case is None or not user.is_authenticated or not user.has_perm(VIEW_CASE, case):
+        raise NotFound("case")
+    juror = Juror.objects.filter(case=case, user=user).exclude(status=Juror.Status.REPLACED).first()
+    if juror is not None:
+        return CaseAccess(case=case, user=user, role=JUROR, juror=juror)
+    side = case_side(case=case, user=user)
+    if side is None:
+        raise NotFound("case")
+    return CaseAccess(case=case, user=user, role=side)
+
+
+def cases_for_party(*, user: User) -> QuerySet[Case]:
+    """Cases the user takes part in as worker or requester staff, newest first."""
+    visible = get_objects_for_user(user, VIEW_CASE, klass=Case, accept_global_perms=False)
+    return visible.exclude(jurors__user=user).order_by("-id")
+
+
+def juror_queue(*, user: User) -> QuerySet[Case]:
+    """Cases where the user sits on the current panel (evidence or voting stage)."""
+    seats = Juror.objects.filter(user=user, status__in=(Juror.Status.SERVING, Juror.Status.VOTED))
+    return (
+        Case.objects.filter(state__in=(states.EVIDENCE, states.VOTING), jurors__in=seats)
+        .select_related("batch")
+        .distinct()
+        .order_by("due_at", "id")
+    )
+
+
+def precedents_list() -> QuerySet[Precedent]:
+    """Decided cases, anonymised: readable by every signed-in member and requester."""
+    return Precedent.objects.order_by("-published_at", "-id")
+
+
+def rejection_is_held(assignment_id: int) -> bool:
+    """True while a dispute holds this rejection (the marketplace must not finalise it)."""
+    return CaseItem.objects.filter(assignment_id=assignment_id, state=CaseItem.State.HELD).exists()
+
+
+def organisation_publish_blocked(organisation: Organisation) -> bool:
+    """True while a mass-rejection case against the organisation is undecided: the
+    requester may not publish new batches until then."""
+    return Case.objects.filter(
+        kind=Case.Kind.MASS_REJECTION, organisation=organisation, state__in=states.UNDECIDED
+    ).exists()
+
+
+def organisation_dispute_record(*, organisation: Organisation) -> dict[str, int]:
+    """The requester's public dispute record: rejections overturned (work paid in full or
+    in part after a dispute) and upheld, counted per disputed assignment."""
+    figures = CaseItem.objects.filter(case__organisation=organisation, state=CaseItem.State.EXECUTED).aggregate(
+        overturned=Count("id", filter=Q(executed_share_bps__gt=0)),
+        upheld=Count("id", filter=Q(executed_share_bps=0)),
+    )
+    return {"overturned": figures["overturned"], "upheld": figures["upheld"]}
+
+
+def case_draws_for_audit(*, user: User, case_id: int) -> list[dict[str, Any]]:
+    """Every draw of a case with its seed, pool and result and whether a re-run gives the
+    same jurors. Co-op staff only: the pool and result name members, which the parties
+    must not learn."""
+    if not user.is_staff:
+        raise PermissionDenied("Only co-op staff audit juror draws.")
+    return [
+        {
+            "id": made.pk,
+            "round": made.round,
+            "purpose": made.purpose,
+            "seed": made.seed,
+            "pool": made.pool,
+            "size": made.size,
+            "chosen": made.chosen,
+            "reproduced": draw.draw_rerun(seed=made.seed, pool=made.pool, size=made.size) == made.chosen,
+        }
+        for made in Draw.objects.filter(case_id=case_id).order_by("id")
+    ]
+
+
+# --- What a reader sees -------------------------------------------------------------------------
+
+
+def _item_for_juror(item: CaseItem, label: str) -> dict[str, Any]:
+    assignment = item.assignment
+    return {
+        "item": item.pk,
+        "worker": label,
+        "input": assignment.task.input,
+        "answers": assignment.answers,
+        "rejection_reason": assignment.rejection_reason,
+        "rejection_text": assignment.rejection_text,
+    }
+
+
+def _item_for_party(item: CaseItem) -> dict[str, Any]:
+    assignment = item.assignment
+    return {
+        "item": item.pk,
+        "assignment_id": assignment.pk,
+        "worker": item.worker.pseudonym,
+        "state": item.state,
+        "rejection_reason": assignment.rejection_reason,
+        "rejection_text": assignment.rejection_text,
+        "executed_share_bps": item.executed_share_bps,
+    }
+
+
+def _votes_visible(case: Case, round_number: int) -> bool:
+    return case.round > round_number or case.state in (states.DECIDED, states.CLOSED)
+
+
+def case_view(*, access: CaseAccess) -> dict[str, Any]:
+    """The case as ``access.role`` may see it."""
+    case = access.case
+    is_juror = access.role == JUROR
+    items = list(
+        CaseItem.objects.filter(case=case)
+        .exclude(state=CaseItem.State.SPLIT)
+        .select_related("assignment__task", "worker")
+        .order_by("id")
+    )
+    if is_juror:
+        # Pseudonyms local to the case: "Worker", or "Worker 1", "Worker 2" on a mass case.
+        worker_ids = sorted({item.worker_id for item in items})
+        labels = {
+            worker_id: "Worker" if len(worker_ids) == 1 else f"Worker {index}"
+            for index, worker_id in enumerate(worker_ids, start=1)
+        }
+        shown = [i for i in items if not case.sample_item_ids or i.pk in case.sample_item_ids]
+        item_rows = [_item_for_juror(item, labels[item.worker_id]) for item in shown]
+    else:
+        if access.role == WORKER:
+            # On a mass case each worker sees only their own work, not their colleagues'.
+            items = [item for item in items if item.worker_id == access.user.pk]
+        item_rows = [_item_for_party(item) for item in items]
+    jurors = list(Juror.objects.filter(case=case).order_by("id"))
+    votes = {vote.juror_id: vote for vote in Vote.objects.filter(juror__case=case)}
+    panel = []
+    for juror in jurors:
+        if juror.status == Juror.Status.REPLACED and is_juror:
+            continue
+        row: dict[str, Any] = {"label": juror.label, "round": juror.round, "status": juror.status}
+        vote = votes.get(juror.pk)
+        own = access.juror is not None and access.juror.pk == juror.pk
+        if vote is not None and (own or _votes_visible(case, juror.round)):
+            row["share_bps"] = vote.share_bps
+            row["reason"] = vote.reason
+        panel.append(row)
+    evidence = [
+        {"side": e.side, "round": e.round, "text": e.text, "created_at": e.created_at}
+        for e in Evidence.objects.filter(case=case).order_by("id")
+    ]
+    batch = case.batch
+    body: dict[str, Any] = {
+        "id": case.pk,
+        "kind": case.kind,
+        "state": case.state,
+        "round": case.round,
+        "due_at": case.due_at,
+        "role": access.role,
+        "statement": case.statement,
+        "response_text": case.response_text,
+        "offer_share_bps": case.offer_share_bps,
+        "outcome": case.outcome,
+        "outcome_share_bps": case.outcome_share_bps,
+        "resolution": case.resolution,
+        "appealed_by": case.appealed_by,
+        "appeal_reason": case.appeal_reason,
+        "task_type": batch.title if batch else "",
+        "task_description": batch.description if batch else "",
+        "items": item_rows,
+        "panel": panel,
+        "evidence": evidence,
+        "created_at": case.created_at,
+    }
+    if not is_juror:
+        body["requester"] = case.organisation.display_name if case.organisation else "the co-op"
+    if case.kind == Case.Kind.SUSPENSION and case.worker is not None:
+        body["suspension_reason"] = case.worker.suspension_reason if case.worker.is_suspended else ""
+    return body
+
+
+def case_summary(*, case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "kind": case.kind,
+        "state": case.state,
+        "round": case.round,
+        "due_at": case.due_at,
+        "outcome": case.outcome,
+        "task_type": case.batch.title if case.batch else "",
+    }
+
+
+__all__ = [
+    "JUROR",
+    "REQUESTER",
+    "WORKER",
+    "CaseAccess",
+    "access_case",
+    "case_draws_for_audit",
+    "case_summary",
+    "case_view",
+    "cases_for_party",
+    "juror_queue",
+    "organisation_dispute_record",
+    "organisation_publish_blocked",
+    "precedents_list",
+    "rejection_is_held",
+]

@@ -1,0 +1,807 @@
+"""Writes of the dispute procedure. Each public service is one transaction, checks its move
+against ``disputes.states.CASE``, writes an audit row, and moves money only through the
+marketplace's settlement services (escrow) and ``ledger.services.transfer`` (juror fees).
+
+Lock order, always: organisation (mass-rejection guard only), case, then assignments in
+ascending id (taken by ``tasks.services``). A case runs on the rule versions in force when
+it opened (``Case.rule_versions``), as a batch runs on those it was published under.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.models import Organisation, User
+from core.audit import audit_record
+from core.errors import AppError, NotFound, PermissionDenied
+from core.models import AuditEvent
+from disputes import draw, states
+from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
+from disputes.states import CASE
+from governance.selectors import rule_in_force, rule_value
+from ledger import accounts as ledger_accounts
+from ledger.services import transfer
+from tasks import services as task_services
+from tasks.models import Assignment
+
+logger = logging.getLogger(__name__)
+
+FULL_SHARE = 10_000
+VIEW_CASE = "disputes.view_case"
+# Rules a case records when it opens; later rule changes never alter a running case.
+CASE_RULES = (
+    "requester_response_hours",
+    "evidence_hours",
+    "juror_vote_hours",
+    "appeal_window_hours",
+    "jury_size",
+    "appeal_jury_size",
+    "juror_fee",
+    "juror_min_tenure_days",
+    "conflict_lookback_days",
+)
+# How many items of a mass case the panel examines; its decision applies to all of them.
+MASS_SAMPLE_SIZE = 5
+MAX_TEXT = 10_000
+WORKER = "worker"
+REQUESTER = "requester"
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+
+def _require_text(name: str, text: str, message: str) -> str:
+    text = text.strip()
+    if not text:
+        raise AppError("invalid", message, fields={name: [message]})
+    if len(text) > MAX_TEXT:
+        raise AppError("invalid", f"{name}: at most {MAX_TEXT} characters.", fields={name: ["Too long."]})
+    return text
+
+
+def _rule_versions(now: datetime) -> dict[str, dict[str, int]]:
+    versions = {}
+    for key in CASE_RULES:
+        rule = rule_in_force(key, at=now)
+        versions[key] = {"version_id": rule.version_id, "value": rule.value}
+    return versions
+
+
+def _lock_case(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _outcome(share_bps: int) -> str:
+    if share_bps == 0:
+        return Case.Outcome.UPHOLD
+    if share_bps == FULL_SHARE:
+        return Case.Outcome.PAY_FULL
+    return Case.Outcome.PAY_PARTIAL
+
+
+def case_side(*, case: Case, user: User) -> str | None:
+    """``"worker"`` or ``"requester"`` if ``user`` is a party to ``case``, else None.
+
+    The requester side is the organisation's staff, or for a suspension appeal the
+    co-op staff member who suspended (any co-op staff member if that is not recorded).
+    """
+    if case.worker_id == user.pk:
+        return WORKER
+    if case.kind == Case.Kind.MASS_REJECTION and case.items.filter(worker=user, state=CaseItem.State.HELD).exists():
+        return WORKER
+    if case.kind == Case.Kind.SUSPENSION:
+        if case.respondent_id == user.pk or (case.respondent_id is None and user.is_staff):
+            return REQUESTER
+        return None
+    if case.organisation is not None and user.has_perm("accounts.manage_organisation", case.organisation):
+        return REQUESTER
+    return None
+
+
+def _require_side(case: Case, user: User, side: str) -> None:
+    if case_side(case=case, user=user) != side:
+        if case_side(case=case, user=user) is None:
+            raise NotFound("case")
+        raise PermissionDenied(f"Only the {side} side of this case can do that.")
+
+
+def _grant_parties(case: Case) -> None:
+    if case.worker is not None:
+        assign_perm(VIEW_CASE, case.worker, case)
+    if case.organisation is not None:
+        assign_perm(VIEW_CASE, case.organisation.staff_group, case)
+    if case.respondent is not None:
+        assign_perm(VIEW_CASE, case.respondent, case)
+
+
+def _open_panel(case: Case, *, size: int, now: datetime) -> Draw:
+    """Draws the panel of the case's current round, seats it and starts the evidence period."""
+    made = draw.draw_make(case=case, size=size, purpose=Draw.Purpose.PANEL, at=now)
+    if not made.chosen:
+        raise AppError(
+            "no_eligible_jurors",
+            "No member is eligible to serve on this case right now; the co-op is asked to recruit jurors.",
+            status=409,
+        )
+    _seat(case, made)
+    if case.kind == Case.Kind.MASS_REJECTION:
+        held = list(case.items.filter(state=CaseItem.State.HELD).values_list("id", flat=True))
+        case.sample_item_ids = draw.draw_sample(seed=made.seed, item_ids=held, size=MASS_SAMPLE_SIZE)
+    case.due_at = now + timedelta(hours=case.rule("evidence_hours"))
+    return made
+
+
+def _seat(case: Case, made: Draw) -> list[Juror]:
+    seated_before = Juror.objects.filter(case=case).count()
+    jurors = []
+    for offset, user_id in enumerate(made.chosen, start=1):
+        juror = Juror.objects.create(
+            case=case, round=case.round, user_id=user_id, draw=made, label=f"Juror {seated_before + offset}"
+        )
+        assign_perm(VIEW_CASE, juror.user, case)
+        jurors.append(juror)
+    return jurors
+
+
+def _pay_juror_fees(case: Case) -> None:
+    """Pays every juror who voted in the current round the case's flat fee, whatever they
+    voted, from the co-op's juror-fee account (an expense account that may run below zero).
+    Idempotent: the transfer id is per case and juror."""
+    fee = case.rule("juror_fee")
+    if fee <= 0:
+        return
+    expense = ledger_accounts.coop_juror_fees()
+    for juror in Juror.objects.filter(case=case, round=case.round, status=Juror.Status.VOTED).select_related("user"):
+        transfer_id = f"juror-fee:case:{case.pk}:juror:{juror.pk}"
+        transfer(
+            transfer_id=transfer_id,
+            debit=expense,
+            credit=ledger_accounts.worker_earnings(juror.user),
+            amount=fee,
+            code="juror_fee",
+            memo=f"case {case.pk} round {case.round}",
+        )
+        juror.fee_transfer_id = transfer_id
+        juror.save(update_fields=["fee_transfer_id"])
+
+
+def _execute(case: Case, now: datetime) -> None:
+    """Applies the outcome to every held item exactly once: 0 voids the escrow back to the
+    requester (the rejection becomes final), a share pays that share, the rest returns."""
+    share = case.outcome_share_bps
+    assert share is not None
+    if case.kind == Case.Kind.SUSPENSION and share > 0 and case.worker is not None:
+        _lift_suspension(case.worker, case)
+    for item in CaseItem.objects.select_for_update().filter(case=case, state=CaseItem.State.HELD).order_by("id"):
+        assignment = Assignment.objects.get(pk=item.assignment_id)
+        if share == 0:
+            task_services.assignment_rejection_finalise(assignment=assignment)
+        else:
+            task_services.assignment_settle_outcome(assignment=assignment, share_bps=share)
+        item.state = CaseItem.State.EXECUTED
+        item.executed_share_bps = share
+        item.save(update_fields=["state", "executed_share_bps"])
+    case.executed_at = now
+
+
+def _publish_precedent(case: Case) -> None:
+    reasons = [
+        {"round": vote.juror.round, "share_bps": vote.share_bps, "reason": vote.reason}
+        for vote in Vote.objects.filter(juror__case=case).select_related("juror").order_by("juror__round", "id")
+    ]
+    first = case.items.select_related("assignment__batch").order_by("id").first()
+    Precedent.objects.get_or_create(
+        case=case,
+        defaults={
+            "kind": case.kind,
+            "task_type": first.assignment.batch.title if first else "",
+            "rejection_reason": first.assignment.rejection_reason if first else "",
+            "rejection_text": first.assignment.rejection_text if first else "",
+            "outcome": case.outcome,
+            "share_bps": case.outcome_share_bps or 0,
+            "items": case.items.exclude(state=CaseItem.State.SPLIT).count(),
+            "appealed": case.round > 1,
+            "juror_reasons": reasons,
+        },
+    )
+
+
+def _close(case: Case, *, action: str, share_bps: int, resolution: str, now: datetime, actor: User | None) -> Case:
+    """Closes the case with its outcome and executes it; the caller holds the case lock."""
+    before = case.state
+    case.state = CASE.target(case.state, action)
+    case.outcome_share_bps = share_bps
+    case.outcome = _outcome(share_bps)
+    case.resolution = resolution
+    case.closed_at = now
+    case.due_at = None
+    if case.decided_at is None:
+        case.decided_at = now
+    _execute(case, now)
+    case.save(
+        update_fields=[
+            "state",
+            "outcome_share_bps",
+            "outcome",
+            "resolution",
+            "closed_at",
+            "due_at",
+            "decided_at",
+            "executed_at",
+        ]
+    )
+    if resolution in (Case.Resolution.PANEL, Case.Resolution.APPEAL_PANEL):
+        _publish_precedent(case)
+    audit_record(
+        actor=actor,
+        action=f"case.{action}",
+        target=case,
+        before={"state": before},
+        after={"state": case.state, "outcome": case.outcome, "share_bps": share_bps, "resolution": resolution},
+    )
+    return case
+
+
+def _new_case(**fields: Any) -> Case:
+    now = timezone.now()
+    case = Case.objects.create(rule_versions=_rule_versions(now), **fields)
+    case.due_at = now + timedelta(hours=case.rule("requester_response_hours"))
+    case.save(update_fields=["due_at"])
+    return case
+
+
+# --- Opening ---------------------------------------------------------------------------------------
+
+
+def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
+    """Opens the worker's case on their provisionally rejected assignment, within the
+    contest window. The rejection is held (the marketplace's finalisation job skips it)
+    and the escrow stays reserved until the case closes. The requester must answer within
+    the governed ``requester_response_hours`` or the worker wins.
+
+    Raises ``not_found`` (not the worker's assignment), ``already_disputed``,
+    ``not_rejected``, ``contest_window_closed`` (409) and ``invalid``; nothing changes then.
+    """
+    statement = _require_text("statement", statement, "Say why the rejection is wrong; the panel reads it.")
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update()
+            .select_related("batch")
+            .filter(pk=assignment_id, worker=worker)
+            .first()
+        )
+        if assignment is None:
+            raise NotFound("assignment")
+        if assignment.status == Assignment.Status.DISPUTED:
+            raise AppError("already_disputed", "This rejection is already under dispute.", status=409)
+        if assignment.status != Assignment.Status.REJECTED:
+            raise AppError(
+                "not_rejected", f"This assignment is {assignment.status}; only a rejection can be disputed.", status=409
+            )
+        now = timezone.now()
+        if assignment.rejection_final_at is not None and assignment.rejection_final_at <= now:
+            raise AppError(
+                "contest_window_closed",
+                f"The contest window ended at {assignment.rejection_final_at:%Y-%m-%d %H:%M} UTC; "
+                "the rejection is final.",
+                status=409,
+            )
+        task_services.assignment_rejection_dispute(assignment=assignment, actor=worker)
+        case = _new_case(
+            kind=Case.Kind.REJECTION,
+            worker=worker,
+            organisation=assignment.batch.organisation,
+            batch=assignment.batch,
+            statement=statement,
+        )
+        CaseItem.objects.create(case=case, assignment=assignment, worker=worker)
+        _grant_parties(case)
+        audit_record(
+            actor=worker,
+            action="case.opened",
+            target=case,
+            after={"kind": case.kind, "assignment": assignment.pk, "due_at": case.due_at.isoformat()},  # type: ignore[union-attr]
+        )
+    return case
+
+
+def user_suspend(*, user: User, actor: User, reason: str) -> User:
+    """Suspends ``user`` with a reason they can read (``User.suspension_reason``).
+
+    Only co-op staff may suspend. A suspension stops new work only: the account stays
+    active, so the worker can still sign in, see and withdraw their earnings, and appeal
+    (``suspension_appeal_open``). Raises ``permission_denied``, ``already_suspended`` and
+    ``invalid`` (no reason); nothing changes then.
+    """
+    if not actor.is_staff:
+        raise PermissionDenied("Only co-op staff can suspend an account.")
+    reason = _require_text("reason", reason, "A suspension must state its reason to the worker.")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_suspended:
+            raise AppError("already_suspended", "This account is already suspended.", status=409)
+        user.suspended_at = timezone.now()
+        user.suspension_reason = reason
+        user.save(update_fields=["suspended_at", "suspension_reason"])
+        audit_record(actor=actor, action="user.suspended", target=user, after={"reason": reason})
+    return user
+
+
+def _lift_suspension(user: User, case: Case) -> None:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    before = {"suspended_at": locked.suspended_at.isoformat() if locked.suspended_at else None}
+    locked.suspended_at = None
+    locked.suspension_reason = ""
+    locked.save(update_fields=["suspended_at", "suspension_reason"])
+    audit_record(actor=None, action="user.suspension_lifted", target=locked, before=before, after={"case": case.pk})
+
+
+def suspension_appeal_open(*, worker: User, statement: str) -> Case:
+    """Opens the worker's appeal against their suspension, in the same queue as rejections.
+    The co-op staff member who suspended answers it; silence past the deadline lifts the
+    suspension. Raises ``not_suspended`` and ``already_appealed`` (409)."""
+    statement = _require_text("statement", statement, "Say why the suspension is wrong; the panel reads it.")
+    with transaction.atomic():
+        worker = User.objects.select_for_update().get(pk=worker.pk)
+        if not worker.is_suspended:
+            raise AppError("not_suspended", "Your account is not suspended.", status=409)
+        if Case.objects.filter(kind=Case.Kind.SUSPENSION, worker=worker).exclude(state=states.CLOSED).exists():
+            raise AppError("already_appealed", "Your appeal against this suspension is already open.", status=409)
+        suspended_by = (
+            AuditEvent.objects.filter(action="user.suspended", target_type="accounts.user", target_id=str(worker.pk))
+            .order_by("-id")
+            .values_list("actor_id", flat=True)
+            .first()
+        )
+        case = _new_case(kind=Case.Kind.SUSPENSION, worker=worker, respondent_id=suspended_by, statement=statement)
+        _grant_parties(case)
+        audit_record(actor=worker, action="case.opened", target=case, after={"kind": case.kind})
+    return case
+
+
+# --- The requester's answer ---------------------------------------------------------------------
+
+
+def case_respond(*, case: Case, actor: User, action: str, text: str = "", share_bps: int | None = None) -> Case:
+    """The requester's answer: ``accept`` (pay in full, the case closes), ``offer``
+    (``share_bps`` of the reward, 1 to 9999, for the worker to accept or decline; not on a
+    mass case) or ``contest`` (a panel is drawn; ``text`` gives the requester's reasons).
+
+    Raises ``invalid_state`` (409) past the response stage, ``response_deadline_passed``,
+    ``no_eligible_jurors`` (409, nothing changes), ``invalid``.
+    """
+    if action not in ("accept", "offer", "contest"):
+        raise AppError("invalid", "Answer with accept, offer or contest.", fields={"action": ["Unknown action."]})
+    with transaction.atomic():
+        case = _lock_case(case)
+        _require_side(case, actor, REQUESTER)
+        CASE.target(case.state, action)
+        now = timezone.now()
+        if case.due_at is not None and case.due_at <= now:
+            raise AppError(
+                "response_deadline_passed",
+                "The deadline to answer has passed; the case is decided for the worker.",
+                status=409,
+            )
+        if action == "accept":
+            case.response_text = text.strip()
+            case.save(update_fields=["response_text"])
+            return _close(
+                case,
+                action="accept",
+                share_bps=FULL_SHARE,
+                resolution=Case.Resolution.REQUESTER_ACCEPTED,
+                now=now,
+                actor=actor,
+            )
+        before = case.state
+        if action == "offer":
+            if case.kind != Case.Kind.REJECTION:
+                raise AppError(
+                    "offer_not_available",
+                    "A partial offer is made to one worker; on this case accept or contest.",
+                    status=409,
+                )
+            if not isinstance(share_bps, int) or not 1 <= share_bps < FULL_SHARE:
+                raise AppError(
+                    "invalid",
+                    "Offer a share between 1 and 9999 basis points; to pay in full, accept.",
+                    fields={"share_bps": ["Between 1 and 9999."]},
+                )
+            case.offer_share_bps = share_bps
+            case.response_text = text.strip()
+            case.state = CASE.target(case.state, "offer")
+            case.due_at = now + timedelta(hours=case.rule("requester_response_hours"))
+        else:
+            case.response_text = _require_text("text", text, "Explain to the panel why the rejection stands.")
+            case.state = CASE.target(case.state, "contest")
+            _open_panel(case, size=case.rule("jury_size"), now=now)
+        case.save(update_fields=["offer_share_bps", "response_text", "state", "due_at", "sample_item_ids"])
+        audit_record(
+            actor=actor,
+            action=f"case.{action}",
+            target=case,
+            before={"state": before},
+            after={"state": case.state, "share_bps": share_bps},
+        )
+    return case
+
+
+def case_offer_answer(*, case: Case, worker: User, accept: bool) -> Case:
+    """The worker accepts the requester's partial offer (the case closes and that share is
+    paid) or declines it (a panel is drawn). Raises ``invalid_state`` and ``not_found``."""
+    with transaction.atomic():
+        case = _lock_case(case)
+        _require_side(case, worker, WORKER)
+        now = timezone.now()
+        if accept:
+            CASE.target(case.state, "accept_offer")
+            assert case.offer_share_bps is not None
+            return _close(
+                case,
+                action="accept_offer",
+                share_bps=case.offer_share_bps,
+                resolution=Case.Resolution.OFFER_ACCEPTED,
+                now=now,
+                actor=worker,
+            )
+        before = case.state
+        case.state = CASE.target(case.state, "decline_offer")
+        _open_panel(case, size=case.rule("jury_size"), now=now)
+        case.save(update_fields=["state", "due_at", "sample_item_ids"])
+        audit_record(actor=worker, action="case.decline_offer", target=case, before={"state": before})
+    return case
+
+
+# --- Evidence, votes, decisions -------------------------------------------------------------------
+
+
+def case_add_evidence(*, case: Case, actor: User, text: str) -> Evidence:
+    """A party adds evidence during the evidence period. Jurors see it under the side's
+    label, never the author. Raises ``invalid_state`` outside the period."""
+    text = _require_text("text", text, "Write the evidence you want the panel to read.")
+    with transaction.atomic():
+        case = _lock_case(case)
+        side = case_side(case=case, user=actor)
+        if side is None:
+            raise NotFound("case")
+        CASE.target(case.state, "add_evidence")
+        evidence = Evidence.objects.create(case=case, round=case.round, side=side, author=actor, text=text)
+        audit_record(actor=actor, action="case.evidence_added", target=case, after={"side": side})
+    return evidence
+
+
+def case_vote(*, case: Case, juror_user: User, share_bps: int, reason: str) -> Vote:
+    """A juror's sealed vote: the share of the reward to pay (0 upholds the rejection, 10000
+    pays in full; on a suspension appeal 0 keeps it, 10000 lifts it) and a written reason.
+    A vote cannot be changed. When the last juror of the round has voted, the round is
+    decided at once (median of the shares). Raises ``not_found`` for a non-juror,
+    ``already_voted``, ``invalid_state`` outside voting and ``invalid``."""
+    reason = _require_text("reason", reason, "Explain your vote; the reason is published with the decision.")
+    if not isinstance(share_bps, int) or isinstance(share_bps, bool) or not 0 <= share_bps <= FULL_SHARE:
+        raise AppError("invalid", "A share is 0 to 10000 basis points.", fields={"share_bps": ["0 to 10000."]})
+    with transaction.atomic():
+        case = _lock_case(case)
+        juror = Juror.objects.select_for_update().filter(case=case, user=juror_user, round=case.round).first()
+        if juror is None or juror.status == Juror.Status.REPLACED:
+            raise NotFound("case")
+        if case.kind == Case.Kind.SUSPENSION and share_bps not in (0, FULL_SHARE):
+            raise AppError(
+                "invalid",
+                "On a suspension appeal vote 0 (the suspension stands) or 10000 (lift it).",
+                fields={"share_bps": ["0 or 10000."]},
+            )
+        if juror.status == Juror.Status.VOTED:
+            raise AppError("already_voted", "You have voted on this case; a sealed vote cannot change.", status=409)
+        CASE.target(case.state, "vote")
+        vote = Vote.objects.create(juror=juror, share_bps=share_bps, reason=reason)
+        juror.status = Juror.Status.VOTED
+        juror.save(update_fields=["status"])
+        # The vote itself stays sealed: the audit row records only that a vote was cast.
+        audit_record(actor=juror_user, action="case.vote_cast", target=case, after={"juror": juror.label})
+        if not Juror.objects.filter(case=case, round=case.round, status=Juror.Status.SERVING).exists():
+            _decide(case, timezone.now())
+    return vote
+
+
+def _decide(case: Case, now: datetime) -> Case:
+    """Decides the round on the votes cast: the median share (the upper one of an even
+    count, so that a tie favours the worker whose pay is escrowed). Pays the jurors."""
+    shares = sorted(Vote.objects.filter(juror__case=case, juror__round=case.round).values_list("share_bps", flat=True))
+    share = shares[len(shares) // 2]
+    _pay_juror_fees(case)
+    if case.round > 1:
+        return _close(
+            case, action="decide_final", share_bps=share, resolution=Case.Resolution.APPEAL_PANEL, now=now, actor=None
+        )
+    before = case.state
+    case.state = CASE.target(case.state, "decide")
+    case.outcome_share_bps = share
+    case.outcome = _outcome(share)
+    case.decided_at = now
+    case.due_at = now + timedelta(hours=case.rule("appeal_window_hours"))
+    case.save(update_fields=["state", "outcome_share_bps", "outcome", "decided_at", "due_at"])
+    audit_record(
+        actor=None,
+        action="case.decided",
+        target=case,
+        before={"state": before},
+        after={"outcome": case.outcome, "share_bps": share, "votes": len(shares)},
+    )
+    return case
+
+
+def case_appeal(*, case: Case, actor: User, reason: str) -> Case:
+    """Either party appeals a first-round decision once, within the appeal window: a larger
+    panel of members who have not sat on the case is drawn. Raises ``appeal_not_available``
+    (a second appeal), ``appeal_window_closed``, ``invalid_state``, ``no_eligible_jurors``."""
+    reason = _require_text("reason", reason, "Say why the decision is wrong; the appeal panel reads it.")
+    with transaction.atomic():
+        case = _lock_case(case)
+        side = case_side(case=case, user=actor)
+        if side is None:
+            raise NotFound("case")
+        if case.round > 1:
+            raise AppError("appeal_not_available", "A case can be appealed only once.", status=409)
+        CASE.target(case.state, "appeal")
+        now = timezone.now()
+        if case.due_at is not None and case.due_at <= now:
+            raise AppError("appeal_window_closed", "The appeal window has closed; the decision is final.", status=409)
+        before = {"state": case.state, "outcome": case.outcome, "share_bps": case.outcome_share_bps}
+        case.state = CASE.target(case.state, "appeal")
+        case.round = 2
+        case.appealed_by = side
+        case.appeal_reason = reason
+        case.outcome = ""
+        case.outcome_share_bps = None
+        case.decided_at = None
+        _open_panel(case, size=case.rule("appeal_jury_size"), now=now)
+        case.save(
+            update_fields=[
+                "state",
+                "round",
+                "appealed_by",
+                "appeal_reason",
+                "outcome",
+                "outcome_share_bps",
+                "decided_at",
+                "due_at",
+                "sample_item_ids",
+            ]
+        )
+        audit_record(actor=actor, action="case.appealed", target=case, before=before, after={"side": side})
+    return case
+
+
+def case_split(*, case: Case, worker: User, statement: str) -> Case:
+    """A worker of a mass case asks for their own case: their items move to a new case
+    (which starts at the requester's answer) and leave the panel's decision. When no
+    item is left, the mass case closes. Raises ``not_found``, ``invalid_state``."""
+    statement = _require_text("statement", statement, "Say why the rejection of your work is wrong.")
+    with transaction.atomic():
+        case = _lock_case(case)
+        if case.kind != Case.Kind.MASS_REJECTION or case_side(case=case, user=worker) != WORKER:
+            raise NotFound("case")
+        if case.state not in states.SPLITTABLE:
+            raise AppError("invalid_state", f"This case is {case.state}; it can no longer be split.", status=409)
+        items = list(CaseItem.objects.select_for_update().filter(case=case, worker=worker, state=CaseItem.State.HELD))
+        batch_ids = {item.assignment.batch_id for item in items}
+        own = _new_case(
+            kind=Case.Kind.REJECTION,
+            worker=worker,
+            organisation=case.organisation,
+            batch_id=batch_ids.pop() if len(batch_ids) == 1 else None,
+            parent=case,
+            statement=statement,
+        )
+        CaseItem.objects.filter(pk__in=[item.pk for item in items]).update(state=CaseItem.State.SPLIT, split_to=own)
+        CaseItem.objects.bulk_create(
+            [CaseItem(case=own, assignment_id=item.assignment_id, worker=worker) for item in items]
+        )
+        remove_perm(VIEW_CASE, worker, case)
+        _grant_parties(own)
+        audit_record(actor=worker, action="case.split", target=case, after={"new_case": own.pk, "items": len(items)})
+        if not case.items.filter(state=CaseItem.State.HELD).exists():
+            before = case.state
+            case.state = CASE.target(case.state, "empty")
+            case.resolution = Case.Resolution.SPLIT
+            case.closed_at = timezone.now()
+            case.due_at = None
+            case.save(update_fields=["state", "resolution", "closed_at", "due_at"])
+            audit_record(actor=None, action="case.emptied", target=case, before={"state": before})
+    return own
+
+
+# --- Deadlines (Celery) --------------------------------------------------------------------------------
+
+
+def case_deadline_pass(*, case_id: int) -> str:
+    """Acts on a case whose stage deadline has passed; returns what it did. Idempotent:
+    a case not due (or already moved on) is left alone ("not_due").
+
+    - response deadline: the requester was silent, the worker wins in full;
+    - offer deadline: the worker did not answer, a panel is drawn;
+    - evidence deadline: voting opens;
+    - vote deadline: jurors who have not voted are replaced (or, with nobody left to
+      draw, the round is decided on the votes cast);
+    - appeal window: the decision becomes final and is executed.
+    """
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        now = timezone.now()
+        if case is None or case.state not in states.TIMED or case.due_at is None or case.due_at > now:
+            return "not_due"
+        before = case.state
+        if case.state == states.AWAITING_RESPONSE:
+            _close(
+                case,
+                action="lapse_response",
+                share_bps=FULL_SHARE,
+                resolution=Case.Resolution.REQUESTER_SILENT,
+                now=now,
+                actor=None,
+            )
+            return "worker_won_by_silence"
+        if case.state == states.OFFER_MADE:
+            case.state = CASE.target(case.state, "lapse_offer")
+            _open_panel(case, size=case.rule("jury_size"), now=now)
+            case.save(update_fields=["state", "due_at", "sample_item_ids"])
+            audit_record(actor=None, action="case.lapse_offer", target=case, before={"state": before})
+            return "panel_drawn"
+        if case.state == states.EVIDENCE:
+            case.state = CASE.target(case.state, "close_evidence")
+            case.due_at = now + timedelta(hours=case.rule("juror_vote_hours"))
+            case.save(update_fields=["state", "due_at"])
+            audit_record(actor=None, action="case.close_evidence", target=case, before={"state": before})
+            return "voting_opened"
+        if case.state == states.VOTING:
+            return _replace_or_decide(case, now)
+        assert case.outcome_share_bps is not None
+        _close(
+            case,
+            action="finalise",
+            share_bps=case.outcome_share_bps,
+            resolution=Case.Resolution.PANEL,
+            now=now,
+            actor=None,
+        )
+        return "finalised"
+
+
+def _replace_or_decide(case: Case, now: datetime) -> str:
+    CASE.target(case.state, "replace_jurors")
+    late = list(Juror.objects.select_for_update().filter(case=case, round=case.round, status=Juror.Status.SERVING))
+    voted = Juror.objects.filter(case=case, round=case.round, status=Juror.Status.VOTED).count()
+    if late:
+        for juror in late:
+            juror.status = Juror.Status.REPLACED
+            juror.save(update_fields=["status"])
+            remove_perm(VIEW_CASE, juror.user, case)
+        made = draw.draw_make(case=case, size=len(late), purpose=Draw.Purpose.REPLACEMENT, at=now)
+        seated = _seat(case, made)
+        audit_record(
+            actor=None,
+            action="case.jurors_replaced",
+            target=case,
+            after={"replaced": [j.label for j in late], "seated": [j.label for j in seated]},
+        )
+        if seated or voted == 0:
+            # Fresh jurors get the full voting time; with nobody to vote, wait for new members.
+            case.due_at = now + timedelta(hours=case.rule("juror_vote_hours"))
+            case.save(update_fields=["due_at"])
+            if not seated:
+                logger.warning("case %s: no juror could be drawn to replace late jurors", case.pk)
+            return "jurors_replaced" if seated else "waiting_for_jurors"
+    if voted == 0:
+        case.due_at = now + timedelta(hours=case.rule("juror_vote_hours"))
+        case.save(update_fields=["due_at"])
+        return "waiting_for_jurors"
+    _decide(case, now)
+    return "decided"
+
+
+def cases_due(*, now: datetime | None = None) -> list[int]:
+    """Ids of cases whose stage deadline has passed, oldest deadline first."""
+    moment = now or timezone.now()
+    return list(
+        Case.objects.filter(state__in=states.TIMED, due_at__lte=moment)
+        .order_by("due_at", "id")
+        .values_list("id", flat=True)
+    )
+
+
+# --- The mass-rejection guard -------------------------------------------------------------------------
+
+
+def _triggered(rejected: int, decided: int, share_bps: int, min_count: int) -> bool:
+    # The share test needs at least two rejections: one rejection is never a "mass".
+    return rejected >= min_count or (rejected >= 2 and rejected * FULL_SHARE >= share_bps * decided)
+
+
+def mass_rejection_check(*, organisation_id: int) -> Case | None:
+    """The mass-rejection guard for one requester. Over the governed period
+    (``mass_rejection_period_hours``), per batch and per worker, it compares the
+    requester's rejections with all its decisions (approvals and rejections); when the
+    rejections reach the governed count (``mass_rejection_min_count``) or share
+    (``mass_rejection_share_bps``, and at least two), every provisional rejection in that
+    scope is frozen (held, escrow still reserved) into one consolidated case, the
+    requester's answer is due, and it cannot publish until the case is decided.
+
+    Idempotent: rejections already held are left alone; new ones join an open mass case
+    of the organisation still before its votes, otherwise a new case opens. Returns the
+    case that received rejections, or None.
+    """
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+        if organisation is None:
+            return None
+        now = timezone.now()
+        since = now - timedelta(hours=rule_value("mass_rejection_period_hours", at=now))
+        share_bps = rule_value("mass_rejection_share_bps", at=now)
+        min_count = rule_value("mass_rejection_min_count", at=now)
+        decisions = list(
+            Assignment.objects.filter(batch__organisation=organisation, worker__isnull=False)
+            .filter(Q(approved_at__gte=since) | Q(rejected_at__gte=since))
+            .values_list("id", "batch_id", "worker_id", "status", "rejected_at")
+        )
+        per_scope: dict[tuple[str, int], list[int]] = {}
+        rejected_ids: dict[tuple[str, int], list[int]] = {}
+        for assignment_id, batch_id, worker_id, _status, rejected_at in decisions:
+            for scope in (("batch", batch_id), ("worker", worker_id)):
+                per_scope.setdefault(scope, []).append(assignment_id)
+                if rejected_at is not None and rejected_at >= since:
+                    rejected_ids.setdefault(scope, []).append(assignment_id)
+        to_freeze: set[int] = set()
+        for scope, rejected in rejected_ids.items():
+            if _triggered(len(rejected), len(per_scope[scope]), share_bps, min_count):
+                to_freeze.update(rejected)
+        if not to_freeze:
+            return None
+        assignments = list(
+            Assignment.objects.select_for_update()
+            .select_related("batch")
+            .filter(pk__in=sorted(to_freeze), status=Assignment.Status.REJECTED)
+            .order_by("id")
+        )
+        if not assignments:
+            return None
+        case = (
+            Case.objects.select_for_update()
+            .filter(
+                kind=Case.Kind.MASS_REJECTION,
+                organisation=organisation,
+                state__in=(states.AWAITING_RESPONSE, states.EVIDENCE),
+            )
+            .order_by("id")
+            .first()
+        )
+        created = case is None
+        if case is None:
+            batch_ids = {a.batch_id for a in assignments}
+            case = _new_case(
+                kind=Case.Kind.MASS_REJECTION,
+                organisation=organisation,
+                batch_id=next(iter(batch_ids)) if len(batch_ids) == 1 else None,
+                statement=(
+                    f"Opened by the mass-rejection guard: {len(assignments)} rejections by this requester within "
+                    f"{rule_value('mass_rejection_period_hours', at=now)} hours reached the co-op's limit."
+                ),
+            )
+            assign_perm(VIEW_CASE, organisation.staff_group, case)
+        for assignment in assignments:
+            task_services.assignment_rejection_dispute(assignment=assignment)
+            CaseItem.objects.create(case=case, assignment=assignment, worker_id=assignment.worker_id)
+            assert assignment.worker is not None
+            assign_perm(VIEW_CASE, assignment.worker, case)
+        audit_record(
+            actor=None,
+            action="case.mass_rejection_frozen",
+            target=case,
+            after={"created": created, "assignments": [a.pk for a in assignments]},
+        )
+    return case
