@@ -1,0 +1,95 @@
+"""Fair pay: measured work time against the governed floor, with top-ups owed by the requester."""
+
+import pytest
+
+from accounts.models import Organisation
+from tasks import jobs, services
+from tasks.models import Bonus, FairPayReview, Notice
+from tasks.services import fair_pay_figures
+from tests.factories import UserFactory
+from tests.ledger.factories import fund
+from tests.tasks.conftest import Clock
+from tests.tasks.factories import available, earnings, published_batch
+
+pytestmark = pytest.mark.django_db
+
+
+def test_figures_round_the_top_up_up_to_meet_the_floor() -> None:
+    figures = fair_pay_figures(reward=50, work_seconds=[240, 300, 900], floor_hourly=1200)
+    assert figures is not None
+    assert (figures.median_work_seconds, figures.median_hourly_pay, figures.top_up_per_assignment) == (300, 600, 50)
+    fine = fair_pay_figures(reward=50, work_seconds=[100, 120], floor_hourly=1200)
+    assert fine is not None and fine.top_up_per_assignment == 0
+    odd = fair_pay_figures(reward=10, work_seconds=[61], floor_hourly=1200)
+    assert odd is not None and odd.top_up_per_assignment == 11  # ceil(1200 * 61 / 3600) = 21, minus 10
+    assert fair_pay_figures(reward=10, work_seconds=[], floor_hourly=1200) is None
+
+
+def _work(batch, clock: Clock, minutes: float):  # type: ignore[no-untyped-def]
+    worker = UserFactory()
+    slot = services.assignment_accept(worker=worker, batch=batch)
+    clock.advance(minutes=minutes)
+    return services.assignment_submit(worker=worker, assignment=slot, answers={"answer": "yes"})
+
+
+def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: Organisation, clock: Clock) -> None:
+    batch = published_batch(organisation, assignments_per_task=1, time_allotted_minutes=30)
+    owner = organisation.staff.get().user
+    first, second = _work(batch, clock, 5), _work(batch, clock, 5)
+    services.assignments_approve_many(actor=owner, batch=batch, assignment_ids=[first.pk, second.pk])
+    batch.refresh_from_db()
+    assert batch.status == "completed"
+    fund(organisation, 50)  # enough for one top-up only
+
+    assert jobs.fair_pay_reviews.delay().get() == 1
+    review = FairPayReview.objects.get(batch=batch)
+    assert (review.median_work_seconds, review.median_hourly_pay, review.floor_hourly) == (300, 600, 1200)
+    assert (review.top_up_per_assignment, review.top_ups_paid, review.top_ups_owed) == (50, 1, 1)
+    assert sorted([earnings(first.worker), earnings(second.worker)]) == [50, 100]
+    assert available(organisation) == 0
+    owed = Bonus.objects.get(kind="fair_pay_top_up", paid=False)
+    assert Notice.objects.filter(user=owed.worker, kind="fair_pay_top_up_owed").count() == 1
+    requester_notice = Notice.objects.get(organisation=organisation)
+    assert "1 paid, 1 owed" in requester_notice.message
+
+    # Reviewing again does nothing; once funded, the owed top-up is paid exactly once.
+    assert jobs.fair_pay_reviews.delay().get() == 0
+    fund(organisation, 80)
+    jobs.fair_pay_reviews.delay()
+    jobs.fair_pay_reviews.delay()
+    assert [earnings(first.worker), earnings(second.worker)] == [100, 100]
+    assert available(organisation) == 30
+    review.refresh_from_db()
+    assert (review.top_ups_paid, review.top_ups_owed) == (2, 0)
+
+
+def test_batch_within_the_floor_owes_nothing(organisation: Organisation, clock: Clock) -> None:
+    batch = published_batch(organisation, assignments_per_task=1)
+    owner = organisation.staff.get().user
+    work = [_work(batch, clock, 2), _work(batch, clock, 1)]
+    services.assignments_approve_many(actor=owner, batch=batch, assignment_ids=[w.pk for w in work])
+    fund(organisation, 500)
+    assert jobs.fair_pay_reviews.delay().get() == 1
+    assert FairPayReview.objects.get(batch=batch).top_up_per_assignment == 0
+    assert Bonus.objects.count() == 0
+    assert available(organisation) == 500
+
+
+def test_batch_with_work_in_progress_is_not_reviewed_yet(organisation: Organisation, clock: Clock) -> None:
+    batch = published_batch(organisation)
+    _work(batch, clock, 5)
+    services.batch_cancel(batch=batch, actor=organisation.staff.get().user)
+    assert jobs.fair_pay_reviews.delay().get() == 0
+    assert not FairPayReview.objects.exists()
+
+
+def test_measured_pay_shows_on_the_feed_after_refresh(organisation: Organisation, clock: Clock) -> None:
+    from tests.tasks.conftest import client_for
+
+    batch = published_batch(organisation, assignments_per_task=2)
+    _work(batch, clock, 5)  # 50 for 5 minutes: 6.00/h
+    assert jobs.refresh_requester_pay.delay().get() == 1
+    viewer = UserFactory()
+    rows = client_for(viewer).get("/api/tasks/feed/").json()["results"]
+    assert rows[0]["requester_measured_hourly_pay"] == 600
+    assert rows[0]["estimated_hourly_pay"] == 1500
