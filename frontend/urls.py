@@ -1,12 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend import views
+from frontend.views import member, operations, public, requester, treasurer, worker
 
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
-    path("accounts/register/", views.register, name="register"),
+auth_patterns = [
+    path("accounts/register/", public.register, name="register"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -17,4 +15,76 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+worker_patterns = [
+    path("work/", worker.feed, name="worker_feed"),
+    path("work/batches/<int:batch_id>/", worker.batch_preview, name="worker_batch"),
+    path("work/batches/<int:batch_id>/accept/", worker.batch_accept, name="worker_accept"),
+    path("work/assignments/", worker.assignments, name="worker_assignments"),
+    path("work/assignments/<int:assignment_id>/", worker.assignment_page, name="worker_assignment"),
+    path("work/assignments/<int:assignment_id>/frame/", worker.assignment_frame, name="worker_assignment_frame"),
+    path("work/assignments/<int:assignment_id>/submit/", worker.assignment_submit, name="worker_assignment_submit"),
+    path("work/assignments/<int:assignment_id>/return/", worker.assignment_return, name="worker_assignment_return"),
+    path("work/earnings/", worker.earnings, name="worker_earnings"),
+    path("work/profile/", worker.profile, name="worker_profile"),
+    path("coop/join/", worker.membership_join, name="membership_join"),
+    path("requesters/<slug:slug>/", worker.requester_public, name="requester_public"),
+]
+
+requester_patterns = [
+    path("org/<slug:slug>/", requester.dashboard, name="org_dashboard"),
+    path("org/<slug:slug>/profile/", requester.organisation_profile, name="org_profile"),
+    path("org/<slug:slug>/keys/", requester.api_keys, name="org_keys"),
+    path("org/<slug:slug>/keys/<int:key_id>/revoke/", requester.api_key_revoke, name="org_key_revoke"),
+    path("org/<slug:slug>/funds/", requester.funds, name="org_funds"),
+    path("org/<slug:slug>/funds/<int:deposit_id>/", requester.deposit_page, name="org_deposit"),
+    path("org/<slug:slug>/batches/new/", requester.batch_new, name="org_batch_new"),
+    path("org/<slug:slug>/batches/preview/", requester.batch_preview, name="org_batch_preview"),
+    path("org/<slug:slug>/batches/<int:batch_id>/", requester.batch_page, name="org_batch"),
+    path("org/<slug:slug>/batches/<int:batch_id>/input/", requester.batch_input, name="org_batch_input"),
+    path("org/<slug:slug>/batches/<int:batch_id>/review/", requester.review, name="org_review"),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/review/approve-selected/",
+        requester.review_bulk_approve,
+        name="org_review_bulk",
+    ),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/review/<int:assignment_id>/<str:decision>/",
+        requester.review_decide,
+        name="org_review_decide",
+    ),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/results.<str:file_format>",
+        requester.export,
+        name="org_export",
+    ),
+    # Last: publish, pause, resume, cancel (the named sub-pages above take precedence).
+    path("org/<slug:slug>/batches/<int:batch_id>/<str:action>/", requester.batch_action, name="org_batch_action"),
+]
+
+member_patterns = [
+    path("coop/proposals/", member.proposals, name="proposals"),
+    path("coop/proposals/<int:proposal_id>/", member.proposal_page, name="proposal"),
+    path("coop/proposals/<int:proposal_id>/comment/", member.proposal_comment, name="proposal_comment"),
+    path("coop/proposals/<int:proposal_id>/vote/", member.proposal_vote, name="proposal_vote"),
+    path("coop/proposals/<int:proposal_id>/<str:action>/", member.proposal_action, name="proposal_action"),
+    path("rules/", member.rules, name="rules"),
+    path("rules/<slug:key>/", member.rule_page, name="rule"),
+]
+
+treasurer_patterns = [
+    path("treasury/", treasurer.treasury, name="treasury"),
+    path("treasury/deposits/<int:deposit_id>/confirm/", treasurer.deposit_confirm, name="treasury_deposit_confirm"),
+]
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("health/", public.health, name="health"),
+    path("operations/<str:operation_id>/", operations.operation_page, name="operation"),
+    *auth_patterns,
+    *worker_patterns,
+    *requester_patterns,
+    *member_patterns,
+    *treasurer_patterns,
 ]

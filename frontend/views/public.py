@@ -1,11 +1,15 @@
 """Server-rendered pages. Views are thin: read a form, call one service, render."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
 
 from accounts import selectors, services
 from core.errors import AppError
@@ -37,8 +41,17 @@ class RegisterForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, help_text="At least 8 characters, not a common password.")
 
 
+def _credentials_rate() -> str:
+    return str(settings.WEB_CREDENTIALS_RATE)
+
+
+@ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False)
 def register(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None)
+    if getattr(request, "limited", False):
+        form.is_valid()
+        form.add_error(None, "Too many attempts from your address; wait a few minutes and try again.")
+        return render(request, "registration/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_register(**form.cleaned_data)
@@ -52,3 +65,20 @@ def register(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("home")
     return render(request, "registration/register.html", {"form": form})
+
+
+@method_decorator(
+    ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False), name="post"
+)
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, refusing rapid repeated attempts from one address."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if getattr(request, "limited", False):
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, "Too many sign-in attempts; wait a few minutes and try again.")
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            return response
+        return super().post(request, *args, **kwargs)

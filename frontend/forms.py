@@ -1,0 +1,260 @@
+"""Forms of the pages. They only shape input (types, required, plain-words labels);
+every business rule is checked by the owning app's service, whose refusals are put
+next to the fields by ``pages.add_app_error``."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from core.errors import AppError
+from core.money import parse_major, platform_currency
+from tasks.models import QualificationRequirement
+from tasks.states import REJECTION_REASONS
+
+
+class MoneyField(forms.CharField):
+    """An amount typed in major units (``12.50``), cleaned to integer minor units by core.money."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().clean(value)
+        if text in (None, ""):
+            return None
+        try:
+            return parse_major(text, platform_currency())
+        except AppError as error:
+            raise forms.ValidationError(error.message) from None
+
+
+# --- worker -------------------------------------------------------------------------------------
+
+FEED_ORDER_CHOICES = [
+    ("-hourly_pay", "Best hourly pay first"),
+    ("newest", "Newest first"),
+    ("-reward", "Highest reward first"),
+    ("minutes", "Shortest first"),
+    ("available", "Most slots open"),
+]
+
+
+class FeedFilterForm(forms.Form):
+    ordering = forms.ChoiceField(label="Sort by", choices=FEED_ORDER_CHOICES, required=False)
+    min_hourly_pay = MoneyField(label="Paying at least (per hour)", required=False, help_text="For example 15.00")
+    max_minutes = forms.IntegerField(label="At most (minutes)", required=False, min_value=1)
+
+
+class ProfileForm(forms.Form):
+    country = forms.CharField(
+        label="Country", max_length=2, required=False, help_text="Two letters, for example KE or VE. Optional."
+    )
+    languages = forms.CharField(
+        label="Languages", required=False, help_text="Codes separated by commas, for example en, es. Optional."
+    )
+
+    def clean_languages(self) -> list[str]:
+        text = self.cleaned_data["languages"] or ""
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+
+RATING_CHOICES = [(str(n), str(n)) for n in range(5, 0, -1)]
+
+
+class RatingForm(forms.Form):
+    pay_fairness = forms.TypedChoiceField(label="Fair pay (5 = very fair)", choices=RATING_CHOICES, coerce=int)
+    communication = forms.TypedChoiceField(label="Communication", choices=RATING_CHOICES, coerce=int)
+    review_speed = forms.TypedChoiceField(label="Review speed", choices=RATING_CHOICES, coerce=int)
+    comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea)
+
+
+# --- requester ----------------------------------------------------------------------------------
+
+
+class RenameForm(forms.Form):
+    display_name = forms.CharField(
+        label="Public display name", max_length=120, help_text="Every earlier name stays visible to workers."
+    )
+
+
+class ApiKeyForm(forms.Form):
+    label = forms.CharField(label="Label (what the key is for)", max_length=80, required=False)
+
+
+class DepositForm(forms.Form):
+    amount = MoneyField(label="Amount", help_text="In the platform currency, for example 250.00")
+    method = forms.ChoiceField(
+        label="How you pay",
+        choices=[("bank", "Bank transfer (with a reference code)"), ("card", "Card (Stripe)")],
+        widget=forms.RadioSelect,
+        initial="bank",
+    )
+
+    def __init__(self, *args: Any, card_available: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not card_available:
+            self.fields["method"].choices = [("bank", "Bank transfer (with a reference code)")]
+
+
+class BatchForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(label="Instructions", widget=forms.Textarea)
+    purpose = forms.CharField(
+        label="Purpose", widget=forms.Textarea, help_text="What the work is for. Workers read this before accepting."
+    )
+    data_use = forms.CharField(
+        label="How the data will be used", widget=forms.Textarea, help_text="Who sees the answers and for what."
+    )
+    content_warnings = forms.CharField(
+        label="Content warnings", required=False, help_text="Anything distressing workers should know in advance."
+    )
+    keywords = forms.CharField(label="Keywords", required=False, max_length=400)
+    reward = MoneyField(label="Reward per assignment", help_text="For example 0.50")
+    assignments_per_task = forms.IntegerField(label="Workers per task", min_value=1, initial=1)
+    estimated_minutes = forms.IntegerField(
+        label="Estimated minutes per assignment", min_value=1, help_text="Checked against the minimum hourly wage."
+    )
+    time_allotted_minutes = forms.IntegerField(label="Time allotted (minutes)", min_value=1)
+    lifetime_hours = forms.IntegerField(label="Open for (hours)", min_value=1, initial=72)
+    template_html = forms.CharField(
+        label="Task template (HTML)",
+        widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"}),
+        help_text="A form with named fields; ${column} is filled from each input row.",
+    )
+    input_file = forms.FileField(
+        label="Input rows (CSV or JSON)", required=False, help_text="One row per task; the header names the columns."
+    )
+    locale_countries = forms.CharField(
+        label="Only workers in (optional)", required=False, help_text="Two-letter codes separated by commas."
+    )
+    locale_reason = forms.CharField(label="Why the location restriction", required=False)
+
+    def requirements(self) -> list[dict[str, Any]]:
+        countries = [c.strip() for c in (self.cleaned_data.get("locale_countries") or "").split(",") if c.strip()]
+        if not countries:
+            return []
+        return [
+            {
+                "kind": QualificationRequirement.Kind.LOCALE,
+                "countries": countries,
+                "reason": self.cleaned_data.get("locale_reason", ""),
+            }
+        ]
+
+
+class InputUploadForm(forms.Form):
+    input_file = forms.FileField(label="Input rows (CSV or JSON)")
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(label="Reason", choices=list(REJECTION_REASONS.items()))
+    text = forms.CharField(
+        label="Explanation for the worker", widget=forms.Textarea(attrs={"rows": 3}), help_text="They can dispute it."
+    )
+
+
+class BonusForm(forms.Form):
+    amount = MoneyField(label="Bonus")
+    reason = forms.CharField(label="Why", max_length=500)
+
+
+class FeedbackForm(forms.Form):
+    feedback = forms.CharField(label="Feedback to the worker (optional)", required=False, max_length=1000)
+
+
+# --- member -------------------------------------------------------------------------------------
+
+
+class ProposalForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Kind",
+        choices=[("rule_change", "Change a rule's value"), ("policy", "A policy text")],
+        widget=forms.RadioSelect,
+        initial="rule_change",
+    )
+    title = forms.CharField(label="Title", max_length=200)
+    body = forms.CharField(label="Why (the case for it)", widget=forms.Textarea)
+    rule_key = forms.ChoiceField(label="Rule", required=False, choices=[])
+    proposed_value = forms.CharField(
+        label="Proposed value",
+        required=False,
+        help_text="Money as 12.50, percentages as 10 or 7.5, hours and days as whole numbers.",
+    )
+    rule_class_key = forms.ChoiceField(label="Decided as (policies only)", required=False, choices=[])
+
+    def __init__(self, *args: Any, rules: list[Any], rule_classes: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rules = {rule.key: rule for rule in rules}
+        self.fields["rule_key"].choices = [("", "Choose a rule")] + [(r.key, r.name) for r in rules]
+        self.fields["rule_class_key"].choices = [("", "Choose a class")] + [(c.key, c.name) for c in rule_classes]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == "rule_change" and data.get("rule_key") in self.rules:
+            text = (data.get("proposed_value") or "").strip()
+            if not text:
+                self.add_error("proposed_value", "Say which value you propose.")
+            else:
+                try:
+                    data["proposed_value"] = rule_value_from_text(self.rules[data["rule_key"]].value_type, text)
+                except ValueError as error:
+                    self.add_error("proposed_value", str(error))
+        else:
+            data["proposed_value"] = None
+        return data
+
+
+def rule_value_from_text(value_type: str, text: str) -> int:
+    """A value as people write it, in the rule's stored unit (minor units, basis points, ...)."""
+    try:
+        if value_type == "money":
+            return parse_major(text, platform_currency())
+        if value_type == "basis_points":
+            scaled = Decimal(text.rstrip("%").strip()) * 100
+            if scaled != scaled.to_integral_value():
+                raise ValueError("At most two decimals in a percentage.")
+            return int(scaled)
+        if value_type == "boolean":
+            lowered = text.lower()
+            if lowered in {"yes", "1", "true", "on"}:
+                return 1
+            if lowered in {"no", "0", "false", "off"}:
+                return 0
+            raise ValueError("Write yes or no.")
+        return int(text)
+    except AppError as error:
+        raise ValueError(error.message) from None
+    except ArithmeticError:
+        raise ValueError(f"'{text}' is not a number.") from None
+    except ValueError as error:
+        if "invalid literal" in str(error):
+            raise ValueError(f"'{text}' is not a whole number.") from None
+        raise
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Your comment", widget=forms.Textarea(attrs={"rows": 3}))
+    parent_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class BallotForm(forms.Form):
+    choice = forms.ChoiceField(
+        label="Your vote", choices=[("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")], widget=forms.RadioSelect
+    )
+    ballot_secret = forms.CharField(
+        label="Ballot secret",
+        required=False,
+        max_length=128,
+        help_text="Secret votes only: leave empty for your first vote and keep the secret you are shown; "
+        "type it here to change your vote.",
+    )
+
+
+# --- treasurer ----------------------------------------------------------------------------------
+
+
+class ConfirmDepositForm(forms.Form):
+    amount = MoneyField(label="Amount received")

@@ -1,0 +1,48 @@
+"""Celery jobs behind the pages' long operations. Each re-checks the user's access, calls
+one service of the owning app and reports the outcome to the operation record. Retrying
+is safe: the services are all-or-nothing and refuse a repeat cleanly."""
+
+import logging
+
+from celery import shared_task
+
+from accounts.models import User
+from core.errors import AppError
+from frontend.operations import operation_update
+from tasks import selectors as task_selectors
+from tasks import services as task_services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="frontend.jobs.batch_input_upload")
+def batch_input_upload(*, operation_id: str, user_id: int, batch_id: int, content: str, file_format: str) -> None:
+    operation_update(operation_id, state="running", message="Checking every row…")
+    try:
+        user = User.objects.get(pk=user_id)
+        batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.change_batch")
+        rows = task_services.batch_set_input(batch=batch, actor=user, content=content, file_format=file_format)
+    except AppError as error:
+        operation_update(
+            operation_id,
+            state="failed",
+            message=error.message,
+            errors=[f"Row {e['row']}, column '{e['column']}': {e['message']}" for e in error.details.get("errors", [])],
+        )
+        return
+    operation_update(operation_id, state="done", message=f"{rows} input row{'s' if rows != 1 else ''} saved.")
+
+
+@shared_task(name="frontend.jobs.bulk_approve")
+def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_ids: list[int], feedback: str) -> None:
+    operation_update(operation_id, state="running", message=f"Approving and paying {len(assignment_ids)} submissions…")
+    try:
+        user = User.objects.get(pk=user_id)
+        batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.review_batch")
+        approved = task_services.assignments_approve_many(
+            actor=user, batch=batch, assignment_ids=assignment_ids, feedback=feedback
+        )
+    except AppError as error:
+        operation_update(operation_id, state="failed", message=error.message + " Nothing was approved.")
+        return
+    operation_update(operation_id, state="done", message=f"{approved} submissions approved and paid.")

@@ -1,0 +1,55 @@
+/* The little JavaScript the pages need; everything works as plain forms without it
+   except the task frame, which needs scripts to hand its answers over. */
+(function () {
+  "use strict";
+
+  // Countdown for the time allotted. The server enforces the deadline; this only shows it.
+  function startTimers() {
+    document.querySelectorAll(".timer[data-deadline]").forEach(function (timer) {
+      var deadline = Date.parse(timer.getAttribute("data-deadline"));
+      if (isNaN(deadline)) { return; }
+      function tick() {
+        var left = Math.max(0, Math.floor((deadline - Date.now()) / 1000));
+        var minutes = Math.floor(left / 60), seconds = left % 60;
+        timer.textContent = left > 0 ? minutes + " min " + (seconds < 10 ? "0" : "") + seconds + " s" : "time is up";
+        timer.classList.toggle("low", left < 120);
+        if (left > 0) { setTimeout(tick, 1000); }
+      }
+      tick();
+    });
+  }
+
+  // Answers from the sandboxed task frame. Only a message from that frame's own window
+  // is taken (its origin is "null": it is sandboxed), and it only fills the worker's own
+  // CSRF-protected form for this assignment.
+  function bridgeTaskFrame() {
+    var form = document.getElementById("answers-form");
+    if (!form) { return; }
+    var frame = document.getElementById(form.getAttribute("data-task-frame"));
+    window.addEventListener("message", function (event) {
+      if (!frame || event.source !== frame.contentWindow) { return; }
+      var data = event.data;
+      if (!data || data.type !== "coop:answers" || typeof data.answers !== "object") { return; }
+      form.elements.answers.value = JSON.stringify(data.answers);
+      form.submit();
+    });
+  }
+
+  // "Select all" for bulk review.
+  function selectAll() {
+    document.querySelectorAll("[data-select-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var name = box.getAttribute("data-select-all");
+        document.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (item) {
+          item.checked = box.checked;
+        });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    startTimers();
+    bridgeTaskFrame();
+    selectAll();
+  });
+})();

@@ -1,0 +1,323 @@
+"""The worker's pages: find work, do it in a sandboxed frame, see earnings, rate requesters."""
+
+import json
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import escape
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as account_selectors
+from accounts import services as account_services
+from core.errors import AppError
+from core.money import format_amount, platform_currency, share
+from frontend import charts
+from frontend.forms import FeedFilterForm, ProfileForm, RatingForm
+from frontend.pages import add_app_error, app_page, flash_error, user_of
+from governance.selectors import rule_value
+from ledger.selectors import worker_balance
+from tasks import inputs
+from tasks import selectors as task_selectors
+from tasks import services as task_services
+from tasks.models import Assignment
+
+FEED_PAGE = 50
+
+
+def _reputations(organisations: list[Any]) -> dict[int, dict[str, Any]]:
+    """One reputation per requester on the page (not per batch)."""
+    return {
+        org.pk: task_selectors.requester_reputation(organisation=org)
+        for org in {o.pk: o for o in organisations}.values()
+    }
+
+
+@app_page
+def feed(request: HttpRequest) -> HttpResponse:
+    worker = user_of(request)
+    form = FeedFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = {
+            "ordering": form.cleaned_data["ordering"] or "-hourly_pay",
+            "min_hourly_pay": form.cleaned_data["min_hourly_pay"],
+            "max_minutes": form.cleaned_data["max_minutes"],
+        }
+    batches = list(task_selectors.task_feed(worker=worker, **filters)[:FEED_PAGE]) if not form.errors else []
+    reputations = _reputations([batch.organisation for batch in batches])
+    rows = [{"batch": batch, "reputation": reputations[batch.organisation_id]} for batch in batches]
+    return render(
+        request,
+        "frontend/worker/feed.html",
+        {"form": form, "rows": rows, "minimum_wage": rule_value("minimum_hourly_wage")},
+    )
+
+
+@app_page
+def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+    worker = user_of(request)
+    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    return render(
+        request,
+        "frontend/worker/batch.html",
+        {
+            "batch": batch,
+            "reputation": task_selectors.requester_reputation(organisation=batch.organisation),
+            "requirements": [task_selectors.requirement_text(r) for r in batch.requirements.all()],
+            "ineligible": task_selectors.worker_ineligibility(worker=worker, batch=batch),
+            "approval_rate_formula": task_selectors.APPROVAL_RATE_FORMULA,
+        },
+    )
+
+
+@require_POST
+@app_page
+def batch_accept(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    assignment = task_services.assignment_accept(worker=user_of(request), batch=batch)
+    return redirect("worker_assignment", assignment_id=assignment.pk)
+
+
+@app_page
+def assignments(request: HttpRequest) -> HttpResponse:
+    rows = list(task_selectors.assignments_for_worker(worker=user_of(request))[:200])
+    return render(request, "frontend/worker/assignments.html", {"assignments": rows})
+
+
+@app_page
+def assignment_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = task_selectors.access_assignment_for_worker(worker=user_of(request), assignment_id=assignment_id)
+    return render(
+        request,
+        "frontend/worker/assignment.html",
+        {
+            "assignment": assignment,
+            "batch": assignment.batch,
+            "working": assignment.status == Assignment.Status.ACCEPTED,
+        },
+    )
+
+
+# The requester's HTML runs in an opaque origin (no allow-same-origin): it cannot read the
+# platform's cookies, pages or storage, and its fetches to us carry no session. Its answers
+# reach the parent only as a postMessage the parent page checks and turns into a normal,
+# CSRF-protected form post of the worker's own assignment.
+TASK_FRAME_CSP = "sandbox allow-forms allow-scripts; frame-ancestors 'self'"
+
+_FRAME_BRIDGE = """
+(function () {
+  var parentOrigin = %(origin)s;
+  function answersOf(form) {
+    var answers = {};
+    new FormData(form).forEach(function (value, name) {
+      if (typeof value !== "string") { return; }
+      if (Object.prototype.hasOwnProperty.call(answers, name)) {
+        answers[name] = [].concat(answers[name], value);
+      } else { answers[name] = value; }
+    });
+    return answers;
+  }
+  document.addEventListener("submit", function (event) {
+    event.preventDefault();
+    parent.postMessage({type: "coop:answers", answers: answersOf(event.target)}, parentOrigin);
+  }, true);
+})();
+"""
+
+_FRAME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>%(title)s</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;margin:1rem;color:#1b1b1f}
+input,select,textarea{font:inherit}button{font:inherit;padding:.4rem 1rem}</style></head>
+<body>%(body)s<script>%(bridge)s</script></body></html>"""
+
+
+@xframe_options_exempt
+@app_page
+def assignment_frame(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """The requester's template filled with the task's input row, served from its own URL
+    under a sandboxing Content-Security-Policy (see ``TASK_FRAME_CSP``)."""
+    assignment = task_selectors.access_assignment_for_worker(worker=user_of(request), assignment_id=assignment_id)
+    batch = assignment.batch
+    if assignment.status != Assignment.Status.ACCEPTED or not batch.template_html:
+        raise Http404("This task is not open for work.")
+    body = inputs.template_render(batch.template_html, assignment.task.input)
+    if "<form" not in body.lower():
+        body = f'<form id="coop-task">{body}<p><button type="submit">Submit</button></p></form>'
+    origin = json.dumps(f"{request.scheme}://{request.get_host()}")
+    page = _FRAME_PAGE % {"title": escape(batch.title), "body": body, "bridge": _FRAME_BRIDGE % {"origin": origin}}
+    response = HttpResponse(page)
+    response["Content-Security-Policy"] = TASK_FRAME_CSP
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@app_page
+def assignment_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """The dedicated endpoint for answers: only the signed-in worker's own accepted assignment."""
+    worker = user_of(request)
+    assignment = task_selectors.access_assignment_for_worker(worker=worker, assignment_id=assignment_id)
+    try:
+        answers = json.loads(request.POST.get("answers") or "{}")
+    except json.JSONDecodeError:
+        answers = None
+    if not isinstance(answers, dict):
+        messages.error(request, "The task sent answers we could not read; nothing was submitted. Try again.")
+        return redirect("worker_assignment", assignment_id=assignment.pk)
+    try:
+        task_services.assignment_submit(worker=worker, assignment=assignment, answers=answers)
+    except AppError as error:
+        details = "; ".join(f"{name}: {' '.join(problems)}" for name, problems in error.fields.items())
+        messages.error(request, f"{error.message} {details}".strip())
+        return redirect("worker_assignment", assignment_id=assignment.pk)
+    messages.success(request, f"Submitted. {assignment.batch.title} is now awaiting review.")
+    return redirect("worker_assignments")
+
+
+@require_POST
+@app_page
+def assignment_return(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    worker = user_of(request)
+    assignment = task_selectors.access_assignment_for_worker(worker=worker, assignment_id=assignment_id)
+    task_services.assignment_return(worker=worker, assignment=assignment)
+    messages.success(request, "Returned without penalty; the slot is open for others.")
+    return redirect("worker_feed")
+
+
+def _earned(assignment: Assignment) -> int:
+    """What an assignment paid the worker: the reward, or the dispute outcome's share of it."""
+    if assignment.status == Assignment.Status.SETTLED and assignment.settled_share_bps is not None:
+        return share(assignment.batch.reward, assignment.settled_share_bps, 10_000)
+    return assignment.batch.reward
+
+
+@app_page
+def earnings(request: HttpRequest) -> HttpResponse:
+    worker = user_of(request)
+    balance = worker_balance(user=worker)
+    paid = [
+        a
+        for a in task_selectors.assignments_for_worker(worker=worker)
+        if a.status in (Assignment.Status.APPROVED, Assignment.Status.SETTLED)
+    ]
+    by_day: dict[date, int] = defaultdict(int)
+    for assignment in paid:
+        moment = assignment.approved_at or assignment.finalised_at
+        if moment is not None:
+            by_day[moment.date()] += _earned(assignment)
+    currency = platform_currency()
+    earnings_chart = charts.bar_chart(
+        [charts.Bar(day.isoformat(), amount) for day, amount in sorted(by_day.items())[-30:]],
+        title="Earnings per day",
+        value_text=lambda amount: format_amount(amount, currency),
+    )
+    hourly = []
+    for assignment in paid[:20]:
+        if assignment.submitted_at and assignment.accepted_at:
+            seconds = int((assignment.submitted_at - assignment.accepted_at).total_seconds())
+            hourly.append(
+                charts.Bar(
+                    f"#{assignment.pk} {assignment.batch.title}",
+                    task_services.batch_hourly_pay(_earned(assignment), seconds),
+                )
+            )
+    minimum = rule_value("minimum_hourly_wage")
+    hourly_chart = charts.bar_chart(
+        hourly,
+        title="Effective hourly pay per task",
+        value_text=lambda amount: format_amount(amount, currency) + "/h",
+        reference=minimum,
+        reference_label=f"co-op minimum {format_amount(minimum, currency)}/h",
+    )
+    return render(
+        request,
+        "frontend/worker/earnings.html",
+        {
+            "balance": balance,
+            "paid": paid[:50],
+            "earned_total": sum(_earned(a) for a in paid),
+            "earnings_chart": earnings_chart,
+            "hourly_chart": hourly_chart,
+            "rate": task_selectors.worker_approval_rate(worker=worker),
+            "approval_rate_formula": task_selectors.APPROVAL_RATE_FORMULA,
+        },
+    )
+
+
+@app_page
+def profile(request: HttpRequest) -> HttpResponse:
+    worker = user_of(request)
+    current = worker.worker_profile
+    initial = {"country": current.country, "languages": ", ".join(current.languages)}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.worker_profile_update(
+                user=worker,
+                changes={"country": form.cleaned_data["country"], "languages": form.cleaned_data["languages"]},
+            )
+        except AppError as error:
+            add_app_error(form, error)
+        else:
+            messages.success(request, "Profile saved; the change is in your history below.")
+            return redirect("worker_profile")
+    return render(
+        request,
+        "frontend/worker/profile.html",
+        {
+            "form": form,
+            "profile": current,
+            # The worker's own history, newest first; nobody else reads it.
+            "history": current.changes.order_by("-changed_at", "-id")[:100],
+            "is_member": account_selectors.user_is_member(worker),
+        },
+    )
+
+
+def requester_public(request: HttpRequest, slug: str) -> HttpResponse:
+    """A requester's public page: identity, name history, ratings, measured pay."""
+    try:
+        organisation = account_selectors.organisation_public(slug=slug)
+    except AppError as error:
+        raise Http404(error.message) from None
+    form = RatingForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        if form.is_valid():
+            try:
+                task_services.requester_rate(worker=user_of(request), organisation=organisation, **form.cleaned_data)
+            except AppError as error:
+                add_app_error(form, error)
+            else:
+                messages.success(request, f"Thank you: your rating of {organisation.display_name} is saved.")
+                return redirect("requester_public", slug=slug)
+    return render(
+        request,
+        "frontend/worker/requester.html",
+        {
+            "organisation": organisation,
+            "reputation": task_selectors.requester_reputation(organisation=organisation),
+            "form": form,
+        },
+    )
+
+
+@require_POST
+@app_page
+def membership_join(request: HttpRequest) -> HttpResponse:
+    try:
+        account_services.membership_join(user=user_of(request))
+    except AppError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, "Welcome, member: you can now propose and vote.")
+    return redirect("worker_profile")
