@@ -192,7 +192,6 @@ class WithdrawalListView(APIView):
             iban=data.validated_data.get("iban", ""),
             account_holder=data.validated_data.get("account_holder", ""),
         )
-        withdrawal.refresh_from_db()  # the refund job may already have finished (eager in tests)
         return Response(withdrawal_out(withdrawal), status=201)
 
 

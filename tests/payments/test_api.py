@@ -141,7 +141,11 @@ def test_requester_withdraws_by_card_refund(api, organisation, requester, fake_s
             f"/api/organisations/{organisation.slug}/withdrawals/", {"method": "stripe_refund", "amount": "20.00"}
         )
     assert response.status_code == 201
-    assert (response.json()["status"], response.json()["paid_amount"]) == ("completed", "20.00")
+    # The refund runs in a job after commit: the answer says requested, the list shows the outcome.
+    assert (response.json()["status"], response.json()["amount"]) == ("requested", "20.00")
+    (listed,) = api.get(f"/api/organisations/{organisation.slug}/withdrawals/").json()["results"]
+    assert (listed["status"], listed["paid_amount"]) == ("completed", "20.00")
+    assert len(fake_stripe.objects["refund"]) == 1
     assert api.get(f"/api/organisations/{organisation.slug}/balance/").json()["available"] == "30.00"
 
 
