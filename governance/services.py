@@ -231,7 +231,9 @@ def proposal_update(
     ``InvalidTransition`` (``invalid_state``, 409) and changes nothing.
     """
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().select_related("rule", "target_class").get(pk=proposal.pk)
+        proposal = (
+            Proposal.objects.select_for_update(of=("self",)).select_related("rule", "target_class").get(pk=proposal.pk)
+        )
         if proposal.author_id != actor.pk:
             raise PermissionDenied("Only the author can edit a proposal.")
         _require_state(proposal, states.EDITABLE, "edited")
@@ -741,7 +743,10 @@ def proposal_schedule(*, proposal_id: int) -> Proposal:
                 before={"value": latest.value if latest else None},
                 after={"rule": rule.key, "value": version.value, "effective_at": effective_at.isoformat()},
             )
+            # Dropped now for readers in this transaction, and again on commit
+            # in case another process re-cached the old list in between.
             rule_key = rule.key
+            rule_cache_invalidate(rule_key)
             transaction.on_commit(lambda: rule_cache_invalidate(rule_key))
         proposal.effective_at = effective_at
         proposal.save(update_fields=["state", "effective_at"])
