@@ -73,3 +73,19 @@ def rejected_work(organisation: Organisation | None = None, worker: User | None 
 def jurors(count: int, **membership: Any) -> list[User]:
     """Members opted in to jury service, a year in the co-op."""
     return [MemberFactory(**{f"membership__{k}": v for k, v in membership.items()}) for _ in range(count)]
+
+
+def adopt(key: str, value: int) -> None:
+    """Appends a rule version in force from now (what an adopted proposal does)."""
+    from governance.models import Rule, RuleVersion
+    from governance.selectors import rule_cache_invalidate
+
+    RuleVersion.objects.create(
+        rule=Rule.objects.get(key=key), value=value, effective_at=timezone.now() - timedelta(seconds=1)
+    )
+    rule_cache_invalidate(key)
+
+
+def approve(assignment: Assignment) -> Assignment:
+    owner = assignment.batch.organisation.staff.get(role="owner").user
+    return task_services.assignment_approve(actor=owner, assignment=assignment)

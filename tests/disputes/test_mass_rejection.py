@@ -1,0 +1,193 @@
+"""The mass-rejection guard: the trigger, the freeze, the publishing block, a panel
+deciding on a sample for the whole case, and a worker taking their own case."""
+
+import pytest
+
+from core.errors import AppError
+from disputes import jobs, selectors, services
+from disputes.models import Case, CaseItem, Juror
+from ledger import accounts
+from ledger.selectors import balance
+from tasks.models import Assignment
+from tests.disputes.factories import FEE, REWARD, adopt, approve, batch_for, jurors, reject, submitted
+from tests.factories import OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def reviewed(organisation, *, approved: int, rejected: int) -> list[Assignment]:
+    """One batch of approved + rejected slots, each by another worker; returns the rejected."""
+    batch = batch_for(organisation, slots=approved + rejected)
+    work = [submitted(batch, UserFactory()) for _ in range(approved + rejected)]
+    for assignment in work[:approved]:
+        approve(assignment)
+    return [reject(assignment) for assignment in work[approved:]]
+
+
+def statuses(assignments: list[Assignment]) -> list[str]:
+    return [Assignment.objects.get(pk=a.pk).status for a in assignments]
+
+
+def owner(organisation):
+    return organisation.staff.get(role="owner").user
+
+
+def test_a_batch_share_at_the_limit_freezes_the_rejections_into_one_case():
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=7, rejected=3)  # 30% = mass_rejection_share_bps
+
+    case_id = jobs.check_mass_rejection.delay(organisation.pk).get()
+
+    case = Case.objects.get(pk=case_id)
+    assert (case.kind, case.state, case.organisation_id, case.worker_id) == (
+        "mass_rejection",
+        "awaiting_response",
+        organisation.pk,
+        None,
+    )
+    assert sorted(case.items.values_list("assignment_id", flat=True)) == [a.pk for a in rejected]
+    assert statuses(rejected) == ["disputed"] * 3
+    assert balance(accounts.org_escrow(organisation)).credits_pending == 3 * (REWARD + FEE)
+    assert selectors.organisation_publish_blocked(organisation)
+    for assignment in rejected:
+        assert assignment.worker.has_perm("disputes.view_case", case)
+        assert selectors.rejection_is_held(assignment.pk)
+    assert owner(organisation).has_perm("disputes.view_case", case)
+
+    # Running the guard again changes nothing.
+    assert jobs.check_mass_rejection.delay(organisation.pk).get() is None
+    assert Case.objects.count() == 1 and case.items.count() == 3
+
+
+def test_below_the_share_and_the_count_nothing_is_frozen():
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=8, rejected=2)
+
+    assert jobs.scan_mass_rejections.delay().get() == 0
+
+    assert Case.objects.count() == 0
+    assert statuses(rejected) == ["rejected", "rejected"]
+    assert not selectors.organisation_publish_blocked(organisation)
+
+
+def test_the_count_triggers_whatever_the_share():
+    adopt("mass_rejection_share_bps", 10_000)
+    adopt("mass_rejection_min_count", 2)
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=8, rejected=2)
+
+    assert jobs.scan_mass_rejections.delay().get() == 1
+    assert statuses(rejected) == ["disputed", "disputed"]
+
+
+def test_one_workers_work_rejected_across_batches_triggers_the_guard():
+    organisation = OrganisationFactory()
+    worker = UserFactory()
+    work = [submitted(batch_for(organisation), worker) for _ in range(4)]
+    approve(work[0])
+    approve(work[1])
+    rejected = [reject(work[2]), reject(work[3])]  # 50% of this worker's work, each batch only one
+
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+
+    assert case is not None and case.batch_id is None
+    assert statuses(rejected) == ["disputed", "disputed"]
+
+
+def test_an_individual_dispute_is_left_out_of_the_mass_case():
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=7, rejected=3)
+    own = services.dispute_open(worker=rejected[0].worker, assignment_id=rejected[0].pk, statement="Mine was good.")
+
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+
+    assert case is not None and case.pk != own.pk
+    assert sorted(case.items.values_list("assignment_id", flat=True)) == [rejected[1].pk, rejected[2].pk]
+
+
+def test_new_rejections_join_the_open_mass_case():
+    organisation = OrganisationFactory()
+    reviewed(organisation, approved=7, rejected=3)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    more = reviewed(organisation, approved=0, rejected=2)
+
+    assert services.mass_rejection_check(organisation_id=organisation.pk) == case
+    assert case.items.count() == 5 and statuses(more) == ["disputed", "disputed"]
+
+
+def test_a_panel_decides_on_a_sample_and_the_decision_applies_to_all(clock):
+    panel = jurors(5)
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=3, rejected=7)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    with pytest.raises(AppError) as refused:
+        services.case_respond(case=case, actor=owner(organisation), action="offer", share_bps=5000)
+    assert refused.value.code == "offer_not_available"
+
+    services.case_respond(case=case, actor=owner(organisation), action="contest", text="All were spam.")
+    case.refresh_from_db()
+    assert len(case.sample_item_ids) == 5
+    assert set(case.sample_item_ids) <= set(case.items.values_list("id", flat=True))
+    seat = Juror.objects.filter(case=case).first()
+    assert seat.user in panel
+    view = selectors.case_view(access=selectors.access_case(user=seat.user, case_id=case.pk))
+    assert sorted(item["item"] for item in view["items"]) == case.sample_item_ids
+
+    clock.advance(hours=49)
+    jobs.run_deadlines.delay()
+    for juror in Juror.objects.filter(case=case):
+        services.case_vote(case=case, juror_user=juror.user, share_bps=10_000, reason="The sample is good work.")
+    case.refresh_from_db()
+    assert case.state == "decided"
+    assert not selectors.organisation_publish_blocked(organisation)
+
+    clock.advance(hours=73)
+    jobs.run_deadlines.delay()
+
+    assert statuses(rejected) == ["settled"] * 7
+    for assignment in rejected:
+        assert balance(accounts.worker_earnings(assignment.worker)).posted == REWARD
+    assert balance(accounts.org_escrow(organisation)).credits_pending == 0
+    assert selectors.organisation_dispute_record(organisation=organisation) == {"overturned": 7, "upheld": 0}
+
+
+def test_a_requester_accepting_the_mass_case_pays_every_worker():
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=7, rejected=3)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+
+    services.case_respond(case=case, actor=owner(organisation), action="accept")
+
+    assert statuses(rejected) == ["settled"] * 3
+    assert not selectors.organisation_publish_blocked(organisation)
+
+
+def test_a_worker_may_take_their_own_case_out_of_the_mass_case():
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=7, rejected=3)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    worker = rejected[0].worker
+
+    own = services.case_split(case=case, worker=worker, statement="Judge mine on its own.")
+
+    assert (own.kind, own.state, own.worker_id, own.parent_id) == ("rejection", "awaiting_response", worker.pk, case.pk)
+    assert list(own.items.values_list("assignment_id", flat=True)) == [rejected[0].pk]
+    assert case.items.filter(state="held").count() == 2
+    assert not worker.has_perm("disputes.view_case", case) and worker.has_perm("disputes.view_case", own)
+    assert statuses(rejected) == ["disputed"] * 3
+
+    services.case_split(case=case, worker=rejected[1].worker, statement="Mine too.")
+    services.case_split(case=case, worker=rejected[2].worker, statement="And mine.")
+    case.refresh_from_db()
+    assert (case.state, case.resolution) == ("closed", "split")
+    assert CaseItem.objects.filter(state="held").count() == 3
+
+
+def test_a_stranger_cannot_split_a_mass_case():
+    organisation = OrganisationFactory()
+    reviewed(organisation, approved=7, rejected=3)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    with pytest.raises(AppError) as refused:
+        services.case_split(case=case, worker=UserFactory(), statement="Me too.")
+    assert refused.value.code == "not_found"
+    assert Case.objects.count() == 1 and case.items.filter(state="held").count() == 3
