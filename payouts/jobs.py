@@ -1,0 +1,94 @@
+"""Celery jobs of the payouts app. Each is idempotent and safe to run again."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import timezone
+
+from core.money import format_amount
+from payments.stripe_gateway import StripeUnavailable
+from payouts import services
+from payouts.models import Payout, PayoutSchedule
+from payouts.rails import enabled_rail_names, rail_get
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="payouts.jobs.run_daily")
+def run_daily() -> int:
+    """Pays workers on the daily schedule; returns how many payouts this call created."""
+    return services.payout_run_execute(frequency=PayoutSchedule.Frequency.DAILY).payouts_created
+
+
+@shared_task(name="payouts.jobs.run_weekly")
+def run_weekly() -> int:
+    """Pays workers on the weekly schedule (the default)."""
+    return services.payout_run_execute(frequency=PayoutSchedule.Frequency.WEEKLY).payouts_created
+
+
+@shared_task(name="payouts.jobs.payout_submit")
+def payout_submit(payout_id: int) -> str:
+    try:
+        return services.payout_submit(payout_id=payout_id).state
+    except StripeUnavailable:
+        # Nothing is lost: payouts_resume submits again with the same idempotency keys.
+        logger.warning("Stripe unavailable for payout %s; will retry", payout_id)
+        return "retry"
+
+
+@shared_task(name="payouts.jobs.payouts_resume")
+def payouts_resume() -> int:
+    """Submits API-rail payouts left ``created`` by a crash or an unreachable rail."""
+    api_rails = [name for name in enabled_rail_names() if rail_get(name).submission == "api"]
+    stale = timezone.now() - timedelta(minutes=1)
+    ids = list(
+        Payout.objects.filter(state=Payout.State.CREATED, rail__in=api_rails, created_at__lt=stale)
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
+    for payout_id in ids:
+        payout_submit(payout_id)
+    return len(ids)
+
+
+@shared_task(name="payouts.jobs.payout_transfer_reverse")
+def payout_transfer_reverse(payout_id: int) -> str:
+    try:
+        return services.payout_transfer_reverse(payout_id=payout_id).stripe_reversal_id
+    except StripeUnavailable:
+        logger.warning("Stripe unavailable reversing payout %s; reversals_resume retries", payout_id)
+        return "retry"
+
+
+@shared_task(name="payouts.jobs.reversals_resume")
+def reversals_resume() -> int:
+    """Reverses the transfers of failed Stripe payouts whose reversal job was lost."""
+    ids = list(
+        Payout.objects.filter(state=Payout.State.FAILED, stripe_reversal_id="")
+        .exclude(stripe_transfer_id__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[:200]
+    )
+    for payout_id in ids:
+        payout_transfer_reverse(payout_id)
+    return len(ids)
+
+
+@shared_task(name="payouts.jobs.payout_failure_notify")
+def payout_failure_notify(payout_id: int) -> None:
+    """Tells the worker by email why a payout failed and that the money is back."""
+    payout = Payout.objects.select_related("user").get(pk=payout_id)
+    send_mail(
+        subject="Your payout did not go through",
+        message=(
+            f"Your payout #{payout.pk} of {format_amount(payout.amount, payout.currency)} to {payout.display} "
+            f"failed.\n\n{payout.failure_message}\n\nThe amount is back in your balance; it is paid with your "
+            "next payout, or ask for it from your payouts page after checking your payout method."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[payout.user.email],
+        fail_silently=True,
+    )

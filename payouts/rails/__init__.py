@@ -1,0 +1,80 @@
+"""The registry of payout rails and the countries each is enabled for.
+
+Stripe Connect and SEPA credit transfer are enabled by default; PayPal Payouts is
+designed behind the same interface and switched on with the setting
+``PAYOUT_RAILS_ENABLED`` once its API client is connected.
+"""
+
+from django.conf import settings
+
+from core.errors import AppError
+from payouts.rails.base import Destination, PayoutRail, RailRefused, Submission
+from payouts.rails.paypal import PaypalRail
+from payouts.rails.sepa import SepaRail
+from payouts.rails.stripe_connect import StripeConnectRail
+
+__all__ = [
+    "DEFAULT_ENABLED",
+    "Destination",
+    "PayoutRail",
+    "RailRefused",
+    "Submission",
+    "enabled_rail_names",
+    "rail_for_country",
+    "rail_get",
+    "rails_for_country",
+]
+
+RAILS: dict[str, PayoutRail] = {rail.name: rail for rail in (StripeConnectRail(), SepaRail(), PaypalRail())}
+DEFAULT_ENABLED = ("stripe_connect", "sepa")
+
+
+def enabled_rail_names() -> tuple[str, ...]:
+    return tuple(getattr(settings, "PAYOUT_RAILS_ENABLED", DEFAULT_ENABLED))
+
+
+def rail_get(name: str) -> PayoutRail:
+    """The rail called ``name``, enabled or not (payouts already made keep their rail)."""
+    rail = RAILS.get(name)
+    if rail is None:
+        raise AppError(
+            "unknown_rail",
+            f"There is no payout rail '{name}'; choose one of {', '.join(sorted(RAILS))}.",
+            fields={"rail": ["Unknown rail."]},
+        )
+    return rail
+
+
+def _currency() -> str:
+    return str(settings.PLATFORM_CURRENCY).upper()
+
+
+def rails_for_country(country: str) -> list[PayoutRail]:
+    """The enabled rails that can pay a worker in ``country`` in the platform currency."""
+    country = country.upper()
+    return [
+        RAILS[name]
+        for name in enabled_rail_names()
+        if name in RAILS and country in RAILS[name].countries and _currency() in RAILS[name].currencies
+    ]
+
+
+def rail_for_country(name: str, country: str) -> PayoutRail:
+    """``name`` if it may pay a worker in ``country``; otherwise ``AppError("rail_not_available")``
+    naming the rails that can."""
+    rail = rail_get(name)
+    if not country:
+        raise AppError(
+            "country_required",
+            "Set your country in your profile first: payout rails are offered per country.",
+            fields={"country": ["Required."]},
+        )
+    if rail in rails_for_country(country):
+        return rail
+    others = ", ".join(r.label for r in rails_for_country(country)) or "none yet"
+    raise AppError(
+        "rail_not_available",
+        f"{rail.label} is not available for workers in {country.upper()}. Rails available to you: {others}.",
+        fields={"rail": ["Not available in your country."]},
+        details={"available": [r.name for r in rails_for_country(country)]},
+    )

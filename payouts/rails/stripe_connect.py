@@ -1,0 +1,138 @@
+"""Stripe Connect: the worker's Express account receives one transfer per payout
+from the platform balance, then pays it out to the worker's bank.
+
+The account uses manual payouts started by us, so each bank payout belongs to
+exactly one platform payout (its metadata names it) and its ``payout.paid`` /
+``payout.failed`` webhook settles exactly that payout.
+"""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from core.errors import AppError
+from ledger import accounts
+from payments import stripe_gateway
+from payouts.rails.base import Destination, RailRefused, Submission
+
+if TYPE_CHECKING:
+    from ledger.models import Account
+    from payouts.models import Payout, PayoutMethod
+
+# Countries where Stripe offers Express accounts that can receive payouts.
+STRIPE_CONNECT_COUNTRIES = frozenset(
+    [
+        "AU",
+        "AT",
+        "BE",
+        "BG",
+        "CA",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GI",
+        "GR",
+        "HK",
+        "HU",
+        "IE",
+        "IT",
+        "JP",
+        "LV",
+        "LI",
+        "LT",
+        "LU",
+        "MT",
+        "MX",
+        "NL",
+        "NZ",
+        "NO",
+        "PL",
+        "PT",
+        "RO",
+        "SG",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "CH",
+        "TH",
+        "AE",
+        "GB",
+        "US",
+    ]
+)
+
+
+def transfer_group(payout: "Payout") -> str:
+    """Groups the transfer (and any reversal) with its run, or with the payout when asked for."""
+    return f"payouts:{payout.run.key}" if payout.run_id and payout.run else f"payouts:request:{payout.pk}"
+
+
+class StripeConnectRail:
+    name = "stripe_connect"
+    label = "Stripe Connect (to your bank)"
+    submission: Literal["api", "bank_file"] = "api"
+    countries = STRIPE_CONNECT_COUNTRIES
+    currencies = frozenset({"EUR", "USD", "GBP"})
+
+    def ledger_account(self) -> "Account":
+        return accounts.external_stripe()
+
+    def validate_destination(self, *, country: str, details: Mapping[str, Any]) -> Destination:
+        account_id = str(details.get("account") or "")
+        if not account_id.startswith("acct_"):
+            raise AppError(
+                "invalid_destination",
+                "Start the Stripe onboarding to create your payout account.",
+                fields={"account": ["Not a Stripe account id."]},
+            )
+        return Destination(data={"account": account_id}, display=f"Stripe account …{account_id[-6:]}")
+
+    def not_ready_reason(self, *, method: "PayoutMethod") -> str:
+        from payouts.models import ConnectedAccount
+
+        connected = ConnectedAccount.objects.filter(stripe_account_id=method.destination.get("account")).first()
+        if connected is None or not connected.payouts_enabled:
+            return "Finish Stripe's onboarding (bank details and identity) so that Stripe can pay you."
+        return ""
+
+    def submit(self, *, payout: "Payout") -> Submission:
+        account_id = payout.destination["account"]
+        metadata = {"payout_id": str(payout.pk)}
+        try:
+            transfer = stripe_gateway.transfer_create(
+                amount=payout.amount,
+                currency=payout.currency,
+                destination=account_id,
+                transfer_group=transfer_group(payout),
+                idempotency_key=f"payout:{payout.pk}:transfer",
+                metadata=metadata,
+            )
+        except stripe_gateway.StripeRefused as refused:
+            raise RailRefused(
+                f"Stripe did not accept the transfer to your account: {refused.message}",
+                rail_code=refused.stripe_code,
+            ) from refused
+        try:
+            bank_payout = stripe_gateway.connected_payout_create(
+                account_id=account_id,
+                amount=payout.amount,
+                currency=payout.currency,
+                idempotency_key=f"payout:{payout.pk}:bank_payout",
+                metadata=metadata,
+                description=f"Co-op payout {payout.pk}",
+            )
+        except stripe_gateway.StripeRefused as refused:
+            # The money reached the connected account but cannot go on to the bank:
+            # bring it back so that the ledger's void matches the platform balance.
+            stripe_gateway.transfer_reverse(
+                transfer_id=transfer.id, idempotency_key=f"payout:{payout.pk}:reversal", metadata=metadata
+            )
+            raise RailRefused(
+                f"Stripe could not pay out to your bank: {refused.message}", rail_code=refused.stripe_code
+            ) from refused
+        return Submission(references={"stripe_transfer_id": transfer.id, "stripe_payout_id": bank_payout.id})

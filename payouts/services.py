@@ -1,0 +1,741 @@
+"""Writes of the payouts app: methods, schedules, payouts and SEPA batches.
+
+Money safety, in one place:
+
+- A payout row and its ledger reservation (pending transfer ``payout:<id>``, the
+  worker's earnings -> the rail's external account) are written in one
+  transaction, under a lock of the worker's row and both ledger accounts, so a
+  balance can never be paid out twice and a payout above the balance writes nothing.
+- Rails are called outside any transaction, with idempotency keys derived from
+  the payout id (``payout:<id>:transfer``, ``payout:<id>:bank_payout``,
+  ``payout:<id>:reversal``). A job that crashes after the rail acted and runs
+  again gets the rail's first answer back: one transfer, one ledger posting.
+- Only a verified webhook or the treasurer's mark on a bank file settles a payout:
+  paid posts the reservation (``payout:<id>:post``), failed voids it
+  (``payout:<id>:void``) and the money is back in the worker's balance; a payout
+  the bank returns after paying it is credited back (``payout:<id>:returned``).
+- Suspension does not stop payouts: earned money is always paid.
+
+Lock order, everywhere: SEPA batch, then payout, then the worker's user row,
+then ledger accounts (in id order, by ``ledger.services.lock_accounts``).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User, WorkerProfile
+from accounts.selectors import user_is_treasurer
+from core.audit import audit_record
+from core.errors import AppError, PermissionDenied
+from core.money import format_amount, platform_currency
+from governance.selectors import RuleValue, rule_in_force
+from ledger import accounts as ledger_accounts
+from ledger import services as ledger
+from ledger.selectors import balance
+from payments import stripe_gateway
+from payouts import rails
+from payouts.models import ConnectedAccount, Payout, PayoutMethod, PayoutRun, PayoutSchedule, Rail, SepaBatch
+from payouts.rails.sepa import pain001_build
+from payouts.states import PAYOUT, SEPA_BATCH
+
+logger = logging.getLogger(__name__)
+
+FLOOR_RULE = "payout_minimum_floor"
+CODE_PAYOUT = "payout"
+CODE_PAYOUT_RETURNED = "payout_returned"
+# Banks carry out a SEPA file on the next business day at the earliest.
+SEPA_EXECUTION_DELAY = timedelta(days=1)
+
+
+def _floor_versions(floor: RuleValue) -> dict[str, Any]:
+    return {floor.key: {"version_id": floor.version_id, "value": floor.value}}
+
+
+def _worker_country(user: User) -> str:
+    country = WorkerProfile.objects.filter(user=user).values_list("country", flat=True).first()
+    return (country or "").upper()
+
+
+def _lock_worker(user: User) -> None:
+    # The worker's own row serialises their method changes and payouts.
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
+def _require_treasurer(actor: User) -> None:
+    if not user_is_treasurer(actor):
+        raise PermissionDenied("Only the treasurer can do that.")
+
+
+def _lock_payout(payout_id: int) -> Payout:
+    return Payout.objects.select_for_update().get(pk=payout_id)
+
+
+# -- payout methods -----------------------------------------------------------------
+
+
+def _method_replace(*, user: User, rail: str, country: str, destination: rails.Destination) -> PayoutMethod:
+    with transaction.atomic():
+        _lock_worker(user)
+        current = PayoutMethod.objects.select_for_update().filter(user=user, retired_at__isnull=True).first()
+        if current is not None and current.rail == rail and current.destination == destination.data:
+            return current
+        before: dict[str, Any] = {}
+        if current is not None:
+            current.retired_at = timezone.now()
+            current.save(update_fields=["retired_at"])
+            before = {"rail": current.rail, "display": current.display}
+        method = PayoutMethod.objects.create(
+            user=user, rail=rail, country=country, destination=destination.data, display=destination.display
+        )
+        audit_record(
+            actor=user,
+            action="payout_method.chosen",
+            target=method,
+            before=before,
+            after={"rail": rail, "display": destination.display, "country": country},
+        )
+    return method
+
+
+def payout_method_set(*, user: User, rail: str, details: dict[str, Any]) -> PayoutMethod:
+    """Makes a SEPA (or other offline-validated) destination the worker's payout method.
+
+    The destination is validated offline by the rail (an IBAN with schwifty, the
+    BIC derived where the bank is known). The previous method is retired, not
+    edited, so the history stays. Payouts already created keep their destination.
+    Choosing the current method again changes nothing. Raises ``country_required``,
+    ``rail_not_available`` (rail not enabled for the worker's country),
+    ``invalid_destination`` (with field errors); nothing is written then.
+    Stripe Connect is chosen through ``stripe_onboarding_start``.
+    """
+    country = _worker_country(user)
+    chosen = rails.rail_for_country(rail, country)
+    if chosen.name == Rail.STRIPE_CONNECT:
+        raise AppError(
+            "use_stripe_onboarding",
+            "Stripe payouts are set up through Stripe's onboarding; start it from the Stripe option.",
+        )
+    destination = chosen.validate_destination(country=country, details=details)
+    return _method_replace(user=user, rail=chosen.name, country=country, destination=destination)
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingLink:
+    method: PayoutMethod
+    connected_account: ConnectedAccount
+    url: str
+
+
+def stripe_onboarding_start(*, user: User, return_url: str, refresh_url: str) -> OnboardingLink:
+    """Makes Stripe Connect the worker's payout method and returns a fresh link to
+    Stripe's hosted onboarding, where the worker enters their bank details.
+
+    Creates the worker's connected account once (idempotency key per worker, so a
+    retry after a lost response finds the same account). The method can be paid
+    once Stripe's ``account.updated`` webhook reports payouts enabled. Raises
+    ``country_required``, ``rail_not_available`` and the gateway's errors
+    (``stripe_unavailable`` 503: try again; nothing is lost).
+    """
+    country = _worker_country(user)
+    rail = rails.rail_for_country(Rail.STRIPE_CONNECT, country)
+    connected = ConnectedAccount.objects.filter(user=user).first()
+    if connected is None:
+        account = stripe_gateway.connected_account_create(
+            country=country,
+            email=user.email,
+            idempotency_key=f"connect:user:{user.pk}:account",
+            metadata={"worker": user.pseudonym},
+        )
+        with transaction.atomic():
+            connected, created = ConnectedAccount.objects.get_or_create(
+                user=user,
+                defaults={
+                    "stripe_account_id": account.id,
+                    "country": account.country or country,
+                    "payouts_enabled": account.payouts_enabled,
+                    "details_submitted": account.details_submitted,
+                    "disabled_reason": account.disabled_reason,
+                },
+            )
+            if created:
+                audit_record(
+                    actor=user, action="stripe_account.created", target=connected, after={"account": account.id}
+                )
+    destination = rail.validate_destination(country=country, details={"account": connected.stripe_account_id})
+    method = _method_replace(user=user, rail=rail.name, country=country, destination=destination)
+    url = stripe_gateway.account_onboarding_link_create(
+        account_id=connected.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+    )
+    return OnboardingLink(method=method, connected_account=connected, url=url)
+
+
+def connected_account_update(*, account: stripe_gateway.ConnectedAccount, as_of: int) -> ConnectedAccount | None:
+    """Applies Stripe's ``account.updated``: whether the worker can be paid.
+
+    Order-independent: an event older than the last one applied (Stripe's
+    ``created``) changes nothing; a repeat changes nothing. Returns None for an
+    account that is not a worker's.
+    """
+    with transaction.atomic():
+        connected = ConnectedAccount.objects.select_for_update().filter(stripe_account_id=account.id).first()
+        if connected is None or as_of < connected.state_as_of:
+            return connected
+        before = {"payouts_enabled": connected.payouts_enabled, "disabled_reason": connected.disabled_reason}
+        became_enabled = account.payouts_enabled and not connected.payouts_enabled
+        connected.payouts_enabled = account.payouts_enabled
+        connected.details_submitted = account.details_submitted
+        connected.disabled_reason = account.disabled_reason[:100]
+        connected.state_as_of = as_of
+        fields = ["payouts_enabled", "details_submitted", "disabled_reason", "state_as_of", "updated_at"]
+        if became_enabled:
+            connected.payouts_enabled_at = timezone.now()
+            fields.append("payouts_enabled_at")
+        connected.save(update_fields=fields)
+        after = {"payouts_enabled": connected.payouts_enabled, "disabled_reason": connected.disabled_reason}
+        if after != before:
+            audit_record(actor=None, action="stripe_account.updated", target=connected, before=before, after=after)
+    return connected
+
+
+# -- schedule -----------------------------------------------------------------------
+
+
+def payout_schedule_set(*, user: User, frequency: str, minimum_amount: int) -> PayoutSchedule:
+    """Sets when the worker is paid automatically: weekly, daily or only on request,
+    once the balance reaches ``minimum_amount`` (minor units).
+
+    The minimum must be at least the governed ``payout_minimum_floor`` in force;
+    its version is recorded. Raises ``invalid`` or ``minimum_below_floor`` and
+    writes nothing.
+    """
+    if frequency not in PayoutSchedule.Frequency.values:
+        raise AppError(
+            "invalid",
+            f"'{frequency}' is not a schedule; choose weekly, daily or on_request.",
+            fields={"frequency": ["Unknown schedule."]},
+        )
+    floor = rule_in_force(FLOOR_RULE)
+    if not isinstance(minimum_amount, int) or minimum_amount < floor.value:
+        currency = platform_currency()
+        raise AppError(
+            "minimum_below_floor",
+            f"The minimum payout must be at least {format_amount(floor.value, currency)} "
+            f"(the co-op's rule payout_minimum_floor); you asked for "
+            f"{format_amount(int(minimum_amount), currency)}.",
+            fields={"minimum_amount": [f"At least {format_amount(floor.value, currency)}."]},
+            details={"floor": floor.value, "rule_version_id": floor.version_id},
+        )
+    with transaction.atomic():
+        _lock_worker(user)
+        schedule = PayoutSchedule.objects.select_for_update().filter(user=user).first()
+        before: dict[str, Any] = {}
+        if schedule is None:
+            schedule = PayoutSchedule(user=user)
+        else:
+            before = {"frequency": schedule.frequency, "minimum_amount": schedule.minimum_amount}
+        schedule.frequency = frequency
+        schedule.minimum_amount = minimum_amount
+        schedule.floor_rule_version_id = floor.version_id
+        schedule.save()
+        audit_record(
+            actor=user,
+            action="payout_schedule.set",
+            target=schedule,
+            before=before,
+            after={"frequency": frequency, "minimum_amount": minimum_amount, "floor_version": floor.version_id},
+        )
+    return schedule
+
+
+# -- creating payouts ---------------------------------------------------------------
+
+
+def _current_method(user: User) -> PayoutMethod:
+    method = PayoutMethod.objects.filter(user=user, retired_at__isnull=True).first()
+    if method is None:
+        raise AppError("no_payout_method", "Choose a payout method first (Stripe or a SEPA bank account).", status=409)
+    return method
+
+
+def _payout_create(*, user: User, amount: int | None, run: PayoutRun | None, floor: RuleValue) -> Payout:
+    method = _current_method(user)
+    if method.rail not in rails.enabled_rail_names():
+        raise AppError(
+            "rail_not_available",
+            "Your payout method is no longer offered; choose another one to be paid.",
+            status=409,
+        )
+    rail = rails.rail_get(method.rail)
+    not_ready = rail.not_ready_reason(method=method)
+    if not_ready:
+        raise AppError("payout_method_not_ready", not_ready, status=409)
+    earnings = ledger_accounts.worker_earnings(user)
+    external = rail.ledger_account()
+    currency = earnings.currency
+    with transaction.atomic():
+        _lock_worker(user)
+        if run is not None:
+            existing = Payout.objects.filter(user=user, run=run).first()
+            if existing is not None:
+                return existing
+        ledger.lock_accounts([earnings.pk, external.pk])
+        available = balance(earnings).available
+        wanted = available if amount is None else amount
+        if wanted <= 0:
+            raise AppError(
+                "nothing_to_pay",
+                f"Your balance is {format_amount(available, currency)}; there is nothing to pay out.",
+                status=409,
+            )
+        if wanted > available:
+            raise AppError(
+                "amount_above_balance",
+                f"You asked for {format_amount(wanted, currency)} but your balance is "
+                f"{format_amount(available, currency)}; ask for that much or less.",
+                status=409,
+                fields={"amount": [f"At most {format_amount(available, currency)}."]},
+                details={"available": available},
+            )
+        if wanted < floor.value:
+            raise AppError(
+                "amount_below_floor",
+                f"A payout must be at least {format_amount(floor.value, currency)} (the co-op's rule "
+                f"payout_minimum_floor); you have {format_amount(available, currency)}.",
+                status=409,
+                fields={"amount": [f"At least {format_amount(floor.value, currency)}."]},
+            )
+        payout = Payout.objects.create(
+            user=user,
+            method=method,
+            rail=method.rail,
+            destination=method.destination,
+            display=method.display,
+            amount=wanted,
+            currency=currency,
+            run=run,
+            rule_versions=_floor_versions(floor),
+        )
+        ledger.transfer(
+            transfer_id=payout.ledger_pending_id,
+            debit=earnings,
+            credit=external,
+            amount=wanted,
+            code=CODE_PAYOUT,
+            memo=f"payout {payout.pk} via {payout.rail}",
+            pending=True,
+        )
+        audit_record(
+            actor=user if run is None else None,
+            action="payout.created",
+            target=payout,
+            after={"amount": wanted, "rail": payout.rail, "run": run.key if run else None},
+        )
+        if rail.submission == "api":
+            from payouts.jobs import payout_submit
+
+            payout_id = payout.pk
+            transaction.on_commit(lambda: payout_submit.delay(payout_id))
+    return payout
+
+
+def payout_request(*, user: User, amount: int | None = None) -> Payout:
+    """Pays the worker now, whatever their schedule: ``amount`` minor units, or the
+    whole available balance when None.
+
+    The amount is reserved in the ledger in the same transaction that creates the
+    payout; API rails are submitted by a job after commit. Raises, writing nothing:
+    ``no_payout_method``, ``payout_method_not_ready`` (Stripe onboarding not
+    finished), ``nothing_to_pay``, ``amount_above_balance``, ``amount_below_floor``
+    (all 409). A suspended worker is paid like anyone else.
+    """
+    if amount is not None and (not isinstance(amount, int) or amount <= 0):
+        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+    return _payout_create(user=user, amount=amount, run=None, floor=rule_in_force(FLOOR_RULE))
+
+
+def run_key(*, frequency: str, at: datetime) -> str:
+    day = timezone.localtime(at).date() if timezone.is_aware(at) else at.date()
+    if frequency == PayoutSchedule.Frequency.DAILY:
+        return f"daily:{day.isoformat()}"
+    year, week, _ = day.isocalendar()
+    return f"weekly:{year}-W{week:02d}"
+
+
+def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutRun:
+    """Pays every worker on the ``frequency`` schedule whose balance reached their
+    minimum (and the governed floor in force), once per run (``run_key``).
+
+    Safe to run any number of times: a worker already paid in this run is skipped
+    (a unique constraint backs this). Workers who cannot be paid now (Stripe
+    onboarding unfinished, no method) are skipped and keep their balance. SEPA
+    payouts of the run are gathered into a batch for the treasurer.
+    """
+    from payouts.selectors import payout_run_candidates
+
+    if frequency not in (PayoutSchedule.Frequency.DAILY, PayoutSchedule.Frequency.WEEKLY):
+        raise AppError("invalid", f"'{frequency}' is not a scheduled frequency.")
+    moment = at or timezone.now()
+    floor = rule_in_force(FLOOR_RULE, at=moment)
+    run, _ = PayoutRun.objects.get_or_create(
+        key=run_key(frequency=frequency, at=moment),
+        defaults={"frequency": frequency, "rule_versions": _floor_versions(floor)},
+    )
+    created = 0
+    for user in payout_run_candidates(frequency=frequency, floor=floor.value, run=run):
+        try:
+            payout = _payout_create(user=user, amount=None, run=run, floor=floor)
+        except AppError as error:
+            logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
+            continue
+        created += int(payout.run_id == run.pk)
+    PayoutRun.objects.filter(pk=run.pk).update(
+        payouts_created=F("payouts_created") + created, finished_at=timezone.now()
+    )
+    if Payout.objects.filter(run=run, rail=Rail.SEPA, batch__isnull=True, state=Payout.State.CREATED).exists():
+        sepa_batch_create(actor=None)
+    run.refresh_from_db()
+    return run
+
+
+# -- submitting (API rails) -----------------------------------------------------------
+
+
+def payout_submit(*, payout_id: int) -> Payout:
+    """Sends a created payout through its API rail and records the rail's references.
+
+    Idempotent and crash-safe: the rail's idempotency keys derive from the payout
+    id, so running it again after a crash between the rail's answer and the
+    record gets the same transfer back. A payout no longer ``created`` is left
+    alone. A refusal by the rail fails the payout (money back to the balance,
+    reason recorded); ``stripe_unavailable`` propagates and the payout stays
+    ``created`` for ``payouts_resume`` to retry.
+    """
+    payout = Payout.objects.get(pk=payout_id)
+    rail = rails.rail_get(payout.rail)
+    if payout.state != Payout.State.CREATED or rail.submission != "api":
+        return payout
+    try:
+        submission = rail.submit(payout=payout)
+    except rails.RailRefused as refused:
+        return payout_fail(payout_id=payout.pk, code=refused.rail_code or "refused", message=refused.reason)
+    return _submission_record(payout_id=payout.pk, references=submission.references)
+
+
+def _submission_record(*, payout_id: int, references: dict[str, str]) -> Payout:
+    with transaction.atomic():
+        payout = _lock_payout(payout_id)
+        fields: list[str] = []
+        for name, value in references.items():
+            if getattr(payout, name) != value:
+                setattr(payout, name, value)
+                fields.append(name)
+        if payout.state == Payout.State.CREATED:
+            payout.state = PAYOUT.target(payout.state, "submit")
+            payout.submitted_at = timezone.now()
+            fields += ["state", "submitted_at"]
+        if fields:
+            payout.save(update_fields=fields)
+            audit_record(actor=None, action="payout.submitted", target=payout, after=dict(references))
+    return payout
+
+
+# -- settling -------------------------------------------------------------------------
+
+
+def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
+    """Marks the payout paid and posts its reservation: the money has left for good.
+
+    Exactly once: paying a paid payout returns it unchanged. Raises
+    ``invalid_state`` (409) for a failed one.
+    """
+    with transaction.atomic():
+        payout = _lock_payout(payout_id)
+        if payout.state == Payout.State.PAID:
+            return payout
+        before = payout.state
+        payout.state = PAYOUT.target(payout.state, "pay")
+        ledger.post_pending(transfer_id=f"{payout.ledger_pending_id}:post", pending_id=payout.ledger_pending_id)
+        payout.paid_at = timezone.now()
+        payout.save(update_fields=["state", "paid_at"])
+        audit_record(
+            actor=actor, action="payout.paid", target=payout, before={"state": before}, after={"state": "paid"}
+        )
+    return payout
+
+
+def _queue_after_failure(payout: Payout) -> None:
+    from payouts.jobs import payout_failure_notify, payout_transfer_reverse
+
+    payout_id = payout.pk
+    if payout.stripe_transfer_id and not payout.stripe_reversal_id:
+        transaction.on_commit(lambda: payout_transfer_reverse.delay(payout_id))
+    transaction.on_commit(lambda: payout_failure_notify.delay(payout_id))
+
+
+def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:
+    """Marks the payout failed and voids its reservation: the whole amount is back in
+    the worker's balance, and ``message`` tells them why.
+
+    A payout already failed is returned unchanged. A paid payout that the rail
+    returns is credited back (``payout_return``). A Stripe transfer that reached
+    the worker's connected account is reversed by a job after commit.
+    """
+    with transaction.atomic():
+        payout = _lock_payout(payout_id)
+        if payout.state == Payout.State.FAILED:
+            return payout
+        if payout.state == Payout.State.PAID:
+            return payout_return(payout_id=payout_id, code=code, message=message, actor=actor)
+        before = payout.state
+        payout.state = PAYOUT.target(payout.state, "fail")
+        ledger.void_pending(transfer_id=f"{payout.ledger_pending_id}:void", pending_id=payout.ledger_pending_id)
+        payout.failure_code = code[:60]
+        payout.failure_message = message[:300]
+        payout.failed_at = timezone.now()
+        payout.save(update_fields=["state", "failure_code", "failure_message", "failed_at"])
+        audit_record(
+            actor=actor,
+            action="payout.failed",
+            target=payout,
+            before={"state": before},
+            after={"state": "failed", "code": payout.failure_code, "message": payout.failure_message},
+        )
+        _queue_after_failure(payout)
+    return payout
+
+
+def payout_return(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:
+    """A payout reported paid came back from the bank: credits the amount back to the
+    worker's balance (``payout:<id>:returned``) and marks it failed. Exactly once."""
+    with transaction.atomic():
+        payout = _lock_payout(payout_id)
+        if payout.state == Payout.State.FAILED:
+            return payout
+        payout.state = PAYOUT.target(payout.state, "return")
+        rail = rails.rail_get(payout.rail)
+        ledger.transfer(
+            transfer_id=f"{payout.ledger_pending_id}:returned",
+            debit=rail.ledger_account(),
+            credit=ledger_accounts.worker_earnings(payout.user),
+            amount=payout.amount,
+            code=CODE_PAYOUT_RETURNED,
+            memo=f"payout {payout.pk} returned",
+        )
+        payout.failure_code = code[:60]
+        payout.failure_message = message[:300]
+        payout.failed_at = timezone.now()
+        payout.save(update_fields=["state", "failure_code", "failure_message", "failed_at"])
+        audit_record(
+            actor=actor,
+            action="payout.returned",
+            target=payout,
+            before={"state": "paid"},
+            after={"state": "failed", "code": payout.failure_code, "message": payout.failure_message},
+        )
+        _queue_after_failure(payout)
+    return payout
+
+
+def payout_transfer_reverse(*, payout_id: int) -> Payout:
+    """Brings a failed Stripe payout's transfer back from the worker's connected
+    account to the platform balance, so Stripe matches the ledger's void. Idempotent."""
+    payout = Payout.objects.get(pk=payout_id)
+    if payout.state != Payout.State.FAILED or not payout.stripe_transfer_id or payout.stripe_reversal_id:
+        return payout
+    try:
+        reversal_id = stripe_gateway.transfer_reverse(
+            transfer_id=payout.stripe_transfer_id,
+            idempotency_key=f"payout:{payout.pk}:reversal",
+            metadata={"payout_id": str(payout.pk)},
+        )
+    except stripe_gateway.StripeRefused as refused:
+        if refused.stripe_code != "transfer_already_reversed":
+            raise
+        reversal_id = "already_reversed"
+    with transaction.atomic():
+        payout = _lock_payout(payout_id)
+        if not payout.stripe_reversal_id:
+            payout.stripe_reversal_id = reversal_id
+            payout.save(update_fields=["stripe_reversal_id"])
+            audit_record(actor=None, action="payout.transfer_reversed", target=payout, after={"reversal": reversal_id})
+    return payout
+
+
+# -- Stripe's word on a payout (called by payouts.stripe_events) ------------------------
+
+
+def stripe_payout_paid(*, payout: Payout, stripe_payout_id: str) -> Payout:
+    """``payout.paid``: the connected account's bank payout arrived. Idempotent; after
+    a failure (events can arrive out of order) it changes nothing."""
+    if payout.state in (Payout.State.PAID, Payout.State.FAILED):
+        return payout
+    with transaction.atomic():
+        _submission_record(payout_id=payout.pk, references={"stripe_payout_id": stripe_payout_id})
+        return payout_pay(payout_id=payout.pk)
+
+
+def stripe_payout_failed(*, payout: Payout, stripe_payout_id: str, code: str, message: str) -> Payout:
+    """``payout.failed`` / ``payout.canceled``: the bank refused or returned it.
+    The money comes back to the worker's balance with the bank's reason."""
+    reason = (
+        f"Your bank did not accept the payout ({message or code}). Check your bank details in Stripe; "
+        "the money is back in your balance."
+    )
+    with transaction.atomic():
+        if payout.state in (Payout.State.CREATED, Payout.State.SUBMITTED):
+            _submission_record(payout_id=payout.pk, references={"stripe_payout_id": stripe_payout_id})
+        return payout_fail(payout_id=payout.pk, code=code or "bank_refused", message=reason)
+
+
+def stripe_transfer_reversed(*, payout: Payout) -> Payout:
+    """``transfer.reversed``: the transfer came back from the connected account before
+    the bank payout settled. After a paid payout it only leaves an audit row for the
+    treasurer: the ledger already posted it and reconciliation will show the gap."""
+    if payout.state == Payout.State.PAID:
+        with transaction.atomic():
+            audit_record(actor=None, action="payout.reversed_after_paid", target=payout, after={"state": "paid"})
+        return payout
+    return payout_fail(
+        payout_id=payout.pk,
+        code="transfer_reversed",
+        message="The transfer to your Stripe account was reversed; the money is back in your balance.",
+    )
+
+
+# -- SEPA batches (the treasurer) ---------------------------------------------------------
+
+
+def _new_message_id(moment: datetime) -> str:
+    return f"COOP-PAYOUTS-{moment:%Y%m%d%H%M%S}-{secrets.token_hex(3).upper()}"
+
+
+def sepa_batch_create(*, actor: User | None, execution_date: date | None = None) -> SepaBatch:
+    """Gathers every SEPA payout not yet in a file into one new batch (state ``open``).
+
+    ``actor`` None is the payout run job; a person must be the treasurer. Raises
+    ``nothing_to_batch`` (409) when no SEPA payout waits. The file itself is built
+    on download (``sepa_batch_file``) from the stored message id and time.
+    """
+    if actor is not None:
+        _require_treasurer(actor)
+    now = timezone.now()
+    with transaction.atomic():
+        payouts = list(
+            Payout.objects.select_for_update()
+            .filter(rail=Rail.SEPA, state=Payout.State.CREATED, batch__isnull=True)
+            .order_by("id")
+        )
+        if not payouts:
+            raise AppError("nothing_to_batch", "No SEPA payout is waiting for a bank file.", status=409)
+        currencies = {payout.currency for payout in payouts}
+        if len(currencies) != 1:
+            raise AppError("mixed_currencies", "SEPA payouts in different currencies cannot share a file.", status=409)
+        batch = SepaBatch.objects.create(
+            message_id=_new_message_id(now),
+            currency=currencies.pop(),
+            payment_count=len(payouts),
+            total_amount=sum(payout.amount for payout in payouts),
+            execution_date=execution_date or (timezone.localdate(now) + SEPA_EXECUTION_DELAY),
+            created_by=actor,
+        )
+        Payout.objects.filter(pk__in=[payout.pk for payout in payouts]).update(batch=batch)
+        audit_record(
+            actor=actor,
+            action="sepa_batch.created",
+            target=batch,
+            after={"message_id": batch.message_id, "count": batch.payment_count, "total": batch.total_amount},
+        )
+    return batch
+
+
+def sepa_batch_file(*, batch: SepaBatch) -> bytes:
+    """The batch's pain.001 file; the same bytes every time it is downloaded."""
+    return pain001_build(
+        message_id=batch.message_id,
+        created_at=batch.created_at,
+        execution_date=batch.execution_date,
+        payments=list(batch.payouts.order_by("id")),
+    )
+
+
+def sepa_batch_mark_sent(*, batch_id: int, actor: User) -> SepaBatch:
+    """The treasurer handed the file to the bank: the batch and its payouts become
+    ``sent`` / ``submitted``. Raises ``invalid_state`` if it was already sent."""
+    _require_treasurer(actor)
+    with transaction.atomic():
+        batch = SepaBatch.objects.select_for_update().get(pk=batch_id)
+        batch.state = SEPA_BATCH.target(batch.state, "send")
+        batch.sent_at = timezone.now()
+        batch.sent_by = actor
+        batch.save(update_fields=["state", "sent_at", "sent_by"])
+        payouts = list(batch.payouts.select_for_update().order_by("id"))
+        for payout in payouts:
+            payout.state = PAYOUT.target(payout.state, "submit")
+            payout.submitted_at = batch.sent_at
+        Payout.objects.bulk_update(payouts, ["state", "submitted_at"])
+        audit_record(actor=actor, action="sepa_batch.sent", target=batch, after={"message_id": batch.message_id})
+    return batch
+
+
+def _sepa_payment(*, payout_id: int) -> tuple[SepaBatch, Payout]:
+    batch_id = Payout.objects.filter(pk=payout_id, rail=Rail.SEPA).values_list("batch_id", flat=True).first()
+    if batch_id is None:
+        raise AppError("not_in_a_batch", "This is not a SEPA payment of a bank file.", status=409)
+    batch = SepaBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.state == SepaBatch.State.OPEN:
+        raise AppError(
+            "batch_not_sent", "Mark the batch sent first: the bank has not received this payment yet.", status=409
+        )
+    return batch, _lock_payout(payout_id)
+
+
+def _batch_close_if_done(batch: SepaBatch) -> None:
+    if batch.state == SepaBatch.State.SENT and not batch.payouts.filter(state=Payout.State.SUBMITTED).exists():
+        batch.state = SEPA_BATCH.target(batch.state, "close")
+        batch.closed_at = timezone.now()
+        batch.save(update_fields=["state", "closed_at"])
+        audit_record(actor=None, action="sepa_batch.closed", target=batch, after={"message_id": batch.message_id})
+
+
+def sepa_payment_mark_paid(*, payout_id: int, actor: User) -> Payout:
+    """The bank confirmed this payment: the payout is paid and its reservation posted.
+    Idempotent. The batch closes when its last payment is settled."""
+    _require_treasurer(actor)
+    with transaction.atomic():
+        batch, _ = _sepa_payment(payout_id=payout_id)
+        payout = payout_pay(payout_id=payout_id, actor=actor)
+        _batch_close_if_done(batch)
+    return payout
+
+
+def sepa_payment_mark_failed(*, payout_id: int, actor: User, reason: str) -> Payout:
+    """The bank returned this payment (``reason`` is shown to the worker): the money
+    is back in the worker's balance. Idempotent."""
+    _require_treasurer(actor)
+    reason = reason.strip()
+    if not reason:
+        raise AppError(
+            "reason_required",
+            "Say why the bank returned the payment (e.g. 'account closed'); the worker sees it.",
+            fields={"reason": ["Required."]},
+        )
+    with transaction.atomic():
+        batch, _ = _sepa_payment(payout_id=payout_id)
+        payout = payout_fail(
+            payout_id=payout_id,
+            code="bank_returned",
+            message=f"The bank returned the transfer: {reason}. Check your IBAN and name; "
+            "the money is back in your balance.",
+            actor=actor,
+        )
+        _batch_close_if_done(batch)
+    return payout
