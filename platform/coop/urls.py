@@ -17,6 +17,8 @@ api_patterns = [
     path("", include("payments.api")),
     path("governance/", include("governance.api")),
     path("", include("tasks.api")),
+    path("", include("disputes.api")),
+    path("", include("payouts.api")),
 ]
 
 urlpatterns = [
@@ -25,6 +27,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(api_patterns)),
+    path("mturk/", include("mturk.urls")),
     path("webhooks/stripe/", stripe_webhook_view, name="stripe-webhook"),
     path("", include("frontend.urls")),
 ]

@@ -1,0 +1,270 @@
+"""MTurk notifications, delivered as signed HTTP callbacks.
+
+Events come from the audit log, which every marketplace service writes in its own
+transaction: the collector reads it (no signals, no hooks into the marketplace),
+turns the actions on HITs that have a notification setting into one delivery per
+event and destination (unique ``event_key``, so re-reading is harmless), and
+queues each delivery after commit.
+
+A delivery is a POST of MTurk's notification document (EventDocVersion
+2014-08-15) as JSON with the header
+``X-Coop-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` under the
+secret of the API key that configured the notification, and ``X-Coop-Key-Id``
+naming that key. A failed delivery is retried with growing delays.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.keys import decrypt_secret
+from accounts.models import ApiKey, Organisation
+from core.models import AuditEvent
+from mturk.ids import assignment_public_id
+from mturk.models import Hit, NotificationCursor, NotificationDelivery
+from tasks.models import Assignment
+
+logger = logging.getLogger(__name__)
+
+EVENT_DOC_VERSION = "2014-08-15"
+MAX_ATTEMPTS = 8
+# Audit rows are re-read for this long, so a transaction that commits late is not missed.
+REREAD_WINDOW = timedelta(minutes=5)
+TIMEOUT_SECONDS = 10
+ASSIGNMENT_EVENTS = {
+    "assignment.accepted": "AssignmentAccepted",
+    "assignment.return": "AssignmentReturned",
+    "assignment.expire": "AssignmentAbandoned",
+    "assignment.submitted": "AssignmentSubmitted",
+    "assignment.approved": "AssignmentApproved",
+    "assignment.rejected": "AssignmentRejected",
+}
+BATCH_EVENTS = {
+    "batch.extended": "HITExtended",
+    "batch.assignments_added": "HITExtended",
+    "batch.expire": "HITExpired",
+    "batch.cancel": "HITExpired",
+    "batch.complete": "HITReviewable",
+    "assignment.bulk_approved": "AssignmentApproved",
+}
+HIT_EVENTS = {"mturk.hit_created": "HITCreated", "mturk.hit_disposed": "HITDisposed"}
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _loopback_allowed() -> bool:
+    # Development and tests receive callbacks on the same machine; production never
+    # POSTs to its own loopback interface on a requester's behalf.
+    return bool(getattr(settings, "MTURK_ALLOW_LOOPBACK_NOTIFICATIONS", settings.DEBUG or settings.TESTING))
+
+
+def destination_allowed(destination: str) -> bool:
+    parts = urlsplit(destination)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    is_loopback = host == "localhost" or (address is not None and address.is_loopback)
+    if is_loopback:
+        return _loopback_allowed()
+    if address is not None and (address.is_private or address.is_link_local or address.is_reserved):
+        return False
+    return parts.scheme == "https"
+
+
+def document(*, organisation: Organisation, event_key: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "EventDocId": event_key,
+        "SourceAccount": organisation.slug,
+        "CustomerId": organisation.slug,
+        "EventDocVersion": EVENT_DOC_VERSION,
+        "Events": events,
+    }
+
+
+def delivery_queue(
+    *, organisation: Organisation, api_key: ApiKey, destination: str, event_key: str, events: list[dict[str, Any]]
+) -> NotificationDelivery:
+    """Records one delivery (once per ``event_key``) and queues it after commit."""
+    from mturk.jobs import deliver_notification
+
+    with transaction.atomic():
+        delivery, created = NotificationDelivery.objects.get_or_create(
+            event_key=event_key,
+            defaults={
+                "organisation": organisation,
+                "api_key": api_key,
+                "destination": destination,
+                "payload": document(organisation=organisation, event_key=event_key, events=events),
+            },
+        )
+        if created:
+            transaction.on_commit(lambda: deliver_notification.delay(delivery.pk))
+    return delivery
+
+
+def _assignment_event(event_type: str, hit: Hit, assignment_id: int, at: datetime) -> dict[str, Any]:
+    return {
+        "EventType": event_type,
+        "EventTimestamp": timestamp(at),
+        "HITTypeId": hit.hit_type.hit_type_id,
+        "HITId": hit.hit_id,
+        "AssignmentId": assignment_public_id(assignment_id),
+    }
+
+
+def _hit_event(event_type: str, hit: Hit, at: datetime) -> dict[str, Any]:
+    return {
+        "EventType": event_type,
+        "EventTimestamp": timestamp(at),
+        "HITTypeId": hit.hit_type.hit_type_id,
+        "HITId": hit.hit_id,
+    }
+
+
+def notifications_collect(*, limit: int = 5000) -> int:
+    """Turns new audit rows about HITs with an active notification setting into queued
+    deliveries; returns how many were queued. Safe to run concurrently and repeatedly."""
+    actions = [*ASSIGNMENT_EVENTS, *BATCH_EVENTS, *HIT_EVENTS]
+    now = timezone.now()
+    queued = 0
+    with transaction.atomic():
+        cursor, _ = NotificationCursor.objects.select_for_update().get_or_create(name="audit")
+        rows = list(
+            AuditEvent.objects.filter(action__in=actions)
+            .filter(Q(id__gt=cursor.last_audit_id) | Q(created_at__gte=now - REREAD_WINDOW))
+            .order_by("id")[:limit]
+        )
+        assignment_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.assignment"]
+        batch_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.batch"]
+        hit_ids = [int(r.target_id) for r in rows if r.target_type == "mturk.hit"]
+        slot_batches = dict(Assignment.objects.filter(pk__in=assignment_ids).values_list("pk", "batch_id"))
+        hits = Hit.objects.filter(
+            Q(batch_id__in=[*batch_ids, *slot_batches.values()]) | Q(pk__in=hit_ids),
+            hit_type__notification__active=True,
+        ).select_related("hit_type", "hit_type__notification", "hit_type__notification__api_key", "organisation")
+        by_batch = {hit.batch_id: hit for hit in hits}
+        by_pk = {hit.pk: hit for hit in hits}
+        for row in rows:
+            found: list[tuple[Hit, dict[str, Any]]] = []
+            if row.target_type == "tasks.assignment" and row.action in ASSIGNMENT_EVENTS:
+                hit = by_batch.get(slot_batches.get(int(row.target_id), 0))
+                if hit is not None:
+                    found.append(
+                        (hit, _assignment_event(ASSIGNMENT_EVENTS[row.action], hit, int(row.target_id), row.created_at))
+                    )
+            elif row.target_type == "tasks.batch" and row.action in BATCH_EVENTS:
+                hit = by_batch.get(int(row.target_id))
+                if hit is not None and row.action == "assignment.bulk_approved":
+                    for pk in row.after.get("assignment_ids", []):
+                        found.append((hit, _assignment_event("AssignmentApproved", hit, int(pk), row.created_at)))
+                elif hit is not None:
+                    found.append((hit, _hit_event(BATCH_EVENTS[row.action], hit, row.created_at)))
+            elif row.target_type == "mturk.hit" and row.action in HIT_EVENTS:
+                hit = by_pk.get(int(row.target_id))
+                if hit is not None:
+                    found.append((hit, _hit_event(HIT_EVENTS[row.action], hit, row.created_at)))
+            for index, (hit, event) in enumerate(found):
+                setting = hit.hit_type.notification
+                if event["EventType"] not in setting.event_types:
+                    continue
+                key = f"audit:{row.pk}:{index}:{setting.pk}"
+                if NotificationDelivery.objects.filter(event_key=key).exists():
+                    continue
+                delivery_queue(
+                    organisation=hit.organisation,
+                    api_key=setting.api_key,
+                    destination=setting.destination,
+                    event_key=key,
+                    events=[event],
+                )
+                queued += 1
+        if rows:
+            cursor.last_audit_id = max(cursor.last_audit_id, rows[-1].pk)
+            cursor.save(update_fields=["last_audit_id"])
+    return queued
+
+
+def signature_header(secret: str, body: bytes, at: int) -> str:
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+def notification_deliver(*, delivery_id: int) -> bool:
+    """POSTs one delivery; on failure records the error and when to try again. Returns
+    whether it is delivered. Idempotent: a delivered notification is not sent again."""
+    with transaction.atomic():
+        delivery = (
+            NotificationDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("api_key")
+            .filter(pk=delivery_id, status=NotificationDelivery.Status.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return False
+        secret = decrypt_secret(delivery.api_key.secret_encrypted) or ""
+        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+        request = urllib.request.Request(  # noqa: S310 - destination_allowed checked the scheme
+            delivery.destination,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "coop-mturk-notifications/1",
+                "X-Coop-Key-Id": delivery.api_key.access_key_id,
+                "X-Coop-Signature": signature_header(secret, body, int(time.time())),
+            },
+        )
+        delivery.attempts += 1
+        error = ""
+        try:
+            if not destination_allowed(delivery.destination):
+                raise ValueError("the destination is no longer allowed")
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                if not 200 <= response.status < 300:
+                    error = f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError, ValueError) as failure:
+            error = str(failure)[:500]
+        if error:
+            delivery.last_error = error
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = NotificationDelivery.Status.FAILED
+            else:
+                delivery.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**delivery.attempts)
+            logger.warning("mturk notification %s failed (attempt %s): %s", delivery.pk, delivery.attempts, error)
+        else:
+            delivery.status = NotificationDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.last_error = ""
+        delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "delivered_at"])
+    return not error
+
+
+def notifications_due() -> list[int]:
+    """Pending deliveries whose retry time has come."""
+    return list(
+        NotificationDelivery.objects.filter(
+            status=NotificationDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )

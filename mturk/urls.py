@@ -1,0 +1,10 @@
+from django.urls import path
+
+from mturk import views
+
+app_name = "mturk"
+
+urlpatterns = [
+    path("", views.endpoint, name="endpoint"),
+    path("externalSubmit", views.external_submit, name="external-submit"),
+]

@@ -1,0 +1,76 @@
+"""HTTP entry points: the AWS JSON 1.1 endpoint for requesters and MTurk's
+externalSubmit for workers' external task pages."""
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.models import ApiKey
+from core.errors import AppError
+from mturk import dispatch, services
+from mturk.operations import Caller
+from mturk.protocol import JSON_CONTENT_TYPE, MTurkError
+from mturk.sigv4 import verify_request
+
+logger = logging.getLogger(__name__)
+
+
+def _answer(body: Mapping[str, object], status: int, request_id: str) -> HttpResponse:
+    response = JsonResponse(dict(body), status=status, content_type=JSON_CONTENT_TYPE)
+    response["x-amzn-RequestId"] = request_id
+    return response
+
+
+# Signed with SigV4 instead of a session, so CSRF does not apply.
+@csrf_exempt
+def endpoint(request: HttpRequest) -> HttpResponse:
+    """POST with ``X-Amz-Target: MTurkRequesterServiceV20170117.<Operation>``, signed with
+    an organisation's API key pair; answers in the model's output shape or MTurk's errors."""
+    request_id = str(uuid.uuid4())
+    try:
+        if request.method != "POST":
+            raise MTurkError("Send a signed POST request (AWS JSON 1.1), e.g. with boto3.client('mturk').")
+        body = request.body
+        signed = verify_request(request, body)
+        ApiKey.objects.filter(pk=signed.key.pk).update(last_used_at=timezone.now())
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            raise MTurkError("The request body is not JSON.") from None
+        caller = Caller(organisation=signed.key.organisation, actor=signed.key.created_by, key=signed.key)
+        result = dispatch.call(caller=caller, target=request.headers.get("X-Amz-Target", ""), body=data)
+        return _answer(result, 200, request_id)
+    except MTurkError as error:
+        return _answer(error.body(), error.status, request_id)
+
+
+def _form_answers(request: HttpRequest) -> dict[str, object]:
+    answers: dict[str, object] = {}
+    for name in request.POST:
+        if name == "assignmentId":
+            continue
+        values = request.POST.getlist(name)
+        answers[name] = values[0] if len(values) == 1 else values
+    return answers
+
+
+# The external page lives on the requester's site, so its form post is cross-site by
+# design (as on MTurk); the unguessable AssignmentId is what authorises it.
+@csrf_exempt
+@require_POST
+def external_submit(request: HttpRequest) -> HttpResponse:
+    """MTurk's ``externalSubmit``: the external page posts ``assignmentId`` and its answers."""
+    try:
+        assignment = services.external_submit(
+            assignment_id=request.POST.get("assignmentId", ""), answers=_form_answers(request)
+        )
+    except AppError as error:
+        return render(request, "mturk/external_submit.html", {"error": error.message}, status=error.status_code)
+    return render(request, "mturk/external_submit.html", {"assignment": assignment, "batch": assignment.batch})
