@@ -74,7 +74,7 @@ def _lock_batch(batch: Batch) -> Batch:
 
 
 def _lock_assignment(assignment: Assignment) -> Assignment:
-    return Assignment.objects.select_for_update().select_related("batch").get(pk=assignment.pk)
+    return Assignment.objects.select_for_update(of=("self",)).select_related("batch").get(pk=assignment.pk)
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -513,7 +513,9 @@ def assignment_return(*, worker: User, assignment: Assignment) -> Assignment:
 def assignment_expire(*, assignment_id: int) -> bool:
     """Reopens an accepted slot whose time allotted has passed (Celery job); idempotent."""
     with transaction.atomic():
-        slot = Assignment.objects.select_for_update().select_related("batch").filter(pk=assignment_id).first()
+        slot = (
+            Assignment.objects.select_for_update(of=("self",)).select_related("batch").filter(pk=assignment_id).first()
+        )
         if slot is None or slot.status != "accepted" or slot.deadline_at is None or slot.deadline_at > timezone.now():
             return False
         _reopen(slot, "expire", AssignmentAttempt.Outcome.EXPIRED, None)
@@ -588,7 +590,7 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
     with transaction.atomic():
         batch = _lock_batch(batch)
         slots = list(
-            Assignment.objects.select_for_update()
+            Assignment.objects.select_for_update(of=("self",))
             .select_related("worker")
             .filter(batch=batch, pk__in=ids)
             .order_by("id")
