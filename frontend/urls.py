@@ -5,7 +5,7 @@ from frontend.views import member, operations, public, requester, treasurer, wor
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", public.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/password-reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
