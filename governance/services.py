@@ -333,6 +333,20 @@ def eligible_voter_ids(*, at: datetime) -> QuerySet[Membership, int]:
     return members.order_by("user_id").values_list("user_id", flat=True)
 
 
+def _roll_freeze(*, proposal_id: int, at: datetime) -> int:
+    """Writes the voter roll in one ``INSERT ... SELECT`` (no round trip per
+    member: a roll of 100,000 is one statement); returns its size."""
+    eligible_sql, params = eligible_voter_ids(at=at).query.sql_with_params()
+    table = VoterRollEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (proposal_id, user_id, voted) SELECT %s, eligible.user_id, %s "  # noqa: S608
+            f"FROM ({eligible_sql}) AS eligible",
+            [proposal_id, False, *params],
+        )
+        return int(cursor.rowcount)
+
+
 def proposal_open_voting(*, proposal_id: int, now: datetime | None = None) -> Proposal:
     """Opens voting once the discussion period is over.
 
@@ -370,11 +384,7 @@ def proposal_open_voting(*, proposal_id: int, now: datetime | None = None) -> Pr
         proposal.threshold_inclusive = rule_class.threshold_inclusive
         proposal.notice_days = rule_class.notice_days
         proposal.secret_ballot = rule_class.secret_ballot
-        voter_ids = list(eligible_voter_ids(at=moment))
-        VoterRollEntry.objects.bulk_create(
-            [VoterRollEntry(proposal=proposal, user_id=user_id) for user_id in voter_ids], batch_size=5000
-        )
-        proposal.roll_size = len(voter_ids)
+        proposal.roll_size = _roll_freeze(proposal_id=proposal.pk, at=moment)
         proposal.state = states.VOTING
         proposal.voting_opened_at = moment
         proposal.voting_closes_at = moment + timedelta(days=rule_class.voting_days)
