@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
 
-from accounts.models import Membership, OrganisationStaff
+from accounts.models import Membership, OrganisationStaff, User
 from core.models import AuditEvent
 from disputes.models import Case, CaseItem, Draw, Juror
 from governance.selectors import rule_value
@@ -45,9 +45,10 @@ def eligible_member_ids(*, at: datetime, tenure_days: int) -> set[int]:
 
 
 def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
-    """Everyone with a conflict of interest in ``case``: the parties, the requester's staff,
-    anyone who ever worked on a batch of the case or for the requester within the governed
-    look-back, and every juror of this case (and of the mass case it was split from)."""
+    """Everyone with a conflict of interest in ``case``: the parties, the requester's staff
+    (the co-op's staff on a suspension appeal), anyone who ever worked on a batch of the case
+    or for the requester within the governed look-back, and every juror of this case (and of
+    the mass case it was split from)."""
     conflicted: set[int] = set()
     for user_id in (case.worker_id, case.respondent_id):
         if user_id is not None:
@@ -55,6 +56,9 @@ def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
     conflicted.update(CaseItem.objects.filter(case=case).values_list("worker_id", flat=True))
     case_ids = [case.pk] + ([case.parent_id] if case.parent_id else [])
     conflicted.update(Juror.objects.filter(case_id__in=case_ids).values_list("user_id", flat=True))
+    if case.kind == Case.Kind.SUSPENSION:
+        # The co-op's staff are the other side of a suspension appeal.
+        conflicted.update(User.objects.filter(is_staff=True).values_list("id", flat=True))
     if case.organisation_id is not None:
         conflicted.update(
             OrganisationStaff.objects.filter(organisation_id=case.organisation_id).values_list("user_id", flat=True)
