@@ -22,7 +22,7 @@ from accounts.api import organisation_for_request
 from core.api import Pagination, StrictSerializer
 from core.errors import AppError
 from core.money import format_amount, parse_major, platform_currency
-from payments import selectors, services, stripe_gateway, webhooks
+from payments import reconciliation, selectors, services, stripe_gateway, webhooks
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
 
 
@@ -259,7 +259,18 @@ class DifferenceOut(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     class Meta:
         model = ReconciliationDifference
-        fields = ["id", "day", "rail", "kind", "reference", "ledger_amount", "rail_amount", "note"]
+        fields = [
+            "id",
+            "day",
+            "rail",
+            "kind",
+            "reference",
+            "ledger_amount",
+            "rail_amount",
+            "note",
+            "resolved_at",
+            "resolution",
+        ]
 
 
 class TreasuryDifferenceListView(APIView):
@@ -274,6 +285,24 @@ class TreasuryDifferenceListView(APIView):
             view=self,
         )
         return paginator.get_paginated_response(DifferenceOut(page, many=True).data)
+
+
+class ResolveIn(StrictSerializer):
+    resolution = serializers.CharField(max_length=500)
+
+
+class TreasuryDifferenceResolveView(APIView):
+    @extend_schema(request=ResolveIn, responses=DifferenceOut)
+    def post(self, request: Request, difference_id: int) -> Response:
+        difference = selectors.treasury_access_difference(user=request.user, difference_id=difference_id)  # type: ignore[arg-type]
+        data = ResolveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        difference = reconciliation.reconciliation_difference_resolve(
+            difference=difference,
+            actor=request.user,  # type: ignore[arg-type]
+            resolution=data.validated_data["resolution"],
+        )
+        return Response(DifferenceOut(difference).data)
 
 
 @csrf_exempt
@@ -316,4 +345,9 @@ urlpatterns = [
         name="api-treasury-withdrawal-confirm",
     ),
     path("treasury/differences/", TreasuryDifferenceListView.as_view(), name="api-treasury-differences"),
+    path(
+        "treasury/differences/<int:difference_id>/resolve/",
+        TreasuryDifferenceResolveView.as_view(),
+        name="api-treasury-difference-resolve",
+    ),
 ]

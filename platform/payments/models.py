@@ -213,6 +213,7 @@ class ReconciliationDifference(models.Model):
     rail_amount = models.BigIntegerField(null=True, blank=True)
     note = models.CharField(max_length=300)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=500, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -29,6 +29,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import user_is_treasurer
+from core.audit import audit_record
+from core.errors import AppError, PermissionDenied
 from ledger.models import Transfer
 from payments import stripe_gateway
 from payments.models import Deposit, ReconciliationDifference, ReconciliationRun, Withdrawal, WithdrawalRefund
@@ -72,6 +76,13 @@ def _match_refund(row: BalanceTransaction) -> Finding:
     part = WithdrawalRefund.objects.select_related("withdrawal").filter(stripe_refund_id=row.source).first()
     if part is None:
         return Finding(Kind.UNKNOWN_TRANSACTION, None, "A refund no withdrawal of ours made.")
+    returned = _posted_amount(f"{part.withdrawal.ledger_transfer_id}:refund-failed:{part.deposit_id}")
+    if part.status == WithdrawalRefund.Status.FAILED:
+        # Stripe lists the refund and its failure; the ledger booked both or neither.
+        booked = 0 if returned is None else part.amount
+        return Finding(None, -booked if row.type == "refund" else booked)
+    if row.type == "refund_failure":
+        return Finding(Kind.MISSING_IN_LEDGER, None, f"Refund for withdrawal {part.withdrawal_id} failed at Stripe.")
     if _posted_amount(f"{part.withdrawal.ledger_transfer_id}:post") is None:
         return Finding(
             Kind.MISSING_IN_LEDGER, None, f"Withdrawal {part.withdrawal_id} was refunded but not booked as paid."
@@ -81,7 +92,12 @@ def _match_refund(row: BalanceTransaction) -> Finding:
     return Finding(None, -part.amount)
 
 
-MATCHERS: dict[str, Matcher] = {"charge": _match_charge, "payment": _match_charge, "refund": _match_refund}
+MATCHERS: dict[str, Matcher] = {
+    "charge": _match_charge,
+    "payment": _match_charge,
+    "refund": _match_refund,
+    "refund_failure": _match_refund,
+}
 
 
 def matchers() -> dict[str, Matcher]:
@@ -203,3 +219,35 @@ def reconciliation_run(*, day: date) -> ReconciliationRun:
                 defaults={"kind": kind, "ledger_amount": ledger_amount, "rail_amount": rail_amount, "note": note[:300]},
             )
     return run
+
+
+def reconciliation_difference_resolve(
+    *, difference: ReconciliationDifference, actor: User, resolution: str
+) -> ReconciliationDifference:
+    """The treasurer explains a difference (and has corrected it where needed) and closes it.
+
+    Treasurer only; the explanation is required; closing twice is refused with
+    ``invalid_state`` (409). The ledger is never touched here: corrections are
+    made through the services that move money, so they stay auditable.
+    """
+    if not user_is_treasurer(actor):
+        raise PermissionDenied("Only the treasurer can resolve reconciliation differences.")
+    if not resolution.strip():
+        raise AppError(
+            "invalid", "Say how the difference was resolved.", fields={"resolution": ["This field is required."]}
+        )
+    with transaction.atomic():
+        difference = ReconciliationDifference.objects.select_for_update().get(pk=difference.pk)
+        if difference.resolved_at is not None:
+            raise AppError("invalid_state", "This difference is already resolved.", status=409)
+        difference.resolved_at = timezone.now()
+        difference.resolved_by = actor
+        difference.resolution = resolution.strip()[:500]
+        difference.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+        audit_record(
+            actor=actor,
+            action="reconciliation.difference_resolved",
+            target=difference,
+            after={"reference": difference.reference, "resolution": difference.resolution},
+        )
+    return difference

@@ -81,6 +81,14 @@ def treasury_open_differences(*, user: User) -> QuerySet[ReconciliationDifferenc
     return ReconciliationDifference.objects.select_related("run").filter(resolved_at__isnull=True).order_by("id")
 
 
+def treasury_access_difference(*, user: User, difference_id: int) -> ReconciliationDifference:
+    _require_treasurer(user)
+    difference = ReconciliationDifference.objects.select_related("run").filter(pk=difference_id).first()
+    if difference is None:
+        raise NotFound("reconciliation difference")
+    return difference
+
+
 def deposit_for_reference(*, organisation_slug: str, reference: str) -> Deposit:
     """The deposit with this reference code of that organisation (the treasurer's shell command)."""
     organisation = Organisation.objects.filter(slug=organisation_slug).first()

@@ -485,3 +485,56 @@ def withdrawal_bank_confirm(*, withdrawal: Withdrawal, actor: User) -> Withdrawa
             raise AppError("not_a_bank_withdrawal", "Card refunds are confirmed by Stripe.", status=409)
         WITHDRAWAL.target(withdrawal.status, "complete")
         return _withdrawal_finish(withdrawal=withdrawal, paid=withdrawal.amount, actor=actor)
+
+
+def withdrawal_refund_failed(*, refund_id: str, metadata: dict[str, str], message: str) -> WithdrawalRefund | None:
+    """Stripe reports that a refund failed after all (card refunds can fail days later).
+
+    The money is back in the platform's Stripe balance, so it goes back to the
+    organisation's available balance: if the withdrawal was already settled, a
+    ledger transfer ``withdrawal:<id>:refund-failed:<deposit id>`` (external Stripe ->
+    available); if not, the settlement simply posts less. Exactly once; found by the
+    refund id or, when the refund's response was lost, by the metadata we sent.
+    Returns ``None`` for a refund no withdrawal of ours made.
+    """
+    with transaction.atomic():
+        found = WithdrawalRefund.objects.filter(stripe_refund_id=refund_id).first()
+        if found is None and metadata.get("withdrawal_id", "").isdigit():
+            found = WithdrawalRefund.objects.filter(
+                withdrawal_id=int(metadata["withdrawal_id"]),
+                deposit__reference=metadata.get("deposit_reference", ""),
+                stripe_refund_id__isnull=True,
+            ).first()
+        if found is None:
+            return None
+        # Lock order: deposit, refund part, withdrawal (then the ledger's accounts).
+        Deposit.objects.select_for_update().filter(pk=found.deposit_id).first()
+        part = WithdrawalRefund.objects.select_for_update().get(pk=found.pk)
+        withdrawal = Withdrawal.objects.select_for_update().get(pk=part.withdrawal_id)
+        if part.status == WithdrawalRefund.Status.FAILED:
+            return part
+        was_paid = part.status == WithdrawalRefund.Status.SUCCEEDED and withdrawal.status == Withdrawal.Status.COMPLETED
+        part.status = WithdrawalRefund.Status.FAILED
+        part.stripe_refund_id = refund_id
+        part.failure_message = message[:300]
+        part.save(update_fields=["status", "stripe_refund_id", "failure_message"])
+        Deposit.objects.filter(pk=part.deposit_id).update(refunded_amount=F("refunded_amount") - part.amount)
+        if was_paid:
+            ledger.transfer(
+                transfer_id=f"{withdrawal.ledger_transfer_id}:refund-failed:{part.deposit_id}",
+                debit=ledger_accounts.external_stripe(),
+                credit=ledger_accounts.org_available(withdrawal.organisation),
+                amount=part.amount,
+                code="withdrawal_refund_failed",
+                memo=f"Refund {refund_id} failed: {message}",
+            )
+            withdrawal.paid_amount -= part.amount
+            withdrawal.failure_message = f"Refund {refund_id} failed: {message}"[:300]
+            withdrawal.save(update_fields=["paid_amount", "failure_message"])
+        audit_record(
+            actor=None,
+            action="withdrawal.refund_failed_late",
+            target=part,
+            after={"refund": refund_id, "amount": part.amount, "returned_to_available": was_paid, "message": message},
+        )
+    return part

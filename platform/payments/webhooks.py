@@ -49,9 +49,31 @@ def _payment_intent_failed(event: StripeEvent) -> None:
     services.deposit_stripe_failed(intent=PaymentIntent.from_stripe(event.object), message=message)
 
 
+def _payment_intent_canceled(event: StripeEvent) -> None:
+    reason = str(event.object.get("cancellation_reason") or "no reason given")
+    services.deposit_stripe_failed(
+        intent=PaymentIntent.from_stripe(event.object), message=f"The payment was cancelled ({reason})."
+    )
+
+
+def _refund_failed(event: StripeEvent) -> None:
+    refund = event.object
+    if refund.get("status") != "failed":  # refund.updated also reports harmless changes
+        return
+    services.withdrawal_refund_failed(
+        refund_id=str(refund["id"]),
+        metadata={str(k): str(v) for k, v in (refund.get("metadata") or {}).items()},
+        message=str(refund.get("failure_reason") or "the bank refused the refund"),
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
+    "payment_intent.canceled": _payment_intent_canceled,
+    "refund.failed": _refund_failed,
+    "refund.updated": _refund_failed,
+    "charge.refund.updated": _refund_failed,
 }
 
 _loaded: dict[str, Handler] | None = None

@@ -351,6 +351,18 @@ class FakeStripe(stripe.HTTPClient):
         self.objects["refund"][refund_id] = refund
         return refund
 
+    def refund_fail(self, refund_id: str, *, reason: str = "expired_or_canceled_card") -> dict[str, Any]:
+        """The card's bank returned a refund (days later): the money is back in the balance."""
+        refund = self.get("refund", refund_id)
+        refund.update(status="failed", failure_reason=reason)
+        refund["failure_balance_transaction"] = self._balance_transaction(
+            kind="refund_failure", amount=refund["amount"], currency=refund["currency"], source=refund_id
+        )
+        charge = self.get("charge", refund["charge"])
+        charge["amount_refunded"] -= refund["amount"]
+        charge["refunded"] = False
+        return copy.deepcopy(refund)
+
     def payment_intent_succeed(self, intent_id: str, *, fee: int = 0) -> dict[str, Any]:
         """The customer paid: a charge, a balance transaction, the intent succeeded."""
         intent = self.get("payment_intent", intent_id)

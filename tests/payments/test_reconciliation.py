@@ -67,3 +67,46 @@ def test_a_paid_charge_never_credited_is_missing_in_the_ledger(organisation, req
 
     (difference,) = run.differences.all()
     assert (difference.kind, difference.rail_amount) == ("missing_in_ledger", 1000)
+
+
+def test_a_refund_that_failed_and_was_given_back_reconciles(organisation, requester, fake_stripe) -> None:
+    from tests.payments.factories import deliver
+
+    fund_by_card(organisation=organisation, actor=requester, fake=fake_stripe, amount=50_00)
+    request_withdrawal(organisation=organisation, actor=requester, amount=20_00, method="stripe_refund")
+    (refund_id,) = fake_stripe.objects["refund"]
+    deliver(fake_stripe.event("refund.failed", fake_stripe.refund_fail(refund_id)))
+
+    run = reconciliation_run(day=datetime.now(UTC).date())
+
+    assert list(run.differences.all()) == []
+    assert (run.stripe_transactions, run.stripe_net_reported, run.stripe_net_booked) == (3, 5000, 5000)
+
+
+def test_treasurer_resolves_a_difference_and_others_cannot(api, organisation, requester, fake_stripe) -> None:
+    from tests.factories import UserFactory
+    from tests.payments.factories import treasurer
+
+    fake_stripe._balance_transaction(kind="charge", amount=500, currency="eur", source="ch_stray")
+    difference = reconciliation_run(day=datetime.now(UTC).date()).differences.get()
+    url = f"/api/treasury/differences/{difference.pk}/resolve/"
+
+    for someone in (requester, UserFactory()):
+        api.force_authenticate(someone)
+        assert api.post(url, {"resolution": "ok"}).status_code == 403
+    difference.refresh_from_db()
+    assert difference.resolved_at is None
+
+    boss = treasurer()
+    api.force_authenticate(boss)
+    assert [d["reference"] for d in api.get("/api/treasury/differences/").json()["results"]] == [difference.reference]
+    assert api.post(url, {"resolution": " "}).status_code == 400
+    response = api.post(url, {"resolution": "Test charge from the Stripe dashboard; refunded by hand."})
+    assert response.status_code == 200
+    assert response.json()["resolution"] == "Test charge from the Stripe dashboard; refunded by hand."
+    assert api.post(url, {"resolution": "again"}).status_code == 409
+    assert api.get("/api/treasury/differences/").json()["results"] == []
+
+    reconciliation_run(day=datetime.now(UTC).date())  # a re-run keeps the resolution
+    difference.refresh_from_db()
+    assert (difference.resolved_by, difference.kind) == (boss, "unknown_transaction")

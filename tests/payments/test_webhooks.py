@@ -163,3 +163,15 @@ def test_other_apps_register_handlers_by_type_or_prefix(fake_stripe, monkeypatch
 
     assert seen == ["transfer.created", "transfer.reversed"]
     monkeypatch.setattr(webhooks, "_loaded", None)
+
+
+def test_a_cancelled_intent_marks_the_deposit_failed(fake_stripe, pending_deposit) -> None:
+    intent = dict(fake_stripe.get("payment_intent", pending_deposit.stripe_payment_intent_id))
+    intent.update(status="canceled", cancellation_reason="abandoned")
+    deliver(fake_stripe.event("payment_intent.canceled", intent))
+    pending_deposit.refresh_from_db()
+    assert (pending_deposit.status, pending_deposit.failure_message) == (
+        "failed",
+        "The payment was cancelled (abandoned).",
+    )
+    assert not Transfer.objects.exists()

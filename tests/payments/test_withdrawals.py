@@ -186,3 +186,38 @@ def test_bank_withdrawal_needs_an_account(organisation, requester) -> None:
         request(organisation, requester, amount=5_00, method="bank")
     assert refused.value.code == "invalid"
     assert not Withdrawal.objects.exists()
+
+
+def test_a_refund_that_fails_days_later_gives_the_money_back_once(organisation, requester, fake_stripe) -> None:
+    from tests.payments.factories import deliver
+
+    deposit = fund_by_card(organisation=organisation, actor=requester, fake=fake_stripe, amount=100_00)
+    withdrawal = request(organisation, requester, amount=60_00, method="stripe_refund")
+    assert available(organisation) == 4000
+    (refund_id,) = fake_stripe.objects["refund"]
+
+    failed = fake_stripe.refund_fail(refund_id)
+    deliver(fake_stripe.event("refund.failed", failed))
+    deliver(fake_stripe.event("refund.updated", failed))  # Stripe reports it twice
+
+    assert available(organisation) == 10000
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.paid_amount) == ("completed", 0)
+    assert "expired_or_canceled_card" in withdrawal.failure_message
+    deposit.refresh_from_db()
+    assert deposit.refunded_amount == 0
+    assert WithdrawalRefund.objects.get().status == "failed"
+    assert Transfer.objects.filter(code="withdrawal_refund_failed").count() == 1
+
+
+def test_a_harmless_refund_update_changes_nothing(organisation, requester, fake_stripe) -> None:
+    from tests.payments.factories import deliver
+
+    fund_by_card(organisation=organisation, actor=requester, fake=fake_stripe, amount=10_00)
+    request(organisation, requester, amount=10_00, method="stripe_refund")
+    (refund,) = fake_stripe.objects["refund"].values()
+
+    deliver(fake_stripe.event("refund.updated", refund))
+
+    assert WithdrawalRefund.objects.get().status == "succeeded"
+    assert available(organisation) == 0
