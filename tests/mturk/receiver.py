@@ -18,7 +18,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server hook name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 outer.received.append(Received(self.path, dict(self.headers.items()), self.rfile.read(length)))
                 self.send_response(200)

@@ -1,8 +1,6 @@
 """The full MTurk workflow through boto3 against a live server: create, work, submit,
 list, approve, export — with the co-op's escrow behind every step."""
 
-import pytest
-
 from ledger import accounts
 from ledger.escrow import balance, escrow_status
 from mturk.ids import assignment_public_id
@@ -66,3 +64,4 @@ def test_create_work_submit_list_approve_export(mturk, organisation, worker) -> 
     assert rows[0]["WorkerId"] == worker.pseudonym
     assert rows[0]["Answer.cat"] == "yes"
     assert rows[0]["AssignmentStatus"] == "Approved"
+    assert "Answer.cat" in columns
