@@ -16,6 +16,7 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import Organisation
 from core.errors import AppError, NotFound
+from core.money import format_amount
 from frontend import jobs
 from frontend.forms import (
     ApiKeyForm,
@@ -358,20 +359,26 @@ def review(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     )
 
 
-def _review_row(request: HttpRequest, batch: Batch, assignment_id: int, error: str = "", **forms_: Any) -> HttpResponse:
+def _review_row(
+    request: HttpRequest, batch: Batch, assignment_id: int, error: str = "", notice: str = "", **forms_: Any
+) -> HttpResponse:
     assignment = task_selectors.submission_for_requester(batch=batch, assignment_id=assignment_id)
     row = {
         "assignment": assignment,
         "reject_form": forms_.get("reject_form") or RejectForm(prefix=f"r{assignment.pk}"),
         "bonus_form": forms_.get("bonus_form") or BonusForm(prefix=f"b{assignment.pk}"),
     }
-    return render(request, "frontend/requester/_review_row.html", {"row": row, "batch": batch, "error": error})
+    return render(
+        request, "frontend/requester/_review_row.html", {"row": row, "batch": batch, "error": error, "notice": notice}
+    )
 
 
 def _after_review(request: HttpRequest, batch: Batch, assignment_id: int, **forms_: Any) -> HttpResponse:
     """htmx gets the one row back; a plain form post goes back to the queue."""
     if request.htmx:  # type: ignore[attr-defined]
         return _review_row(request, batch, assignment_id, **forms_)
+    if forms_.get("notice"):
+        messages.success(request, forms_["notice"])
     return redirect("org_review", slug=batch.organisation.slug, batch_id=batch.pk)
 
 
@@ -405,7 +412,7 @@ def review_decide(request: HttpRequest, slug: str, batch_id: int, assignment_id:
                     token=request.POST.get("token", ""),
                 )
                 extra.pop("bonus_form")
-                messages.success(request, "Bonus paid.")
+                extra["notice"] = f"Bonus of {format_amount(bonus_form.cleaned_data['amount'], batch.currency)} paid."
         else:
             raise NotFound("decision")
     except AppError as error:
