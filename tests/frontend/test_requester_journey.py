@@ -5,6 +5,7 @@ reject with a reason, bulk approve, bonus) and exports the paid results. In a re
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -130,6 +131,6 @@ def test_requester_funds_publishes_and_reviews(open_page, screenshot, organisati
     page.goto(f"/org/{slug}/batches/{batch.pk}/")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export paid results (CSV)").click()
-    rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert sorted(int(r["AssignmentId"]) for r in rows) == [first.pk, third.pk]
     assert {r["Answer.answer"] for r in rows} == {"yes"}

@@ -21,7 +21,8 @@ HOSTILE_TEMPLATE = """
   catch (error) { report.parent = "blocked"; }
   try { report.cookie = document.cookie; } catch (error) { report.cookie = "blocked"; }
   try { report.storage = String(window.localStorage.length); } catch (error) { report.storage = "blocked"; }
-  try { top.location.href = "/accounts/logout/"; report.navigate = "allowed"; } catch (error) { report.navigate = "blocked"; }
+  try { top.location.href = "/accounts/logout/"; report.navigate = "allowed"; }
+  catch (error) { report.navigate = "blocked"; }
   fetch("/work/earnings/", {credentials: "include"})
     .then(function (response) { return response.text(); })
     .then(function (text) { report.fetch = text.indexOf("Earnings") >= 0 ? "read" : "empty"; })
