@@ -401,7 +401,11 @@ def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutR
         payouts_created=F("payouts_created") + created, finished_at=timezone.now()
     )
     if Payout.objects.filter(run=run, rail=Rail.SEPA, batch__isnull=True, state=Payout.State.CREATED).exists():
-        sepa_batch_create(actor=None)
+        try:
+            sepa_batch_create(actor=None)
+        except AppError as error:
+            if error.code != "nothing_to_batch":  # a concurrent run batched them first
+                raise
     run.refresh_from_db()
     return run
 
@@ -615,7 +619,7 @@ def stripe_transfer_reversed(*, payout: Payout) -> Payout:
 
 
 def _new_message_id(moment: datetime) -> str:
-    return f"COOP-PAYOUTS-{moment:%Y%m%d%H%M%S}-{secrets.token_hex(3).upper()}"
+    return f"COOP-PO-{moment:%Y%m%d%H%M%S}-{secrets.token_hex(3).upper()}"
 
 
 def sepa_batch_create(*, actor: User | None, execution_date: date | None = None) -> SepaBatch:

@@ -131,6 +131,23 @@ class SepaRail:
         )
 
 
+class _CoopSepaTransfer(SepaTransfer):  # type: ignore[misc]
+    """sepaxml draws a random MsgId and PmtInfId and stamps the wall clock; ours are
+    stored on the batch, so that the same batch always gives the same bytes."""
+
+    def __init__(self, config: dict[str, Any], *, message_id: str, created_at: datetime) -> None:
+        super().__init__(config, schema=SCHEMA, clean=True)
+        self.msg_id = message_id
+        header = self._xml.find("CstmrCdtTrfInitn/GrpHdr")
+        header.find("MsgId").text = message_id
+        header.find("CreDtTm").text = created_at.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def _finalize_batch(self) -> None:
+        super()._finalize_batch()
+        for number, node in enumerate(self._xml.iter("PmtInfId"), start=1):
+            node.text = f"{self.msg_id}-{number}"
+
+
 def pain001_build(
     *,
     message_id: str,
@@ -150,14 +167,7 @@ def pain001_build(
         "batch": True,
         "currency": "EUR",
     }
-    transfer = SepaTransfer(config, schema=SCHEMA, clean=True)
-    # sepaxml draws a random MsgId and stamps the wall clock in its header; ours
-    # are stored on the batch, so the same batch always gives the same header.
-    header = transfer._xml.find("CstmrCdtTrfInitn/GrpHdr")  # type: ignore[union-attr]
-    assert header is not None
-    header.find("MsgId").text = message_id  # type: ignore[union-attr]
-    header.find("CreDtTm").text = created_at.strftime("%Y-%m-%dT%H:%M:%S")  # type: ignore[union-attr]
-    transfer.msg_id = message_id
+    transfer = _CoopSepaTransfer(config, message_id=message_id, created_at=created_at)
     for payout in payments:
         payment: dict[str, Any] = {
             "name": payout.destination["name"],

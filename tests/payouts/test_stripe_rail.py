@@ -164,7 +164,9 @@ def test_paid_then_failed_out_of_order_ends_failed_with_money_back_once(fake_str
     user = stripe_worker(fake_stripe)
     payout = _submitted_payout(fake_stripe, user)
     account_id = payout.destination["account"]
-    paid_event = fake_stripe.event("payout.paid", fake_stripe.payout_settle(payout.stripe_payout_id), account=account_id)
+    paid_event = fake_stripe.event(
+        "payout.paid", fake_stripe.payout_settle(payout.stripe_payout_id), account=account_id
+    )
     failed_event = fake_stripe.event(
         "payout.failed", fake_stripe.payout_settle(payout.stripe_payout_id, status="failed"), account=account_id
     )
