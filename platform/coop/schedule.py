@@ -24,4 +24,5 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "payments-webhook-events-retry": {"task": "payments.jobs.webhook_events_retry", "schedule": 120.0},
     "payments-withdrawals-resume": {"task": "payments.jobs.withdrawals_resume", "schedule": 300.0},
     "payments-reconcile-daily": {"task": "payments.jobs.reconcile_daily", "schedule": crontab(hour=2, minute=15)},
+    "mturk-collect-notifications": {"task": "mturk.jobs.collect_notifications", "schedule": 15.0},
 }
