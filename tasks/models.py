@@ -126,6 +126,8 @@ class Assignment(models.Model):
             models.Index(fields=["status", "auto_approve_at"]),
             models.Index(fields=["status", "rejection_final_at"]),
             models.Index(fields=["worker", "batch"]),
+            # The claim walks this in id order, skipping locked rows: it stays small as slots fill.
+            models.Index(fields=["batch", "id"], condition=models.Q(status="open"), name="assignment_open_slot"),
         ]
         constraints = [
             # A worker holds at most one slot per task (the claim relies on it).

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -441,36 +441,89 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     if worker.is_suspended:
         raise AppError("suspended", f"Your account is suspended: {worker.suspension_reason}", status=403)
     now = timezone.now()
-    batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
+    # One query answers the common case: no requirements and not blocked.
+    batch = (
+        Batch.objects.select_related("organisation")
+        .annotate(
+            has_requirements=Exists(QualificationRequirement.objects.filter(batch=OuterRef("pk"))),
+            worker_blocked=Exists(
+                BlockedWorker.objects.filter(organisation=OuterRef("organisation"), worker_id=worker.pk)
+            ),
+        )
+        .get(pk=batch.pk)
+    )
     if batch.status != "published" or (batch.expires_at is not None and batch.expires_at <= now):
         raise AppError("batch_not_available", "This batch is not taking new workers.", status=409)
-    reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
-    if reasons:
-        raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
-    held = Assignment.objects.filter(batch_id=batch.pk, worker=worker).values("task_id")
-    candidates = Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).exclude(task_id__in=held)
-    if task_id is not None:
-        candidates = candidates.filter(task_id=task_id)
+    if batch.has_requirements or batch.worker_blocked:  # type: ignore[attr-defined]
+        reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
+        if reasons:
+            raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
+    deadline = now + timedelta(minutes=batch.time_allotted_minutes)
+    target = ASSIGNMENT.target(Assignment.Status.OPEN, "accept")
     try:
         with transaction.atomic():
-            slot = candidates.select_for_update(skip_locked=True).order_by("id").first()
-            if slot is None:
+            claimed = _claim_open_slot(batch.pk, worker.pk, task_id, target, now, deadline)
+            if claimed is None:
                 raise AppError(
                     "no_open_slot",
                     "Every slot you could take here is taken; look for other work or try again later.",
                     status=409,
                 )
-            slot.status = ASSIGNMENT.target(slot.status, "accept")
-            slot.worker = worker
-            slot.accepted_at = now
-            slot.deadline_at = now + timedelta(minutes=batch.time_allotted_minutes)
-            slot.save(update_fields=["status", "worker", "accepted_at", "deadline_at"])
+            slot = Assignment(
+                pk=claimed[0],
+                task_id=claimed[1],
+                batch=batch,
+                status=target,
+                worker=worker,
+                accepted_at=now,
+                deadline_at=deadline,
+            )
             AssignmentAttempt.objects.create(assignment=slot, batch_id=batch.pk, worker=worker, accepted_at=now)
             audit_record(actor=worker, action="assignment.accepted", target=slot, after={"task": slot.task_id})
     except IntegrityError:
         # The same worker claimed another slot of this task at the same moment.
         raise AppError("no_open_slot", "You already hold a slot on this task.", status=409) from None
     return slot
+
+
+_CLAIM_SQL = """
+UPDATE tasks_assignment SET status = %(status)s, worker_id = %(worker)s, accepted_at = %(now)s,
+       deadline_at = %(deadline)s
+ WHERE id = (
+       SELECT id FROM tasks_assignment
+        WHERE batch_id = %(batch)s AND status = 'open' {task_filter}
+          AND task_id NOT IN (
+              SELECT task_id FROM tasks_assignment WHERE batch_id = %(batch)s AND worker_id = %(worker)s)
+        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+RETURNING id, task_id
+"""
+
+
+def _claim_open_slot(
+    batch_id: int, worker_id: int, task_id: int | None, status: str, now: Any, deadline: Any
+) -> tuple[int, int] | None:
+    """Marks the first unlocked open slot of the batch (on a task the worker does not hold)
+    as accepted; returns (id, task_id). On PostgreSQL it is one statement, the hot path of a
+    claim storm; elsewhere (SQLite serialises writers) the same with the ORM."""
+    if connection.vendor == "postgresql":
+        sql = _CLAIM_SQL.format(task_filter="AND task_id = %(task)s" if task_id is not None else "")
+        params = {"status": status, "worker": worker_id, "now": now, "deadline": deadline, "batch": batch_id}
+        params["task"] = task_id
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else None
+    held = Assignment.objects.filter(batch_id=batch_id, worker_id=worker_id).values("task_id")
+    candidates = Assignment.objects.filter(batch_id=batch_id, status=Assignment.Status.OPEN).exclude(task_id__in=held)
+    if task_id is not None:
+        candidates = candidates.filter(task_id=task_id)
+    slot = candidates.select_for_update(skip_locked=True).order_by("id").first()
+    if slot is None:
+        return None
+    Assignment.objects.filter(pk=slot.pk).update(
+        status=status, worker_id=worker_id, accepted_at=now, deadline_at=deadline
+    )
+    return slot.pk, slot.task_id
 
 
 def _end_attempt(slot: Assignment, outcome: str, now: Any) -> None:
