@@ -117,7 +117,7 @@ def run() -> list[dict[str, str]]:
     ratio = settle_seconds / raw_seconds
     return [
         {
-            "what": f"settlement: escrow_settle_many of {SLOTS:,} slots ({written:,} transfer rows, {WORKERS:,} workers)",
+            "what": f"settlement: escrow_settle_many, {SLOTS:,} slots ({written:,} rows, {WORKERS:,} workers)",
             "figure": f"{SLOTS / settle_seconds:,.0f} slots/s ({settle_seconds:.2f} s)",
             "reference": f"raw INSERT of {written:,} rows: {raw_seconds:.2f} s ({written / raw_seconds:,.0f} rows/s)",
             "ratio": f"{ratio:.2f}x",
