@@ -13,6 +13,14 @@ from tasks.models import QualificationRequirement
 from tasks.states import REJECTION_REASONS
 
 
+class PageForm(forms.Form):
+    """Labels read as plain words ("Title", not "Title:"), the same on every page."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class MoneyField(forms.CharField):
     """An amount typed in major units (``12.50``), cleaned to integer minor units by core.money."""
 
@@ -42,13 +50,13 @@ FEED_ORDER_CHOICES = [
 ]
 
 
-class FeedFilterForm(forms.Form):
+class FeedFilterForm(PageForm):
     ordering = forms.ChoiceField(label="Sort by", choices=FEED_ORDER_CHOICES, required=False)
     min_hourly_pay = MoneyField(label="Paying at least (per hour)", required=False, help_text="For example 15.00")
     max_minutes = forms.IntegerField(label="At most (minutes)", required=False, min_value=1)
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(PageForm):
     country = forms.CharField(
         label="Country", max_length=2, required=False, help_text="Two letters, for example KE or VE. Optional."
     )
@@ -64,7 +72,7 @@ class ProfileForm(forms.Form):
 RATING_CHOICES = [(str(n), str(n)) for n in range(5, 0, -1)]
 
 
-class RatingForm(forms.Form):
+class RatingForm(PageForm):
     pay_fairness = forms.TypedChoiceField(label="Fair pay (5 = very fair)", choices=RATING_CHOICES, coerce=int)
     communication = forms.TypedChoiceField(label="Communication", choices=RATING_CHOICES, coerce=int)
     review_speed = forms.TypedChoiceField(label="Review speed", choices=RATING_CHOICES, coerce=int)
@@ -74,17 +82,17 @@ class RatingForm(forms.Form):
 # --- requester ----------------------------------------------------------------------------------
 
 
-class RenameForm(forms.Form):
+class RenameForm(PageForm):
     display_name = forms.CharField(
         label="Public display name", max_length=120, help_text="Every earlier name stays visible to workers."
     )
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(PageForm):
     label = forms.CharField(label="Label (what the key is for)", max_length=80, required=False)
 
 
-class DepositForm(forms.Form):
+class DepositForm(PageForm):
     amount = MoneyField(label="Amount", help_text="In the platform currency, for example 250.00")
     method = forms.ChoiceField(
         label="How you pay",
@@ -99,7 +107,7 @@ class DepositForm(forms.Form):
             self.fields["method"].choices = [("bank", "Bank transfer (with a reference code)")]
 
 
-class BatchForm(forms.Form):
+class BatchForm(PageForm):
     title = forms.CharField(label="Title", max_length=200)
     description = forms.CharField(label="Instructions", widget=forms.Textarea)
     purpose = forms.CharField(
@@ -145,30 +153,30 @@ class BatchForm(forms.Form):
         ]
 
 
-class InputUploadForm(forms.Form):
+class InputUploadForm(PageForm):
     input_file = forms.FileField(label="Input rows (CSV or JSON)")
 
 
-class RejectForm(forms.Form):
+class RejectForm(PageForm):
     reason = forms.ChoiceField(label="Reason", choices=list(REJECTION_REASONS.items()))
     text = forms.CharField(
         label="Explanation for the worker", widget=forms.Textarea(attrs={"rows": 3}), help_text="They can dispute it."
     )
 
 
-class BonusForm(forms.Form):
+class BonusForm(PageForm):
     amount = MoneyField(label="Bonus")
     reason = forms.CharField(label="Why", max_length=500)
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(PageForm):
     feedback = forms.CharField(label="Feedback to the worker (optional)", required=False, max_length=1000)
 
 
 # --- member -------------------------------------------------------------------------------------
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(PageForm):
     kind = forms.ChoiceField(
         label="Kind",
         choices=[("rule_change", "Change a rule's value"), ("policy", "A policy text")],
@@ -235,12 +243,12 @@ def rule_value_from_text(value_type: str, text: str) -> int:
         raise
 
 
-class CommentForm(forms.Form):
+class CommentForm(PageForm):
     body = forms.CharField(label="Your comment", widget=forms.Textarea(attrs={"rows": 3}))
     parent_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class BallotForm(forms.Form):
+class BallotForm(PageForm):
     choice = forms.ChoiceField(
         label="Your vote", choices=[("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")], widget=forms.RadioSelect
     )
@@ -256,5 +264,5 @@ class BallotForm(forms.Form):
 # --- treasurer ----------------------------------------------------------------------------------
 
 
-class ConfirmDepositForm(forms.Form):
+class ConfirmDepositForm(PageForm):
     amount = MoneyField(label="Amount received")
