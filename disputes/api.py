@@ -54,7 +54,7 @@ class CaseSummaryOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class PanelSeatOut(serializers.Serializer):  # type: ignore[type-arg]
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     round = serializers.IntegerField()
     status = serializers.CharField()
     share_bps = serializers.IntegerField(required=False)

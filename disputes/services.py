@@ -765,7 +765,9 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
         assignments = list(
             Assignment.objects.select_for_update()
             .select_related("batch")
-            .filter(pk__in=sorted(to_freeze), status=Assignment.Status.REJECTED)
+            # A rejection past its contest window is final (the marketplace's job voids it);
+            # freezing it now would race that job.
+            .filter(pk__in=sorted(to_freeze), status=Assignment.Status.REJECTED, rejection_final_at__gt=now)
             .order_by("id")
         )
         if not assignments:
@@ -795,9 +797,12 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
             assign_perm(VIEW_CASE, organisation.staff_group, case)
         for assignment in assignments:
             task_services.assignment_rejection_dispute(assignment=assignment)
-            CaseItem.objects.create(case=case, assignment=assignment, worker_id=assignment.worker_id)
-            assert assignment.worker is not None
-            assign_perm(VIEW_CASE, assignment.worker, case)
+        CaseItem.objects.bulk_create(
+            [CaseItem(case=case, assignment=a, worker_id=a.worker_id) for a in assignments],  # type: ignore[misc]
+            batch_size=2000,
+        )
+        # One INSERT for every worker's permission (guardian ignores the ones already held).
+        assign_perm(VIEW_CASE, list(User.objects.filter(pk__in={a.worker_id for a in assignments})), case)
         audit_record(
             actor=None,
             action="case.mass_rejection_frozen",

@@ -191,3 +191,13 @@ def test_a_stranger_cannot_split_a_mass_case():
         services.case_split(case=case, worker=UserFactory(), statement="Me too.")
     assert refused.value.code == "not_found"
     assert Case.objects.count() == 1 and case.items.filter(state="held").count() == 3
+
+
+def test_rejections_past_their_contest_window_are_not_frozen(clock):
+    adopt("mass_rejection_period_hours", 720)
+    organisation = OrganisationFactory()
+    rejected = reviewed(organisation, approved=7, rejected=3)
+    clock.advance(days=7, seconds=1)
+
+    assert services.mass_rejection_check(organisation_id=organisation.pk) is None
+    assert statuses(rejected) == ["rejected"] * 3 and Case.objects.count() == 0
