@@ -13,7 +13,6 @@ from ledger.escrow import bonus_pay
 from ledger.selectors import balance, ledger_check
 from payouts import selectors, services
 from payouts.models import Payout
-from tests.factories import OrganisationFactory
 from tests.ledger.factories import fund
 from tests.payouts.factories import sepa_worker
 
