@@ -44,7 +44,7 @@ class RuleVersionOut(serializers.Serializer):  # type: ignore[type-arg]
     adopted_by_proposal = serializers.IntegerField(source="adopted_by_proposal_id", allow_null=True)
 
 
-class RuleOut(serializers.Serializer):  # type: ignore[type-arg]
+class GovernedRuleOut(serializers.Serializer):  # type: ignore[type-arg]
     key = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -58,7 +58,7 @@ class RuleOut(serializers.Serializer):  # type: ignore[type-arg]
     effective_at = serializers.DateTimeField(allow_null=True)
 
 
-class RuleDetailOut(RuleOut):
+class GovernedRuleDetailOut(GovernedRuleOut):
     versions = RuleVersionOut(many=True)
 
 
@@ -79,20 +79,20 @@ def _rule_out(rule: Rule, current: selectors.RuleValue | None) -> dict[str, Any]
 
 
 class RuleListView(APIView):
-    @extend_schema(responses=RuleOut(many=True))
+    @extend_schema(responses=GovernedRuleOut(many=True))
     def get(self, request: Request) -> Response:
         current = selectors.rules_in_force()
         rules = [_rule_out(rule, current.get(rule.key)) for rule in selectors.rules_list()]
-        return Response(RuleOut(rules, many=True).data)
+        return Response(GovernedRuleOut(rules, many=True).data)
 
 
 class RuleDetailView(APIView):
-    @extend_schema(responses=RuleDetailOut)
+    @extend_schema(responses=GovernedRuleDetailOut)
     def get(self, request: Request, key: str) -> Response:
         rule = selectors.rule_get(key=key)
         body = _rule_out(rule, selectors.rule_in_force(key))
         body["versions"] = list(selectors.rule_history(rule=rule))
-        return Response(RuleDetailOut(body).data)
+        return Response(GovernedRuleDetailOut(body).data)
 
 
 class RuleClassListView(APIView):
@@ -101,7 +101,7 @@ class RuleClassListView(APIView):
         return Response(RuleClassOut(selectors.rule_classes_list(), many=True).data)
 
 
-class ResultOut(serializers.Serializer):  # type: ignore[type-arg]
+class VoteResultOut(serializers.Serializer):  # type: ignore[type-arg]
     state = serializers.CharField()
     roll_size = serializers.IntegerField()
     turnout = serializers.IntegerField()
@@ -237,7 +237,7 @@ class ProposalWithdrawView(APIView):
         return Response(ProposalOut(selectors.access_proposal(user=request.user, proposal_id=proposal_id)).data)
 
 
-class CommentOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProposalCommentOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     reply_to = serializers.IntegerField(source="parent_id", allow_null=True)
     author = serializers.CharField(source="author.username")
@@ -245,23 +245,23 @@ class CommentOut(serializers.Serializer):  # type: ignore[type-arg]
     created_at = serializers.DateTimeField()
 
 
-class CommentIn(StrictSerializer):
+class ProposalCommentIn(StrictSerializer):
     body = serializers.CharField()
     reply_to = serializers.IntegerField(required=False, help_text="The id of the comment this one answers.")
 
 
 class CommentListView(APIView):
-    @extend_schema(responses=CommentOut(many=True))
+    @extend_schema(responses=ProposalCommentOut(many=True))
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal_id)
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.proposal_comments(proposal=proposal), request, view=self)
-        return paginator.get_paginated_response(CommentOut(page, many=True).data)
+        return paginator.get_paginated_response(ProposalCommentOut(page, many=True).data)
 
-    @extend_schema(request=CommentIn, responses={201: CommentOut})
+    @extend_schema(request=ProposalCommentIn, responses={201: ProposalCommentOut})
     def post(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal_id)
-        data = CommentIn(data=request.data)
+        data = ProposalCommentIn(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.comment_add(
             proposal=proposal,
@@ -269,7 +269,7 @@ class CommentListView(APIView):
             body=data.validated_data["body"],
             parent_id=data.validated_data.get("reply_to"),
         )
-        return Response(CommentOut(comment).data, status=201)
+        return Response(ProposalCommentOut(comment).data, status=201)
 
 
 class BallotIn(StrictSerializer):
@@ -330,13 +330,13 @@ class BallotView(APIView):
 
 
 class ResultView(APIView):
-    @extend_schema(responses=ResultOut)
+    @extend_schema(responses=VoteResultOut)
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal_id)
-        return Response(ResultOut(selectors.proposal_result(proposal=proposal)).data)
+        return Response(VoteResultOut(selectors.proposal_result(proposal=proposal)).data)
 
 
-class ReceiptOut(serializers.Serializer):  # type: ignore[type-arg]
+class PublishedReceiptOut(serializers.Serializer):  # type: ignore[type-arg]
     receipt = serializers.CharField()
     choice = serializers.CharField()
 
@@ -344,13 +344,13 @@ class ReceiptOut(serializers.Serializer):  # type: ignore[type-arg]
 class ReceiptListView(APIView):
     """The published receipts of a secret vote; ``?receipt=`` finds one's own."""
 
-    @extend_schema(responses=ReceiptOut(many=True))
+    @extend_schema(responses=PublishedReceiptOut(many=True))
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal_id)
         receipts = selectors.secret_ballot_receipts(proposal=proposal, receipt=request.query_params.get("receipt"))
         paginator = Pagination()
         page = paginator.paginate_queryset(receipts, request, view=self)
-        return paginator.get_paginated_response(ReceiptOut(page, many=True).data)
+        return paginator.get_paginated_response(PublishedReceiptOut(page, many=True).data)
 
 
 urlpatterns = [

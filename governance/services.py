@@ -276,7 +276,7 @@ def proposal_open_discussion(*, proposal: Proposal, actor: User, now: datetime |
     class's discussion period has passed (``governance.jobs.open_due_votes``)."""
     moment = _now(now)
     with transaction.atomic():
-        proposal = Proposal.objects.select_for_update().select_related("rule_class").get(pk=proposal.pk)
+        proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule_class").get(pk=proposal.pk)
         if proposal.author_id != actor.pk:
             raise PermissionDenied("Only the author can open the discussion.")
         _require_member(actor, "open a discussion")

@@ -1,6 +1,7 @@
 """Governance test helpers: proposals are made and moved through the services,
 the way members and the jobs move them, with time passed in explicitly."""
 
+import importlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from governance import services
-from governance.models import Proposal, RuleClass
+from governance.models import Proposal, Rule, RuleClass, RuleVersion
 from tests.factories import MemberFactory
 
 
@@ -54,3 +55,46 @@ def vote(proposal: Proposal, voters: list[User], choice: str) -> None:
 def after_close(proposal: Proposal) -> datetime:
     assert proposal.voting_closes_at is not None
     return proposal.voting_closes_at + timedelta(seconds=1)
+
+
+def founding_rules_reload() -> None:
+    """Writes the founding classes and rules again if they are missing.
+
+    A transactional test (``transaction=True``, ``live_server``, browser tests)
+    starts from a database flushed by the one before it, which has lost the
+    rows migration 0002 loaded. This writes the same data in today's schema (the
+    thresholds as 0003 converted them), instead of serialized rollback, which
+    would serialise every app's tables. Idempotent.
+    """
+    if RuleClass.objects.exists():
+        return
+    if RuleClass.objects.exists():
+        return
+    founding = importlib.import_module("governance.migrations.0002_founding_rules")
+    classes = {}
+    for key, name, quorum, threshold, inclusive, notice, discussion, voting, secret in founding.CLASSES:
+        numerator, denominator = (2, 3) if key == "bylaws" else (threshold, 10_000)
+        classes[key] = RuleClass.objects.create(
+            key=key,
+            name=name,
+            quorum_bps=quorum,
+            threshold_numerator=numerator,
+            threshold_denominator=denominator,
+            threshold_inclusive=inclusive,
+            notice_days=notice,
+            discussion_days=discussion,
+            voting_days=voting,
+            secret_ballot=secret,
+        )
+    for key, class_key, value_type, unit, low, high, value, name, description in founding.RULES:
+        rule = Rule.objects.create(
+            key=key,
+            name=name,
+            description=description,
+            value_type=value_type,
+            unit=unit,
+            min_value=low,
+            max_value=high,
+            rule_class=classes[class_key],
+        )
+        RuleVersion.objects.create(rule=rule, value=value, effective_at=founding.FOUNDED)
