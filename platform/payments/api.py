@@ -12,7 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,8 +41,19 @@ class AmountField(serializers.CharField):
         return amount
 
 
+def _choice(values: list[str], help_text: str = "") -> serializers.ChoiceField:
+    """A choice whose schema is a plain string list: several apps have fields named
+    "method" with their own values, and named enum components would collide."""
+
+    @extend_schema_field({"type": "string", "enum": values})
+    class InlineChoiceField(serializers.ChoiceField):
+        pass
+
+    return InlineChoiceField(choices=values, help_text=help_text)
+
+
 class DepositIn(StrictSerializer):
-    method = serializers.ChoiceField(choices=Deposit.Method.choices)
+    method = _choice(Deposit.Method.values, "stripe: pay by card now; bank: send a transfer with the reference.")
     amount = AmountField(help_text='Major units, e.g. "100.00".')
 
 
@@ -137,7 +148,7 @@ class DepositPaymentIntentView(APIView):
 
 
 class WithdrawalIn(StrictSerializer):
-    method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
+    method = _choice(Withdrawal.Method.values, "stripe_refund: back to the cards that paid; bank: to an IBAN.")
     amount = AmountField()
     iban = serializers.CharField(max_length=42, required=False, allow_blank=True)
     account_holder = serializers.CharField(max_length=140, required=False, allow_blank=True)
@@ -195,14 +206,14 @@ class WithdrawalListView(APIView):
         return Response(withdrawal_out(withdrawal), status=201)
 
 
-class BalanceOut(serializers.Serializer):  # type: ignore[type-arg]
+class OrganisationBalanceOut(serializers.Serializer):  # type: ignore[type-arg]
     currency = serializers.CharField()
     available = serializers.CharField(help_text="Can be reserved for new work or withdrawn.")
     escrowed = serializers.CharField(help_text="Reserved for published work, not yet paid.")
 
 
 class BalanceView(APIView):
-    @extend_schema(responses=BalanceOut)
+    @extend_schema(responses=OrganisationBalanceOut)
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         figures = selectors.organisation_balance(organisation=organisation)
@@ -215,7 +226,7 @@ class BalanceView(APIView):
         )
 
 
-class ConfirmIn(StrictSerializer):
+class DepositConfirmIn(StrictSerializer):
     amount = AmountField(required=False, help_text="What arrived; defaults to the announced amount.")
 
 
@@ -232,10 +243,10 @@ class TreasuryDepositListView(APIView):
 
 
 class TreasuryDepositConfirmView(APIView):
-    @extend_schema(request=ConfirmIn, responses=DepositOut)
+    @extend_schema(request=DepositConfirmIn, responses=DepositOut)
     def post(self, request: Request, deposit_id: int) -> Response:
         deposit = selectors.treasury_access_deposit(user=request.user, deposit_id=deposit_id)  # type: ignore[arg-type]
-        data = ConfirmIn(data=request.data)
+        data = DepositConfirmIn(data=request.data)
         data.is_valid(raise_exception=True)
         deposit = services.deposit_bank_confirm(
             deposit=deposit,
@@ -254,8 +265,10 @@ class TreasuryWithdrawalConfirmView(APIView):
         return Response(withdrawal_out(withdrawal))
 
 
-class DifferenceOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReconciliationDifferenceOut(serializers.ModelSerializer):  # type: ignore[type-arg]
     day = serializers.DateField(source="run.day")
+    rail = serializers.CharField(help_text="stripe or bank")
+    kind = serializers.CharField(help_text="missing_in_ledger, missing_at_rail, amount_mismatch or unknown_transaction")
 
     class Meta:
         model = ReconciliationDifference
@@ -276,7 +289,7 @@ class DifferenceOut(serializers.ModelSerializer):  # type: ignore[type-arg]
 class TreasuryDifferenceListView(APIView):
     """Open reconciliation differences (amounts in minor units, as the rails report them)."""
 
-    @extend_schema(responses=DifferenceOut(many=True))
+    @extend_schema(responses=ReconciliationDifferenceOut(many=True))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -284,25 +297,25 @@ class TreasuryDifferenceListView(APIView):
             request,
             view=self,
         )
-        return paginator.get_paginated_response(DifferenceOut(page, many=True).data)
+        return paginator.get_paginated_response(ReconciliationDifferenceOut(page, many=True).data)
 
 
-class ResolveIn(StrictSerializer):
+class DifferenceResolveIn(StrictSerializer):
     resolution = serializers.CharField(max_length=500)
 
 
 class TreasuryDifferenceResolveView(APIView):
-    @extend_schema(request=ResolveIn, responses=DifferenceOut)
+    @extend_schema(request=DifferenceResolveIn, responses=ReconciliationDifferenceOut)
     def post(self, request: Request, difference_id: int) -> Response:
         difference = selectors.treasury_access_difference(user=request.user, difference_id=difference_id)  # type: ignore[arg-type]
-        data = ResolveIn(data=request.data)
+        data = DifferenceResolveIn(data=request.data)
         data.is_valid(raise_exception=True)
         difference = reconciliation.reconciliation_difference_resolve(
             difference=difference,
             actor=request.user,  # type: ignore[arg-type]
             resolution=data.validated_data["resolution"],
         )
-        return Response(DifferenceOut(difference).data)
+        return Response(ReconciliationDifferenceOut(difference).data)
 
 
 @csrf_exempt
