@@ -3,7 +3,7 @@ every business rule is checked by the owning app's service, whose refusals are p
 next to the fields by ``pages.add_app_error``."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -104,7 +104,7 @@ class DepositForm(PageForm):
     def __init__(self, *args: Any, card_available: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not card_available:
-            self.fields["method"].choices = [("bank", "Bank transfer (with a reference code)")]
+            cast(forms.ChoiceField, self.fields["method"]).choices = [("bank", "Bank transfer (with a reference code)")]
 
 
 class BatchForm(PageForm):
@@ -196,8 +196,12 @@ class ProposalForm(PageForm):
     def __init__(self, *args: Any, rules: list[Any], rule_classes: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rules = {rule.key: rule for rule in rules}
-        self.fields["rule_key"].choices = [("", "Choose a rule")] + [(r.key, r.name) for r in rules]
-        self.fields["rule_class_key"].choices = [("", "Choose a class")] + [(c.key, c.name) for c in rule_classes]
+        cast(forms.ChoiceField, self.fields["rule_key"]).choices = [("", "Choose a rule")] + [
+            (r.key, r.name) for r in rules
+        ]
+        cast(forms.ChoiceField, self.fields["rule_class_key"]).choices = [("", "Choose a class")] + [
+            (c.key, c.name) for c in rule_classes
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -35,6 +35,11 @@ def add_app_error(form: forms.Form, error: AppError) -> None:
         form.add_error(None, f"Row {row_error['row']}, column '{row_error['column']}': {row_error['message']}")
 
 
+def form_errors_text(form: forms.Form) -> str:
+    """All of a form's errors as one sentence, for a message after a redirect."""
+    return " ".join(str(message) for errors in form.errors.values() for message in errors)
+
+
 def refusal(request: HttpRequest, error: AppError) -> HttpResponse:
     """The page shown when a service refuses outright (not found, not allowed, wrong state)."""
     return render(

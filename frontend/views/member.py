@@ -12,7 +12,7 @@ from core.errors import AppError, PermissionDenied
 from core.money import format_amount, platform_currency
 from frontend import charts
 from frontend.forms import BallotForm, CommentForm, ProposalForm
-from frontend.pages import add_app_error, app_page, flash_error, user_of
+from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
 from governance import selectors as governance_selectors
 from governance import services as governance_services
 from governance import states as governance_states
@@ -142,7 +142,7 @@ def proposal_comment(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "frontend/member/_discussion.html", context)
     if form.errors:
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, form_errors_text(form))
     return redirect("proposal", proposal_id=proposal.pk)
 
 

@@ -29,7 +29,7 @@ from frontend.forms import (
     RenameForm,
 )
 from frontend.operations import operation_start
-from frontend.pages import add_app_error, app_page, flash_error, user_of
+from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
 from governance.selectors import rule_value
 from ledger import escrow
 from payments import selectors as payment_selectors
@@ -211,7 +211,9 @@ def batch_preview(request: HttpRequest, slug: str) -> HttpResponse:
     _organisation(request, slug)
     upload = request.FILES.get("input_file")
     content = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
-    preview = _preview(request.POST.get("template_html", ""), content, _file_format(upload.name if upload else ""))
+    preview = _preview(
+        request.POST.get("template_html", ""), content, _file_format((upload.name or "") if upload else "")
+    )
     return render(request, "frontend/requester/_preview.html", {"preview": preview})
 
 
@@ -246,7 +248,7 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
                 user_id=user_of(request).pk,
                 batch_id=batch.pk,
                 content=content,
-                file_format=_file_format(upload.name),
+                file_format=_file_format(upload.name or ""),
             )
             return redirect("operation", operation_id=operation_id)
     return render(
@@ -307,7 +309,7 @@ def batch_input(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
         user_id=user_of(request).pk,
         batch_id=batch.pk,
         content=upload.read().decode("utf-8-sig", errors="replace"),
-        file_format=_file_format(upload.name),
+        file_format=_file_format(upload.name or ""),
     )
     return redirect("operation", operation_id=operation_id)
 
@@ -427,7 +429,7 @@ def review_decide(request: HttpRequest, slug: str, batch_id: int, assignment_id:
         # Without htmx the errors are shown on the full queue page.
         for form_ in (extra.get("reject_form"), extra.get("bonus_form")):
             if form_ is not None and form_.errors:
-                messages.error(request, " ".join(" ".join(e) for e in form_.errors.values()))
+                messages.error(request, form_errors_text(form_))
     return _after_review(request, batch, assignment_id, **extra)
 
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from core.errors import AppError
 from core.money import platform_currency, to_major
 from frontend.forms import ConfirmDepositForm
-from frontend.pages import app_page, flash_error, user_of
+from frontend.pages import app_page, flash_error, form_errors_text, user_of
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 
@@ -42,7 +42,7 @@ def deposit_confirm(request: HttpRequest, deposit_id: int) -> HttpResponse:
     deposit = payment_selectors.treasury_access_deposit(user=user, deposit_id=deposit_id)
     form = ConfirmDepositForm(request.POST, prefix=f"d{deposit.pk}")
     if not form.is_valid():
-        messages.error(request, f"{deposit.reference}: " + " ".join(" ".join(e) for e in form.errors.values()))
+        messages.error(request, f"{deposit.reference}: " + form_errors_text(form))
         return redirect("treasury")
     try:
         payment_services.deposit_bank_confirm(

@@ -36,6 +36,21 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _founding_rules(request: pytest.FixtureRequest) -> None:
+    """A live-server test runs on a database flushed by the transactional test before it,
+    which took the founding rules (loaded by a data migration) with it: write them back."""
+    if "live_server" not in request.fixturenames:
+        return
+    from django.core.cache import cache
+
+    from tests.governance.factories import founding_rules_reload
+
+    request.getfixturevalue("transactional_db")
+    founding_rules_reload()
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
