@@ -10,18 +10,20 @@ not queue on one row) and locks exactly one assignment with SKIP LOCKED.
 import logging
 import statistics
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
+from core.models import AuditEvent
 from core.money import basis_points, format_amount, platform_currency
 from governance.models import Rule
 from governance.selectors import rule_in_force
@@ -435,84 +437,137 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
 
     Atomic under concurrency: the slot row is locked with ``FOR UPDATE SKIP LOCKED``, so
     concurrent claimers each get a different slot, none twice and none lost; the batch row
-    is not locked. A worker holds at most one slot per task (a unique constraint).
+    is not locked. A worker holds at most one slot per task (a unique constraint). The slot,
+    its attempt row and its audit row are written together or not at all.
     Raises ``batch_not_available`` / ``no_open_slot`` (409), ``not_eligible`` (403, with the
     reasons in ``details``); nothing changes on a refusal."""
     if worker.is_suspended:
         raise AppError("suspended", f"Your account is suspended: {worker.suspension_reason}", status=403)
     now = timezone.now()
-    # One query answers the common case: no requirements and not blocked.
-    batch = (
-        Batch.objects.select_related("organisation")
-        .annotate(
-            has_requirements=Exists(QualificationRequirement.objects.filter(batch=OuterRef("pk"))),
-            worker_blocked=Exists(
-                BlockedWorker.objects.filter(organisation=OuterRef("organisation"), worker_id=worker.pk)
-            ),
-        )
-        .get(pk=batch.pk)
-    )
-    if batch.status != "published" or (batch.expires_at is not None and batch.expires_at <= now):
-        raise AppError("batch_not_available", "This batch is not taking new workers.", status=409)
-    if batch.has_requirements or batch.worker_blocked:  # type: ignore[attr-defined]
+    # The common case (a live batch without requirements, a worker not blocked) is decided
+    # inside the claim itself; anything else is explained by the slow path below.
+    claimed = _claim_open_slot(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=True)
+    if claimed is None:
+        batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
+        if batch.status != "published" or (batch.expires_at is not None and batch.expires_at <= now):
+            raise AppError("batch_not_available", "This batch is not taking new workers.", status=409)
         reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
         if reasons:
             raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
-    deadline = now + timedelta(minutes=batch.time_allotted_minutes)
-    target = ASSIGNMENT.target(Assignment.Status.OPEN, "accept")
-    try:
-        with transaction.atomic():
-            claimed = _claim_open_slot(batch.pk, worker.pk, task_id, target, now, deadline)
-            if claimed is None:
-                raise AppError(
-                    "no_open_slot",
-                    "Every slot you could take here is taken; look for other work or try again later.",
-                    status=409,
-                )
-            slot = Assignment(
-                pk=claimed[0],
-                task_id=claimed[1],
-                batch=batch,
-                status=target,
-                worker=worker,
-                accepted_at=now,
-                deadline_at=deadline,
-            )
-            AssignmentAttempt.objects.create(assignment=slot, batch_id=batch.pk, worker=worker, accepted_at=now)
-            audit_record(actor=worker, action="assignment.accepted", target=slot, after={"task": slot.task_id})
-    except IntegrityError:
-        # The same worker claimed another slot of this task at the same moment.
-        raise AppError("no_open_slot", "You already hold a slot on this task.", status=409) from None
-    return slot
+        claimed = _claim_open_slot(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=False)
+    if claimed is None:
+        raise AppError(
+            "no_open_slot",
+            "Every slot you could take here is taken; look for other work or try again later.",
+            status=409,
+        )
+    slot_id, slot_task_id, deadline = claimed
+    return Assignment(
+        pk=slot_id,
+        task_id=slot_task_id,
+        batch_id=batch.pk,
+        status=Assignment.Status.ACCEPTED,
+        worker=worker,
+        accepted_at=now,
+        deadline_at=deadline,
+    )
 
 
+# The claim in one statement: on PostgreSQL a claim storm is bound by round trips, so the
+# slot update, the attempt row and the audit row (the same row core.audit.audit_record
+# writes) travel together. Table names come from the models.
 _CLAIM_SQL = """
-UPDATE tasks_assignment SET status = %(status)s, worker_id = %(worker)s, accepted_at = %(now)s,
-       deadline_at = %(deadline)s
- WHERE id = (
-       SELECT id FROM tasks_assignment
-        WHERE batch_id = %(batch)s AND status = 'open' {task_filter}
-          AND task_id NOT IN (
-              SELECT task_id FROM tasks_assignment WHERE batch_id = %(batch)s AND worker_id = %(worker)s)
-        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
-RETURNING id, task_id
+WITH live AS (
+    SELECT b.id, b.time_allotted_minutes FROM {batch} b
+     WHERE b.id = %(batch)s AND b.status = 'published' AND b.expires_at > %(now)s {fast}
+), claimed AS (
+    UPDATE {assignment} a
+       SET status = %(status)s, worker_id = %(worker)s, accepted_at = %(now)s,
+           deadline_at = %(now)s + live.time_allotted_minutes * interval '1 minute'
+      FROM live
+     WHERE a.id = (
+           SELECT o.id FROM {assignment} o
+            WHERE o.batch_id = %(batch)s AND o.status = 'open' {task}
+              AND o.task_id NOT IN (
+                  SELECT h.task_id FROM {assignment} h WHERE h.batch_id = %(batch)s AND h.worker_id = %(worker)s)
+            ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
+    RETURNING a.id, a.task_id, a.deadline_at
+), attempt AS (
+    INSERT INTO {attempt} (assignment_id, batch_id, worker_id, accepted_at, outcome)
+    SELECT id, %(batch)s, %(worker)s, %(now)s, 'active' FROM claimed
+), audit AS (
+    INSERT INTO {audit} (created_at, actor_id, actor_kind, action, target_type, target_id, before, after)
+    SELECT %(now)s, %(worker)s, 'user', 'assignment.accepted', %(target_type)s, id::text, '{{}}'::jsonb,
+           jsonb_build_object('task', task_id)
+      FROM claimed
+)
+SELECT id, task_id, deadline_at FROM claimed
+"""
+_FAST_CONDITIONS = """
+       AND NOT EXISTS (SELECT 1 FROM {requirement} r WHERE r.batch_id = b.id)
+       AND NOT EXISTS (SELECT 1 FROM {blocked} k
+                        WHERE k.organisation_id = b.organisation_id AND k.worker_id = %(worker)s)
 """
 
 
 def _claim_open_slot(
-    batch_id: int, worker_id: int, task_id: int | None, status: str, now: Any, deadline: Any
-) -> tuple[int, int] | None:
-    """Marks the first unlocked open slot of the batch (on a task the worker does not hold)
-    as accepted; returns (id, task_id). On PostgreSQL it is one statement, the hot path of a
-    claim storm; elsewhere (SQLite serialises writers) the same with the ORM."""
-    if connection.vendor == "postgresql":
-        sql = _CLAIM_SQL.format(task_filter="AND task_id = %(task)s" if task_id is not None else "")
-        params = {"status": status, "worker": worker_id, "now": now, "deadline": deadline, "batch": batch_id}
-        params["task"] = task_id
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return (int(row[0]), int(row[1])) if row else None
+    *, batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool
+) -> tuple[int, int, Any] | None:
+    """Marks the first unlocked open slot of a live batch, on a task the worker does not hold,
+    as accepted and records the attempt and the audit row; returns (id, task_id, deadline).
+    With ``fast`` it also requires a batch without requirements and a worker not blocked.
+    On SQLite (which serialises writers) the same steps run through the ORM."""
+    target = ASSIGNMENT.target(Assignment.Status.OPEN, "accept")
+    try:
+        # A savepoint only when nested: a top-level single statement commits on its own.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            if connection.vendor == "postgresql":
+                return _claim_sql(batch_id, worker_id, task_id, now, fast, target)
+            return _claim_orm(batch_id, worker_id, task_id, now, fast, target)
+    except IntegrityError:
+        # The same worker claimed another slot of this task at the same moment.
+        return None
+
+
+def _claim_sql(
+    batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str
+) -> tuple[int, int, Any] | None:
+    tables = {
+        "batch": Batch._meta.db_table,
+        "assignment": Assignment._meta.db_table,
+        "attempt": AssignmentAttempt._meta.db_table,
+        "audit": AuditEvent._meta.db_table,
+        "requirement": QualificationRequirement._meta.db_table,
+        "blocked": BlockedWorker._meta.db_table,
+    }
+    sql = _CLAIM_SQL.format(
+        fast=_FAST_CONDITIONS.format(**tables) if fast else "",
+        task="AND o.task_id = %(task)s" if task_id is not None else "",
+        **tables,
+    )
+    params = {
+        "batch": batch_id,
+        "worker": worker_id,
+        "now": now,
+        "status": target,
+        "task": task_id,
+        "target_type": Assignment._meta.label_lower,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1]), row[2]) if row else None
+
+
+def _claim_orm(
+    batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str
+) -> tuple[int, int, Any] | None:
+    live = Batch.objects.filter(pk=batch_id, status="published", expires_at__gt=now)
+    if fast:
+        live = live.exclude(requirements__isnull=False).exclude(organisation__blocked_workers__worker_id=worker_id)
+    batch = live.first()
+    if batch is None:
+        return None
     held = Assignment.objects.filter(batch_id=batch_id, worker_id=worker_id).values("task_id")
     candidates = Assignment.objects.filter(batch_id=batch_id, status=Assignment.Status.OPEN).exclude(task_id__in=held)
     if task_id is not None:
@@ -520,10 +575,15 @@ def _claim_open_slot(
     slot = candidates.select_for_update(skip_locked=True).order_by("id").first()
     if slot is None:
         return None
+    deadline = now + timedelta(minutes=batch.time_allotted_minutes)
     Assignment.objects.filter(pk=slot.pk).update(
-        status=status, worker_id=worker_id, accepted_at=now, deadline_at=deadline
+        status=target, worker_id=worker_id, accepted_at=now, deadline_at=deadline
     )
-    return slot.pk, slot.task_id
+    AssignmentAttempt.objects.create(assignment_id=slot.pk, batch_id=batch_id, worker_id=worker_id, accepted_at=now)
+    audit_record(
+        actor=User.objects.get(pk=worker_id), action="assignment.accepted", target=slot, after={"task": slot.task_id}
+    )
+    return slot.pk, slot.task_id, deadline
 
 
 def _end_attempt(slot: Assignment, outcome: str, now: Any) -> None:

@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tasks', '0001_initial'),
+        ("tasks", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['batch', 'id'], name='assignment_open_slot'),
+            model_name="assignment",
+            index=models.Index(
+                condition=models.Q(("status", "open")), fields=["batch", "id"], name="assignment_open_slot"
+            ),
         ),
     ]
