@@ -65,7 +65,7 @@ class RequirementIn(StrictSerializer):
     qualification_id = serializers.IntegerField(required=False)
 
 
-class BatchIn(StrictSerializer):
+class MarketBatchIn(StrictSerializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()
     purpose = serializers.CharField()
@@ -95,7 +95,7 @@ class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]
         return selectors.requirement_text(requirement)
 
 
-class BatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
     organisation = serializers.CharField(source="organisation.slug")
     requirements = RequirementOut(many=True)
 
@@ -110,12 +110,12 @@ class BatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
         ]  # fmt: skip
 
 
-class BatchDetailOut(BatchOut):
+class MarketBatchDetailOut(MarketBatchOut):
     counts = serializers.SerializerMethodField()
     tasks = serializers.SerializerMethodField()
 
-    class Meta(BatchOut.Meta):
-        fields = [*BatchOut.Meta.fields, "counts", "tasks"]
+    class Meta(MarketBatchOut.Meta):
+        fields = [*MarketBatchOut.Meta.fields, "counts", "tasks"]
 
     def get_counts(self, batch: Batch) -> dict[str, int]:
         return selectors.batch_status_counts(batch=batch)
@@ -188,7 +188,7 @@ class BonusOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationBatchesView(APIView):
-    @extend_schema(responses=BatchOut(many=True), parameters=[OpenApiParameter("status", str)])
+    @extend_schema(responses=MarketBatchOut(many=True), parameters=[OpenApiParameter("status", str)])
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         batches = selectors.batches_for_organisation(
@@ -196,21 +196,21 @@ class OrganisationBatchesView(APIView):
         ).prefetch_related("requirements__qualification")
         paginator = Pagination()
         page = paginator.paginate_queryset(batches, request, view=self)
-        return paginator.get_paginated_response(BatchOut(page, many=True).data)
+        return paginator.get_paginated_response(MarketBatchOut(page, many=True).data)
 
-    @extend_schema(request=BatchIn, responses={201: BatchDetailOut})
+    @extend_schema(request=MarketBatchIn, responses={201: MarketBatchDetailOut})
     def post(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
-        data = BatchIn(data=request.data)
+        data = MarketBatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_create(organisation=organisation, actor=_user(request), **data.validated_data)
-        return Response(BatchDetailOut(batch).data, status=201)
+        return Response(MarketBatchDetailOut(batch).data, status=201)
 
 
 class BatchDetailView(APIView):
-    @extend_schema(responses=BatchDetailOut)
+    @extend_schema(responses=MarketBatchDetailOut)
     def get(self, request: Request, batch_id: int) -> Response:
-        return Response(BatchDetailOut(batch_for_request(request, batch_id)).data)
+        return Response(MarketBatchDetailOut(batch_for_request(request, batch_id)).data)
 
 
 class BatchInputView(APIView):
@@ -241,33 +241,33 @@ def _batch_action(name: str, permission: str = "tasks.change_batch") -> type[API
     service = getattr(services, f"batch_{name}")
 
     class BatchActionView(APIView):
-        @extend_schema(request=None, responses=BatchDetailOut, operation_id=f"batch_{name}")
+        @extend_schema(request=None, responses=MarketBatchDetailOut, operation_id=f"batch_{name}")
         def post(self, request: Request, batch_id: int) -> Response:
             batch = service(batch=batch_for_request(request, batch_id, permission), actor=_user(request))
-            return Response(BatchDetailOut(batch).data)
+            return Response(MarketBatchDetailOut(batch).data)
 
     BatchActionView.__name__ = f"Batch{name.title()}View"
     return BatchActionView
 
 
 class BatchAddAssignmentsView(APIView):
-    @extend_schema(request=PerTaskIn, responses=BatchDetailOut)
+    @extend_schema(request=PerTaskIn, responses=MarketBatchDetailOut)
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
         data = PerTaskIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_add_assignments(batch=batch, actor=_user(request), **data.validated_data)
-        return Response(BatchDetailOut(batch).data)
+        return Response(MarketBatchDetailOut(batch).data)
 
 
 class BatchExtendView(APIView):
-    @extend_schema(request=HoursIn, responses=BatchDetailOut)
+    @extend_schema(request=HoursIn, responses=MarketBatchDetailOut)
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
         data = HoursIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_extend_lifetime(batch=batch, actor=_user(request), **data.validated_data)
-        return Response(BatchDetailOut(batch).data)
+        return Response(MarketBatchDetailOut(batch).data)
 
 
 class SubmissionsView(APIView):

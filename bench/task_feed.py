@@ -1,0 +1,140 @@
+"""The worker's task feed on PostgreSQL: 100,000 open tasks in 1,000 published batches
+(a quarter with requirements), paged through ``GET /api/tasks/feed/`` in-process with
+the real middleware, authentication and serializers. Median and p95 per page and the
+query count on several pages and orderings, against a bare ORM page of 50 batches.
+"""
+
+import os
+import statistics
+import time
+from typing import Any
+
+BATCHES = int(os.environ.get("BENCH_FEED_BATCHES", "1000"))
+TASKS_PER_BATCH = int(os.environ.get("BENCH_FEED_TASKS", "100"))
+REQUESTS = int(os.environ.get("BENCH_FEED_REQUESTS", "200"))
+
+
+def _seed() -> Any:
+    from accounts import services as accounts_services
+    from accounts.models import User, WorkerProfile
+    from ledger.accounts import external_bank, org_available
+    from ledger.services import transfer
+    from tasks import services
+
+    def person(name: str, staff: bool = False) -> User:
+        user = User.objects.create_user(username=name, email=f"{name}@feed.bench", password="x" * 20, is_staff=staff)
+        WorkerProfile.objects.create(user=user, country="DE")
+        return user
+
+    staff = person("feed-bench-staff", staff=True)
+    organisations = []
+    for number in range(20):
+        owner = person(f"feed-bench-requester-{number}")
+        organisation = accounts_services.organisation_create(
+            owner=owner, legal_name=f"Feed {number}", display_name=f"Feed {number}", country="DE",
+            contact_email=f"f{number}@feed.example",
+        )  # fmt: skip
+        accounts_services.organisation_verify(organisation=organisation, verified_by=staff, legal_name=f"Feed {number}")
+        transfer(
+            transfer_id=f"feed-bench:deposit:{number}",
+            debit=external_bank(),
+            credit=org_available(organisation),
+            amount=10_000_000_000,
+            code="deposit",
+        )
+        organisations.append((organisation, owner))
+    rows = "text\n" + "\n".join(f"sentence {i}" for i in range(TASKS_PER_BATCH))
+    for number in range(BATCHES):
+        organisation, owner = organisations[number % len(organisations)]
+        requirements: list[dict[str, Any]] = []
+        if number % 4 == 0:
+            requirements.append({"kind": "approval_rate", "value": 8000})
+        if number % 10 == 0:
+            requirements.append({"kind": "locale", "countries": ["DE", "AT"], "reason": "German street signs."})
+        batch = services.batch_create(
+            organisation=organisation,
+            actor=owner,
+            title=f"Feed batch {number}",
+            description="Label a sentence.",
+            purpose="Benchmarking the feed.",
+            data_use="Discarded after the run.",
+            reward=20 + (number * 7) % 300,
+            assignments_per_task=1,
+            estimated_minutes=1 + number % 5,
+            time_allotted_minutes=30,
+            lifetime_hours=48,
+            template_html='<p>${text}</p><input name="label" required>',
+            requirements=requirements,
+        )
+        services.batch_set_input(batch=batch, actor=owner, content=rows, file_format="csv")
+        services.batch_publish(batch=batch, actor=owner)
+    return person("feed-bench-worker")
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def run() -> list[dict[str, str]]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    from tasks.models import Batch
+
+    started = time.perf_counter()
+    worker = _seed()
+    seed_seconds = time.perf_counter() - started
+    client = APIClient()
+    client.force_authenticate(worker)
+    queries = [
+        "?page={page}",
+        "?ordering=-reward&page={page}",
+        "?ordering=-hourly_pay&min_reward=100&page={page}",
+        "?ordering=minutes&max_minutes=3&page={page}",
+        "?qualified_only=false&ordering=available&page={page}",
+    ]
+    client.get("/api/tasks/feed/")  # warms the rule cache and connections
+    timings: list[float] = []
+    counts: set[int] = set()
+    for number in range(REQUESTS):
+        path = "/api/tasks/feed/" + queries[number % len(queries)].format(page=1 + number % 10)
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            response = client.get(path)
+            timings.append((time.perf_counter() - began) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code} {response.content[:200]!r}")
+        counts.add(len(captured))
+    bare: list[float] = []
+    for number in range(REQUESTS):
+        began = time.perf_counter()
+        offset = 50 * (number % 10)
+        list(Batch.objects.filter(status="published").order_by("-id")[offset : offset + 50])
+        bare.append((time.perf_counter() - began) * 1000)
+    median, p95 = statistics.median(timings), _percentile(timings, 0.95)
+    bare_median = statistics.median(bare)
+    return [
+        {
+            "what": f"task feed page (50 of {BATCHES} batches, {BATCHES * TASKS_PER_BATCH:,} open tasks), median",
+            "figure": f"{median:.1f} ms",
+            "reference": f"bare ORM page of 50 batches: {bare_median:.1f} ms",
+            "ratio": f"{median / bare_median:.1f}x",
+            "goal": "-",
+        },
+        {
+            "what": "task feed page, p95",
+            "figure": f"{p95:.1f} ms",
+            "reference": f"bare ORM page p95: {_percentile(bare, 0.95):.1f} ms",
+            "ratio": f"{p95 / _percentile(bare, 0.95):.1f}x",
+            "goal": "p95 < 50 ms",
+        },
+        {
+            "what": f"task feed queries per page ({len(queries)} filter/orderings x 10 pages)",
+            "figure": ", ".join(str(c) for c in sorted(counts)),
+            "reference": f"seeded in {seed_seconds:.0f} s",
+            "ratio": "-",
+            "goal": "one constant count",
+        },
+    ]
