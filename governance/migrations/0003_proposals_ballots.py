@@ -43,6 +43,10 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="ruleclass", name="threshold_denominator", field=models.PositiveIntegerField(default=1)
         ),
+        # A default, so that unapplying the removal below can re-add the column.
+        migrations.AlterField(
+            model_name="ruleclass", name="threshold_bps", field=models.PositiveIntegerField(default=0)
+        ),
         migrations.RunPython(thresholds_to_fractions, fractions_to_thresholds),
         migrations.RemoveField(model_name="ruleclass", name="threshold_bps"),
         migrations.AlterField(model_name="ruleclass", name="threshold_numerator", field=models.PositiveIntegerField()),
