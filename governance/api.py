@@ -42,6 +42,7 @@ class RuleVersionOut(serializers.Serializer):  # type: ignore[type-arg]
     value = serializers.IntegerField()
     effective_at = serializers.DateTimeField()
     adopted_by_proposal = serializers.IntegerField(source="adopted_by_proposal_id", allow_null=True)
+    status = serializers.ChoiceField(choices=["superseded", "in_force", "scheduled"])
 
 
 class GovernedRuleOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -90,8 +91,20 @@ class RuleDetailView(APIView):
     @extend_schema(responses=GovernedRuleDetailOut)
     def get(self, request: Request, key: str) -> Response:
         rule = selectors.rule_get(key=key)
-        body = _rule_out(rule, selectors.rule_in_force(key))
-        body["versions"] = list(selectors.rule_history(rule=rule))
+        current = selectors.rule_in_force(key)
+        body = _rule_out(rule, current)
+        body["versions"] = [
+            {
+                "id": version.pk,
+                "value": version.value,
+                "effective_at": version.effective_at,
+                "adopted_by_proposal_id": version.adopted_by_proposal_id,
+                "status": "in_force"
+                if version.pk == current.version_id
+                else ("scheduled" if version.effective_at > current.effective_at else "superseded"),
+            }
+            for version in selectors.rule_history(rule=rule)
+        ]
         return Response(GovernedRuleDetailOut(body).data)
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from core.models import AuditEvent
 from governance import jobs, services
@@ -49,6 +50,16 @@ def test_a_higher_minimum_wage_adopted_by_vote_takes_effect_after_the_notice_per
     assert rule_value("minimum_hourly_wage", at=effective_at) == 1500
     assert rule_value("minimum_hourly_wage") == 1200  # now is before the effective time
     assert rule_in_force("minimum_hourly_wage", at=effective_at).version_id == version.pk
+
+    # The registry shows the adopted value as scheduled, with the proposal that adopted it.
+    api = APIClient()
+    api.force_authenticate(voters[0])
+    history = api.get("/api/governance/rules/minimum_hourly_wage/").json()
+    assert history["value"] == 1200
+    assert [(v["value"], v["status"], v["adopted_by_proposal"]) for v in history["versions"]] == [
+        (1200, "in_force", None),
+        (1500, "scheduled", proposal.pk),
+    ]
 
     assert jobs.activate_due_proposals(now=(effective_at - timedelta(seconds=1)).isoformat()) == 0
     assert jobs.activate_due_proposals(now=effective_at.isoformat()) == 1

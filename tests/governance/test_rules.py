@@ -91,7 +91,7 @@ def test_rule_detail_shows_the_history(api) -> None:  # type: ignore[no-untyped-
     assert response.status_code == 200
     body = response.json()
     assert body["value"] == 1000
-    assert [(v["value"], v["adopted_by_proposal"]) for v in body["versions"]] == [(1000, None)]
+    assert [(v["value"], v["adopted_by_proposal"], v["status"]) for v in body["versions"]] == [(1000, None, "in_force")]
     assert api.get("/api/governance/rules/nope/").json()["error"]["code"] == "not_found"
 
 
