@@ -270,3 +270,79 @@ class BallotForm(PageForm):
 
 class ConfirmDepositForm(PageForm):
     amount = MoneyField(label="Amount received")
+
+
+class SepaFailForm(PageForm):
+    reason = forms.CharField(label="Why the bank returned it", max_length=200, help_text="The worker reads this.")
+
+
+# --- payouts ------------------------------------------------------------------------------------
+
+
+class PayoutMethodForm(PageForm):
+    iban = forms.CharField(label="IBAN", max_length=42)
+    account_holder = forms.CharField(label="Account holder", max_length=70)
+    bic = forms.CharField(label="BIC (optional)", max_length=11, required=False)
+
+
+class PayoutScheduleForm(PageForm):
+    frequency = forms.ChoiceField(
+        label="When",
+        choices=[("weekly", "Weekly, on Mondays"), ("daily", "Daily"), ("on_request", "Only when I ask")],
+    )
+    minimum_amount = MoneyField(label="Only once the balance reaches")
+
+
+# --- disputes -----------------------------------------------------------------------------------
+
+
+def _percent_to_bps(text: str) -> int:
+    try:
+        value = Decimal(text.strip().rstrip("%"))
+    except ArithmeticError:
+        raise forms.ValidationError(f"'{text}' is not a percentage.") from None
+    scaled = value * 100
+    if scaled != scaled.to_integral_value() or not 0 <= scaled <= 10_000:
+        raise forms.ValidationError("A percentage from 0 to 100, at most two decimals.")
+    return int(scaled)
+
+
+class PercentField(forms.CharField):
+    """A share of the reward typed as a percentage, cleaned to basis points."""
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().clean(value)
+        return None if text in (None, "") else _percent_to_bps(text)
+
+
+class DisputeForm(PageForm):
+    statement = forms.CharField(
+        label="Why the rejection is wrong", widget=forms.Textarea, help_text="The requester and the panel read it."
+    )
+
+
+class RespondForm(PageForm):
+    action = forms.ChoiceField(
+        label="Your answer",
+        choices=[
+            ("accept", "Accept: pay the work in full"),
+            ("offer", "Offer part of the reward"),
+            ("contest", "Contest: let a panel of members decide"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    share = PercentField(label="Share offered (%)", required=False, help_text="Only for an offer, e.g. 50.")
+    text = forms.CharField(label="Your reasons", widget=forms.Textarea, required=False)
+
+
+class EvidenceForm(PageForm):
+    text = forms.CharField(label="Evidence for the panel", widget=forms.Textarea)
+
+
+class JurorVoteForm(PageForm):
+    share = PercentField(label="Share of the reward to pay (%)", help_text="0 upholds the rejection, 100 pays in full.")
+    reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
+
+
+class AppealForm(PageForm):
+    reason = forms.CharField(label="Why the decision is wrong", widget=forms.Textarea)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import member, operations, public, requester, treasurer, worker
+from frontend.views import disputes, member, operations, payouts, public, requester, treasurer, worker
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
@@ -28,6 +28,9 @@ worker_patterns = [
     path("work/assignments/<int:assignment_id>/return/", worker.assignment_return, name="worker_assignment_return"),
     path("work/earnings/", worker.earnings, name="worker_earnings"),
     path("work/profile/", worker.profile, name="worker_profile"),
+    path("work/payouts/", payouts.worker_payouts, name="worker_payouts"),
+    path("work/payouts/request/", payouts.payout_request, name="worker_payout_request"),
+    path("work/assignments/<int:assignment_id>/dispute/", disputes.dispute_open, name="dispute_open"),
     path("coop/join/", worker.membership_join, name="membership_join"),
     path("requesters/<slug:slug>/", worker.requester_public, name="requester_public"),
 ]
@@ -76,6 +79,22 @@ member_patterns = [
 treasurer_patterns = [
     path("treasury/", treasurer.treasury, name="treasury"),
     path("treasury/deposits/<int:deposit_id>/confirm/", treasurer.deposit_confirm, name="treasury_deposit_confirm"),
+    path("treasury/payouts/", payouts.treasury_payouts, name="treasury_payouts"),
+    path("treasury/payouts/new/", payouts.sepa_batch_create, name="treasury_sepa_create"),
+    path("treasury/payouts/<int:batch_id>/", payouts.sepa_batch_page, name="treasury_sepa_batch"),
+    path("treasury/payouts/<int:batch_id>/file.xml", payouts.sepa_batch_download, name="treasury_sepa_download"),
+    path(
+        "treasury/payouts/<int:batch_id>/payments/<int:payout_id>/<str:action>/",
+        payouts.sepa_payment_action,
+        name="treasury_sepa_payment",
+    ),
+    path("treasury/payouts/<int:batch_id>/<str:action>/", payouts.sepa_batch_action, name="treasury_sepa_action"),
+]
+
+case_patterns = [
+    path("cases/", disputes.cases, name="cases"),
+    path("cases/<int:case_id>/", disputes.case_page, name="case"),
+    path("cases/<int:case_id>/<str:action>/", disputes.case_action, name="case_action"),
 ]
 
 urlpatterns = [
@@ -87,4 +106,5 @@ urlpatterns = [
     *requester_patterns,
     *member_patterns,
     *treasurer_patterns,
+    *case_patterns,
 ]

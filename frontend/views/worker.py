@@ -18,7 +18,7 @@ from accounts import services as account_services
 from core.errors import AppError
 from core.money import format_amount, platform_currency, share
 from frontend import charts
-from frontend.forms import FeedFilterForm, ProfileForm, RatingForm
+from frontend.forms import DisputeForm, FeedFilterForm, ProfileForm, RatingForm
 from frontend.pages import add_app_error, app_page, flash_error, user_of
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
@@ -100,6 +100,7 @@ def assignment_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
             "assignment": assignment,
             "batch": assignment.batch,
             "working": assignment.status == Assignment.Status.ACCEPTED,
+            "form": DisputeForm(),
         },
     )
 

@@ -1,0 +1,151 @@
+"""Payout pages: the worker's method, schedule and payouts; the treasurer's SEPA bank files."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import AppError, NotFound
+from core.money import platform_currency, to_major
+from frontend.forms import PayoutMethodForm, PayoutScheduleForm, SepaFailForm
+from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from payouts import selectors as payout_selectors
+from payouts import services as payout_services
+
+
+@app_page
+def worker_payouts(request: HttpRequest) -> HttpResponse:
+    worker = user_of(request)
+    schedule = payout_selectors.schedule_for(user=worker)
+    method_form = PayoutMethodForm(prefix="method")
+    schedule_form = PayoutScheduleForm(
+        prefix="schedule",
+        initial={
+            "frequency": schedule.frequency,
+            "minimum_amount": str(to_major(schedule.minimum_amount, platform_currency())),
+        },
+    )
+    if request.method == "POST" and "method-iban" in request.POST:
+        method_form = PayoutMethodForm(request.POST, prefix="method")
+        if method_form.is_valid():
+            try:
+                payout_services.payout_method_set(user=worker, rail="sepa", details=method_form.cleaned_data)
+            except AppError as error:
+                add_app_error(method_form, error)
+            else:
+                messages.success(request, "Payout method saved; the earlier one is kept in your history.")
+                return redirect("worker_payouts")
+    elif request.method == "POST":
+        schedule_form = PayoutScheduleForm(request.POST, prefix="schedule")
+        if schedule_form.is_valid():
+            try:
+                payout_services.payout_schedule_set(user=worker, **schedule_form.cleaned_data)
+            except AppError as error:
+                add_app_error(schedule_form, error)
+            else:
+                messages.success(request, "Payout schedule saved.")
+                return redirect("worker_payouts")
+    return render(
+        request,
+        "frontend/worker/payouts.html",
+        {
+            "balance": payout_selectors.payout_balance(user=worker),
+            "method": payout_selectors.payout_method_current(user=worker),
+            "methods": payout_selectors.payout_methods_for_worker(user=worker)[:20],
+            "schedule": schedule,
+            "payouts": payout_selectors.payouts_for_worker(user=worker)[:50],
+            "method_form": method_form,
+            "schedule_form": schedule_form,
+        },
+    )
+
+
+@require_POST
+@app_page
+def payout_request(request: HttpRequest) -> HttpResponse:
+    try:
+        payout = payout_services.payout_request(user=user_of(request))
+    except AppError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, f"Payout of your balance to {payout.display} is on its way.")
+    return redirect("worker_payouts")
+
+
+@app_page
+def treasury_payouts(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "frontend/treasurer/payouts.html",
+        {"batches": payout_selectors.sepa_batches_for_treasurer(user=user_of(request))[:100]},
+    )
+
+
+@require_POST
+@app_page
+def sepa_batch_create(request: HttpRequest) -> HttpResponse:
+    try:
+        batch = payout_services.sepa_batch_create(actor=user_of(request))
+    except AppError as error:
+        flash_error(request, error)
+        return redirect("treasury_payouts")
+    return redirect("treasury_sepa_batch", batch_id=batch.pk)
+
+
+@app_page
+def sepa_batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = payout_selectors.treasury_access_sepa_batch(user=user_of(request), batch_id=batch_id)
+    payments = [
+        {"payout": payout, "fail_form": SepaFailForm(prefix=f"p{payout.pk}")} for payout in batch.payouts.order_by("id")
+    ]
+    return render(request, "frontend/treasurer/sepa_batch.html", {"batch": batch, "payments": payments})
+
+
+@app_page
+def sepa_batch_download(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = payout_selectors.treasury_access_sepa_batch(user=user_of(request), batch_id=batch_id)
+    response = HttpResponse(payout_services.sepa_batch_file(batch=batch), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{batch.message_id}.xml"'
+    return response
+
+
+@require_POST
+@app_page
+def sepa_batch_action(request: HttpRequest, batch_id: int, action: str) -> HttpResponse:
+    user = user_of(request)
+    batch = payout_selectors.treasury_access_sepa_batch(user=user, batch_id=batch_id)
+    try:
+        if action == "sent":
+            payout_services.sepa_batch_mark_sent(batch_id=batch.pk, actor=user)
+            messages.success(request, "Marked sent to the bank.")
+        else:
+            raise NotFound("action")
+    except AppError as error:
+        flash_error(request, error)
+    return redirect("treasury_sepa_batch", batch_id=batch.pk)
+
+
+@require_POST
+@app_page
+def sepa_payment_action(request: HttpRequest, batch_id: int, payout_id: int, action: str) -> HttpResponse:
+    user = user_of(request)
+    batch = payout_selectors.treasury_access_sepa_batch(user=user, batch_id=batch_id)
+    payout = payout_selectors.treasury_access_sepa_payment(user=user, batch=batch, payout_id=payout_id)
+    try:
+        if action == "paid":
+            payout_services.sepa_payment_mark_paid(payout_id=payout.pk, actor=user)
+            messages.success(request, f"Payment {payout.pk} marked paid.")
+        elif action == "failed":
+            form = SepaFailForm(request.POST, prefix=f"p{payout.pk}")
+            if not form.is_valid():
+                messages.error(request, form_errors_text(form))
+            else:
+                payout_services.sepa_payment_mark_failed(
+                    payout_id=payout.pk, actor=user, reason=form.cleaned_data["reason"]
+                )
+                messages.success(request, f"Payment {payout.pk} marked returned; the money is back in the balance.")
+        else:
+            raise NotFound("action")
+    except AppError as error:
+        flash_error(request, error)
+    return redirect("treasury_sepa_batch", batch_id=batch.pk)
