@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -62,8 +63,10 @@ def _form_answers(request: HttpRequest) -> dict[str, object]:
 
 
 # The external page lives on the requester's site, so its form post is cross-site by
-# design (as on MTurk); the unguessable AssignmentId is what authorises it.
+# design (as on MTurk); the unguessable AssignmentId is what authorises it. The answer
+# page loads inside the worker UI's iframe, hence same-origin framing.
 @csrf_exempt
+@xframe_options_sameorigin
 @require_POST
 def external_submit(request: HttpRequest) -> HttpResponse:
     """MTurk's ``externalSubmit``: the external page posts ``assignmentId`` and its answers."""

@@ -12,11 +12,12 @@ from django.core.management import call_command
 
 from accounts.models import Organisation, User
 from tests.factories import OrganisationFactory, UserFactory
+from tests.governance.factories import founding_rules_reload
 from tests.mturk.receiver import Receiver
 
-# Live-server tests commit for real; serialized_rollback restores the founding rules
-# (loaded by migration) that a flush of an earlier transactional test removed.
-live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Live-server tests commit for real (the server thread has its own connection on
+# PostgreSQL); the ``organisation`` fixture restores the founding rules a flush removed.
+live = pytest.mark.django_db(transaction=True)
 
 
 def key_pair(organisation: Organisation) -> tuple[str, str]:
@@ -40,6 +41,7 @@ def client_for(base_url: str, access_key_id: str, secret: str) -> Any:
 
 @pytest.fixture
 def organisation(transactional_db: None) -> Organisation:
+    founding_rules_reload()
     return OrganisationFactory()
 
 

@@ -11,7 +11,7 @@ from tests.ledger.factories import fund
 from tests.mturk.conftest import client_for
 from tests.mturk.helpers import SLOT_COST, available, hit_params
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_retries_with_one_token_create_one_hit(live_server, organisation, keys) -> None:

@@ -46,6 +46,7 @@ def test_external_page_parameters_and_submission(mturk, organisation, worker, li
     )
     assert response.status_code == 200
     assert "Submitted" in response.text
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
 
     listed = mturk.list_assignments_for_hit(HITId=hit_id)["Assignments"]
     assert [a["WorkerId"] for a in listed] == [worker.pseudonym]
