@@ -215,7 +215,7 @@ def batch_set_input(*, batch: Batch, actor: User, content: str, file_format: str
     rows = inputs.parse_input_rows(content=content, file_format=file_format, placeholders=batch.placeholders)
     with transaction.atomic():
         batch = _lock_batch(batch)
-        BATCH.target(batch.status, "edit")
+        BATCH.target(batch.status, "edited")
         batch.tasks.all().delete()
         Task.objects.bulk_create(
             [Task(batch=batch, row_number=number, input=row) for number, row in enumerate(rows, start=1)],
@@ -258,7 +258,7 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
     ledger's ``insufficient_funds`` (409); on any refusal nothing changes."""
     with transaction.atomic():
         batch = _lock_batch(batch)
-        BATCH.target(batch.status, "publish")
+        BATCH.target(batch.status, "published")
         organisation = batch.organisation
         if not organisation.is_verified:
             raise AppError(
@@ -318,11 +318,11 @@ def _batch_move(batch: Batch, actor: User | None, action: str) -> Batch:
 
 def batch_pause(*, batch: Batch, actor: User) -> Batch:
     """Stops new claims; accepted work can still be submitted and reviewed."""
-    return _batch_move(batch, actor, "pause")
+    return _batch_move(batch, actor, "paused")
 
 
 def batch_resume(*, batch: Batch, actor: User) -> Batch:
-    return _batch_move(batch, actor, "resume")
+    return _batch_move(batch, actor, "resumed")
 
 
 def _withdraw_open_slots(batch: Batch) -> int:
@@ -359,12 +359,12 @@ def _batch_end(batch: Batch, actor: User | None, action: str) -> Batch:
 def batch_cancel(*, batch: Batch, actor: User) -> Batch:
     """Cancels the batch: unclaimed slots are withdrawn and their escrow returns to the
     organisation's balance. Work already accepted can still be submitted and is paid."""
-    return _batch_end(batch, actor, "cancel")
+    return _batch_end(batch, actor, "cancelled")
 
 
 def batch_expire(*, batch: Batch) -> Batch:
     """The lifetime passed (Celery job): like a cancellation, by the system."""
-    return _batch_end(batch, None, "expire")
+    return _batch_end(batch, None, "expired")
 
 
 def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
@@ -374,7 +374,7 @@ def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
         raise _invalid({"per_task": [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]})
     with transaction.atomic():
         batch = _lock_batch(batch)
-        if not BATCH.allowed(batch.status, "extend"):
+        if not BATCH.allowed(batch.status, "extended"):
             raise AppError("invalid_state", f"This batch is {batch.status}; only a live batch can grow.", status=409)
         if batch.assignments_per_task + per_task > MAX_ASSIGNMENTS_PER_TASK:
             raise _invalid({"per_task": [f"A task can have at most {MAX_ASSIGNMENTS_PER_TASK} assignments."]})
@@ -398,7 +398,7 @@ def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
         raise _invalid({"hours": [f"Between 1 and {MAX_LIFETIME_HOURS}."]})
     with transaction.atomic():
         batch = _lock_batch(batch)
-        if not BATCH.allowed(batch.status, "extend") or batch.expires_at is None:
+        if not BATCH.allowed(batch.status, "extended") or batch.expires_at is None:
             raise AppError(
                 "invalid_state", f"This batch is {batch.status}; only a live batch can be extended.", status=409
             )
@@ -423,10 +423,10 @@ def _complete_if_done(batch_id: int) -> None:
         return
     if Assignment.objects.filter(batch_id=batch_id, status__in=UNFINISHED_ASSIGNMENT).exists():
         return
-    batch.status = BATCH.target(batch.status, "complete")
+    batch.status = BATCH.target(batch.status, "completed")
     batch.ended_at = timezone.now()
     batch.save(update_fields=["status", "ended_at"])
-    audit_record(actor=None, action="batch.complete", target=batch, after={"status": "completed"})
+    audit_record(actor=None, action="batch.completed", target=batch, after={"status": "completed"})
 
 
 # --- Worker side ---------------------------------------------------------------------------------
@@ -517,7 +517,7 @@ def _claim_open_slot(
     as accepted and records the attempt and the audit row; returns (id, task_id, deadline).
     With ``fast`` it also requires a batch without requirements and a worker not blocked.
     On SQLite (which serialises writers) the same steps run through the ORM."""
-    target = ASSIGNMENT.target(Assignment.Status.OPEN, "accept")
+    target = ASSIGNMENT.target(Assignment.Status.OPEN, "accepted")
     try:
         # A savepoint only when nested: a top-level single statement commits on its own.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
@@ -606,7 +606,7 @@ def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None) -> 
     fields = ["status", "worker", "accepted_at", "deadline_at"]
     if slot.batch.status not in ("published", "paused"):
         # The batch ended meanwhile: nobody can claim the slot again, so its escrow returns.
-        slot.status = ASSIGNMENT.target(slot.status, "withdraw")
+        slot.status = ASSIGNMENT.target(slot.status, "withdrawn")
         escrow.escrow_return(key=slot.escrow_key)
     slot.save(update_fields=fields)
     audit_record(actor=actor, action=f"assignment.{action}", target=slot, before={"worker": worker_id})
@@ -619,7 +619,7 @@ def assignment_return(*, worker: User, assignment: Assignment) -> Assignment:
         slot = _lock_assignment(assignment)
         if slot.worker_id != worker.pk:
             raise NotFound("assignment")
-        _reopen(slot, "return", AssignmentAttempt.Outcome.RETURNED, worker)
+        _reopen(slot, "returned", AssignmentAttempt.Outcome.RETURNED, worker)
     return slot
 
 
@@ -631,7 +631,7 @@ def assignment_expire(*, assignment_id: int) -> bool:
         )
         if slot is None or slot.status != "accepted" or slot.deadline_at is None or slot.deadline_at > timezone.now():
             return False
-        _reopen(slot, "expire", AssignmentAttempt.Outcome.EXPIRED, None)
+        _reopen(slot, "expired", AssignmentAttempt.Outcome.EXPIRED, None)
     return True
 
 
@@ -646,7 +646,7 @@ def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str
         if slot.status != "accepted":
             if slot.status in ("submitted", "approved", "rejected", "disputed", "settled", "refunded"):
                 raise AppError("already_submitted", "You have already submitted this assignment.", status=409)
-            ASSIGNMENT.target(slot.status, "submit")
+            ASSIGNMENT.target(slot.status, "submitted")
         now = timezone.now()
         if slot.deadline_at is not None and slot.deadline_at <= now:
             raise AppError(
@@ -658,7 +658,7 @@ def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str
         clean = inputs.validate_answers(
             answers=answers, answer_fields=batch.answer_fields, free_form=bool(batch.external_url)
         )
-        slot.status = ASSIGNMENT.target(slot.status, "submit")
+        slot.status = ASSIGNMENT.target(slot.status, "submitted")
         slot.answers = clean
         slot.submitted_at = now
         slot.auto_approve_at = now + timedelta(hours=batch.effective_auto_approval_hours)
@@ -683,7 +683,7 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
-        slot.status = ASSIGNMENT.target(slot.status, "approve")
+        slot.status = ASSIGNMENT.target(slot.status, "approved")
         assert slot.worker is not None
         escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker)
         slot.approved_at = timezone.now()
@@ -720,7 +720,7 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
         escrow.escrow_settle_many(items=[(slot.escrow_key, slot.worker) for slot in slots])  # type: ignore[misc]
         now = timezone.now()
         Assignment.objects.filter(pk__in=ids).update(
-            status=ASSIGNMENT.target("submitted", "approve"), approved_at=now, requester_feedback=feedback.strip()
+            status=ASSIGNMENT.target("submitted", "approved"), approved_at=now, requester_feedback=feedback.strip()
         )
         audit_record(actor=actor, action="assignment.bulk_approved", target=batch, after={"assignment_ids": ids})
         _complete_if_done(batch.pk)
@@ -741,7 +741,7 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
-        slot.status = ASSIGNMENT.target(slot.status, "reject")
+        slot.status = ASSIGNMENT.target(slot.status, "rejected")
         now = timezone.now()
         slot.rejected_at = now
         slot.rejection_reason = reason
@@ -764,7 +764,7 @@ def assignment_rejection_dispute(*, assignment: Assignment, actor: User | None =
     job leaves it alone until ``assignment_rejection_finalise`` or ``assignment_settle_outcome``."""
     with transaction.atomic():
         slot = _lock_assignment(assignment)
-        slot.status = ASSIGNMENT.target(slot.status, "dispute")
+        slot.status = ASSIGNMENT.target(slot.status, "disputed")
         slot.save(update_fields=["status"])
         audit_record(actor=actor, action="assignment.disputed", target=slot, before={"status": "rejected"})
     return slot
@@ -778,7 +778,7 @@ def assignment_rejection_finalise(*, assignment: Assignment, actor: User | None 
         if slot.status == Assignment.Status.REFUNDED:
             return slot
         before = slot.status
-        slot.status = ASSIGNMENT.target(slot.status, "finalise_rejection")
+        slot.status = ASSIGNMENT.target(slot.status, "finalised")
         escrow.escrow_return(key=slot.escrow_key)
         slot.finalised_at = timezone.now()
         slot.save(update_fields=["status", "finalised_at"])
@@ -797,7 +797,7 @@ def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: 
     with transaction.atomic():
         slot = _lock_assignment(assignment)
         before = slot.status
-        slot.status = ASSIGNMENT.target(slot.status, "settle")
+        slot.status = ASSIGNMENT.target(slot.status, "settled")
         assert slot.worker is not None
         escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker, share_bps=share_bps)
         slot.settled_share_bps = share_bps

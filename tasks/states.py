@@ -1,40 +1,44 @@
-"""Transition tables of the marketplace (see PRODUCT.md, Domain and lifecycles)."""
+"""Transition tables of the marketplace (see PRODUCT.md, Domain and lifecycles).
+
+Actions are named as past participles so that a refusal reads well:
+"This assignment is approved; it cannot be rejected."
+"""
 
 from core.states import StateMachine
 
 BATCH = StateMachine(
     "batch",
     {
-        "publish": (frozenset({"draft"}), "published"),
-        "pause": (frozenset({"published"}), "paused"),
-        "resume": (frozenset({"paused"}), "published"),
-        "cancel": (frozenset({"draft", "published", "paused"}), "cancelled"),
-        "expire": (frozenset({"published", "paused"}), "expired"),
-        "complete": (frozenset({"published", "paused"}), "completed"),
+        "published": (frozenset({"draft"}), "published"),
+        "paused": (frozenset({"published"}), "paused"),
+        "resumed": (frozenset({"paused"}), "published"),
+        "cancelled": (frozenset({"draft", "published", "paused"}), "cancelled"),
+        "expired": (frozenset({"published", "paused"}), "expired"),
+        "completed": (frozenset({"published", "paused"}), "completed"),
         # Editing inputs, template and settings is only possible before publishing.
-        "edit": (frozenset({"draft"}), "draft"),
+        "edited": (frozenset({"draft"}), "draft"),
         # More slots or more time for a live batch.
-        "extend": (frozenset({"published", "paused"}), "published"),
+        "extended": (frozenset({"published", "paused"}), "published"),
     },
 )
 
 ASSIGNMENT = StateMachine(
     "assignment",
     {
-        "accept": (frozenset({"open"}), "accepted"),
-        "return": (frozenset({"accepted"}), "open"),
-        "expire": (frozenset({"accepted"}), "open"),
-        "submit": (frozenset({"accepted"}), "submitted"),
-        "approve": (frozenset({"submitted"}), "approved"),
-        "reject": (frozenset({"submitted"}), "rejected"),
+        "accepted": (frozenset({"open"}), "accepted"),
+        "returned": (frozenset({"accepted"}), "open"),
+        "expired": (frozenset({"accepted"}), "open"),
+        "submitted": (frozenset({"accepted"}), "submitted"),
+        "approved": (frozenset({"submitted"}), "approved"),
+        "rejected": (frozenset({"submitted"}), "rejected"),
         # A worker (or the mass-rejection guard) contests a provisional rejection.
-        "dispute": (frozenset({"rejected"}), "disputed"),
+        "disputed": (frozenset({"rejected"}), "disputed"),
         # No dispute in time, or the rejection upheld: escrow goes back to the requester.
-        "finalise_rejection": (frozenset({"rejected", "disputed"}), "refunded"),
+        "finalised": (frozenset({"rejected", "disputed"}), "refunded"),
         # A dispute outcome pays a share of the reward.
-        "settle": (frozenset({"rejected", "disputed"}), "settled"),
+        "settled": (frozenset({"rejected", "disputed"}), "settled"),
         # Unclaimed slots of a cancelled or expired batch.
-        "withdraw": (frozenset({"open"}), "withdrawn"),
+        "withdrawn": (frozenset({"open"}), "withdrawn"),
     },
 )
 

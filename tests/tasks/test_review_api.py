@@ -248,3 +248,52 @@ def test_batch_completes_when_every_slot_is_reviewed(organisation: Organisation)
     assert Batch.objects.get(pk=batch.pk).status == "published"
     services.assignment_reject(actor=owner, assignment=second, reason="incomplete", text="Empty.")
     assert Batch.objects.get(pk=batch.pk).status == "completed"
+
+
+def test_exports_trust_the_ledger_not_the_status(requester_api: APIClient, organisation: Organisation) -> None:
+    """A row marked approved whose escrow was never posted is not paid work: not exported."""
+    batch = published_batch(organisation)
+    work = submitted(batch)
+    Assignment.objects.filter(pk=work.pk).update(status="approved")
+    assert requester_api.get(f"/api/batches/{batch.pk}/export/json/").json()["results"] == []
+    csv_rows = list(
+        csv.DictReader(io.StringIO(requester_api.get(f"/api/batches/{batch.pk}/export/csv/").content.decode()))
+    )
+    assert csv_rows == []
+
+
+def test_review_refusals_change_nothing(requester_api: APIClient, organisation: Organisation) -> None:
+    batch = published_batch(organisation)
+    owner = organisation.staff.get().user
+    approved = submitted(batch)
+    services.assignment_approve(actor=owner, assignment=approved)
+    base = f"/api/batches/{batch.pk}/submissions/{approved.pk}"
+    response = requester_api.post(
+        f"{base}/reject/", {"reason": "incomplete", "text": "Changed my mind."}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"] == {
+        "code": "invalid_state",
+        "message": "This assignment is approved; it cannot be rejected.",
+        "details": {"state": "approved", "action": "rejected"},
+    }
+    approved.refresh_from_db()
+    assert approved.status == "approved" and approved.rejected_at is None
+    assert earnings(approved.worker) == 50
+    # Input cannot be replaced once the batch is published.
+    response = requester_api.put(
+        f"/api/batches/{batch.pk}/input/", {"format": "csv", "content": "animal,image_url\nfox,u\n"}, format="json"
+    )
+    assert response.status_code == 409
+    assert batch.tasks.count() == 2
+
+
+def test_worker_cannot_return_submitted_work(organisation: Organisation, worker: User) -> None:
+    from tests.tasks.conftest import client_for
+
+    batch = published_batch(organisation)
+    work = submitted(batch, worker)
+    response = client_for(worker).post(f"/api/assignments/{work.pk}/return/")
+    assert response.status_code == 409
+    work.refresh_from_db()
+    assert work.status == "submitted" and work.worker == worker
