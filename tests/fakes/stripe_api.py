@@ -30,6 +30,7 @@ import hmac
 import itertools
 import json
 import re
+import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -123,6 +124,8 @@ class FakeStripe(stripe.HTTPClient):
     _lost_responses: int = 0
     _queued_refusals: list[tuple[str, _Refusal]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Stripe's ids are unique across accounts; so are those of two fakes in one test database.
+    _tag: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -253,7 +256,7 @@ class FakeStripe(stripe.HTTPClient):
         return found
 
     def _new_id(self, prefix: str) -> str:
-        return f"{prefix}_fake{next(self._ids):08d}"
+        return f"{prefix}_fake{self._tag}{next(self._ids):06d}"
 
     def _tick(self) -> int:
         self.clock += 1
@@ -467,7 +470,7 @@ class FakeStripe(stripe.HTTPClient):
 
     def _account_create(self, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         created = fixture("account")
-        account_id = f"acct_fake{next(self._ids):08d}"
+        account_id = f"acct_fake{self._tag}{next(self._ids):06d}"
         created.update(
             id=account_id,
             type=params.get("type", "express"),
