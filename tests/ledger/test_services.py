@@ -175,3 +175,15 @@ def test_ledger_verify_command_reports_a_tampered_balance(organisation):
     assert error.value.returncode == 1
     assert "credits_posted is 1500, transfers give 1000" in err.getvalue()
     assert "does not sum to zero" in err.getvalue()
+
+
+@pytest.mark.postgres
+def test_transfers_cannot_be_changed_or_deleted_in_the_database(organisation):
+    from django.db import IntegrityError, transaction
+
+    deposit = fund(organisation, 100)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Transfer.objects.filter(pk=deposit.pk).update(amount=1_000_000)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Transfer.objects.filter(pk=deposit.pk).delete()
+    assert Transfer.objects.get(pk=deposit.pk).amount == 100

@@ -10,7 +10,7 @@ from django.db import migrations
 CREATE = """
 CREATE FUNCTION ledger_transfer_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'ledger transfers are append-only: % refused', TG_OP;
+    RAISE EXCEPTION 'ledger transfers are append-only: % refused', TG_OP USING ERRCODE = 'restrict_violation';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER ledger_transfer_append_only
