@@ -84,7 +84,7 @@ def _hits(hits: Sequence[Hit]) -> list[dict[str, Any]]:
 
 def _assignment_dict(assignment: Assignment, hit: Hit) -> dict[str, Any]:
     status = selectors.MTURK_ASSIGNMENT_STATUS[assignment.status]
-    selection_ids = questions.selection_question_ids(hit.question_xml) if hit.question_kind == "form" else set()
+    selection_ids = questions.selection_question_ids(hit.question_xml) if hit.question_kind == "form" else frozenset()
     return {
         "AssignmentId": assignment_public_id(assignment.pk),
         "WorkerId": assignment.worker.pseudonym if assignment.worker else "",

@@ -5,6 +5,7 @@ A question becomes what the marketplace understands: an HTML task template (whos
 named form controls are the answer fields) or an external task URL.
 """
 
+import functools
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -159,12 +160,14 @@ def parse_question(text: str) -> ParsedQuestion:
     raise _invalid("The Question must be an HTMLQuestion, ExternalQuestion or QuestionForm document.")
 
 
-def selection_question_ids(question_xml: str) -> set[str]:
+# A listing of a HIT's assignments asks once per assignment; the document never changes.
+@functools.lru_cache(maxsize=256)
+def selection_question_ids(question_xml: str) -> frozenset[str]:
     """Identifiers of a QuestionForm's selection questions (answered with SelectionIdentifier)."""
     if not question_xml:
-        return set()
+        return frozenset()
     parsed = parse_question(question_xml)
-    return {q.identifier for q in parsed.form_questions if q.selections is not None}
+    return frozenset(q.identifier for q in parsed.form_questions if q.selections is not None)
 
 
 def answers_xml(answers: dict[str, Any], *, selection_ids: set[str] | frozenset[str] = frozenset()) -> str:

@@ -47,6 +47,11 @@ def _header(request: HttpRequest, name: str) -> str | None:
         return request.META.get("CONTENT_TYPE")
     if name == "content-length":
         return request.META.get("CONTENT_LENGTH")
+    if name == "host" and "HTTP_HOST" not in request.META:
+        # An HTTP/1.0 client may omit Host; the server's own name is what it addressed.
+        port = request.META.get("SERVER_PORT", "80")
+        server = request.META.get("SERVER_NAME", "")
+        return server if port in ("80", "443") else f"{server}:{port}"
     return request.META.get("HTTP_" + name.upper().replace("-", "_"))
 
 
