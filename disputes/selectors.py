@@ -17,7 +17,7 @@ from accounts.models import Organisation, User
 from core.errors import NotFound, PermissionDenied
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
-from disputes.services import REQUESTER, VIEW_CASE, WORKER, case_side
+from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
 
 JUROR = "juror"
 

@@ -2,8 +2,8 @@
 against ``disputes.states.CASE``, writes an audit row, and moves money only through the
 marketplace's settlement services (escrow) and ``ledger.services.transfer`` (juror fees).
 
-Lock order, always: organisation (mass-rejection guard only), case, then assignments in
-ascending id (taken by ``tasks.services``). A case runs on the rule versions in force when
+Lock order, always: organisation (mass-rejection guard only, FOR NO KEY UPDATE), case,
+batch, then assignments in ascending id (the marketplace's own order). A case runs on the rule versions in force when
 it opened (``Case.rule_versions``), as a batch runs on those it was published under.
 """
 
@@ -22,17 +22,17 @@ from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
+from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
 from disputes.states import CASE
 from governance.selectors import rule_in_force, rule_value
 from ledger import accounts as ledger_accounts
 from ledger.services import transfer
 from tasks import services as task_services
-from tasks.models import Assignment
+from tasks.models import Assignment, Batch
 
 logger = logging.getLogger(__name__)
 
 FULL_SHARE = 10_000
-VIEW_CASE = "disputes.view_case"
 # Rules a case records when it opens; later rule changes never alter a running case.
 CASE_RULES = (
     "requester_response_hours",
@@ -48,8 +48,6 @@ CASE_RULES = (
 # How many items of a mass case the panel examines; its decision applies to all of them.
 MASS_SAMPLE_SIZE = 5
 MAX_TEXT = 10_000
-WORKER = "worker"
-REQUESTER = "requester"
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -82,25 +80,6 @@ def _outcome(share_bps: int) -> str:
     if share_bps == FULL_SHARE:
         return Case.Outcome.PAY_FULL
     return Case.Outcome.PAY_PARTIAL
-
-
-def case_side(*, case: Case, user: User) -> str | None:
-    """``"worker"`` or ``"requester"`` if ``user`` is a party to ``case``, else None.
-
-    The requester side is the organisation's staff, or for a suspension appeal the
-    co-op staff member who suspended (any co-op staff member if that is not recorded).
-    """
-    if case.worker_id == user.pk:
-        return WORKER
-    if case.kind == Case.Kind.MASS_REJECTION and case.items.filter(worker=user, state=CaseItem.State.HELD).exists():
-        return WORKER
-    if case.kind == Case.Kind.SUSPENSION:
-        if case.respondent_id == user.pk or (case.respondent_id is None and user.is_staff):
-            return REQUESTER
-        return None
-    if case.organisation is not None and user.has_perm("accounts.manage_organisation", case.organisation):
-        return REQUESTER
-    return None
 
 
 def _require_side(case: Case, user: User, side: str) -> None:
@@ -268,7 +247,12 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
     ``not_rejected``, ``contest_window_closed`` (409) and ``invalid``; nothing changes then.
     """
     statement = _require_text("statement", statement, "Say why the rejection is wrong; the panel reads it.")
+    batch_id = Assignment.objects.filter(pk=assignment_id, worker=worker).values_list("batch_id", flat=True).first()
+    if batch_id is None:
+        raise NotFound("assignment")
     with transaction.atomic():
+        # The marketplace's lock order: the batch, then the assignment.
+        Batch.objects.select_for_update().filter(pk=batch_id).first()
         assignment = (
             Assignment.objects.select_for_update()
             .select_related("batch")
@@ -509,11 +493,21 @@ def case_vote(*, case: Case, juror_user: User, share_bps: int, reason: str) -> V
     return vote
 
 
+def decision_share(shares: list[int]) -> int:
+    """The panel's decision from its votes: the median share, and of an even count the
+    upper middle one, so that a split panel resolves towards the worker whose pay is
+    escrowed. Always one of the votes cast; never below what half the panel voted."""
+    if not shares:
+        raise ValueError("a decision needs at least one vote")
+    ordered = sorted(shares)
+    return ordered[len(ordered) // 2]
+
+
 def _decide(case: Case, now: datetime) -> Case:
-    """Decides the round on the votes cast: the median share (the upper one of an even
-    count, so that a tie favours the worker whose pay is escrowed). Pays the jurors."""
-    shares = sorted(Vote.objects.filter(juror__case=case, juror__round=case.round).values_list("share_bps", flat=True))
-    share = shares[len(shares) // 2]
+    """Decides the round on the votes cast (``decision_share``) and pays the jurors."""
+    share = decision_share(
+        list(Vote.objects.filter(juror__case=case, juror__round=case.round).values_list("share_bps", flat=True))
+    )
     _pay_juror_fees(case)
     if case.round > 1:
         return _close(
@@ -531,7 +525,7 @@ def _decide(case: Case, now: datetime) -> Case:
         action="case.decided",
         target=case,
         before={"state": before},
-        after={"outcome": case.outcome, "share_bps": share, "votes": len(shares)},
+        after={"outcome": case.outcome, "share_bps": share},
     )
     return case
 
@@ -737,7 +731,9 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
     case that received rejections, or None.
     """
     with transaction.atomic():
-        organisation = Organisation.objects.select_for_update().filter(pk=organisation_id).first()
+        # FOR NO KEY UPDATE: serialises runs of the guard for one requester without blocking
+        # the inserts (cases, batches) that merely reference the organisation.
+        organisation = Organisation.objects.select_for_update(no_key=True).filter(pk=organisation_id).first()
         if organisation is None:
             return None
         now = timezone.now()

@@ -217,3 +217,24 @@ def test_precedents_are_public_and_anonymous(contested, clock, django_assert_max
 
     record = client_for(reader).get(f"/api/disputes/requesters/{contested.organisation.slug}/record/").json()
     assert record == {"overturned": 1, "upheld": 0}
+
+
+def test_an_api_key_answers_only_for_its_own_organisation(case):
+    from accounts.services import api_key_create
+
+    own_key = api_key_create(organisation=case.organisation, created_by=owner(case))
+    other = OrganisationFactory()
+    other_key = api_key_create(organisation=other, created_by=other.staff.get().user)
+    before = snapshot(case)
+
+    outsider = APIClient()
+    outsider.credentials(HTTP_AUTHORIZATION=f"ApiKey {other_key.key.access_key_id}:{other_key.secret}")
+    assert outsider.post(url(case, "respond"), {"action": "accept"}, format="json").status_code == 404
+    assert snapshot(case) == before
+
+    requester = APIClient()
+    requester.credentials(HTTP_AUTHORIZATION=f"ApiKey {own_key.key.access_key_id}:{own_key.secret}")
+    assert [row["id"] for row in requester.get("/api/disputes/cases/").json()["results"]] == [case.pk]
+    response = requester.post(url(case, "respond"), {"action": "accept"}, format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["state"], response.json()["outcome"]) == ("closed", "pay_full")

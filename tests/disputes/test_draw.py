@@ -113,3 +113,16 @@ def test_a_suspension_needs_a_reason_and_changes_nothing_without_one():
     assert refused.value.code == "invalid"
     worker.refresh_from_db()
     assert worker.suspended_at is None and worker.suspension_reason == ""
+
+
+def test_with_an_activity_rule_only_recently_active_members_are_drawn(clock):
+    from tests.disputes.factories import adopt
+
+    # Factory-made members have no recorded activity; a service call writes an audit row.
+    idle = jurors(2)
+    active = jurors(1)[0]
+    clock.advance(days=40)
+    account_services.membership_set_juror_opt_in(user=active, opt_in=True)
+    adopt("voter_activity_days", 30)
+    assert draw.eligible_member_ids(at=timezone.now(), tenure_days=30) == {active.pk}
+    assert not {member.pk for member in idle} & draw.eligible_member_ids(at=timezone.now(), tenure_days=30)

@@ -1,0 +1,32 @@
+"""Who is who in a case: the worker side, the requester side, and the permission that lets
+parties and drawn jurors see it. No dependency on the marketplace's services, so the
+marketplace can call ``disputes.selectors`` without an import cycle."""
+
+from accounts.models import User
+from disputes.models import Case, CaseItem
+
+VIEW_CASE = "disputes.view_case"
+WORKER = "worker"
+REQUESTER = "requester"
+
+
+def case_side(*, case: Case, user: User) -> str | None:
+    """``"worker"`` or ``"requester"`` if ``user`` is a party to ``case``, else None.
+
+    The requester side is the organisation's staff, or for a suspension appeal the
+    co-op staff member who suspended (any co-op staff member if that is not recorded).
+    """
+    if case.worker_id == user.pk:
+        return WORKER
+    if (
+        case.kind == Case.Kind.MASS_REJECTION
+        and case.items.filter(worker=user).exclude(state=CaseItem.State.SPLIT).exists()
+    ):
+        return WORKER
+    if case.kind == Case.Kind.SUSPENSION:
+        if case.respondent_id == user.pk or (case.respondent_id is None and user.is_staff):
+            return REQUESTER
+        return None
+    if case.organisation is not None and user.has_perm("accounts.manage_organisation", case.organisation):
+        return REQUESTER
+    return None
