@@ -22,7 +22,8 @@ UPDATE tasks_assignment SET status = 'accepted', worker_id = %(worker)s, accepte
  WHERE id = (
        SELECT id FROM tasks_assignment
         WHERE batch_id = %(batch)s AND status = 'open'
-          AND task_id NOT IN (SELECT task_id FROM tasks_assignment WHERE batch_id = %(batch)s AND worker_id = %(worker)s)
+          AND task_id NOT IN (
+              SELECT task_id FROM tasks_assignment WHERE batch_id = %(batch)s AND worker_id = %(worker)s)
         ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 RETURNING id
 """

@@ -58,7 +58,8 @@ def _seed() -> Any:
             description="Label a sentence.",
             purpose="Benchmarking the feed.",
             data_use="Discarded after the run.",
-            reward=20 + (number * 7) % 300,
+            # At least 20 per estimated minute: the founding floor of 12.00 an hour.
+            reward=20 * (1 + number % 5) + (number * 7) % 300,
             assignments_per_task=1,
             estimated_minutes=1 + number % 5,
             time_allotted_minutes=30,

@@ -306,23 +306,23 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
     return batch
 
 
-def _batch_move(batch: Batch, actor: User | None, action: str) -> Batch:
+def _batch_move(batch: Batch, actor: User | None, action: str, audit_action: str) -> Batch:
     with transaction.atomic():
         batch = _lock_batch(batch)
         before = batch.status
         batch.status = BATCH.target(batch.status, action)
         batch.save(update_fields=["status"])
-        audit_record(actor=actor, action=f"batch.{action}", target=batch, before={"status": before})
+        audit_record(actor=actor, action=audit_action, target=batch, before={"status": before})
     return batch
 
 
 def batch_pause(*, batch: Batch, actor: User) -> Batch:
     """Stops new claims; accepted work can still be submitted and reviewed."""
-    return _batch_move(batch, actor, "paused")
+    return _batch_move(batch, actor, "paused", "batch.pause")
 
 
 def batch_resume(*, batch: Batch, actor: User) -> Batch:
-    return _batch_move(batch, actor, "resumed")
+    return _batch_move(batch, actor, "resumed", "batch.resume")
 
 
 def _withdraw_open_slots(batch: Batch) -> int:
@@ -338,7 +338,7 @@ def _withdraw_open_slots(batch: Batch) -> int:
     return len(open_ids)
 
 
-def _batch_end(batch: Batch, actor: User | None, action: str) -> Batch:
+def _batch_end(batch: Batch, actor: User | None, action: str, audit_action: str) -> Batch:
     with transaction.atomic():
         batch = _lock_batch(batch)
         before = batch.status
@@ -348,7 +348,7 @@ def _batch_end(batch: Batch, actor: User | None, action: str) -> Batch:
         withdrawn = _withdraw_open_slots(batch) if before != "draft" else 0
         audit_record(
             actor=actor,
-            action=f"batch.{action}",
+            action=audit_action,
             target=batch,
             before={"status": before},
             after={"status": batch.status, "withdrawn_slots": withdrawn},
@@ -359,12 +359,12 @@ def _batch_end(batch: Batch, actor: User | None, action: str) -> Batch:
 def batch_cancel(*, batch: Batch, actor: User) -> Batch:
     """Cancels the batch: unclaimed slots are withdrawn and their escrow returns to the
     organisation's balance. Work already accepted can still be submitted and is paid."""
-    return _batch_end(batch, actor, "cancelled")
+    return _batch_end(batch, actor, "cancelled", "batch.cancel")
 
 
 def batch_expire(*, batch: Batch) -> Batch:
     """The lifetime passed (Celery job): like a cancellation, by the system."""
-    return _batch_end(batch, None, "expired")
+    return _batch_end(batch, None, "expired", "batch.expire")
 
 
 def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
@@ -426,7 +426,7 @@ def _complete_if_done(batch_id: int) -> None:
     batch.status = BATCH.target(batch.status, "completed")
     batch.ended_at = timezone.now()
     batch.save(update_fields=["status", "ended_at"])
-    audit_record(actor=None, action="batch.completed", target=batch, after={"status": "completed"})
+    audit_record(actor=None, action="batch.complete", target=batch, after={"status": "completed"})
 
 
 # --- Worker side ---------------------------------------------------------------------------------
@@ -595,7 +595,7 @@ def _end_attempt(slot: Assignment, outcome: str, now: Any) -> None:
         attempt.save(update_fields=["outcome", "ended_at", "work_seconds"])
 
 
-def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None) -> Assignment:
+def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None, audit_action: str) -> Assignment:
     now = timezone.now()
     worker_id = slot.worker_id
     slot.status = ASSIGNMENT.target(slot.status, action)
@@ -609,7 +609,7 @@ def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None) -> 
         slot.status = ASSIGNMENT.target(slot.status, "withdrawn")
         escrow.escrow_return(key=slot.escrow_key)
     slot.save(update_fields=fields)
-    audit_record(actor=actor, action=f"assignment.{action}", target=slot, before={"worker": worker_id})
+    audit_record(actor=actor, action=audit_action, target=slot, before={"worker": worker_id})
     return slot
 
 
@@ -619,7 +619,7 @@ def assignment_return(*, worker: User, assignment: Assignment) -> Assignment:
         slot = _lock_assignment(assignment)
         if slot.worker_id != worker.pk:
             raise NotFound("assignment")
-        _reopen(slot, "returned", AssignmentAttempt.Outcome.RETURNED, worker)
+        _reopen(slot, "returned", AssignmentAttempt.Outcome.RETURNED, worker, "assignment.return")
     return slot
 
 
@@ -631,7 +631,7 @@ def assignment_expire(*, assignment_id: int) -> bool:
         )
         if slot is None or slot.status != "accepted" or slot.deadline_at is None or slot.deadline_at > timezone.now():
             return False
-        _reopen(slot, "expired", AssignmentAttempt.Outcome.EXPIRED, None)
+        _reopen(slot, "expired", AssignmentAttempt.Outcome.EXPIRED, None, "assignment.expire")
     return True
 
 
