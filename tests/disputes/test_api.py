@@ -176,9 +176,10 @@ def test_a_replaced_juror_loses_access(contested, clock):
     assert client_for(late.user).get("/api/disputes/juror/cases/").json() == []
 
 
-def test_the_juror_queue_lists_the_jurors_cases(contested):
+def test_the_juror_queue_lists_the_jurors_cases(contested, django_assert_max_num_queries):
     juror = Juror.objects.filter(case=contested).first()
-    queue = client_for(juror.user).get("/api/disputes/juror/cases/").json()
+    with django_assert_max_num_queries(2):
+        queue = client_for(juror.user).get("/api/disputes/juror/cases/").json()
     assert [row["id"] for row in queue] == [contested.pk]
     assert client_for(contested.worker).get("/api/disputes/juror/cases/").json() == []
 

@@ -9,7 +9,7 @@ from disputes.models import Case, Juror, Precedent
 from ledger import accounts
 from ledger.selectors import balance
 from tasks.models import Assignment
-from tasks.selectors import worker_approval_rate
+from tasks.selectors import requester_reputation, worker_approval_rate
 from tests.disputes.factories import FEE, REWARD, jurors, rejected_work
 
 pytestmark = pytest.mark.django_db
@@ -134,6 +134,8 @@ def test_requester_accepts_and_pays_in_full(case, work):
     assert money(work) == {"available": 0, "escrow_pending": 0, "worker": REWARD, "fees": FEE}
     rate = worker_approval_rate(worker=work.worker)
     assert (rate.final_rejections, rate.rate_bps) == (0, 10_000)
+    # The overturned rejection counts on the requester's public profile.
+    assert requester_reputation(organisation=case.organisation)["overturned_rejections"] == 1
     # Nothing for a panel to publish: no panel decided it.
     assert Precedent.objects.count() == 0
 
@@ -256,6 +258,7 @@ def test_the_full_panel_path_to_an_upheld_rejection(case, work, panel, clock):
     assert status(work) == "refunded"
     assert money(work) == {"available": REWARD + FEE, "escrow_pending": 0, "worker": 0, "fees": 0}
     assert worker_approval_rate(worker=work.worker).final_rejections == 1
+    assert requester_reputation(organisation=case.organisation)["overturned_rejections"] == 0
     precedent = Precedent.objects.get(case=case)
     assert (precedent.outcome, precedent.share_bps, precedent.rejection_reason) == (
         "uphold",
