@@ -245,3 +245,19 @@ def test_ballot_refusals_through_the_api(api) -> None:  # type: ignore[no-untype
     refused = api.post(url, {"choice": "no"}, format="json")
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "not_on_roll")
     assert list(Ballot.objects.filter(proposal=proposal).values_list("voter_id", "choice")) == [(voter.pk, "yes")]
+
+
+def test_comment_list_uses_a_fixed_number_of_queries(api) -> None:  # type: ignore[no-untyped-def]
+    voters = members(6)
+    proposal = policy(voters[0])
+    services.proposal_open_discussion(proposal=proposal, actor=voters[0])
+    services.comment_add(proposal=proposal, author=voters[1], body="First")
+    api.force_authenticate(voters[0])
+    url = f"{BASE}/proposals/{proposal.pk}/comments/"
+    with CaptureQueriesContext(connection) as one:
+        assert api.get(url).json()["count"] == 1
+    for voter in voters[2:]:
+        services.comment_add(proposal=proposal, author=voter, body=f"From {voter.username}")
+    with CaptureQueriesContext(connection) as five:
+        assert api.get(url).json()["count"] == 5
+    assert len(five) == len(one)
