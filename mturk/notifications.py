@@ -141,19 +141,49 @@ def _hit_event(event_type: str, hit: Hit, at: datetime) -> dict[str, Any]:
     }
 
 
+def _events_of(
+    row: AuditEvent, slot_batches: dict[int, int], by_batch: dict[int, Hit], by_pk: dict[int, Hit]
+) -> list[tuple[Hit, dict[str, Any]]]:
+    """The MTurk events one audit row stands for, on HITs with an active notification."""
+    target = int(row.target_id)
+    if row.target_type == "tasks.assignment" and row.action in ASSIGNMENT_EVENTS:
+        hit = by_batch.get(slot_batches.get(target, 0))
+        return [(hit, _assignment_event(ASSIGNMENT_EVENTS[row.action], hit, target, row.created_at))] if hit else []
+    if row.target_type == "tasks.batch" and row.action in BATCH_EVENTS:
+        hit = by_batch.get(target)
+        if hit is None:
+            return []
+        if row.action == "assignment.bulk_approved":
+            return [
+                (hit, _assignment_event("AssignmentApproved", hit, int(pk), row.created_at))
+                for pk in row.after.get("assignment_ids", [])
+            ]
+        return [(hit, _hit_event(BATCH_EVENTS[row.action], hit, row.created_at))]
+    if row.target_type == "mturk.hit" and row.action in HIT_EVENTS:
+        hit = by_pk.get(target)
+        return [(hit, _hit_event(HIT_EVENTS[row.action], hit, row.created_at))] if hit else []
+    return []
+
+
 def notifications_collect(*, limit: int = 5000) -> int:
     """Turns new audit rows about HITs with an active notification setting into queued
-    deliveries; returns how many were queued. Safe to run concurrently and repeatedly."""
+    deliveries; returns how many were queued. Safe to run concurrently and repeatedly.
+
+    Reads up to ``limit`` rows past the cursor (which then moves on) and re-reads the
+    rows of the last few minutes behind it, which a transaction that committed late may
+    have added; delivery keys make the re-reading harmless."""
     actions = [*ASSIGNMENT_EVENTS, *BATCH_EVENTS, *HIT_EVENTS]
-    now = timezone.now()
+    relevant = AuditEvent.objects.filter(action__in=actions)
     queued = 0
     with transaction.atomic():
         cursor, _ = NotificationCursor.objects.select_for_update().get_or_create(name="audit")
-        rows = list(
-            AuditEvent.objects.filter(action__in=actions)
-            .filter(Q(id__gt=cursor.last_audit_id) | Q(created_at__gte=now - REREAD_WINDOW))
-            .order_by("id")[:limit]
+        fresh = list(relevant.filter(id__gt=cursor.last_audit_id).order_by("id")[:limit])
+        late = list(
+            relevant.filter(id__lte=cursor.last_audit_id, created_at__gte=timezone.now() - REREAD_WINDOW).order_by(
+                "id"
+            )[:limit]
         )
+        rows = late + fresh
         assignment_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.assignment"]
         batch_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.batch"]
         hit_ids = [int(r.target_id) for r in rows if r.target_type == "mturk.hit"]
@@ -164,42 +194,31 @@ def notifications_collect(*, limit: int = 5000) -> int:
         ).select_related("hit_type", "hit_type__notification", "hit_type__notification__api_key", "organisation")
         by_batch = {hit.batch_id: hit for hit in hits}
         by_pk = {hit.pk: hit for hit in hits}
+        candidates: list[tuple[str, Hit, dict[str, Any]]] = []
         for row in rows:
-            found: list[tuple[Hit, dict[str, Any]]] = []
-            if row.target_type == "tasks.assignment" and row.action in ASSIGNMENT_EVENTS:
-                hit = by_batch.get(slot_batches.get(int(row.target_id), 0))
-                if hit is not None:
-                    found.append(
-                        (hit, _assignment_event(ASSIGNMENT_EVENTS[row.action], hit, int(row.target_id), row.created_at))
-                    )
-            elif row.target_type == "tasks.batch" and row.action in BATCH_EVENTS:
-                hit = by_batch.get(int(row.target_id))
-                if hit is not None and row.action == "assignment.bulk_approved":
-                    for pk in row.after.get("assignment_ids", []):
-                        found.append((hit, _assignment_event("AssignmentApproved", hit, int(pk), row.created_at)))
-                elif hit is not None:
-                    found.append((hit, _hit_event(BATCH_EVENTS[row.action], hit, row.created_at)))
-            elif row.target_type == "mturk.hit" and row.action in HIT_EVENTS:
-                hit = by_pk.get(int(row.target_id))
-                if hit is not None:
-                    found.append((hit, _hit_event(HIT_EVENTS[row.action], hit, row.created_at)))
-            for index, (hit, event) in enumerate(found):
+            for index, (hit, event) in enumerate(_events_of(row, slot_batches, by_batch, by_pk)):
                 setting = hit.hit_type.notification
-                if event["EventType"] not in setting.event_types:
-                    continue
-                key = f"audit:{row.pk}:{index}:{setting.pk}"
-                if NotificationDelivery.objects.filter(event_key=key).exists():
-                    continue
-                delivery_queue(
-                    organisation=hit.organisation,
-                    api_key=setting.api_key,
-                    destination=setting.destination,
-                    event_key=key,
-                    events=[event],
-                )
-                queued += 1
-        if rows:
-            cursor.last_audit_id = max(cursor.last_audit_id, rows[-1].pk)
+                if event["EventType"] in setting.event_types:
+                    candidates.append((f"audit:{row.pk}:{index}:{setting.pk}", hit, event))
+        done = set(
+            NotificationDelivery.objects.filter(event_key__in=[key for key, _, _ in candidates]).values_list(
+                "event_key", flat=True
+            )
+        )
+        for key, hit, event in candidates:
+            if key in done:
+                continue
+            setting = hit.hit_type.notification
+            delivery_queue(
+                organisation=hit.organisation,
+                api_key=setting.api_key,
+                destination=setting.destination,
+                event_key=key,
+                events=[event],
+            )
+            queued += 1
+        if fresh:
+            cursor.last_audit_id = fresh[-1].pk
             cursor.save(update_fields=["last_audit_id"])
     return queued
 

@@ -13,6 +13,7 @@ from mturk.ids import assignment_public_id
 from mturk.models import Hit, NotificationDelivery, NotificationSetting
 from mturk.notifications import destination_allowed
 from tasks import services as task_services
+from tests.factories import UserFactory
 from tests.ledger.factories import fund
 from tests.mturk.conftest import live
 from tests.mturk.helpers import error_of, hit_params
@@ -68,6 +69,34 @@ def test_assignment_events_of_a_hit_type_are_delivered_once(mturk, organisation,
 
     mturk.update_notification_settings(HITTypeId=created["HITTypeId"], Active=False)
     assert NotificationSetting.objects.get().active is False
+
+
+def test_bulk_approvals_and_late_committed_events_are_delivered(mturk, organisation, keys, receiver) -> None:
+    fund(organisation, 1_000)
+    created = mturk.create_hit(**hit_params(MaxAssignments=2))["HIT"]
+    mturk.update_notification_settings(
+        HITTypeId=created["HITTypeId"],
+        Notification=notification(receiver.url, "AssignmentSubmitted", "AssignmentApproved"),
+    )
+    hit = Hit.objects.get(hit_id=created["HITId"])
+    slots = []
+    for worker in (UserFactory(), UserFactory()):
+        slot = task_services.assignment_accept(worker=worker, batch=hit.batch)
+        slots.append(task_services.assignment_submit(worker=worker, assignment=slot, answers={"cat": "yes"}))
+    assert jobs.collect_notifications() == 2
+
+    task_services.assignments_approve_many(actor=None, batch=hit.batch, assignment_ids=[s.pk for s in slots])
+    assert jobs.collect_notifications() == 2
+    approved = [verified(r, keys[1])["Events"][0] for r in receiver.received[2:]]
+    assert [(e["EventType"], e["AssignmentId"]) for e in approved] == [
+        ("AssignmentApproved", assignment_public_id(s.pk)) for s in slots
+    ]
+
+    # An event the collector had not seen (its transaction committed after the cursor
+    # moved past its id) is picked up by the re-read of the last minutes.
+    NotificationDelivery.objects.filter(payload__Events__0__EventType="AssignmentSubmitted").first().delete()
+    assert jobs.collect_notifications() == 1
+    assert len(receiver.received) == 5
 
 
 def test_a_failed_delivery_is_kept_for_a_retry(mturk, organisation, receiver) -> None:
