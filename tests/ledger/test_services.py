@@ -187,3 +187,14 @@ def test_transfers_cannot_be_changed_or_deleted_in_the_database(organisation):
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         Transfer.objects.filter(pk=deposit.pk).delete()
     assert Transfer.objects.get(pk=deposit.pk).amount == 100
+
+
+def test_nightly_job_logs_each_discrepancy(organisation, caplog):
+    from ledger.jobs import verify
+
+    fund(organisation, 1_000)
+    assert verify.delay().get() == 0
+    Account.objects.filter(pk=accounts.org_available(organisation).pk).update(credits_posted=900)
+    with caplog.at_level("ERROR", logger="ledger.jobs"):
+        assert verify.delay().get() == 2
+    assert "credits_posted is 900, transfers give 1000" in caplog.text
