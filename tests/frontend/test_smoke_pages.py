@@ -19,7 +19,8 @@ def test_every_page_of_every_role_renders(client: Client, organisation, requeste
     account_services.treasurer_grant(user=treasurer)
     slug = organisation.slug
     pages = {
-        worker: ["/", "/work/", f"/work/batches/{live.pk}/", "/work/assignments/", "/work/earnings/", "/work/profile/", "/work/payouts/", "/cases/",
+        worker: ["/", "/work/", f"/work/batches/{live.pk}/", "/work/assignments/", "/work/earnings/",
+                 "/work/profile/", "/work/payouts/", "/cases/",
                  f"/requesters/{slug}/", "/rules/", "/rules/minimum_hourly_wage/"],
         requester: [f"/org/{slug}/", f"/org/{slug}/profile/", f"/org/{slug}/keys/", f"/org/{slug}/funds/",
                     f"/org/{slug}/batches/new/", f"/org/{slug}/batches/{draft.pk}/", f"/org/{slug}/batches/{live.pk}/",
