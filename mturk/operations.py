@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from django.core import signing
+from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from accounts.models import ApiKey, Organisation, User
@@ -246,7 +247,9 @@ def _create_hit(caller: Caller, params: dict[str, Any], hit_type: HitType) -> di
 
 def create_hit(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     _refuse_unsupported_hit_parameters(params)
-    return _create_hit(caller, params, _register_type(caller, params))
+    # One transaction: a refused HIT leaves no HIT type behind either.
+    with transaction.atomic():
+        return _create_hit(caller, params, _register_type(caller, params))
 
 
 def create_hit_with_hit_type(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:

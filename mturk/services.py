@@ -86,6 +86,10 @@ _PURPOSE = re.compile(r"^\s*purpose\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILI
 _DATA_USE = re.compile(r"^\s*data[ -]use\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _LOCATION_REASON = re.compile(r"^\s*location reason\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 MAX_KEYWORDS_LENGTH = 400
+MAX_TITLE_LENGTH = 200
+MAX_ANNOTATION_LENGTH = 255
+MAX_QUALIFICATION_NAME_LENGTH = 120
+MAX_URL_LENGTH = 500
 
 
 def _invalid(message: str) -> MTurkError:
@@ -204,6 +208,8 @@ def hit_type_register(
         raise _invalid("The Reward must be more than zero.")
     if not title.strip() or not description.strip():
         raise _invalid("A HIT type needs a Title and a Description.")
+    if len(title.strip()) > MAX_TITLE_LENGTH:
+        raise _invalid(f"The Title may be at most {MAX_TITLE_LENGTH} characters.")
     if len(keywords) > MAX_KEYWORDS_LENGTH:
         raise _invalid(f"Keywords may be at most {MAX_KEYWORDS_LENGTH} characters here.")
     if assignment_duration_seconds < 60:
@@ -270,6 +276,10 @@ def hit_create(
         )
     if lifetime_seconds < 1:
         raise _invalid("LifetimeInSeconds must be positive.")
+    if len(requester_annotation) > MAX_ANNOTATION_LENGTH:
+        raise _invalid(f"The RequesterAnnotation may be at most {MAX_ANNOTATION_LENGTH} characters.")
+    if len(question.external_url) > MAX_URL_LENGTH:
+        raise _invalid(f"The ExternalURL may be at most {MAX_URL_LENGTH} characters.")
     allotted = _ceil_div(hit_type.assignment_duration_seconds, 60)
     estimate = estimated_minutes(hit_type.keywords)
     requirements = translate_requirements(
@@ -470,6 +480,10 @@ def qualification_type_create(
     if answer_key_xml and not test_xml:
         raise _invalid("An AnswerKey needs a Test.")
     test = questions.parse_qualification_test(test_xml, answer_key_xml or None) if test_xml else None
+    if not name.strip() or len(name.strip()) > MAX_QUALIFICATION_NAME_LENGTH:
+        raise _invalid(f"The Name must have 1 to {MAX_QUALIFICATION_NAME_LENGTH} characters.")
+    if len(keywords) > 1000:
+        raise _invalid("Keywords may be at most 1000 characters.")
     if Qualification.objects.filter(organisation=organisation, name=name.strip()).exists():
         raise _invalid(f"You already have a qualification type named '{name.strip()}'.")
     with transaction.atomic():
@@ -684,6 +698,8 @@ def notification_settings_update(
             return existing
         destination = str(notification.get("Destination", ""))
         notification_destination_check(destination)
+        if len(destination) > MAX_URL_LENGTH or len(str(notification.get("Version", ""))) > 20:
+            raise _invalid(f"The Destination may be at most {MAX_URL_LENGTH} characters and the Version 20.")
         events = [str(event) for event in notification.get("EventTypes") or []]
         unknown = sorted(set(events) - set(EVENT_TYPES))
         if not events or unknown:

@@ -70,6 +70,29 @@ def test_create_hit_needs_purpose_and_data_use(mturk, organisation) -> None:
     assert Batch.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"Title": "t" * 201}, "Title may be at most 200"),
+        ({"RequesterAnnotation": "a" * 256}, "RequesterAnnotation may be at most 255"),
+        ({"Keywords": "k" * 401}, "Keywords may be at most 400"),
+        ({"Reward": "0.505"}, "more decimals than EUR allows"),
+        ({"Question": "<Nonsense/>"}, "must be an HTMLQuestion, ExternalQuestion or QuestionForm"),
+    ],
+)
+def test_values_the_platform_cannot_hold_are_refused_before_anything_is_written(
+    mturk, organisation, overrides, message
+) -> None:
+    fund(organisation, 1_000)
+    with pytest.raises(ClientError) as excinfo:
+        mturk.create_hit(**hit_params(**overrides))
+    error = error_of(excinfo)
+    assert (error["type"], error["status"]) == ("RequestError", 400)
+    assert message in error["message"]
+    assert (HitType.objects.count(), Batch.objects.count()) == (0, 0)
+    assert available(organisation) == 1_000
+
+
 def test_unique_request_token_makes_create_hit_idempotent(mturk, organisation) -> None:
     fund(organisation, 1_000)
 
