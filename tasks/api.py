@@ -738,7 +738,37 @@ class NoticesView(APIView):
         )
 
 
+class OrganisationNoticesView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, slug: str) -> Response:
+        """Notices to the requester (fair-pay top-ups owed or paid, ...)."""
+        organisation = organisation_for_request(request, slug)
+        notices = Notice.objects.filter(organisation=organisation).order_by("-id")[:100]
+        return Response(
+            [{"kind": n.kind, "message": n.message, "batch": n.batch_id, "created_at": n.created_at} for n in notices]
+        )
+
+
+class QualificationRevokeView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, slug: str, qualification_id: int, pseudonym: str) -> Response:
+        organisation = organisation_for_request(request, slug)
+        qualification = organisation.qualifications.filter(pk=qualification_id).first()
+        if qualification is None:
+            raise NotFound("qualification")
+        services.qualification_revoke(
+            qualification=qualification, worker=_worker_by_pseudonym(pseudonym), actor=_user(request)
+        )
+        return Response(status=204)
+
+
 urlpatterns = [
+    path("organisations/<slug:slug>/notices/", OrganisationNoticesView.as_view(), name="api-org-notices"),
+    path(
+        "organisations/<slug:slug>/qualifications/<int:qualification_id>/grants/<str:pseudonym>/",
+        QualificationRevokeView.as_view(),
+        name="api-qual-revoke",
+    ),
     path("organisations/<slug:slug>/batches/", OrganisationBatchesView.as_view(), name="api-batches"),
     path("organisations/<slug:slug>/qualifications/", OrganisationQualificationsView.as_view(), name="api-quals"),
     path(

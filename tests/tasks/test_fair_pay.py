@@ -51,6 +51,12 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     assert Notice.objects.filter(user=owed.worker, kind="fair_pay_top_up_owed").count() == 1
     requester_notice = Notice.objects.get(organisation=organisation)
     assert "1 paid, 1 owed" in requester_notice.message
+    from tests.tasks.conftest import client_for
+
+    shown = client_for(owner).get(f"/api/organisations/{organisation.slug}/notices/").json()
+    assert [n["message"] for n in shown] == [requester_notice.message]
+    worker_notices = client_for(owed.worker).get("/api/tasks/notices/").json()
+    assert [n["kind"] for n in worker_notices] == ["fair_pay_top_up_owed"]
 
     # Reviewing again does nothing; once funded, the owed top-up is paid exactly once.
     assert jobs.fair_pay_reviews.delay().get() == 0

@@ -176,3 +176,34 @@ def test_feed_query_count_is_constant(worker: User, django_assert_num_queries) -
     with django_assert_num_queries(8):
         client.get("/api/tasks/feed/")
     assert _feed_queries(client) == few
+
+
+def test_hand_granted_qualification_and_revocation(worker: User, organisation: Organisation) -> None:
+    owner = organisation.staff.get().user
+    requester = client_for(owner)
+    created = requester.post(
+        f"/api/organisations/{organisation.slug}/qualifications/",
+        {"name": "Trusted", "description": "Worked with us before."},
+        format="json",
+    )
+    assert created.status_code == 201
+    qualification_id = created.json()["id"]
+    published_batch(
+        organisation,
+        title="trusted only",
+        requirements=[{"kind": "qualification", "qualification_id": qualification_id}],
+    )
+    client = client_for(worker)
+    assert titles(client) == []
+    no_test = client.post(f"/api/qualifications/{qualification_id}/test/", {"answers": {}}, format="json")
+    assert no_test.status_code == 409 and no_test.json()["error"]["code"] == "no_test"
+    base = f"/api/organisations/{organisation.slug}/qualifications/{qualification_id}/grants/"
+    granted = requester.post(base, {"worker": worker.pseudonym}, format="json")
+    assert granted.json() == {"qualification": qualification_id, "worker": worker.pseudonym, "value": 1}
+    assert titles(client) == ["trusted only"]
+    assert requester.delete(f"{base}{worker.pseudonym}/").status_code == 204
+    assert titles(client) == []
+    # Another organisation cannot grant it.
+    outsider = client_for(OrganisationFactory().staff.get().user)
+    assert outsider.post(base, {"worker": worker.pseudonym}, format="json").status_code == 404
+    assert titles(client) == []
