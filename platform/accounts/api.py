@@ -64,6 +64,7 @@ def _user_out(user: Any) -> dict[str, Any]:
 
 
 class RegisterView(APIView):
+    throttle_scope = "credentials"
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
 
@@ -77,6 +78,8 @@ class RegisterView(APIView):
 
 class TokenView(ObtainAuthToken):
     """Exchange a user name and password for an API token (``Authorization: Token ...``)."""
+
+    throttle_scope = "credentials"
 
 
 class MeView(APIView):
@@ -266,6 +269,8 @@ class ApiKeyIn(StrictSerializer):
 
 
 class ApiKeyListView(APIView):
+    throttle_scope = "credentials"
+
     @extend_schema(responses=ApiKeyOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)

@@ -17,8 +17,12 @@ PROBE = (
 )
 
 
+# Variables of the test run itself that a deployment never has.
+_NOT_INHERITED = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PRODUCTION", "DJANGO_ALLOW_ASYNC_UNSAFE", "COOP_TESTING"}
+
+
 def probe(**env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PRODUCTION"}}
+    clean = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     clean["COOP_VAR_DIR"] = str(ROOT / "var" / "settings-probe")
     return subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=ROOT, env={**clean, **env}, check=False

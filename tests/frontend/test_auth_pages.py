@@ -55,3 +55,20 @@ def test_password_reset_by_email(client: Client, worker: User, mailoutbox) -> No
 
 def test_health_reports_ok(client: Client) -> None:
     assert client.get("/health/").json()["status"] == "ok"
+
+
+def test_sign_in_is_rate_limited_per_address(client: Client, worker: User, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEB_CREDENTIALS_RATE = "3/m"
+    for _ in range(3):
+        assert client.post("/accounts/login/", {"username": worker.username, "password": "wrong"}).status_code == 200
+    refused = client.post("/accounts/login/", {"username": worker.username, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert b"Too many sign-in attempts" in refused.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_pages_carry_a_strict_content_security_policy(client: Client) -> None:
+    response = client.get("/accounts/login/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
