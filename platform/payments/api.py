@@ -257,6 +257,36 @@ class TreasuryDepositConfirmView(APIView):
         return Response(deposit_out(deposit))
 
 
+class TreasuryWithdrawalOut(WithdrawalOut):
+    organisation = serializers.CharField()
+    iban = serializers.CharField()
+    account_holder = serializers.CharField()
+
+
+class TreasuryWithdrawalListView(APIView):
+    """Bank withdrawals waiting to be sent, with where to send them (treasurer only)."""
+
+    @extend_schema(responses=TreasuryWithdrawalOut(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = Pagination()
+        page = paginator.paginate_queryset(
+            selectors.treasury_withdrawals_awaiting(user=request.user),  # type: ignore[arg-type]
+            request,
+            view=self,
+        )
+        return paginator.get_paginated_response(
+            [
+                {
+                    **withdrawal_out(w),
+                    "organisation": w.organisation.slug,
+                    "iban": w.iban,
+                    "account_holder": w.account_holder,
+                }
+                for w in page or []
+            ]
+        )
+
+
 class TreasuryWithdrawalConfirmView(APIView):
     @extend_schema(request=None, responses=WithdrawalOut)
     def post(self, request: Request, withdrawal_id: int) -> Response:
@@ -352,6 +382,7 @@ urlpatterns = [
         TreasuryDepositConfirmView.as_view(),
         name="api-treasury-deposit-confirm",
     ),
+    path("treasury/withdrawals/", TreasuryWithdrawalListView.as_view(), name="api-treasury-withdrawals"),
     path(
         "treasury/withdrawals/<int:withdrawal_id>/confirm/",
         TreasuryWithdrawalConfirmView.as_view(),

@@ -68,6 +68,16 @@ def treasury_deposits_awaiting(*, user: User) -> QuerySet[Deposit]:
     )
 
 
+def treasury_withdrawals_awaiting(*, user: User) -> QuerySet[Withdrawal]:
+    """Bank withdrawals the treasurer still has to send, oldest first."""
+    _require_treasurer(user)
+    return (
+        Withdrawal.objects.select_related("organisation")
+        .filter(method=Withdrawal.Method.BANK, status=Withdrawal.Status.REQUESTED)
+        .order_by("created_at", "id")
+    )
+
+
 def treasury_access_withdrawal(*, user: User, withdrawal_id: int) -> Withdrawal:
     _require_treasurer(user)
     withdrawal = Withdrawal.objects.select_related("organisation").filter(pk=withdrawal_id).first()

@@ -160,3 +160,27 @@ def test_withdrawal_above_available_is_a_409(api, organisation, requester) -> No
     assert response.json()["error"]["code"] == "insufficient_funds"
     assert not Withdrawal.objects.exists()
     assert api.get(f"/api/organisations/{organisation.slug}/balance/").json()["available"] == "5.00"
+
+
+def test_treasurer_sees_and_sends_bank_withdrawals(api, organisation, requester) -> None:
+    fund_by_bank(organisation=organisation, actor=requester, amount=30_00)
+    api.force_authenticate(requester)
+    withdrawal_id = api.post(
+        f"/api/organisations/{organisation.slug}/withdrawals/",
+        {"method": "bank", "amount": "12.00", "iban": "DE89 3704 0044 0532 0130 00", "account_holder": "Lab GmbH"},
+    ).json()["id"]
+    assert api.get("/api/treasury/withdrawals/").status_code == 403
+    assert api.post(f"/api/treasury/withdrawals/{withdrawal_id}/confirm/").status_code == 403
+    assert Withdrawal.objects.get().status == "requested"
+
+    api.force_authenticate(treasurer())
+    (listed,) = api.get("/api/treasury/withdrawals/").json()["results"]
+    assert (listed["organisation"], listed["iban"], listed["account_holder"], listed["amount"]) == (
+        organisation.slug,
+        "DE89370400440532013000",
+        "Lab GmbH",
+        "12.00",
+    )
+    response = api.post(f"/api/treasury/withdrawals/{withdrawal_id}/confirm/")
+    assert (response.json()["status"], response.json()["paid_amount"]) == ("completed", "12.00")
+    assert api.get("/api/treasury/withdrawals/").json()["results"] == []
