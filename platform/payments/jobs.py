@@ -68,8 +68,11 @@ def withdrawals_resume() -> int:
 
 @shared_task(name="payments.jobs.reconcile_daily")
 def reconcile_daily(day: str | None = None) -> int:
-    """Reconciles yesterday (UTC) unless ``day`` (ISO date) is given; returns the differences found."""
+    """Reconciles ``day`` (ISO date), or by default the last two UTC days: a run that
+    failed (Stripe unreachable) or a late webhook is caught up the next night.
+    Returns the open differences found."""
     from payments.reconciliation import reconciliation_run
 
-    target = date.fromisoformat(day) if day else timezone.now().date() - timedelta(days=1)
-    return reconciliation_run(day=target).differences.count()
+    today = timezone.now().date()
+    days = [date.fromisoformat(day)] if day else [today - timedelta(days=2), today - timedelta(days=1)]
+    return sum(reconciliation_run(day=d).differences.filter(resolved_at__isnull=True).count() for d in days)

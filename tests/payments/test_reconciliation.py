@@ -110,3 +110,14 @@ def test_treasurer_resolves_a_difference_and_others_cannot(api, organisation, re
     reconciliation_run(day=datetime.now(UTC).date())  # a re-run keeps the resolution
     difference.refresh_from_db()
     assert (difference.resolved_by, difference.kind) == (boss, "unknown_transaction")
+
+
+def test_the_nightly_job_reconciles_the_last_two_days(fake_stripe) -> None:
+    from datetime import timedelta
+
+    assert reconcile_daily() == 0
+    today = datetime.now(UTC).date()
+    assert sorted(ReconciliationRun.objects.values_list("day", flat=True)) == [
+        today - timedelta(days=2),
+        today - timedelta(days=1),
+    ]
