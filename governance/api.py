@@ -42,7 +42,9 @@ class RuleVersionOut(serializers.Serializer):  # type: ignore[type-arg]
     value = serializers.IntegerField()
     effective_at = serializers.DateTimeField()
     adopted_by_proposal = serializers.IntegerField(source="adopted_by_proposal_id", allow_null=True)
-    status = serializers.ChoiceField(choices=["superseded", "in_force", "scheduled"])
+    # A plain string, not a choice field: an enum named "status" would collide
+    # with other apps' status enums in the OpenAPI schema.
+    status = serializers.CharField(help_text="superseded, in_force or scheduled")
 
 
 class GovernedRuleOut(serializers.Serializer):  # type: ignore[type-arg]
