@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Organisation, User
 from core.errors import NotFound
 from ledger.selectors import organisation_balances
-from mturk.ids import assignment_pk_from_public_id
+from mturk.ids import assignment_pk_from_public_id, assignment_public_id
 from mturk.models import Hit, HitType, QualificationRequest, QualificationTypeInfo
 from tasks import selectors as task_selectors
 from tasks.models import Assignment, BlockedWorker, Bonus, Qualification, QualificationGrant
@@ -234,3 +234,13 @@ def account_balance(*, organisation: Organisation) -> AccountBalance:
         on_hold=escrow.credits_pending - escrow.debits_pending + escrow.posted,
         currency=balances["available"].currency,
     )
+
+
+def hit_results_export(*, hit: Hit) -> tuple[list[str], list[dict[str, str]]]:
+    """The marketplace's batch-results export of ``hit`` (paid work only) with the ids
+    MTurk clients know: the HIT type's HITTypeId and the tagged AssignmentIds."""
+    columns, rows = task_selectors.batch_results_export(batch=hit.batch)
+    for row in rows:
+        row["HITTypeId"] = hit.hit_type.hit_type_id
+        row["AssignmentId"] = assignment_public_id(int(row["AssignmentId"]))
+    return columns, rows

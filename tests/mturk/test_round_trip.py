@@ -3,6 +3,7 @@ list, approve, export — with the co-op's escrow behind every step."""
 
 from ledger import accounts
 from ledger.escrow import balance, escrow_status
+from mturk import selectors as mturk_selectors
 from mturk.ids import assignment_public_id
 from mturk.models import Hit
 from tasks import selectors as task_selectors
@@ -65,3 +66,10 @@ def test_create_work_submit_list_approve_export(mturk, organisation, worker) -> 
     assert rows[0]["Answer.cat"] == "yes"
     assert rows[0]["AssignmentStatus"] == "Approved"
     assert "Answer.cat" in columns
+    # The same export in the ids the MTurk client knows.
+    _, mturk_rows = mturk_selectors.hit_results_export(hit=Hit.objects.get(pk=hit.pk))
+    assert (mturk_rows[0]["HITId"], mturk_rows[0]["HITTypeId"], mturk_rows[0]["AssignmentId"]) == (
+        created["HITId"],
+        created["HITTypeId"],
+        assignment["AssignmentId"],
+    )
