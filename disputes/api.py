@@ -279,12 +279,24 @@ class DisputeRecordView(APIView):
         return Response(selectors.organisation_dispute_record(organisation=organisation))
 
 
+class DrawOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    round = serializers.IntegerField()
+    purpose = serializers.CharField()
+    seed = serializers.CharField()
+    pool = serializers.ListField(child=serializers.IntegerField())
+    size = serializers.IntegerField()
+    chosen = serializers.ListField(child=serializers.IntegerField())
+    reproduced = serializers.BooleanField()
+
+
 class DrawAuditView(APIView):
     """Co-op staff re-run the juror draws of a case from their stored seed and pool."""
 
+    @extend_schema(responses=DrawOut(many=True))
     def get(self, request: Request, case_id: int) -> Response:
         body: list[dict[str, Any]] = selectors.case_draws_for_audit(user=_user(request), case_id=case_id)
-        return Response(body)
+        return Response(DrawOut(body, many=True).data)
 
 
 urlpatterns = [

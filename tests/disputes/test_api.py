@@ -239,3 +239,13 @@ def test_an_api_key_answers_only_for_its_own_organisation(case):
     response = requester.post(url(case, "respond"), {"action": "accept"}, format="json")
     assert response.status_code == 200, response.content
     assert (response.json()["state"], response.json()["outcome"]) == ("closed", "pay_full")
+
+
+def test_co_op_staff_audit_the_draws_and_parties_cannot(contested):
+    staff = UserFactory(is_staff=True)
+    (row,) = client_for(staff).get(url(contested, "draws")).json()
+    assert (row["round"], row["purpose"], row["reproduced"]) == (1, "panel", True)
+    assert sorted(row["chosen"]) == sorted(Juror.objects.filter(case=contested).values_list("user_id", flat=True))
+    for party in (contested.worker, owner(contested)):
+        response = client_for(party).get(url(contested, "draws"))
+        assert response.status_code == 403 and "pool" not in response.content.decode()
