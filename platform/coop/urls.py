@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from payments.api import stripe_webhook_view
 
+
 def ping(request: HttpRequest) -> HttpResponse:
     """The trivial endpoint: no database, no session. The load benchmark's reference."""
     return HttpResponse("pong", content_type="text/plain")
