@@ -18,6 +18,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _founding_rules_after_flush(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (``transaction=True``, live servers, browsers) run on a database
+    flushed by the test before, which lost the founding rules migration 0002 loaded;
+    every such test gets them back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from tests.governance.factories import founding_rules_reload
+
+        founding_rules_reload()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     from django.core.cache import cache
 
