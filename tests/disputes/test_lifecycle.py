@@ -409,3 +409,19 @@ def test_an_appeal_after_the_window_is_refused(case, work, panel, clock):
     assert refused.value.code == "appeal_window_closed"
     case = reload(case)
     assert (case.state, case.round) == ("decided", 1) and money(work) == RESERVED
+
+
+def test_without_a_dispute_the_rejection_becomes_final_after_the_window_and_a_disputed_one_is_held(clock):
+    from tasks import jobs as task_jobs
+
+    undisputed = rejected_work()
+    disputed = rejected_work()
+    services.dispute_open(worker=disputed.worker, assignment_id=disputed.pk, statement="Mine was right.")
+
+    clock.advance(days=7, seconds=1)
+    task_jobs.finalise_rejections.delay()
+
+    assert status(undisputed) == "refunded"
+    assert money(undisputed) == {"available": REWARD + FEE, "escrow_pending": 0, "worker": 0, "fees": 0}
+    assert worker_approval_rate(worker=undisputed.worker).final_rejections == 1
+    assert status(disputed) == "disputed" and money(disputed) == RESERVED
