@@ -12,7 +12,14 @@ from django.db import connection
 
 from core.errors import AppError
 from ledger import accounts
-from ledger.escrow import EscrowSlot, escrow_reserve_slots, escrow_return, escrow_settle, escrow_status
+from ledger.escrow import (
+    EscrowSlot,
+    escrow_reserve_slots,
+    escrow_return,
+    escrow_settle,
+    escrow_settle_many,
+    escrow_status,
+)
 from ledger.models import Transfer
 from ledger.selectors import balance, ledger_check
 from ledger.services import post_pending, transfer, void_pending
@@ -118,4 +125,24 @@ def test_the_same_transfer_sent_twice_at_once_is_written_once():
         assert race(call, call) == ["ok", "ok"]
     assert Transfer.objects.filter(code="deposit").count() == ROUNDS
     assert balance(available).posted == 500 * ROUNDS
+    assert ledger_check() == []
+
+
+def test_bulk_settlement_racing_a_return_of_one_of_its_slots_is_all_or_nothing():
+    organisation, worker = OrganisationFactory(), UserFactory()
+    fund(organisation, 100_000)
+    for n in range(ROUNDS):
+        keys = [f"assignment:{n}:{m}" for m in range(20)]
+        escrow_reserve_slots(organisation=organisation, slots=[EscrowSlot(key, reward=100, fee=10) for key in keys])
+        outcomes = race(
+            lambda keys=keys: escrow_settle_many(items=[(key, worker) for key in keys]),
+            lambda keys=keys: escrow_return(key=keys[7]),
+        )
+        statuses = escrow_status(keys)
+        if outcomes == ["ok", "escrow_settled"]:
+            assert set(statuses.values()) == {"posted"}
+        else:
+            assert outcomes == ["escrow_returned", "ok"], outcomes
+            assert statuses[keys[7]] == "voided"
+            assert {statuses[key] for key in keys if key != keys[7]} == {"pending"}
     assert ledger_check() == []

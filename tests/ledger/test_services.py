@@ -198,3 +198,39 @@ def test_nightly_job_logs_each_discrepancy(organisation, caplog):
     with caplog.at_level("ERROR", logger="ledger.jobs"):
         assert verify.delay().get() == 2
     assert "credits_posted is 900, transfers give 1000" in caplog.text
+
+
+def test_the_database_check_is_the_backstop_when_the_service_check_is_skipped(organisation, worker, monkeypatch):
+    from ledger import services
+
+    fund(organisation, 1_000)
+    monkeypatch.setattr(services, "_refuse_overdraft", lambda locked, deltas: None)
+    before = _snapshot()
+    with pytest.raises(AppError) as error:
+        transfer(
+            transfer_id="overdraft",
+            debit=accounts.org_available(organisation),
+            credit=accounts.worker_earnings(worker),
+            amount=1_001,
+            code="bonus",
+        )
+    assert (error.value.code, error.value.status_code) == ("insufficient_funds", 409)
+    assert _snapshot()[1] == before[1]
+    assert balance(accounts.org_available(organisation)).posted == 1_000
+    assert ledger_check() == []
+
+
+def test_a_crash_between_the_row_and_the_balances_leaves_nothing_behind(organisation, monkeypatch):
+    from ledger import services
+
+    fund(organisation, 1_000)
+    before = _snapshot()
+
+    def crash(deltas):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(services, "_apply", crash)
+    with pytest.raises(RuntimeError):
+        fund(organisation, 500)
+    assert _snapshot() == before
+    assert ledger_check() == []
