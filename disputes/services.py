@@ -3,8 +3,9 @@ against ``disputes.states.CASE``, writes an audit row, and moves money only thro
 marketplace's settlement services (escrow) and ``ledger.services.transfer`` (juror fees).
 
 Lock order, always: organisation (mass-rejection guard only, FOR NO KEY UPDATE), case,
-batch, then assignments in ascending id (the marketplace's own order). A case runs on the rule versions in force when
-it opened (``Case.rule_versions``), as a batch runs on those it was published under.
+batch, then assignments in ascending id (the marketplace's own order). A case runs on the
+rule versions in force when it opened (``Case.rule_versions``), as a batch runs on those
+it was published under.
 """
 
 import logging
@@ -726,8 +727,8 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
     scope is frozen (held, escrow still reserved) into one consolidated case, the
     requester's answer is due, and it cannot publish until the case is decided.
 
-    Idempotent: rejections already held are left alone; new ones join an open mass case
-    of the organisation still before its votes, otherwise a new case opens. Returns the
+    Idempotent: rejections already held are left alone; new ones join the organisation's
+    mass case still awaiting its answer, otherwise a new case opens. Returns the
     case that received rejections, or None.
     """
     with transaction.atomic():
@@ -758,6 +759,15 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
                 to_freeze.update(rejected)
         if not to_freeze:
             return None
+        # Lock order: the case before the assignments. New rejections join a mass case only
+        # while it awaits the requester's answer: once a panel is drawn, its conflicts and
+        # sample were computed for the items it had.
+        case = (
+            Case.objects.select_for_update()
+            .filter(kind=Case.Kind.MASS_REJECTION, organisation=organisation, state=states.AWAITING_RESPONSE)
+            .order_by("id")
+            .first()
+        )
         assignments = list(
             Assignment.objects.select_for_update()
             .select_related("batch")
@@ -768,16 +778,6 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
         )
         if not assignments:
             return None
-        case = (
-            Case.objects.select_for_update()
-            .filter(
-                kind=Case.Kind.MASS_REJECTION,
-                organisation=organisation,
-                state__in=(states.AWAITING_RESPONSE, states.EVIDENCE),
-            )
-            .order_by("id")
-            .first()
-        )
         created = case is None
         if case is None:
             batch_ids = {a.batch_id for a in assignments}
@@ -791,6 +791,10 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
                 ),
             )
             assign_perm(VIEW_CASE, organisation.staff_group, case)
+        elif case.batch_id is not None and any(a.batch_id != case.batch_id for a in assignments):
+            # The case now spans batches: it names none.
+            case.batch = None
+            case.save(update_fields=["batch"])
         for assignment in assignments:
             task_services.assignment_rejection_dispute(assignment=assignment)
         CaseItem.objects.bulk_create(

@@ -113,6 +113,23 @@ def test_new_rejections_join_the_open_mass_case():
 
     assert services.mass_rejection_check(organisation_id=organisation.pk) == case
     assert case.items.count() == 5 and statuses(more) == ["disputed", "disputed"]
+    case.refresh_from_db()
+    assert case.batch_id is None
+
+
+def test_once_a_panel_is_drawn_new_rejections_open_another_case():
+    jurors(3)
+    organisation = OrganisationFactory()
+    reviewed(organisation, approved=7, rejected=3)
+    first = services.mass_rejection_check(organisation_id=organisation.pk)
+    services.case_respond(case=first, actor=owner(organisation), action="contest", text="Spam.")
+    more = reviewed(organisation, approved=0, rejected=2)
+
+    second = services.mass_rejection_check(organisation_id=organisation.pk)
+
+    assert second is not None and second.pk != first.pk
+    assert first.items.count() == 3
+    assert sorted(second.items.values_list("assignment_id", flat=True)) == [a.pk for a in more]
 
 
 def test_a_panel_decides_on_a_sample_and_the_decision_applies_to_all(clock):
