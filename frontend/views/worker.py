@@ -30,14 +30,6 @@ from tasks.models import Assignment
 FEED_PAGE = 50
 
 
-def _reputations(organisations: list[Any]) -> dict[int, dict[str, Any]]:
-    """One reputation per requester on the page (not per batch)."""
-    return {
-        org.pk: task_selectors.requester_reputation(organisation=org)
-        for org in {o.pk: o for o in organisations}.values()
-    }
-
-
 @app_page
 def feed(request: HttpRequest) -> HttpResponse:
     worker = user_of(request)
@@ -49,13 +41,14 @@ def feed(request: HttpRequest) -> HttpResponse:
             "min_hourly_pay": form.cleaned_data["min_hourly_pay"],
             "max_minutes": form.cleaned_data["max_minutes"],
         }
+    # The feed shows each requester's measured pay from its refreshed statistic (joined by
+    # the selector), so a page costs the same few queries however many requesters it lists;
+    # the full reputation (ratings, approvals, name history) is one click away.
     batches = list(task_selectors.task_feed(worker=worker, **filters)[:FEED_PAGE]) if not form.errors else []
-    reputations = _reputations([batch.organisation for batch in batches])
-    rows = [{"batch": batch, "reputation": reputations[batch.organisation_id]} for batch in batches]
     return render(
         request,
         "frontend/worker/feed.html",
-        {"form": form, "rows": rows, "minimum_wage": rule_value("minimum_hourly_wage")},
+        {"form": form, "batches": batches, "minimum_wage": rule_value("minimum_hourly_wage")},
     )
 
 
