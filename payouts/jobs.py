@@ -6,12 +6,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.utils import timezone
 
 from core.money import format_amount
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
-from payouts.models import Payout, PayoutSchedule
+from payouts.models import Payout, PayoutSchedule, Rail
 from payouts.rails import enabled_rail_names, rail_get
 
 logger = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ def payout_transfer_reverse(payout_id: int) -> str:
 def reversals_resume() -> int:
     """Reverses the transfers of failed Stripe payouts whose reversal job was lost."""
     ids = list(
-        Payout.objects.filter(state=Payout.State.FAILED, stripe_reversal_id="")
-        .exclude(stripe_transfer_id__isnull=True)
+        Payout.objects.filter(state=Payout.State.FAILED, stripe_reversal_id="", rail=Rail.STRIPE_CONNECT)
+        .filter(Q(stripe_transfer_id__isnull=False) | Q(stripe_payout_id__isnull=False))
         .order_by("id")
         .values_list("id", flat=True)[:200]
     )

@@ -45,6 +45,7 @@ from payments import stripe_gateway
 from payouts import rails
 from payouts.models import ConnectedAccount, Payout, PayoutMethod, PayoutRun, PayoutSchedule, Rail, SepaBatch
 from payouts.rails.sepa import pain001_build
+from payouts.rails.stripe_connect import StripeConnectRail
 from payouts.states import PAYOUT, SEPA_BATCH
 
 logger = logging.getLogger(__name__)
@@ -433,8 +434,18 @@ def payout_submit(*, payout_id: int) -> Payout:
     """
     payout = Payout.objects.get(pk=payout_id)
     rail = rails.rail_get(payout.rail)
-    if payout.state != Payout.State.CREATED or rail.submission != "api":
+    if rail.submission != "api" or payout.state == Payout.State.FAILED:
         return payout
+    if payout.state != Payout.State.CREATED:
+        if payout.stripe_transfer_id:
+            return payout
+        # Settled by a webhook before a crashed job recorded the submission: ask again
+        # (Stripe replays its first answers) only to record the references.
+        try:
+            submission = rail.submit(payout=payout)
+        except rails.RailRefused:
+            return payout
+        return _submission_record(payout_id=payout.pk, references=submission.references)
     try:
         submission = rail.submit(payout=payout)
     except rails.RailRefused as refused:
@@ -488,7 +499,7 @@ def _queue_after_failure(payout: Payout) -> None:
     from payouts.jobs import payout_failure_notify, payout_transfer_reverse
 
     payout_id = payout.pk
-    if payout.stripe_transfer_id and not payout.stripe_reversal_id:
+    if (payout.stripe_transfer_id or payout.stripe_payout_id) and not payout.stripe_reversal_id:
         transaction.on_commit(lambda: payout_transfer_reverse.delay(payout_id))
     transaction.on_commit(lambda: payout_failure_notify.delay(payout_id))
 
@@ -561,11 +572,18 @@ def payout_transfer_reverse(*, payout_id: int) -> Payout:
     """Brings a failed Stripe payout's transfer back from the worker's connected
     account to the platform balance, so Stripe matches the ledger's void. Idempotent."""
     payout = Payout.objects.get(pk=payout_id)
-    if payout.state != Payout.State.FAILED or not payout.stripe_transfer_id or payout.stripe_reversal_id:
+    if payout.state != Payout.State.FAILED or payout.stripe_reversal_id:
+        return payout
+    transfer_id = payout.stripe_transfer_id
+    if not transfer_id and payout.stripe_payout_id and payout.rail == Rail.STRIPE_CONNECT:
+        # A bank payout exists, so its transfer does; the crashed job never recorded
+        # its id. The same idempotency key replays it instead of transferring again.
+        transfer_id = StripeConnectRail().transfer(payout=payout).id
+    if not transfer_id:
         return payout
     try:
         reversal_id = stripe_gateway.transfer_reverse(
-            transfer_id=payout.stripe_transfer_id,
+            transfer_id=transfer_id,
             idempotency_key=f"payout:{payout.pk}:reversal",
             metadata={"payout_id": str(payout.pk)},
         )
@@ -577,7 +595,8 @@ def payout_transfer_reverse(*, payout_id: int) -> Payout:
         payout = _lock_payout(payout_id)
         if not payout.stripe_reversal_id:
             payout.stripe_reversal_id = reversal_id
-            payout.save(update_fields=["stripe_reversal_id"])
+            payout.stripe_transfer_id = transfer_id
+            payout.save(update_fields=["stripe_reversal_id", "stripe_transfer_id"])
             audit_record(actor=None, action="payout.transfer_reversed", target=payout, after={"reversal": reversal_id})
     return payout
 

@@ -100,18 +100,23 @@ class StripeConnectRail:
             return "Finish Stripe's onboarding (bank details and identity) so that Stripe can pay you."
         return ""
 
+    def transfer(self, *, payout: "Payout") -> stripe_gateway.ConnectTransfer:
+        """The payout's one transfer to the connected account: created on the first
+        call, Stripe's first answer replayed on every later one (same key, same parameters)."""
+        return stripe_gateway.transfer_create(
+            amount=payout.amount,
+            currency=payout.currency,
+            destination=payout.destination["account"],
+            transfer_group=transfer_group(payout),
+            idempotency_key=f"payout:{payout.pk}:transfer",
+            metadata={"payout_id": str(payout.pk)},
+        )
+
     def submit(self, *, payout: "Payout") -> Submission:
         account_id = payout.destination["account"]
         metadata = {"payout_id": str(payout.pk)}
         try:
-            transfer = stripe_gateway.transfer_create(
-                amount=payout.amount,
-                currency=payout.currency,
-                destination=account_id,
-                transfer_group=transfer_group(payout),
-                idempotency_key=f"payout:{payout.pk}:transfer",
-                metadata=metadata,
-            )
+            transfer = self.transfer(payout=payout)
         except stripe_gateway.StripeRefused as refused:
             raise RailRefused(
                 f"Stripe did not accept the transfer to your account: {refused.message}",

@@ -272,8 +272,31 @@ def test_webhook_before_the_crashed_job_recorded_still_pays_once(fake_stripe, mo
     deliver(fake_stripe.event("payout.paid", fake_stripe.payout_settle(bank_payout["id"]), account=account_id))
     payout = Payout.objects.get(user=user)
     assert payout.state == "paid" and payout.stripe_payout_id == bank_payout["id"]
-    assert services.payout_submit(payout_id=payout.pk).state == "paid"
+    retried = services.payout_submit(payout_id=payout.pk)  # the job runs again
+    assert retried.state == "paid"
+    assert retried.stripe_transfer_id == _transfers_to(fake_stripe, account_id)[0]["id"]
     assert len(_transfers_to(fake_stripe, account_id)) == 1
+    assert len(_bank_payouts(fake_stripe, account_id)) == 1
+    assert ledger_check() == []
+
+
+def test_failed_before_the_crashed_job_recorded_still_reverses_the_transfer(fake_stripe, monkeypatch) -> None:
+    user = stripe_worker(fake_stripe)
+    earn(user, 25_00)
+    account_id = ConnectedAccount.objects.get(user=user).stripe_account_id
+    monkeypatch.setattr(services, "_submission_record", lambda **kwargs: (_ for _ in ()).throw(SystemExit()))
+    with pytest.raises(SystemExit), TestCase.captureOnCommitCallbacks(execute=True):
+        services.payout_request(user=user)
+    monkeypatch.undo()
+    [bank_payout] = _bank_payouts(fake_stripe, account_id)
+    failed = fake_stripe.payout_settle(bank_payout["id"], status="failed")
+    deliver(fake_stripe.event("payout.failed", failed, account=account_id))
+    payout = Payout.objects.get(user=user)
+    [transfer] = _transfers_to(fake_stripe, account_id)
+    assert payout.state == "failed"
+    assert payout.stripe_transfer_id == transfer["id"]
+    assert transfer["reversed"] is True
+    assert _available(user) == 25_00
     assert ledger_check() == []
 
 
