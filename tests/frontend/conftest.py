@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from tests.fakes.fixtures import fake_stripe  # noqa: F401  (card top-up pages)
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are ordinary synchronous code, so Django may allow them.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

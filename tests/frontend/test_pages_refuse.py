@@ -162,3 +162,31 @@ def _file(name: str, content: str):  # type: ignore[no-untyped-def]
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content.encode(), content_type="text/csv")
+
+
+def test_card_top_up_starts_a_payment_intent_and_credits_nothing(
+    client: Client, organisation, requester, fake_stripe
+) -> None:
+    client.force_login(requester)
+    form = client.get(f"/org/{organisation.slug}/funds/")
+    assert b"Card (Stripe)" in form.content
+    response = client.post(f"/org/{organisation.slug}/funds/", {"amount": "30.00", "method": "card"})
+    deposit = Deposit.objects.get()
+    assert response["Location"] == f"/org/{organisation.slug}/funds/{deposit.pk}/"
+    assert (deposit.method, deposit.status, deposit.credited_amount) == ("stripe", "pending", 0)
+    page = client.get(response["Location"])
+    assert deposit.stripe_client_secret and deposit.stripe_client_secret in page.content.decode()
+    assert "script-src 'self' https://js.stripe.com" in page["Content-Security-Policy"]
+    # Only the signed webhook credits a card payment: the balance is still empty.
+    from payments.selectors import organisation_balance
+
+    assert organisation_balance(organisation=organisation).available == 0
+
+
+def test_card_is_not_offered_without_stripe_keys(client: Client, organisation, requester) -> None:
+    client.force_login(requester)
+    assert b"Card (Stripe)" not in client.get(f"/org/{organisation.slug}/funds/").content
+    response = client.post(f"/org/{organisation.slug}/funds/", {"amount": "30.00", "method": "card"})
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.context["form"].errors["method"][0]
+    assert Deposit.objects.count() == 0
