@@ -346,3 +346,23 @@ class JurorVoteForm(PageForm):
 
 class AppealForm(PageForm):
     reason = forms.CharField(label="Why the decision is wrong", widget=forms.Textarea)
+
+
+# --- organisations and membership -----------------------------------------------------------------
+
+
+class OrganisationForm(PageForm):
+    legal_name = forms.CharField(label="Legal name", max_length=200, help_text="As registered; the co-op verifies it.")
+    display_name = forms.CharField(label="Public name", max_length=120, help_text="What workers see.")
+    country = forms.CharField(label="Country", max_length=2, help_text="Two letters, for example DE.")
+    contact_email = forms.EmailField(label="Contact email")
+
+
+class JurorOptInForm(PageForm):
+    juror_opt_in = forms.BooleanField(
+        label="I am willing to serve as a juror (paid a flat fee per case)", required=False
+    )
+
+
+class SuspensionAppealForm(PageForm):
+    statement = forms.CharField(label="Why the suspension should be lifted", widget=forms.Textarea)

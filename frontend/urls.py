@@ -32,10 +32,13 @@ worker_patterns = [
     path("work/payouts/request/", payouts.payout_request, name="worker_payout_request"),
     path("work/assignments/<int:assignment_id>/dispute/", disputes.dispute_open, name="dispute_open"),
     path("coop/join/", worker.membership_join, name="membership_join"),
+    path("coop/juror/", worker.juror_opt_in, name="juror_opt_in"),
+    path("work/suspension-appeal/", worker.suspension_appeal, name="suspension_appeal"),
     path("requesters/<slug:slug>/", worker.requester_public, name="requester_public"),
 ]
 
 requester_patterns = [
+    path("org/new/", requester.organisation_new, name="org_new"),
     path("org/<slug:slug>/", requester.dashboard, name="org_dashboard"),
     path("org/<slug:slug>/profile/", requester.organisation_profile, name="org_profile"),
     path("org/<slug:slug>/keys/", requester.api_keys, name="org_keys"),

@@ -26,6 +26,7 @@ from frontend.forms import (
     DepositForm,
     FeedbackForm,
     InputUploadForm,
+    OrganisationForm,
     RejectForm,
     RenameForm,
 )
@@ -58,6 +59,23 @@ def _batch(request: HttpRequest, slug: str, batch_id: int, permission: str = "ta
     if batch.organisation.slug != slug:
         raise NotFound("batch")
     return batch
+
+
+@app_page
+def organisation_new(request: HttpRequest) -> HttpResponse:
+    """A requester registers its organisation; it can publish once the co-op has verified it."""
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = account_services.organisation_create(owner=user_of(request), **form.cleaned_data)
+        except AppError as error:
+            add_app_error(form, error)
+        else:
+            messages.success(
+                request, "Organisation created. The co-op verifies its legal identity before it publishes."
+            )
+            return redirect("org_dashboard", slug=organisation.slug)
+    return render(request, "frontend/requester/new.html", {"form": form})
 
 
 @app_page

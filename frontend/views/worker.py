@@ -17,8 +17,16 @@ from accounts import selectors as account_selectors
 from accounts import services as account_services
 from core.errors import AppError
 from core.money import format_amount, platform_currency, share
+from disputes import services as dispute_services
 from frontend import charts
-from frontend.forms import DisputeForm, FeedFilterForm, ProfileForm, RatingForm
+from frontend.forms import (
+    DisputeForm,
+    FeedFilterForm,
+    JurorOptInForm,
+    ProfileForm,
+    RatingForm,
+    SuspensionAppealForm,
+)
 from frontend.pages import add_app_error, app_page, flash_error, user_of
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
@@ -263,6 +271,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Profile saved; the change is in your history below.")
             return redirect("worker_profile")
+    membership = getattr(worker, "membership", None)
     return render(
         request,
         "frontend/worker/profile.html",
@@ -272,8 +281,35 @@ def profile(request: HttpRequest) -> HttpResponse:
             # The worker's own history, newest first; nobody else reads it.
             "history": current.changes.order_by("-changed_at", "-id")[:100],
             "is_member": account_selectors.user_is_member(worker),
+            "juror_form": JurorOptInForm(initial={"juror_opt_in": bool(membership and membership.juror_opt_in)}),
+            "appeal_form": SuspensionAppealForm(),
         },
     )
+
+
+@require_POST
+@app_page
+def juror_opt_in(request: HttpRequest) -> HttpResponse:
+    form = JurorOptInForm(request.POST)
+    form.is_valid()
+    opt_in = bool(form.cleaned_data.get("juror_opt_in"))
+    account_services.membership_set_juror_opt_in(user=user_of(request), opt_in=opt_in)
+    messages.success(request, "You may be drawn as a juror." if opt_in else "You will not be drawn as a juror.")
+    return redirect("worker_profile")
+
+
+@require_POST
+@app_page
+def suspension_appeal(request: HttpRequest) -> HttpResponse:
+    form = SuspensionAppealForm(request.POST)
+    if form.is_valid():
+        case = dispute_services.suspension_appeal_open(
+            worker=user_of(request), statement=form.cleaned_data["statement"]
+        )
+        messages.success(request, "Your appeal is open; a panel of members decides it.")
+        return redirect("case", case_id=case.pk)
+    messages.error(request, "Explain why the suspension should be lifted.")
+    return redirect("worker_profile")
 
 
 def requester_public(request: HttpRequest, slug: str) -> HttpResponse:
