@@ -2,9 +2,14 @@
 one service of the owning app and reports the outcome to the operation record. Retrying
 is safe: the services are all-or-nothing and refuse a repeat cleanly."""
 
+import csv
+import io
+import json
 import logging
 
 from celery import shared_task
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from accounts.models import User
 from core.errors import AppError
@@ -46,3 +51,41 @@ def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_i
         operation_update(operation_id, state="failed", message=error.message + " Nothing was approved.")
         return
     operation_update(operation_id, state="done", message=f"{approved} submissions approved and paid.")
+
+
+def export_path(operation_id: str, file_format: str) -> str:
+    return f"exports/{operation_id}.{file_format}"
+
+
+def export_render(*, columns: list[str], rows: list[dict[str, str]], file_format: str) -> bytes:
+    """Paid results in MTurk's batch-results CSV shape, or as a JSON list of rows."""
+    if file_format == "json":
+        return json.dumps(rows, indent=1).encode()
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+@shared_task(name="frontend.jobs.batch_export")
+def batch_export(*, operation_id: str, user_id: int, batch_id: int, file_format: str) -> None:
+    """Writes the batch's paid results to a private file the operation's owner downloads."""
+    operation_update(operation_id, state="running", message="Collecting the paid results…")
+    try:
+        user = User.objects.get(pk=user_id)
+        batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.review_batch")
+        columns, rows = task_selectors.batch_results_export(batch=batch)
+    except AppError as error:
+        operation_update(operation_id, state="failed", message=error.message)
+        return
+    path = export_path(operation_id, file_format)
+    default_storage.delete(path)
+    default_storage.save(path, ContentFile(export_render(columns=columns, rows=rows, file_format=file_format)))
+    operation_update(
+        operation_id,
+        state="done",
+        message=f"{len(rows)} paid result{'s' if len(rows) != 1 else ''} ready (rejected work is never exported).",
+        file=path,
+        filename=f"batch-{batch.pk}-results.{file_format}",
+    )

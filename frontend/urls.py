@@ -61,7 +61,7 @@ requester_patterns = [
         name="org_review_decide",
     ),
     path(
-        "org/<slug:slug>/batches/<int:batch_id>/results.<str:file_format>",
+        "org/<slug:slug>/batches/<int:batch_id>/export/<str:file_format>/",
         requester.export,
         name="org_export",
     ),
@@ -104,6 +104,7 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
     path("operations/<str:operation_id>/", operations.operation_page, name="operation"),
+    path("operations/<str:operation_id>/file/", operations.operation_download, name="operation_download"),
     *auth_patterns,
     *worker_patterns,
     *requester_patterns,

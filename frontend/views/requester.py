@@ -1,8 +1,5 @@
 """The requester's pages: organisation, keys, funding, batches, review and exports."""
 
-import csv
-import io
-import json
 from typing import Any
 
 from django.conf import settings
@@ -481,18 +478,20 @@ def review_bulk_approve(request: HttpRequest, slug: str, batch_id: int) -> HttpR
     return redirect("operation", operation_id=operation_id)
 
 
+@require_POST
 @app_page
 def export(request: HttpRequest, slug: str, batch_id: int, file_format: str) -> HttpResponse:
-    """Paid work only, in MTurk's batch-results shape (CSV) or as JSON."""
+    """Paid work only, prepared by a job (a large batch never holds the page up)."""
     batch = _batch(request, slug, batch_id, "tasks.review_batch")
-    columns, rows = task_selectors.batch_results_export(batch=batch)
-    if file_format == "json":
-        response = HttpResponse(json.dumps(rows, indent=1), content_type="application/json")
-    else:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-results.{file_format}"'
-    return response
+    if file_format not in ("csv", "json"):
+        raise NotFound("export format")
+    operation_id = operation_start(
+        owner=user_of(request),
+        label=f"Export of {batch.title} ({file_format.upper()})",
+        job=jobs.batch_export,
+        result_url=reverse("org_batch", args=[slug, batch.pk]),
+        user_id=user_of(request).pk,
+        batch_id=batch.pk,
+        file_format=file_format,
+    )
+    return redirect("operation", operation_id=operation_id)

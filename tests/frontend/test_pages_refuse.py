@@ -1,5 +1,7 @@
 """What the pages refuse, and that a refusal changes nothing."""
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -190,3 +192,22 @@ def test_card_is_not_offered_without_stripe_keys(client: Client, organisation, r
     assert response.status_code == 200
     assert "Select a valid choice." in response.context["form"].errors["method"][0]
     assert Deposit.objects.count() == 0
+
+
+def test_an_export_file_is_downloaded_only_by_who_asked_for_it(
+    client: Client, organisation, requester, worker, django_capture_on_commit_callbacks
+) -> None:
+    from tasks import services
+
+    batch = published_batch(organisation, assignments_per_task=1)
+    slot = services.assignment_accept(worker=worker, batch=batch)
+    services.assignment_submit(worker=worker, assignment=slot, answers={"answer": "no"})
+    services.assignment_approve(actor=requester, assignment=slot)
+    client.force_login(requester)
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(f"/org/{organisation.slug}/batches/{batch.pk}/export/json/")
+    download = started["Location"] + "file/"
+    body = b"".join(client.get(download).streaming_content)  # type: ignore[attr-defined]
+    assert [row["AssignmentId"] for row in json.loads(body)] == [str(slot.pk)]
+    client.force_login(UserFactory())
+    assert client.get(download).status_code == 404

@@ -129,8 +129,10 @@ def test_requester_funds_publishes_and_reviews(open_page, screenshot, organisati
 
     # Exports hold paid work only: the rejected submission is not in it.
     page.goto(f"/org/{slug}/batches/{batch.pk}/")
+    page.get_by_role("button", name="Export paid results (CSV)").click()
+    page.locator("#operation[data-state=done]").wait_for()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Export paid results (CSV)").click()
+        page.get_by_role("link", name=f"Download batch-{batch.pk}-results.csv").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     assert sorted(int(r["AssignmentId"]) for r in rows) == [first.pk, third.pk]
     assert {r["Answer.answer"] for r in rows} == {"yes"}
