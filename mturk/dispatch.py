@@ -5,6 +5,8 @@ the model, and every refusal in MTurk's error shape."""
 import logging
 from typing import Any
 
+from django.db import transaction
+
 from core.errors import AppError
 from mturk import operations, services
 from mturk.operations import Caller
@@ -56,7 +58,9 @@ def call(*, caller: Caller, target: str, body: Any) -> dict[str, Any]:
     handler = operations.HANDLERS[operation.name]
 
     def run() -> dict[str, Any]:
-        return shape_output(operation, handler(caller, params))
+        # Each call is all or nothing, even where it calls several services.
+        with transaction.atomic():
+            return shape_output(operation, handler(caller, params))
 
     try:
         token = params.get("UniqueRequestToken")

@@ -27,9 +27,12 @@ def key_pair(organisation: Organisation) -> tuple[str, str]:
     return values["AWS_ACCESS_KEY_ID"], values["AWS_SECRET_ACCESS_KEY"]
 
 
+_open_clients: list[Any] = []
+
+
 def client_for(base_url: str, access_key_id: str, secret: str) -> Any:
     # No retries: a refusal must show at once (boto3 would retry a ServiceFault).
-    return boto3.client(
+    client = boto3.client(
         "mturk",
         endpoint_url=base_url + "/mturk/",
         region_name="us-east-1",
@@ -37,10 +40,21 @@ def client_for(base_url: str, access_key_id: str, secret: str) -> Any:
         aws_secret_access_key=secret,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}),
     )
+    _open_clients.append(client)
+    return client
 
 
 @pytest.fixture
-def organisation(transactional_db: None) -> Organisation:
+def open_clients(transactional_db: None) -> Iterator[list[Any]]:
+    """Closes the test's keep-alive connections before its database teardown: the live
+    server shares an in-memory SQLite connection with the test and closes it per request."""
+    yield _open_clients
+    while _open_clients:
+        _open_clients.pop().close()
+
+
+@pytest.fixture
+def organisation(open_clients: list[Any]) -> Organisation:
     founding_rules_reload()
     return OrganisationFactory()
 

@@ -176,3 +176,23 @@ def test_a_missing_object_answers_with_the_error_shape_never_a_500(mturk) -> Non
         "turk": "AWS.MechanicalTurk.ObjectDoesNotExist",
         "status": 400,
     }
+
+
+@live
+@pytest.mark.parametrize("token", [{}, {"UniqueRequestToken": "fault"}])
+def test_an_unexpected_failure_is_a_service_fault_and_rolls_back(mturk, organisation, monkeypatch, token) -> None:
+    fund(organisation, 1_000)
+
+    def broken(caller, params):
+        operations.create_hit(caller, params)
+        raise RuntimeError("bug after the HIT was written")
+
+    monkeypatch.setitem(operations.HANDLERS, "CreateHIT", broken)
+    with pytest.raises(ClientError) as excinfo:
+        mturk.create_hit(**hit_params(**token))
+
+    error = error_of(excinfo)
+    assert (error["type"], error["status"], error["turk"]) == ("ServiceFault", 500, "AWS.ServiceUnavailable")
+    assert "bug" not in error["message"]
+    assert (Batch.objects.count(), HitType.objects.count()) == (0, 0)
+    assert available(organisation) == 1_000
