@@ -25,6 +25,7 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
 from core.money import basis_points, format_amount, platform_currency
+from disputes.selectors import organisation_publish_blocked
 from governance.models import Rule
 from governance.selectors import rule_in_force
 from ledger import escrow
@@ -264,6 +265,14 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
             raise AppError(
                 "organisation_unverified",
                 "The organisation's legal identity is not verified yet; the co-op must verify it before publishing.",
+                status=409,
+            )
+        # Mass-rejection guard (disputes app): no new batch while a mass case is undecided.
+        if organisation_publish_blocked(organisation):
+            raise AppError(
+                "publishing_frozen",
+                "A mass-rejection case against this organisation awaits its decision; you can publish again "
+                "once it is decided. Answer the case under /api/disputes/cases/.",
                 status=409,
             )
         now = timezone.now()
@@ -756,6 +765,12 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
             after={"reason": reason, "final_at": slot.rejection_final_at.isoformat()},
         )
         _complete_if_done(slot.batch_id)
+        # Mass-rejection guard (disputes app), once the rejection is committed. Imported here:
+        # disputes.services imports this module.
+        from disputes.jobs import check_mass_rejection
+
+        organisation_id = slot.batch.organisation_id
+        transaction.on_commit(lambda: check_mass_rejection.delay(organisation_id))
     return slot
 
 

@@ -8,9 +8,11 @@ from disputes import jobs, selectors, services
 from disputes.models import Case, CaseItem, Juror
 from ledger import accounts
 from ledger.selectors import balance
+from tasks import services as task_services
 from tasks.models import Assignment
 from tests.disputes.factories import FEE, REWARD, adopt, approve, batch_for, jurors, reject, submitted
 from tests.factories import OrganisationFactory, UserFactory
+from tests.ledger.factories import fund
 
 pytestmark = pytest.mark.django_db
 
@@ -105,11 +107,18 @@ def test_an_individual_dispute_is_left_out_of_the_mass_case():
     assert sorted(case.items.values_list("assignment_id", flat=True)) == [rejected[1].pk, rejected[2].pk]
 
 
+def awaiting_review(organisation, count: int) -> list[Assignment]:
+    """Submitted work on a batch published now, to be reviewed later."""
+    batch = batch_for(organisation, slots=count)
+    return [submitted(batch, UserFactory()) for _ in range(count)]
+
+
 def test_new_rejections_join_the_open_mass_case():
     organisation = OrganisationFactory()
+    later = awaiting_review(organisation, 2)
     reviewed(organisation, approved=7, rejected=3)
     case = services.mass_rejection_check(organisation_id=organisation.pk)
-    more = reviewed(organisation, approved=0, rejected=2)
+    more = [reject(assignment) for assignment in later]
 
     assert services.mass_rejection_check(organisation_id=organisation.pk) == case
     assert case.items.count() == 5 and statuses(more) == ["disputed", "disputed"]
@@ -120,10 +129,11 @@ def test_new_rejections_join_the_open_mass_case():
 def test_once_a_panel_is_drawn_new_rejections_open_another_case():
     jurors(3)
     organisation = OrganisationFactory()
+    later = awaiting_review(organisation, 2)
     reviewed(organisation, approved=7, rejected=3)
     first = services.mass_rejection_check(organisation_id=organisation.pk)
     services.case_respond(case=first, actor=owner(organisation), action="contest", text="Spam.")
-    more = reviewed(organisation, approved=0, rejected=2)
+    more = [reject(assignment) for assignment in later]
 
     second = services.mass_rejection_check(organisation_id=organisation.pk)
 
@@ -218,3 +228,56 @@ def test_rejections_past_their_contest_window_are_not_frozen(clock):
 
     assert services.mass_rejection_check(organisation_id=organisation.pk) is None
     assert statuses(rejected) == ["rejected"] * 3 and Case.objects.count() == 0
+
+
+def draft(organisation):
+    return task_services.batch_create(
+        organisation=organisation,
+        actor=owner(organisation),
+        title="More images",
+        description="d",
+        purpose="p",
+        data_use="u",
+        reward=REWARD,
+        assignments_per_task=1,
+        estimated_minutes=5,
+        time_allotted_minutes=30,
+        lifetime_hours=48,
+        external_url="https://example.org/task",
+    )
+
+
+def test_an_undecided_mass_case_freezes_publishing_until_it_is_decided():
+    organisation = OrganisationFactory()
+    reviewed(organisation, approved=7, rejected=3)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    fund(organisation, REWARD + FEE)
+    batch = draft(organisation)
+
+    with pytest.raises(AppError) as refused:
+        task_services.batch_publish(batch=batch, actor=owner(organisation))
+    assert refused.value.code == "publishing_frozen"
+    batch.refresh_from_db()
+    assert batch.status == "draft" and not batch.assignments.exists()
+    assert balance(accounts.org_available(organisation)).available == REWARD + FEE
+
+    services.case_respond(case=case, actor=owner(organisation), action="accept")
+    assert task_services.batch_publish(batch=batch, actor=owner(organisation)).status == "published"
+
+
+def test_a_rejection_queues_the_guard_once_committed(django_capture_on_commit_callbacks):
+    organisation = OrganisationFactory()
+    batch = batch_for(organisation, slots=10)
+    work = [submitted(batch, UserFactory()) for _ in range(10)]
+    for assignment in work[:7]:
+        approve(assignment)
+    reject(work[7])
+    reject(work[8])
+    assert Case.objects.count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        reject(work[9])
+
+    assert len(callbacks) >= 1
+    case = Case.objects.get()
+    assert case.kind == "mass_rejection" and case.items.count() == 3
