@@ -361,23 +361,31 @@ def batch_action(request: HttpRequest, slug: str, batch_id: int, action: str) ->
     return redirect("org_batch", slug=slug, batch_id=batch.pk)
 
 
-def _review_rows(batch: Batch) -> list[dict[str, Any]]:
+def _review_rows(batch: Batch, status: str | None, offset: int) -> list[dict[str, Any]]:
     return [
         {"assignment": a, "reject_form": RejectForm(prefix=f"r{a.pk}"), "bonus_form": BonusForm(prefix=f"b{a.pk}")}
-        for a in task_selectors.submissions_for_requester(batch=batch, limit=REVIEW_PAGE)
+        for a in task_selectors.submissions_for_requester(batch=batch, status=status, offset=offset, limit=REVIEW_PAGE)
     ]
 
 
 @app_page
 def review(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     batch = _batch(request, slug, batch_id, "tasks.review_batch")
+    # "awaiting" shows only work still to decide (the default); "all" every reviewable one.
+    show = request.GET.get("show", "awaiting")
+    status = None if show == "all" else "submitted"
+    page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
+    total = task_selectors.submissions_count(batch=batch, status=status)
     return render(
         request,
         "frontend/requester/review.html",
         {
             "organisation": batch.organisation,
             "batch": batch,
-            "rows": _review_rows(batch),
+            "rows": _review_rows(batch, status, (page - 1) * REVIEW_PAGE),
+            "show": show,
+            "page": page,
+            "pages": max(1, -(-total // REVIEW_PAGE)),
             "feedback_form": FeedbackForm(),
             "reasons": REJECTION_REASONS,
             "awaiting": task_selectors.submissions_count(batch=batch, status="submitted"),
@@ -469,7 +477,7 @@ def review_bulk_approve(request: HttpRequest, slug: str, batch_id: int) -> HttpR
         owner=user_of(request),
         label=f"Approving {len(ids)} submissions of {batch.title}",
         job=jobs.bulk_approve,
-        result_url=reverse("org_review", args=[slug, batch.pk]),
+        result_url=reverse("org_review", args=[slug, batch.pk]) + "?show=all",
         user_id=user_of(request).pk,
         batch_id=batch.pk,
         assignment_ids=ids,
