@@ -30,6 +30,7 @@ worker_patterns = [
     path("work/profile/", worker.profile, name="worker_profile"),
     path("work/payouts/", payouts.worker_payouts, name="worker_payouts"),
     path("work/payouts/request/", payouts.payout_request, name="worker_payout_request"),
+    path("work/payouts/stripe/", payouts.stripe_onboarding, name="worker_stripe_onboarding"),
     path("work/assignments/<int:assignment_id>/dispute/", disputes.dispute_open, name="dispute_open"),
     path("coop/join/", worker.membership_join, name="membership_join"),
     path("coop/juror/", worker.juror_opt_in, name="juror_opt_in"),

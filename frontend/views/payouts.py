@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError, NotFound
 from core.money import platform_currency, to_major
 from frontend.forms import PayoutMethodForm, PayoutScheduleForm, SepaFailForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from payments import stripe_gateway
 from payouts import selectors as payout_selectors
 from payouts import services as payout_services
 
@@ -56,8 +58,22 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             "payouts": payout_selectors.payouts_for_worker(user=worker)[:50],
             "method_form": method_form,
             "schedule_form": schedule_form,
+            "stripe_available": stripe_gateway.configured(),
         },
     )
+
+
+@require_POST
+@app_page
+def stripe_onboarding(request: HttpRequest) -> HttpResponse:
+    """Stripe Connect: Stripe's hosted page collects the bank details; we never see them."""
+    back = request.build_absolute_uri(reverse("worker_payouts"))
+    try:
+        link = payout_services.stripe_onboarding_start(user=user_of(request), return_url=back, refresh_url=back)
+    except AppError as error:
+        flash_error(request, error)
+        return redirect("worker_payouts")
+    return redirect(link.url)
 
 
 @require_POST

@@ -52,3 +52,25 @@ def test_a_suspended_worker_reads_the_reason_and_appeals(client: Client) -> None
     case = Case.objects.get()
     assert response["Location"] == f"/cases/{case.pk}/"
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_stripe_payouts_are_set_up_on_stripes_own_pages(client: Client, worker, fake_stripe) -> None:
+    from accounts import services as account_services
+    from payouts.models import PayoutMethod
+
+    account_services.worker_profile_update(user=worker, changes={"country": "DE"})
+    client.force_login(worker)
+    assert b"Set up payouts with Stripe" in client.get("/work/payouts/").content
+    response = client.post("/work/payouts/stripe/")
+    assert response.status_code == 302 and response["Location"].startswith("https://")
+    assert PayoutMethod.objects.get(user=worker, retired_at__isnull=True).rail == "stripe_connect"
+
+
+def test_stripe_payouts_need_a_country_first(client: Client, worker, fake_stripe) -> None:
+    from payouts.models import PayoutMethod
+
+    client.force_login(worker)
+    response = client.post("/work/payouts/stripe/", follow=True)
+    assert response.redirect_chain[-1][0] == "/work/payouts/"
+    assert PayoutMethod.objects.filter(user=worker).count() == 0
+    assert any("country" in str(m).lower() for m in response.context["messages"])
