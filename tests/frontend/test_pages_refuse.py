@@ -211,3 +211,31 @@ def test_an_export_file_is_downloaded_only_by_who_asked_for_it(
     assert [row["AssignmentId"] for row in json.loads(body)] == [str(slot.pk)]
     client.force_login(UserFactory())
     assert client.get(download).status_code == 404
+
+
+def test_a_secret_ballot_shows_its_secret_once_and_needs_it_to_change(client: Client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from governance.models import Ballot
+    from tests.governance.factories import members, rule_change, to_voting
+
+    author, voter = members(2)
+    proposal = rule_change(author, "minimum_hourly_wage", 1500)  # economic rules: secret ballots
+    to_voting(proposal, start=timezone.now() - timedelta(days=7, hours=1))
+    client.force_login(voter)
+    cast = client.post(f"/coop/proposals/{proposal.pk}/vote/", {"choice": "yes"})
+    assert cast.status_code == 200
+    secret = cast.context["receipt"].ballot_secret
+    assert secret and secret in cast.content.decode()
+    assert secret not in client.get(f"/coop/proposals/{proposal.pk}/").content.decode()
+
+    refused = client.post(f"/coop/proposals/{proposal.pk}/vote/", {"choice": "no"})
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["ballot_secret"] == ["Required to change a secret ballot."]
+    assert list(Ballot.objects.values_list("choice", flat=True)) == ["yes"]
+
+    changed = client.post(f"/coop/proposals/{proposal.pk}/vote/", {"choice": "no", "ballot_secret": secret})
+    assert changed.status_code == 302
+    assert list(Ballot.objects.values_list("choice", flat=True)) == ["no"]
