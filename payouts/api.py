@@ -337,7 +337,7 @@ class YearlyStatementOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class YearlyStatementView(APIView):
-    @extend_schema(responses=YearlyStatementOut)
+    @extend_schema(operation_id="payouts_yearly_statement_retrieve", responses=YearlyStatementOut)
     def get(self, request: Request, year: int) -> Response:
         if not 2000 <= year <= 2100:
             raise AppError("invalid", "year must be a year like 2026.")
