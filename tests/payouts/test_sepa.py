@@ -210,3 +210,26 @@ def test_execution_date_can_be_chosen() -> None:
     batch = services.sepa_batch_create(actor=treasurer(), execution_date=date(2026, 12, 1))
     root = ElementTree.fromstring(services.sepa_batch_file(batch=batch))
     assert root.find(".//p:ReqdExctnDt", NS).text == "2026-12-01"
+
+
+def test_the_batch_list_takes_a_fixed_number_of_queries(api) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cashier = treasurer()
+    api.force_authenticate(cashier)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/api/treasury/payout-batches/").status_code == 200
+        return len(queries)
+
+    worker = sepa_worker()
+    earn(worker, 100_00)
+    services.payout_request(user=worker, amount=10_00)
+    services.sepa_batch_create(actor=cashier)
+    one = count()
+    for _ in range(3):
+        services.payout_request(user=worker, amount=10_00)
+        services.sepa_batch_create(actor=cashier)
+    assert count() == one

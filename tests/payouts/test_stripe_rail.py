@@ -343,3 +343,23 @@ def test_a_suspended_worker_is_still_paid(fake_stripe) -> None:
     payout = Payout.objects.get(user=user)
     assert (payout.state, payout.amount) == ("submitted", 30_00)
     assert ledger_check() == []
+
+
+def test_a_lost_reversal_answer_is_finished_by_reversals_resume(fake_stripe) -> None:
+    from payouts.jobs import reversals_resume
+
+    user = stripe_worker(fake_stripe)
+    payout = _submitted_payout(fake_stripe, user)
+    failed = fake_stripe.payout_settle(payout.stripe_payout_id, status="failed")
+    fake_stripe.lose_next_responses(1)  # the reversal happens, its answer is lost
+    deliver(fake_stripe.event("payout.failed", failed, account=payout.destination["account"]))
+    payout.refresh_from_db()
+    assert payout.state == "failed" and payout.stripe_reversal_id == ""
+    assert reversals_resume() == 1
+    payout.refresh_from_db()
+    transfer = fake_stripe.get("transfer", payout.stripe_transfer_id)
+    assert payout.stripe_reversal_id == transfer["reversals"]["data"][0]["id"]
+    assert len(transfer["reversals"]["data"]) == 1
+    assert reversals_resume() == 0
+    assert _available(user) == 40_00
+    assert ledger_check() == []
