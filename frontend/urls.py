@@ -27,6 +27,7 @@ worker_patterns = [
     path("work/assignments/<int:assignment_id>/submit/", worker.assignment_submit, name="worker_assignment_submit"),
     path("work/assignments/<int:assignment_id>/return/", worker.assignment_return, name="worker_assignment_return"),
     path("work/earnings/", worker.earnings, name="worker_earnings"),
+    path("work/earnings/statement.csv", worker.statement_download, name="worker_statement"),
     path("work/profile/", worker.profile, name="worker_profile"),
     path("work/payouts/", payouts.worker_payouts, name="worker_payouts"),
     path("work/payouts/request/", payouts.payout_request, name="worker_payout_request"),

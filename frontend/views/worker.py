@@ -30,12 +30,15 @@ from frontend.forms import (
 from frontend.pages import add_app_error, app_page, flash_error, user_of
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
+from payouts import selectors as payout_selectors
 from tasks import inputs
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 from tasks.models import Assignment
 
 FEED_PAGE = 50
+# Statement lines that are money earned (not payouts moving it out).
+EARNING_KINDS = frozenset({"earning", "bonus", "reward", "other"})
 
 
 @app_page
@@ -210,11 +213,13 @@ def earnings(request: HttpRequest) -> HttpResponse:
         for a in task_selectors.assignments_for_worker(worker=worker)
         if a.status in (Assignment.Status.APPROVED, Assignment.Status.SETTLED)
     ]
+    # Earnings over time come from the ledger (the single source of truth), through the
+    # payouts app's statement: rewards, bonuses and juror fees credited to the balance.
+    statement = payout_selectors.worker_statement(user=worker)
     by_day: dict[date, int] = defaultdict(int)
-    for assignment in paid:
-        moment = assignment.approved_at or assignment.finalised_at
-        if moment is not None:
-            by_day[moment.date()] += _earned(assignment)
+    for line in statement.lines:
+        if line.amount > 0 and line.kind in EARNING_KINDS:
+            by_day[line.at.date()] += line.amount
     currency = platform_currency()
     earnings_chart = charts.bar_chart(
         [charts.Bar(day.isoformat(), amount) for day, amount in sorted(by_day.items())[-30:]],
@@ -245,13 +250,23 @@ def earnings(request: HttpRequest) -> HttpResponse:
         {
             "balance": balance,
             "paid": paid[:50],
-            "earned_total": sum(_earned(a) for a in paid),
+            "earned_total": sum(by_day.values()),
+            "statement": statement.lines[-30:][::-1],
             "earnings_chart": earnings_chart,
             "hourly_chart": hourly_chart,
             "rate": task_selectors.worker_approval_rate(worker=worker),
             "approval_rate_formula": task_selectors.APPROVAL_RATE_FORMULA,
         },
     )
+
+
+@app_page
+def statement_download(request: HttpRequest) -> HttpResponse:
+    """Every movement of the worker's balance as CSV, for their own records or taxes."""
+    statement = payout_selectors.worker_statement(user=user_of(request))
+    response = HttpResponse("".join(payout_selectors.statement_csv(statement)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="statement.csv"'
+    return response
 
 
 @app_page

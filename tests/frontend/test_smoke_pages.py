@@ -93,3 +93,21 @@ def test_every_form_control_has_a_label(client: Client, organisation, requester:
         for control in parser.controls:
             named = control.get("aria-label") or control["_wrapped"] or control.get("id") in parser.labelled
             assert named, (url, control)
+
+
+def test_earnings_come_from_the_ledger_statement(client: Client, organisation, requester: User, worker: User) -> None:
+    from tasks import services
+
+    batch = published_batch(organisation, assignments_per_task=1, funds=10_000)
+    slot = services.assignment_accept(worker=worker, batch=batch)
+    services.assignment_submit(worker=worker, assignment=slot, answers={"answer": "yes"})
+    services.assignment_approve(actor=requester, assignment=slot)
+    slot.refresh_from_db()
+    services.assignment_bonus(actor=requester, assignment=slot, amount=25, reason="Thanks")
+    client.force_login(worker)
+    page = client.get("/work/earnings/")
+    assert page.context["earned_total"] == batch.reward + 25
+    assert "Bonus from a requester" in page.content.decode()
+    csv_text = client.get("/work/earnings/statement.csv").content.decode()
+    assert csv_text.splitlines()[0] == "date,kind,description,amount,balance,currency,reference"
+    assert len(csv_text.splitlines()) == 3
