@@ -28,8 +28,13 @@ def _founding_rules_after_flush(request: pytest.FixtureRequest) -> None:
     )
     if transactional:
         request.getfixturevalue("transactional_db")
+        from django.contrib.contenttypes.models import ContentType
+
         from tests.governance.factories import founding_rules_reload
 
+        # The flush re-created content types and permissions under new ids; the
+        # process-wide cache (used by guardian's assign_perm) still has the old ones.
+        ContentType.objects.clear_cache()
         founding_rules_reload()
 
 

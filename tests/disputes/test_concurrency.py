@@ -18,7 +18,7 @@ from ledger.selectors import balance
 from tests.disputes.factories import REWARD, approve, batch_for, jurors, reject, rejected_work, submitted
 from tests.factories import OrganisationFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(*calls: Callable[[], object]) -> Counter[str]:

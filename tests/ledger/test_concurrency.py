@@ -26,9 +26,9 @@ from ledger.services import post_pending, transfer, void_pending
 from tests.factories import OrganisationFactory, UserFactory
 from tests.ledger.factories import fund
 
-# serialized_rollback: the flush after a committing test would otherwise also
-# remove the founding rules that later tests read.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Transactional: the threads commit. tests/conftest.py restores the founding rules
+# (and the content-type cache) after each flush, for every later test.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 8
 

@@ -130,7 +130,7 @@ def test_a_later_method_change_never_redirects_a_payout_on_its_way() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_never_pay_the_balance_twice() -> None:
     import threading
 
@@ -163,7 +163,7 @@ def test_concurrent_requests_never_pay_the_balance_twice() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_create_one_payout_per_worker() -> None:
     import threading
 

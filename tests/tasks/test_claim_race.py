@@ -15,7 +15,7 @@ from tasks.models import Assignment, AssignmentAttempt, Batch
 from tests.factories import OrganisationFactory, UserFactory
 from tests.tasks.factories import published_batch
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def rush(batch: Batch, workers: list[User], *, task_id: int | None = None, per_worker: int = 1_000) -> Counter[str]:
