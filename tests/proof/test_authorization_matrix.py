@@ -1,0 +1,346 @@
+"""The authorization matrix: every API route and page, as every role, against one declared
+table. A route missing from the table fails the suite, so a new route must say who may use it.
+
+Each request runs in a savepoint that is rolled back afterwards, so the world is the same
+for every route; a refused request is checked to have changed nothing (a digest of every
+row the platform owns, taken before the rollback)."""
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.messages import get_messages
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import Client
+
+from tests.proof.routes import Route, fill, route_list
+from tests.proof.world import ROLES, World
+
+pytestmark = pytest.mark.django_db
+
+ANYONE = frozenset(ROLES)
+SIGNED_IN = ANYONE - {"anonymous"}
+NOBODY: frozenset[str] = frozenset()  # co-op staff only (is_staff), a role outside the matrix
+WORKER = frozenset({"worker"})  # the worker whose assignment, payout or case it is
+REQUESTER = frozenset({"requester"})  # staff of the organisation that owns the object
+TREASURER = frozenset({"treasurer"})
+MEMBERS = frozenset({"juror", "member"})
+AUTHOR = frozenset({"member"})  # the proposal's author
+JUROR = frozenset({"juror"})  # drawn on the case's panel
+PARTIES = WORKER | REQUESTER
+CASE_READERS = PARTIES | JUROR
+
+# route name -> {method: roles allowed}. Everyone else is refused.
+MATRIX: dict[str, dict[str, frozenset[str]]] = {
+    "ping": {"GET": ANYONE},
+    "api-schema": {"GET": ANYONE},
+    "api-docs": {"GET": ANYONE},
+    # accounts
+    "api-register": {"POST": ANYONE},
+    "api-token": {"POST": ANYONE},
+    "api-me": {"GET": SIGNED_IN},
+    "api-profile": {"GET": SIGNED_IN, "PATCH": SIGNED_IN},
+    "api-profile-history": {"GET": SIGNED_IN},
+    "api-membership": {"POST": SIGNED_IN},
+    "api-organisations": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api-organisation": {"GET": REQUESTER, "PATCH": REQUESTER},
+    "api-keys": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-key-revoke": {"POST": REQUESTER},
+    "api-requester": {"GET": SIGNED_IN},
+    # payments
+    "api-deposits": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-deposit": {"GET": REQUESTER},
+    "api-deposit-payment-intent": {"POST": REQUESTER},
+    "api-withdrawals": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-balance": {"GET": REQUESTER},
+    "api-treasury-deposits": {"GET": TREASURER},
+    "api-treasury-deposit-confirm": {"POST": TREASURER},
+    "api-treasury-withdrawals": {"GET": TREASURER},
+    "api-treasury-withdrawal-confirm": {"POST": TREASURER},
+    "api-treasury-differences": {"GET": TREASURER},
+    "api-treasury-difference-resolve": {"POST": TREASURER},
+    # governance
+    "api-governance-rules": {"GET": SIGNED_IN},
+    "api-governance-rule": {"GET": SIGNED_IN},
+    "api-governance-classes": {"GET": SIGNED_IN},
+    "api-governance-proposals": {"GET": SIGNED_IN, "POST": MEMBERS},
+    # The API shows proposals past their draft to everyone signed in (the pages only to members).
+    "api-governance-proposal": {"GET": SIGNED_IN, "PATCH": AUTHOR},
+    "api-governance-proposal-discussion": {"POST": AUTHOR},
+    "api-governance-proposal-withdraw": {"POST": AUTHOR},
+    "api-governance-comments": {"GET": SIGNED_IN, "POST": MEMBERS},
+    "api-governance-ballot": {"GET": SIGNED_IN, "POST": MEMBERS, "PUT": MEMBERS},
+    "api-governance-results": {"GET": SIGNED_IN},
+    "api-governance-receipts": {"GET": SIGNED_IN},
+    # marketplace, requester side
+    "api-org-notices": {"GET": REQUESTER},
+    "api-qual-revoke": {"DELETE": REQUESTER},
+    "api-batches": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-quals": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-qual-grant": {"POST": REQUESTER},
+    "api-blocks": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-block": {"DELETE": REQUESTER},
+    "api-batch": {"GET": REQUESTER},
+    "api-batch-input": {"PUT": REQUESTER},
+    "api-batch-publish": {"POST": REQUESTER},
+    "api-batch-pause": {"POST": REQUESTER},
+    "api-batch-resume": {"POST": REQUESTER},
+    "api-batch-cancel": {"POST": REQUESTER},
+    "api-batch-add": {"POST": REQUESTER},
+    "api-batch-extend": {"POST": REQUESTER},
+    "api-submissions": {"GET": REQUESTER},
+    "api-bulk-approve": {"POST": REQUESTER},
+    "api-export-csv": {"GET": REQUESTER},
+    "api-export-json": {"GET": REQUESTER},
+    "api-submission": {"GET": REQUESTER},
+    "api-approve": {"POST": REQUESTER},
+    "api-reject": {"POST": REQUESTER},
+    "api-bonus": {"POST": REQUESTER},
+    # marketplace, worker side
+    "api-feed": {"GET": SIGNED_IN},
+    "api-preview": {"GET": SIGNED_IN},
+    "api-accept": {"POST": SIGNED_IN},
+    "api-accept-next": {"POST": SIGNED_IN},
+    "api-approval-rate": {"GET": SIGNED_IN},
+    "api-task-notices": {"GET": SIGNED_IN},
+    "api-assignments": {"GET": SIGNED_IN},
+    "api-assignment": {"GET": WORKER},
+    "api-submit": {"POST": WORKER},
+    "api-return": {"POST": WORKER},
+    "api-qualification": {"GET": SIGNED_IN},
+    "api-qual-test": {"POST": SIGNED_IN},
+    "api-reputation": {"GET": SIGNED_IN},
+    "api-ratings": {"POST": SIGNED_IN},
+    # disputes
+    "api-dispute-cases": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api-dispute-case": {"GET": CASE_READERS},
+    "api-dispute-respond": {"POST": REQUESTER},
+    "api-dispute-offer": {"POST": WORKER},
+    "api-dispute-evidence": {"POST": PARTIES},
+    "api-dispute-vote": {"POST": JUROR},
+    "api-dispute-appeal": {"POST": PARTIES},
+    "api-dispute-split": {"POST": WORKER},
+    "api-dispute-draws": {"GET": NOBODY},
+    "api-dispute-suspension-appeal": {"POST": SIGNED_IN},
+    "api-dispute-juror-queue": {"GET": SIGNED_IN},
+    "api-dispute-precedents": {"GET": SIGNED_IN},
+    "api-dispute-record": {"GET": SIGNED_IN},
+    # payouts
+    "api-payouts-balance": {"GET": SIGNED_IN},
+    "api-payouts-methods": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api-payouts-stripe-onboarding": {"POST": SIGNED_IN},
+    "api-payouts-schedule": {"GET": SIGNED_IN, "PUT": SIGNED_IN},
+    "api-payouts": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api-payout": {"GET": WORKER},
+    "api-payouts-statement": {"GET": SIGNED_IN},
+    "api-payouts-statement-csv": {"GET": SIGNED_IN},
+    "api-payouts-yearly-statement": {"GET": SIGNED_IN},
+    "api-payout-batches": {"GET": TREASURER, "POST": TREASURER},
+    "api-payout-batch": {"GET": TREASURER},
+    "api-payout-batch-file": {"GET": TREASURER},
+    "api-payout-batch-sent": {"POST": TREASURER},
+    "api-payout-batch-payment-paid": {"POST": TREASURER},
+    "api-payout-batch-payment-failed": {"POST": TREASURER},
+    # pages: public and sign-in
+    "home": {"GET": ANYONE},
+    "health": {"GET": ANYONE},
+    "operation": {"GET": REQUESTER},  # the person who started it
+    "operation_download": {"GET": REQUESTER},
+    "register": {"GET": ANYONE, "POST": ANYONE},
+    "login": {"GET": ANYONE, "POST": ANYONE},
+    "logout": {"POST": ANYONE},
+    "password_reset": {"GET": ANYONE, "POST": ANYONE},
+    "password_reset_done": {"GET": ANYONE},
+    "password_reset_confirm": {"GET": ANYONE},
+    "password_reset_complete": {"GET": ANYONE},
+    # pages: worker
+    "worker_feed": {"GET": SIGNED_IN},
+    "worker_batch": {"GET": SIGNED_IN},
+    "worker_accept": {"POST": SIGNED_IN},
+    "worker_assignments": {"GET": SIGNED_IN},
+    "worker_assignment": {"GET": WORKER},
+    "worker_assignment_frame": {"GET": WORKER},
+    "worker_assignment_submit": {"POST": WORKER},
+    "worker_assignment_return": {"POST": WORKER},
+    "worker_earnings": {"GET": SIGNED_IN},
+    "worker_profile": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "worker_payouts": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "worker_statement": {"GET": SIGNED_IN},
+    "worker_payout_request": {"POST": SIGNED_IN},
+    "worker_stripe_onboarding": {"POST": SIGNED_IN},
+    "juror_opt_in": {"POST": SIGNED_IN},  # a non-member is told to join first (409)
+    "suspension_appeal": {"POST": SIGNED_IN},
+    "dispute_open": {"POST": WORKER},
+    "membership_join": {"POST": SIGNED_IN},
+    "requester_public": {"GET": ANYONE, "POST": SIGNED_IN},
+    # pages: requester
+    "org_new": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "org_dashboard": {"GET": REQUESTER},
+    "org_profile": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_keys": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_key_revoke": {"POST": REQUESTER},
+    "org_funds": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_deposit": {"GET": REQUESTER},
+    "org_batch_new": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_batch_preview": {"POST": REQUESTER},
+    "org_batch": {"GET": REQUESTER},
+    "org_batch_input": {"POST": REQUESTER},
+    "org_review": {"GET": REQUESTER},
+    "org_review_bulk": {"POST": REQUESTER},
+    "org_review_decide": {"POST": REQUESTER},
+    "org_export": {"POST": REQUESTER},  # queues the export job
+    "org_batch_action": {"POST": REQUESTER},
+    # pages: members
+    "proposals": {"GET": MEMBERS, "POST": MEMBERS},
+    "proposal": {"GET": MEMBERS},
+    "proposal_comment": {"POST": MEMBERS},
+    "proposal_vote": {"POST": MEMBERS},
+    "proposal_action": {"POST": AUTHOR},
+    "rules": {"GET": ANYONE},
+    "rule": {"GET": ANYONE},
+    # pages: treasurer
+    "treasury": {"GET": TREASURER},
+    "treasury_deposit_confirm": {"POST": TREASURER},
+    "treasury_payouts": {"GET": TREASURER},
+    "treasury_sepa_create": {"POST": TREASURER},
+    "treasury_sepa_batch": {"GET": TREASURER},
+    "treasury_sepa_download": {"GET": TREASURER},
+    "treasury_sepa_payment": {"POST": TREASURER},
+    "treasury_sepa_action": {"POST": TREASURER},
+    # pages: cases
+    "cases": {"GET": SIGNED_IN},
+    "case": {"GET": CASE_READERS},
+    "case_action": {"POST": PARTIES},  # action "evidence"
+}
+
+# Bodies for routes that check the input before the caller: a refusal must still be a refusal
+# when the input is good. Everything else is sent an empty body, which an allowed caller
+# answers with at most a validation error.
+BODIES: dict[str, dict[str, Any]] = {
+    "api-governance-proposals": {
+        "kind": "rule_change",
+        "title": "Raise the minimum wage",
+        "body": "Rents went up.",
+        "rule": "minimum_hourly_wage",
+        "proposed_value": 1500,
+    },
+    "api-governance-comments": {"body": "I agree with this."},
+    "api-governance-ballot": {"choice": "yes"},
+    "dispute_open": {"statement": "My answer followed the instructions."},
+    "case_action": {"text": "Here is what I saw."},
+}
+
+# Everything the platform owns, plus who may do what (guardian, groups, tokens).
+_OWNED_APPS = {"core", "accounts", "ledger", "payments", "governance", "tasks", "payouts", "disputes", "mturk"}
+_OWNED_EXTRA = {"auth.group", "guardian.userobjectpermission", "guardian.groupobjectpermission", "authtoken.token"}
+
+
+def digest() -> dict[str, int]:
+    """One hash per table of every row's values: equal digests, unchanged tables.
+    A user's ``last_login`` is left out: signing the caller in is not the request's doing."""
+    tables: dict[str, int] = {}
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if model._meta.app_label in _OWNED_APPS or label in _OWNED_EXTRA:
+            names = [f.attname for f in model._meta.concrete_fields if f.attname != "last_login"]
+            rows = list(model._default_manager.order_by("pk").values_list(*names))
+            tables[label] = hash(repr(rows))
+    return tables
+
+
+def changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return sorted(label for label in before if before[label] != after[label])
+
+
+def _is_api(route: Route) -> bool:
+    return route.pattern.startswith("api/")
+
+
+def refused(route: Route, role: str, response: HttpResponse) -> bool:
+    """Refused by the permission checks: anonymous callers are asked to sign in (401 from
+    the API, the sign-in page for pages); signed-in callers get 403, or 404 for objects
+    they may not know of."""
+    if role == "anonymous":
+        if _is_api(route):
+            return response.status_code == 401
+        return response.status_code == 302 and response["Location"].startswith(settings.LOGIN_URL)
+    return response.status_code in (403, 404)
+
+
+def turned_away(route: Route, role: str, response: HttpResponse) -> bool:
+    """What a refused caller may see: a refusal, or on a page form the reason shown to
+    the person (the form again with the error, 400, or back with an error message).
+    Together with the digest check this says the request was refused and did nothing."""
+    if refused(route, role, response) or _is_api(route):
+        return refused(route, role, response)
+    if response.status_code == 400:
+        return True
+    return response.status_code == 302 and any(
+        message.level == messages.ERROR for message in get_messages(response.wsgi_request)
+    )
+
+
+def _request(
+    role: str, world: World, route: Route, method: str, url: str, before: dict[str, int] | None
+) -> tuple[HttpResponse, list[str]]:
+    """Sends one request as ``role`` in a savepoint rolled back afterwards; returns the
+    response and, when ``before`` is given, the tables it changed."""
+    with transaction.atomic():
+        client = Client()
+        person = world.people[role]
+        if person is not None:
+            client.force_login(person)
+        if method == "GET":
+            response = client.get(url)
+        elif _is_api(route):
+            response = client.generic(method, url, json.dumps(BODIES.get(route.name, {})), "application/json")
+        else:
+            response = client.generic(
+                method, url, urlencode(BODIES.get(route.name, {})), "application/x-www-form-urlencoded"
+            )
+        tables = changed(before, digest()) if before is not None else []
+        transaction.set_rollback(True)
+    return response, tables
+
+
+def test_every_route_is_declared() -> None:
+    """A new route fails here until the table says who may use it."""
+    served = {route.name for route in route_list()}
+    assert sorted(served - set(MATRIX)) == [], "routes missing from MATRIX"
+    assert sorted(set(MATRIX) - served) == [], "MATRIX names routes that no longer exist"
+
+
+def test_every_declared_method_is_served() -> None:
+    """The table names the methods each route answers; a method it does not answer is a typo."""
+    for route in route_list():
+        for method in MATRIX.get(route.name, {}):
+            assert method in {"GET", "POST", "PUT", "PATCH", "DELETE"}, (route.name, method)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_is_allowed_and_refused_as_declared(role: str, world: World) -> None:
+    wrong: list[str] = []
+    before = digest()  # every request is rolled back, so this is the state each one starts from
+    for route in route_list():
+        url = fill(route, world)
+        # An undeclared route fails test_every_route_is_declared; here it is skipped.
+        for method, allowed in MATRIX.get(route.name, {}).items():
+            response, tables = _request(role, world, route, method, url, None if role in allowed else before)
+            status = response.status_code
+            where = f"{method} {url} as {role}: {status}"
+            if status >= 500:
+                wrong.append(f"{where} (server error)")
+            elif status == 405:
+                wrong.append(f"{where} (the table declares a method the route does not answer)")
+            elif role in allowed and refused(route, role, response):
+                wrong.append(f"{where} (refused, but the table allows it)")
+            elif role not in allowed and not turned_away(route, role, response):
+                wrong.append(f"{where} (allowed, but the table refuses it)")
+            elif role not in allowed and tables:
+                wrong.append(f"{where} (refused, yet changed {', '.join(tables)})")
+    assert not wrong, "\n".join(wrong)
