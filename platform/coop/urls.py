@@ -22,6 +22,10 @@ api_patterns = [
     path("", include("payouts.api")),
 ]
 
+# Under /api/ the resolver's 404 and an unhandled error answer in the API's JSON shape.
+handler404 = "core.handlers.not_found"
+handler500 = "core.handlers.server_error"
+
 urlpatterns = [
     path("ping/", ping, name="ping"),
     path("admin/", admin.site.urls),

@@ -3,10 +3,12 @@
 Every error leaves the API as ``{"error": {"code", "message", "fields"?}}``.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import Http404
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -14,6 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import AppError
+
+logger = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
@@ -54,6 +58,13 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AppError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
+    if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError | DataError | ProgrammingError):
+        # The database went away mid-request (restart, failover, a killed backend). Every
+        # service writes in one transaction, so nothing was written; the client may retry.
+        logger.warning("database unavailable during %s: %s", context.get("request"), exc)
+        message = "The database is unavailable; nothing was changed. Try again in a moment."
+        body = {"code": "service_unavailable", "message": message}
+        return Response({"error": body}, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, RequestDataTooBig):
         return Response({"error": {"code": "body_too_large", "message": "The request body is too large."}}, status=413)
     if isinstance(exc, Http404):
