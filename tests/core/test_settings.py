@@ -62,7 +62,7 @@ def test_production_is_hardened() -> None:
 
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PRODUCTION"}}
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     env.update(
         PRODUCTION="1",
         SECRET_KEY="a-long-random-production-secret-key-for-the-deploy-check-0123456789",
