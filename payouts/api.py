@@ -16,17 +16,13 @@ from rest_framework.views import APIView
 from accounts.models import User
 from core.api import Pagination, StrictSerializer
 from core.errors import AppError
-from core.money import format_amount, parse_major, platform_currency
+from core.money import major_text, parse_major, platform_currency
 from payouts import selectors, services
 from payouts.models import Payout, PayoutMethod, PayoutSchedule, SepaBatch
 
 
 def _user(request: Request) -> User:
     return cast(User, request.user)
-
-
-def _major(amount: int, currency: str) -> str:
-    return format_amount(amount, currency).split(" ")[0]
 
 
 class AmountField(serializers.CharField):
@@ -141,8 +137,8 @@ def _schedule_out(user: User) -> dict[str, Any]:
     currency = platform_currency()
     return {
         "frequency": view.frequency,
-        "minimum_amount": _major(view.minimum_amount, currency),
-        "floor": _major(view.floor, currency),
+        "minimum_amount": major_text(view.minimum_amount, currency),
+        "floor": major_text(view.floor, currency),
         "floor_rule_version_id": view.floor_rule_version_id,
         "is_default": view.is_default,
     }
@@ -175,8 +171,8 @@ class BalanceView(APIView):
         return Response(
             {
                 "currency": figures.currency,
-                "available": _major(figures.available, figures.currency),
-                "on_the_way": _major(figures.on_the_way, figures.currency),
+                "available": major_text(figures.available, figures.currency),
+                "on_the_way": major_text(figures.on_the_way, figures.currency),
                 "not_ready_reason": figures.not_ready_reason,
             }
         )
@@ -204,7 +200,7 @@ def _payout_out(payout: Payout) -> dict[str, Any]:
     return {
         "id": payout.pk,
         "state": payout.state,
-        "amount": _major(payout.amount, payout.currency),
+        "amount": major_text(payout.amount, payout.currency),
         "currency": payout.currency,
         "rail": payout.rail,
         "destination": payout.display,
@@ -294,15 +290,15 @@ class StatementView(APIView):
         return Response(
             {
                 "currency": currency,
-                "opening_balance": _major(statement.opening_balance, currency),
-                "closing_balance": _major(statement.closing_balance, currency),
+                "opening_balance": major_text(statement.opening_balance, currency),
+                "closing_balance": major_text(statement.closing_balance, currency),
                 "lines": [
                     {
                         "at": line.at,
                         "kind": line.kind,
                         "description": line.description,
-                        "amount": _major(line.amount, currency),
-                        "balance": _major(line.balance, currency),
+                        "amount": major_text(line.amount, currency),
+                        "balance": major_text(line.balance, currency),
                         "reference": line.reference,
                     }
                     for line in statement.lines
@@ -344,7 +340,7 @@ class YearlyStatementView(APIView):
         yearly = selectors.worker_yearly_statement(user=_user(request), year=year)
         currency = yearly.currency
         money = ("opening_balance", "closing_balance", "earnings", "bonuses", "rewards", "total_earned", "paid_out")
-        body: dict[str, Any] = {name: _major(getattr(yearly, name), currency) for name in money}
+        body: dict[str, Any] = {name: major_text(getattr(yearly, name), currency) for name in money}
         body.update(
             year=yearly.year,
             currency=currency,
@@ -391,7 +387,7 @@ def _batch_out(batch: SepaBatch) -> dict[str, Any]:
         "state": batch.state,
         "currency": batch.currency,
         "payment_count": batch.payment_count,
-        "total_amount": _major(batch.total_amount, batch.currency),
+        "total_amount": major_text(batch.total_amount, batch.currency),
         "execution_date": batch.execution_date,
         "created_at": batch.created_at,
         "sent_at": batch.sent_at,
@@ -406,7 +402,7 @@ def _batch_detail(batch: SepaBatch) -> dict[str, Any]:
             "payout_id": payout.pk,
             "end_to_end_id": payout.end_to_end_id,
             "state": payout.state,
-            "amount": _major(payout.amount, payout.currency),
+            "amount": major_text(payout.amount, payout.currency),
             "name": payout.destination.get("name", ""),
             "iban": payout.destination.get("iban", ""),
             "failure_message": payout.failure_message,

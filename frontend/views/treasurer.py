@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from core.money import platform_currency, to_major
+from core.money import major_text, platform_currency
 from frontend.forms import ConfirmDepositForm
 from frontend.pages import app_page, flash_error, form_errors_text, user_of
 from payments import selectors as payment_selectors
@@ -23,16 +23,17 @@ def treasury(request: HttpRequest) -> HttpResponse:
         "frontend/treasurer/treasury.html",
         {
             "rows": [
-                {"deposit": d, "form": ConfirmDepositForm(prefix=f"d{d.pk}", initial={"amount": _major(d.amount)})}
+                {
+                    "deposit": d,
+                    "form": ConfirmDepositForm(
+                        prefix=f"d{d.pk}", initial={"amount": major_text(d.amount, platform_currency())}
+                    ),
+                }
                 for d in deposits
             ],
             "differences": payment_selectors.treasury_open_differences(user=user)[:200],
         },
     )
-
-
-def _major(amount: int) -> str:
-    return str(to_major(amount, platform_currency()))
 
 
 @require_POST

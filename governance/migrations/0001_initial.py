@@ -5,56 +5,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='RuleClass',
+            name="RuleClass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=80)),
-                ('quorum_bps', models.PositiveIntegerField(help_text='Share of the voter roll that must cast a ballot.')),
-                ('threshold_bps', models.PositiveIntegerField()),
-                ('threshold_inclusive', models.BooleanField(default=False)),
-                ('notice_days', models.PositiveIntegerField(help_text='Days between adoption and taking effect.')),
-                ('discussion_days', models.PositiveIntegerField(default=7)),
-                ('voting_days', models.PositiveIntegerField(default=7)),
-                ('secret_ballot', models.BooleanField(default=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "quorum_bps",
+                    models.PositiveIntegerField(help_text="Share of the voter roll that must cast a ballot."),
+                ),
+                ("threshold_bps", models.PositiveIntegerField()),
+                ("threshold_inclusive", models.BooleanField(default=False)),
+                ("notice_days", models.PositiveIntegerField(help_text="Days between adoption and taking effect.")),
+                ("discussion_days", models.PositiveIntegerField(default=7)),
+                ("voting_days", models.PositiveIntegerField(default=7)),
+                ("secret_ballot", models.BooleanField(default=False)),
             ],
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField()),
-                ('value_type', models.CharField(choices=[('integer', 'Integer'), ('money', 'Money'), ('basis_points', 'Basis Points'), ('hours', 'Hours'), ('days', 'Days'), ('boolean', 'Boolean')], max_length=16)),
-                ('unit', models.CharField(max_length=40)),
-                ('min_value', models.BigIntegerField()),
-                ('max_value', models.BigIntegerField()),
-                ('rule_class', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rules', to='governance.ruleclass')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField()),
+                (
+                    "value_type",
+                    models.CharField(
+                        choices=[
+                            ("integer", "Integer"),
+                            ("money", "Money"),
+                            ("basis_points", "Basis Points"),
+                            ("hours", "Hours"),
+                            ("days", "Days"),
+                            ("boolean", "Boolean"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("unit", models.CharField(max_length=40)),
+                ("min_value", models.BigIntegerField()),
+                ("max_value", models.BigIntegerField()),
+                (
+                    "rule_class",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="rules", to="governance.ruleclass"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RuleVersion',
+            name="RuleVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.BigIntegerField()),
-                ('effective_at', models.DateTimeField()),
-                ('adopted_by_proposal_id', models.BigIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='governance.rule')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("value", models.BigIntegerField()),
+                ("effective_at", models.DateTimeField()),
+                ("adopted_by_proposal_id", models.BigIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="versions", to="governance.rule"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rule_id', 'effective_at', 'id'],
-                'indexes': [models.Index(fields=['rule', 'effective_at'], name='governance__rule_id_a48e4d_idx')],
-                'constraints': [models.UniqueConstraint(fields=('rule', 'effective_at'), name='one_rule_version_per_instant')],
+                "ordering": ["rule_id", "effective_at", "id"],
+                "indexes": [models.Index(fields=["rule", "effective_at"], name="governance__rule_id_a48e4d_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("rule", "effective_at"), name="one_rule_version_per_instant")
+                ],
             },
         ),
     ]

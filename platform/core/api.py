@@ -62,9 +62,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The database went away mid-request (restart, failover, a killed backend). Every
         # service writes in one transaction, so nothing was written; the client may retry.
         logger.warning("database unavailable during %s: %s", context.get("request"), exc)
-        message = "The database is unavailable; nothing was changed. Try again in a moment."
-        body = {"code": "service_unavailable", "message": message}
-        return Response({"error": body}, status=503, headers={"Retry-After": "5"})
+        unavailable = {
+            "code": "service_unavailable",
+            "message": "The database is unavailable; nothing was changed. Try again in a moment.",
+        }
+        return Response({"error": unavailable}, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, RequestDataTooBig):
         return Response({"error": {"code": "body_too_large", "message": "The request body is too large."}}, status=413)
     if isinstance(exc, Http404):
@@ -74,6 +76,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    body: dict[str, Any]
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         first = next(iter(fields.items()))
@@ -83,13 +86,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "fields": fields,
         }
     else:
-        code, message = _DRF_CODES.get(type(exc), (getattr(exc, "default_code", "error"), None))
+        known: tuple[str, str | None] | None = _DRF_CODES.get(type(exc))
+        code, text = known or (str(getattr(exc, "default_code", "error")), None)
         detail = getattr(exc, "detail", None)
-        if isinstance(detail, str) and detail and message is None:
-            message = str(detail)
+        if isinstance(detail, str) and detail and text is None:
+            text = str(detail)
         elif isinstance(exc, exceptions.ParseError | exceptions.AuthenticationFailed) and detail:
-            message = f"{message} ({detail})"
-        body = {"code": str(code), "message": message or "The request could not be handled."}
+            text = f"{text} ({detail})"
+        body = {"code": str(code), "message": text or "The request could not be handled."}
     response.data = {"error": body}
     return response
 

@@ -85,6 +85,10 @@ def to_major(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent(currency))
 
 
+def major_text(amount: int, currency: str) -> str:
+    """``1250`` EUR as ``"12.50"``: how the API and files write amounts."""
+    return f"{to_major(amount, currency):.{exponent(currency)}f}"
+
+
 def format_amount(amount: int, currency: str) -> str:
-    digits = exponent(currency)
-    return f"{to_major(amount, currency):.{digits}f} {currency.upper()}"
+    return f"{major_text(amount, currency)} {currency.upper()}"

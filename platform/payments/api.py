@@ -21,13 +21,9 @@ from rest_framework.views import APIView
 from accounts.api import organisation_for_request
 from core.api import Pagination, StrictSerializer
 from core.errors import AppError
-from core.money import format_amount, parse_major, platform_currency
+from core.money import major_text, parse_major, platform_currency
 from payments import reconciliation, selectors, services, stripe_gateway, webhooks
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
-
-
-def _major(amount: int, currency: str) -> str:
-    return format_amount(amount, currency).split(" ")[0]
 
 
 class AmountField(serializers.CharField):
@@ -88,15 +84,15 @@ def deposit_out(deposit: Deposit) -> dict[str, Any]:
             "iban": settings.COOP_BANK_IBAN,
             "bic": settings.COOP_BANK_BIC,
             "reference": deposit.reference,
-            "amount": _major(deposit.amount, deposit.currency),
+            "amount": major_text(deposit.amount, deposit.currency),
         }
     return {
         "id": deposit.pk,
         "reference": deposit.reference,
         "method": deposit.method,
         "status": deposit.status,
-        "amount": _major(deposit.amount, deposit.currency),
-        "credited_amount": _major(deposit.credited_amount, deposit.currency),
+        "amount": major_text(deposit.amount, deposit.currency),
+        "credited_amount": major_text(deposit.credited_amount, deposit.currency),
         "currency": deposit.currency,
         "failure_message": deposit.failure_message,
         "created_at": deposit.created_at,
@@ -171,8 +167,8 @@ def withdrawal_out(withdrawal: Withdrawal) -> dict[str, Any]:
         "id": withdrawal.pk,
         "method": withdrawal.method,
         "status": withdrawal.status,
-        "amount": _major(withdrawal.amount, withdrawal.currency),
-        "paid_amount": _major(withdrawal.paid_amount, withdrawal.currency),
+        "amount": major_text(withdrawal.amount, withdrawal.currency),
+        "paid_amount": major_text(withdrawal.paid_amount, withdrawal.currency),
         "currency": withdrawal.currency,
         "failure_message": withdrawal.failure_message,
         "created_at": withdrawal.created_at,
@@ -220,8 +216,8 @@ class BalanceView(APIView):
         return Response(
             {
                 "currency": figures.currency,
-                "available": _major(figures.available, figures.currency),
-                "escrowed": _major(figures.escrowed, figures.currency),
+                "available": major_text(figures.available, figures.currency),
+                "escrowed": major_text(figures.escrowed, figures.currency),
             }
         )
 
