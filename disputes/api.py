@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiKey, User
 from accounts.selectors import organisation_public
-from core.api import Pagination, StrictSerializer
+from core.api import Pagination, StrictSerializer, paginated
 from core.errors import NotFound, PermissionDenied
 from disputes import selectors, services
 from disputes.models import Precedent
@@ -93,7 +93,7 @@ class OpenIn(StrictSerializer):
 class CaseListView(APIView):
     """The caller's own cases (as worker or requester staff); POST opens a dispute."""
 
-    @extend_schema(responses=CaseSummaryOut(many=True))
+    @extend_schema(operation_id="disputes_cases_list", responses=paginated(CaseSummaryOut))
     def get(self, request: Request) -> Response:
         cases = selectors.cases_for_party(user=_user(request)).select_related("batch")
         if isinstance(request.auth, ApiKey):
@@ -254,7 +254,7 @@ class PrecedentOut(serializers.ModelSerializer):  # type: ignore[type-arg]
 class PrecedentListView(APIView):
     """Decided cases without names, for jurors and requesters to read."""
 
-    @extend_schema(responses=PrecedentOut(many=True))
+    @extend_schema(operation_id="disputes_precedents_list", responses=paginated(PrecedentOut))
     def get(self, request: Request) -> Response:
         precedents = selectors.precedents_list()
         outcome = request.query_params.get("outcome")

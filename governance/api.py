@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, StrictSerializer
+from core.api import Pagination, StrictSerializer, paginated
 from governance import selectors, services
 from governance.models import Ballot, Proposal, Rule, RuleClass
 
@@ -190,7 +190,7 @@ class ProposalUpdateIn(StrictSerializer):
 
 
 class ProposalListView(APIView):
-    @extend_schema(responses=ProposalOut(many=True))
+    @extend_schema(operation_id="governance_proposals_list", responses=paginated(ProposalOut))
     def get(self, request: Request) -> Response:
         proposals = selectors.proposals_visible(user=request.user)
         state = request.query_params.get("state")
@@ -266,7 +266,7 @@ class ProposalCommentIn(StrictSerializer):
 
 
 class CommentListView(APIView):
-    @extend_schema(responses=ProposalCommentOut(many=True))
+    @extend_schema(operation_id="governance_proposals_comments_list", responses=paginated(ProposalCommentOut))
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal_id)
         paginator = Pagination()
@@ -359,7 +359,7 @@ class PublishedReceiptOut(serializers.Serializer):  # type: ignore[type-arg]
 class ReceiptListView(APIView):
     """The published receipts of a secret vote; ``?receipt=`` finds one's own."""
 
-    @extend_schema(responses=PublishedReceiptOut(many=True))
+    @extend_schema(operation_id="governance_proposals_receipts_list", responses=paginated(PublishedReceiptOut))
     def get(self, request: Request, proposal_id: int) -> Response:
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal_id)
         receipts = selectors.secret_ballot_receipts(proposal=proposal, receipt=request.query_params.get("receipt"))

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from accounts.api import organisation_for_request
 from accounts.models import ApiKey, Organisation, User
 from accounts.selectors import organisation_public
-from core.api import Pagination, StrictSerializer
+from core.api import Pagination, StrictSerializer, paginated
 from core.errors import AppError, NotFound
 from tasks import inputs, selectors, services
 from tasks.models import Assignment, Batch, Notice, Qualification
@@ -188,7 +188,11 @@ class BonusOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationBatchesView(APIView):
-    @extend_schema(responses=MarketBatchOut(many=True), parameters=[OpenApiParameter("status", str)])
+    @extend_schema(
+        operation_id="organisations_batches_list",
+        responses=paginated(MarketBatchOut),
+        parameters=[OpenApiParameter("status", str)],
+    )
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         batches = selectors.batches_for_organisation(
@@ -433,8 +437,21 @@ class BlockIn(StrictSerializer):
     reason = serializers.CharField()
 
 
+class BlockOut(serializers.Serializer):  # type: ignore[type-arg]
+    worker = serializers.CharField(help_text="The worker's pseudonym.")
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class NoticeOut(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    batch = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
 class OrganisationBlocksView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="organisations_blocks_list", responses=BlockOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         blocks = organisation.blocked_workers.select_related("worker").order_by("id")
@@ -509,7 +526,8 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
 
 class FeedView(APIView):
     @extend_schema(
-        responses=FeedItemOut(many=True),
+        operation_id="tasks_feed_list",
+        responses=paginated(FeedItemOut),
         parameters=[
             OpenApiParameter("min_reward", int),
             OpenApiParameter("min_hourly_pay", int),
@@ -619,7 +637,11 @@ class AcceptView(APIView):
 
 
 class MyAssignmentsView(APIView):
-    @extend_schema(responses=AssignmentOut(many=True), parameters=[OpenApiParameter("status", str)])
+    @extend_schema(
+        operation_id="assignments_list",
+        responses=paginated(AssignmentOut),
+        parameters=[OpenApiParameter("status", str)],
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.assignments_for_worker(worker=_worker(request), status=request.query_params.get("status"))
         paginator = Pagination()
@@ -730,7 +752,7 @@ class RatingView(APIView):
 
 
 class NoticesView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="tasks_notices_list", responses=NoticeOut(many=True))
     def get(self, request: Request) -> Response:
         notices = Notice.objects.filter(user=_user(request)).order_by("-id")[:100]
         return Response(
@@ -739,7 +761,7 @@ class NoticesView(APIView):
 
 
 class OrganisationNoticesView(APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="organisations_notices_list", responses=NoticeOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         """Notices to the requester (fair-pay top-ups owed or paid, ...)."""
         organisation = organisation_for_request(request, slug)
