@@ -272,6 +272,8 @@ PLATFORM_CURRENCY = env("PLATFORM_CURRENCY", "EUR")
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Connect events (workers' connected accounts) come from a second endpoint with its own secret.
+STRIPE_CONNECT_WEBHOOK_SECRET = os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # tests and stripe-mock only
 
 # API key secrets are kept encrypted (SigV4 verification needs the secret itself).

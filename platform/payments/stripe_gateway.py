@@ -279,19 +279,27 @@ class StripeEvent:
 
 
 def webhook_event_verify(*, payload: bytes, signature_header: str) -> StripeEvent:
-    """Checks the ``Stripe-Signature`` header against the endpoint secret and parses the event.
+    """Checks the ``Stripe-Signature`` header against the endpoint secrets and parses the event.
 
-    Raises ``WebhookSignatureInvalid`` for a missing, wrong or stale signature and for
-    a body that is not a Stripe event; nothing about the payload is trusted before this.
+    Stripe signs platform events and Connect events (from workers' connected accounts)
+    with the secrets of two separate endpoints; both deliver here. Raises
+    ``WebhookSignatureInvalid`` for a missing, wrong or stale signature and for a body
+    that is not a Stripe event; nothing about the payload is trusted before this.
     """
-    secret = settings.STRIPE_WEBHOOK_SECRET
-    if not secret or not signature_header:
+    secrets = [s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s]
+    if not secrets or not signature_header:
         raise WebhookSignatureInvalid()
-    try:
-        stripe.Webhook.construct_event(payload, signature_header, secret)
-        data = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError):
-        raise WebhookSignatureInvalid() from None
+    for secret in secrets:
+        try:
+            stripe.Webhook.construct_event(payload, signature_header, secret)
+            data = json.loads(payload)
+            break
+        except stripe.SignatureVerificationError:
+            continue
+        except ValueError:
+            raise WebhookSignatureInvalid() from None
+    else:
+        raise WebhookSignatureInvalid()
     if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
         raise WebhookSignatureInvalid()
     return StripeEvent(

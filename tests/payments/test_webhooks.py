@@ -175,3 +175,29 @@ def test_a_cancelled_intent_marks_the_deposit_failed(fake_stripe, pending_deposi
         "The payment was cancelled (abandoned).",
     )
     assert not Transfer.objects.exists()
+
+
+def test_connect_events_signed_with_the_connect_endpoint_secret_are_accepted(api, fake_stripe, settings) -> None:
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = "whsec_connect_endpoint"
+    account = fake_stripe.event(
+        "account.updated", {"id": "acct_unknown_to_us", "object": "account"}, account="acct_unknown_to_us"
+    )
+    payload = json.dumps(account).encode()
+    accepted = api.generic(
+        "POST",
+        "/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload, "whsec_connect_endpoint"),
+    )
+    assert accepted.status_code == 200
+    assert WebhookEvent.objects.filter(stripe_event_id=account["id"]).count() == 1
+    refused = api.generic(
+        "POST",
+        "/webhooks/stripe/",
+        payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(payload, "whsec_neither_endpoint"),
+    )
+    assert refused.status_code == 400
+    assert WebhookEvent.objects.count() == 1
