@@ -51,14 +51,6 @@ KNOWN_FAILURES: dict[str, tuple[str, frozenset[str]]] = {
         "tasks: answers {count, page, results} but declares a plain array",
         frozenset({"requester", "api_key"}),
     ),
-    "GET /api/batches/{batch_id}/submissions/{assignment_id}/": (
-        "tasks: SubmissionOut declares non-null strings that are null (e.g. rejection_final_at)",
-        frozenset({"requester", "api_key"}),
-    ),
-    "GET /api/assignments/{assignment_id}/": (
-        "tasks: AssignmentOut declares non-null strings that are null",
-        frozenset({"worker"}),
-    ),
 }
 
 
