@@ -75,8 +75,8 @@ def finalise_rejections() -> int:
     count = 0
     for assignment in list(due[:10_000]):
         try:
-            services.assignment_rejection_finalise(assignment=assignment)
-            count += 1
+            if services.assignment_rejection_lapse(assignment=assignment):
+                count += 1
         except AppError as error:
             logger.info("rejection of %s not finalised: %s", assignment.pk, error.code)
     return count

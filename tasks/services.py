@@ -785,6 +785,22 @@ def assignment_rejection_dispute(*, assignment: Assignment, actor: User | None =
     return slot
 
 
+def assignment_rejection_lapse(*, assignment: Assignment) -> bool:
+    """The contest window passed with no dispute: the rejection becomes final. For the
+    finalisation job, which reads its list before taking any lock: under the row lock
+    this checks again that the rejection is still undisputed, due, and not held by a
+    dispute case, so a dispute opened in between keeps its escrow. True if finalised."""
+    from disputes.selectors import rejection_is_held  # disputes builds on tasks: import at call time
+
+    with transaction.atomic():
+        slot = _lock_assignment(assignment)
+        due = slot.rejection_final_at is not None and slot.rejection_final_at <= timezone.now()
+        if slot.status != Assignment.Status.REJECTED or not due or rejection_is_held(slot.pk):
+            return False
+        _rejection_finalise_locked(slot, actor=None)
+    return True
+
+
 def assignment_rejection_finalise(*, assignment: Assignment, actor: User | None = None) -> Assignment:
     """Makes a rejection final: the escrow is voided back to the requester, exactly once.
     Idempotent for an already refunded assignment."""
@@ -792,13 +808,17 @@ def assignment_rejection_finalise(*, assignment: Assignment, actor: User | None 
         slot = _lock_assignment(assignment)
         if slot.status == Assignment.Status.REFUNDED:
             return slot
-        before = slot.status
-        slot.status = ASSIGNMENT.target(slot.status, "finalised")
-        escrow.escrow_return(key=slot.escrow_key)
-        slot.finalised_at = timezone.now()
-        slot.save(update_fields=["status", "finalised_at"])
-        audit_record(actor=actor, action="assignment.rejection_final", target=slot, before={"status": before})
+        _rejection_finalise_locked(slot, actor=actor)
     return slot
+
+
+def _rejection_finalise_locked(slot: Assignment, *, actor: User | None) -> None:
+    before = slot.status
+    slot.status = ASSIGNMENT.target(slot.status, "finalised")
+    escrow.escrow_return(key=slot.escrow_key)
+    slot.finalised_at = timezone.now()
+    slot.save(update_fields=["status", "finalised_at"])
+    audit_record(actor=actor, action="assignment.rejection_final", target=slot, before={"status": before})
 
 
 def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: User | None = None) -> Assignment:

@@ -115,6 +115,24 @@ def test_disputed_rejection_is_not_finalised_by_the_job(organisation: Organisati
     assert escrow_status([slot.escrow_key]) == {slot.escrow_key: "pending"}
 
 
+def test_a_dispute_opened_after_the_job_read_its_list_keeps_the_escrow(
+    organisation: Organisation, worker: User, clock: Clock
+) -> None:
+    batch = published_batch(organisation)
+    owner = organisation.staff.get().user
+    slot = services.assignment_submit(
+        worker=worker, assignment=services.assignment_accept(worker=worker, batch=batch), answers={"answer": "y"}
+    )
+    services.assignment_reject(actor=owner, assignment=slot, reason="incomplete", text="Empty.")
+    clock.advance(days=8)
+    stale = Assignment.objects.get(pk=slot.pk)  # what the job read: still "rejected"
+    services.assignment_rejection_dispute(assignment=slot)  # the worker disputes in between
+    assert services.assignment_rejection_lapse(assignment=stale) is False
+    slot.refresh_from_db()
+    assert slot.status == "disputed"
+    assert escrow_status([slot.escrow_key]) == {slot.escrow_key: "pending"}
+
+
 def test_batch_expiry_job_returns_unclaimed_escrow(organisation: Organisation, worker: User, clock: Clock) -> None:
     batch = published_batch(organisation, lifetime_hours=2)
     services.assignment_accept(worker=worker, batch=batch)
