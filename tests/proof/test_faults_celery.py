@@ -181,3 +181,38 @@ def test_an_auto_approval_run_killed_half_way_pays_every_submission_exactly_once
         assert earnings(person) == 500 * batch.reward
     assert balance(accounts.coop_fees()).posted == 1000 * batch.fee_per_assignment
     assert balance(accounts.org_escrow(batch.organisation)).posted == 0
+
+
+def test_a_vote_closing_run_killed_half_way_closes_every_vote_exactly_once(
+    worker_queue: tuple[str, Worker],
+) -> None:
+    from core.models import AuditEvent
+    from governance import jobs
+    from governance.models import Proposal, RuleClass
+    from tests.governance.factories import members, policy, to_voting, vote
+
+    queue, worker = worker_queue
+    voters = members(3)
+    operational = RuleClass.objects.get(key="operational")
+    # Voting opened long enough ago that it is due to close now.
+    start = timezone.now() - timedelta(days=operational.discussion_days + operational.voting_days, hours=1)
+    proposals = []
+    for _ in range(120):
+        proposal = to_voting(policy(voters[0]), start=start)
+        vote(proposal, voters, "yes")
+        proposals.append(proposal)
+    ids = [p.pk for p in proposals]
+
+    _kill_mid_job(
+        worker,
+        started=lambda: Proposal.objects.filter(pk__in=ids, closed_at__isnull=False).exists(),
+        finished=lambda: not Proposal.objects.filter(pk__in=ids, closed_at__isnull=True).exists(),
+        send=lambda: jobs.close_due_votes.apply_async(queue=queue),
+    )
+
+    closed = Proposal.objects.filter(pk__in=ids)
+    assert {(p.yes_count, p.no_count, p.quorum_met) for p in closed} == {(3, 0, True)}
+    assert closed.exclude(state="voting").count() == len(ids)
+    # One closing record per proposal: a vote closed twice would show two.
+    closings = AuditEvent.objects.filter(target_type="governance.proposal", before__state="voting")
+    assert sorted(closings.values_list("target_id", flat=True)) == sorted(str(pk) for pk in ids)
