@@ -20,7 +20,7 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/honcho -f Procfile.dev start
+	$(BIN)/python platform/coop/embedded.py
 
 # The whole suite. On SQLite by default; .ci/run sets DATABASE_URL and REDIS_URL for
 # PostgreSQL and Redis, where the concurrency and real-worker tests also run.
