@@ -136,6 +136,10 @@ class FakeStripe(stripe.HTTPClient):
         """The next ``count`` writes happen, but the caller sees a connection error."""
         self._lost_responses += count
 
+    def keep_responses(self) -> None:
+        """Disarms ``lose_next_responses`` (for a caller refused before it reached Stripe)."""
+        self._lost_responses = 0
+
     def refuse_next(self, path_prefix: str, *, status: int = 400, code: str = "", message: str = "") -> None:
         """The next request whose path starts with ``path_prefix`` is refused without writing."""
         error_type = "card_error" if status == 402 else "invalid_request_error"

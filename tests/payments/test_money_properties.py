@@ -64,6 +64,7 @@ class FundingMachine(RuleBasedStateMachine):
                 )
         except AppError as refused:
             assert refused.code in {"insufficient_funds", "withdrawal_exceeds_refundable"}
+            self.fake.keep_responses()  # refused before any Stripe call: nothing was lost
             return
         withdrawal_process(withdrawal.pk)  # the resume job after a lost response
 
@@ -145,3 +146,19 @@ def test_funding_keeps_the_ledger_and_the_rails_in_agreement(fake_stripe) -> Non
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     FundingMachine.TestCase().runTest()
+
+
+@pytest.mark.django_db
+def test_a_refused_withdrawal_does_not_leave_a_lost_response_armed(fake_stripe) -> None:
+    """The shortest failure hypothesis found: a refused withdrawal armed the fake to lose a
+    response no call consumed, so the next withdrawal lost both its refund and the resume."""
+    machine = FundingMachine()
+    try:
+        machine.start()
+        machine.card_top_up(amount=1, lose=False)
+        machine.card_top_up(amount=1, lose=False)
+        machine.card_withdrawal(amount=3, lose=True)
+        machine.card_withdrawal(amount=2, lose=True)
+        machine.ledger_agrees_with_the_rails()
+    finally:
+        machine.teardown()
