@@ -1,10 +1,19 @@
 """Shared fixtures. Each app's tests live under tests/<app>/ and add their own."""
 
+import os
+
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from tests.factories import OrganisationFactory, UserFactory
+
+# CI explores the same examples every run, so main stays reproducibly green; local runs
+# keep drawing new ones (and print the blob to reproduce whatever they find).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
