@@ -5,10 +5,13 @@ One test per role walks every operation with a few generated cases each, half of
 with the path parameters of a real world (so the handlers past the 404 are reached too).
 A handful of examples per operation keeps the whole run within a few minutes in CI."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -77,8 +80,24 @@ def _world_parameters(world: World) -> dict[str, dict[str, object]]:
     return templates
 
 
+@pytest.fixture
+def connections_kept() -> Iterator[None]:
+    """The WSGI app is called directly, not through Django's test client, so its
+    end-of-request hook would close the test's database connection (mid-transaction on
+    PostgreSQL); keep it open, as the test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 @pytest.mark.parametrize("role", FUZZ_ROLES)
-def test_every_operation_answers_as_declared(role: str, world: World, fake_stripe: FakeStripe) -> None:
+def test_every_operation_answers_as_declared(
+    role: str, world: World, fake_stripe: FakeStripe, connections_kept: None
+) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
     headers = _headers(role, world)
     known = _world_parameters(world)
