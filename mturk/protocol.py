@@ -58,6 +58,17 @@ class MTurkError(Exception):
         return {"__type": self.error_type, "Message": self.message, "TurkErrorCode": self.turk_code}
 
 
+class MTurkThrottled(MTurkError):
+    """Too many requests: botocore's retry handler backs off and retries this code itself."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "AWS.MechanicalTurk.Throttled")
+
+    @property
+    def error_type(self) -> str:
+        return "ThrottlingException"
+
+
 @functools.cache
 def service_model() -> ServiceModel:
     data = Loader().load_service_model(SERVICE_NAME, "service-2", api_version=API_VERSION)

@@ -6,18 +6,20 @@ import logging
 import uuid
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
 
 from accounts.models import ApiKey
 from core.errors import AppError
 from mturk import dispatch, services
 from mturk.operations import Caller
-from mturk.protocol import JSON_CONTENT_TYPE, MTurkError
+from mturk.protocol import JSON_CONTENT_TYPE, MTurkError, MTurkThrottled
 from mturk.sigv4 import verify_request
 
 logger = logging.getLogger(__name__)
@@ -38,8 +40,22 @@ def endpoint(request: HttpRequest) -> HttpResponse:
     try:
         if request.method != "POST":
             raise MTurkError("Send a signed POST request (AWS JSON 1.1), e.g. with boto3.client('mturk').")
+        # Per address before the signature is checked (guessing), per key after (a runaway script).
+        if is_ratelimited(
+            request, group="mturk-address", key="ip", rate=settings.MTURK_RATE_PER_ADDRESS, increment=True
+        ):
+            raise MTurkThrottled("Too many requests from your address; slow down and retry.")
         body = request.body
         signed = verify_request(request, body)
+        access_key_id = signed.key.access_key_id
+        if is_ratelimited(
+            request,
+            group="mturk-key",
+            key=lambda group, request: access_key_id,
+            rate=settings.MTURK_RATE_PER_KEY,
+            increment=True,
+        ):
+            raise MTurkThrottled(f"Too many requests with key {access_key_id}; slow down and retry.")
         ApiKey.objects.filter(pk=signed.key.pk).update(last_used_at=timezone.now())
         try:
             data = json.loads(body or b"{}")

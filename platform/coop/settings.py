@@ -143,6 +143,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/accounts/login/"
 WEB_CREDENTIALS_RATE = env("WEB_CREDENTIALS_RATE", "10000/m" if TESTING else "10/m")
+# The MTurk-compatible endpoint (boto3 backs off and retries on its throttling answer).
+MTURK_RATE_PER_KEY = env("MTURK_RATE_PER_KEY", "100000/s" if TESTING else "20/s")
+MTURK_RATE_PER_ADDRESS = env("MTURK_RATE_PER_ADDRESS", "100000/s" if TESTING else "50/s")
 RATELIMIT_USE_CACHE = "default"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -240,7 +243,6 @@ REST_FRAMEWORK = {
         "anon": env("THROTTLE_ANON", "100000/hour" if TESTING else "300/hour"),
         "user": env("THROTTLE_USER", "1000000/hour" if TESTING else "20000/hour"),
         "credentials": env("THROTTLE_CREDENTIALS", "100000/hour" if TESTING else "20/hour"),
-        "mturk": env("THROTTLE_MTURK", "1000000/hour" if TESTING else "36000/hour"),
     },
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",

@@ -1,5 +1,7 @@
 """SigV4 verification on its own, with requests built by Django's RequestFactory."""
 
+import json
+
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -60,3 +62,34 @@ def test_another_service_scope_or_body_is_refused(key_and_secret) -> None:
         verify_request(signed_request(key.access_key_id, secret, b"{}", scope_service="s3"), b"{}")
     with pytest.raises(MTurkError, match="does not match"):
         verify_request(signed_request(key.access_key_id, secret, b"{}"), b'{"MaxResults": 1}')
+
+
+def test_a_key_over_its_rate_is_throttled_in_a_shape_botocore_retries(key_and_secret, settings) -> None:
+    from django.test import Client
+
+    from accounts.models import ApiKey
+
+    settings.MTURK_RATE_PER_KEY = "2/m"
+    key, secret = key_and_secret
+    client = Client()
+
+    def call():  # type: ignore[no-untyped-def]
+        request = signed_request(key.access_key_id, secret, b"{}")
+        headers = {k: v for k, v in request.META.items() if k.startswith("HTTP_")}
+        return client.post("/mturk/", data=b"{}", content_type="application/x-amz-json-1.1", **headers)
+
+    assert [call().status_code for _ in range(2)] == [200, 200]
+    used = ApiKey.objects.get(pk=key.pk).last_used_at
+    throttled = call()
+    answer = json.loads(throttled.content)
+    assert throttled.status_code == 400
+    assert answer["__type"] == "ThrottlingException"
+    assert answer["TurkErrorCode"] == "AWS.MechanicalTurk.Throttled"
+    assert ApiKey.objects.get(pk=key.pk).last_used_at == used  # refused before anything was done
+
+
+def test_botocore_treats_the_throttling_answer_as_retryable() -> None:
+    from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
+
+    context = RetryContext(attempt_number=1, parsed_response={"Error": {"Code": "ThrottlingException"}})
+    assert ThrottledRetryableChecker().is_retryable(context)
