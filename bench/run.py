@@ -11,16 +11,33 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "platform")]
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/coop_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coop.settings")
 os.environ.setdefault("COOP_TESTING", "1")  # local cache, eager jobs, fast password hashing
+os.environ.setdefault("LOG_LEVEL", "WARNING")  # the table, not every request's log line
 
 
-def _prepare_database() -> None:
-    """A fresh benchmark database, migrated, so figures never depend on leftovers."""
+def _admin() -> Any:
+    import psycopg
+    from django.conf import settings
+
+    params = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=params["HOST"] or "127.0.0.1",
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def _prepare_template() -> None:
+    """Migrates a template database once; every benchmark then starts from a copy of it,
+    so no figure depends on what another benchmark left behind."""
     import django
     from django.conf import settings
 
@@ -32,27 +49,36 @@ def _prepare_database() -> None:
 
     name = settings.DATABASES["default"]["NAME"]
     connection.close()
-    import psycopg
-
-    params = settings.DATABASES["default"]
-    with psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        user=params["USER"],
-        dbname="postgres",
-        autocommit=True,
-    ) as admin:
+    with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}_template" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     call_command("migrate", verbosity=0)
+    connection.close()
+    with _admin() as admin:
+        admin.execute(f'ALTER DATABASE "{name}" RENAME TO "{name}_template"')
+
+
+def _fresh_database() -> None:
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.db import connections
+
+    name = settings.DATABASES["default"]["NAME"]
+    connections.close_all()
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{name}_template"')
+    cache.clear()
 
 
 def main(selected: list[str]) -> int:
-    _prepare_database()
+    _prepare_template()
     names = selected or sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in {"run", "__init__"})
     rows: list[dict[str, str]] = []
     failures = 0
     for name in names:
+        _fresh_database()
         started = time.perf_counter()
         try:
             module = importlib.import_module(f"bench.{name}")
