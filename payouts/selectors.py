@@ -330,6 +330,12 @@ def sepa_batches_for_treasurer(*, user: User) -> QuerySet[SepaBatch]:
     return SepaBatch.objects.order_by("-created_at", "-id")
 
 
+def payout_runs_for_treasurer(*, user: User) -> QuerySet[PayoutRun]:
+    """Scheduled payout runs, newest first; an unfinished one is still paying workers."""
+    _require_treasurer(user)
+    return PayoutRun.objects.order_by("-started_at", "-id")
+
+
 def treasury_access_sepa_batch(*, user: User, batch_id: int) -> SepaBatch:
     batch = sepa_batches_for_treasurer(user=user).filter(pk=batch_id).first()
     if batch is None:

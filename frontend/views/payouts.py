@@ -90,10 +90,16 @@ def payout_request(request: HttpRequest) -> HttpResponse:
 
 @app_page
 def treasury_payouts(request: HttpRequest) -> HttpResponse:
+    user = user_of(request)
+    runs = list(payout_selectors.payout_runs_for_treasurer(user=user)[:20])
     return render(
         request,
         "frontend/treasurer/payouts.html",
-        {"batches": payout_selectors.sepa_batches_for_treasurer(user=user_of(request))[:100]},
+        {
+            "batches": payout_selectors.sepa_batches_for_treasurer(user=user)[:100],
+            "runs": runs,
+            "runs_in_progress": any(run.finished_at is None for run in runs),
+        },
     )
 
 
