@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis as redis_client
 
 from coop.celery import app
 from governance import jobs
@@ -36,9 +37,11 @@ class Redis:
         )  # fmt: skip
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            probe = subprocess.run(["redis-cli", "-p", str(PORT), "ping"], capture_output=True, text=True)
-            if probe.stdout.strip() == "PONG":
-                return
+            try:
+                if redis_client.Redis(port=PORT, socket_timeout=0.5).ping():
+                    return
+            except redis_client.ConnectionError:
+                pass
             time.sleep(0.05)
         raise AssertionError("the private redis-server did not start")
 
