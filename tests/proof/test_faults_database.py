@@ -121,3 +121,33 @@ def test_a_backend_terminated_mid_request_is_a_clean_503_and_nothing_is_written(
     _assert_clean_503(response)
     connection.close()  # the request's connection is gone; the next query opens a fresh one
     assert _state(batch) == before
+
+
+@pytest.mark.django_db
+def test_an_unexpected_error_under_the_api_is_the_json_error_shape_not_a_stack_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batch = _draft(OrganisationFactory())
+    before = _state(batch)
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(task_services, "audit_record", broken)
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(batch.organisation.staff.get(role="owner").user)
+    response = client.post(f"/api/batches/{batch.pk}/publish/", {}, format="json")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "server_error"
+    assert "a bug" not in response.content.decode()
+    assert _state(batch) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/batches/-1/", "/api/organisations/%C3%BB/", "/api/no-such-thing/"])
+def test_a_path_no_api_route_matches_is_a_json_404(path: str) -> None:
+    response = APIClient().get(path)
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "No such object."}}
