@@ -145,6 +145,8 @@ def run() -> list[dict[str, str]]:
         "COOP_TESTING": "0",
         "DB_CONN_MAX_AGE": "60",
         "ALLOWED_HOSTS": "127.0.0.1",
+        # Production's cache and broker: the throttles and rule cache live in Redis.
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
     }
     server = subprocess.Popen(
         [

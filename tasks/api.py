@@ -195,9 +195,11 @@ class OrganisationBatchesView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
-        batches = selectors.batches_for_organisation(
-            organisation=organisation, status=request.query_params.get("status")
-        ).prefetch_related("requirements__qualification")
+        batches = (
+            selectors.batches_for_organisation(organisation=organisation, status=request.query_params.get("status"))
+            .select_related("organisation")
+            .prefetch_related("requirements__qualification")
+        )
         paginator = Pagination()
         page = paginator.paginate_queryset(batches, request, view=self)
         return paginator.get_paginated_response(MarketBatchOut(page, many=True).data)

@@ -270,3 +270,29 @@ def test_list_batches_of_organisation(requester_api: APIClient, organisation: Or
     assert response.status_code == 200
     assert [b["title"] for b in response.json()["results"]] == ["Second", "Label animals"]
     assert TEMPLATE in response.json()["results"][0]["template_html"]
+
+
+def test_the_batch_list_costs_the_same_queries_for_two_or_six_batches(api, organisation) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.tasks.factories import make_batch
+
+    owner = organisation.staff.get(role="owner").user
+    api.force_authenticate(owner)
+    url = f"/api/organisations/{organisation.slug}/batches/"
+
+    def queries_for_list() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url)
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    for _ in range(2):
+        make_batch(organisation)
+    two = queries_for_list()
+    for _ in range(4):
+        make_batch(organisation)
+    six = queries_for_list()
+    assert api.get(url).json()["count"] == 6
+    assert six == two
