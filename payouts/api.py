@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from core.api import Pagination, StrictSerializer
+from core.api import Pagination, StrictSerializer, paginated
 from core.errors import AppError
 from core.money import major_text, parse_major, platform_currency
 from payouts import selectors, services
@@ -220,7 +220,8 @@ class PayoutRequestIn(StrictSerializer):
 class PayoutListView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("state", str, enum=Payout.State.values, required=False)],
-        responses=PayoutOut(many=True),
+        operation_id="payouts_payouts_list",
+        responses=paginated(PayoutOut),
     )
     def get(self, request: Request) -> Response:
         payouts = selectors.payouts_for_worker(user=_user(request))
@@ -413,7 +414,7 @@ def _batch_detail(batch: SepaBatch) -> dict[str, Any]:
 
 
 class BatchListView(APIView):
-    @extend_schema(responses=BatchOut(many=True))
+    @extend_schema(operation_id="treasury_payout_batches_list", responses=paginated(BatchOut))
     def get(self, request: Request) -> Response:
         batches = selectors.sepa_batches_for_treasurer(user=_user(request))
         paginator = Pagination()

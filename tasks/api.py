@@ -276,8 +276,20 @@ class BatchExtendView(APIView):
         return Response(MarketBatchDetailOut(batch).data)
 
 
+class SubmissionPageOut(serializers.Serializer):  # type: ignore[type-arg]
+    """A page of escrow-backed submissions (numbered pages: the escrow check runs per page)."""
+
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    results = SubmissionOut(many=True)
+
+
 class SubmissionsView(APIView):
-    @extend_schema(responses=SubmissionOut(many=True), parameters=[OpenApiParameter("status", str)])
+    @extend_schema(
+        operation_id="batches_submissions_list",
+        responses=SubmissionPageOut,
+        parameters=[OpenApiParameter("status", str)],
+    )
     def get(self, request: Request, batch_id: int) -> Response:
         """Submissions whose pay is held in escrow or paid; nothing else is ever shown."""
         batch = batch_for_request(request, batch_id, "tasks.review_batch")

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import organisation_for_request
-from core.api import Pagination, StrictSerializer
+from core.api import Pagination, StrictSerializer, paginated
 from core.errors import AppError
 from core.money import major_text, parse_major, platform_currency
 from payments import reconciliation, selectors, services, stripe_gateway, webhooks
@@ -103,7 +103,7 @@ def deposit_out(deposit: Deposit) -> dict[str, Any]:
 
 
 class DepositListView(APIView):
-    @extend_schema(responses=DepositOut(many=True))
+    @extend_schema(operation_id="organisations_deposits_list", responses=paginated(DepositOut))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         paginator = Pagination()
@@ -177,7 +177,7 @@ def withdrawal_out(withdrawal: Withdrawal) -> dict[str, Any]:
 
 
 class WithdrawalListView(APIView):
-    @extend_schema(responses=WithdrawalOut(many=True))
+    @extend_schema(operation_id="organisations_withdrawals_list", responses=paginated(WithdrawalOut))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         paginator = Pagination()
@@ -227,7 +227,7 @@ class DepositConfirmIn(StrictSerializer):
 
 
 class TreasuryDepositListView(APIView):
-    @extend_schema(responses=DepositOut(many=True))
+    @extend_schema(operation_id="treasury_deposits_list", responses=paginated(DepositOut))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -262,7 +262,7 @@ class TreasuryWithdrawalOut(WithdrawalOut):
 class TreasuryWithdrawalListView(APIView):
     """Bank withdrawals waiting to be sent, with where to send them (treasurer only)."""
 
-    @extend_schema(responses=TreasuryWithdrawalOut(many=True))
+    @extend_schema(operation_id="treasury_withdrawals_list", responses=paginated(TreasuryWithdrawalOut))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -315,7 +315,7 @@ class ReconciliationDifferenceOut(serializers.ModelSerializer):  # type: ignore[
 class TreasuryDifferenceListView(APIView):
     """Open reconciliation differences (amounts in minor units, as the rails report them)."""
 
-    @extend_schema(responses=ReconciliationDifferenceOut(many=True))
+    @extend_schema(operation_id="treasury_differences_list", responses=paginated(ReconciliationDifferenceOut))
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(

@@ -40,21 +40,7 @@ CHECKS = [
 # "<METHOD> <path>" -> (why it fails today, the roles it fails for). A listed operation that
 # passes for one of its roles fails the test, so the entry goes once the owning app is fixed
 # (strict, like xfail(strict=True)).
-_SIGNED_IN = frozenset({"worker", "requester", "member", "juror", "treasurer"})
-_PAGED = "paginates by hand but declares a plain array: use core.api.paginated(X) in extend_schema"
-KNOWN_FAILURES: dict[str, tuple[str, frozenset[str]]] = {
-    "GET /api/organisations/{slug}/deposits/": (f"payments: {_PAGED}", _SIGNED_IN),
-    "GET /api/organisations/{slug}/withdrawals/": (f"payments: {_PAGED}", _SIGNED_IN),
-    "GET /api/treasury/deposits/": (f"payments: {_PAGED}", frozenset({"treasurer"})),
-    "GET /api/treasury/withdrawals/": (f"payments: {_PAGED}", frozenset({"treasurer"})),
-    "GET /api/treasury/differences/": (f"payments: {_PAGED}", frozenset({"treasurer"})),
-    "GET /api/payouts/payouts/": (f"payouts: {_PAGED}", _SIGNED_IN),
-    "GET /api/treasury/payout-batches/": (f"payouts: {_PAGED}", frozenset({"treasurer"})),
-    "GET /api/batches/{batch_id}/submissions/": (
-        "tasks: answers {count, page, results} but declares a plain array",
-        frozenset({"requester", "api_key"}),
-    ),
-}
+KNOWN_FAILURES: dict[str, tuple[str, frozenset[str]]] = {}
 
 
 def _headers(role: str, world: World) -> dict[str, str]:
