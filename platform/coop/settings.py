@@ -194,7 +194,13 @@ else:
 # Celery: Redis in production and CI, the file system when embedded.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 3600}
+    # A job delivered but not acknowledged when a worker or Redis dies is delivered again
+    # once it is older than the visibility timeout (kombu sweeps for such jobs periodically).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
+        "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
+        "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+        "unacked_restore_throttle": int(env("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
+    }
 else:
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):

@@ -38,7 +38,7 @@ def _database_url() -> str:
 class Worker:
     """``celery -A coop worker`` on a queue of its own, with one pool process."""
 
-    def __init__(self, queue: str, log: Path) -> None:
+    def __init__(self, queue: str, log: Path, extra_env: dict[str, str] | None = None) -> None:
         env = dict(os.environ)
         env.update(
             PYTHONPATH=f"{BASE_DIR}:{BASE_DIR / 'platform'}",
@@ -47,6 +47,7 @@ class Worker:
             REDIS_URL=settings.REDIS_URL,
             CELERY_TASK_ALWAYS_EAGER="0",
         )
+        env.update(extra_env or {})
         self.log = log
         self.process = subprocess.Popen(
             [CELERY, "-A", "coop", "worker", "--pool=prefork", "--concurrency=1", "-Q", queue, "--loglevel=INFO",

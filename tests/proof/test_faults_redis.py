@@ -78,7 +78,17 @@ def test_jobs_queued_across_a_redis_crash_and_restart_all_run(
 ) -> None:
     monkeypatch.setattr("django.conf.settings.REDIS_URL", BROKER)
     queue = f"proof-{uuid.uuid4().hex[:8]}"
-    worker = Worker(queue, tmp_path / "worker.log")
+    # A job the worker had taken but not acknowledged when Redis died is delivered again
+    # once older than the visibility timeout (an hour in production; seconds here).
+    worker = Worker(
+        queue,
+        tmp_path / "worker.log",
+        {
+            "CELERY_VISIBILITY_TIMEOUT": "15",
+            "CELERY_UNACKED_RESTORE_INTERVAL": "2",
+            "CELERY_UNACKED_RESTORE_THROTTLE": "1",
+        },
+    )
     app.conf.task_always_eager = False
     try:
         worker.pool_process()
