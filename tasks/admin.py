@@ -1,23 +1,10 @@
 """Read-only admin views: staff can look, but every change goes through the services
 (an admin edit would skip escrow, the transition table and the audit log)."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdmin
 from tasks.models import Assignment, Batch, Bonus, FairPayReview, Qualification, RequesterRating
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Batch)
