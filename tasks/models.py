@@ -151,7 +151,11 @@ class AssignmentAttempt(models.Model):
         EXPIRED = "expired"
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="attempts")
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+")
+    # A copy of the assignment's batch, for the pay statistics, written by the claim in the
+    # same statement as the slot. Without a database constraint: under a claim storm every
+    # claimer would otherwise take a KEY SHARE lock on the one batch row at commit (a
+    # MultiXact per claim). Indexed by (batch, outcome) below, not on its own.
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     accepted_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
