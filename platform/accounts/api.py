@@ -79,6 +79,8 @@ class RegisterView(APIView):
 class TokenView(ObtainAuthToken):
     """Exchange a user name and password for an API token (``Authorization: Token ...``)."""
 
+    # DRF's ObtainAuthToken turns throttling off; guessing passwords here must be limited.
+    throttle_classes = APIView.throttle_classes
     throttle_scope = "credentials"
 
 
