@@ -531,11 +531,20 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     time_allotted_minutes = serializers.IntegerField()
     open_slots = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
-    requirements = RequirementOut(many=True)
+    requirements = RequirementOut(many=True, source="requirement_list")
 
     def get_requester_measured_hourly_pay(self, batch: Batch) -> int | None:
         stat = getattr(batch.organisation, "pay_stat", None)
         return stat.median_hourly_pay if stat is not None else None
+
+
+def _feed_item(batch: Batch) -> dict[str, Any]:
+    """A batch as the feed shows it, the same for every worker: serialized once per copy
+    of the live market (``selectors.live_market``) rather than on every page."""
+    item: dict[str, Any] | None = getattr(batch, "_feed_item", None)
+    if item is None:
+        item = batch._feed_item = FeedItemOut(batch).data  # type: ignore[attr-defined]
+    return item
 
 
 class FeedView(APIView):
@@ -566,10 +575,10 @@ class FeedView(APIView):
         for name in ("min_reward", "min_hourly_pay", "max_minutes"):
             if name in params:
                 params[name] = int(params[name])
-        batches = selectors.task_feed(worker=worker, **params).prefetch_related("requirements__qualification")
+        batches = selectors.task_feed(worker=worker, **params)
         paginator = Pagination()
-        page = paginator.paginate_queryset(batches, request, view=self)
-        return paginator.get_paginated_response(FeedItemOut(page, many=True).data)
+        page: list[Batch] = paginator.paginate_queryset(batches, request, view=self) or []  # type: ignore[arg-type]
+        return paginator.get_paginated_response([_feed_item(batch) for batch in page])
 
 
 class PreviewView(APIView):

@@ -8,12 +8,14 @@ already paid, and exports only through ``batch_results_export`` (paid work only)
 """
 
 import statistics
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User, WorkerProfile
@@ -209,6 +211,17 @@ def requirement_text(requirement: QualificationRequirement) -> str:
     return f"The qualification '{name}' ({how}): {qualification.description if qualification else ''}"
 
 
+def requirement_list() -> Prefetch:  # type: ignore[type-arg]
+    """Prefetches a batch's requirements, with their qualifications, as the plain list
+    ``batch.requirement_list``: for a thousand batches Django's default prefetch would build
+    a queryset per batch, which costs more than the query."""
+    return Prefetch(
+        "requirements",
+        queryset=QualificationRequirement.objects.select_related("qualification").order_by("id"),
+        to_attr="requirement_list",
+    )
+
+
 @dataclass(frozen=True)
 class WorkerStanding:
     rate: ApprovalRate
@@ -233,7 +246,10 @@ def worker_ineligibility(*, worker: User, batch: Batch, standing: WorkerStanding
     reasons: list[str] = []
     if batch.organisation_id in standing.blocked_by:
         reasons.append(f"This requester has blocked you from its batches: {standing.blocked_by[batch.organisation_id]}")
-    for requirement in batch.requirements.select_related("qualification").all():
+    requirements = getattr(batch, "requirement_list", None)
+    if requirements is None:
+        requirements = list(batch.requirements.select_related("qualification"))
+    for requirement in requirements:
         kind = requirement.kind
         if kind == "approval_rate" and standing.rate.rate_bps < requirement.value:
             reasons.append(f"Needs {requirement_text(requirement)} Yours is {standing.rate.rate_bps / 100:g}%.")
@@ -260,6 +276,61 @@ FEED_ORDERINGS = {
     "available": ("-open_slots", "-id"),
 }
 
+FEED_FIELDS = (
+    "id", "status", "title", "description", "purpose", "data_use", "content_warnings", "reward", "currency",
+    "estimated_minutes", "estimated_hourly_pay", "time_allotted_minutes", "published_at", "expires_at",
+    "organisation",
+)  # fmt: skip
+
+# (built at, batches): this process's copy of the live market, see ``live_market``.
+_market: tuple[float, list[Batch]] = (float("-inf"), [])
+
+
+def live_market() -> list[Batch]:
+    """Every live batch with at least one open slot, with its requester, the requester's
+    pay statistic, its requirements (and their qualifications) and ``open_slots``: the market
+    that every worker's feed is cut from. Two queries for the batches and one per kind of
+    related rows.
+
+    The market is the same for every worker, so each process keeps one copy for
+    ``FEED_SNAPSHOT_SECONDS`` (0: none) and a feed page costs no query for it however many
+    workers are looking. The copy may lag claims, publications and pauses by that long;
+    accepting decides everything again on the live rows."""
+    global _market
+    built_at, batches = _market
+    seconds = settings.FEED_SNAPSHOT_SECONDS
+    if seconds > 0 and time.monotonic() - built_at < seconds:
+        return batches
+    now = timezone.now()
+    open_slots = Assignment.objects.filter(batch=OuterRef("pk"), status=Assignment.Status.OPEN)
+    count = open_slots.order_by().values("batch").annotate(n=Count("id")).values("n")
+    batches = list(
+        Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now)
+        .filter(Exists(open_slots))
+        # What the feed filters, sorts and shows; not the template or the recorded rules.
+        .only(*FEED_FIELDS)
+        .select_related("organisation", "organisation__pay_stat")
+        .prefetch_related(requirement_list())
+        .annotate(open_slots=Subquery(count, output_field=IntegerField()))
+    )
+    if seconds > 0:
+        _market = (time.monotonic(), batches)
+    return batches
+
+
+def feed_standing(*, worker: User) -> WorkerStanding:
+    """``worker_standing`` for the feed, cached for ``FEED_SNAPSHOT_SECONDS`` like the market:
+    a worker refreshing the feed does not recount their decisions each time."""
+    seconds = settings.FEED_SNAPSHOT_SECONDS
+    if seconds <= 0:
+        return worker_standing(worker=worker)
+    key = f"feed:standing:{worker.pk}"
+    standing: WorkerStanding | None = cache.get(key)
+    if standing is None:
+        standing = worker_standing(worker=worker)
+        cache.set(key, standing, timeout=seconds)
+    return standing
+
 
 def task_feed(
     *,
@@ -270,46 +341,31 @@ def task_feed(
     max_minutes: int | None = None,
     requester: str | None = None,
     qualified_only: bool = True,
-) -> QuerySet[Batch]:
-    """Live batches with at least one open slot, annotated with ``open_slots``.
+) -> list[Batch]:
+    """Live batches with at least one open slot (``open_slots`` set on each), cut from
+    ``live_market`` by the filters and sorted by ``ordering``.
 
     With ``qualified_only`` (the default) batches the worker cannot take (blocked,
-    requirements not met) are hidden; ``worker_ineligibility`` says why for one batch.
-    A page of it costs a constant number of queries."""
+    requirements not met) are left out, decided by ``worker_ineligibility``: the same
+    rules, in the same words, that the preview gives as reasons. Costs no query when the
+    market and the worker's standing are cached, and a constant few when not."""
     now = timezone.now()
-    open_slots = Assignment.objects.filter(batch=OuterRef("pk"), status=Assignment.Status.OPEN)
-    count = open_slots.order_by().values("batch").annotate(n=Count("id")).values("n")
-    batches = (
-        Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now)
-        .filter(Exists(open_slots))
-        .select_related("organisation", "organisation__pay_stat")
-        .annotate(open_slots=Coalesce(Subquery(count, output_field=IntegerField()), 0))
-    )
-    if min_reward is not None:
-        batches = batches.filter(reward__gte=min_reward)
-    if min_hourly_pay is not None:
-        batches = batches.filter(estimated_hourly_pay__gte=min_hourly_pay)
-    if max_minutes is not None:
-        batches = batches.filter(estimated_minutes__lte=max_minutes)
-    if requester:
-        batches = batches.filter(organisation__slug=requester)
+    batches = [
+        batch
+        for batch in live_market()
+        if batch.expires_at is not None
+        and batch.expires_at > now
+        and (min_reward is None or batch.reward >= min_reward)
+        and (min_hourly_pay is None or batch.estimated_hourly_pay >= min_hourly_pay)
+        and (max_minutes is None or batch.estimated_minutes <= max_minutes)
+        and (not requester or batch.organisation.slug == requester)
+    ]
     if qualified_only:
-        standing = worker_standing(worker=worker)
-        unmet = QualificationRequirement.objects.filter(batch=OuterRef("pk")).filter(
-            Q(kind="approval_rate", value__gt=standing.rate.rate_bps)
-            | Q(kind="approved_count", value__gt=standing.rate.approved_all_time)
-            | (Q(kind="locale") & ~Q(countries__contains=f",{standing.country},"))
-            | (
-                Q(kind="qualification")
-                & ~Exists(
-                    QualificationGrant.objects.filter(
-                        worker=worker, qualification=OuterRef("qualification"), value__gte=OuterRef("value")
-                    )
-                )
-            )
-        )
-        batches = batches.exclude(organisation_id__in=list(standing.blocked_by)).filter(~Exists(unmet))
-    return batches.order_by(*FEED_ORDERINGS.get(ordering, FEED_ORDERINGS["newest"]))
+        standing = feed_standing(worker=worker)
+        batches = [b for b in batches if not worker_ineligibility(worker=worker, batch=b, standing=standing)]
+    fields = FEED_ORDERINGS.get(ordering, FEED_ORDERINGS["newest"])
+    descending = fields[0].startswith("-")  # every ordering runs one way (see FEED_ORDERINGS)
+    return sorted(batches, key=lambda b: tuple(getattr(b, f.lstrip("-")) for f in fields), reverse=descending)
 
 
 # --- Worker's own assignments ----------------------------------------------------------------------
@@ -334,7 +390,12 @@ def access_assignment_for_worker(*, worker: User, assignment_id: int) -> Assignm
 
 def batch_for_worker(*, batch_id: int) -> Batch:
     """A live batch as workers may preview it (published or paused)."""
-    batch = Batch.objects.select_related("organisation").filter(pk=batch_id, status__in=("published", "paused")).first()
+    batch = (
+        Batch.objects.select_related("organisation")
+        .prefetch_related(requirement_list())
+        .filter(pk=batch_id, status__in=("published", "paused"))
+        .first()
+    )
     if batch is None:
         raise NotFound("batch")
     return batch

@@ -142,6 +142,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# How long each process keeps its copy of the live market for the task feed (seconds; 0:
+# none). The feed may lag claims and new batches by that long; accepting checks live rows.
+FEED_SNAPSHOT_SECONDS = float(env("FEED_SNAPSHOT_SECONDS", "0" if TESTING else "2"))
 WEB_CREDENTIALS_RATE = env("WEB_CREDENTIALS_RATE", "10000/m" if TESTING else "10/m")
 # The MTurk-compatible endpoint (boto3 backs off and retries on its throttling answer).
 MTURK_RATE_PER_KEY = env("MTURK_RATE_PER_KEY", "100000/s" if TESTING else "20/s")
@@ -239,11 +242,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
-    # Rate limits: per user / per address, tighter on sign-in, registration and key creation.
+    # Rate limits: per user / per address, tighter on sign-in, registration and key creation
+    # (fixed-window counters, see core.throttling).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+        "core.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", "100000/hour" if TESTING else "300/hour"),

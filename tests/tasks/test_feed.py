@@ -172,10 +172,42 @@ def test_feed_query_count_is_constant(worker: User, django_assert_num_queries) -
     for index in range(6):
         published_batch(OrganisationFactory(), title=f"more {index}", requirements=requirements[:1])
     assert len(titles(client)) == 7
-    # profile, approval rate, grants, blocks, count, page, requirements, their qualifications
-    with django_assert_num_queries(8):
+    # Uncached (the suite's FEED_SNAPSHOT_SECONDS is 0): the worker's profile, approval rate,
+    # grants and blocks; the live batches, and their requirements with the qualifications.
+    with django_assert_num_queries(6):
         client.get("/api/tasks/feed/")
     assert _feed_queries(client) == few
+
+
+def test_a_cached_market_costs_no_query_and_lags_by_at_most_its_age(  # type: ignore[no-untyped-def]
+    worker: User, organisation: Organisation, settings, django_assert_num_queries
+) -> None:
+    """In production each process keeps the market and each worker's standing for
+    FEED_SNAPSHOT_SECONDS: a page then costs no query; a new batch shows once the copy is
+    older than that; accepting from a stale page still decides on the live rows."""
+    from django.core.cache import cache
+
+    from tasks import selectors
+
+    settings.FEED_SNAPSHOT_SECONDS = 60
+    cache.clear()
+    selectors._market = (float("-inf"), [])
+    client = client_for(worker)
+    full = published_batch(organisation, title="soon full", assignments_per_task=1)
+    assert titles(client) == ["soon full"]
+    with django_assert_num_queries(0):
+        client.get("/api/tasks/feed/?ordering=-reward")
+    for _ in range(2):
+        services.assignment_accept(worker=UserFactory(), batch=full)
+    published_batch(organisation, title="new")
+    assert titles(client) == ["soon full"]  # the copy is younger than a minute
+    refused = client.post(f"/api/tasks/feed/{full.pk}/accept/", {}, format="json")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_open_slot"
+    assert not Assignment.objects.filter(worker=worker).exists()
+    built_at, batches = selectors._market
+    selectors._market = (built_at - 61, batches)  # a minute later
+    cache.clear()
+    assert titles(client) == ["new"]
 
 
 def test_hand_granted_qualification_and_revocation(worker: User, organisation: Organisation) -> None:
