@@ -1,6 +1,7 @@
 """Reads of identities, each scoped to who may see them."""
 
 from django.db.models import QuerySet
+from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import TREASURER_GROUP, ApiKey, Organisation, OrganisationNameChange, User
 from core.errors import NotFound
@@ -21,10 +22,15 @@ def organisations_for_user(*, user: User) -> QuerySet[Organisation]:
 def access_organisation(*, user: User, slug: str) -> Organisation:
     """The organisation ``slug`` if ``user`` is on its staff (checked with guardian);
     otherwise ``NotFound``, so outsiders cannot even learn which slugs exist."""
-    organisation = Organisation.objects.filter(slug=slug).first()
-    if organisation is None or not user.is_authenticated:
+    if not user.is_authenticated:
         raise NotFound("organisation")
-    if not user.has_perm("accounts.manage_organisation", organisation):
+    # One query: the organisation, filtered by the user's (or their groups') object
+    # permission. Only object permissions count: staff hold it through their
+    # organisation's staff group, and no one is given it globally.
+    organisation = get_objects_for_user(
+        user, "accounts.manage_organisation", Organisation.objects.filter(slug=slug), accept_global_perms=False
+    ).first()
+    if organisation is None:
         raise NotFound("organisation")
     return organisation
 
