@@ -244,3 +244,38 @@ def test_openapi_schema_is_served(api: APIClient, worker: User) -> None:
     assert response.status_code == 200
     paths = json.loads(response.content)["paths"]
     assert "/api/organisations/{slug}/api-keys/" in paths
+
+
+def test_organisation_access_agrees_with_the_guardian_permission(organisation: Organisation, requester: User) -> None:
+    """``access_organisation`` joins on the staff group; guardian's permission check must
+    give the same answer for every person and organisation, before and after staff leave."""
+    from guardian.shortcuts import get_objects_for_user
+
+    from accounts import selectors, services
+    from core.errors import NotFound
+
+    second = OrganisationFactory()
+    colleague = UserFactory()
+    services.organisation_staff_add(organisation=organisation, user=colleague, actor=requester)
+    people = [requester, colleague, second.staff.get().user, UserFactory()]
+
+    def agree() -> int:
+        granted = 0
+        for person in User.objects.filter(pk__in=[p.pk for p in people]):  # fresh: no permission caches
+            for org in (organisation, second):
+                guardian_says = get_objects_for_user(
+                    person, "accounts.manage_organisation", Organisation.objects.filter(pk=org.pk)
+                ).exists()
+                assert guardian_says == person.has_perm("accounts.manage_organisation", org)
+                try:
+                    selectors.access_organisation(user=person, slug=org.slug)
+                    allowed = True
+                except NotFound:
+                    allowed = False
+                assert allowed == guardian_says, (person.username, org.slug)
+                granted += allowed
+        return granted
+
+    assert agree() == 3
+    services.organisation_staff_remove(organisation=organisation, user=colleague, actor=requester)
+    assert agree() == 2

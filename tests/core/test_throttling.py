@@ -66,7 +66,7 @@ def test_a_counter_outside_redis_counts_and_starts_again_after_its_window() -> N
 def test_on_redis_a_counter_is_one_integer_counted_atomically(settings: Any) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",  # production's backend
             "LOCATION": settings.REDIS_URL,
             "KEY_PREFIX": "test-throttling",
         }
