@@ -79,16 +79,12 @@ def roles_for(user: Any) -> dict[str, Any]:
     """Which parts of the navigation a user sees. Selectors decide; the templates only show."""
     if not getattr(user, "is_authenticated", False):
         return {"authenticated": False}
+    roles = account_selectors.user_roles(user=user)
     return {
         "authenticated": True,
-        "organisations": list(account_selectors.organisations_for_user(user=user)),
-        "is_member": account_selectors.user_is_member(user),
-        "is_treasurer": account_selectors.user_is_treasurer(user),
-        "is_juror": _is_juror(user),
+        "organisations": roles.organisations,
+        "is_member": roles.is_member,
+        "is_treasurer": roles.is_treasurer,
+        # Jurors are drawn from members who opted in; the case queue lives in disputes/.
+        "is_juror": roles.is_juror,
     }
-
-
-def _is_juror(user: User) -> bool:
-    # Jurors are drawn from members who opted in; the case queue lives in disputes/.
-    membership = getattr(user, "membership", None)
-    return bool(membership is not None and membership.juror_opt_in and membership.status == "active")

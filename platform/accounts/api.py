@@ -50,14 +50,15 @@ class UserOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 def _user_out(user: Any) -> dict[str, Any]:
+    roles = selectors.user_roles(user=user)
     return {
         "id": user.pk,
         "username": user.username,
         "email": user.email,
         "pseudonym": user.pseudonym,
-        "is_member": selectors.user_is_member(user),
-        "is_treasurer": selectors.user_is_treasurer(user),
-        "organisations": list(selectors.organisations_for_user(user=user).values_list("slug", flat=True)),
+        "is_member": roles.is_member,
+        "is_treasurer": roles.is_treasurer,
+        "organisations": [organisation.slug for organisation in roles.organisations],
         "suspended": user.is_suspended,
         "suspension_reason": user.suspension_reason,
     }

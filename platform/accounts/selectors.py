@@ -1,8 +1,11 @@
 """Reads of identities, each scoped to who may see them."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from accounts.models import TREASURER_GROUP, ApiKey, Organisation, OrganisationNameChange, User
+from django.contrib.auth.models import Group
+from django.db.models import Exists, OuterRef, QuerySet
+
+from accounts.models import TREASURER_GROUP, ApiKey, Membership, Organisation, OrganisationNameChange, User
 from core.errors import NotFound
 
 
@@ -16,6 +19,35 @@ def user_is_member(user: User) -> bool:
 
 def organisations_for_user(*, user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(staff__user=user).order_by("display_name")
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What a signed-in person is on the platform, as ``/api/me/`` and the navigation show it."""
+
+    is_member: bool
+    is_treasurer: bool
+    is_juror: bool
+    organisations: list[Organisation]
+
+
+def user_roles(*, user: User) -> Roles:
+    """``user_is_member``, ``user_is_treasurer``, juror opt-in and the organisations
+    staffed, in two queries (the person's row with their membership and treasurer group,
+    then their organisations): read on every ``/api/me/`` and every page's navigation."""
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(treasurer=Exists(Group.objects.filter(user=OuterRef("pk"), name=TREASURER_GROUP)))
+        .values("membership__status", "membership__juror_opt_in", "treasurer")
+        .get()
+    )
+    member = row["membership__status"] == Membership.Status.ACTIVE
+    return Roles(
+        is_member=member,
+        is_treasurer=bool(row["treasurer"]),
+        is_juror=bool(member and row["membership__juror_opt_in"]),
+        organisations=list(organisations_for_user(user=user)),
+    )
 
 
 def access_organisation(*, user: User, slug: str) -> Organisation:

@@ -119,6 +119,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if IS_POSTGRES and env("DB_PREPARED_STATEMENTS", "1") == "1":
+    # Server-side parameters, and a statement run twice on a connection is prepared there
+    # (psycopg): PostgreSQL plans the platform's hot queries once per connection instead
+    # of on every request. Set DB_PREPARED_STATEMENTS=0 behind a transaction-mode pooler
+    # (PgBouncer before 1.21), which cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 2})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

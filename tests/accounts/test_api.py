@@ -2,6 +2,7 @@
 organisation scoping, name history, and bad input."""
 
 import json
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -279,3 +280,40 @@ def test_organisation_access_agrees_with_the_guardian_permission(organisation: O
     assert agree() == 3
     services.organisation_staff_remove(organisation=organisation, user=colleague, actor=requester)
     assert agree() == 2
+
+
+def test_me_shows_each_role_from_two_queries(django_assert_max_num_queries: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    from accounts import selectors, services
+    from accounts.models import TREASURER_GROUP, Membership
+    from tests.factories import MemberFactory
+
+    plain = UserFactory()
+    juror = MemberFactory()
+    opted_out = MemberFactory(membership__juror_opt_in=False)
+    suspended = MemberFactory()
+    Membership.objects.filter(user=suspended).update(status=Membership.Status.SUSPENDED)
+    treasurer = UserFactory()
+    treasurer.groups.add(Group.objects.get_or_create(name=TREASURER_GROUP)[0])
+    staff = OrganisationFactory(display_name="Beta").staff.get().user
+    services.organisation_staff_add(organisation=OrganisationFactory(display_name="Alpha"), user=staff, actor=staff)
+    expected = {
+        plain: (False, False, False, []),
+        juror: (True, False, True, []),
+        opted_out: (True, False, False, []),
+        suspended: (False, False, False, []),
+        treasurer: (False, True, False, []),
+        staff: (False, False, False, ["alpha", "beta"]),
+    }
+    for person, (member, is_treasurer, is_juror, slugs) in expected.items():
+        with django_assert_max_num_queries(2):
+            roles = selectors.user_roles(user=person)
+        assert (roles.is_member, roles.is_treasurer, roles.is_juror) == (member, is_treasurer, is_juror)
+        assert [o.slug for o in roles.organisations] == slugs
+        assert member == selectors.user_is_member(User.objects.get(pk=person.pk))
+        assert is_treasurer == selectors.user_is_treasurer(person)
+        client = APIClient()
+        client.force_authenticate(person)
+        me = client.get("/api/me/").json()
+        assert (me["is_member"], me["is_treasurer"], me["organisations"]) == (member, is_treasurer, slugs)
