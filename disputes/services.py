@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from accounts.authentication import forget_tokens
 from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
@@ -313,6 +314,7 @@ def user_suspend(*, user: User, actor: User, reason: str) -> User:
         user.suspended_at = timezone.now()
         user.suspension_reason = reason
         user.save(update_fields=["suspended_at", "suspension_reason"])
+        forget_tokens(user=user)
         audit_record(actor=actor, action="user.suspended", target=user, after={"reason": reason})
     return user
 
@@ -323,6 +325,7 @@ def _lift_suspension(user: User, case: Case) -> None:
     locked.suspended_at = None
     locked.suspension_reason = ""
     locked.save(update_fields=["suspended_at", "suspension_reason"])
+    forget_tokens(user=locked)
     audit_record(actor=None, action="user.suspension_lifted", target=locked, before=before, after={"case": case.pk})
 
 

@@ -1,7 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
 from guardian.admin import GuardedModelAdmin
 
+from accounts.authentication import forget_tokens
 from accounts.models import ApiKey, Membership, Organisation, OrganisationNameChange, User, WorkerProfile
 
 
@@ -9,6 +13,21 @@ from accounts.models import ApiKey, Membership, Organisation, OrganisationNameCh
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "pseudonym", "is_staff", "suspended_at")
     readonly_fields = ("pseudonym",)
+
+    # An edit here (deactivating, suspending, staff rights) or a deletion takes effect on
+    # the API at once: the person's cached tokens are dropped.
+    def save_model(self, request: Any, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        forget_tokens(user=obj)
+
+    def delete_model(self, request: Any, obj: User) -> None:
+        forget_tokens(user=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: Any, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            forget_tokens(user=user)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Organisation)

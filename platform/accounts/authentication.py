@@ -1,17 +1,25 @@
-"""API-key authentication for requester organisations.
+"""API authentication: organisations' API keys, and people's tokens.
 
-Header: ``Authorization: ApiKey <access key id>:<secret>``. The request acts as the
-key's creator, limited to the key's organisation (``request.auth`` is the key).
+``ApiKey``: header ``Authorization: ApiKey <access key id>:<secret>``. The request acts
+as the key's creator, limited to the key's organisation (``request.auth`` is the key).
+
+``Token``: DRF's token authentication (``Authorization: Token <key>``), with each token
+and its person kept in the cache for ``TOKEN_CACHE_SECONDS``.
 """
 
+import hashlib
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
 from accounts.keys import secret_matches
-from accounts.models import ApiKey
+from accounts.models import ApiKey, User
 from accounts.selectors import api_key_active
 
 
@@ -34,3 +42,44 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+def _token_cache_key(key: str) -> str:
+    # The token itself is a credential: the cache only ever sees its hash.
+    return "auth:token:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+class CachedTokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication, reading each token and its person from the cache.
+
+    Every API request authenticates, and the token query was its most expensive part
+    (about 0.85 ms of the server's time, against 0.3 ms for one cache read). The cached
+    copy holds the token and the person's row without the password hash, for
+    ``TOKEN_CACHE_SECONDS`` (0: no cache). Whatever changes what a person may do through
+    the API drops it at once (``forget_tokens``: suspension and its lifting); the rules,
+    memberships and organisation access are read afresh on every request, not cached here.
+    """
+
+    def authenticate_credentials(self, key: str) -> tuple[User, Token]:
+        seconds = settings.TOKEN_CACHE_SECONDS
+        if seconds <= 0:
+            return super().authenticate_credentials(key)  # type: ignore[no-any-return]
+        cache_key = _token_cache_key(key)
+        token: Token | None = cache.get(cache_key)
+        if token is None:
+            token = Token.objects.select_related("user").defer("user__password").filter(key=key).first()
+            if token is None:
+                raise exceptions.AuthenticationFailed("Invalid token.")
+            cache.set(cache_key, token, timeout=seconds)
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return token.user, token
+
+
+def forget_tokens(*, user: User) -> None:
+    """Drops the cached copies of ``user``'s tokens, now and once more when the current
+    transaction commits (a request reading the old row meanwhile may have cached it again)."""
+    keys = [_token_cache_key(key) for key in Token.objects.filter(user=user).values_list("key", flat=True)]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))

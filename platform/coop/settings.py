@@ -151,6 +151,8 @@ LOGIN_URL = "/accounts/login/"
 # How long each process keeps its copy of the live market for the task feed (seconds; 0:
 # none). The feed may lag claims and new batches by that long; accepting checks live rows.
 FEED_SNAPSHOT_SECONDS = float(env("FEED_SNAPSHOT_SECONDS", "0" if TESTING else "2"))
+# How long an API token and its person are read from the cache (accounts.authentication).
+TOKEN_CACHE_SECONDS = float(env("TOKEN_CACHE_SECONDS", "30"))
 WEB_CREDENTIALS_RATE = env("WEB_CREDENTIALS_RATE", "10000/m" if TESTING else "10/m")
 # The MTurk-compatible endpoint (boto3 backs off and retries on its throttling answer).
 MTURK_RATE_PER_KEY = env("MTURK_RATE_PER_KEY", "100000/s" if TESTING else "20/s")
@@ -239,7 +241,7 @@ CELERY_BEAT_SCHEDULE = beat_schedule.BEAT_SCHEDULE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
