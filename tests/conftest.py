@@ -51,7 +51,10 @@ def _founding_rules_after_flush(request: pytest.FixtureRequest) -> None:
 def _clear_cache() -> None:
     from django.core.cache import cache
 
+    from core import throttling
+
     cache.clear()
+    throttling._counter.clear()  # this process's share of the rate-limit counters
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from core.throttling import count_request, parse_rate
+from core.throttling import BatchedCounter, UserRateThrottle, batch_size, count_request, parse_rate
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,31 @@ def test_on_redis_a_counter_is_one_integer_counted_atomically(settings: Any) -> 
     backend = caches["default"]
     backend.delete("test:storm")
 
+
+@pytest.mark.redis
+def test_on_redis_threads_counting_in_batches_lose_no_request(settings: Any) -> None:
+    settings.CACHES = {
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": settings.REDIS_URL, "KEY_PREFIX": "test-batches"}
+    }
+    backend = caches["default"]
+    backend.delete("test:batched-storm")
+    counter = BatchedCounter()
+    estimates: list[int] = []
+
+    def hammer() -> None:
+        for _ in range(50):
+            estimates.append(counter.count("test:batched-storm", 30, 7))
+
+    threads = [threading.Thread(target=hammer) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert max(estimates) <= 1000
+    shared = int(backend._cache.get_client(None).get(backend.make_and_validate_key("test:batched-storm")))
+    assert shared + counter._tallies["test:batched-storm"].unshared == 1000
+    backend.delete("test:batched-storm")
+
     def hammer() -> None:
         for _ in range(50):
             count_request("test:storm", 30)
@@ -89,3 +114,44 @@ def test_on_redis_a_counter_is_one_integer_counted_atomically(settings: Any) -> 
     assert client.get(full_key) == b"1001"  # one small integer, whatever the count
     assert 0 < client.ttl(full_key) <= 30  # the window's end was set once, when it began
     backend.delete("test:storm")
+
+
+def test_generous_limits_are_counted_in_batches_and_tight_ones_exactly() -> None:
+    assert batch_size(20) == 1  # sign-in: every attempt reaches the shared counter
+    assert batch_size(1_999) == 1
+    assert batch_size(20_000) == 20  # the per-user rate: one round trip in twenty
+    assert batch_size(10**9) == 50
+
+
+def test_one_process_counting_in_batches_sees_its_own_every_request() -> None:
+    counter = BatchedCounter()
+    assert [counter.count("test:batched", 60, 5) for _ in range(12)] == list(range(1, 13))
+    # The shared counter holds whole batches only: the first request, then two batches of five.
+    assert caches["default"].get("test:batched") == 11
+
+
+def test_processes_counting_in_batches_lose_nothing_and_overshoot_by_two_batches_each_at_most() -> None:
+    first, second = BatchedCounter(), BatchedCounter()  # two processes, one shared counter
+    limit, batch, accepted = 50, 4, 0
+    for number in range(1, 201):
+        counter = first if number % 3 else second  # one process twice as busy as the other
+        estimate = counter.count("test:two", 60, batch)
+        assert estimate <= number  # never more than the truth: no one is refused early
+        accepted += estimate <= limit
+    assert limit <= accepted <= limit + 2 * 2 * batch
+    unshared = sum(c._tallies["test:two"].unshared for c in (first, second))
+    assert caches["default"].get("test:two") + unshared == 200
+
+
+def test_a_generous_limit_still_refuses_the_request_past_it(settings: Any, worker: User) -> None:
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    _rates(settings, user="2000/minute")  # batches of two
+    request = Request(APIRequestFactory().get("/api/me/"))
+    request.user = worker
+    throttle = UserRateThrottle()
+    answers = [throttle.allow_request(request, None) for _ in range(2001)]
+    assert answers.count(True) == 2000
+    assert answers[-1] is False
+    assert 1 <= throttle.wait() <= 60  # type: ignore[operator]
