@@ -71,6 +71,15 @@ class Batch(models.Model):
             return self.auto_approval_hours
         return self.rule("auto_approval_hours")
 
+    @property
+    def requirement_rows(self) -> list["QualificationRequirement"]:
+        """The requirements with their qualifications, in the order they were set: the list
+        ``tasks.selectors.requirement_list`` prefetched when a selector did, else read now."""
+        prefetched: list[QualificationRequirement] | None = self.__dict__.get("requirement_list")
+        if prefetched is not None:
+            return prefetched
+        return list(self.requirements.select_related("qualification").order_by("id"))
+
 
 class Task(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")

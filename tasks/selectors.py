@@ -246,10 +246,7 @@ def worker_ineligibility(*, worker: User, batch: Batch, standing: WorkerStanding
     reasons: list[str] = []
     if batch.organisation_id in standing.blocked_by:
         reasons.append(f"This requester has blocked you from its batches: {standing.blocked_by[batch.organisation_id]}")
-    requirements = getattr(batch, "requirement_list", None)
-    if requirements is None:
-        requirements = list(batch.requirements.select_related("qualification"))
-    for requirement in requirements:
+    for requirement in batch.requirement_rows:
         kind = requirement.kind
         if kind == "approval_rate" and standing.rate.rate_bps < requirement.value:
             reasons.append(f"Needs {requirement_text(requirement)} Yours is {standing.rate.rate_bps / 100:g}%.")

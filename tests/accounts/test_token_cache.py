@@ -26,9 +26,9 @@ def token_client(user: User) -> tuple[APIClient, str]:
 
 def test_a_token_is_read_once_then_from_the_cache(worker: User, django_assert_num_queries: Any) -> None:
     client, key = token_client(worker)
-    with django_assert_num_queries(3):  # the token with its person, then /api/me/'s two
+    with django_assert_num_queries(2):  # the token with its person, then /api/me/'s one
         assert client.get("/api/me/").json()["username"] == worker.username
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert client.get("/api/me/").json()["username"] == worker.username
     cached = cache.get(_token_cache_key(key))
     assert cached.user.pk == worker.pk
@@ -75,6 +75,6 @@ def test_without_the_cache_every_request_reads_the_token(
     settings.TOKEN_CACHE_SECONDS = 0
     client, key = token_client(worker)
     for _ in range(2):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(2):
             assert client.get("/api/me/").status_code == 200
     assert cache.get(_token_cache_key(key)) is None

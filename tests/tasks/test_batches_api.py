@@ -272,6 +272,24 @@ def test_list_batches_of_organisation(requester_api: APIClient, organisation: Or
     assert TEMPLATE in response.json()["results"][0]["template_html"]
 
 
+def test_the_batch_list_shows_each_batch_as_its_detail_does(
+    requester_api: APIClient, organisation: Organisation
+) -> None:
+    requirements = [
+        {"kind": "approval_rate", "value": 9000},
+        {"kind": "locale", "countries": ["DE", "AT"], "reason": "German dialect recordings."},
+    ]
+    batches = [make_batch(organisation, requirements=requirements), make_batch(organisation, title="Plain")]
+    listed = requester_api.get(f"/api/organisations/{organisation.slug}/batches/").json()["results"]
+    for batch, item in zip(reversed(batches), listed, strict=True):
+        detail = requester_api.get(f"/api/batches/{batch.pk}/").json()
+        assert item == {k: v for k, v in detail.items() if k not in ("counts", "tasks")}
+    assert [r["kind"] for r in listed[1]["requirements"]] == ["approval_rate", "locale"]
+    assert listed[1]["requirements"][1]["countries"] == ["AT", "DE"]
+    assert listed[0]["requirements"] == []
+    assert {item["organisation"] for item in listed} == {organisation.slug}
+
+
 def test_the_batch_list_costs_the_same_queries_for_two_or_six_batches(api, organisation) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
