@@ -95,6 +95,10 @@ class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]
         return selectors.requirement_text(requirement)
 
 
+_DATETIME_OUT = serializers.DateTimeField()
+_REQUIREMENTS_OUT = RequirementOut(many=True)
+
+
 class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
     organisation = serializers.CharField(source="organisation.slug")
     requirements = RequirementOut(many=True, source="requirement_rows")
@@ -109,6 +113,23 @@ class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "created_at", "published_at", "expires_at", "ended_at",
         ]  # fmt: skip
 
+    def to_representation(self, batch: Batch) -> dict[str, Any]:
+        """What DRF's field-by-field walk gives (a test holds the two equal for every kind of
+        batch), built directly: a requester's batch list is up to 50 of these, and the walk
+        over 28 fields cost more than fetching the rows. The fields declared above still
+        describe the output (the OpenAPI schema)."""
+        data: dict[str, Any] = {}
+        for name in MarketBatchOut.Meta.fields:
+            value = getattr(batch, name)
+            if name == "organisation":
+                value = value.slug
+            elif name == "requirements":
+                value = _REQUIREMENTS_OUT.to_representation(batch.requirement_rows)
+            elif name.endswith("_at") and value is not None:
+                value = _DATETIME_OUT.to_representation(value)
+            data[name] = value
+        return data
+
 
 class MarketBatchDetailOut(MarketBatchOut):
     counts = serializers.SerializerMethodField()
@@ -116,6 +137,9 @@ class MarketBatchDetailOut(MarketBatchOut):
 
     class Meta(MarketBatchOut.Meta):
         fields = [*MarketBatchOut.Meta.fields, "counts", "tasks"]
+
+    def to_representation(self, batch: Batch) -> dict[str, Any]:
+        return {**super().to_representation(batch), "counts": self.get_counts(batch), "tasks": self.get_tasks(batch)}
 
     def get_counts(self, batch: Batch) -> dict[str, int]:
         return selectors.batch_status_counts(batch=batch)
@@ -511,6 +535,27 @@ class FeedQuery(forms.Form):
     qualified_only = forms.NullBooleanField(required=False)
     ordering = forms.ChoiceField(choices=[(key, key) for key in selectors.FEED_ORDERINGS], required=False)
 
+    @classmethod
+    def params(cls, query: Any) -> dict[str, Any]:
+        """The filters given in ``query``, each read and cleaned by its field exactly as a
+        bound form would, without binding one: a form deep-copies its six fields (with their
+        widgets and choices), which cost more than the rest of a feed page. The fields are
+        only read, so one set serves every request. A bad value raises ``AppError`` naming
+        each bad filter."""
+        params: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for name, field in cls.base_fields.items():
+            try:
+                value = field.clean(field.widget.value_from_datadict(query, {}, name))
+            except forms.ValidationError as error:
+                errors[name] = list(error.messages)
+                continue
+            if value not in (None, ""):
+                params[name] = value
+        if errors:
+            raise AppError("invalid", "Some filters are not valid.", fields=errors)
+        return params
+
 
 class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
@@ -562,17 +607,7 @@ class FeedView(APIView):
         """Batches a worker can take now. With ``qualified_only=false`` it also lists those
         the worker does not qualify for; the preview says why."""
         worker = _worker(request)
-        params: dict[str, Any] = {}
-        if request.query_params:  # the plain feed, the most asked-for page, has nothing to check
-            query = FeedQuery(data=request.query_params)
-            if not query.is_valid():
-                raise AppError(
-                    "invalid",
-                    "Some filters are not valid.",
-                    fields={name: [str(e) for e in errors] for name, errors in query.errors.items()},
-                )
-            params = {k: v for k, v in query.cleaned_data.items() if v not in (None, "")}
-        batches = selectors.task_feed(worker=worker, **params)
+        batches = selectors.task_feed(worker=worker, **FeedQuery.params(request.query_params))
         paginator = Pagination()
         page: list[Batch] = paginator.paginate_queryset(batches, request, view=self) or []  # type: ignore[arg-type]
         return paginator.get_paginated_response([_feed_item(batch) for batch in page])

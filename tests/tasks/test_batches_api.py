@@ -290,6 +290,42 @@ def test_the_batch_list_shows_each_batch_as_its_detail_does(
     assert {item["organisation"] for item in listed} == {organisation.slug}
 
 
+def test_batch_representations_equal_drfs_field_by_field_walk(organisation: Organisation) -> None:
+    """MarketBatchOut builds its output directly for speed; DRF's generic walk over the
+    declared fields (which the OpenAPI schema describes) must give the same, for every
+    kind of batch and through both ways of reading requirements."""
+    from rest_framework import serializers
+
+    from tasks import selectors, services
+    from tasks.api import MarketBatchDetailOut, MarketBatchOut
+
+    owner = organisation.staff.get(role="owner").user
+    qualification = services.qualification_create(
+        organisation=organisation, actor=owner, name="Bird expert", description="Tells a buzzard from a kite."
+    )
+    requirements = [
+        {"kind": "qualification", "qualification_id": qualification.pk, "value": 1},
+        {"kind": "locale", "countries": ["DE"], "reason": "German speech."},
+    ]
+    draft = make_batch(organisation, rows=None, auto_approval_hours=12)
+    published = published_batch(organisation, requirements=requirements)
+    paused = services.batch_pause(batch=published_batch(organisation, title="Paused"), actor=owner)
+    cancelled = services.batch_cancel(batch=published_batch(organisation, title="Cancelled"), actor=owner)
+    fetched = list(
+        selectors.batches_for_organisation(organisation=organisation).prefetch_related(selectors.requirement_list())
+    )
+    assert all("requirement_list" in batch.__dict__ for batch in fetched)  # the prefetched way in
+    for batch in [draft, published, paused, cancelled, *fetched]:
+        for serializer_class in (MarketBatchOut, MarketBatchDetailOut):
+            direct = serializer_class(batch).data
+            walked = serializers.ModelSerializer.to_representation(serializer_class(batch), batch)
+            assert direct == walked
+            assert list(direct) == list(walked)  # the same keys, in the same order
+    assert [r["kind"] for r in MarketBatchOut(published).data["requirements"]] == ["qualification", "locale"]
+    assert MarketBatchOut(cancelled).data["ended_at"] is not None
+    assert MarketBatchOut(draft).data["published_at"] is None
+
+
 def test_the_batch_list_costs_the_same_queries_for_two_or_six_batches(api, organisation) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

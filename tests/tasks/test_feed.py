@@ -239,3 +239,38 @@ def test_hand_granted_qualification_and_revocation(worker: User, organisation: O
     outsider = client_for(OrganisationFactory().staff.get().user)
     assert outsider.post(base, {"worker": worker.pseudonym}, format="json").status_code == 404
     assert titles(client) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "ordering=-reward",
+        "ordering=sideways",
+        "min_reward=40&max_minutes=2&min_hourly_pay=1600&requester=lab-1",
+        "min_reward=lots&max_minutes=-3",
+        "min_reward=&requester=",
+        "qualified_only=false",
+        "qualified_only=true",
+        "qualified_only=0",
+        "qualified_only=2",
+        "qualified_only=unknown",
+        "qualified_only=perhaps",
+        "unknown_filter=1&ordering=newest",
+    ],
+)
+def test_feed_filters_are_read_as_a_bound_form_reads_them(query: str) -> None:
+    from django.http import QueryDict
+
+    from core.errors import AppError
+    from tasks.api import FeedQuery
+
+    data = QueryDict(query)
+    form = FeedQuery(data=data)
+    if form.is_valid():
+        expected = {name: value for name, value in form.cleaned_data.items() if value not in (None, "")}
+        assert FeedQuery.params(data) == expected
+    else:
+        with pytest.raises(AppError) as refused:
+            FeedQuery.params(data)
+        assert refused.value.fields == {name: list(errors) for name, errors in form.errors.items()}
