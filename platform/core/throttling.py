@@ -22,6 +22,7 @@ view), and a refusal is DRF's 429 with ``Retry-After``.
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,15 +129,15 @@ def _user_or_address(throttle: BaseThrottle, request: Request) -> str:
     return f"ip:{throttle.get_ident(request)}"
 
 
-class _CounterThrottle(BaseThrottle):
+class _CounterThrottle(BaseThrottle, ABC):
     scope = ""
 
     def __init__(self) -> None:
         self._wait: float | None = None
 
+    @abstractmethod
     def client_key(self, request: Request, view: Any) -> str | None:
         """Who is counted, or None when this throttle does not apply to the request."""
-        raise NotImplementedError
 
     def scope_for(self, view: Any) -> str:
         return self.scope
