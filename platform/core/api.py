@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Page
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import Http404
 from rest_framework import exceptions, serializers
@@ -20,7 +22,27 @@ from core.errors import AppError
 logger = logging.getLogger(__name__)
 
 
+class CountSparingPaginator(DjangoPaginator):
+    """Django's paginator, without its ``COUNT`` query when the first page is the whole list.
+
+    Django counts the rows before it fetches a page. When the first page has fewer rows
+    than the page size, those rows are all there are: most lists here fit on one page, and
+    for them the count was a second query (its SQL built and run) for a number the page
+    already holds. A full first page and every later page are counted as Django does.
+    """
+
+    def page(self, number: Any) -> Page:
+        first = str(number).strip() == "1" and self.allow_empty_first_page
+        if not first or self.orphans or "count" in self.__dict__:
+            return super().page(number)  # Django's own checks, messages and counting
+        rows = list(self.object_list[: self.per_page])
+        if len(rows) < self.per_page:
+            self.__dict__["count"] = len(rows)  # ``count`` is a cached property
+        return Page(rows, 1, self)
+
+
 class Pagination(PageNumberPagination):
+    django_paginator_class = CountSparingPaginator
     page_size_query_param = "page_size"
     max_page_size = 200
 
