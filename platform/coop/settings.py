@@ -119,6 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if IS_POSTGRES:
+    # Django's backend, reading timestamps with psycopg's compiled parser (see its module).
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 if IS_POSTGRES and env("DB_PREPARED_STATEMENTS", "1") == "1":
     # Server-side parameters, and a statement run twice on a connection is prepared there
     # (psycopg): PostgreSQL plans the platform's hot queries once per connection instead

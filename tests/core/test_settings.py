@@ -43,7 +43,7 @@ def test_postgres_and_redis_from_the_environment() -> None:
     result = probe(DATABASE_URL="postgres://postgres@127.0.0.1:5432/test", REDIS_URL="redis://127.0.0.1:6379/0")
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
-    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["engine"] == "core.postgresql"  # Django's, see core.postgresql.base
     assert values["broker"] == "redis://127.0.0.1:6379/0"
     assert values["cache"].endswith("RedisCache")
 
