@@ -74,7 +74,7 @@ class Batch(models.Model):
     @property
     def requirement_rows(self) -> list["QualificationRequirement"]:
         """The requirements with their qualifications, in the order they were set: the list
-        ``tasks.selectors.requirement_list`` prefetched when a selector did, else read now."""
+        ``tasks.selectors.attach_requirements`` set when a selector did, else read now."""
         prefetched: list[QualificationRequirement] | None = self.__dict__.get("requirement_list")
         if prefetched is not None:
             return prefetched

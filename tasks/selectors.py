@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User, WorkerProfile
@@ -211,15 +211,33 @@ def requirement_text(requirement: QualificationRequirement) -> str:
     return f"The qualification '{name}' ({how}): {qualification.description if qualification else ''}"
 
 
-def requirement_list() -> Prefetch:  # type: ignore[type-arg]
-    """Prefetches a batch's requirements, with their qualifications, as the plain list
-    ``batch.requirement_list``: for a thousand batches Django's default prefetch would build
-    a queryset per batch, which costs more than the query."""
-    return Prefetch(
-        "requirements",
-        queryset=QualificationRequirement.objects.select_related("qualification").order_by("id"),
-        to_attr="requirement_list",
-    )
+# Requirements by batch, in the order they were set. Plain SQL: the same read through
+# the ORM (a prefetch with the qualifications joined) cost about 1 ms of building and
+# compiling per batch list or feed, three times the query itself.
+_REQUIREMENTS_SQL = "SELECT * FROM tasks_qualificationrequirement WHERE batch_id IN ({}) ORDER BY id"
+_REQUIREMENTS_CHUNK = 1000  # ids per statement: within every database's limit on parameters
+
+
+def attach_requirements(batches: list[Batch]) -> list[Batch]:
+    """Sets ``batch.requirement_list`` (what ``Batch.requirement_rows`` reads) on each of
+    ``batches``: its requirements with their qualifications, in one query for up to a
+    thousand batches, and one more only when a requirement names a qualification."""
+    found: dict[int, list[QualificationRequirement]] = {batch.pk: [] for batch in batches}
+    ids = list(found)
+    rows: list[QualificationRequirement] = []
+    for start in range(0, len(ids), _REQUIREMENTS_CHUNK):
+        chunk = ids[start : start + _REQUIREMENTS_CHUNK]
+        sql = _REQUIREMENTS_SQL.format(", ".join(["%s"] * len(chunk)))
+        rows.extend(QualificationRequirement.objects.raw(sql, chunk))
+    named = {row.qualification_id for row in rows if row.qualification_id is not None}
+    qualifications = Qualification.objects.in_bulk(named) if named else {}
+    for row in rows:  # each batch's rows come from one statement, ordered by id
+        if row.qualification_id is not None:
+            row.qualification = qualifications[row.qualification_id]
+        found[row.batch_id].append(row)
+    for batch in batches:
+        batch.requirement_list = found[batch.pk]  # type: ignore[attr-defined]
+    return batches
 
 
 @dataclass(frozen=True)
@@ -301,14 +319,15 @@ def live_market() -> list[Batch]:
     now = timezone.now()
     open_slots = Assignment.objects.filter(batch=OuterRef("pk"), status=Assignment.Status.OPEN)
     count = open_slots.order_by().values("batch").annotate(n=Count("id")).values("n")
-    batches = list(
-        Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now)
-        .filter(Exists(open_slots))
-        # What the feed filters, sorts and shows; not the template or the recorded rules.
-        .only(*FEED_FIELDS)
-        .select_related("organisation", "organisation__pay_stat")
-        .prefetch_related(requirement_list())
-        .annotate(open_slots=Subquery(count, output_field=IntegerField()))
+    batches = attach_requirements(
+        list(
+            Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now)
+            .filter(Exists(open_slots))
+            # What the feed filters, sorts and shows; not the template or the recorded rules.
+            .only(*FEED_FIELDS)
+            .select_related("organisation", "organisation__pay_stat")
+            .annotate(open_slots=Subquery(count, output_field=IntegerField()))
+        )
     )
     if seconds > 0:
         _market = (time.monotonic(), batches)
@@ -387,15 +406,10 @@ def access_assignment_for_worker(*, worker: User, assignment_id: int) -> Assignm
 
 def batch_for_worker(*, batch_id: int) -> Batch:
     """A live batch as workers may preview it (published or paused)."""
-    batch = (
-        Batch.objects.select_related("organisation")
-        .prefetch_related(requirement_list())
-        .filter(pk=batch_id, status__in=("published", "paused"))
-        .first()
-    )
+    batch = Batch.objects.select_related("organisation").filter(pk=batch_id, status__in=("published", "paused")).first()
     if batch is None:
         raise NotFound("batch")
-    return batch
+    return attach_requirements([batch])[0]
 
 
 def qualification_for_worker(*, qualification_id: int) -> Qualification:

@@ -1,6 +1,8 @@
 """Batches through the REST API: create, input, publish with escrow, pause, resume,
 cancel, grow, extend; every refusal changes nothing."""
 
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -294,6 +296,7 @@ def test_batch_representations_equal_drfs_field_by_field_walk(organisation: Orga
     """MarketBatchOut builds its output directly for speed; DRF's generic walk over the
     declared fields (which the OpenAPI schema describes) must give the same, for every
     kind of batch and through both ways of reading requirements."""
+    from django.utils import timezone
     from rest_framework import serializers
 
     from tasks import selectors, services
@@ -311,16 +314,18 @@ def test_batch_representations_equal_drfs_field_by_field_walk(organisation: Orga
     published = published_batch(organisation, requirements=requirements)
     paused = services.batch_pause(batch=published_batch(organisation, title="Paused"), actor=owner)
     cancelled = services.batch_cancel(batch=published_batch(organisation, title="Cancelled"), actor=owner)
-    fetched = list(
-        selectors.batches_for_organisation(organisation=organisation).prefetch_related(selectors.requirement_list())
-    )
-    assert all("requirement_list" in batch.__dict__ for batch in fetched)  # the prefetched way in
-    for batch in [draft, published, paused, cancelled, *fetched]:
-        for serializer_class in (MarketBatchOut, MarketBatchDetailOut):
-            direct = serializer_class(batch).data
-            walked = serializers.ModelSerializer.to_representation(serializer_class(batch), batch)
-            assert direct == walked
-            assert list(direct) == list(walked)  # the same keys, in the same order
+    fetched = selectors.attach_requirements(list(selectors.batches_for_organisation(organisation=organisation)))
+    assert all("requirement_list" in batch.__dict__ for batch in fetched)  # the attached way in
+    for zone in ["UTC", "Europe/Berlin"]:  # the times are given in the current time zone
+        with timezone.override(zone):
+            for batch in [draft, published, paused, cancelled, *fetched]:
+                for serializer_class in (MarketBatchOut, MarketBatchDetailOut):
+                    direct = serializer_class(batch).data
+                    walked = serializers.ModelSerializer.to_representation(serializer_class(batch), batch)
+                    assert direct == walked
+                    assert list(direct) == list(walked)  # the same keys, in the same order
+    with timezone.override("Europe/Berlin"):
+        assert MarketBatchOut(published).data["published_at"].endswith(("+01:00", "+02:00"))
     assert [r["kind"] for r in MarketBatchOut(published).data["requirements"]] == ["qualification", "locale"]
     assert MarketBatchOut(cancelled).data["ended_at"] is not None
     assert MarketBatchOut(draft).data["published_at"] is None
@@ -350,3 +355,38 @@ def test_the_batch_list_costs_the_same_queries_for_two_or_six_batches(api, organ
     six = queries_for_list()
     assert api.get(url).json()["count"] == 6
     assert six == two
+
+
+def test_attached_requirements_are_each_batchs_own_in_the_order_set(
+    organisation: Organisation, django_assert_num_queries: Any, monkeypatch: Any
+) -> None:
+    """``attach_requirements`` reads every batch's requirements at once (in chunks of ids),
+    the qualifications they name with them, and gives each batch exactly its own."""
+    from tasks import selectors, services
+    from tasks.api import MarketBatchOut
+
+    owner = organisation.staff.get(role="owner").user
+    qualification = services.qualification_create(
+        organisation=organisation, actor=owner, name="Bird expert", description="Tells a buzzard from a kite."
+    )
+    named = {"kind": "qualification", "qualification_id": qualification.pk, "value": 1}
+    locale = {"kind": "locale", "countries": ["DE"], "reason": "German speech."}
+    rate = {"kind": "approval_rate", "value": 9000}
+    plans = [[named, locale], [], [rate], [locale, rate, named], []]
+    batches = [make_batch(organisation, requirements=plan) for plan in plans]
+    expected = [[(r.kind, r.qualification_id) for r in batch.requirements.order_by("id")] for batch in batches]
+    monkeypatch.setattr(selectors, "_REQUIREMENTS_CHUNK", 2)  # three statements for five batches
+    fresh = [Batch.objects.get(pk=batch.pk) for batch in batches]
+    with django_assert_num_queries(4):  # the chunks, then the one qualification named
+        selectors.attach_requirements(fresh)
+    with django_assert_num_queries(0):  # what the output reads is all there
+        attached = [[(r.kind, r.qualification_id) for r in batch.requirement_rows] for batch in fresh]
+        names = [r.qualification.name for batch in fresh for r in batch.requirement_rows if r.qualification]
+    assert attached == expected
+    assert names == ["Bird expert", "Bird expert"]
+    # The same output as the model's own read of each batch's requirements:
+    assert [MarketBatchOut(batch).data["requirements"] for batch in fresh] == [
+        MarketBatchOut(batch).data["requirements"] for batch in batches
+    ]
+    with django_assert_num_queries(0):
+        assert selectors.attach_requirements([]) == []

@@ -173,8 +173,8 @@ def test_feed_query_count_is_constant(worker: User, django_assert_num_queries) -
         published_batch(OrganisationFactory(), title=f"more {index}", requirements=requirements[:1])
     assert len(titles(client)) == 7
     # Uncached (the suite's FEED_SNAPSHOT_SECONDS is 0): the worker's profile, approval rate,
-    # grants and blocks; the live batches, and their requirements with the qualifications.
-    with django_assert_num_queries(6):
+    # grants and blocks; the live batches, their requirements, and the qualifications named.
+    with django_assert_num_queries(7):
         client.get("/api/tasks/feed/")
     assert _feed_queries(client) == few
 
