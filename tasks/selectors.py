@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Organisation, User, WorkerProfile
+from core.cache import LocalCopies
 from core.errors import NotFound
 from core.money import format_amount, platform_currency
 from governance.selectors import rule_value
@@ -334,18 +334,18 @@ def live_market() -> list[Batch]:
     return batches
 
 
+# Each worker's standing for the feed, shared through the cache and copied in each process.
+_standings: LocalCopies[WorkerStanding] = LocalCopies(max_entries=10_000)
+
+
 def feed_standing(*, worker: User) -> WorkerStanding:
-    """``worker_standing`` for the feed, cached for ``FEED_SNAPSHOT_SECONDS`` like the market:
-    a worker refreshing the feed does not recount their decisions each time."""
+    """``worker_standing`` for the feed, at most ``FEED_SNAPSHOT_SECONDS`` old like the
+    market: a worker refreshing the feed does not recount their decisions each time, and a
+    process serving them again reads its own copy (``core.cache.LocalCopies``)."""
     seconds = settings.FEED_SNAPSHOT_SECONDS
     if seconds <= 0:
         return worker_standing(worker=worker)
-    key = f"feed:standing:{worker.pk}"
-    standing: WorkerStanding | None = cache.get(key)
-    if standing is None:
-        standing = worker_standing(worker=worker)
-        cache.set(key, standing, timeout=seconds)
-    return standing
+    return _standings.get_or_set(f"feed:standing:{worker.pk}", seconds, lambda: worker_standing(worker=worker))
 
 
 def task_feed(

@@ -52,8 +52,10 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     from core import throttling
+    from core.cache import clear_local_copies
 
     cache.clear()
+    clear_local_copies()  # this process's copies of shared entries
     throttling._counter.clear()  # this process's share of the rate-limit counters
 
 
