@@ -265,6 +265,8 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER", "1000000/hour" if TESTING else "20000/hour"),
         "credentials": env("THROTTLE_CREDENTIALS", "100000/hour" if TESTING else "20/hour"),
     },
+    # DRF's JSON, written by orjson (core.renderers.JSONRenderer); the browsable API as DRF has it.
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
