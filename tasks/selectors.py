@@ -305,7 +305,7 @@ def live_market() -> list[Batch]:
     """Every live batch with at least one open slot, with its requester, the requester's
     pay statistic, its requirements (and their qualifications) and ``open_slots``: the market
     that every worker's feed is cut from. One query for the batches with their requesters,
-    one for their requirements with the qualifications.
+    then ``attach_requirements``'s (one per thousand batches, and one for the qualifications).
 
     The market is the same for every worker, so each process keeps one copy for
     ``FEED_SNAPSHOT_SECONDS`` (0: none) and a feed page costs no query for it however many
