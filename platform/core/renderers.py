@@ -18,9 +18,9 @@ class JSONRenderer(DRFJSONRenderer):
     feed page took 0.1 ms to encode, about a tenth of its own work. Anything orjson does
     not write exactly as DRF does is left to DRF: times, decimals, lazy text, dataclasses,
     non-string keys, integers beyond 64 bits, indented output (the browsable API). Two
-    differences remain, in floats, which the API does not send (its amounts are integers
-    and text): a one-digit negative exponent is written ``1e-7`` rather than ``1e-07``, and
-    NaN becomes ``null`` where DRF refuses it.
+    differences remain, in floats the API does not send (its only floats are rating averages
+    rounded to hundredths, written alike): a float below 0.0001 with a one-digit exponent is
+    written ``1e-7`` rather than ``1e-07``, and NaN becomes ``null`` where DRF refuses it.
     """
 
     def render(

@@ -34,7 +34,7 @@ CASES: list[Any] = [
     "".join(chr(code) for code in range(0x250)),  # every control character and Latin letter
     "Zoë\u2019s \u201ctasks\u201d \u2014 日本語 ✓ 🐦 \u2028 line \u2029 paragraph \ud7ff \ue000 \ufffd",
     {"quote": '"', "backslash": "\\", "slash": "/", "tab": "\t", "nul": "\x00", "del": "\x7f"},
-    [0, -1, 2**63 - 1, -(2**63), 0.5, -0.25, 1.0, 123456.789, 0.1 + 0.2],
+    [0, -1, 2**63 - 1, -(2**63), 0.5, -0.25, 0.0, 1.0, 3.33, 4.67, 123456.789, 0.1 + 0.2],  # rating averages
     (1, "tuple", None),
     ReturnDict({"id": 1, "nested": ReturnList([{"a": 1}], serializer=None)}, serializer=None),
     {"error": {"code": "invalid", "fields": {"title": [ErrorDetail("This field is required.", code="required")]}}},
