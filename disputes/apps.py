@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class DisputesConfig(AppConfig):
     name = "disputes"
+
+    def ready(self) -> None:
+        # The marketplace asks its questions through tasks.hooks; tasks never imports disputes.
+        from disputes.selectors import organisation_publish_blocked, rejection_is_held
+        from disputes.services import case_rejection_withdraw
+        from tasks import hooks
+
+        hooks.publish_blocker_register(organisation_publish_blocked)
+        hooks.rejection_hold_register(rejection_is_held)
+        hooks.rejection_withdrawal_register(case_rejection_withdraw)

@@ -813,3 +813,48 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
             after={"created": created, "assignments": [a.pk for a in assignments]},
         )
     return case
+
+
+# --- A requester withdraws its own rejection -------------------------------------------------------
+
+
+def case_rejection_withdraw(*, assignment_id: int, actor: User | None) -> bool:
+    """The case side of ``tasks.services.assignment_rejection_withdraw`` (registered as a
+    ``tasks.hooks`` withdrawal at start-up): a requester who takes back a rejection under
+    dispute concedes the case. A worker's own case still awaiting the requester's answer
+    closes as if the requester had accepted it (paid in full, ``requester_accepted``), so
+    the deadline job finds nothing left to do. Returns False when no case holds the
+    rejection. Trusts its caller for the permission (the marketplace checked the reviewer).
+
+    Raises ``rejection_under_dispute`` (409) once the case is past the requester's answer
+    or is a mass case: the requester answers it there (``case_respond``); nothing changes.
+    """
+    with transaction.atomic():
+        case_id = (
+            CaseItem.objects.filter(assignment_id=assignment_id, state=CaseItem.State.HELD)
+            .values_list("case_id", flat=True)
+            .first()
+        )
+        if case_id is None:
+            return False
+        # Lock order: the case, then (in _close) the assignment.
+        case = Case.objects.select_for_update().get(pk=case_id)
+        if case.kind != Case.Kind.REJECTION or case.state != Case.State.AWAITING_RESPONSE:
+            raise AppError(
+                "rejection_under_dispute",
+                f"This rejection is held by dispute case {case.pk}, which is {case.state}; "
+                "answer the case under /api/disputes/cases/ instead.",
+                status=409,
+                details={"case": case.pk, "state": case.state},
+            )
+        case.response_text = "The requester withdrew the rejection."
+        case.save(update_fields=["response_text"])
+        _close(
+            case,
+            action="accept",
+            share_bps=FULL_SHARE,
+            resolution=Case.Resolution.REQUESTER_ACCEPTED,
+            now=timezone.now(),
+            actor=actor,
+        )
+    return True

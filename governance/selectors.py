@@ -1,84 +1,46 @@
-"""The one way the platform reads a governed rule: the value in force at time T.
+"""Reads of governance: rules, proposals, ballots and results.
 
-Versions of a rule are cached per rule (they are append-only and few) and the
-cache entry is dropped whenever a version is appended (``governance.services``).
+The one way to read a governed rule's value in force is ``core.rules`` (re-exported
+here); this module supplies its rows (``GovernanceRuleSource``).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from core.errors import AppError, NotFound
+
+# The reader of rules in force lives in the platform core; these names stay importable from here.
+from core.rules import RuleValue, rule_cache_invalidate, rule_in_force, rule_value, rules_in_force
 from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
 from governance.states import CLOSED
 
-_CACHE_PREFIX = "rule-versions:v1:"
+__all__ = ["RuleValue", "rule_cache_invalidate", "rule_in_force", "rule_value", "rules_in_force"]
 
 
-@dataclass(frozen=True, slots=True)
-class RuleValue:
-    key: str
-    value: int
-    version_id: int
-    effective_at: datetime
+class GovernanceRuleSource:
+    """The rows behind ``core.rules`` (registered in ``GovernanceConfig.ready``): the
+    reader lives in the platform core, the tables and their only writer here."""
 
+    def versions(self, key: str) -> list[tuple[datetime, int, int]] | None:
+        rows = list(
+            RuleVersion.objects.filter(rule__key=key)
+            .order_by("effective_at", "id")
+            .values_list("effective_at", "value", "id")
+        )
+        if not rows and not Rule.objects.filter(key=key).exists():
+            return None
+        return rows
 
-def _versions(key: str) -> list[tuple[datetime, int, int]]:
-    cached = cache.get(_CACHE_PREFIX + key)
-    if cached is not None:
-        return list(cached)
-    rows = list(
-        RuleVersion.objects.filter(rule__key=key)
-        .order_by("effective_at", "id")
-        .values_list("effective_at", "value", "id")
-    )
-    if not rows and not Rule.objects.filter(key=key).exists():
-        raise AppError("unknown_rule", f"There is no governed rule named '{key}'.", status=500)
-    cache.set(_CACHE_PREFIX + key, rows, timeout=3600)
-    return rows
-
-
-def rule_in_force(key: str, *, at: datetime | None = None) -> RuleValue:
-    """The version of rule ``key`` in force at ``at`` (default: now)."""
-    moment = at or timezone.now()
-    current: tuple[datetime, int, int] | None = None
-    for row in _versions(key):
-        if row[0] <= moment:
-            current = row
-        else:
-            break
-    if current is None:
-        raise AppError("rule_not_in_force", f"The rule '{key}' has no value in force at {moment.isoformat()}.")
-    return RuleValue(key=key, value=current[1], effective_at=current[0], version_id=current[2])
-
-
-def rule_value(key: str, *, at: datetime | None = None) -> int:
-    """The value of rule ``key`` in force at ``at`` (default: now). Record
-    ``rule_in_force(...).version_id`` where the decision must be traceable."""
-    return rule_in_force(key, at=at).value
-
-
-def rule_cache_invalidate(key: str) -> None:
-    cache.delete(_CACHE_PREFIX + key)
-
-
-def rules_in_force(*, at: datetime | None = None) -> dict[str, RuleValue]:
-    """Every rule's version in force at ``at`` in one query, for listings and for
-    recording the versions a batch, case or payout was made under."""
-    moment = at or timezone.now()
-    current: dict[str, RuleValue] = {}
-    rows = (
-        RuleVersion.objects.filter(effective_at__lte=moment)
-        .order_by("rule_id", "effective_at", "id")
-        .values_list("rule__key", "value", "id", "effective_at")
-    )
-    for key, value, version_id, effective_at in rows:
-        current[key] = RuleValue(key=key, value=value, version_id=version_id, effective_at=effective_at)
-    return current
+    def versions_until(self, moment: datetime) -> Iterable[tuple[str, int, int, datetime]]:
+        return (
+            RuleVersion.objects.filter(effective_at__lte=moment)
+            .order_by("rule_id", "effective_at", "id")
+            .values_list("rule__key", "value", "id", "effective_at")
+        )
 
 
 def rules_list() -> QuerySet[Rule]:

@@ -366,8 +366,9 @@ def approve_assignment(caller: Caller, params: dict[str, Any]) -> dict[str, Any]
                 "This assignment was rejected; send OverrideRejection=True to pay it in full.",
                 "AWS.MechanicalTurk.InvalidAssignmentState",
             )
-        # The requester withdraws its own provisional rejection: the worker is paid in full.
-        task_services.assignment_settle_outcome(assignment=assignment, share_bps=10_000, actor=caller.actor)
+        # The requester withdraws its own provisional rejection: the worker is paid in full,
+        # and a dispute case behind it is resolved (or the withdrawal refused) in one place.
+        task_services.assignment_rejection_withdraw(actor=caller.actor, assignment=assignment)
         return {}
     task_services.assignment_approve(
         actor=caller.actor, assignment=assignment, feedback=params.get("RequesterFeedback", "")

@@ -374,6 +374,16 @@ class RejectView(APIView):
         return Response(SubmissionOut(assignment).data)
 
 
+class WithdrawRejectionView(APIView):
+    @extend_schema(request=None, responses=SubmissionOut)
+    def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
+        """Takes back the requester's own provisional rejection and pays the work in full; a
+        dispute case still awaiting the requester's answer closes as accepted."""
+        assignment = _submission(request, batch_id, assignment_id)
+        assignment = services.assignment_rejection_withdraw(actor=_user(request), assignment=assignment)
+        return Response(SubmissionOut(assignment).data)
+
+
 class BonusView(APIView):
     @extend_schema(request=BonusIn, responses={201: BonusOut})
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
@@ -883,6 +893,11 @@ urlpatterns = [
     ),
     path("batches/<int:batch_id>/submissions/<int:assignment_id>/approve/", ApproveView.as_view(), name="api-approve"),
     path("batches/<int:batch_id>/submissions/<int:assignment_id>/reject/", RejectView.as_view(), name="api-reject"),
+    path(
+        "batches/<int:batch_id>/submissions/<int:assignment_id>/withdraw-rejection/",
+        WithdrawRejectionView.as_view(),
+        name="api-withdraw-rejection",
+    ),
     path("batches/<int:batch_id>/submissions/<int:assignment_id>/bonus/", BonusView.as_view(), name="api-bonus"),
     path("tasks/feed/", FeedView.as_view(), name="api-feed"),
     path("tasks/feed/<int:batch_id>/", PreviewView.as_view(), name="api-preview"),

@@ -26,11 +26,11 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
 from core.money import basis_points, format_amount, platform_currency
-from disputes.selectors import organisation_publish_blocked
 from governance.models import Rule
 from governance.selectors import rule_in_force
 from ledger import escrow
 from tasks import inputs, selectors
+from tasks.hooks import organisation_publish_blocked, rejection_is_held, rejection_withdrawal_resolve_case
 from tasks.models import (
     Assignment,
     AssignmentAttempt,
@@ -795,8 +795,6 @@ def assignment_rejection_lapse(*, assignment: Assignment) -> bool:
     finalisation job, which reads its list before taking any lock: under the row lock
     this checks again that the rejection is still undisputed, due, and not held by a
     dispute case, so a dispute opened in between keeps its escrow. True if finalised."""
-    from disputes.selectors import rejection_is_held  # disputes builds on tasks: import at call time
-
     with transaction.atomic():
         slot = _lock_assignment(assignment)
         due = slot.rejection_final_at is not None and slot.rejection_final_at <= timezone.now()
@@ -845,6 +843,54 @@ def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: 
         slot.save(update_fields=["status", "settled_share_bps", "finalised_at"])
         audit_record(
             actor=actor, action="assignment.settled", target=slot, before={"status": before}, after={"share": share_bps}
+        )
+    return slot
+
+
+def assignment_rejection_withdraw(*, actor: User, assignment: Assignment) -> Assignment:
+    """The requester takes back its own provisional rejection: the work is paid in full
+    (``settled`` at 10000 basis points), exactly once. The one way to do it, for the API,
+    the pages and MTurk's ``ApproveAssignment`` with ``OverrideRejection``.
+
+    Checks that ``actor`` may review the batch (``not_found`` otherwise). A rejection held
+    by a dispute case is withdrawn through the case (``tasks.hooks``): a worker's case still
+    awaiting the requester's answer closes as accepted, so no case is left behind waiting
+    for an answer that can no longer change anything; later in the case, or in a mass case,
+    ``rejection_under_dispute`` (409). Raises ``not_rejected`` (409) for work that is not
+    under a provisional rejection. On any refusal nothing changes.
+
+    Lock order: the case (if any), the batch, the assignment."""
+    if not actor.has_perm("tasks.review_batch", assignment.batch):
+        raise NotFound("submission")
+    with transaction.atomic():
+        if rejection_withdrawal_resolve_case(assignment_id=assignment.pk, actor=actor):
+            return Assignment.objects.select_related("worker", "task").get(pk=assignment.pk)
+        Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
+        slot = _lock_assignment(assignment)
+        if rejection_is_held(slot.pk):
+            # A case opened between the look-up above and this lock.
+            raise AppError(
+                "rejection_under_dispute",
+                "This rejection is held by a dispute case; answer the case under /api/disputes/cases/.",
+                status=409,
+            )
+        if slot.status not in (Assignment.Status.REJECTED, Assignment.Status.DISPUTED):
+            raise AppError(
+                "not_rejected", f"This assignment is {slot.status}; only a rejection can be withdrawn.", status=409
+            )
+        before = slot.status
+        slot.status = ASSIGNMENT.target(slot.status, "settled")
+        assert slot.worker is not None
+        escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker, share_bps=10_000)
+        slot.settled_share_bps = 10_000
+        slot.finalised_at = timezone.now()
+        slot.save(update_fields=["status", "settled_share_bps", "finalised_at"])
+        audit_record(
+            actor=actor,
+            action="assignment.rejection_withdrawn",
+            target=slot,
+            before={"status": before},
+            after={"share": 10_000},
         )
     return slot
 

@@ -434,6 +434,9 @@ def review_decide(request: HttpRequest, slug: str, batch_id: int, assignment_id:
             if form.is_valid():
                 task_services.assignment_reject(actor=actor, assignment=assignment, **form.cleaned_data)
                 extra.pop("reject_form")
+        elif decision == "withdraw-rejection":
+            task_services.assignment_rejection_withdraw(actor=actor, assignment=assignment)
+            extra["notice"] = "Rejection withdrawn; the work is paid in full."
         elif decision == "bonus":
             bonus_form = BonusForm(request.POST, prefix=f"b{assignment.pk}")
             extra["bonus_form"] = bonus_form

@@ -26,7 +26,7 @@ from accounts.models import (
 )
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
-from governance.selectors import rule_value
+from core.rules import rule_value
 
 
 def user_register(*, username: str, email: str, password: str) -> User:

@@ -22,7 +22,7 @@ from django.db.models import Q
 from accounts.models import Organisation, User
 from core.errors import AppError
 from core.money import basis_points, share
-from governance.selectors import rule_value
+from core.rules import rule_value
 from ledger import accounts
 from ledger.models import Transfer
 from ledger.selectors import Balance, balance
