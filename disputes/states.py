@@ -9,13 +9,14 @@ decided --appeal--> evidence (round 2, larger fresh panel) ... voting --decide_f
 """
 
 from core.states import StateMachine
+from disputes.models import Case
 
-AWAITING_RESPONSE = "awaiting_response"
-OFFER_MADE = "offer_made"
-EVIDENCE = "evidence"
-VOTING = "voting"
-DECIDED = "decided"
-CLOSED = "closed"
+AWAITING_RESPONSE = Case.State.AWAITING_RESPONSE
+OFFER_MADE = Case.State.OFFER_MADE
+EVIDENCE = Case.State.EVIDENCE
+VOTING = Case.State.VOTING
+DECIDED = Case.State.DECIDED
+CLOSED = Case.State.CLOSED
 
 CASE = StateMachine(
     "case",

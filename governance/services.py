@@ -308,7 +308,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
             action="proposal.withdrawn",
             target=proposal,
             before={"state": before},
-            after={"state": "withdrawn"},
+            after={"state": Proposal.State.WITHDRAWN},
         )
     return proposal
 

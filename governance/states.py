@@ -6,16 +6,17 @@ until voting opens; after that only the vote decides.
 """
 
 from core.states import StateMachine
+from governance.models import Proposal
 
-DRAFT = "draft"
-DISCUSSION = "discussion"
-VOTING = "voting"
-ADOPTED = "adopted"
-REJECTED = "rejected"
-FAILED_QUORUM = "failed_quorum"
-SCHEDULED = "scheduled"
-IN_EFFECT = "in_effect"
-WITHDRAWN = "withdrawn"
+DRAFT = Proposal.State.DRAFT
+DISCUSSION = Proposal.State.DISCUSSION
+VOTING = Proposal.State.VOTING
+ADOPTED = Proposal.State.ADOPTED
+REJECTED = Proposal.State.REJECTED
+FAILED_QUORUM = Proposal.State.FAILED_QUORUM
+SCHEDULED = Proposal.State.SCHEDULED
+IN_EFFECT = Proposal.State.IN_EFFECT
+WITHDRAWN = Proposal.State.WITHDRAWN
 
 # States in which the result of the vote is published.
 CLOSED = frozenset({ADOPTED, REJECTED, FAILED_QUORUM, SCHEDULED, IN_EFFECT})

@@ -22,7 +22,7 @@ from mturk.ids import assignment_public_id
 from mturk.models import Hit, HitType, QualificationRequest
 from mturk.protocol import CODE_NOT_FOUND, CODE_UNSUPPORTED, MTurkError
 from tasks import services as task_services
-from tasks.models import Assignment, BlockedWorker, Bonus, Qualification, QualificationGrant
+from tasks.models import Assignment, Batch, BlockedWorker, Bonus, Qualification, QualificationGrant
 from tasks.states import REJECTION_REASONS
 
 DEFAULT_PAGE_SIZE = 100
@@ -66,7 +66,7 @@ def _hit_dict(hit: Hit, counts: dict[str, int]) -> dict[str, Any]:
         "Reward": _reward(batch.reward),
         "AutoApprovalDelayInSeconds": batch.effective_auto_approval_hours * 3600,
         "Expiration": batch.ended_at
-        if batch.ended_at and batch.status in ("cancelled", "expired")
+        if batch.ended_at and batch.status in (Batch.Status.CANCELLED, Batch.Status.EXPIRED)
         else batch.expires_at,
         "AssignmentDurationInSeconds": hit_type.assignment_duration_seconds,
         "RequesterAnnotation": hit.requester_annotation or None,
@@ -360,7 +360,7 @@ def approve_assignment(caller: Caller, params: dict[str, Any]) -> dict[str, Any]
     selectors.access_hit(
         organisation=caller.organisation, actor=caller.actor, hit_id=hit.hit_id, permission="tasks.review_batch"
     )
-    if assignment.status in ("rejected", "disputed"):
+    if assignment.status in (Assignment.Status.REJECTED, Assignment.Status.DISPUTED):
         if not params.get("OverrideRejection"):
             raise MTurkError(
                 "This assignment was rejected; send OverrideRejection=True to pay it in full.",

@@ -17,7 +17,7 @@ from ledger.selectors import organisation_balances
 from mturk.ids import assignment_pk_from_public_id, assignment_public_id
 from mturk.models import Hit, HitType, QualificationRequest, QualificationTypeInfo
 from tasks import selectors as task_selectors
-from tasks.models import Assignment, BlockedWorker, Bonus, Qualification, QualificationGrant
+from tasks.models import Assignment, Batch, BlockedWorker, Bonus, Qualification, QualificationGrant
 
 # Assignment states as MTurk names them (only work a requester may see is mapped).
 MTURK_ASSIGNMENT_STATUS = {
@@ -92,7 +92,7 @@ def hit_status(hit: Hit, counts: dict[str, int], now: datetime | None = None) ->
         return "Reviewing"
     now = now or timezone.now()
     batch = hit.batch
-    live = batch.status == "published" and batch.expires_at is not None and batch.expires_at > now
+    live = batch.status == Batch.Status.PUBLISHED and batch.expires_at is not None and batch.expires_at > now
     if live and counts.get("open", 0):
         return "Assignable"
     if counts.get("accepted", 0) or batch.status == "paused":

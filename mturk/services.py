@@ -52,7 +52,7 @@ from mturk.protocol import (
 )
 from mturk.selectors import account_balance, hit_counts, qualification_info
 from tasks import services as task_services
-from tasks.models import Assignment, Notice, Qualification
+from tasks.models import Assignment, Batch, Notice, Qualification
 
 SYSTEM_QUALIFICATIONS = {
     "000000000000000000L0": "approval_rate",  # PercentAssignmentsApproved
@@ -343,10 +343,10 @@ def hit_update_expiration(*, hit: Hit, actor: User, expire_at: datetime) -> Hit:
     batch = hit.batch
     now = timezone.now()
     if expire_at <= now:
-        if batch.status in ("published", "paused"):
+        if batch.status in (Batch.Status.PUBLISHED, Batch.Status.PAUSED):
             task_services.batch_cancel(batch=batch, actor=actor)
         return hit
-    if batch.status not in ("published", "paused") or batch.expires_at is None:
+    if batch.status not in (Batch.Status.PUBLISHED, Batch.Status.PAUSED) or batch.expires_at is None:
         raise MTurkError(f"This HIT has ended ({batch.status}); it cannot be extended.", CODE_INVALID_STATE)
     if expire_at <= batch.expires_at:
         raise _invalid(

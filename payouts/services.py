@@ -490,7 +490,11 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
         payout.paid_at = timezone.now()
         payout.save(update_fields=["state", "paid_at"])
         audit_record(
-            actor=actor, action="payout.paid", target=payout, before={"state": before}, after={"state": "paid"}
+            actor=actor,
+            action="payout.paid",
+            target=payout,
+            before={"state": before},
+            after={"state": Payout.State.PAID},
         )
     return payout
 
@@ -530,7 +534,7 @@ def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None =
             action="payout.failed",
             target=payout,
             before={"state": before},
-            after={"state": "failed", "code": payout.failure_code, "message": payout.failure_message},
+            after={"state": Payout.State.FAILED, "code": payout.failure_code, "message": payout.failure_message},
         )
         _queue_after_failure(payout)
     return payout
@@ -561,8 +565,8 @@ def payout_return(*, payout_id: int, code: str, message: str, actor: User | None
             actor=actor,
             action="payout.returned",
             target=payout,
-            before={"state": "paid"},
-            after={"state": "failed", "code": payout.failure_code, "message": payout.failure_message},
+            before={"state": Payout.State.PAID},
+            after={"state": Payout.State.FAILED, "code": payout.failure_code, "message": payout.failure_message},
         )
         _queue_after_failure(payout)
     return payout
@@ -633,7 +637,9 @@ def stripe_transfer_reversed(*, payout: Payout) -> Payout:
     treasurer: the ledger already posted it and reconciliation will show the gap."""
     if payout.state == Payout.State.PAID:
         with transaction.atomic():
-            audit_record(actor=None, action="payout.reversed_after_paid", target=payout, after={"state": "paid"})
+            audit_record(
+                actor=None, action="payout.reversed_after_paid", target=payout, after={"state": Payout.State.PAID}
+            )
         return payout
     return payout_fail(
         payout_id=payout.pk,

@@ -639,9 +639,9 @@ class PreviewView(APIView):
         worker = _worker(request)
         batch = selectors.batch_for_worker(batch_id=batch_id)
         reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
-        if batch.status != "published":
+        if batch.status != Batch.Status.PUBLISHED:
             reasons.insert(0, "The requester has paused this batch.")
-        batch.open_slots = batch.assignments.filter(status="open").count()  # type: ignore[attr-defined]
+        batch.open_slots = batch.assignments.filter(status=Assignment.Status.OPEN).count()  # type: ignore[attr-defined]
         first = batch.tasks.order_by("row_number").first()
         pay, sample = selectors.requester_measured_pay(organisation=batch.organisation)
         return Response(

@@ -180,9 +180,11 @@ def worker_approval_rate(*, worker: User, at: datetime | None = None) -> Approva
     since = now - timedelta(days=window_days)
     figures = Assignment.objects.filter(worker=worker).aggregate(
         approved=Count(
-            "id", filter=Q(status="approved", approved_at__gte=since) | Q(status="settled", finalised_at__gte=since)
+            "id",
+            filter=Q(status=Assignment.Status.APPROVED, approved_at__gte=since)
+            | Q(status=Assignment.Status.SETTLED, finalised_at__gte=since),
         ),
-        rejected=Count("id", filter=Q(status="refunded", finalised_at__gte=since)),
+        rejected=Count("id", filter=Q(status=Assignment.Status.REFUNDED, finalised_at__gte=since)),
         approved_all_time=Count("id", filter=Q(status__in=PAID_ASSIGNMENT)),
     )
     approved, rejected = figures["approved"], figures["rejected"]
@@ -406,7 +408,11 @@ def access_assignment_for_worker(*, worker: User, assignment_id: int) -> Assignm
 
 def batch_for_worker(*, batch_id: int) -> Batch:
     """A live batch as workers may preview it (published or paused)."""
-    batch = Batch.objects.select_related("organisation").filter(pk=batch_id, status__in=("published", "paused")).first()
+    batch = (
+        Batch.objects.select_related("organisation")
+        .filter(pk=batch_id, status__in=(Batch.Status.PUBLISHED, Batch.Status.PAUSED))
+        .first()
+    )
     if batch is None:
         raise NotFound("batch")
     return attach_requirements([batch])[0]
@@ -446,9 +452,19 @@ def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
         return round(sum(values) / len(values), 2) if values else None
 
     decisions = Assignment.objects.filter(batch__organisation=organisation).aggregate(
-        approved=Count("id", filter=Q(status="approved")),
-        rejected=Count("id", filter=Q(status__in=("rejected", "disputed", "refunded", "settled"))),
-        overturned=Count("id", filter=Q(status="settled")),
+        approved=Count("id", filter=Q(status=Assignment.Status.APPROVED)),
+        rejected=Count(
+            "id",
+            filter=Q(
+                status__in=(
+                    Assignment.Status.REJECTED,
+                    Assignment.Status.DISPUTED,
+                    Assignment.Status.REFUNDED,
+                    Assignment.Status.SETTLED,
+                )
+            ),
+        ),
+        overturned=Count("id", filter=Q(status=Assignment.Status.SETTLED)),
     )
     decided = decisions["approved"] + decisions["rejected"]
     pay, sample = requester_measured_pay(organisation=organisation)

@@ -300,7 +300,7 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
             Task.objects.create(batch=batch, row_number=1, input={})
         batch.fee_per_assignment = basis_points(batch.reward, rules["platform_fee_bps"].value)
         batch.rule_versions = {key: {"version_id": r.version_id, "value": r.value} for key, r in rules.items()}
-        batch.status = "published"
+        batch.status = Batch.Status.PUBLISHED
         batch.published_at = now
         batch.expires_at = now + timedelta(hours=batch.lifetime_hours)
         batch.save(update_fields=["fee_per_assignment", "rule_versions", "status", "published_at", "expires_at"])
@@ -310,8 +310,8 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
             actor=actor,
             action="batch.published",
             target=batch,
-            before={"status": "draft"},
-            after={"status": "published", "slots": len(slot_ids), "rule_versions": batch.rule_versions},
+            before={"status": Batch.Status.DRAFT},
+            after={"status": Batch.Status.PUBLISHED, "slots": len(slot_ids), "rule_versions": batch.rule_versions},
         )
     return batch
 
@@ -429,14 +429,14 @@ def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
 def _complete_if_done(batch_id: int) -> None:
     """Marks a live batch completed once no slot is open, accepted or awaiting review."""
     batch = Batch.objects.select_for_update().get(pk=batch_id)
-    if batch.status not in ("published", "paused"):
+    if batch.status not in (Batch.Status.PUBLISHED, Batch.Status.PAUSED):
         return
     if Assignment.objects.filter(batch_id=batch_id, status__in=UNFINISHED_ASSIGNMENT).exists():
         return
     batch.status = BATCH.target(batch.status, "completed")
     batch.ended_at = timezone.now()
     batch.save(update_fields=["status", "ended_at"])
-    audit_record(actor=None, action="batch.complete", target=batch, after={"status": "completed"})
+    audit_record(actor=None, action="batch.complete", target=batch, after={"status": Batch.Status.COMPLETED})
 
 
 # --- Worker side ---------------------------------------------------------------------------------
@@ -459,7 +459,7 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     claimed = _claim_open_slot(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=True)
     if claimed is None:
         batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
-        if batch.status != "published" or (batch.expires_at is not None and batch.expires_at <= now):
+        if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
             raise AppError("batch_not_available", "This batch is not taking new workers.", status=409)
         reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
         if reasons:
@@ -576,7 +576,7 @@ def _claim_sql(
 def _claim_orm(
     batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str
 ) -> tuple[int, int, Any] | None:
-    live = Batch.objects.filter(pk=batch_id, status="published", expires_at__gt=now)
+    live = Batch.objects.filter(pk=batch_id, status=Batch.Status.PUBLISHED, expires_at__gt=now)
     if fast:
         live = live.exclude(requirements__isnull=False).exclude(organisation__blocked_workers__worker_id=worker_id)
     batch = live.first()
@@ -618,7 +618,7 @@ def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None, aud
     slot.accepted_at = None
     slot.deadline_at = None
     fields = ["status", "worker", "accepted_at", "deadline_at"]
-    if slot.batch.status not in ("published", "paused"):
+    if slot.batch.status not in (Batch.Status.PUBLISHED, Batch.Status.PAUSED):
         # The batch ended meanwhile: nobody can claim the slot again, so its escrow returns.
         slot.status = ASSIGNMENT.target(slot.status, "withdrawn")
         escrow.escrow_return(key=slot.escrow_key)
@@ -643,7 +643,12 @@ def assignment_expire(*, assignment_id: int) -> bool:
         slot = (
             Assignment.objects.select_for_update(of=("self",)).select_related("batch").filter(pk=assignment_id).first()
         )
-        if slot is None or slot.status != "accepted" or slot.deadline_at is None or slot.deadline_at > timezone.now():
+        if (
+            slot is None
+            or slot.status != Assignment.Status.ACCEPTED
+            or slot.deadline_at is None
+            or slot.deadline_at > timezone.now()
+        ):
             return False
         _reopen(slot, "expired", AssignmentAttempt.Outcome.EXPIRED, None, "assignment.expire")
     return True
@@ -657,8 +662,15 @@ def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str
         slot = _lock_assignment(assignment)
         if slot.worker_id != worker.pk:
             raise NotFound("assignment")
-        if slot.status != "accepted":
-            if slot.status in ("submitted", "approved", "rejected", "disputed", "settled", "refunded"):
+        if slot.status != Assignment.Status.ACCEPTED:
+            if slot.status in (
+                Assignment.Status.SUBMITTED,
+                Assignment.Status.APPROVED,
+                Assignment.Status.REJECTED,
+                Assignment.Status.DISPUTED,
+                Assignment.Status.SETTLED,
+                Assignment.Status.REFUNDED,
+            ):
                 raise AppError("already_submitted", "You have already submitted this assignment.", status=409)
             ASSIGNMENT.target(slot.status, "submitted")
         now = timezone.now()
@@ -703,7 +715,13 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
         slot.approved_at = timezone.now()
         slot.requester_feedback = feedback.strip()
         slot.save(update_fields=["status", "approved_at", "requester_feedback"])
-        audit_record(actor=actor, action="assignment.approved", target=slot, before={"status": "submitted"}, after={})
+        audit_record(
+            actor=actor,
+            action="assignment.approved",
+            target=slot,
+            before={"status": Assignment.Status.SUBMITTED},
+            after={},
+        )
         _complete_if_done(slot.batch_id)
     return slot
 
@@ -723,7 +741,9 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
             .order_by("id")
         )
         found = {slot.pk for slot in slots}
-        not_ready = sorted((set(ids) - found) | {slot.pk for slot in slots if slot.status != "submitted"})
+        not_ready = sorted(
+            (set(ids) - found) | {slot.pk for slot in slots if slot.status != Assignment.Status.SUBMITTED}
+        )
         if not_ready:
             raise AppError(
                 "invalid_state",
@@ -766,7 +786,7 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
             actor=actor,
             action="assignment.rejected",
             target=slot,
-            before={"status": "submitted"},
+            before={"status": Assignment.Status.SUBMITTED},
             after={"reason": reason, "final_at": slot.rejection_final_at.isoformat()},
         )
         _complete_if_done(slot.batch_id)
@@ -786,7 +806,9 @@ def assignment_rejection_dispute(*, assignment: Assignment, actor: User | None =
         slot = _lock_assignment(assignment)
         slot.status = ASSIGNMENT.target(slot.status, "disputed")
         slot.save(update_fields=["status"])
-        audit_record(actor=actor, action="assignment.disputed", target=slot, before={"status": "rejected"})
+        audit_record(
+            actor=actor, action="assignment.disputed", target=slot, before={"status": Assignment.Status.REJECTED}
+        )
     return slot
 
 
@@ -917,7 +939,11 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
         if existing.assignment_id != assignment.pk or existing.amount != amount:
             raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
         return existing
-    if assignment.worker_id is None or assignment.status in ("open", "accepted", "withdrawn"):
+    if assignment.worker_id is None or assignment.status in (
+        Assignment.Status.OPEN,
+        Assignment.Status.ACCEPTED,
+        Assignment.Status.WITHDRAWN,
+    ):
         raise AppError("invalid_state", "Only submitted work can get a bonus.", status=409)
     with transaction.atomic():
         bonus = Bonus.objects.create(

@@ -5,49 +5,61 @@ Actions are named as past participles so that a refusal reads well:
 """
 
 from core.states import StateMachine
+from tasks.models import Assignment, Batch
 
 BATCH = StateMachine(
     "batch",
     {
-        "published": (frozenset({"draft"}), "published"),
-        "paused": (frozenset({"published"}), "paused"),
-        "resumed": (frozenset({"paused"}), "published"),
-        "cancelled": (frozenset({"draft", "published", "paused"}), "cancelled"),
-        "expired": (frozenset({"published", "paused"}), "expired"),
-        "completed": (frozenset({"published", "paused"}), "completed"),
+        "published": (frozenset({Batch.Status.DRAFT}), Batch.Status.PUBLISHED),
+        "paused": (frozenset({Batch.Status.PUBLISHED}), Batch.Status.PAUSED),
+        "resumed": (frozenset({Batch.Status.PAUSED}), Batch.Status.PUBLISHED),
+        "cancelled": (
+            frozenset({Batch.Status.DRAFT, Batch.Status.PUBLISHED, Batch.Status.PAUSED}),
+            Batch.Status.CANCELLED,
+        ),
+        "expired": (frozenset({Batch.Status.PUBLISHED, Batch.Status.PAUSED}), Batch.Status.EXPIRED),
+        "completed": (frozenset({Batch.Status.PUBLISHED, Batch.Status.PAUSED}), Batch.Status.COMPLETED),
         # Editing inputs, template and settings is only possible before publishing.
-        "edited": (frozenset({"draft"}), "draft"),
+        "edited": (frozenset({Batch.Status.DRAFT}), Batch.Status.DRAFT),
         # More slots or more time for a live batch.
-        "extended": (frozenset({"published", "paused"}), "published"),
+        "extended": (frozenset({Batch.Status.PUBLISHED, Batch.Status.PAUSED}), Batch.Status.PUBLISHED),
     },
 )
 
 ASSIGNMENT = StateMachine(
     "assignment",
     {
-        "accepted": (frozenset({"open"}), "accepted"),
-        "returned": (frozenset({"accepted"}), "open"),
-        "expired": (frozenset({"accepted"}), "open"),
-        "submitted": (frozenset({"accepted"}), "submitted"),
-        "approved": (frozenset({"submitted"}), "approved"),
-        "rejected": (frozenset({"submitted"}), "rejected"),
+        "accepted": (frozenset({Assignment.Status.OPEN}), Assignment.Status.ACCEPTED),
+        "returned": (frozenset({Assignment.Status.ACCEPTED}), Assignment.Status.OPEN),
+        "expired": (frozenset({Assignment.Status.ACCEPTED}), Assignment.Status.OPEN),
+        "submitted": (frozenset({Assignment.Status.ACCEPTED}), Assignment.Status.SUBMITTED),
+        "approved": (frozenset({Assignment.Status.SUBMITTED}), Assignment.Status.APPROVED),
+        "rejected": (frozenset({Assignment.Status.SUBMITTED}), Assignment.Status.REJECTED),
         # A worker (or the mass-rejection guard) contests a provisional rejection.
-        "disputed": (frozenset({"rejected"}), "disputed"),
+        "disputed": (frozenset({Assignment.Status.REJECTED}), Assignment.Status.DISPUTED),
         # No dispute in time, or the rejection upheld: escrow goes back to the requester.
-        "finalised": (frozenset({"rejected", "disputed"}), "refunded"),
+        "finalised": (frozenset({Assignment.Status.REJECTED, Assignment.Status.DISPUTED}), Assignment.Status.REFUNDED),
         # A dispute outcome pays a share of the reward.
-        "settled": (frozenset({"rejected", "disputed"}), "settled"),
+        "settled": (frozenset({Assignment.Status.REJECTED, Assignment.Status.DISPUTED}), Assignment.Status.SETTLED),
         # Unclaimed slots of a cancelled or expired batch.
-        "withdrawn": (frozenset({"open"}), "withdrawn"),
+        "withdrawn": (frozenset({Assignment.Status.OPEN}), Assignment.Status.WITHDRAWN),
     },
 )
 
 # A worker's slot is live (counted against a batch being finished) in these states.
-UNFINISHED_ASSIGNMENT = frozenset({"open", "accepted", "submitted"})
+UNFINISHED_ASSIGNMENT = frozenset({Assignment.Status.OPEN, Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED})
 # Work the requester may read: its pay is still reserved in escrow or already paid.
-REVIEWABLE_ASSIGNMENT = frozenset({"submitted", "approved", "rejected", "disputed", "settled"})
+REVIEWABLE_ASSIGNMENT = frozenset(
+    {
+        Assignment.Status.SUBMITTED,
+        Assignment.Status.APPROVED,
+        Assignment.Status.REJECTED,
+        Assignment.Status.DISPUTED,
+        Assignment.Status.SETTLED,
+    }
+)
 # Work that has been paid and may be exported.
-PAID_ASSIGNMENT = frozenset({"approved", "settled"})
+PAID_ASSIGNMENT = frozenset({Assignment.Status.APPROVED, Assignment.Status.SETTLED})
 
 REJECTION_REASONS = {
     "did_not_follow_instructions": "The instructions were not followed.",

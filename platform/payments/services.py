@@ -98,7 +98,11 @@ def deposit_stripe_start(*, organisation: Organisation, actor: User, amount: int
     Nothing is credited here: only the signed ``payment_intent.succeeded`` webhook does.
     """
     deposit = _deposit_create(
-        organisation=organisation, actor=actor, amount=amount, method=Deposit.Method.STRIPE, status="pending"
+        organisation=organisation,
+        actor=actor,
+        amount=amount,
+        method=Deposit.Method.STRIPE,
+        status=Deposit.Status.PENDING,
     )
     return deposit_payment_intent_ensure(deposit=deposit)
 
