@@ -19,7 +19,7 @@ from accounts.models import ApiKey, Organisation, User
 from core.errors import AppError, NotFound
 from mturk import questions, selectors, services
 from mturk.ids import assignment_public_id
-from mturk.models import Hit, HitType, QualificationRequest
+from mturk.models import Hit, HitType, QualificationRequest, QualificationTypeInfo
 from mturk.protocol import CODE_NOT_FOUND, CODE_UNSUPPORTED, MTurkError
 from tasks import services as task_services
 from tasks.models import Assignment, Batch, BlockedWorker, Bonus, Qualification, QualificationGrant
@@ -73,7 +73,9 @@ def _hit_dict(hit: Hit, counts: dict[str, int]) -> dict[str, Any]:
         "QualificationRequirements": hit_type.qualification_requirements,
         "HITReviewStatus": "MarkedForReview" if hit.reviewing else "NotReviewed",
         "NumberOfAssignmentsPending": counts.get("accepted", 0),
-        "NumberOfAssignmentsAvailable": counts.get("open", 0) if batch.status in ("published", "paused") else 0,
+        "NumberOfAssignmentsAvailable": counts.get("open", 0)
+        if batch.status in (Batch.Status.PUBLISHED, Batch.Status.PAUSED)
+        else 0,
         "NumberOfAssignmentsCompleted": sum(counts.get(s, 0) for s in selectors.COMPLETED_STATUSES),
     }
 
@@ -110,12 +112,12 @@ def _qualification_type_dict(qualification: Qualification) -> dict[str, Any]:
         "Name": qualification.name,
         "Description": qualification.description,
         "Keywords": info.keywords or None,
-        "QualificationTypeStatus": "Active" if info.status == "Active" else "Inactive",
+        "QualificationTypeStatus": "Active" if info.status == QualificationTypeInfo.Status.ACTIVE else "Inactive",
         "Test": info.test_xml or None,
         "TestDurationInSeconds": info.test_duration_seconds,
         "AnswerKey": info.answer_key_xml or None,
         "RetryDelayInSeconds": info.retry_delay_seconds,
-        "IsRequestable": info.status == "Active",
+        "IsRequestable": info.status == QualificationTypeInfo.Status.ACTIVE,
         "AutoGranted": info.auto_granted,
         "AutoGrantedValue": info.auto_granted_value,
     }

@@ -59,8 +59,10 @@ def reviewable_hits(*, organisation: Organisation, reviewing: bool, hit_type_id:
         return hits
     now = timezone.now()
     slots = Assignment.objects.filter(batch_id=OuterRef("batch_id"))
-    claimable = Q(batch__status="published", batch__expires_at__gt=now) & Exists(slots.filter(status="open"))
-    return hits.filter(~Exists(slots.filter(status="accepted"))).exclude(claimable)
+    claimable = Q(batch__status=Batch.Status.PUBLISHED, batch__expires_at__gt=now) & Exists(
+        slots.filter(status=Assignment.Status.OPEN)
+    )
+    return hits.filter(~Exists(slots.filter(status=Assignment.Status.ACCEPTED))).exclude(claimable)
 
 
 def access_hit_type(*, organisation: Organisation, hit_type_id: str) -> HitType:
@@ -95,7 +97,7 @@ def hit_status(hit: Hit, counts: dict[str, int], now: datetime | None = None) ->
     live = batch.status == Batch.Status.PUBLISHED and batch.expires_at is not None and batch.expires_at > now
     if live and counts.get("open", 0):
         return "Assignable"
-    if counts.get("accepted", 0) or batch.status == "paused":
+    if counts.get("accepted", 0) or batch.status == Batch.Status.PAUSED:
         return "Unassignable"
     return "Reviewable"
 

@@ -125,7 +125,7 @@ def _minimum(comparator: str, values: list[int], what: str) -> int:
     return values[0] + (1 if comparator == "GreaterThan" else 0)
 
 
-def translate_requirements(
+def requirements_translate(
     *, organisation: Organisation, requirements: list[dict[str, Any]], description: str
 ) -> list[dict[str, Any]]:
     """MTurk's QualificationRequirements as the marketplace's requirements, or ``MTurkError``
@@ -215,7 +215,7 @@ def hit_type_register(
     if assignment_duration_seconds < 60:
         raise _invalid("AssignmentDurationInSeconds must be at least 60.")
     requirements = qualification_requirements or []
-    translate_requirements(organisation=organisation, requirements=requirements, description=description)
+    requirements_translate(organisation=organisation, requirements=requirements, description=description)
     properties = {
         "title": title.strip(),
         "description": description.strip(),
@@ -282,7 +282,7 @@ def hit_create(
         raise _invalid(f"The ExternalURL may be at most {MAX_URL_LENGTH} characters.")
     allotted = _ceil_div(hit_type.assignment_duration_seconds, 60)
     estimate = estimated_minutes(hit_type.keywords)
-    requirements = translate_requirements(
+    requirements = requirements_translate(
         organisation=organisation, requirements=hit_type.qualification_requirements, description=hit_type.description
     )
     delay = hit_type.auto_approval_delay_seconds
@@ -400,7 +400,9 @@ def hit_dispose(*, hit: Hit, actor: User) -> Hit:
             return hit
         counts = hit_counts(batch_ids=[hit.batch_id])[hit.batch_id]
         unfinished = {status: counts.get(status, 0) for status in ("open", "accepted", "submitted")}
-        if (hit.batch.status in ("published", "paused") and unfinished["open"]) or unfinished["accepted"]:
+        if (hit.batch.status in (Batch.Status.PUBLISHED, Batch.Status.PAUSED) and unfinished["open"]) or unfinished[
+            "accepted"
+        ]:
             raise MTurkError(
                 "This HIT still has assignments open or being worked on; expire it first "
                 "(UpdateExpirationForHIT with a past time) and wait for accepted work.",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from core.errors import AppError, NotFound
 from disputes import selectors as dispute_selectors
 from disputes import services as dispute_services
+from disputes.models import Juror
 from frontend.forms import AppealForm, DisputeForm, EvidenceForm, JurorVoteForm, RespondForm
 from frontend.pages import add_app_error, app_page, user_of
 
@@ -45,7 +46,9 @@ def _render_case(request: HttpRequest, case_id: int, status: int = 200, **forms_
         "evidence_form": forms_.get("evidence_form") or EvidenceForm(),
         "vote_form": forms_.get("vote_form") or JurorVoteForm(),
         "appeal_form": forms_.get("appeal_form") or AppealForm(),
-        "can_vote": access.juror is not None and access.juror.status == "serving" and view["state"] == "voting",
+        "can_vote": access.juror is not None
+        and access.juror.status == Juror.Status.SERVING
+        and view["state"] == "voting",
         "own_vote": own_vote,
     }
     return render(request, "frontend/disputes/case.html", context, status=status)

@@ -67,7 +67,9 @@ def proposals(request: HttpRequest) -> HttpResponse:
             "form": form,
             "voting": [p for p in listed if p.state == governance_states.VOTING],
             "discussion": [p for p in listed if p.state in (governance_states.DISCUSSION, governance_states.DRAFT)],
-            "decided": [p for p in listed if p.state in governance_states.CLOSED or p.state == "withdrawn"],
+            "decided": [
+                p for p in listed if p.state in governance_states.CLOSED or p.state == Proposal.State.WITHDRAWN
+            ],
         },
     )
 

@@ -37,7 +37,7 @@ from payments import stripe_gateway
 from tasks import inputs
 from tasks import selectors as task_selectors
 from tasks import services as task_services
-from tasks.models import Batch
+from tasks.models import Assignment, Batch
 from tasks.states import REJECTION_REASONS
 
 REVIEW_PAGE = 100
@@ -291,7 +291,7 @@ def _escrow_figures(batch: Batch) -> dict[str, int]:
     """What publishing will reserve: reward plus the fee in force, per slot (ledger's fee rule)."""
     tasks = batch.tasks.count() or (0 if batch.placeholders else 1)
     slots = tasks * batch.assignments_per_task
-    fee = batch.fee_per_assignment if batch.status != "draft" else escrow.platform_fee(batch.reward)
+    fee = batch.fee_per_assignment if batch.status != Batch.Status.DRAFT else escrow.platform_fee(batch.reward)
     return {"tasks": tasks, "slots": slots, "fee": fee, "rewards": slots * batch.reward, "fees": slots * fee,
             "total": slots * (batch.reward + fee)}  # fmt: skip
 
@@ -373,7 +373,7 @@ def review(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     batch = _batch(request, slug, batch_id, "tasks.review_batch")
     # "awaiting" shows only work still to decide (the default); "all" every reviewable one.
     show = request.GET.get("show", "awaiting")
-    status = None if show == "all" else "submitted"
+    status = None if show == "all" else Assignment.Status.SUBMITTED
     page = max(1, int(request.GET["page"])) if request.GET.get("page", "").isdigit() else 1
     total = task_selectors.submissions_count(batch=batch, status=status)
     return render(
@@ -388,7 +388,7 @@ def review(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
             "pages": max(1, -(-total // REVIEW_PAGE)),
             "feedback_form": FeedbackForm(),
             "reasons": REJECTION_REASONS,
-            "awaiting": task_selectors.submissions_count(batch=batch, status="submitted"),
+            "awaiting": task_selectors.submissions_count(batch=batch, status=Assignment.Status.SUBMITTED),
         },
     )
 

@@ -14,7 +14,9 @@ def user_is_treasurer(user: User) -> bool:
 
 
 def user_is_member(user: User) -> bool:
-    return bool(user.is_authenticated and hasattr(user, "membership") and user.membership.status == "active")
+    return bool(
+        user.is_authenticated and hasattr(user, "membership") and user.membership.status == Membership.Status.ACTIVE
+    )
 
 
 def organisations_for_user(*, user: User) -> QuerySet[Organisation]:

@@ -77,3 +77,29 @@ def test_endpoints_call_only_services_that_act_for_a_person() -> None:
             if name in system and name not in NOT_ACTING_FOR_A_PERSON:
                 offending.append(f"{path.relative_to(ROOT)}:{node.lineno} calls {name} ({system[name]})")
     assert offending == []
+
+
+# Service names: ``<entity>_<action>`` (``batch_publish``, ``case_respond``). A name that
+# starts with a verb reads the other way round; the ledger's primitives keep TigerBeetle's
+# names (docs/contracts.md), and a few pure helpers are named by the value they return.
+VERBS = {
+    "create", "make", "do", "get", "set", "update", "delete", "send", "mark", "run", "check", "lock", "write",
+    "translate", "request", "new", "open", "close", "pay", "approve", "reject", "cancel", "publish", "grant",
+}  # fmt: skip
+VERB_FIRST_ALLOWED = {
+    "lock_accounts": "ledger primitive (TigerBeetle's vocabulary, docs/contracts.md)",
+    "write_transfers": "ledger primitive (TigerBeetle's vocabulary, docs/contracts.md)",
+    "new_reference": "returns a fresh bank reference code; changes nothing",
+    "run_key": "returns the idempotency key of a payout run; changes nothing",
+    "request_token_call": "MTurk's UniqueRequestToken bookkeeping, named after MTurk's term",
+}
+
+
+def test_services_are_named_entity_then_action() -> None:
+    offending = []
+    for path in _service_modules():
+        for node in ast.parse(path.read_text()).body:
+            public = isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+            if public and node.name.split("_")[0] in VERBS and node.name not in VERB_FIRST_ALLOWED:  # type: ignore[attr-defined]
+                offending.append(f"{path.relative_to(ROOT)}: {node.name}")  # type: ignore[attr-defined]
+    assert offending == []
