@@ -419,7 +419,11 @@ def get_file_upload_url(caller: Caller, params: dict[str, Any]) -> dict[str, Any
 def send_bonus(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     from core.money import parse_major, platform_currency
 
-    assignment, _ = _assignment(caller, params["AssignmentId"])
+    assignment, hit = _assignment(caller, params["AssignmentId"])
+    # A bonus is a review decision: the same permission as the API's bonus endpoint.
+    selectors.access_hit(
+        organisation=caller.organisation, actor=caller.actor, hit_id=hit.hit_id, permission="tasks.review_batch"
+    )
     if assignment.worker is None or assignment.worker.pseudonym != params["WorkerId"]:
         raise MTurkError("The WorkerId is not the worker of this assignment.")
     try:

@@ -49,3 +49,28 @@ def test_override_rejection_resolves_the_open_case(mturk, organisation, worker, 
         assert dispute_jobs.run_deadlines() == {}
     assert [r.getMessage() for r in caplog.records if r.name.startswith("disputes")] == []
     assert balance(accounts.worker_earnings(worker)).posted == 50
+
+
+def test_a_bonus_needs_the_review_permission_as_in_the_api(mturk, organisation, worker) -> None:
+    # The permission rule (docs/contracts.md): access is asked with the permission the act
+    # needs. SendBonus once asked only to view the batch.
+    import pytest
+    from botocore.exceptions import ClientError
+    from guardian.shortcuts import remove_perm
+
+    from tasks.models import Bonus
+
+    fund(organisation, 1_000)
+    hit, _, assignment_id = submitted(mturk, worker)
+    remove_perm("tasks.review_batch", organisation.staff_group, hit.batch)
+
+    with pytest.raises(ClientError):
+        mturk.send_bonus(
+            WorkerId=worker.pseudonym,
+            BonusAmount="1.25",
+            AssignmentId=assignment_id,
+            Reason="Great.",
+            UniqueRequestToken="b",
+        )
+    assert Bonus.objects.count() == 0
+    assert balance(accounts.worker_earnings(worker)).posted == 0

@@ -101,6 +101,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-approve": {"POST": REQUESTER},
     "api-reject": {"POST": REQUESTER},
     "api-bonus": {"POST": REQUESTER},
+    "api-withdraw-rejection": {"POST": REQUESTER},
     # marketplace, worker side
     "api-feed": {"GET": SIGNED_IN},
     "api-preview": {"GET": SIGNED_IN},
