@@ -839,6 +839,8 @@ def case_rejection_withdraw(*, assignment_id: int, actor: User | None) -> bool:
             return False
         # Lock order: the case, then (in _close) the assignment.
         case = Case.objects.select_for_update().get(pk=case_id)
+        if not CaseItem.objects.filter(case=case, assignment_id=assignment_id, state=CaseItem.State.HELD).exists():
+            return False  # closed (or split) while we waited for the lock: no case holds it now
         if case.kind != Case.Kind.REJECTION or case.state != Case.State.AWAITING_RESPONSE:
             raise AppError(
                 "rejection_under_dispute",

@@ -884,13 +884,27 @@ def assignment_rejection_withdraw(*, actor: User, assignment: Assignment) -> Ass
     Lock order: the case (if any), the batch, the assignment."""
     if not actor.has_perm("tasks.review_batch", assignment.batch):
         raise NotFound("submission")
+    try:
+        return _rejection_withdraw(actor=actor, assignment=assignment)
+    except _CaseOpenedMeanwhile:
+        # The worker's dispute committed between the case look-up and the row lock: the
+        # savepoint released the locks; now the case is found and resolved through it.
+        return _rejection_withdraw(actor=actor, assignment=assignment, retried=True)
+
+
+class _CaseOpenedMeanwhile(Exception):
+    pass
+
+
+def _rejection_withdraw(*, actor: User, assignment: Assignment, retried: bool = False) -> Assignment:
     with transaction.atomic():
         if rejection_withdrawal_resolve_case(assignment_id=assignment.pk, actor=actor):
             return Assignment.objects.select_related("worker", "task").get(pk=assignment.pk)
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
         if rejection_is_held(slot.pk):
-            # A case opened between the look-up above and this lock.
+            if not retried:
+                raise _CaseOpenedMeanwhile
             raise AppError(
                 "rejection_under_dispute",
                 "This rejection is held by a dispute case; answer the case under /api/disputes/cases/.",
