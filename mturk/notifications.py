@@ -34,6 +34,7 @@ from django.utils import timezone
 from accounts.keys import decrypt_secret
 from accounts.models import ApiKey, Organisation
 from core.models import AuditEvent
+from core.queue import queue_on_commit
 from mturk.ids import assignment_public_id
 from mturk.models import Hit, NotificationCursor, NotificationDelivery
 from tasks.models import Assignment
@@ -105,8 +106,6 @@ def delivery_queue(
     *, organisation: Organisation, api_key: ApiKey, destination: str, event_key: str, events: list[dict[str, Any]]
 ) -> NotificationDelivery:
     """Records one delivery (once per ``event_key``) and queues it after commit."""
-    from mturk.jobs import deliver_notification
-
     with transaction.atomic():
         delivery, created = NotificationDelivery.objects.get_or_create(
             event_key=event_key,
@@ -118,7 +117,7 @@ def delivery_queue(
             },
         )
         if created:
-            transaction.on_commit(lambda: deliver_notification.delay(delivery.pk))
+            queue_on_commit("mturk.jobs.deliver_notification", delivery_id=delivery.pk)
     return delivery
 
 

@@ -37,6 +37,7 @@ from accounts.selectors import user_is_treasurer
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
 from core.money import format_amount, platform_currency
+from core.queue import queue_on_commit
 from governance.selectors import RuleValue, rule_in_force
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
@@ -344,10 +345,7 @@ def _payout_create(*, user: User, amount: int | None, run: PayoutRun | None, flo
             after={"amount": wanted, "rail": payout.rail, "run": run.key if run else None},
         )
         if rail.submission == "api":
-            from payouts.jobs import payout_submit
-
-            payout_id = payout.pk
-            transaction.on_commit(lambda: payout_submit.delay(payout_id))
+            queue_on_commit("payouts.jobs.payout_submit", payout_id=payout.pk)
     return payout
 
 
@@ -500,12 +498,9 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
 
 
 def _queue_after_failure(payout: Payout) -> None:
-    from payouts.jobs import payout_failure_notify, payout_transfer_reverse
-
-    payout_id = payout.pk
     if (payout.stripe_transfer_id or payout.stripe_payout_id) and not payout.stripe_reversal_id:
-        transaction.on_commit(lambda: payout_transfer_reverse.delay(payout_id))
-    transaction.on_commit(lambda: payout_failure_notify.delay(payout_id))
+        queue_on_commit("payouts.jobs.payout_transfer_reverse", payout_id=payout.pk)
+    queue_on_commit("payouts.jobs.payout_failure_notify", payout_id=payout.pk)
 
 
 def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:

@@ -26,6 +26,7 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
 from core.money import basis_points, format_amount, platform_currency
+from core.queue import queue_on_commit
 from governance.models import Rule
 from governance.selectors import rule_in_force
 from ledger import escrow
@@ -790,12 +791,10 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
             after={"reason": reason, "final_at": slot.rejection_final_at.isoformat()},
         )
         _complete_if_done(slot.batch_id)
-        # Mass-rejection guard (disputes app), once the rejection is committed. Imported here:
-        # disputes.services imports this module.
-        from disputes.jobs import check_mass_rejection
-
-        organisation_id = slot.batch.organisation_id
-        transaction.on_commit(lambda: check_mass_rejection.delay(organisation_id))
+        # Mass-rejection guard (disputes app), once the rejection is committed; by the job's
+        # name, so tasks does not import disputes. A failing check never changes this answer:
+        # disputes.jobs.scan_mass_rejections runs the guard again.
+        queue_on_commit("disputes.jobs.check_mass_rejection", organisation_id=slot.batch.organisation_id)
     return slot
 
 

@@ -17,6 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.audit import change_committed
 from core.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,17 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AppError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
+    expected = exceptions.APIException | Http404 | DjangoPermissionDenied | RequestDataTooBig
+    if change_committed() and not isinstance(exc, expected):
+        # The change was saved before something after it failed: "nothing was changed"
+        # would send the client into a retry that the new state refuses.
+        logger.exception("error after a committed change during %s", context.get("request"))
+        saved = {
+            "code": "saved_with_errors",
+            "message": "Your change was saved, but a step after it failed and will be retried on its own. "
+            "Do not repeat the request; reload to see the current state.",
+        }
+        return Response({"error": saved}, status=500)
     if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError | DataError | ProgrammingError):
         # The database went away mid-request (restart, failover, a killed backend). Every
         # service writes in one transaction, so nothing was written; the client may retry.

@@ -22,6 +22,7 @@ from accounts.selectors import user_is_treasurer
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
 from core.money import format_amount, platform_currency
+from core.queue import queue_on_commit
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
 from payments import stripe_gateway
@@ -374,10 +375,7 @@ def withdrawal_request(
             after={"amount": amount, "method": method, "refunds": [[d.reference, take] for d, take in parts]},
         )
         if method == Withdrawal.Method.STRIPE_REFUND:
-            from payments.jobs import withdrawal_process
-
-            withdrawal_id = withdrawal.pk
-            transaction.on_commit(lambda: withdrawal_process.delay(withdrawal_id))
+            queue_on_commit("payments.jobs.withdrawal_process", withdrawal_id=withdrawal.pk)
     return withdrawal
 
 

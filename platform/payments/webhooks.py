@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.queue import queue_on_commit
 from payments import services
 from payments.models import WebhookEvent
 from payments.stripe_gateway import PaymentIntent, StripeEvent
@@ -110,8 +111,6 @@ def webhook_event_receive(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
     Returns the stored row and whether it was new. A repeated delivery only
     counts itself (and re-queues an event not yet processed, in case its job was lost).
     """
-    from payments.jobs import webhook_event_process
-
     try:
         with transaction.atomic():
             stored = WebhookEvent.objects.create(
@@ -127,8 +126,7 @@ def webhook_event_receive(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
         WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
         created = False
     if created or stored.status != WebhookEvent.Status.PROCESSED:
-        stored_id = stored.pk
-        transaction.on_commit(lambda: webhook_event_process.delay(stored_id))
+        queue_on_commit("payments.jobs.webhook_event_process", webhook_event_id=stored.pk)
     return stored, created
 
 
