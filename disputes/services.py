@@ -703,6 +703,16 @@ def _replace_or_decide(case: Case, now: datetime) -> str:
     return "decided"
 
 
+def cases_due_with_times(*, now: datetime | None = None) -> list[tuple[int, datetime | None]]:
+    """``(id, due_at)`` of cases whose stage deadline has passed, oldest deadline first."""
+    moment = now or timezone.now()
+    return list(
+        Case.objects.filter(state__in=states.TIMED, due_at__lte=moment)
+        .order_by("due_at", "id")
+        .values_list("id", "due_at")
+    )
+
+
 def cases_due(*, now: datetime | None = None) -> list[int]:
     """Ids of cases whose stage deadline has passed, oldest deadline first."""
     moment = now or timezone.now()

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.money import format_amount
+from core.runner import run_each
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
 from payouts.models import Payout, PayoutSchedule, Rail
@@ -45,14 +46,14 @@ def payouts_resume() -> int:
     """Submits API-rail payouts left ``created`` by a crash or an unreachable rail."""
     api_rails = [name for name in enabled_rail_names() if rail_get(name).submission == "api"]
     stale = timezone.now() - timedelta(minutes=1)
-    ids = list(
+    items = list(
         Payout.objects.filter(state=Payout.State.CREATED, rail__in=api_rails, created_at__lt=stale)
         .order_by("id")
-        .values_list("id", flat=True)[:500]
+        .values_list("id", "created_at")[:500]
     )
-    for payout_id in ids:
-        payout_submit(payout_id)
-    return len(ids)
+    # Not atomic: a submission talks to the rail between its own transactions.
+    run_each("payouts.jobs.payouts_resume", items, payout_submit, atomic=False)
+    return len(items)
 
 
 @shared_task(name="payouts.jobs.payout_transfer_reverse")
@@ -67,15 +68,14 @@ def payout_transfer_reverse(payout_id: int) -> str:
 @shared_task(name="payouts.jobs.reversals_resume")
 def reversals_resume() -> int:
     """Reverses the transfers of failed Stripe payouts whose reversal job was lost."""
-    ids = list(
+    items = list(
         Payout.objects.filter(state=Payout.State.FAILED, stripe_reversal_id="", rail=Rail.STRIPE_CONNECT)
         .filter(Q(stripe_transfer_id__isnull=False) | Q(stripe_payout_id__isnull=False))
         .order_by("id")
-        .values_list("id", flat=True)[:200]
+        .values_list("id", "failed_at")[:200]
     )
-    for payout_id in ids:
-        payout_transfer_reverse(payout_id)
-    return len(ids)
+    run_each("payouts.jobs.reversals_resume", items, payout_transfer_reverse, atomic=False)
+    return len(items)
 
 
 @shared_task(name="payouts.jobs.payout_failure_notify")

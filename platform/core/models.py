@@ -26,3 +26,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class JobItemFailure(models.Model):
+    """One item a periodic job failed on (``core.runner``): the run moved on to the next
+    item; this one is retried after a growing delay and parked, for staff to look at,
+    once it has failed ``attempts`` times in a row. The row is deleted when the item
+    goes through, so the table holds only what is failing now."""
+
+    job = models.CharField(max_length=100)
+    item_key = models.CharField(max_length=100)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    first_failed_at = models.DateTimeField()
+    last_failed_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    parked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "item_key"], name="job_item_failure_unique")]
+        ordering = ["job", "first_failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.item_key} ({self.attempts} attempts)"
+
+
+class JobRun(models.Model):
+    """The last run of each periodic job, for the health page: when it ran, what it did,
+    and the due time of the oldest item it left undone (failed, waiting or parked)."""
+
+    job = models.CharField(max_length=100, unique=True)
+    last_run_at = models.DateTimeField()
+    processed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    oldest_undone_due_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.last_run_at}"
