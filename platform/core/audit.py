@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db import models, transaction
 
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboxEvent
+from core.outbox import OUTBOX_ACTIONS
 
 # Whether a change (an audit row) has committed during the current request, so an error
 # after it is never answered "nothing was changed" (see ``core.api.exception_handler``).
@@ -37,11 +38,15 @@ def audit_record(
 ) -> AuditEvent:
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     transaction.on_commit(_mark_change_committed)
+    target_type = target._meta.label_lower
+    if action in OUTBOX_ACTIONS:
+        # The event for subscribers, in the same transaction as the change (core.outbox).
+        OutboxEvent.objects.create(action=action, target_type=target_type, target_id=str(target.pk), after=after or {})
     return AuditEvent.objects.create(
         actor=actor if is_user else None,
         actor_kind="user" if is_user else "system",
         action=action,
-        target_type=target._meta.label_lower,
+        target_type=target_type,
         target_id=str(target.pk),
         before=before or {},
         after=after or {},

@@ -63,3 +63,35 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} at {self.last_run_at}"
+
+
+class OutboxEvent(models.Model):
+    """An event for subscribers outside the transaction that made it (MTurk callbacks,
+    requesters' webhooks), written by ``audit_record`` in the same transaction as the
+    change, so it exists exactly when the change committed. Read by ``core.outbox`` with
+    a cursor on the primary key: no read grows with the table's history."""
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80)
+    target_id = models.CharField(max_length=64)
+    after = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class OutboxCursor(models.Model):
+    """How far one subscriber has read the outbox: every id up to ``last_id`` is handled
+    (or was a gap that never filled); ``handled`` lists ids above it already handled, and
+    ``gaps`` the ids missing above it with when each was first seen missing (a transaction
+    that took the id may still commit)."""
+
+    subscriber = models.CharField(max_length=50, primary_key=True)
+    last_id = models.BigIntegerField(default=0)
+    handled = models.JSONField(default=list, blank=True)
+    gaps = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} at {self.last_id}"
