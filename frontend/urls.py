@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from frontend.views import disputes, member, operations, payouts, public, requester, treasurer, worker
+from frontend.views import webhooks as webhook_views
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
@@ -45,6 +46,8 @@ requester_patterns = [
     path("org/<slug:slug>/profile/", requester.organisation_profile, name="org_profile"),
     path("org/<slug:slug>/keys/", requester.api_keys, name="org_keys"),
     path("org/<slug:slug>/keys/<int:key_id>/revoke/", requester.api_key_revoke, name="org_key_revoke"),
+    path("org/<slug:slug>/webhooks/", webhook_views.webhooks, name="org_webhooks"),
+    path("org/<slug:slug>/webhooks/<int:endpoint_id>/remove/", webhook_views.webhook_remove, name="org_webhook_remove"),
     path("org/<slug:slug>/funds/", requester.funds, name="org_funds"),
     path("org/<slug:slug>/funds/<int:deposit_id>/", requester.deposit_page, name="org_deposit"),
     path("org/<slug:slug>/batches/new/", requester.batch_new, name="org_batch_new"),

@@ -30,4 +30,5 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "payouts-resume": {"task": "payouts.jobs.payouts_resume", "schedule": 300.0},
     "payouts-reversals-resume": {"task": "payouts.jobs.reversals_resume", "schedule": 600.0},
     "mturk-collect-notifications": {"task": "mturk.jobs.collect_notifications", "schedule": 15.0},
+    "webhooks-collect": {"task": "webhooks.jobs.collect", "schedule": 15.0},
 }

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "payouts",
     "disputes",
     "mturk",
+    "webhooks",
     "frontend",
 ]
 

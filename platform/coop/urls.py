@@ -20,6 +20,7 @@ api_patterns = [
     path("", include("tasks.api")),
     path("", include("disputes.api")),
     path("", include("payouts.api")),
+    path("", include("webhooks.api")),
 ]
 
 # Under /api/ the resolver's 404 and an unhandled error answer in the API's JSON shape.
