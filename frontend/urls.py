@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import disputes, member, operations, payouts, public, requester, treasurer, worker
+from frontend.views import disputes, jobs_health, member, operations, payouts, public, requester, treasurer, worker
 from frontend.views import webhooks as webhook_views
 
 auth_patterns = [
@@ -108,6 +108,8 @@ case_patterns = [
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
+    path("staff/jobs/", jobs_health.jobs_page, name="staff_jobs"),
+    path("staff/jobs/<int:failure_id>/release/", jobs_health.job_item_release_page, name="staff_job_item_release"),
     path("operations/<str:operation_id>/", operations.operation_page, name="operation"),
     path("operations/<str:operation_id>/file/", operations.operation_download, name="operation_download"),
     *auth_patterns,

@@ -130,3 +130,29 @@ def test_the_health_page_reports_the_lag_and_parked_items(clock: Clock) -> None:
     clock.advance(hours=1)
     run_each("disputes.jobs.run_deadlines", [(1, due)], lambda key: None)
     assert Client().get("/health/").json()["jobs"]["disputes.jobs.run_deadlines"]["oldest_due_age_seconds"] == 0
+
+
+def test_staff_see_the_lag_and_release_a_parked_item_on_their_page(clock: Clock) -> None:
+    from tests.factories import UserFactory
+
+    def step(key: int) -> None:
+        raise OperationalError("could not obtain lock")
+
+    for _ in range(MAX_ATTEMPTS):
+        run_each("disputes.jobs.run_deadlines", [(9, clock.now - timedelta(hours=5))], step)
+        clock.advance(hours=2)
+    failure = JobItemFailure.objects.get()
+    member = Client()
+    member.force_login(UserFactory())
+    assert member.get("/staff/jobs/").status_code == 403
+    assert member.post(f"/staff/jobs/{failure.pk}/release/").status_code == 403
+    assert JobItemFailure.objects.get().parked_at is not None
+
+    staff = Client()
+    staff.force_login(UserFactory(is_staff=True))
+    page = staff.get("/staff/jobs/").content.decode()
+    assert "disputes.jobs.run_deadlines" in page and "could not obtain lock" in page
+    assert "none" not in page.split("disputes.jobs.run_deadlines", 1)[1].split("</tr>", 1)[0]
+    staff.post(f"/staff/jobs/{failure.pk}/release/")
+    failure.refresh_from_db()
+    assert (failure.parked_at, failure.attempts) == (None, 0)
