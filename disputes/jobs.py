@@ -59,3 +59,26 @@ def scan_mass_rejections() -> int:
         lambda pk: services.mass_rejection_check(organisation_id=pk),
     )
     return sum(1 for case in run.values if case is not None)
+
+
+def _execute_all(case_id: int) -> int:
+    settled = 0
+    while True:
+        done = services.case_execute_chunk(case_id=case_id)
+        settled += done
+        if done == 0:
+            return settled
+
+
+@shared_task(name="disputes.jobs.case_execute")
+def case_execute(case_id: int) -> int:
+    """Settles a large closed case chunk by chunk (each chunk one transaction), queued
+    when it closes; ``execute_closed_cases`` resumes it if this job is lost or fails."""
+    return _execute_all(case_id)
+
+
+@shared_task(name="disputes.jobs.execute_closed_cases")
+def execute_closed_cases() -> int:
+    """Resumes the settlement of every closed case not yet fully executed."""
+    run = run_each("disputes.jobs.execute_closed_cases", services.cases_to_execute(), _execute_all, atomic=False)
+    return sum(run.values)

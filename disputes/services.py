@@ -22,6 +22,7 @@ from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
+from core.queue import queue_on_commit
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
 from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
@@ -151,14 +152,17 @@ def _pay_juror_fees(case: Case) -> None:
         juror.save(update_fields=["fee_transfer_id"])
 
 
-def _execute(case: Case, now: datetime) -> None:
-    """Applies the outcome to every held item exactly once: 0 voids the escrow back to the
-    requester (the rejection becomes final), a share pays that share, the rest returns."""
+# A case with more held items than this is settled after its closing commits, in chunks of
+# ``EXECUTE_CHUNK`` items, each its own transaction (``case_execute_chunk``): the closing
+# vote of a large mass case no longer settles every item in one long transaction.
+EXECUTE_INLINE = 200
+EXECUTE_CHUNK = 200
+
+
+def _execute_items(case: Case, items: list[CaseItem]) -> None:
     share = case.outcome_share_bps
     assert share is not None
-    if case.kind == Case.Kind.SUSPENSION and share > 0 and case.worker is not None:
-        _lift_suspension(case.worker, case)
-    for item in CaseItem.objects.select_for_update().filter(case=case, state=CaseItem.State.HELD).order_by("id"):
+    for item in items:
         assignment = Assignment.objects.get(pk=item.assignment_id)
         if share == 0:
             task_services.assignment_rejection_finalise(assignment=assignment)
@@ -167,7 +171,54 @@ def _execute(case: Case, now: datetime) -> None:
         item.state = CaseItem.State.EXECUTED
         item.executed_share_bps = share
         item.save(update_fields=["state", "executed_share_bps"])
+
+
+def _execute(case: Case, now: datetime) -> None:
+    """Applies the outcome to every held item exactly once: 0 voids the escrow back to the
+    requester (the rejection becomes final), a share pays that share, the rest returns.
+    A large case is settled after commit in chunks (``case_execute_chunk``); its
+    ``executed_at`` is set when the last chunk is done."""
+    share = case.outcome_share_bps
+    assert share is not None
+    if case.kind == Case.Kind.SUSPENSION and share > 0 and case.worker is not None:
+        _lift_suspension(case.worker, case)
+    held = CaseItem.objects.filter(case=case, state=CaseItem.State.HELD)
+    if held.count() > EXECUTE_INLINE:
+        queue_on_commit("disputes.jobs.case_execute", case_id=case.pk)
+        return
+    _execute_items(case, list(held.select_for_update().order_by("id")))
     case.executed_at = now
+
+
+def case_execute_chunk(*, case_id: int, limit: int | None = None) -> int:
+    """Settles up to ``limit`` held items of a closed case in one transaction and returns
+    how many; when none is left, records the case as executed. Idempotent and resumable:
+    an item is settled only while held, under its row lock, so a chunk that failed is
+    simply done again by the next call."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.closed_at is None or case.executed_at is not None or case.outcome_share_bps is None:
+            return 0
+        items = list(
+            CaseItem.objects.select_for_update()
+            .filter(case=case, state=CaseItem.State.HELD)
+            .order_by("id")[: limit or EXECUTE_CHUNK]
+        )
+        _execute_items(case, items)
+        if not CaseItem.objects.filter(case=case, state=CaseItem.State.HELD).exists():
+            case.executed_at = timezone.now()
+            case.save(update_fields=["executed_at"])
+            audit_record(actor=None, action="case.executed", target=case, after={"items": case.items.count()})
+    return len(items)
+
+
+def cases_to_execute() -> list[tuple[int, datetime | None]]:
+    """``(id, closed_at)`` of closed cases whose items are still being settled."""
+    return list(
+        Case.objects.filter(closed_at__isnull=False, executed_at__isnull=True, outcome_share_bps__isnull=False)
+        .order_by("closed_at", "id")
+        .values_list("id", "closed_at")
+    )
 
 
 def _publish_precedent(case: Case) -> None:
