@@ -1,7 +1,7 @@
 """Celery jobs of the payouts app. Each is idempotent and safe to run again."""
 
 import logging
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -13,7 +13,7 @@ from core.money import format_amount
 from core.runner import run_each
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
-from payouts.models import Payout, PayoutSchedule, Rail
+from payouts.models import Payout, PayoutRun, PayoutSchedule, Rail
 from payouts.rails import enabled_rail_names, rail_get
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,13 @@ def payouts_resume() -> int:
     """Submits API-rail payouts left ``created`` by a crash or an unreachable rail."""
     api_rails = [name for name in enabled_rail_names() if rail_get(name).submission == "api"]
     stale = timezone.now() - timedelta(minutes=1)
+    # Runs left unfinished by a crash first: they create payouts that are then submitted.
+    runs = list(
+        PayoutRun.objects.filter(finished_at__isnull=True, started_at__lt=stale)
+        .order_by("id")
+        .values_list("id", "started_at")
+    )
+    run_each("payouts.jobs.payouts_resume:runs", runs, _run_resume, atomic=False)
     items = list(
         Payout.objects.filter(state=Payout.State.CREATED, rail__in=api_rails, created_at__lt=stale)
         .order_by("id")
@@ -54,6 +61,23 @@ def payouts_resume() -> int:
     # Not atomic: a submission talks to the rail between its own transactions.
     run_each("payouts.jobs.payouts_resume", items, payout_submit, atomic=False)
     return len(items)
+
+
+def _run_moment(key: str) -> datetime:
+    """A moment inside the period a run key names (``daily:2026-11-23``, ``weekly:2026-W48``)."""
+    period = key.split(":", 1)[1]
+    if "-W" in period:
+        year, week = period.split("-W")
+        day = date.fromisocalendar(int(year), int(week), 1)
+    else:
+        day = date.fromisoformat(period)
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))
+
+
+def _run_resume(run_id: int) -> int:
+    """Runs an unfinished scheduled run again, in its own period (the same run key)."""
+    run = PayoutRun.objects.get(pk=run_id)
+    return services.payout_run_execute(frequency=run.frequency, at=_run_moment(run.key)).payouts_created
 
 
 @shared_task(name="payouts.jobs.payout_transfer_reverse")

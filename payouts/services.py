@@ -391,22 +391,33 @@ def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutR
         key=run_key(frequency=frequency, at=moment),
         defaults={"frequency": frequency, "rule_versions": _floor_versions(floor)},
     )
-    created = 0
+    # Unfinished until the end: a crash anywhere in between leaves it for the resume job.
+    PayoutRun.objects.filter(pk=run.pk, finished_at__isnull=False).update(finished_at=None)
+    unfinished = False
     candidates = list(payout_run_candidates(frequency=frequency, floor=floor.value, run=run))
     # One commit per chunk rather than per worker: commits dominate the cost of a run.
-    # Each worker still gets its own savepoint, so one refusal skips only that worker.
+    # Each worker still gets its own savepoint, so one refusal skips only that worker. A
+    # chunk that crashes is rolled back whole and the run goes on; the run then stays
+    # unfinished and ``payouts.jobs.payouts_resume`` runs it again (a worker paid in this
+    # run is never a candidate twice).
     for start in range(0, len(candidates), RUN_CHUNK):
-        with transaction.atomic():
-            for user in candidates[start : start + RUN_CHUNK]:
-                try:
-                    payout = _payout_create(user=user, amount=None, run=run, floor=floor)
-                except AppError as error:
-                    logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
-                    continue
-                created += int(payout.run_id == run.pk)
-    PayoutRun.objects.filter(pk=run.pk).update(
-        payouts_created=F("payouts_created") + created, finished_at=timezone.now()
-    )
+        in_chunk = 0
+        try:
+            with transaction.atomic():
+                for user in candidates[start : start + RUN_CHUNK]:
+                    try:
+                        payout = _payout_create(user=user, amount=None, run=run, floor=floor)
+                    except AppError as error:
+                        logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
+                        continue
+                    in_chunk += int(payout.run_id == run.pk)
+                # Counted with the chunk's payouts, so a crash after it cannot lose the count.
+                PayoutRun.objects.filter(pk=run.pk).update(payouts_created=F("payouts_created") + in_chunk)
+        except Exception:
+            logger.exception("payout run %s: a chunk failed; the run is resumed later", run.key)
+            unfinished = True
+            continue
+    PayoutRun.objects.filter(pk=run.pk).update(finished_at=None if unfinished else timezone.now())
     if Payout.objects.filter(run=run, rail=Rail.SEPA, batch__isnull=True, state=Payout.State.CREATED).exists():
         try:
             sepa_batch_create(actor=None)
