@@ -78,6 +78,8 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         "uidb64": "MQ",
         "token": "set-password",
         "operation_id": world.operation_id,
+        "endpoint_id": world.webhook_id,
+        "failure_id": world.job_failure_id,
     }
     values.update(ACTIONS.get(route.name, {}))
     return {name: values[name] for name in route.parameters}

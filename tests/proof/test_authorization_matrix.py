@@ -51,6 +51,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-organisation": {"GET": REQUESTER, "PATCH": REQUESTER},
     "api-keys": {"GET": REQUESTER, "POST": REQUESTER},
     "api-key-revoke": {"POST": REQUESTER},
+    "api-webhooks": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-webhook": {"DELETE": REQUESTER},
+    "api-webhook-deliveries": {"GET": REQUESTER},
     "api-requester": {"GET": SIGNED_IN},
     # payments
     "api-deposits": {"GET": REQUESTER, "POST": REQUESTER},
@@ -150,6 +153,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # pages: public and sign-in
     "home": {"GET": ANYONE},
     "health": {"GET": ANYONE},
+    "staff_jobs": {"GET": NOBODY},
+    "staff_job_item_release": {"POST": NOBODY},
     "operation": {"GET": REQUESTER},  # the person who started it
     "operation_download": {"GET": REQUESTER},
     "register": {"GET": ANYONE, "POST": ANYONE},
@@ -185,6 +190,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "org_profile": {"GET": REQUESTER, "POST": REQUESTER},
     "org_keys": {"GET": REQUESTER, "POST": REQUESTER},
     "org_key_revoke": {"POST": REQUESTER},
+    "org_webhooks": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_webhook_remove": {"POST": REQUESTER},
     "org_funds": {"GET": REQUESTER, "POST": REQUESTER},
     "org_deposit": {"GET": REQUESTER},
     "org_batch_new": {"GET": REQUESTER, "POST": REQUESTER},
@@ -237,7 +244,18 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 
 # Everything the platform owns, plus who may do what (guardian, groups, tokens).
-_OWNED_APPS = {"core", "accounts", "ledger", "payments", "governance", "tasks", "payouts", "disputes", "mturk"}
+_OWNED_APPS = {
+    "core",
+    "accounts",
+    "ledger",
+    "payments",
+    "governance",
+    "tasks",
+    "payouts",
+    "disputes",
+    "mturk",
+    "webhooks",
+}
 _OWNED_EXTRA = {"auth.group", "guardian.userobjectpermission", "guardian.groupobjectpermission", "authtoken.token"}
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, Organisation, User, WorkerProfile
 from accounts.services import api_key_create, treasurer_grant
+from core.models import JobItemFailure
 from disputes import services as dispute_services
 from disputes.models import Case, Juror
 from frontend.jobs import batch_input_upload
@@ -28,6 +29,7 @@ from tests.governance.factories import rule_change, to_voting
 from tests.ledger.factories import fund
 from tests.payouts.factories import VALID_IBAN, earn
 from tests.tasks.factories import published_batch
+from webhooks.services import webhook_endpoint_create
 
 ROLES = (
     "anonymous",
@@ -61,6 +63,8 @@ class World:
     difference_id: int
     accepted: Assignment
     operation_id: str
+    webhook_id: int
+    job_failure_id: int
 
     def owner(self, organisation: Organisation | None = None) -> User:
         return (organisation or self.organisation).staff.get(role="owner").user
@@ -145,6 +149,21 @@ def world_build() -> World:
     stored = default_storage.save("exports/results.csv", ContentFile(b"Input.animal,Answer.answer\ncat,yes\n"))
     operation_update(operation_id, state="done", file=stored, filename="results.csv")
 
+    webhook, _ = webhook_endpoint_create(
+        organisation=organisation, actor=requester, url="https://hooks.example.org/coop", events=["submitted"]
+    )
+    now = timezone.now()
+    job_failure = JobItemFailure.objects.create(
+        job="disputes.jobs.run_deadlines",
+        item_key=str(case.pk),
+        attempts=8,
+        last_error="OperationalError: deadlock detected",
+        first_failed_at=now,
+        last_failed_at=now,
+        next_attempt_at=now,
+        parked_at=now,
+    )
+
     return World(
         organisation=organisation,
         other_organisation=other_organisation,
@@ -173,4 +192,6 @@ def world_build() -> World:
         difference_id=difference.pk,
         accepted=accepted,
         operation_id=operation_id,
+        webhook_id=webhook.pk,
+        job_failure_id=job_failure.pk,
     )
