@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import disputes, member, operations, payouts, public, requester, treasurer, worker
+from frontend.views import disputes, inbox, member, operations, payouts, public, requester, treasurer, worker
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
@@ -102,6 +102,17 @@ case_patterns = [
     path("cases/<int:case_id>/<str:action>/", disputes.case_action, name="case_action"),
 ]
 
+inbox_patterns = [
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),
+    path("inbox/settings/", inbox.notification_settings, name="notification_settings"),
+    path("inbox/mail-problem/seen/", inbox.mail_problem_seen, name="mail_problem_seen"),
+    path("inbox/<int:notification_id>/", inbox.inbox_open, name="inbox_open"),
+    path("inbox/<int:notification_id>/read/", inbox.inbox_read, name="inbox_read"),
+    path("notifications/unsubscribe/<str:token>/", inbox.unsubscribe, name="notification_unsubscribe"),
+    path("push-worker.js", inbox.push_worker, name="push_worker"),
+]
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
@@ -113,4 +124,5 @@ urlpatterns = [
     *member_patterns,
     *treasurer_patterns,
     *case_patterns,
+    *inbox_patterns,
 ]
