@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import disputes, inbox, member, operations, payouts, public, requester, treasurer, worker
+from frontend.views import alerts, disputes, inbox, member, operations, payouts, public, requester, treasurer, worker
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
@@ -111,6 +111,12 @@ inbox_patterns = [
     path("inbox/<int:notification_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("notifications/unsubscribe/<str:token>/", inbox.unsubscribe, name="notification_unsubscribe"),
     path("push-worker.js", inbox.push_worker, name="push_worker"),
+    path("work/searches/", alerts.saved_searches, name="saved_searches"),
+    path("work/searches/<int:search_id>/delete/", alerts.saved_search_delete, name="saved_search_delete"),
+    path("work/assignments/<int:assignment_id>/message/", alerts.assignment_message, name="assignment_message"),
+    path("messages/", alerts.threads, name="task_threads"),
+    path("messages/<int:thread_id>/", alerts.thread_page, name="task_thread"),
+    path("messages/<int:thread_id>/share/", alerts.thread_share, name="task_thread_share"),
 ]
 
 urlpatterns = [

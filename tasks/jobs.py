@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from core.errors import AppError
-from tasks import selectors, services
+from tasks import searches, selectors, services
 from tasks.models import Assignment, AssignmentAttempt, Batch, RequesterPayStat
 
 logger = logging.getLogger(__name__)
@@ -120,3 +120,9 @@ def refresh_requester_pay() -> int:
         )
         count += 1
     return count
+
+
+@shared_task(name="tasks.jobs.saved_search_alerts")
+def saved_search_alerts(batch_id: int) -> int:
+    """Alerts the workers whose saved searches match a newly published batch."""
+    return searches.saved_search_alerts(batch_id=batch_id)

@@ -106,7 +106,12 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     prefs = selectors.settings_for(user=user)
     chosen = services.preferences_for(user=user)
     rows = [
-        {"key": key, "title": str(spec.title).split("%")[0].strip(" “:") or key, "mode": chosen[key], "opt_out": spec.opt_out}
+        {
+            "key": key,
+            "title": str(spec.title).split("%")[0].strip(" “:") or key,
+            "mode": chosen[key],
+            "opt_out": spec.opt_out,
+        }
         for key, spec in CATEGORIES.items()
     ]
     return render(

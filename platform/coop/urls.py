@@ -19,6 +19,7 @@ api_patterns = [
     path("", include("notifications.api")),
     path("governance/", include("governance.api")),
     path("", include("tasks.api")),
+    path("", include("tasks.alerts_api")),
     path("", include("disputes.api")),
     path("", include("payouts.api")),
 ]

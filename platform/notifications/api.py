@@ -145,7 +145,7 @@ class PushKeysIn(StrictSerializer):
 class PushSubscriptionIn(StrictSerializer):
     endpoint = serializers.CharField()
     keys = PushKeysIn()
-    expirationTime = serializers.IntegerField(required=False, allow_null=True)  # noqa: N815 (the browser's name)
+    expirationTime = serializers.IntegerField(required=False, allow_null=True)
 
 
 class PushSubscriptionView(APIView):
@@ -156,7 +156,10 @@ class PushSubscriptionView(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         services.push_subscription_save(
-            user=_user(request), endpoint=values["endpoint"], p256dh=values["keys"]["p256dh"], auth=values["keys"]["auth"]
+            user=_user(request),
+            endpoint=values["endpoint"],
+            p256dh=values["keys"]["p256dh"],
+            auth=values["keys"]["auth"],
         )
         return Response(status=201)
 

@@ -97,7 +97,9 @@ def digests_send(*, now: datetime) -> int:
     return sent
 
 
-def _digest_one(user_id: int, prefs: NotificationSettings, local_date: object, now: datetime, connection: object) -> int:
+def _digest_one(
+    user_id: int, prefs: NotificationSettings, local_date: object, now: datetime, connection: object
+) -> int:
     from django.db import IntegrityError, transaction
 
     user = User.objects.get(pk=user_id)

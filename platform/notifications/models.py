@@ -40,7 +40,9 @@ class Notification(models.Model):
             # The unread count in the menu: an index-only count of a person's unread rows.
             models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"),
             # The mail jobs' work lists.
-            models.Index(fields=["email", "id"], condition=Q(email__in=["pending", "digest"]), name="notification_mail"),
+            models.Index(
+                fields=["email", "id"], condition=Q(email__in=["pending", "digest"]), name="notification_mail"
+            ),
             models.Index(fields=["organisation", "-id"], name="notification_org"),
         ]
 

@@ -54,9 +54,9 @@ def _remind(deadline: Deadline, now: datetime) -> int:
         return 0
     with transaction.atomic():
         done = set(
-            ReminderSent.objects.filter(
-                user_id__in=deadline.user_ids, key=deadline.key, window=window
-            ).values_list("user_id", flat=True)
+            ReminderSent.objects.filter(user_id__in=deadline.user_ids, key=deadline.key, window=window).values_list(
+                "user_id", flat=True
+            )
         )
         due = sorted(set(deadline.user_ids) - done)
         if not due:

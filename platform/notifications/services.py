@@ -166,7 +166,9 @@ def preference_set(*, user: User, category: str, email: str) -> NotificationPref
     opt out of (a suspension, a case against them) is ``cannot_unsubscribe`` (409)."""
     _require_category(category)
     if email not in EMAIL_MODES:
-        raise AppError("invalid", f"Choose one of: {', '.join(EMAIL_MODES)}.", status=400, fields={"email": ["Unknown."]})
+        raise AppError(
+            "invalid", f"Choose one of: {', '.join(EMAIL_MODES)}.", status=400, fields={"email": ["Unknown."]}
+        )
     if email == OFF and not CATEGORIES[category].opt_out:
         raise AppError(
             "cannot_unsubscribe",
@@ -289,3 +291,8 @@ def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str)
 def push_subscription_delete(*, user: User, endpoint: str) -> int:
     deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return deleted
+
+
+def staff_of(organisation: Organisation) -> models.QuerySet[User, int]:
+    """The people who act for a requester organisation (its staff group)."""
+    return User.objects.filter(groups=organisation.staff_group_id, is_active=True).values_list("pk", flat=True)

@@ -49,7 +49,9 @@ def test_preference_off_keeps_the_inbox_entry_without_mail(django_capture_on_com
     user = UserFactory()
     services.preference_set(user=user, category="juror_drawn", email="off")
     with django_capture_on_commit_callbacks(execute=True):
-        services.notify(users=[user], category="juror_drawn", params={"case": 1, "deadline": "2026-12-08T12:00:00+00:00"})
+        services.notify(
+            users=[user], category="juror_drawn", params={"case": 1, "deadline": "2026-12-08T12:00:00+00:00"}
+        )
     assert Notification.objects.get().email == "none"
     assert mail.outbox == []
 
