@@ -3,6 +3,7 @@ one-click unsubscribe and the Web Push service worker."""
 
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -93,22 +94,19 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             )
             current = services.preferences_for(user=user)
             for key in CATEGORIES:
-                chosen = request.POST.get(f"email_{key}")
-                if chosen and chosen != current[key]:
-                    services.preference_set(user=user, category=key, email=chosen)
+                wanted = request.POST.get(f"email_{key}")
+                if wanted and wanted != current[key]:
+                    services.preference_set(user=user, category=key, email=wanted)
         except AppError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, "Notification settings saved.")
             return redirect("notification_settings")
-    from django.conf import settings as django_settings
-
     prefs = selectors.settings_for(user=user)
     chosen = services.preferences_for(user=user)
     rows = [
         {
             "key": key,
-            "title": str(spec.title).split("%")[0].strip(" “:") or key,
             "mode": chosen[key],
             "opt_out": spec.opt_out,
         }
