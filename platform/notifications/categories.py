@@ -53,7 +53,7 @@ _CATEGORIES = [
     Category(
         "juror_drawn",
         _("You were drawn as a juror for case %(case)s"),
-        _("Read the case file and vote by %(deadline)s; you are paid a flat fee for it."),
+        _("Open the case file; your next deadline is %(deadline)s. Jurors are paid a flat fee for their work."),
     ),
     Category(
         "juror_vote_due",
