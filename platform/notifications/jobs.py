@@ -1,10 +1,12 @@
 """Mail, digests, reminders and Web Push, run by Celery."""
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from celery import shared_task
 from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -98,10 +100,8 @@ def digests_send(*, now: datetime) -> int:
 
 
 def _digest_one(
-    user_id: int, prefs: NotificationSettings, local_date: object, now: datetime, connection: object
+    user_id: int, prefs: NotificationSettings, local_date: date, now: datetime, connection: Any
 ) -> int:
-    from django.db import IntegrityError, transaction
-
     user = User.objects.get(pk=user_id)
     with transaction.atomic():
         entries = list(
