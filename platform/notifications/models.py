@@ -43,7 +43,6 @@ class Notification(models.Model):
             models.Index(
                 fields=["email", "id"], condition=Q(email__in=["pending", "digest"]), name="notification_mail"
             ),
-            models.Index(fields=["organisation", "-id"], name="notification_org"),
         ]
 
 

@@ -72,10 +72,13 @@ def _chunks(ids: Iterator[int]) -> Iterator[list[int]]:
         yield chunk
 
 
-def forget_status(user_ids: list[int]) -> None:
+def forget_status(user_ids: list[int], *, again_on_commit: bool = True) -> None:
+    """Drops the people's cached unread counts now and, for a small change, again on commit
+    (a reader in between may have cached the old count). A bulk send skips the second pass,
+    so memory stays flat: the cached figure lives for a minute at most."""
     keys = [status_cache_key(user_id) for user_id in user_ids]
     cache.delete_many(keys)
-    if len(user_ids) <= CHUNK:
+    if again_on_commit:
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
@@ -105,7 +108,7 @@ def notify(
     default_mode = IMMEDIATE if email_now else spec.default_email
     created = 0
     with transaction.atomic():
-        for chunk in _chunks(_user_ids(users)):
+        for index, chunk in enumerate(_chunks(_user_ids(users))):
             chosen = dict(
                 NotificationPreference.objects.filter(user_id__in=chunk, category=category).values_list(
                     "user_id", "email"
@@ -131,7 +134,7 @@ def notify(
                 queue_on_commit("notifications.jobs.send_emails", first, last)
             if push:
                 queue_on_commit("notifications.jobs.send_push", first, last)
-            forget_status(chunk)
+            forget_status(chunk, again_on_commit=index == 0 and len(chunk) < CHUNK)
     return created
 
 

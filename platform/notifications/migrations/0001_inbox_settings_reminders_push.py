@@ -130,7 +130,6 @@ class Migration(migrations.Migration):
                         fields=["email", "id"],
                         name="notification_mail",
                     ),
-                    models.Index(fields=["organisation", "-id"], name="notification_org"),
                 ],
             },
         ),
