@@ -1,12 +1,13 @@
 """Mail, digests, reminders and Web Push, run by Celery."""
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from celery import shared_task
 from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
@@ -41,9 +42,28 @@ def send_emails(first_id: int, last_id: int) -> int:
     """Sends the immediate e-mails among entries ``first_id..last_id``. Each entry is claimed
     (pending -> sent) before its message goes, so a retried job sends nothing twice; a
     message the server refuses puts its entry back to pending for the next run."""
-    sent = 0
-    cursor = first_id
     connection = get_connection()
+    try:
+        return _send_range(first_id, last_id, connection)
+    finally:
+        connection.close()
+
+
+@shared_task(name="notifications.jobs.resend_pending")
+def resend_pending() -> int:
+    """Sends immediate e-mails still pending five minutes on (the server refused them, or the
+    job that should have sent them was lost)."""
+    stale = Notification.objects.filter(
+        email=Notification.Email.PENDING, created_at__lt=timezone.now() - timedelta(minutes=5)
+    )
+    span = stale.aggregate(first=Min("pk"), last=Max("pk"))
+    if span["first"] is None:
+        return 0
+    return int(send_emails(span["first"], span["last"]))
+
+
+def _send_range(cursor: int, last_id: int, connection: Any) -> int:
+    sent = 0
     while cursor <= last_id:
         batch = list(
             Notification.objects.filter(pk__gte=cursor, pk__lte=last_id, email=Notification.Email.PENDING)
@@ -99,9 +119,7 @@ def digests_send(*, now: datetime) -> int:
     return sent
 
 
-def _digest_one(
-    user_id: int, prefs: NotificationSettings, local_date: date, now: datetime, connection: Any
-) -> int:
+def _digest_one(user_id: int, prefs: NotificationSettings, local_date: date, now: datetime, connection: Any) -> int:
     user = User.objects.get(pk=user_id)
     with transaction.atomic():
         entries = list(

@@ -217,3 +217,34 @@ def test_a_bounce_from_the_verified_webhook_stops_mail_and_tells_the_person(
     assert b"bounced, so we stopped sending e-mail there" in page.content
     client.post("/inbox/mail-problem/seen/", {"next": "/inbox/"})
     assert b"so we stopped sending e-mail there" not in client.get("/inbox/").content
+
+
+def test_a_refused_message_stays_pending_and_the_retry_job_sends_it(
+    settings, clock, django_capture_on_commit_callbacks
+) -> None:
+    user = UserFactory()
+    settings.EMAIL_BACKEND = "tests.notifications.test_email.RefusingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify(users=[user], category="juror_drawn", params={"case": 4, "deadline": DEADLINE})
+    assert Notification.objects.get().email == "pending"
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert jobs.resend_pending() == 0  # not yet five minutes old
+    clock.advance(minutes=6)
+    assert jobs.resend_pending() == 1
+    assert jobs.resend_pending() == 0
+    assert [m.subject for m in mail.outbox] == ["You were drawn as a juror for case 4"]
+
+
+class RefusingBackend:
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        raise ConnectionRefusedError("the mail server is down")

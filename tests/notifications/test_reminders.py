@@ -60,3 +60,23 @@ def test_voting_closing_reminds_only_members_who_have_not_voted(clock) -> None:
     clock.advance(seconds=(left - timedelta(hours=20)).total_seconds())
     assert reminders_send(now=timezone.now()) == 1
     assert reminded("proposal_closing") == [waiting.pk]
+
+
+def test_a_serving_juror_who_has_not_voted_is_reminded_before_the_vote_closes(clock) -> None:
+    from disputes import jobs as dispute_jobs
+    from disputes.models import Juror
+    from tests.disputes.factories import jurors
+
+    jurors(5)
+    work = rejected_work()
+    case = dispute_services.dispute_open(worker=work.worker, assignment_id=work.pk, statement="I did it right.")
+    owner = case.organisation.staff.get(role="owner").user
+    dispute_services.case_respond(case=case, actor=owner, action="contest", text="Random answers.")
+    clock.advance(hours=49)
+    dispute_jobs.run_deadlines.delay()  # evidence closes, voting opens
+    first, *others = Juror.objects.filter(case=case).order_by("id")
+    dispute_services.case_vote(case=case, juror_user=first.user, share_bps=10_000, reason="Fine.")
+    case.refresh_from_db()
+    clock.advance(seconds=(case.due_at - timezone.now() - timedelta(hours=1)).total_seconds())
+    assert reminders_send(now=timezone.now()) == 2
+    assert reminded("juror_vote_due") == sorted(j.user_id for j in others)
