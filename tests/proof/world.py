@@ -61,6 +61,10 @@ class World:
     difference_id: int
     accepted: Assignment
     operation_id: str
+    # The notifications app: the worker's first inbox entry, saved search and conversation.
+    notification_id: int = 0
+    saved_search_id: int = 0
+    thread_id: int = 0
 
     def owner(self, organisation: Organisation | None = None) -> User:
         return (organisation or self.organisation).staff.get(role="owner").user
@@ -145,6 +149,13 @@ def world_build() -> World:
     stored = default_storage.save("exports/results.csv", ContentFile(b"Input.animal,Answer.answer\ncat,yes\n"))
     operation_update(operation_id, state="done", file=stored, filename="results.csv")
 
+    from notifications.models import Notification
+    from tasks import messages, searches
+
+    notification_id = Notification.objects.filter(user=worker).order_by("id").values_list("id", flat=True).first()
+    saved_search = searches.saved_search_create(worker=worker, name="Everything")
+    thread_id = messages.message_to_requester(worker=worker, assignment_id=submitted.pk, body="A question.").thread_id
+
     return World(
         organisation=organisation,
         other_organisation=other_organisation,
@@ -173,4 +184,7 @@ def world_build() -> World:
         difference_id=difference.pk,
         accepted=accepted,
         operation_id=operation_id,
+        notification_id=notification_id or 0,
+        saved_search_id=saved_search.pk,
+        thread_id=thread_id,
     )
