@@ -105,7 +105,7 @@ def saved_search_alerts(*, batch_id: int) -> int:
     """Alerts the workers whose searches match the newly published batch; returns how many
     were told. Only workers who may take it (not blocked, requirements met) and not its own
     requester's staff. Idempotent per batch: a worker already told about it is skipped."""
-    batch = Batch.objects.select_related("organisation").filter(pk=batch_id, status="published").first()
+    batch = Batch.objects.select_related("organisation").filter(pk=batch_id, status=Batch.Status.PUBLISHED).first()
     if batch is None:
         return 0
     batch = attach_requirements([batch])[0]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
-from accounts import keys
+from accounts import hooks, keys
 from accounts.models import (
     TREASURER_GROUP,
     ApiKey,
@@ -121,21 +121,10 @@ def organisation_verify(*, organisation: Organisation, verified_by: User, legal_
             before=before,
             after={"legal_name": legal_name, "verified_at": organisation.verified_at.isoformat()},
         )
-        _verification_notify(organisation, decision="verified", reason=f"Legal identity checked: {legal_name}.")
+        hooks.verification_decided(
+            organisation=organisation, decision="verified", reason=f"Legal identity checked: {legal_name}."
+        )
     return organisation
-
-
-def _verification_notify(organisation: Organisation, *, decision: str, reason: str) -> None:
-    """Tells the organisation's staff the verifier's decision (inbox and e-mail)."""
-    from notifications.services import notify, staff_of  # the notifications app builds on accounts
-
-    notify(
-        users=staff_of(organisation),
-        category="verification",
-        params={"organisation": organisation.display_name, "decision": decision, "reason": reason},
-        url=f"/org/{organisation.slug}/",
-        organisation=organisation,
-    )
 
 
 def organisation_rename(*, organisation: Organisation, new_name: str, actor: User) -> Organisation:

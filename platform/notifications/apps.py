@@ -6,6 +6,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications: inbox, e-mail, reminders and alerts"
 
     def ready(self) -> None:
-        from notifications import tracking
+        from accounts import hooks
+        from notifications import services, tracking
 
         tracking.connect()
+        hooks.verification_listener_register(services.verification_notify)

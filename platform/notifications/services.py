@@ -357,3 +357,14 @@ def push_subscription_delete(*, user: User, endpoint: str) -> int:
 def staff_of(organisation: Organisation) -> models.QuerySet[User, int]:
     """The people who act for a requester organisation (its staff group)."""
     return User.objects.filter(groups=organisation.staff_group_id, is_active=True).values_list("pk", flat=True)
+
+
+def verification_notify(*, organisation: Organisation, decision: str, reason: str) -> None:
+    """The verifier's decision, to the organisation's staff (registered with ``accounts.hooks``)."""
+    notify(
+        users=staff_of(organisation),
+        category="verification",
+        params={"organisation": organisation.display_name, "decision": decision, "reason": reason},
+        url=f"/org/{organisation.slug}/",
+        organisation=organisation,
+    )
