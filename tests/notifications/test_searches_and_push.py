@@ -186,3 +186,35 @@ def test_a_gone_subscription_is_deleted(vapid, monkeypatch) -> None:
 
     assert push_send(subscription=subscription, payload={"title": "x"}) is False
     assert not PushSubscription.objects.exists()
+
+
+def test_saved_search_page_saves_the_feed_filters_and_refuses_bad_ones(client) -> None:
+    worker = UserFactory()
+    client.force_login(worker)
+    page = client.get("/work/searches/?min_hourly_pay=15.00&max_minutes=10").content.decode()
+    assert 'value="15.00"' in page and 'value="10"' in page
+    saved = client.post(
+        "/work/searches/", {"name": "Quick", "min_hourly_pay": "15.00", "max_minutes": "10", "alert": "email"}
+    )
+    assert saved.status_code == 302
+    search = SavedSearch.objects.get()
+    assert (search.min_hourly_pay, search.max_minutes, search.alert) == (1500, 10, "email")
+    refused = client.post("/work/searches/", {"name": "Quick", "alert": "inbox"})
+    assert refused.status_code == 400 and "already have a search with this name" in refused.content.decode()
+    assert SavedSearch.objects.count() == 1
+    client.post(f"/work/searches/{search.pk}/delete/")
+    assert not SavedSearch.objects.exists()
+
+
+def test_settings_page_sets_language_and_mail_per_event(client) -> None:
+    from notifications.models import NotificationPreference, NotificationSettings
+
+    worker = UserFactory()
+    client.force_login(worker)
+    assert client.get("/inbox/settings/").status_code == 200
+    response = client.post(
+        "/inbox/settings/", {"language": "es", "time_zone": "America/Lima", "email_payout_paid": "off"}
+    )
+    assert response.status_code == 302
+    assert NotificationSettings.objects.values_list("language", "time_zone").get() == ("es", "America/Lima")
+    assert NotificationPreference.objects.values_list("category", "email").get() == ("payout_paid", "off")
