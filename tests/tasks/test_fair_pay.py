@@ -50,13 +50,15 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     assert available(organisation) == 0
     owed = Bonus.objects.get(kind="fair_pay_top_up", paid=False)
     assert Notification.objects.filter(user=owed.worker, category="top_up_owed").count() == 1
-    requester_notice = Notification.objects.get(organisation=organisation)
+    requester_notice = Notification.objects.get(organisation=organisation, category="top_up_requester")
     assert requester_notice.user == owner
     assert "1 paid, 1 owed" in requester_notice.params["message"]
     from tests.tasks.conftest import client_for
 
     shown = client_for(owner).get(f"/api/organisations/{organisation.slug}/notices/").json()
-    assert [n["message"] for n in shown] == [requester_notice.params["message"]]
+    # Newest first: the fair-pay review, then the verification of the organisation.
+    assert [n["kind"] for n in shown] == ["top_up_requester", "verification"]
+    assert shown[0]["message"] == requester_notice.params["message"]
     worker_notices = client_for(owed.worker).get("/api/tasks/notices/").json()
     assert [n["kind"] for n in worker_notices] == ["top_up_owed"]
 
