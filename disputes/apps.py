@@ -13,3 +13,8 @@ class DisputesConfig(AppConfig):
         hooks.publish_blocker_register(organisation_publish_blocked)
         hooks.rejection_hold_register(rejection_is_held)
         hooks.rejection_withdrawal_register(case_rejection_withdraw)
+        # Its deadlines get reminders (notifications.reminders).
+        from disputes import notices
+        from notifications import reminders
+
+        reminders.register("disputes", notices.deadlines)

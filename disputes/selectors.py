@@ -18,6 +18,7 @@ from core.errors import NotFound, PermissionDenied
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
 from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
+from tasks.messages import message_view, shared_threads_for_assignments
 
 JUROR = "juror"
 
@@ -205,6 +206,8 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         "items": item_rows,
         "panel": panel,
         "evidence": evidence,
+        # Messages about the task, only where both parties agreed to put them in the file.
+        "conversations": _shared_conversations([item.assignment_id for item in items], jurors_see_labels=is_juror),
         "created_at": case.created_at,
     }
     if not is_juror:
@@ -212,6 +215,16 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
     if case.kind == Case.Kind.SUSPENSION and case.worker is not None:
         body["suspension_reason"] = case.worker.suspension_reason if case.worker.is_suspended else ""
     return body
+
+
+def _shared_conversations(assignment_ids: list[int], *, jurors_see_labels: bool) -> list[list[dict[str, str]]]:
+    shown = []
+    for thread in shared_threads_for_assignments(assignment_ids=assignment_ids):
+        rows = [message_view(message, thread=thread) for message in thread.messages.all()]
+        if jurors_see_labels:
+            rows = [{**row, "sender": row["side"].capitalize()} for row in rows]
+        shown.append(rows)
+    return shown
 
 
 def case_summary(*, case: Case) -> dict[str, Any]:

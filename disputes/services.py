@@ -23,7 +23,7 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
 from core.queue import queue_on_commit
-from disputes import draw, states
+from disputes import draw, notices, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
 from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
 from disputes.states import CASE
@@ -115,6 +115,7 @@ def _open_panel(case: Case, *, size: int, now: datetime) -> Draw:
         held = list(case.items.filter(state=CaseItem.State.HELD).values_list("id", flat=True))
         case.sample_item_ids = draw.draw_sample(seed=made.seed, item_ids=held, size=MASS_SAMPLE_SIZE)
     case.due_at = now + timedelta(hours=case.rule("evidence_hours"))
+    notices.jurors_drawn(case, made.chosen)
     return made
 
 
@@ -269,6 +270,7 @@ def _close(case: Case, *, action: str, share_bps: int, resolution: str, now: dat
     )
     if resolution in (Case.Resolution.PANEL, Case.Resolution.APPEAL_PANEL):
         _publish_precedent(case)
+    notices.case_decided(case)
     audit_record(
         actor=actor,
         action=f"case.{action}",
@@ -338,6 +340,7 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
         )
         CaseItem.objects.create(case=case, assignment=assignment, worker=worker)
         _grant_parties(case)
+        notices.case_opened(case)
         audit_record(
             actor=worker,
             action="case.opened",
@@ -366,6 +369,7 @@ def user_suspend(*, user: User, actor: User, reason: str) -> User:
         user.suspension_reason = reason
         user.save(update_fields=["suspended_at", "suspension_reason"])
         forget_tokens(user=user)
+        notices.suspended(user)
         audit_record(actor=actor, action="user.suspended", target=user, after={"reason": reason})
     return user
 
@@ -575,6 +579,7 @@ def _decide(case: Case, now: datetime) -> Case:
     case.decided_at = now
     case.due_at = now + timedelta(hours=case.rule("appeal_window_hours"))
     case.save(update_fields=["state", "outcome_share_bps", "outcome", "decided_at", "due_at"])
+    notices.case_decided(case)
     audit_record(
         actor=None,
         action="case.decided",
@@ -743,6 +748,8 @@ def _replace_or_decide(case: Case, now: datetime) -> str:
             # Fresh jurors get the full voting time; with nobody to vote, wait for new members.
             case.due_at = now + timedelta(hours=case.rule("juror_vote_hours"))
             case.save(update_fields=["due_at"])
+            notices.jurors_replaced(case, [juror.user_id for juror in late])
+            notices.jurors_drawn(case, [juror.user_id for juror in seated])
             if not seated:
                 logger.warning("case %s: no juror could be drawn to replace late jurors", case.pk)
             return "jurors_replaced" if seated else "waiting_for_jurors"
@@ -855,6 +862,7 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
                 ),
             )
             assign_perm(VIEW_CASE, organisation.staff_group, case)
+            notices.case_opened(case)
         elif case.batch_id is not None and any(a.batch_id != case.batch_id for a in assignments):
             # The case now spans batches: it names none.
             case.batch = None

@@ -366,3 +366,26 @@ class JurorOptInForm(PageForm):
 
 class SuspensionAppealForm(PageForm):
     statement = forms.CharField(label="Why the suspension should be lifted", widget=forms.Textarea)
+
+
+# --- saved searches and messages ------------------------------------------------------------------
+
+ALERT_CHOICES = [
+    ("inbox", "In my inbox"),
+    ("email", "Inbox and e-mail at once"),
+    ("push", "Inbox and a browser notification"),
+    ("none", "No alert, just keep the search"),
+]
+
+
+class SavedSearchForm(PageForm):
+    name = forms.CharField(label="Name of the search", max_length=80)
+    min_hourly_pay = MoneyField(label="Paying at least (per hour)", required=False, help_text="For example 15.00")
+    max_minutes = forms.IntegerField(label="At most (minutes)", required=False, min_value=1)
+    keywords = forms.CharField(label="Keywords (all must appear)", required=False, max_length=200)
+    requester = forms.CharField(label="Only this requester (its short name)", required=False, max_length=60)
+    alert = forms.ChoiceField(label="Tell me about new matching work", choices=ALERT_CHOICES, initial="inbox")
+
+
+class MessageForm(PageForm):
+    body = forms.CharField(label="Message", widget=forms.Textarea, max_length=5000)

@@ -51,8 +51,9 @@ from mturk.protocol import (
     MTurkError,
 )
 from mturk.selectors import account_balance, hit_counts, qualification_info
+from notifications.services import notify
 from tasks import services as task_services
-from tasks.models import Assignment, Batch, Notice, Qualification
+from tasks.models import Assignment, Batch, Qualification
 
 SYSTEM_QUALIFICATIONS = {
     "000000000000000000L0": "approval_rate",  # PercentAssignmentsApproved
@@ -644,15 +645,10 @@ def qualification_request_decide(
 def workers_notify(*, organisation: Organisation, actor: User, subject: str, message: str, workers: list[User]) -> int:
     """NotifyWorkers: a notice to each worker (who must have worked for the organisation)."""
     with transaction.atomic():
-        Notice.objects.bulk_create(
-            [
-                Notice(
-                    user=worker,
-                    kind="requester_message",
-                    message=f"{organisation.display_name}: {subject}\n\n{message}",
-                )
-                for worker in workers
-            ]
+        notify(
+            users=workers,
+            category="requester_message",
+            params={"requester": organisation.display_name, "subject": subject, "message": message},
         )
         audit_record(
             actor=actor,

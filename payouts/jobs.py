@@ -4,12 +4,9 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
-from core.money import format_amount
 from core.runner import run_each
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
@@ -100,20 +97,3 @@ def reversals_resume() -> int:
     )
     run_each("payouts.jobs.reversals_resume", items, payout_transfer_reverse, atomic=False)
     return len(items)
-
-
-@shared_task(name="payouts.jobs.payout_failure_notify")
-def payout_failure_notify(payout_id: int) -> None:
-    """Tells the worker by email why a payout failed and that the money is back."""
-    payout = Payout.objects.select_related("user").get(pk=payout_id)
-    send_mail(
-        subject="Your payout did not go through",
-        message=(
-            f"Your payout #{payout.pk} of {format_amount(payout.amount, payout.currency)} to {payout.display} "
-            f"failed.\n\n{payout.failure_message}\n\nThe amount is back in your balance; it is paid with your "
-            "next payout, or ask for it from your payouts page after checking your payout method."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[payout.user.email],
-        fail_silently=True,
-    )

@@ -43,7 +43,7 @@ from ledger import accounts as ledger_accounts
 from ledger import services as ledger
 from ledger.selectors import balance
 from payments import stripe_gateway
-from payouts import rails
+from payouts import notices, rails
 from payouts.models import ConnectedAccount, Payout, PayoutMethod, PayoutRun, PayoutSchedule, Rail, SepaBatch
 from payouts.rails.sepa import pain001_build
 from payouts.rails.stripe_connect import StripeConnectRail
@@ -474,6 +474,7 @@ def _submission_record(*, payout_id: int, references: dict[str, str]) -> Payout:
             payout.state = PAYOUT.target(payout.state, "submit")
             payout.submitted_at = timezone.now()
             fields += ["state", "submitted_at"]
+            notices.payouts_sent([payout])
         if fields:
             payout.save(update_fields=fields)
             audit_record(actor=None, action="payout.submitted", target=payout, after=dict(references))
@@ -498,6 +499,7 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
         ledger.post_pending(transfer_id=f"{payout.ledger_pending_id}:post", pending_id=payout.ledger_pending_id)
         payout.paid_at = timezone.now()
         payout.save(update_fields=["state", "paid_at"])
+        notices.payout_paid(payout)
         audit_record(
             actor=actor,
             action="payout.paid",
@@ -511,7 +513,7 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
 def _queue_after_failure(payout: Payout) -> None:
     if (payout.stripe_transfer_id or payout.stripe_payout_id) and not payout.stripe_reversal_id:
         queue_on_commit("payouts.jobs.payout_transfer_reverse", payout_id=payout.pk)
-    queue_on_commit("payouts.jobs.payout_failure_notify", payout_id=payout.pk)
+    notices.payout_failed(payout)
 
 
 def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:
@@ -725,6 +727,7 @@ def sepa_batch_mark_sent(*, batch_id: int, actor: User) -> SepaBatch:
             payout.state = PAYOUT.target(payout.state, "submit")
             payout.submitted_at = batch.sent_at
         Payout.objects.bulk_update(payouts, ["state", "submitted_at"])
+        notices.payouts_sent(payouts)
         audit_record(actor=actor, action="sepa_batch.sent", target=batch, after={"message_id": batch.message_id})
     return batch
 

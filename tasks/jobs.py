@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from core.errors import AppError
 from core.runner import blocked_keys, run_each
-from tasks import selectors, services
+from tasks import searches, selectors, services
 from tasks.models import Assignment, AssignmentAttempt, Batch, RequesterPayStat
 
 logger = logging.getLogger(__name__)
@@ -157,3 +157,9 @@ def refresh_requester_pay() -> int:
 
     run = run_each("tasks.jobs.refresh_requester_pay", [(pk, None) for pk in sorted(set(organisation_ids))], step)
     return sum(1 for refreshed in run.values if refreshed)
+
+
+@shared_task(name="tasks.jobs.saved_search_alerts")
+def saved_search_alerts(batch_id: int) -> int:
+    """Alerts the workers whose saved searches match a newly published batch."""
+    return searches.saved_search_alerts(batch_id=batch_id)

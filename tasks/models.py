@@ -210,24 +210,6 @@ class FairPayReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
-class Notice(models.Model):
-    """A message to a worker or to a requester organisation (fair-pay top-ups, ...)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="task_notices"
-    )
-    organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="task_notices"
-    )
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=40)
-    message = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-id"]
-
-
 class Qualification(models.Model):
     """A requester's qualification: granted by hand, or automatically by a test with an answer key."""
 
@@ -314,3 +296,59 @@ class RequesterPayStat(models.Model):
     median_hourly_pay = models.BigIntegerField()
     sample_size = models.PositiveIntegerField()
     computed_at = models.DateTimeField()
+
+
+class SavedSearch(models.Model):
+    """A worker's saved feed filters, with how they want to hear about new matching work."""
+
+    class Alert(models.TextChoices):
+        NONE = "none"  # saved only, no alert
+        INBOX = "inbox"
+        EMAIL = "email"  # inbox and an immediate e-mail
+        PUSH = "push"  # inbox and a browser push (where the worker allowed it)
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=80)
+    min_hourly_pay = models.BigIntegerField(null=True, blank=True)
+    max_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Words that must all appear in the title, description or keywords (any case).
+    keywords = models.CharField(max_length=200, blank=True)
+    requester = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    alert = models.CharField(max_length=8, choices=Alert.choices, default=Alert.INBOX)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["alert"], condition=~models.Q(alert="none"), name="saved_search_alerting")]
+        constraints = [models.UniqueConstraint(fields=["worker", "name"], name="one_search_name_per_worker")]
+
+
+class TaskThread(models.Model):
+    """Messages between the worker of an assignment and the requester's staff. The worker is
+    shown by pseudonym, the requester by display name; nobody sees an e-mail address.
+    A dispute's case file shows the thread only when both sides consented."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="thread")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    worker_shares_with_case = models.BooleanField(default=False)
+    requester_shares_with_case = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class TaskMessage(models.Model):
+    class Side(models.TextChoices):
+        WORKER = "worker"
+        REQUESTER = "requester"
+
+    thread = models.ForeignKey(TaskThread, on_delete=models.CASCADE, related_name="messages")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    # Kept for the audit trail; never shown to the other side.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

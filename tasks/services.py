@@ -30,7 +30,7 @@ from core.queue import queue_on_commit
 from governance.models import Rule
 from governance.selectors import rule_in_force
 from ledger import escrow
-from tasks import inputs, selectors
+from tasks import inputs, notices, selectors
 from tasks.hooks import organisation_publish_blocked, rejection_is_held, rejection_withdrawal_resolve_case
 from tasks.models import (
     Assignment,
@@ -39,7 +39,6 @@ from tasks.models import (
     BlockedWorker,
     Bonus,
     FairPayReview,
-    Notice,
     Qualification,
     QualificationGrant,
     QualificationRequirement,
@@ -314,6 +313,7 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
             before={"status": Batch.Status.DRAFT},
             after={"status": Batch.Status.PUBLISHED, "slots": len(slot_ids), "rule_versions": batch.rule_versions},
         )
+        queue_on_commit("tasks.jobs.saved_search_alerts", batch_id=batch.pk)  # workers' saved searches
     return batch
 
 
@@ -791,6 +791,7 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
             after={"reason": reason, "final_at": slot.rejection_final_at.isoformat()},
         )
         _complete_if_done(slot.batch_id)
+        notices.rejected(slot)
         # Mass-rejection guard (disputes app), once the rejection is committed; by the job's
         # name, so tasks does not import disputes. A failing check never changes this answer:
         # disputes.jobs.scan_mass_rejections runs the guard again.
@@ -968,6 +969,7 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
             created_by=actor,
         )
         escrow.bonus_pay(organisation=organisation, worker=bonus.worker, amount=amount, key=key)
+        notices.bonus_paid(bonus, assignment)
         audit_record(actor=actor, action="assignment.bonus", target=assignment, after={"amount": amount, "key": key})
     return bonus
 
@@ -976,7 +978,7 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
 
 
 def _notice(*, kind: str, message: str, batch: Batch, user: User | None = None, organisation: Any = None) -> None:
-    Notice.objects.create(kind=kind, message=message, batch=batch, user=user, organisation=organisation)
+    notices.fair_pay_notice(kind=kind, message=message, batch=batch, user=user, organisation=organisation)
 
 
 @dataclass(frozen=True)
@@ -1185,6 +1187,7 @@ def qualification_grant(
             qualification=qualification, worker=worker, defaults={"value": value, "by_test": actor is None}
         )
         audit_record(actor=actor, action="qualification.granted", target=grant, after={"value": value})
+        notices.qualification_changed(qualification, worker.pk, granted=True)
     return grant
 
 
@@ -1193,6 +1196,7 @@ def qualification_revoke(*, qualification: Qualification, worker: User, actor: U
         deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker=worker).delete()
         if deleted:
             audit_record(actor=actor, action="qualification.revoked", target=qualification, after={"worker": worker.pk})
+            notices.qualification_changed(qualification, worker.pk, granted=False)
 
 
 def qualification_test_take(*, qualification: Qualification, worker: User, answers: dict[str, str]) -> int:

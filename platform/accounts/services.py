@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
-from accounts import keys
+from accounts import hooks, keys
 from accounts.models import (
     TREASURER_GROUP,
     ApiKey,
@@ -120,6 +120,9 @@ def organisation_verify(*, organisation: Organisation, verified_by: User, legal_
             target=organisation,
             before=before,
             after={"legal_name": legal_name, "verified_at": organisation.verified_at.isoformat()},
+        )
+        hooks.verification_decided(
+            organisation=organisation, decision="verified", reason=f"Legal identity checked: {legal_name}."
         )
     return organisation
 

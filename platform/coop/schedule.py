@@ -30,6 +30,9 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "payouts-run-weekly": {"task": "payouts.jobs.run_weekly", "schedule": crontab(hour=6, minute=30, day_of_week=1)},
     "payouts-resume": {"task": "payouts.jobs.payouts_resume", "schedule": 300.0},
     "payouts-reversals-resume": {"task": "payouts.jobs.reversals_resume", "schedule": 600.0},
+    "notifications-reminders": {"task": "notifications.jobs.send_reminders", "schedule": 300.0},
+    "notifications-resend-pending": {"task": "notifications.jobs.resend_pending", "schedule": 600.0},
+    "notifications-digests": {"task": "notifications.jobs.send_digests", "schedule": crontab(minute=5)},
     "mturk-collect-notifications": {"task": "mturk.jobs.collect_notifications", "schedule": 15.0},
     "webhooks-collect": {"task": "webhooks.jobs.collect", "schedule": 15.0},
 }

@@ -224,6 +224,34 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "cases": {"GET": SIGNED_IN},
     "case": {"GET": CASE_READERS},
     "case_action": {"POST": PARTIES},  # action "evidence"
+    # notifications: the inbox, settings, unsubscribe, Web Push
+    "api-notifications": {"GET": SIGNED_IN},
+    "api-notifications-status": {"GET": SIGNED_IN},
+    "api-notifications-read-all": {"POST": SIGNED_IN},
+    "api-notifications-settings": {"GET": SIGNED_IN, "PATCH": SIGNED_IN},
+    "api-push-subscription": {"POST": SIGNED_IN, "DELETE": SIGNED_IN},
+    "api-notification-read": {"POST": WORKER},  # the worker's own entry
+    "inbox": {"GET": SIGNED_IN},
+    "inbox_read_all": {"POST": SIGNED_IN},
+    "notification_settings": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mail_problem_seen": {"POST": SIGNED_IN},
+    "inbox_open": {"GET": WORKER},
+    "inbox_read": {"POST": WORKER},
+    "notification_unsubscribe": {"GET": ANYONE, "POST": ANYONE},  # the signature is the authority
+    "push_worker": {"GET": ANYONE},
+    # saved searches and messages about a task
+    "api-saved-searches": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api-saved-search": {"DELETE": WORKER},
+    "api-assignment-message": {"POST": WORKER},
+    "api-task-threads": {"GET": SIGNED_IN},
+    "api-task-thread": {"GET": PARTIES, "POST": PARTIES},
+    "api-task-thread-share": {"POST": PARTIES},
+    "saved_searches": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "saved_search_delete": {"POST": WORKER},
+    "assignment_message": {"POST": WORKER},
+    "task_threads": {"GET": SIGNED_IN},
+    "task_thread": {"GET": PARTIES, "POST": PARTIES},
+    "task_thread_share": {"POST": PARTIES},
 }
 
 # Bodies for routes that check the input before the caller: a refusal must still be a refusal
@@ -241,6 +269,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "api-governance-ballot": {"choice": "yes"},
     "dispute_open": {"statement": "My answer followed the instructions."},
     "case_action": {"text": "Here is what I saw."},
+    "api-assignment-message": {"body": "About my answer."},
+    "api-task-thread": {"body": "About my answer."},
+    "api-task-thread-share": {"share": True},
+    "assignment_message": {"body": "About my answer."},
+    "task_thread": {"body": "About my answer."},
 }
 
 # Everything the platform owns, plus who may do what (guardian, groups, tokens).
@@ -255,6 +288,7 @@ _OWNED_APPS = {
     "disputes",
     "mturk",
     "webhooks",
+    "notifications",
 }
 _OWNED_EXTRA = {"auth.group", "guardian.userobjectpermission", "guardian.groupobjectpermission", "authtoken.token"}
 

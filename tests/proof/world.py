@@ -65,6 +65,10 @@ class World:
     operation_id: str
     webhook_id: int
     job_failure_id: int
+    # The notifications app: the worker's first inbox entry, saved search and conversation.
+    notification_id: int = 0
+    saved_search_id: int = 0
+    thread_id: int = 0
 
     def owner(self, organisation: Organisation | None = None) -> User:
         return (organisation or self.organisation).staff.get(role="owner").user
@@ -163,6 +167,12 @@ def world_build() -> World:
         next_attempt_at=now,
         parked_at=now,
     )
+    from notifications.models import Notification
+    from tasks import messages, searches
+
+    notification_id = Notification.objects.filter(user=worker).order_by("id").values_list("id", flat=True).first()
+    saved_search = searches.saved_search_create(worker=worker, name="Everything")
+    thread_id = messages.message_to_requester(worker=worker, assignment_id=submitted.pk, body="A question.").thread_id
 
     return World(
         organisation=organisation,
@@ -194,4 +204,7 @@ def world_build() -> World:
         operation_id=operation_id,
         webhook_id=webhook.pk,
         job_failure_id=job_failure.pk,
+        notification_id=notification_id or 0,
+        saved_search_id=saved_search.pk,
+        thread_id=thread_id,
     )
