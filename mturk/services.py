@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
-from core.money import format_amount, parse_major, platform_currency
+from core.money import MAX_REWARD, format_amount, parse_major, platform_currency
 from ledger.escrow import platform_fee
 from mturk import ids, questions
 from mturk.models import (
@@ -201,9 +201,9 @@ def hit_type_register(
     always give the same HITTypeId, as on MTurk. Refuses properties that could never be
     published here (bad reward, unsupported requirements) with ``MTurkError``."""
     try:
-        amount = parse_major(reward, platform_currency())
+        amount = parse_major(reward, platform_currency(), field="Reward", maximum=MAX_REWARD, minimum=1)
     except AppError as error:
-        raise _invalid(f"Reward: {error.message} Rewards are in {platform_currency()}.") from None
+        raise _invalid(f"{error.message} Rewards are in {platform_currency()}.") from None
     if amount <= 0:
         raise _invalid("The Reward must be more than zero.")
     if not title.strip() or not description.strip():

@@ -19,22 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import organisation_for_request
-from core.api import Pagination, StrictSerializer, paginated
+from core.api import AmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
-from core.money import major_text, parse_major, platform_currency
+from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, major_text
 from payments import reconciliation, selectors, services, stripe_gateway, webhooks
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
-
-
-class AmountField(serializers.CharField):
-    """A decimal string in major units; becomes minor units of the platform currency."""
-
-    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
-        text = super().to_internal_value(data)
-        amount = parse_major(text, platform_currency())
-        if amount <= 0:
-            raise serializers.ValidationError("Must be more than zero.")
-        return amount
 
 
 def _choice(values: list[str], help_text: str = "") -> serializers.ChoiceField:
@@ -50,7 +39,7 @@ def _choice(values: list[str], help_text: str = "") -> serializers.ChoiceField:
 
 class DepositIn(StrictSerializer):
     method = _choice(Deposit.Method.values, "stripe: pay by card now; bank: send a transfer with the reference.")
-    amount = AmountField(help_text='Major units, e.g. "100.00".')
+    amount = AmountField(maximum=MAX_DEPOSIT, help_text='Major units, e.g. "100.00".')
 
 
 class DepositOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -145,7 +134,7 @@ class DepositPaymentIntentView(APIView):
 
 class WithdrawalIn(StrictSerializer):
     method = _choice(Withdrawal.Method.values, "stripe_refund: back to the cards that paid; bank: to an IBAN.")
-    amount = AmountField()
+    amount = AmountField(maximum=MAX_WITHDRAWAL)
     iban = serializers.CharField(max_length=42, required=False, allow_blank=True)
     account_holder = serializers.CharField(max_length=140, required=False, allow_blank=True)
 
@@ -223,7 +212,9 @@ class BalanceView(APIView):
 
 
 class DepositConfirmIn(StrictSerializer):
-    amount = AmountField(required=False, help_text="What arrived; defaults to the announced amount.")
+    amount = AmountField(
+        maximum=MAX_DEPOSIT, required=False, help_text="What arrived; defaults to the announced amount."
+    )
 
 
 class TreasuryDepositListView(APIView):

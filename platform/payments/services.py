@@ -21,7 +21,7 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
-from core.money import format_amount, platform_currency
+from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, format_amount, platform_currency
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
 from payments import stripe_gateway
@@ -32,8 +32,6 @@ logger = logging.getLogger(__name__)
 
 # Letters and digits a person cannot misread (no 0/O, 1/I/L).
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-# One top-up at most (minor units); larger sums are arranged with the treasurer.
-MAX_DEPOSIT = 1_000_000_00
 
 
 def new_reference() -> str:
@@ -309,6 +307,13 @@ def withdrawal_request(
     _require_staff(actor=actor, organisation=organisation)
     if amount <= 0:
         raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+    if amount > MAX_WITHDRAWAL:
+        raise AppError(
+            "amount_out_of_range",
+            f"amount must be at most {format_amount(MAX_WITHDRAWAL, currency)} per withdrawal.",
+            fields={"amount": [f"At most {format_amount(MAX_WITHDRAWAL, currency)}."]},
+            details={"field": "amount", "maximum": MAX_WITHDRAWAL},
+        )
     if method not in Withdrawal.Method.values:
         raise AppError("invalid", f"Unknown withdrawal method '{method}'.", fields={"method": ["Unknown."]})
     if method == Withdrawal.Method.BANK and not (iban.strip() and account_holder.strip()):
