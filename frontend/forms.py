@@ -44,16 +44,14 @@ class MoneyField(forms.CharField):
         text = super().clean(value)
         if text in (None, ""):
             return None
+        label = str(self.label or "amount")
         try:
             return parse_amount(
-                text,
-                field=str(self.label or "amount"),
-                currency=platform_currency(),
-                maximum=self.maximum,
-                minimum=self.minimum,
+                text, field=label, currency=platform_currency(), maximum=self.maximum, minimum=self.minimum
             )
         except AppError as error:
-            raise forms.ValidationError(error.message) from None
+            # Shown next to the field, so the field's name need not lead the message.
+            raise forms.ValidationError(error.message.removeprefix(f"{label}: ")) from None
 
 
 # --- worker -------------------------------------------------------------------------------------
