@@ -341,15 +341,16 @@ def stripe_webhook_view(request: HttpRequest) -> JsonResponse:
     """Stripe's webhook endpoint: no session, no CSRF, only the signature counts.
 
     Verifies, stores the event once by id and answers at once; a job processes it.
-    A bad signature is answered 400 and nothing is stored.
+    A bad signature, or an event the signing endpoint may not deliver, is answered
+    400 and nothing is stored.
     """
     try:
         event = stripe_gateway.webhook_event_verify(
             payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
         )
+        stored, created = webhooks.webhook_event_receive(event=event)
     except AppError as error:
         return JsonResponse({"error": error.as_dict()}, status=error.status_code)
-    stored, created = webhooks.webhook_event_receive(event=event)
     return JsonResponse({"received": True, "duplicate": not created, "status": stored.status})
 
 
