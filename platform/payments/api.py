@@ -195,6 +195,10 @@ class OrganisationBalanceOut(serializers.Serializer):  # type: ignore[type-arg]
     currency = serializers.CharField()
     available = serializers.CharField(help_text="Can be reserved for new work or withdrawn.")
     escrowed = serializers.CharField(help_text="Reserved for published work, not yet paid.")
+    card_bound = serializers.CharField(
+        help_text="Part of available that came by card recently: it can only be refunded to its card."
+    )
+    bank_withdrawable = serializers.CharField(help_text="What a bank withdrawal may take now.")
 
 
 class BalanceView(APIView):
@@ -202,11 +206,14 @@ class BalanceView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         figures = selectors.organisation_balance(organisation=organisation)
+        card_bound = selectors.card_bound_amount(organisation=organisation)
         return Response(
             {
                 "currency": figures.currency,
                 "available": major_text(figures.available, figures.currency),
                 "escrowed": major_text(figures.escrowed, figures.currency),
+                "card_bound": major_text(card_bound, figures.currency),
+                "bank_withdrawable": major_text(figures.available - card_bound, figures.currency),
             }
         )
 

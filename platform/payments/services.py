@@ -24,7 +24,7 @@ from core.errors import AppError, PermissionDenied
 from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, format_amount, platform_currency
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
-from payments import stripe_gateway
+from payments import selectors, stripe_gateway
 from payments.models import Deposit, Withdrawal, WithdrawalRefund
 from payments.states import DEPOSIT, WITHDRAWAL
 
@@ -297,7 +297,9 @@ def withdrawal_request(
 
     ``stripe_refund``: refunds the organisation's card deposits, oldest first, and
     is refused (``withdrawal_exceeds_refundable``, 409) above what they can still
-    refund. ``bank``: the treasurer sends it to ``iban`` and confirms.
+    refund. ``bank``: the treasurer sends it to ``iban`` and confirms; only from the
+    balance not bound to recent card deposits (``withdrawal_card_funds``, 409; see
+    ``payments.selectors.card_bound_amount``).
     In one transaction: the withdrawal row, its refund parts and a pending ledger
     transfer ``withdrawal:<id>`` (available -> rail). Above the available balance the
     ledger refuses (``insufficient_funds``, 409) and nothing is written. The Stripe
@@ -324,6 +326,8 @@ def withdrawal_request(
         )
     with transaction.atomic():
         parts: list[tuple[Deposit, int]] = []
+        if method == Withdrawal.Method.BANK:
+            _check_bank_withdrawable(organisation=organisation, amount=amount, currency=currency)
         if method == Withdrawal.Method.STRIPE_REFUND:
             # Lock the card deposits in id order (the fixed order every writer uses).
             deposits = list(
@@ -384,6 +388,31 @@ def withdrawal_request(
             withdrawal_id = withdrawal.pk
             transaction.on_commit(lambda: withdrawal_process.delay(withdrawal_id))
     return withdrawal
+
+
+def _check_bank_withdrawable(*, organisation: Organisation, amount: int, currency: str) -> None:
+    """Card money goes back to cards (issue 19 point 9): a bank withdrawal may take only
+    the balance not bound to card deposits of the holding period. Locks the organisation's
+    card deposits in id order (the order every writer uses), so a concurrent refund or
+    bank withdrawal sees the tally this one decided on."""
+    list(
+        Deposit.objects.select_for_update()
+        .filter(organisation=organisation, method=Deposit.Method.STRIPE, status=Deposit.Status.SUCCEEDED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    card_bound = selectors.card_bound_amount(organisation=organisation)
+    withdrawable = selectors.organisation_balance(organisation=organisation).available - card_bound
+    # Above the whole available balance the ledger answers insufficient_funds, as ever.
+    if card_bound > 0 and withdrawable < amount <= withdrawable + card_bound:
+        raise AppError(
+            "withdrawal_card_funds",
+            f"Only {format_amount(withdrawable, currency)} can go out by bank transfer: "
+            f"{format_amount(card_bound, currency)} came by card and goes back only to the card that paid "
+            f"(a stripe_refund withdrawal) until the co-op's card_funds_holding_days have passed.",
+            status=409,
+            details={"bank_withdrawable": withdrawable, "card_bound": card_bound},
+        )
 
 
 def _rail_account(withdrawal: Withdrawal) -> Any:
