@@ -116,7 +116,7 @@ def case_draws_for_audit(*, user: User, case_id: int) -> list[dict[str, Any]]:
 
 # Jurors judge the work, not the requester (issue 19 point 4): everything a juror reads has
 # the organisation's names and the batch title replaced by these labels. What the labels
-# cannot hide is written in docs/mturk.md ("What jurors see").
+# cannot hide is written in docs/security.md ("What jurors see").
 REQUESTER_LABEL = "Requester A"
 BATCH_LABEL = "Batch 1"
 _SHORTEST_NAME = 3  # shorter names ("AI", "X") would blank out ordinary words
