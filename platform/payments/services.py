@@ -13,7 +13,7 @@ import logging
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, format_amount, platform_curr
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
 from payments import selectors, stripe_gateway
-from payments.models import Deposit, Withdrawal, WithdrawalRefund
+from payments.models import CardDispute, Deposit, Withdrawal, WithdrawalRefund
 from payments.states import DEPOSIT, WITHDRAWAL
 
 logger = logging.getLogger(__name__)
@@ -324,6 +324,7 @@ def withdrawal_request(
             "A bank withdrawal needs the IBAN and the account holder's name.",
             fields={"iban": ["Required."], "account_holder": ["Required."]},
         )
+    _refuse_while_card_dispute_open(organisation=organisation)
     with transaction.atomic():
         parts: list[tuple[Deposit, int]] = []
         if method == Withdrawal.Method.BANK:
@@ -576,3 +577,140 @@ def withdrawal_refund_failed(*, refund_id: str, metadata: dict[str, str], messag
             after={"refund": refund_id, "amount": part.amount, "returned_to_available": was_paid, "message": message},
         )
     return part
+
+
+# -- card disputes (issue 19 point 14) --------------------------------------------------
+
+CARD_DISPUTE_RESERVE_RULE = "card_dispute_reserve"
+# Stripe's dispute statuses that mean the card payer's bank took nothing (yet) or gave it back.
+_DISPUTE_INQUIRY = ("warning_needs_response", "warning_under_review")
+_DISPUTE_WON = ("won", "warning_closed")
+
+
+def card_dispute_record(
+    *, dispute_id: str, charge_id: str, payment_intent_id: str, amount: int, status: str, reason: str
+) -> CardDispute | None:
+    """Records a Stripe dispute of one of our card top-ups and books the money it moved.
+
+    Idempotent and order-independent (webhooks repeat and arrive in any order): the row
+    is found by the dispute id under a lock. Once Stripe has taken the money (any status
+    but an inquiry's), the ledger books it exactly once: ``card-dispute:<id>:requester``
+    (organisation available -> Stripe) for what the balance holds, then
+    ``card-dispute:<id>:reserve`` (co-op reserve -> Stripe) for the rest, up to the
+    reserve's balance and the governed ``card_dispute_reserve``; never workers' earnings.
+    What neither covers stays ``uncovered`` for the treasurer. A won dispute (``won``,
+    ``warning_closed``) returns both parts once (``:reinstated`` transfers); a lost one
+    just closes. Returns ``None`` for a charge no deposit of ours made.
+    """
+    with transaction.atomic():
+        deposit = (
+            Deposit.objects.select_for_update()
+            .filter(method=Deposit.Method.STRIPE)
+            .filter(
+                models.Q(stripe_charge_id=charge_id, stripe_charge_id__gt="")
+                | models.Q(stripe_payment_intent_id=payment_intent_id or None)
+            )
+            .first()
+        )
+        if deposit is None:
+            logger.warning("dispute %s of unknown charge %s", dispute_id, charge_id)
+            return None
+        dispute, created = CardDispute.objects.select_for_update().get_or_create(
+            stripe_dispute_id=dispute_id,
+            defaults={
+                "deposit": deposit,
+                "organisation_id": deposit.organisation_id,
+                "amount": amount,
+                "reason": reason[:40],
+            },
+        )
+        if created:
+            audit_record(
+                actor=None,
+                action="card_dispute.opened",
+                target=dispute,
+                after={"deposit": deposit.reference, "amount": amount, "status": status},
+            )
+        if dispute.status != CardDispute.Status.OPEN:
+            return dispute
+        if status not in _DISPUTE_INQUIRY and not dispute.funds_withdrawn and status not in _DISPUTE_WON:
+            _card_dispute_take(dispute=dispute, deposit=deposit)
+        if status in _DISPUTE_WON or status == "lost":
+            _card_dispute_close(dispute=dispute, won=status in _DISPUTE_WON)
+    return dispute
+
+
+def _card_dispute_take(*, dispute: CardDispute, deposit: Deposit) -> None:
+    from governance.selectors import rule_value
+    from ledger.selectors import balance as ledger_balance
+
+    available_account = ledger_accounts.org_available(deposit.organisation)
+    from_organisation = min(dispute.amount, max(0, ledger_balance(available_account).available))
+    rest = dispute.amount - from_organisation
+    reserve_account = ledger_accounts.coop_reserve()
+    from_reserve = min(rest, max(0, ledger_balance(reserve_account).available), rule_value(CARD_DISPUTE_RESERVE_RULE))
+    if from_organisation:
+        ledger.transfer(
+            transfer_id=f"{dispute.ledger_transfer_id}:requester",
+            debit=available_account,
+            credit=ledger_accounts.external_stripe(),
+            amount=from_organisation,
+            code="card_dispute",
+            memo=f"Card dispute {dispute.stripe_dispute_id} of top-up {deposit.reference}",
+        )
+    if from_reserve:
+        ledger.transfer(
+            transfer_id=f"{dispute.ledger_transfer_id}:reserve",
+            debit=reserve_account,
+            credit=ledger_accounts.external_stripe(),
+            amount=from_reserve,
+            code="card_dispute_reserve",
+            memo=f"Card dispute {dispute.stripe_dispute_id}: what {deposit.organisation.slug} could not cover",
+        )
+    dispute.funds_withdrawn = True
+    dispute.organisation_debited = from_organisation
+    dispute.reserve_debited = from_reserve
+    dispute.uncovered = rest - from_reserve
+    dispute.save(update_fields=["funds_withdrawn", "organisation_debited", "reserve_debited", "uncovered"])
+    audit_record(
+        actor=None,
+        action="card_dispute.funds_withdrawn",
+        target=dispute,
+        after={"organisation": from_organisation, "reserve": from_reserve, "uncovered": dispute.uncovered},
+    )
+
+
+def _card_dispute_close(*, dispute: CardDispute, won: bool) -> None:
+    if won and dispute.funds_withdrawn:
+        if dispute.organisation_debited:
+            ledger.transfer(
+                transfer_id=f"{dispute.ledger_transfer_id}:requester:reinstated",
+                debit=ledger_accounts.external_stripe(),
+                credit=ledger_accounts.org_available(dispute.organisation),
+                amount=dispute.organisation_debited,
+                code="card_dispute_won",
+                memo=f"Card dispute {dispute.stripe_dispute_id} won",
+            )
+        if dispute.reserve_debited:
+            ledger.transfer(
+                transfer_id=f"{dispute.ledger_transfer_id}:reserve:reinstated",
+                debit=ledger_accounts.external_stripe(),
+                credit=ledger_accounts.coop_reserve(),
+                amount=dispute.reserve_debited,
+                code="card_dispute_won",
+                memo=f"Card dispute {dispute.stripe_dispute_id} won",
+            )
+    dispute.status = CardDispute.Status.WON if won else CardDispute.Status.LOST
+    dispute.closed_at = timezone.now()
+    dispute.save(update_fields=["status", "closed_at"])
+    audit_record(actor=None, action=f"card_dispute.{dispute.status}", target=dispute, after={"status": dispute.status})
+
+
+def _refuse_while_card_dispute_open(*, organisation: Organisation) -> None:
+    if CardDispute.objects.filter(organisation=organisation, status=CardDispute.Status.OPEN).exists():
+        raise AppError(
+            "card_dispute_open",
+            "A card payment of this organisation is disputed at the payer's bank; "
+            "withdrawals wait until the dispute is decided.",
+            status=409,
+        )

@@ -119,6 +119,20 @@ def _refund_failed(event: StripeEvent) -> None:
     )
 
 
+def _charge_dispute(event: StripeEvent) -> None:
+    if not _platform_only(event):
+        return
+    dispute = event.object
+    services.card_dispute_record(
+        dispute_id=str(dispute["id"]),
+        charge_id=str(dispute.get("charge") or ""),
+        payment_intent_id=str(dispute.get("payment_intent") or ""),
+        amount=int(dispute.get("amount") or 0),
+        status=str(dispute.get("status") or ""),
+        reason=str(dispute.get("reason") or ""),
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
@@ -126,6 +140,11 @@ HANDLERS: dict[str, Handler] = {
     "refund.failed": _refund_failed,
     "refund.updated": _refund_failed,
     "charge.refund.updated": _refund_failed,
+    "charge.dispute.created": _charge_dispute,
+    "charge.dispute.updated": _charge_dispute,
+    "charge.dispute.funds_withdrawn": _charge_dispute,
+    "charge.dispute.funds_reinstated": _charge_dispute,
+    "charge.dispute.closed": _charge_dispute,
 }
 
 _loaded: dict[str, Handler] | None = None
