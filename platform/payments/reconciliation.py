@@ -3,7 +3,8 @@
 For one UTC day it compares
 
 - every Stripe balance transaction of the day with the ledger transfer our
-  records say it caused (a charge with ``deposit:<id>``, a refund with the post of
+  records say it caused (a charge with ``deposit:<id>`` and its fee with
+  ``deposit:<id>:stripe-fee``, a refund with the post of
   ``withdrawal:<id>``), and every card deposit and refund the ledger booked that
   day with Stripe's list;
 - every bank deposit the treasurer confirmed and every bank withdrawal sent that
@@ -69,6 +70,15 @@ def _match_charge(row: BalanceTransaction) -> Finding:
         return Finding(Kind.MISSING_IN_LEDGER, None, f"Deposit {deposit.reference} was paid but never credited.")
     if booked != row.amount:
         return Finding(Kind.AMOUNT_MISMATCH, booked, f"Deposit {deposit.reference} was credited another amount.")
+    # Stripe keeps its card fee out of the charge: the ledger must have booked it too.
+    fee_id = f"{deposit.ledger_transfer_id}:stripe-fee"
+    fee_booked = (_posted_amount(fee_id) or 0) + (_posted_amount(f"{fee_id}:reserve") or 0)
+    if fee_booked != row.fee:
+        return Finding(
+            Kind.AMOUNT_MISMATCH,
+            booked,
+            f"Stripe's fee for deposit {deposit.reference} is {row.fee}; the ledger booked {fee_booked}.",
+        )
     return Finding(None, booked)
 
 

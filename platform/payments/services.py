@@ -204,7 +204,74 @@ def deposit_stripe_succeeded(*, intent: stripe_gateway.PaymentIntent) -> Deposit
             before=before,
             after={"status": deposit.status, "credited": deposit.credited_amount, "intent": intent.id},
         )
+        if deposit.stripe_charge_id:
+            from payments.jobs import deposit_stripe_fee_book as fee_job
+
+            deposit_id = deposit.pk
+            transaction.on_commit(lambda: fee_job.delay(deposit_id))
     return deposit
+
+
+def deposit_stripe_fee_transfer_id(deposit: Deposit) -> str:
+    return f"{deposit.ledger_transfer_id}:stripe-fee"
+
+
+def deposit_stripe_fee_book(*, deposit: Deposit) -> int:
+    """Books Stripe's processing fee of a card top-up (issue 19 point 14), once.
+
+    The fee is read from the charge's balance transaction (a Stripe call, made before any
+    lock), then booked as ``deposit:<id>:stripe-fee`` (organisation available -> Stripe):
+    the requester pays the card fee, as the co-op's fee rule says. Should the balance
+    already be spent, the rest comes from the co-op reserve (``...:stripe-fee:reserve``),
+    never from workers. Returns the fee; a repeat books nothing more. Raises
+    ``StripeUnavailable`` (the job retries)."""
+    from ledger.models import Transfer
+    from ledger.selectors import balance as ledger_balance
+
+    if deposit.method != Deposit.Method.STRIPE or not deposit.stripe_charge_id:
+        return 0
+    transfer_id = deposit_stripe_fee_transfer_id(deposit)
+    if Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).exists():
+        return int(
+            sum(
+                Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).values_list("amount", flat=True)
+            )
+        )
+    fee = stripe_gateway.charge_fee(charge_id=deposit.stripe_charge_id)
+    if fee <= 0:
+        return 0
+    with transaction.atomic():
+        deposit = Deposit.objects.select_for_update().select_related("organisation").get(pk=deposit.pk)
+        if Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).exists():
+            return fee
+        available_account = ledger_accounts.org_available(deposit.organisation)
+        from_organisation = min(fee, max(0, ledger_balance(available_account).available))
+        from_reserve = min(fee - from_organisation, max(0, ledger_balance(ledger_accounts.coop_reserve()).available))
+        if from_organisation:
+            ledger.transfer(
+                transfer_id=transfer_id,
+                debit=available_account,
+                credit=ledger_accounts.external_stripe(),
+                amount=from_organisation,
+                code="stripe_fee",
+                memo=f"Stripe's card fee for top-up {deposit.reference}",
+            )
+        if from_reserve:
+            ledger.transfer(
+                transfer_id=f"{transfer_id}:reserve",
+                debit=ledger_accounts.coop_reserve(),
+                credit=ledger_accounts.external_stripe(),
+                amount=from_reserve,
+                code="stripe_fee_reserve",
+                memo=f"Stripe's card fee for top-up {deposit.reference}, not covered by the balance",
+            )
+        audit_record(
+            actor=None,
+            action="deposit.stripe_fee",
+            target=deposit,
+            after={"fee": fee, "organisation": from_organisation, "reserve": from_reserve},
+        )
+    return fee
 
 
 def deposit_stripe_failed(*, intent: stripe_gateway.PaymentIntent, message: str) -> Deposit | None:

@@ -114,3 +114,46 @@ def test_a_dispute_of_a_charge_we_never_made_changes_nothing(organisation, reque
     deliver(fake_stripe.event("charge.dispute.created", _dispute("ch_not_ours", 10_00, "needs_response")))
     assert not CardDispute.objects.exists()
     assert _available(organisation) == 10_00
+
+
+def test_stripes_card_fee_is_booked_once_and_reconciled(organisation, requester, fake_stripe) -> None:
+    from datetime import UTC, datetime
+
+    from django.test import TestCase
+
+    from ledger.models import Transfer
+    from payments import reconciliation
+
+    deposit = services.deposit_stripe_start(organisation=organisation, actor=requester, amount=100_00)
+    intent = fake_stripe.payment_intent_succeed(deposit.stripe_payment_intent_id or "", fee=1_75)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        deliver(fake_stripe.event("payment_intent.succeeded", intent))
+
+    assert _available(organisation) == 100_00 - 1_75
+    fee = Transfer.objects.get(pk=f"deposit:{deposit.pk}:stripe-fee")
+    assert (fee.amount, fee.code) == (1_75, "stripe_fee")
+    deposit.refresh_from_db()
+    assert services.deposit_stripe_fee_book(deposit=deposit) == 1_75  # a repeat books nothing more
+    assert Transfer.objects.filter(code="stripe_fee").count() == 1
+    assert ledger_check() == []
+
+    run = reconciliation.reconciliation_run(day=datetime.now(UTC).date())
+    assert list(run.differences.values_list("kind", "note")) == []
+
+
+def test_an_unbooked_fee_is_a_reconciliation_difference(organisation, requester, fake_stripe, monkeypatch) -> None:
+    from datetime import UTC, datetime
+
+    from payments import reconciliation
+
+    # The fee job never ran (Stripe unreachable, a lost job): reconciliation says so.
+    monkeypatch.setattr(services, "deposit_stripe_fee_book", lambda *, deposit: 0)
+    deposit = services.deposit_stripe_start(organisation=organisation, actor=requester, amount=20_00)
+    intent = fake_stripe.payment_intent_succeed(deposit.stripe_payment_intent_id or "", fee=60)
+    deliver(fake_stripe.event("payment_intent.succeeded", intent))
+
+    run = reconciliation.reconciliation_run(day=datetime.now(UTC).date())
+
+    assert [(d.kind, d.note) for d in run.differences.all()] == [
+        ("amount_mismatch", f"Stripe's fee for deposit {deposit.reference} is 60; the ledger booked 0.")
+    ]
