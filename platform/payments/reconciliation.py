@@ -36,7 +36,14 @@ from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
 from ledger.models import Transfer
 from payments import stripe_gateway
-from payments.models import Deposit, ReconciliationDifference, ReconciliationRun, Withdrawal, WithdrawalRefund
+from payments.models import (
+    CardDispute,
+    Deposit,
+    ReconciliationDifference,
+    ReconciliationRun,
+    Withdrawal,
+    WithdrawalRefund,
+)
 from payments.stripe_gateway import BalanceTransaction
 
 Kind = ReconciliationDifference.Kind
@@ -102,11 +109,35 @@ def _match_refund(row: BalanceTransaction) -> Finding:
     return Finding(None, -part.amount)
 
 
+def _match_dispute(row: BalanceTransaction) -> Finding:
+    """A card dispute's money leaving (negative) or coming back (positive) against the
+    ``card-dispute:<id>`` transfers: what the requester and the reserve paid."""
+    dispute = CardDispute.objects.filter(stripe_dispute_id=row.source).first()
+    if dispute is None:
+        return Finding(Kind.UNKNOWN_TRANSACTION, None, "An adjustment no card dispute of ours explains.")
+    base = dispute.ledger_transfer_id
+    if row.amount < 0:
+        booked = -((_posted_amount(f"{base}:requester") or 0) + (_posted_amount(f"{base}:reserve") or 0))
+    else:
+        booked = (_posted_amount(f"{base}:requester:reinstated") or 0) + (
+            _posted_amount(f"{base}:reserve:reinstated") or 0
+        )
+    if booked != row.amount:
+        return Finding(
+            Kind.AMOUNT_MISMATCH,
+            booked,
+            f"Card dispute {dispute.stripe_dispute_id}: Stripe moved {row.amount}, the ledger booked {booked}"
+            + (f" ({dispute.uncovered} uncovered)." if dispute.uncovered else "."),
+        )
+    return Finding(None, booked)
+
+
 MATCHERS: dict[str, Matcher] = {
     "charge": _match_charge,
     "payment": _match_charge,
     "refund": _match_refund,
     "refund_failure": _match_refund,
+    "adjustment": _match_dispute,
 }
 
 

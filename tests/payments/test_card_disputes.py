@@ -157,3 +157,36 @@ def test_an_unbooked_fee_is_a_reconciliation_difference(organisation, requester,
     assert [(d.kind, d.note) for d in run.differences.all()] == [
         ("amount_mismatch", f"Stripe's fee for deposit {deposit.reference} is 60; the ledger booked 0.")
     ]
+
+
+def test_reconciliation_matches_dispute_adjustments_and_fees(organisation, requester, fake_stripe) -> None:
+    from datetime import UTC, datetime
+
+    from payments import reconciliation
+
+    deposit = services.deposit_stripe_start(organisation=organisation, actor=requester, amount=40_00)
+    deliver(
+        fake_stripe.event(
+            "payment_intent.succeeded", fake_stripe.payment_intent_succeed(deposit.stripe_payment_intent_id, fee=90)
+        )
+    )
+    deposit.refresh_from_db()
+    # The reserve covers what the fee left the balance short of.
+    transfer(
+        transfer_id="test:reserve",
+        debit=accounts.external_bank(),
+        credit=accounts.coop_reserve(),
+        amount=5_00,
+        code="t",
+    )
+    opened = fake_stripe.dispute_create(deposit.stripe_charge_id)
+    deliver(fake_stripe.event("charge.dispute.created", opened))
+    deliver(fake_stripe.event("charge.dispute.closed", fake_stripe.dispute_close(opened["id"], won=True)))
+
+    run = reconciliation.reconciliation_run(day=datetime.now(UTC).date())
+
+    assert list(run.differences.values_list("kind", "note")) == []
+    dispute = CardDispute.objects.get()
+    assert (dispute.status, dispute.organisation_debited, dispute.reserve_debited) == ("won", 40_00 - 90, 90)
+    assert balance(accounts.coop_reserve()).available == 5_00  # given back when the dispute was won
+    assert ledger_check() == []
