@@ -10,7 +10,7 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
 from core.errors import AppError, NotFound, PermissionDenied
 from core.money import platform_currency
-from governance.selectors import rule_value
+from core.rules import rule_value
 from ledger.selectors import organisation_balances
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
 

@@ -708,7 +708,7 @@ def card_dispute_record(
 
 
 def _card_dispute_take(*, dispute: CardDispute, deposit: Deposit) -> None:
-    from governance.selectors import rule_value
+    from core.rules import rule_value
     from ledger.selectors import balance as ledger_balance
 
     available_account = ledger_accounts.org_available(deposit.organisation)
