@@ -137,6 +137,9 @@ class WithdrawalIn(StrictSerializer):
     amount = AmountField(maximum=MAX_WITHDRAWAL)
     iban = serializers.CharField(max_length=42, required=False, allow_blank=True)
     account_holder = serializers.CharField(max_length=140, required=False, allow_blank=True)
+    token = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="Idempotency token: a retry answers the first."
+    )
 
 
 class WithdrawalOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -187,6 +190,7 @@ class WithdrawalListView(APIView):
             method=data.validated_data["method"],
             iban=data.validated_data.get("iban", ""),
             account_holder=data.validated_data.get("account_holder", ""),
+            token=data.validated_data.get("token", ""),
         )
         return Response(withdrawal_out(withdrawal), status=201)
 

@@ -100,6 +100,8 @@ class Withdrawal(models.Model):
     account_holder = models.CharField(max_length=140, blank=True)
     paid_amount = models.BigIntegerField(default=0)
     failure_message = models.CharField(max_length=300, blank=True)
+    # The caller's idempotency token ("<organisation id>:<token>"): a retry answers the first.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -359,8 +359,12 @@ def withdrawal_request(
     method: str,
     iban: str = "",
     account_holder: str = "",
+    token: str = "",
 ) -> Withdrawal:
     """Reserves ``amount`` of the organisation's available balance to give back.
+
+    With a ``token`` the request is idempotent: a retry (also a concurrent one) answers
+    the first withdrawal; the same token for another withdrawal is ``token_reused`` (409).
 
     ``stripe_refund``: refunds the organisation's card deposits, oldest first, and
     is refused (``withdrawal_exceeds_refundable``, 409) above what they can still
@@ -391,7 +395,49 @@ def withdrawal_request(
             "A bank withdrawal needs the IBAN and the account holder's name.",
             fields={"iban": ["Required."], "account_holder": ["Required."]},
         )
+    key = f"{organisation.pk}:{token[:64]}" if token else None
+    if key is not None:
+        first = Withdrawal.objects.filter(idempotency_key=key).first()
+        if first is not None:
+            return _withdrawal_replayed(first, amount=amount, method=method)
     _refuse_while_card_dispute_open(organisation=organisation)
+    try:
+        return _withdrawal_request_locked(
+            organisation=organisation,
+            actor=actor,
+            amount=amount,
+            method=method,
+            iban=iban,
+            account_holder=account_holder,
+            key=key,
+            currency=currency,
+        )
+    except (IntegrityError, AppError):
+        # A concurrent retry with the same token won (the unique key, or the money it
+        # reserved first): answer its withdrawal rather than a refusal.
+        winner = Withdrawal.objects.filter(idempotency_key=key).first() if key is not None else None
+        if winner is None:
+            raise
+        return _withdrawal_replayed(winner, amount=amount, method=method)
+
+
+def _withdrawal_replayed(first: Withdrawal, *, amount: int, method: str) -> Withdrawal:
+    if first.amount != amount or first.method != method:
+        raise AppError("token_reused", "That request token was used for a different withdrawal.", status=409)
+    return first
+
+
+def _withdrawal_request_locked(
+    *,
+    organisation: Organisation,
+    actor: User,
+    amount: int,
+    method: str,
+    iban: str,
+    account_holder: str,
+    key: str | None,
+    currency: str,
+) -> Withdrawal:
     with transaction.atomic():
         parts: list[tuple[Deposit, int]] = []
         if method == Withdrawal.Method.BANK:
@@ -430,6 +476,7 @@ def withdrawal_request(
             currency=currency,
             iban=iban.replace(" ", "").upper(),
             account_holder=account_holder.strip(),
+            idempotency_key=key,
             requested_by=actor,
         )
         ledger.transfer(
