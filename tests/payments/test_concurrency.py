@@ -110,3 +110,23 @@ def test_concurrent_retries_of_one_withdrawal_token_reserve_once(organisation, r
     assert all(isinstance(r, Withdrawal) for r in results), results
     assert {r.pk for r in results} == {Withdrawal.objects.get().pk}
     assert organisation_balance(organisation=organisation).available == 40_00
+
+
+def test_concurrent_confirmations_of_one_bank_deposit_credit_once(organisation, requester) -> None:
+    """Issue 19 point 7: a retried confirmation is a clean 409, never a second credit or a 500."""
+    from tests.payments.factories import treasurer
+
+    deposit = services.deposit_bank_start(organisation=organisation, actor=requester, amount=50_00)
+    confirmer = treasurer()
+
+    def confirm() -> Deposit:
+        return services.deposit_bank_confirm(deposit=deposit, amount=50_00, actor=confirmer)
+
+    results = race(confirm, confirm, confirm)
+
+    confirmed = [r for r in results if isinstance(r, Deposit)]
+    refused = [r for r in results if isinstance(r, AppError)]
+    assert len(confirmed) == 1 and len(refused) == 2
+    assert {(r.code, r.status_code) for r in refused} == {("invalid_state", 409)}
+    assert Transfer.objects.filter(code="deposit_bank").count() == 1
+    assert organisation_balance(organisation=organisation).available == 50_00
