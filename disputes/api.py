@@ -230,7 +230,7 @@ class JurorQueueView(APIView):
         if isinstance(request.auth, ApiKey):
             return Response([])
         cases = selectors.juror_queue(user=_user(request))
-        return Response([selectors.case_summary(case=case) for case in cases])
+        return Response([selectors.case_summary(case=case, for_juror=True) for case in cases])
 
 
 class PrecedentOut(serializers.ModelSerializer):  # type: ignore[type-arg]

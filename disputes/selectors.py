@@ -7,6 +7,7 @@ what the case needs; parties see jurors as "Juror 1", "Juror 2", ...; sealed vot
 sealed until the round is decided.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,16 +115,76 @@ def case_draws_for_audit(*, user: User, case_id: int) -> list[dict[str, Any]]:
 
 # --- What a reader sees -------------------------------------------------------------------------
 
+# Jurors judge the work, not the requester (issue 19 point 4): everything a juror reads has
+# the organisation's names and the batch title replaced by these labels. What the labels
+# cannot hide is written in docs/security.md ("What jurors see").
+REQUESTER_LABEL = "Requester A"
+BATCH_LABEL = "Batch 1"
+_SHORTEST_NAME = 3  # shorter names ("AI", "X") would blank out ordinary words
 
-def _item_for_juror(item: CaseItem, label: str) -> dict[str, Any]:
+
+@dataclass(frozen=True, slots=True)
+class JurorRedaction:
+    """The names a juror must not read for one case, longest first, with their labels."""
+
+    names: tuple[tuple[str, str], ...]
+
+    def text(self, value: str) -> str:
+        for name, label in self.names:
+            value = _replace_folded(value, name, label)
+        return value
+
+    def data(self, value: Any) -> Any:
+        """``text`` applied to every string in a JSON-like value (task input, answers)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.data(item) for item in value]
+        if isinstance(value, dict):
+            return {self.text(str(key)): self.data(item) for key, item in value.items()}
+        return value
+
+
+def _replace_folded(text: str, name: str, label: str) -> str:
+    """Every occurrence of ``name`` in ``text``, in any letter case, replaced by ``label``."""
+    return re.sub(re.escape(name), lambda _match: label, text, flags=re.IGNORECASE)
+
+
+def juror_redaction(*, case: Case) -> JurorRedaction:
+    """The organisation's names (display name, legal name, slug with and without dashes,
+    every former display name) and the titles of the case's batches, with their labels."""
+    from accounts.models import OrganisationNameChange
+    from tasks.models import Batch
+
+    names: dict[str, str] = {}
+    organisation = case.organisation
+    if organisation is not None:
+        candidates = [organisation.display_name, organisation.legal_name, organisation.slug]
+        candidates.append(organisation.slug.replace("-", " "))
+        for change in OrganisationNameChange.objects.filter(organisation=organisation):
+            candidates += [change.old_name, change.new_name]
+        for candidate in candidates:
+            if candidate and len(candidate.strip()) >= _SHORTEST_NAME:
+                names.setdefault(candidate.strip(), REQUESTER_LABEL)
+    batch_ids = set(CaseItem.objects.filter(case=case).values_list("assignment__batch_id", flat=True))
+    if case.batch_id is not None:
+        batch_ids.add(case.batch_id)
+    for title in Batch.objects.filter(pk__in=batch_ids).values_list("title", flat=True):
+        if title and len(title.strip()) >= _SHORTEST_NAME:
+            names[title.strip()] = BATCH_LABEL
+    ordered = sorted(names.items(), key=lambda pair: len(pair[0]), reverse=True)
+    return JurorRedaction(names=tuple(ordered))
+
+
+def _item_for_juror(item: CaseItem, label: str, redaction: JurorRedaction) -> dict[str, Any]:
     assignment = item.assignment
     return {
         "item": item.pk,
         "worker": label,
-        "input": assignment.task.input,
-        "answers": assignment.answers,
+        "input": redaction.data(assignment.task.input),
+        "answers": redaction.data(assignment.answers),
         "rejection_reason": assignment.rejection_reason,
-        "rejection_text": assignment.rejection_text,
+        "rejection_text": redaction.text(assignment.rejection_text),
     }
 
 
@@ -145,9 +206,12 @@ def _votes_visible(case: Case, round_number: int) -> bool:
 
 
 def case_view(*, access: CaseAccess) -> dict[str, Any]:
-    """The case as ``access.role`` may see it."""
+    """The case as ``access.role`` may see it. A juror reads the task's instructions and
+    the work with the requester's names and the batch title replaced by neutral labels
+    (``juror_redaction``), and never the requester's name."""
     case = access.case
     is_juror = access.role == JUROR
+    redaction = juror_redaction(case=case) if is_juror else JurorRedaction(names=())
     items = list(
         CaseItem.objects.filter(case=case)
         .exclude(state=CaseItem.State.SPLIT)
@@ -162,7 +226,7 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
             for index, worker_id in enumerate(worker_ids, start=1)
         }
         shown = [i for i in items if not case.sample_item_ids or i.pk in case.sample_item_ids]
-        item_rows = [_item_for_juror(item, labels[item.worker_id]) for item in shown]
+        item_rows = [_item_for_juror(item, labels[item.worker_id], redaction) for item in shown]
     else:
         if access.role == WORKER:
             # On a mass case each worker sees only their own work, not their colleagues'.
@@ -179,10 +243,10 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         own = access.juror is not None and access.juror.pk == juror.pk
         if vote is not None and (own or _votes_visible(case, juror.round)):
             row["share_bps"] = vote.share_bps
-            row["reason"] = vote.reason
+            row["reason"] = redaction.text(vote.reason)
         panel.append(row)
     evidence = [
-        {"side": e.side, "round": e.round, "text": e.text, "created_at": e.created_at}
+        {"side": e.side, "round": e.round, "text": redaction.text(e.text), "created_at": e.created_at}
         for e in Evidence.objects.filter(case=case).order_by("id")
     ]
     batch = case.batch
@@ -193,16 +257,16 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         "round": case.round,
         "due_at": case.due_at,
         "role": access.role,
-        "statement": case.statement,
-        "response_text": case.response_text,
+        "statement": redaction.text(case.statement),
+        "response_text": redaction.text(case.response_text),
         "offer_share_bps": case.offer_share_bps,
         "outcome": case.outcome,
         "outcome_share_bps": case.outcome_share_bps,
         "resolution": case.resolution,
         "appealed_by": case.appealed_by,
-        "appeal_reason": case.appeal_reason,
-        "task_type": batch.title if batch else "",
-        "task_description": batch.description if batch else "",
+        "appeal_reason": redaction.text(case.appeal_reason),
+        "task_type": (BATCH_LABEL if is_juror else batch.title) if batch else "",
+        "task_description": redaction.text(batch.description) if batch else "",
         "items": item_rows,
         "panel": panel,
         "evidence": evidence,
@@ -227,7 +291,8 @@ def _shared_conversations(assignment_ids: list[int], *, jurors_see_labels: bool)
     return shown
 
 
-def case_summary(*, case: Case) -> dict[str, Any]:
+def case_summary(*, case: Case, for_juror: bool = False) -> dict[str, Any]:
+    """A line of a case list; ``for_juror`` shows the neutral batch label, not its title."""
     return {
         "id": case.pk,
         "kind": case.kind,
@@ -235,7 +300,7 @@ def case_summary(*, case: Case) -> dict[str, Any]:
         "round": case.round,
         "due_at": case.due_at,
         "outcome": case.outcome,
-        "task_type": case.batch.title if case.batch else "",
+        "task_type": (BATCH_LABEL if for_juror else case.batch.title) if case.batch else "",
     }
 
 

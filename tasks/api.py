@@ -20,8 +20,9 @@ from rest_framework.views import APIView
 from accounts.api import organisation_for_request
 from accounts.models import ApiKey, Organisation, User
 from accounts.selectors import organisation_public
-from core.api import Pagination, StrictSerializer, paginated
+from core.api import MinorUnitsAmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError, NotFound
+from core.money import MAX_BONUS, MAX_REWARD
 from notifications.render import words
 from notifications.selectors import inbox_for_user
 from tasks import inputs, selectors, services
@@ -76,7 +77,7 @@ class MarketBatchIn(StrictSerializer):
     data_use = serializers.CharField()
     content_warnings = serializers.CharField(required=False, allow_blank=True, default="")
     keywords = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
-    reward = serializers.IntegerField(help_text="Minor units per assignment.")
+    reward = MinorUnitsAmountField(maximum=MAX_REWARD, help_text="Minor units per assignment.")
     assignments_per_task = serializers.IntegerField()
     estimated_minutes = serializers.IntegerField()
     time_allotted_minutes = serializers.IntegerField()
@@ -205,7 +206,7 @@ class RejectIn(StrictSerializer):
 
 
 class BonusIn(StrictSerializer):
-    amount = serializers.IntegerField()
+    amount = MinorUnitsAmountField(maximum=MAX_BONUS)
     reason = serializers.CharField()
     token = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
 

@@ -25,7 +25,7 @@ from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
-from core.money import basis_points, format_amount, platform_currency
+from core.money import MAX_BONUS, MAX_REWARD, basis_points, format_amount, platform_currency
 from core.queue import queue_on_commit
 from governance.models import Rule
 from governance.selectors import rule_in_force
@@ -150,10 +150,12 @@ def batch_create(
             fields[name] = ["Required: workers read this before they accept."]
     if reward <= 0:
         fields["reward"] = ["The reward must be more than zero (minor units)."]
+    elif reward > MAX_REWARD:
+        fields["reward"] = [f"At most {format_amount(MAX_REWARD, platform_currency())} per assignment."]
     if not 1 <= assignments_per_task <= MAX_ASSIGNMENTS_PER_TASK:
         fields["assignments_per_task"] = [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]
-    if estimated_minutes < 1:
-        fields["estimated_minutes"] = ["At least one minute."]
+    if not 1 <= estimated_minutes <= MAX_TIME_ALLOTTED_MINUTES:
+        fields["estimated_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
     if not 1 <= time_allotted_minutes <= MAX_TIME_ALLOTTED_MINUTES:
         fields["time_allotted_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
     elif estimated_minutes >= 1 and time_allotted_minutes < estimated_minutes:
@@ -933,10 +935,14 @@ def _rejection_withdraw(*, actor: User, assignment: Assignment, retried: bool = 
 
 def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason: str, token: str = "") -> Bonus:
     """Pays a bonus from the organisation's available balance to the worker. With a ``token``
-    the call is idempotent (the same token returns the same bonus)."""
+    the call is idempotent: the same token returns the same bonus, also when two retries
+    race (the loser of the insert answers the winner's bonus), and the same token for a
+    different bonus is ``token_reused`` (409). Never pays twice."""
     fields: dict[str, list[str]] = {}
     if amount <= 0:
         fields["amount"] = ["A bonus must be more than zero (minor units)."]
+    elif amount > MAX_BONUS:
+        fields["amount"] = [f"At most {format_amount(MAX_BONUS, assignment.batch.currency)} per bonus."]
     if not reason.strip():
         fields["reason"] = ["Tell the worker why."]
     if fields:
@@ -950,9 +956,7 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
     )
     existing = Bonus.objects.filter(key=key).first()
     if existing is not None:
-        if existing.assignment_id != assignment.pk or existing.amount != amount:
-            raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
-        return existing
+        return _bonus_replayed(existing, assignment=assignment, amount=amount)
     if assignment.worker_id is None or assignment.status in (
         Assignment.Status.OPEN,
         Assignment.Status.ACCEPTED,
@@ -960,18 +964,33 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
     ):
         raise AppError("invalid_state", "Only submitted work can get a bonus.", status=409)
     with transaction.atomic():
-        bonus = Bonus.objects.create(
-            assignment=assignment,
-            worker_id=assignment.worker_id,
-            amount=amount,
-            reason=reason.strip(),
-            key=key,
-            created_by=actor,
-        )
+        try:
+            # A concurrent retry with the same token inserts the same key: the unique
+            # constraint lets one win; the other waits for it and answers its bonus.
+            with transaction.atomic():
+                bonus = Bonus.objects.create(
+                    assignment=assignment,
+                    worker_id=assignment.worker_id,
+                    amount=amount,
+                    reason=reason.strip(),
+                    key=key,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            winner = Bonus.objects.filter(key=key).first()
+            if winner is None:
+                raise
+            return _bonus_replayed(winner, assignment=assignment, amount=amount)
         escrow.bonus_pay(organisation=organisation, worker=bonus.worker, amount=amount, key=key)
         notices.bonus_paid(bonus, assignment)
         audit_record(actor=actor, action="assignment.bonus", target=assignment, after={"amount": amount, "key": key})
     return bonus
+
+
+def _bonus_replayed(existing: Bonus, *, assignment: Assignment, amount: int) -> Bonus:
+    if existing.assignment_id != assignment.pk or existing.amount != amount:
+        raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
+    return existing
 
 
 # --- Fair pay --------------------------------------------------------------------------------------

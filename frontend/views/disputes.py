@@ -26,7 +26,7 @@ def cases(request: HttpRequest) -> HttpResponse:
         "frontend/disputes/cases.html",
         {
             "party_cases": [dispute_selectors.case_summary(case=case) for case in party],
-            "jury_cases": [dispute_selectors.case_summary(case=case) for case in jury],
+            "jury_cases": [dispute_selectors.case_summary(case=case, for_juror=True) for case in jury],
         },
     )
 

@@ -12,6 +12,7 @@ from django.core.paginator import Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.audit import change_committed
 from core.errors import AppError
+from core.money import parse_amount, platform_currency
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +171,41 @@ def paginate(view: Any, request: Any, queryset: Any, serializer_class: type[seri
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class _BoundedAmountField(serializers.Field):  # type: ignore[type-arg]
+    minor_units = False
+
+    def __init__(self, *, maximum: int, minimum: int = 1, **kwargs: Any) -> None:
+        self.maximum = maximum
+        self.minimum = minimum
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        return parse_amount(
+            data,
+            field=self.field_name or "amount",
+            currency=platform_currency(),
+            maximum=self.maximum,
+            minimum=self.minimum,
+            minor_units=self.minor_units,
+        )
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]+)?$", "example": "12.50"})
+class AmountField(_BoundedAmountField):
+    """An amount in major units as a decimal string ("12.50"), parsed by
+    ``core.money.parse_amount`` (the one parser of amounts from outside) into minor units.
+    Malformed or out of range: 400 with ``invalid_amount`` / ``amount_out_of_range``
+    naming the field and the limit; never a database error."""
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class MinorUnitsAmountField(_BoundedAmountField):
+    """An amount in whole minor units (1250), as the marketplace's integer fields are;
+    same parser and errors as ``AmountField``."""
+
+    minor_units = True

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.runner import run_each
 from payments import services, webhooks
-from payments.models import WebhookEvent, Withdrawal
+from payments.models import Deposit, WebhookEvent, Withdrawal
 from payments.stripe_gateway import StripeUnavailable
 
 logger = logging.getLogger(__name__)
@@ -80,3 +80,16 @@ def reconcile_daily(day: str | None = None) -> int:
     today = timezone.now().date()
     days = [date.fromisoformat(day)] if day else [today - timedelta(days=2), today - timedelta(days=1)]
     return sum(reconciliation_run(day=d).differences.filter(resolved_at__isnull=True).count() for d in days)
+
+
+@shared_task(name="payments.jobs.deposit_stripe_fee_book")
+def deposit_stripe_fee_book(deposit_id: int) -> int:
+    """Books Stripe's card fee of a top-up once; Stripe unreachable: tried again later."""
+    deposit = Deposit.objects.filter(pk=deposit_id).first()
+    if deposit is None:
+        return 0
+    try:
+        return services.deposit_stripe_fee_book(deposit=deposit)
+    except StripeUnavailable:
+        logger.warning("Stripe unreachable; the fee of deposit %s waits", deposit_id)
+        return 0

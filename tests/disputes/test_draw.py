@@ -126,3 +126,26 @@ def test_with_an_activity_rule_only_recently_active_members_are_drawn(clock):
     adopt("voter_activity_days", 30)
     assert draw.eligible_member_ids(at=timezone.now(), tenure_days=30) == {active.pk}
     assert not {member.pk for member in idle} & draw.eligible_member_ids(at=timezone.now(), tenure_days=30)
+
+
+def test_former_staff_are_conflicted_for_a_year_after_they_left(scene, clock):
+    """Issue 19: a member who left the requester's staff is not drawn for its cases."""
+    case, organisation = scene["case"], scene["organisation"]
+    former = MemberFactory()
+    account_services.organisation_staff_add(organisation=organisation, user=former, actor=former)
+    account_services.organisation_staff_remove(organisation=organisation, user=former, actor=former)
+
+    assert former.pk not in draw.draw_pool(case=case, at=timezone.now())
+    for _ in range(50):
+        made = draw.draw_make(case=case, size=3, purpose=Draw.Purpose.PANEL, at=timezone.now())
+        assert former.pk not in made.chosen
+    assert draw.former_staff_ids(organisation_id=organisation.pk, at=timezone.now()) == {former.pk}
+
+    clock.advance(days=draw.FORMER_STAFF_CONFLICT_DAYS + 1)
+    assert draw.former_staff_ids(organisation_id=organisation.pk, at=timezone.now()) == set()
+    # Another organisation's former staff are not conflicted here.
+    other = OrganisationFactory()
+    elsewhere = MemberFactory()
+    account_services.organisation_staff_add(organisation=other, user=elsewhere, actor=elsewhere)
+    account_services.organisation_staff_remove(organisation=other, user=elsewhere, actor=elsewhere)
+    assert elsewhere.pk in draw.draw_pool(case=case, at=timezone.now())

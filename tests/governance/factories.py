@@ -98,3 +98,30 @@ def founding_rules_reload() -> None:
             rule_class=classes[class_key],
         )
         RuleVersion.objects.create(rule=rule, value=value, effective_at=founding.FOUNDED)
+    later_rules_reload()
+
+
+# Migrations after 0002 that add rules (each defines RULES in 0002's shape and loads them).
+LATER_RULE_MIGRATIONS = ("governance.migrations.0004_card_money_rules",)
+
+
+def later_rules_reload() -> None:
+    """The rules later migrations added, written again after a flush (idempotent)."""
+    founded = importlib.import_module("governance.migrations.0002_founding_rules").FOUNDED
+    for module_name in LATER_RULE_MIGRATIONS:
+        for key, class_key, value_type, unit, low, high, value, name, description in importlib.import_module(
+            module_name
+        ).RULES:
+            if Rule.objects.filter(key=key).exists():
+                continue
+            rule = Rule.objects.create(
+                key=key,
+                name=name,
+                description=description,
+                value_type=value_type,
+                unit=unit,
+                min_value=low,
+                max_value=high,
+                rule_class=RuleClass.objects.get(key=class_key),
+            )
+            RuleVersion.objects.create(rule=rule, value=value, effective_at=founded)
