@@ -21,7 +21,9 @@ CHUNK = 500
 @shared_task(name="tasks.jobs.expire_assignments")
 def expire_assignments() -> int:
     """Reopens accepted slots whose time allotted has passed."""
-    due = Assignment.objects.filter(status="accepted", deadline_at__lte=timezone.now()).order_by("id")
+    due = Assignment.objects.filter(
+        status="accepted", deadline_at__lte=timezone.now() - services.late_submission_grace()
+    ).order_by("id")
     expired = 0
     for pk in list(due.values_list("id", flat=True)[:10_000]):
         expired += services.assignment_expire(assignment_id=pk)
@@ -87,17 +89,40 @@ def fair_pay_reviews() -> int:
     """Measures every finished batch once (no slot accepted or awaiting review) and pays
     top-ups where the median hourly pay fell below the floor; retries owed top-ups."""
     in_progress = Assignment.objects.filter(batch=OuterRef("pk"), status__in=("accepted", "submitted"))
-    due = Batch.objects.filter(
-        status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True
-    ).filter(~Exists(in_progress))
+    due = (
+        Batch.objects.filter(status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True)
+        .filter(~Exists(in_progress))
+        .exclude(fair_pay_retry_at__gt=timezone.now())
+    )
     count = 0
     for batch in due.order_by("id")[:1000]:
-        if services.batch_fair_pay_review(batch=batch) is not None:
-            count += 1
+        # One batch's failure never stops the others: it is recorded on the batch and retried.
+        try:
+            if services.batch_fair_pay_review(batch=batch) is not None:
+                count += 1
+        except Exception as error:
+            logger.exception("fair-pay review of batch %s failed; recorded for retry", batch.pk)
+            services.batch_fair_pay_review_failed(batch_id=batch.pk, error=error)
     owing = Batch.objects.filter(fair_pay_review__top_ups_owed__gt=0).order_by("id")
     for batch in owing[:1000]:
-        services.fair_pay_collect_owed(batch=batch)
+        try:
+            services.fair_pay_collect_owed(batch=batch)
+        except Exception:
+            logger.exception("owed top-ups of batch %s not collected; the next run retries", batch.pk)
     return count
+
+
+@shared_task(name="tasks.jobs.grow_short_clocks")
+def grow_short_clocks() -> int:
+    """Gives live batches whose measured work time nears their time allotted more time
+    (``services.batch_time_allotted_grow``); each batch on its own."""
+    grown = 0
+    for batch in Batch.objects.filter(status__in=("published", "paused")).order_by("id")[:5000]:
+        try:
+            grown += services.batch_time_allotted_grow(batch=batch) is not None
+        except Exception:
+            logger.exception("time allotted of batch %s not reviewed; the next run retries", batch.pk)
+    return grown
 
 
 @shared_task(name="tasks.jobs.refresh_requester_pay")

@@ -50,7 +50,7 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     owed = Bonus.objects.get(kind="fair_pay_top_up", paid=False)
     assert Notice.objects.filter(user=owed.worker, kind="fair_pay_top_up_owed").count() == 1
     requester_notice = Notice.objects.get(organisation=organisation)
-    assert "1 paid, 1 owed" in requester_notice.message
+    assert "a top-up of 0.50 EUR from your balance (2 owed now" in requester_notice.message
     from tests.tasks.conftest import client_for
 
     shown = client_for(owner).get(f"/api/organisations/{organisation.slug}/notices/").json()
