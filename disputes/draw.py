@@ -12,30 +12,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
 
-from accounts.models import Membership, OrganisationStaff, User
+from accounts.models import Membership, User
+from accounts.selectors import organisation_staff_ids
 from core.models import AuditEvent
 from disputes.models import Case, CaseItem, Draw, Juror
 from governance.selectors import rule_value
 from tasks.models import Assignment, AssignmentAttempt
-
-# Former staff of the requester stay conflicted this long after they left it (issue 19,
-# "former staff not counted as conflicted in juror draws"). Longer than the governed
-# look-back for workers, because staff knew the organisation from the inside. If the
-# co-op wants to govern it, the rule key is ``former_staff_conflict_days``.
-FORMER_STAFF_CONFLICT_DAYS = 365
-
-
-def former_staff_ids(*, organisation_id: int, at: datetime, days: int = FORMER_STAFF_CONFLICT_DAYS) -> set[int]:
-    """Who left the organisation's staff in the ``days`` before ``at``, from its membership
-    history: the ``organisation.staff_removed`` audit rows ``organisation_staff_remove`` writes."""
-    removals = AuditEvent.objects.filter(
-        target_type="accounts.organisation",
-        target_id=str(organisation_id),
-        action="organisation.staff_removed",
-        created_at__gte=at - timedelta(days=days),
-        created_at__lte=at,
-    ).values_list("before", flat=True)
-    return {int(before["user"]) for before in removals if str(before.get("user", "")).isdigit()}
 
 
 def draw_rerun(*, seed: str, pool: list[int], size: int) -> list[int]:
@@ -65,7 +47,7 @@ def eligible_member_ids(*, at: datetime, tenure_days: int) -> set[int]:
 
 def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
     """Everyone with a conflict of interest in ``case``: the parties, the requester's staff
-    and its former staff (left within ``FORMER_STAFF_CONFLICT_DAYS``; the co-op's staff on a
+    and its former staff (left within the governed ``former_staff_days``; the co-op's staff on a
     suspension appeal), anyone who ever worked on a batch of the case
     or for the requester within the governed look-back, and every juror of this case (and of
     the mass case it was split from)."""
@@ -80,10 +62,8 @@ def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
         # The co-op's staff are the other side of a suspension appeal.
         conflicted.update(User.objects.filter(is_staff=True).values_list("id", flat=True))
     if case.organisation_id is not None:
-        conflicted.update(
-            OrganisationStaff.objects.filter(organisation_id=case.organisation_id).values_list("user_id", flat=True)
-        )
-        conflicted.update(former_staff_ids(organisation_id=case.organisation_id, at=at))
+        # Present staff and those who left within the governed ``former_staff_days``.
+        conflicted.update(organisation_staff_ids(organisation_id=case.organisation_id, at=at))
         since = at - timedelta(days=case.rule("conflict_lookback_days"))
         batch_ids = set(CaseItem.objects.filter(case=case).values_list("assignment__batch_id", flat=True))
         if case.batch_id is not None:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from accounts.models import User
 from disputes import states
 from disputes.models import Case, CaseItem, Juror
+from notifications.models import Notification
 from notifications.reminders import Deadline
 from notifications.services import notify, staff_of
 
@@ -46,6 +47,19 @@ def case_opened(case: Case) -> None:
         url=_url(case),
         organisation=case.organisation,
     )
+
+
+def mass_case_workers_told(*, case: Case, worker_ids: set[int]) -> None:
+    """Workers whose rejected work joins a mass case learn, once per case, that their pay stays
+    in escrow, that their work is decided for them alone, and that they may add evidence or ask
+    to be heard alone."""
+    url = _url(case)
+    already = set(
+        Notification.objects.filter(category="mass_case_opened", url=url, user_id__in=worker_ids).values_list(
+            "user_id", flat=True
+        )
+    )
+    notify(users=sorted(worker_ids - already), category="mass_case_opened", params={"case": case.pk}, url=url)
 
 
 def jurors_drawn(case: Case, user_ids: Iterable[int]) -> None:

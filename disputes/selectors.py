@@ -18,7 +18,7 @@ from accounts.models import Organisation, User
 from core.errors import NotFound, PermissionDenied
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
-from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
+from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side, worker_labels
 from tasks.messages import message_view, shared_threads_for_assignments
 
 JUROR = "juror"
@@ -75,11 +75,17 @@ def rejection_is_held(assignment_id: int) -> bool:
 
 
 def organisation_publish_blocked(organisation: Organisation) -> bool:
-    """True while a mass-rejection case against the organisation is undecided: the
-    requester may not publish new batches until then."""
+    """True while a mass-rejection case spanning the organisation's batches is undecided:
+    the requester may not publish new batches until then (a case on one batch holds only
+    that batch, ``batch_held_by_case``)."""
     return Case.objects.filter(
-        kind=Case.Kind.MASS_REJECTION, organisation=organisation, state__in=states.UNDECIDED
+        kind=Case.Kind.MASS_REJECTION, organisation=organisation, state__in=states.UNDECIDED, batch__isnull=True
     ).exists()
+
+
+def batch_held_by_case(batch_id: int) -> bool:
+    """True while an undecided mass case holds this batch: it stays paused until decided."""
+    return Case.objects.filter(kind=Case.Kind.MASS_REJECTION, batch_id=batch_id, state__in=states.UNDECIDED).exists()
 
 
 def organisation_dispute_record(*, organisation: Organisation) -> dict[str, int]:
@@ -218,15 +224,24 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         .select_related("assignment__task", "worker")
         .order_by("id")
     )
+    labels = worker_labels(case)
+    workers: list[dict[str, Any]] = []
     if is_juror:
         # Pseudonyms local to the case: "Worker", or "Worker 1", "Worker 2" on a mass case.
-        worker_ids = sorted({item.worker_id for item in items})
-        labels = {
-            worker_id: "Worker" if len(worker_ids) == 1 else f"Worker {index}"
-            for index, worker_id in enumerate(worker_ids, start=1)
-        }
         shown = [i for i in items if not case.sample_item_ids or i.pk in case.sample_item_ids]
         item_rows = [_item_for_juror(item, labels[item.worker_id], redaction) for item in shown]
+        if case.kind == Case.Kind.MASS_REJECTION:
+            # Each worker is decided on their own held items (a sample where there are many).
+            for worker_id in sorted({item.worker_id for item in items}, key=lambda w: labels[w]):
+                held = [item for item in items if item.worker_id == worker_id and item.state == CaseItem.State.HELD]
+                workers.append(
+                    {
+                        "label": labels[worker_id],
+                        "held_items": len(held),
+                        "items": [row for row in item_rows if row["worker"] == labels[worker_id]],
+                        "decided_share_bps": case.worker_shares.get(str(worker_id)),
+                    }
+                )
     else:
         if access.role == WORKER:
             # On a mass case each worker sees only their own work, not their colleagues'.
@@ -246,7 +261,14 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
             row["reason"] = redaction.text(vote.reason)
         panel.append(row)
     evidence = [
-        {"side": e.side, "round": e.round, "text": redaction.text(e.text), "created_at": e.created_at}
+        {
+            "side": e.side,
+            "round": e.round,
+            "text": redaction.text(e.text),
+            "created_at": e.created_at,
+            # On a mass case a worker's evidence is about their own work: jurors see whose.
+            "worker": labels.get(e.author_id, "") if case.kind == Case.Kind.MASS_REJECTION and e.side == WORKER else "",
+        }
         for e in Evidence.objects.filter(case=case).order_by("id")
     ]
     batch = case.batch
@@ -268,6 +290,7 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         "task_type": (BATCH_LABEL if is_juror else batch.title) if batch else "",
         "task_description": redaction.text(batch.description) if batch else "",
         "items": item_rows,
+        "workers": workers,
         "panel": panel,
         "evidence": evidence,
         # Messages about the task, only where both parties agreed to put them in the file.
@@ -276,6 +299,9 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
     }
     if not is_juror:
         body["requester"] = case.organisation.display_name if case.organisation else "the co-op"
+    if access.role == WORKER and case.kind == Case.Kind.MASS_REJECTION:
+        # The decision for this worker's own work (a mass case decides each worker alone).
+        body["your_share_bps"] = case.worker_shares.get(str(access.user.pk), case.outcome_share_bps)
     if case.kind == Case.Kind.SUSPENSION and case.worker is not None:
         body["suspension_reason"] = case.worker.suspension_reason if case.worker.is_suspended else ""
     return body
@@ -310,6 +336,7 @@ __all__ = [
     "WORKER",
     "CaseAccess",
     "access_case",
+    "batch_held_by_case",
     "case_draws_for_audit",
     "case_summary",
     "case_view",

@@ -359,6 +359,25 @@ class JurorVoteForm(PageForm):
     reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
 
 
+class MassVoteForm(PageForm):
+    """A juror's vote on a mass case: one share per worker, each decided on their own work."""
+
+    reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
+
+    def __init__(self, *args: Any, labels: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = labels
+        for index, label in enumerate(labels):
+            self.fields[f"share_{index}"] = PercentField(
+                label=f"{label}: share of the reward to pay (%)",
+                help_text=f"Judge only {label}'s items: 0 upholds their rejections, 100 pays them in full.",
+            )
+        self.order_fields([f"share_{index}" for index in range(len(labels))] + ["reason"])
+
+    def worker_shares(self) -> dict[str, int]:
+        return {label: self.cleaned_data[f"share_{index}"] for index, label in enumerate(self.labels)}
+
+
 class AppealForm(PageForm):
     reason = forms.CharField(label="Why the decision is wrong", widget=forms.Textarea)
 

@@ -436,6 +436,9 @@ class QualificationIn(StrictSerializer):
     test_questions = serializers.ListField(child=serializers.DictField(), required=False, default=list)
     answer_key = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
     pass_bps = serializers.IntegerField(required=False, default=10_000)
+    estimated_minutes = serializers.IntegerField(
+        required=False, default=1, help_text="Longer than the governed free length: the test is paid."
+    )
 
 
 class QualificationOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -589,6 +592,9 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     requester = serializers.CharField(source="organisation.slug")
     requester_name = serializers.CharField(source="organisation.display_name")
     requester_measured_hourly_pay = serializers.SerializerMethodField()
+    requester_formerly = serializers.SerializerMethodField(
+        help_text="Names the requester went by before a rename within the governed former_name_days."
+    )
     reward = serializers.IntegerField()
     currency = serializers.CharField()
     estimated_minutes = serializers.IntegerField()
@@ -597,6 +603,9 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     open_slots = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
     requirements = RequirementOut(many=True, source="requirement_list")
+
+    def get_requester_formerly(self, batch: Batch) -> list[str]:
+        return list(getattr(batch.organisation, "former_names", []))
 
     def get_requester_measured_hourly_pay(self, batch: Batch) -> int | None:
         stat = getattr(batch.organisation, "pay_stat", None)
@@ -786,6 +795,20 @@ class TestIn(StrictSerializer):
 
 
 class QualificationTestView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, qualification_id: int) -> Response:
+        """Opens the test: its questions, and for a paid test its pay, escrowed from now."""
+        qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)
+        offer = services.qualification_test_offer(qualification=qualification, worker=_worker(request))
+        return Response(
+            {
+                "questions": qualification.test_questions,
+                "estimated_minutes": qualification.estimated_minutes,
+                "pay": offer.amount if offer is not None else 0,
+                "pay_status": offer.status if offer is not None else "unpaid_test",
+            }
+        )
+
     @extend_schema(request=TestIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, qualification_id: int) -> Response:
         qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)

@@ -25,7 +25,9 @@ CHUNK = 500
 @shared_task(name="tasks.jobs.expire_assignments")
 def expire_assignments() -> int:
     """Reopens accepted slots whose time allotted has passed."""
-    due = Assignment.objects.filter(status="accepted", deadline_at__lte=timezone.now()).order_by("id")
+    due = Assignment.objects.filter(
+        status="accepted", deadline_at__lte=timezone.now() - services.late_submission_grace()
+    ).order_by("id")
     items = list(due.values_list("id", "deadline_at")[:10_000])
     run = run_each("tasks.jobs.expire_assignments", items, lambda pk: services.assignment_expire(assignment_id=pk))
     return sum(int(value) for value in run.values)
@@ -113,9 +115,11 @@ def fair_pay_reviews() -> int:
     top-ups where the median hourly pay fell below the floor; retries owed top-ups.
     Each batch is one item of the runner: a batch that fails is retried later alone."""
     in_progress = Assignment.objects.filter(batch=OuterRef("pk"), status__in=("accepted", "submitted"))
-    due = Batch.objects.filter(
-        status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True
-    ).filter(~Exists(in_progress))
+    due = (
+        Batch.objects.filter(status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True)
+        .filter(~Exists(in_progress))
+        .exclude(fair_pay_retry_at__gt=timezone.now())
+    )
     reviews = [(f"review:{pk}", None) for pk in due.order_by("id").values_list("id", flat=True)[:1000]]
     owing = Batch.objects.filter(fair_pay_review__top_ups_owed__gt=0).order_by("id")
     owed = [(f"owed:{pk}", None) for pk in owing.values_list("id", flat=True)[:1000]]
@@ -124,7 +128,12 @@ def fair_pay_reviews() -> int:
         kind, pk = key.split(":")
         batch = Batch.objects.get(pk=int(pk))
         if kind == "review":
-            return services.batch_fair_pay_review(batch=batch) is not None
+            try:
+                return services.batch_fair_pay_review(batch=batch) is not None
+            except Exception as error:
+                # Recorded on the batch too (its retry delay), then the runner records the item.
+                services.batch_fair_pay_review_failed(batch_id=batch.pk, error=error)
+                raise
         services.fair_pay_collect_owed(batch=batch)
         return False
 
@@ -132,6 +141,19 @@ def fair_pay_reviews() -> int:
     # (the fairness logic decides its own transactions).
     run = run_each(FAIR_PAY_REVIEWS, [*reviews, *owed], step, atomic=False)
     return sum(1 for reviewed in run.values if reviewed)
+
+
+@shared_task(name="tasks.jobs.grow_short_clocks")
+def grow_short_clocks() -> int:
+    """Gives live batches whose measured work time nears their time allotted more time
+    (``services.batch_time_allotted_grow``); each batch on its own."""
+    grown = 0
+    for batch in Batch.objects.filter(status__in=("published", "paused")).order_by("id")[:5000]:
+        try:
+            grown += services.batch_time_allotted_grow(batch=batch) is not None
+        except Exception:
+            logger.exception("time allotted of batch %s not reviewed; the next run retries", batch.pk)
+    return grown
 
 
 @shared_task(name="tasks.jobs.refresh_requester_pay")

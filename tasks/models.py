@@ -51,6 +51,10 @@ class Batch(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     fair_pay_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A fair-pay review that failed: how often, the last error, and when the job tries again.
+    fair_pay_failures = models.PositiveIntegerField(default=0)
+    fair_pay_error = models.TextField(blank=True)
+    fair_pay_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [("review_batch", "Review submissions and pay workers of the batch")]
@@ -170,6 +174,9 @@ class AssignmentAttempt(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ACTIVE)
     work_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # The worker tried to submit after the time allotted and its grace: the attempt expired
+    # while they were working, and the fair-pay median counts it as at least the time allotted.
+    late_submission_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["batch", "outcome"])]
@@ -221,11 +228,41 @@ class Qualification(models.Model):
     answer_key = models.JSONField(default=dict, blank=True)
     # Share of correct answers (basis points) that grants the qualification.
     pass_bps = models.PositiveIntegerField(default=10_000)
+    # The requester's estimate of the test's length; a test longer than the governed
+    # ``qualification_test_free_minutes`` is paid at the wage floor, escrowed when started.
+    estimated_minutes = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     @property
     def has_test(self) -> bool:
         return bool(self.test_questions)
+
+
+class QualificationTestOffer(models.Model):
+    """A paid qualification test a worker started: its pay (the wage floor for the test's
+    estimated length) is escrowed from the requester when the test is offered and paid to
+    the worker when they take it, whatever their score (issue 20.8)."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered"
+        PAID = "paid"
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="offers")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OFFERED)
+    offered_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["qualification", "worker"], name="one_test_offer_per_worker"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="test_offer_amount_positive"),
+        ]
+
+    @property
+    def escrow_key(self) -> str:
+        return f"qualification-test:{self.pk}"
 
 
 class QualificationGrant(models.Model):

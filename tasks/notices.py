@@ -9,6 +9,7 @@ from typing import Any
 from django.urls import reverse
 
 from core.money import format_amount
+from notifications.models import Notification
 from notifications.reminders import Deadline
 from notifications.services import notify, staff_of
 from tasks.models import Assignment, Batch, Bonus, Qualification
@@ -80,6 +81,11 @@ def fair_pay_notice(*, kind: str, message: str, batch: Batch, user: Any = None, 
         url=url,
         organisation=organisation,
     )
+
+
+def top_up_owed_told(*, worker_id: int, batch_id: int) -> bool:
+    """Whether the worker was already told that a top-up on this batch waits for funds."""
+    return Notification.objects.filter(user_id=worker_id, category="top_up_owed", params__batch_id=batch_id).exists()
 
 
 def deadlines(now: datetime, until: datetime) -> Iterable[Deadline]:

@@ -21,17 +21,23 @@ from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, OrganisationStaff, OrganisationStaffDeparture, User
+from accounts.selectors import former_staff_since, user_is_organisation_staff
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
 from core.money import MAX_BONUS, MAX_REWARD, basis_points, format_amount, platform_currency
 from core.queue import queue_on_commit
 from governance.models import Rule
-from governance.selectors import rule_in_force
+from governance.selectors import rule_in_force, rule_value
 from ledger import escrow
 from tasks import inputs, notices, selectors
-from tasks.hooks import organisation_publish_blocked, rejection_is_held, rejection_withdrawal_resolve_case
+from tasks.hooks import (
+    batch_is_held,
+    organisation_publish_blocked,
+    rejection_is_held,
+    rejection_withdrawal_resolve_case,
+)
 from tasks.models import (
     Assignment,
     AssignmentAttempt,
@@ -42,6 +48,7 @@ from tasks.models import (
     Qualification,
     QualificationGrant,
     QualificationRequirement,
+    QualificationTestOffer,
     RequesterRating,
     Task,
 )
@@ -56,6 +63,7 @@ BATCH_RULES = (
     "auto_approval_hours",
     "contest_window_days",
     "approval_rate_window_days",
+    "fair_pay_fast_share_bps",
 )
 BATCH_PERMISSIONS = ("tasks.view_batch", "tasks.change_batch", "tasks.review_batch")
 MAX_ASSIGNMENTS_PER_TASK = 1000
@@ -164,8 +172,10 @@ def batch_create(
         fields["lifetime_hours"] = [f"Between 1 and {MAX_LIFETIME_HOURS} hours."]
     if auto_approval_hours is not None:
         limits = Rule.objects.filter(key="auto_approval_hours").values_list("min_value", "max_value").get()
-        if not limits[0] <= auto_approval_hours <= limits[1]:
-            fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {limits[1]} hours."]
+        # The per-batch window has its own governed maximum (issue 20.9), under the rule's hard limit.
+        longest = min(limits[1], rule_value("auto_approval_hours_max"))
+        if not limits[0] <= auto_approval_hours <= longest:
+            fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {longest} hours."]
     answer_fields: list[dict[str, Any]] = []
     placeholders: list[str] = []
     if bool(template_html.strip()) == bool(external_url.strip()):
@@ -300,6 +310,13 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
                 )
             # A template without placeholders (or an external URL) is a single task, as MTurk's CreateHIT.
             Task.objects.create(batch=batch, row_number=1, input={})
+        longest = rule_value("auto_approval_hours_max", at=now)
+        if batch.auto_approval_hours is not None and batch.auto_approval_hours > longest:
+            raise AppError(
+                "invalid",
+                f"auto_approval_hours: the co-op now allows at most {longest} hours; shorten the window.",
+                fields={"auto_approval_hours": [f"At most {longest} hours."]},
+            )
         batch.fee_per_assignment = basis_points(batch.reward, rules["platform_fee_bps"].value)
         batch.rule_versions = {key: {"version_id": r.version_id, "value": r.value} for key, r in rules.items()}
         batch.status = Batch.Status.PUBLISHED
@@ -335,7 +352,22 @@ def batch_pause(*, batch: Batch, actor: User) -> Batch:
 
 
 def batch_resume(*, batch: Batch, actor: User) -> Batch:
+    """Reopens a paused batch to claims; refused (``batch_held``) while a mass case holds it."""
+    if batch_is_held(batch.pk):
+        raise AppError(
+            "batch_held",
+            "A mass-rejection case holds this batch; it can resume once the case is decided.",
+            status=409,
+        )
     return _batch_move(batch, actor, "resumed", "batch.resume")
+
+
+def batch_hold_for_case(*, batch_id: int) -> None:
+    """For the mass-rejection guard, inside its transaction: a live batch whose rejections
+    are frozen is paused (no new claims; accepted work can still be submitted)."""
+    batch = Batch.objects.select_for_update().get(pk=batch_id)
+    if batch.status == Batch.Status.PUBLISHED:
+        _batch_move(batch, None, "paused", "batch.held_for_case")
 
 
 def _withdraw_open_slots(batch: Batch) -> int:
@@ -429,6 +461,40 @@ def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
     return batch
 
 
+def batch_time_allotted_grow(*, batch: Batch) -> int | None:
+    """Nobody works for free against a short clock: when a live batch's good-faith median
+    work time (``FAIR_PAY_FORMULA``) times the governed ``time_allotted_headroom_bps`` passes
+    its time allotted, the time allotted grows to it, for the open slots (the next claim) and
+    the accepted ones (their deadline moves). Returns the new minutes, or None if unchanged."""
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        if batch.status not in (Batch.Status.PUBLISHED, Batch.Status.PAUSED):
+            return None
+        median = good_faith_median(
+            batch_good_faith_seconds(batch=batch), fast_share_bps=_batch_rule(batch, "fair_pay_fast_share_bps")
+        )
+        if median is None:
+            return None
+        headroom = rule_value("time_allotted_headroom_bps")
+        needed = min(MAX_TIME_ALLOTTED_MINUTES, -(-median * headroom // (10_000 * 60)))
+        before = batch.time_allotted_minutes
+        if needed <= before:
+            return None
+        batch.time_allotted_minutes = needed
+        batch.save(update_fields=["time_allotted_minutes"])
+        moved = Assignment.objects.filter(batch=batch, status=Assignment.Status.ACCEPTED).update(
+            deadline_at=F("accepted_at") + timedelta(minutes=needed)
+        )
+        audit_record(
+            actor=None,
+            action="batch.time_allotted_grown",
+            target=batch,
+            before={"time_allotted_minutes": before},
+            after={"time_allotted_minutes": needed, "median_work_seconds": median, "accepted_slots": moved},
+        )
+    return needed
+
+
 def _complete_if_done(batch_id: int) -> None:
     """Marks a live batch completed once no slot is open, accepted or awaiting review."""
     batch = Batch.objects.select_for_update().get(pk=batch_id)
@@ -520,6 +586,11 @@ _FAST_CONDITIONS = """
        AND NOT EXISTS (SELECT 1 FROM {requirement} r WHERE r.batch_id = b.id)
        AND NOT EXISTS (SELECT 1 FROM {blocked} k
                         WHERE k.organisation_id = b.organisation_id AND k.worker_id = %(worker)s)
+       AND NOT EXISTS (SELECT 1 FROM {staff} s
+                        WHERE s.organisation_id = b.organisation_id AND s.user_id = %(worker)s)
+       AND NOT EXISTS (SELECT 1 FROM {departure} d
+                        WHERE d.organisation_id = b.organisation_id AND d.user_id = %(worker)s
+                          AND d.left_at > %(former_since)s)
 """
 
 
@@ -552,6 +623,8 @@ def _claim_sql(
         "audit": AuditEvent._meta.db_table,
         "requirement": QualificationRequirement._meta.db_table,
         "blocked": BlockedWorker._meta.db_table,
+        "staff": OrganisationStaff._meta.db_table,
+        "departure": OrganisationStaffDeparture._meta.db_table,
     }
     sql = _CLAIM_SQL.format(
         fast=_FAST_CONDITIONS.format(**tables) if fast else "",
@@ -565,6 +638,7 @@ def _claim_sql(
         "status": target,
         "task": task_id,
         "target_type": Assignment._meta.label_lower,
+        "former_since": former_staff_since(at=now) if fast else now,
     }
     # A prepared statement (server-side binding, planned once per connection): planning
     # this statement costs about as much as running it, and a storm runs it thousands of
@@ -582,6 +656,10 @@ def _claim_orm(
     live = Batch.objects.filter(pk=batch_id, status=Batch.Status.PUBLISHED, expires_at__gt=now)
     if fast:
         live = live.exclude(requirements__isnull=False).exclude(organisation__blocked_workers__worker_id=worker_id)
+        live = live.exclude(organisation__staff__user_id=worker_id).exclude(
+            organisation__staff_departures__user_id=worker_id,
+            organisation__staff_departures__left_at__gt=former_staff_since(at=now),
+        )
     batch = live.first()
     if batch is None:
         return None
@@ -650,17 +728,47 @@ def assignment_expire(*, assignment_id: int) -> bool:
             slot is None
             or slot.status != Assignment.Status.ACCEPTED
             or slot.deadline_at is None
-            or slot.deadline_at > timezone.now()
+            or slot.deadline_at + late_submission_grace() > timezone.now()
         ):
             return False
         _reopen(slot, "expired", AssignmentAttempt.Outcome.EXPIRED, None, "assignment.expire")
     return True
 
 
+def late_submission_grace() -> timedelta:
+    """How long after its time allotted a submission is still accepted (governed)."""
+    return timedelta(minutes=rule_value("late_submission_grace_minutes"))
+
+
+def _record_late_submission(*, assignment_id: int, worker_id: int, now: Any) -> None:
+    """The worker tried to submit after the time allotted and its grace: their attempt
+    expired while they were working, which the fair-pay median counts (``FAIR_PAY_FORMULA``)."""
+    attempt = (
+        AssignmentAttempt.objects.filter(
+            assignment_id=assignment_id, worker_id=worker_id, outcome__in=("active", "expired")
+        )
+        .order_by("-id")
+        .first()
+    )
+    if attempt is not None and attempt.late_submission_at is None:
+        AssignmentAttempt.objects.filter(pk=attempt.pk).update(late_submission_at=now)
+
+
 def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str, Any]) -> Assignment:
     """Submits the worker's answers, checked against the template's fields (free key/values for
-    an external URL). Refuses a double submit (``already_submitted``), a late one
-    (``assignment_expired``) and bad answers (``invalid_answers``), changing nothing."""
+    an external URL). A submission within the governed grace after the time allotted is
+    accepted like any other. Refuses a double submit (``already_submitted``), a later one
+    (``assignment_expired``, which records that the attempt expired while the worker was
+    working) and bad answers (``invalid_answers``), changing nothing else."""
+    try:
+        return _assignment_submit(worker=worker, assignment=assignment, answers=answers)
+    except AppError as error:
+        if error.code in ("assignment_expired", "not_found"):
+            _record_late_submission(assignment_id=assignment.pk, worker_id=worker.pk, now=timezone.now())
+        raise
+
+
+def _assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str, Any]) -> Assignment:
     with transaction.atomic():
         slot = _lock_assignment(assignment)
         if slot.worker_id != worker.pk:
@@ -677,7 +785,7 @@ def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str
                 raise AppError("already_submitted", "You have already submitted this assignment.", status=409)
             ASSIGNMENT.target(slot.status, "submitted")
         now = timezone.now()
-        if slot.deadline_at is not None and slot.deadline_at <= now:
+        if slot.deadline_at is not None and slot.deadline_at + late_submission_grace() <= now:
             raise AppError(
                 "assignment_expired",
                 f"The time allotted ended at {slot.deadline_at:%Y-%m-%d %H:%M} UTC; the slot reopens for others.",
@@ -700,6 +808,14 @@ def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str
 # --- Requester side ------------------------------------------------------------------------------
 
 
+def _refuse_own_work(actor: User | None, slots: list[Assignment]) -> None:
+    """Nobody reviews their own work (no self-dealing, issue 19): refused with ``own_work``."""
+    if actor is not None and any(slot.worker_id == actor.pk for slot in slots):
+        raise AppError(
+            "own_work", "You cannot review your own work; another of the requester's staff must.", status=403
+        )
+
+
 def _check_reviewable(slot: Assignment) -> None:
     status = escrow.escrow_status([slot.escrow_key]).get(slot.escrow_key)
     if status != "pending":
@@ -712,6 +828,7 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
+        _refuse_own_work(actor, [slot])
         slot.status = ASSIGNMENT.target(slot.status, "approved")
         assert slot.worker is not None
         escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker)
@@ -725,6 +842,7 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
             before={"status": Assignment.Status.SUBMITTED},
             after={},
         )
+        fair_pay_owe_late_top_ups(batch_id=slot.batch_id, slots=[slot])
         _complete_if_done(slot.batch_id)
     return slot
 
@@ -743,6 +861,7 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
             .filter(batch=batch, pk__in=ids)
             .order_by("id")
         )
+        _refuse_own_work(actor, slots)
         found = {slot.pk for slot in slots}
         not_ready = sorted(
             (set(ids) - found) | {slot.pk for slot in slots if slot.status != Assignment.Status.SUBMITTED}
@@ -760,6 +879,9 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
             status=ASSIGNMENT.target("submitted", "approved"), approved_at=now, requester_feedback=feedback.strip()
         )
         audit_record(actor=actor, action="assignment.bulk_approved", target=batch, after={"assignment_ids": ids})
+        for slot in slots:
+            slot.status = Assignment.Status.APPROVED
+        fair_pay_owe_late_top_ups(batch_id=batch.pk, slots=slots)
         _complete_if_done(batch.pk)
     return len(ids)
 
@@ -778,6 +900,7 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
+        _refuse_own_work(actor, [slot])
         slot.status = ASSIGNMENT.target(slot.status, "rejected")
         now = timezone.now()
         slot.rejected_at = now
@@ -868,6 +991,7 @@ def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: 
         audit_record(
             actor=actor, action="assignment.settled", target=slot, before={"status": before}, after={"share": share_bps}
         )
+        fair_pay_owe_late_top_ups(batch_id=slot.batch_id, slots=[slot])
     return slot
 
 
@@ -995,6 +1119,18 @@ def _bonus_replayed(existing: Bonus, *, assignment: Assignment, amount: int) -> 
 
 # --- Fair pay --------------------------------------------------------------------------------------
 
+FAIR_PAY_FORMULA = (
+    "measured time = the median of the good-faith work times of the batch's eligible workers, where: an attempt "
+    "counts if it was submitted and not finally rejected (its time is accept to submit), or if it expired while "
+    "the worker was working (they submitted after the time allotted and its grace), counted as at least the time "
+    "allotted; attempts by the requester's present staff and those who left within former_staff_days are left "
+    "out; of the rest, attempts faster than fair_pay_fast_share_bps of their median are implausibly fast and left "
+    "out, and the median of what remains is the measured time. When reward / measured time is under the "
+    "minimum_hourly_wage the batch was published under, every paid attempt is owed a top-up of "
+    "ceil(minimum_hourly_wage x measured time / 1 h) - reward (a partly paid one its share of it), paid by the "
+    "requester, whenever the attempt is paid: approval, auto-approval, a jury or an appeal."
+)
+
 
 def _notice(*, kind: str, message: str, batch: Batch, user: User | None = None, organisation: Any = None) -> None:
     notices.fair_pay_notice(kind=kind, message=message, batch=batch, user=user, organisation=organisation)
@@ -1007,14 +1143,28 @@ class FairPayFigures:
     top_up_per_assignment: int
 
 
-def fair_pay_figures(*, reward: int, work_seconds: list[int], floor_hourly: int) -> FairPayFigures | None:
+def good_faith_median(work_seconds: list[int], *, fast_share_bps: int = 0) -> int | None:
+    """The median of ``work_seconds`` robust to a minority of implausibly fast ones: times
+    under ``fast_share_bps`` of the plain median are dropped, then the median is taken again.
+    While fewer than half the times are fast, the plain median is an honest time, so every
+    fast one under the share of it is dropped and cannot pull the result down."""
+    if not work_seconds:
+        return None
+    first = statistics.median(work_seconds)
+    kept = [s for s in work_seconds if s * 10_000 >= first * fast_share_bps]
+    return max(1, int(statistics.median(kept)))
+
+
+def fair_pay_figures(
+    *, reward: int, work_seconds: list[int], floor_hourly: int, fast_share_bps: int = 0
+) -> FairPayFigures | None:
     """Median effective hourly pay and the top-up that brings it to the floor.
 
     The top-up is what the median worker was short: floor * median time - reward,
     rounded up to a whole minor unit so the floor is always met."""
-    if not work_seconds:
+    median = good_faith_median(work_seconds, fast_share_bps=fast_share_bps)
+    if median is None:
         return None
-    median = max(1, int(statistics.median(work_seconds)))
     hourly = batch_hourly_pay(reward, median)
     owed = -(-floor_hourly * median // 3600) - reward
     return FairPayFigures(median_work_seconds=median, median_hourly_pay=hourly, top_up_per_assignment=max(0, owed))
@@ -1024,23 +1174,119 @@ def batch_hourly_pay(reward: int, seconds: int) -> int:
     return reward * 3600 // max(1, seconds)
 
 
+def batch_good_faith_seconds(*, batch: Batch, at: Any = None) -> list[int]:
+    """The work times the fair-pay median is taken over (``FAIR_PAY_FORMULA``, before the
+    fast ones are dropped): one query for the attempts, one for the requester's staff."""
+    from accounts.selectors import organisation_staff_ids
+
+    staff = organisation_staff_ids(organisation_id=batch.organisation_id, at=at)
+    allotted = batch.time_allotted_minutes * 60
+    rows = (
+        AssignmentAttempt.objects.filter(batch=batch, outcome__in=("submitted", "expired"))
+        .exclude(worker_id__in=staff)
+        .values_list("outcome", "work_seconds", "late_submission_at", "assignment__status")
+    )
+    seconds: list[int] = []
+    for outcome, work, late_at, status in rows:
+        if outcome == "submitted" and status != Assignment.Status.REFUNDED:
+            seconds.append(work or 0)
+        elif outcome == "expired" and late_at is not None:
+            seconds.append(max(work or 0, allotted))
+    return seconds
+
+
+def _batch_rule(batch: Batch, key: str) -> int:
+    """A rule the batch recorded at publish, or for a batch published before the rule
+    existed, the value in force at its publication."""
+    if key in batch.rule_versions:
+        return batch.rule(key)
+    return rule_in_force(key, at=batch.published_at).value
+
+
+def _top_up_amount(review: FairPayReview, slot: Assignment) -> int:
+    """The top-up owed on one paid attempt: in full for approved work, its share for a partly paid one."""
+    if slot.status == Assignment.Status.SETTLED and slot.settled_share_bps is not None:
+        return -(-review.top_up_per_assignment * slot.settled_share_bps // 10_000)
+    return review.top_up_per_assignment
+
+
+def _top_up_reason(batch: Batch, review: FairPayReview) -> str:
+    currency = batch.currency
+    return (
+        f"Fair-pay top-up: the median worker on '{batch.title}' took {review.median_work_seconds // 60} min, "
+        f"so the reward paid {format_amount(review.median_hourly_pay, currency)}/h, under the co-op's "
+        f"{format_amount(review.floor_hourly, currency)}/h."
+    )
+
+
+def _owe_top_ups(batch: Batch, review: FairPayReview, slots: list[Assignment]) -> int:
+    """Records the top-ups owed on ``slots`` (paid attempts) as unpaid bonuses, once each
+    (the key ``topup:assignment:<id>`` is unique); the caller's transaction holds the batch
+    lock. Returns how many were newly owed. The payment is the job's (``fair_pay_top_up_pay``)."""
+    if review.top_up_per_assignment <= 0 or not slots:
+        return 0
+    reason = _top_up_reason(batch, review)
+    keys = {f"topup:assignment:{slot.pk}": slot for slot in slots}
+    existing = set(Bonus.objects.filter(key__in=list(keys)).values_list("key", flat=True))
+    new = [
+        Bonus(
+            assignment=slot,
+            worker_id=slot.worker_id,
+            kind=Bonus.Kind.FAIR_PAY_TOP_UP,
+            amount=_top_up_amount(review, slot),
+            reason=reason,
+            key=key,
+            paid=False,
+        )
+        for key, slot in keys.items()
+        if key not in existing and slot.worker_id is not None
+    ]
+    Bonus.objects.bulk_create(new)
+    if new:
+        FairPayReview.objects.filter(pk=review.pk).update(top_ups_owed=F("top_ups_owed") + len(new))
+    return len(new)
+
+
+def fair_pay_owe_late_top_ups(*, batch_id: int, slots: list[Assignment]) -> int:
+    """For the marketplace's payment services, inside their transaction: work paid after its
+    batch's fair-pay review (a late approval, a jury's or an appeal's outcome) is owed its
+    top-up at once, written with the payment itself. Returns how many were owed."""
+    review = FairPayReview.objects.filter(batch_id=batch_id, top_up_per_assignment__gt=0).first()
+    if review is None:
+        return 0
+    batch = Batch.objects.get(pk=batch_id)
+    return _owe_top_ups(batch, review, slots)
+
+
 def batch_fair_pay_review(*, batch: Batch) -> FairPayReview | None:
-    """Measures a finished batch's median work time (accept to submit); when its median
-    hourly pay is below the floor in force at publish, pays each worker of approved work the
-    shortfall as a top-up bonus from the requester's balance and notifies both sides.
-    A top-up the balance cannot cover is recorded as owed (with a notice) and retried by
-    ``fair_pay_collect_owed``. Runs once per batch (idempotent)."""
+    """Measures a finished batch's good-faith median work time (``FAIR_PAY_FORMULA``); when
+    its median hourly pay is below the floor in force at publish, every paid attempt is owed
+    the shortfall as a top-up, written as unpaid bonuses in this same transaction, and both
+    sides are told. ``fair_pay_collect_owed`` (the job) pays them, each once. Work paid later
+    is owed its top-up when it is paid (``fair_pay_owe_late_top_ups``).
+
+    Runs once per batch (idempotent); a batch that never published (a cancelled draft) is
+    marked reviewed with nothing measured. Any error leaves the batch unreviewed, and
+    ``batch_fair_pay_review_failed`` records it for the job's retry."""
     with transaction.atomic():
         batch = _lock_batch(batch)
         if batch.fair_pay_reviewed_at is not None or batch.status not in ("completed", "cancelled", "expired"):
             return None
-        seconds = list(
-            AssignmentAttempt.objects.filter(batch=batch, outcome="submitted").values_list("work_seconds", flat=True)
-        )
-        batch.fair_pay_reviewed_at = timezone.now()
-        batch.save(update_fields=["fair_pay_reviewed_at"])
+        now = timezone.now()
+        batch.fair_pay_reviewed_at = now
+        batch.fair_pay_error = ""
+        batch.fair_pay_retry_at = None
+        batch.save(update_fields=["fair_pay_reviewed_at", "fair_pay_error", "fair_pay_retry_at"])
+        if batch.published_at is None or "minimum_hourly_wage" not in batch.rule_versions:
+            # Never published: no work, no rules it ran under, nothing to measure.
+            return None
         floor = batch.rule("minimum_hourly_wage")
-        figures = fair_pay_figures(reward=batch.reward, work_seconds=[s or 0 for s in seconds], floor_hourly=floor)
+        figures = fair_pay_figures(
+            reward=batch.reward,
+            work_seconds=batch_good_faith_seconds(batch=batch, at=now),
+            floor_hourly=floor,
+            fast_share_bps=_batch_rule(batch, "fair_pay_fast_share_bps"),
+        )
         if figures is None:
             return None
         review = FairPayReview.objects.create(
@@ -1050,107 +1296,112 @@ def batch_fair_pay_review(*, batch: Batch) -> FairPayReview | None:
             floor_hourly=floor,
             top_up_per_assignment=figures.top_up_per_assignment,
         )
+        owed = 0
+        if figures.top_up_per_assignment:
+            paid_work = list(Assignment.objects.filter(batch=batch, status__in=("approved", "settled")).order_by("id"))
+            owed = _owe_top_ups(batch, review, paid_work)
+            currency = batch.currency
+            _notice(
+                kind="fair_pay_top_up",
+                message=(
+                    f"'{batch.title}' paid a median {format_amount(figures.median_hourly_pay, currency)}/h against "
+                    f"the co-op's minimum {format_amount(floor, currency)}/h: each paid assignment is owed a top-up "
+                    f"of {format_amount(figures.top_up_per_assignment, currency)} from your balance ({owed} owed "
+                    "now; work paid later is owed it too). What your balance cannot cover waits until you add "
+                    "funds. Correct the time estimate for future batches."
+                ),
+                batch=batch,
+                organisation=batch.organisation,
+            )
         audit_record(
             actor=None,
             action="batch.fair_pay_reviewed",
             target=batch,
-            after={"median_hourly_pay": figures.median_hourly_pay, "top_up": figures.top_up_per_assignment},
+            after={
+                "median_hourly_pay": figures.median_hourly_pay,
+                "top_up": figures.top_up_per_assignment,
+                "owed": owed,
+            },
         )
-    if figures.top_up_per_assignment:
-        _pay_top_ups(batch, review)
+    review.refresh_from_db()
     return review
 
 
-def _pay_top_ups(batch: Batch, review: FairPayReview) -> None:
-    amount = review.top_up_per_assignment
-    paid_work = Assignment.objects.filter(batch=batch, status__in=("approved", "settled")).select_related("worker")
-    currency = batch.currency
-    for slot in paid_work.order_by("id"):
-        key = f"topup:assignment:{slot.pk}"
-        if Bonus.objects.filter(key=key, paid=True).exists():
-            continue
-        reason = (
-            f"Fair-pay top-up: the median worker on '{batch.title}' took {review.median_work_seconds // 60} min, "
-            f"so the reward paid {format_amount(review.median_hourly_pay, currency)}/h, under the co-op's "
-            f"{format_amount(review.floor_hourly, currency)}/h."
+def batch_fair_pay_review_failed(*, batch_id: int, error: BaseException) -> None:
+    """Records on the batch that its fair-pay review failed; the job retries it after a
+    backoff that doubles with each failure (at most a day), and staff see the error."""
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None or batch.fair_pay_reviewed_at is not None:
+            return
+        failures = batch.fair_pay_failures + 1
+        batch.fair_pay_failures = failures
+        batch.fair_pay_error = f"{type(error).__name__}: {error}"[:2000]
+        batch.fair_pay_retry_at = timezone.now() + timedelta(minutes=min(2 ** (failures - 1) * 10, 24 * 60))
+        batch.save(update_fields=["fair_pay_failures", "fair_pay_error", "fair_pay_retry_at"])
+
+
+def fair_pay_top_up_pay(*, bonus_id: int) -> bool:
+    """Pays one owed top-up from the requester's balance, exactly once: the ledger transfer
+    (``bonus:<key>``), the bonus marked paid, the review's counters and the worker's notice
+    are one transaction, so a crash anywhere leaves it owed and the next run pays it.
+    Returns True if paid now; raises ``insufficient_funds`` (409) with nothing changed."""
+    with transaction.atomic():
+        bonus = (
+            Bonus.objects.select_for_update(of=("self",))
+            .select_related("assignment__batch__organisation", "worker")
+            .filter(pk=bonus_id, kind=Bonus.Kind.FAIR_PAY_TOP_UP)
+            .first()
         )
-        try:
-            with transaction.atomic():
-                Bonus.objects.update_or_create(
-                    key=key,
-                    defaults={
-                        "assignment": slot,
-                        "worker_id": slot.worker_id,
-                        "kind": Bonus.Kind.FAIR_PAY_TOP_UP,
-                        "amount": amount,
-                        "reason": reason,
-                        "paid": True,
-                    },
-                )
-                escrow.bonus_pay(organisation=batch.organisation, worker=slot.worker, amount=amount, key=key)  # type: ignore[arg-type]
-                FairPayReview.objects.filter(pk=review.pk).update(top_ups_paid=F("top_ups_paid") + 1)
-                _notice(kind="fair_pay_top_up", message=reason, batch=batch, user=slot.worker)
-        except AppError as error:
-            if error.code != "insufficient_funds":
-                raise
-            with transaction.atomic():
-                Bonus.objects.update_or_create(
-                    key=key,
-                    defaults={
-                        "assignment": slot,
-                        "worker_id": slot.worker_id,
-                        "kind": Bonus.Kind.FAIR_PAY_TOP_UP,
-                        "amount": amount,
-                        "reason": reason,
-                        "paid": False,
-                    },
-                )
-                FairPayReview.objects.filter(pk=review.pk).update(top_ups_owed=F("top_ups_owed") + 1)
-                _notice(
-                    kind="fair_pay_top_up_owed",
-                    message=reason + " The requester's balance cannot cover it yet; it is owed and paid on funding.",
-                    batch=batch,
-                    user=slot.worker,
-                )
-    review.refresh_from_db()
+        if bonus is None or bonus.paid:
+            return False
+        batch = bonus.assignment.batch
+        escrow.bonus_pay(organisation=batch.organisation, worker=bonus.worker, amount=bonus.amount, key=bonus.key)
+        bonus.paid = True
+        bonus.save(update_fields=["paid"])
+        FairPayReview.objects.filter(batch=batch).update(
+            top_ups_paid=F("top_ups_paid") + 1, top_ups_owed=F("top_ups_owed") - 1
+        )
+        _notice(kind="fair_pay_top_up", message=bonus.reason, batch=batch, user=bonus.worker)
+    return True
+
+
+def _tell_top_up_waits(bonus_id: int) -> None:
+    """The worker hears once that their top-up waits for the requester's funds."""
+    bonus = Bonus.objects.select_related("assignment__batch", "worker").get(pk=bonus_id)
+    batch = bonus.assignment.batch
+    if notices.top_up_owed_told(worker_id=bonus.worker_id, batch_id=batch.pk):
+        return
     _notice(
-        kind="fair_pay_top_up",
-        message=(
-            f"'{batch.title}' paid a median {format_amount(review.median_hourly_pay, currency)}/h against the co-op's "
-            f"minimum {format_amount(review.floor_hourly, currency)}/h: each approved assignment gets a top-up of "
-            f"{format_amount(amount, currency)} ({review.top_ups_paid} paid, {review.top_ups_owed} owed until "
-            "you add funds). Correct the time estimate for future batches."
-        ),
+        kind="fair_pay_top_up_owed",
+        message=bonus.reason + " The requester's balance cannot cover it yet; it is owed and paid on funding.",
         batch=batch,
-        organisation=batch.organisation,
+        user=bonus.worker,
     )
 
 
 def fair_pay_collect_owed(*, batch: Batch) -> int:
-    """Retries owed top-ups of ``batch`` (after the requester adds funds); returns how many paid."""
+    """Pays the owed top-ups of ``batch``, each on its own (``fair_pay_top_up_pay``); returns
+    how many were paid. Stops at the requester's first ``insufficient_funds`` (the rest wait
+    for funding); any other failure is logged and left owed for the next run, and the others
+    are still paid."""
     paid = 0
-    for bonus in Bonus.objects.filter(assignment__batch=batch, kind="fair_pay_top_up", paid=False).select_related(
-        "worker"
-    ):
+    owed_ids = list(
+        Bonus.objects.filter(assignment__batch=batch, kind=Bonus.Kind.FAIR_PAY_TOP_UP, paid=False)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for bonus_id in owed_ids:
         try:
-            with transaction.atomic():
-                locked = Bonus.objects.select_for_update().get(pk=bonus.pk)
-                if locked.paid:
-                    continue
-                escrow.bonus_pay(
-                    organisation=batch.organisation, worker=bonus.worker, amount=bonus.amount, key=bonus.key
-                )
-                locked.paid = True
-                locked.save(update_fields=["paid"])
-                FairPayReview.objects.filter(batch=batch).update(
-                    top_ups_paid=F("top_ups_paid") + 1, top_ups_owed=F("top_ups_owed") - 1
-                )
-                _notice(kind="fair_pay_top_up", message=bonus.reason, batch=batch, user=bonus.worker)
-                paid += 1
+            paid += fair_pay_top_up_pay(bonus_id=bonus_id)
         except AppError as error:
             if error.code != "insufficient_funds":
-                raise
+                logger.warning("top-up %s not paid: %s", bonus_id, error.code)
+                continue
+            _tell_top_up_waits(bonus_id)
             break
+        except Exception:
+            logger.exception("top-up %s not paid; the next run retries it", bonus_id)
     return paid
 
 
@@ -1166,8 +1417,11 @@ def qualification_create(
     test_questions: list[dict[str, Any]] | None = None,
     answer_key: dict[str, str] | None = None,
     pass_bps: int = 10_000,
+    estimated_minutes: int = 1,
 ) -> Qualification:
-    """A requester qualification, granted by hand or by a test whose answer key grants it."""
+    """A requester qualification, granted by hand or by a test whose answer key grants it.
+    A test estimated longer than the governed ``qualification_test_free_minutes`` is paid
+    to every worker who takes it (``qualification_test_offer``)."""
     _require_staff(actor, organisation)
     fields: dict[str, list[str]] = {}
     if not name.strip():
@@ -1183,6 +1437,8 @@ def qualification_create(
         fields["answer_key"] = ["Give exactly one answer for each question."]
     if not 0 < pass_bps <= 10_000:
         fields["pass_bps"] = ["Between 1 and 10000."]
+    if not isinstance(estimated_minutes, int) or not 1 <= estimated_minutes <= 600:
+        fields["estimated_minutes"] = ["Between 1 and 600 minutes: how long the test takes an honest worker."]
     if fields:
         raise _invalid(fields)
     with transaction.atomic():
@@ -1193,6 +1449,7 @@ def qualification_create(
             test_questions=questions,
             answer_key={str(k): str(v) for k, v in key.items()},
             pass_bps=pass_bps,
+            estimated_minutes=estimated_minutes,
         )
         audit_record(actor=actor, action="qualification.created", target=qualification, after={"name": name})
     return qualification
@@ -1218,11 +1475,73 @@ def qualification_revoke(*, qualification: Qualification, worker: User, actor: U
             notices.qualification_changed(qualification, worker.pk, granted=False)
 
 
+def qualification_test_pay(*, qualification: Qualification) -> int:
+    """What taking the test pays (minor units): nothing for a test no longer than the governed
+    ``qualification_test_free_minutes``, otherwise the minimum hourly wage for its estimated
+    length, rounded up."""
+    if not qualification.has_test or qualification.estimated_minutes <= rule_value("qualification_test_free_minutes"):
+        return 0
+    return -(-rule_value("minimum_hourly_wage") * qualification.estimated_minutes // 60)
+
+
+def qualification_test_offer(*, qualification: Qualification, worker: User) -> QualificationTestOffer | None:
+    """Offers a paid test to ``worker``: its pay is reserved in escrow from the requester's
+    balance now, before the worker spends a minute on it, and paid when they take it.
+    Idempotent (one offer per worker and test); None for an unpaid test. Raises
+    ``test_not_funded`` (409, nothing changes) when the requester's balance cannot cover it."""
+    amount = qualification_test_pay(qualification=qualification)
+    if amount == 0:
+        return None
+    existing = QualificationTestOffer.objects.filter(qualification=qualification, worker=worker).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            offer = QualificationTestOffer.objects.create(
+                qualification=qualification, worker=worker, amount=amount, offered_at=timezone.now()
+            )
+            escrow.escrow_reserve_slots(
+                organisation=qualification.organisation,
+                slots=[escrow.EscrowSlot(key=offer.escrow_key, reward=amount, fee=0)],
+            )
+            audit_record(actor=worker, action="qualification.test_offered", target=offer, after={"amount": amount})
+    except IntegrityError:
+        return QualificationTestOffer.objects.get(qualification=qualification, worker=worker)
+    except AppError as error:
+        if error.code != "insufficient_funds":
+            raise
+        raise AppError(
+            "test_not_funded",
+            "This test is paid, and its requester's balance cannot cover its pay right now; try again later.",
+            status=409,
+        ) from error
+    return offer
+
+
 def qualification_test_take(*, qualification: Qualification, worker: User, answers: dict[str, str]) -> int:
     """Scores a qualification test against its answer key; grants it when the score reaches
-    ``pass_bps``. Returns the score in basis points (the worker sees it)."""
+    ``pass_bps``. A paid test (``qualification_test_pay``) pays the worker its escrowed pay
+    whatever the score, once. Returns the score in basis points (the worker sees it)."""
     if not qualification.has_test:
         raise AppError("no_test", "This qualification is granted by the requester, not by a test.", status=409)
+    # A worker who never opened the test (e.g. through the MTurk endpoint) is offered it now.
+    qualification_test_offer(qualification=qualification, worker=worker)
+    with transaction.atomic():
+        offer = (
+            QualificationTestOffer.objects.select_for_update()
+            .filter(qualification=qualification, worker=worker, status=QualificationTestOffer.Status.OFFERED)
+            .first()
+        )
+        if offer is not None:
+            escrow.escrow_settle(key=offer.escrow_key, worker=worker)
+            offer.status = QualificationTestOffer.Status.PAID
+            offer.paid_at = timezone.now()
+            offer.save(update_fields=["status", "paid_at"])
+            audit_record(actor=worker, action="qualification.test_paid", target=offer, after={"amount": offer.amount})
+        return _qualification_score(qualification, worker, answers)
+
+
+def _qualification_score(qualification: Qualification, worker: User, answers: dict[str, str]) -> int:
     key = qualification.answer_key
     correct = sum(1 for name, answer in key.items() if str(answers.get(name, "")).strip() == answer)
     score = correct * 10_000 // max(1, len(key))
@@ -1277,6 +1596,8 @@ def requester_rate(
     ).exists()
     if not worked:
         raise AppError("not_worked", "You can rate a requester after submitting work to it.", status=403)
+    if user_is_organisation_staff(user_id=worker.pk, organisation_id=organisation.pk):
+        raise AppError("own_organisation", "Staff (present or recent) cannot rate their own organisation.", status=403)
     with transaction.atomic():
         rating, _ = RequesterRating.objects.update_or_create(
             organisation=organisation,

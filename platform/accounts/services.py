@@ -20,6 +20,7 @@ from accounts.models import (
     Organisation,
     OrganisationNameChange,
     OrganisationStaff,
+    OrganisationStaffDeparture,
     User,
     WorkerProfile,
     WorkerProfileChange,
@@ -98,7 +99,8 @@ def organisation_staff_add(
 
 def organisation_staff_remove(*, organisation: Organisation, user: User, actor: Any) -> None:
     with transaction.atomic():
-        OrganisationStaff.objects.filter(organisation=organisation, user=user).delete()
+        if OrganisationStaff.objects.filter(organisation=organisation, user=user).delete()[0]:
+            OrganisationStaffDeparture.objects.create(organisation=organisation, user=user, left_at=timezone.now())
         user.groups.remove(organisation.staff_group)
         audit_record(actor=actor, action="organisation.staff_removed", target=organisation, before={"user": user.pk})
 

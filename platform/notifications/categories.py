@@ -51,6 +51,16 @@ _CATEGORIES = [
         opt_out=False,
     ),
     Category(
+        "mass_case_opened",
+        _("Your rejected work is held in case %(case)s"),
+        _(
+            "The co-op's mass-rejection guard opened this case: the pay stays in escrow. Jurors decide your work "
+            "for you alone, on your items only. You can add evidence and ask for your items to be heard in a case "
+            "of your own."
+        ),
+        opt_out=False,
+    ),
+    Category(
         "juror_drawn",
         _("You were drawn as a juror for case %(case)s"),
         _("Open the case file; your next deadline is %(deadline)s. Jurors are paid a flat fee for their work."),

@@ -2,6 +2,7 @@
 the way members and the jobs move them, with time passed in explicitly."""
 
 import importlib
+import pkgutil
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,30 +99,22 @@ def founding_rules_reload() -> None:
             rule_class=classes[class_key],
         )
         RuleVersion.objects.create(rule=rule, value=value, effective_at=founding.FOUNDED)
-    later_rules_reload()
-
-
-# Migrations after 0002 that add rules (each defines RULES in 0002's shape and loads them).
-LATER_RULE_MIGRATIONS = ("governance.migrations.0004_card_money_rules",)
-
-
-def later_rules_reload() -> None:
-    """The rules later migrations added, written again after a flush (idempotent)."""
-    founded = importlib.import_module("governance.migrations.0002_founding_rules").FOUNDED
-    for module_name in LATER_RULE_MIGRATIONS:
-        for key, class_key, value_type, unit, low, high, value, name, description in importlib.import_module(
-            module_name
-        ).RULES:
-            if Rule.objects.filter(key=key).exists():
-                continue
-            rule = Rule.objects.create(
+    # Rules added by later data migrations (``ADDED_RULES``, the 0002 layout), whatever their number.
+    for module_info in pkgutil.iter_modules(importlib.import_module("governance.migrations").__path__):
+        added = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "ADDED_RULES", None)
+        effective = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "EFFECTIVE", None)
+        for key, class_key, value_type, unit, low, high, value, name, description in added or []:
+            rule, created = Rule.objects.get_or_create(
                 key=key,
-                name=name,
-                description=description,
-                value_type=value_type,
-                unit=unit,
-                min_value=low,
-                max_value=high,
-                rule_class=RuleClass.objects.get(key=class_key),
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "value_type": value_type,
+                    "unit": unit,
+                    "min_value": low,
+                    "max_value": high,
+                    "rule_class": classes[class_key],
+                },
             )
-            RuleVersion.objects.create(rule=rule, value=value, effective_at=founded)
+            if created:
+                RuleVersion.objects.create(rule=rule, value=value, effective_at=effective or founding.FOUNDED)

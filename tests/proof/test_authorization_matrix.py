@@ -108,8 +108,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # marketplace, worker side
     "api-feed": {"GET": SIGNED_IN},
     "api-preview": {"GET": SIGNED_IN},
-    "api-accept": {"POST": SIGNED_IN},
-    "api-accept-next": {"POST": SIGNED_IN},
+    # Anyone signed in but the batch's own organisation's staff (no self-dealing, issue 19.2).
+    "api-accept": {"POST": SIGNED_IN - REQUESTER},
+    "api-accept-next": {"POST": SIGNED_IN - REQUESTER},
     "api-approval-rate": {"GET": SIGNED_IN},
     "api-task-notices": {"GET": SIGNED_IN},
     "api-assignments": {"GET": SIGNED_IN},
@@ -167,7 +168,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # pages: worker
     "worker_feed": {"GET": SIGNED_IN},
     "worker_batch": {"GET": SIGNED_IN},
-    "worker_accept": {"POST": SIGNED_IN},
+    "worker_accept": {"POST": SIGNED_IN - REQUESTER},
     "worker_assignments": {"GET": SIGNED_IN},
     "worker_assignment": {"GET": WORKER},
     "worker_assignment_frame": {"GET": WORKER},

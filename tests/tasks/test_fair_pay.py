@@ -52,7 +52,7 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     assert Notification.objects.filter(user=owed.worker, category="top_up_owed").count() == 1
     requester_notice = Notification.objects.get(organisation=organisation, category="top_up_requester")
     assert requester_notice.user == owner
-    assert "1 paid, 1 owed" in requester_notice.params["message"]
+    assert "a top-up of 0.50 EUR from your balance (2 owed now" in requester_notice.params["message"]
     from tests.tasks.conftest import client_for
 
     shown = client_for(owner).get(f"/api/organisations/{organisation.slug}/notices/").json()

@@ -42,7 +42,7 @@ def copy_notices(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0003_lean_claim_indexes"),
+        ("tasks", "0004_fairness_engine"),
         ("notifications", "0001_inbox_settings_reminders_push"),
     ]
 

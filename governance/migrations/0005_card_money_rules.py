@@ -35,6 +35,10 @@ RULES = [
 ]
 
 
+# Read by the tests' rule reload after a flush (tests/governance/factories.py), as 0004's are.
+ADDED_RULES = RULES
+
+
 def load(apps, schema_editor):  # type: ignore[no-untyped-def]
     import importlib
 
@@ -67,5 +71,5 @@ def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0003_proposals_ballots")]
+    dependencies = [("governance", "0004_fairness_rules")]
     operations = [migrations.RunPython(load, unload)]

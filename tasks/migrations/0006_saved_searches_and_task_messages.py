@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("tasks", "0004_notices_moved_to_inbox"),
+        ("tasks", "0005_notices_moved_to_inbox"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
