@@ -194,7 +194,11 @@ class FeedbackForm(PageForm):
 class ProposalForm(PageForm):
     kind = forms.ChoiceField(
         label="Kind",
-        choices=[("rule_change", "Change a rule's value"), ("policy", "A policy text")],
+        choices=[
+            ("rule_change", "Change a rule's value"),
+            ("policy", "A policy text"),
+            ("appointment", "Appoint or remove a staff member"),
+        ],
         widget=forms.RadioSelect,
         initial="rule_change",
     )
@@ -207,6 +211,22 @@ class ProposalForm(PageForm):
         help_text="Money as 12.50, percentages as 10 or 7.5, hours and days as whole numbers.",
     )
     rule_class_key = forms.ChoiceField(label="Decided as (policies only)", required=False, choices=[])
+    appointee = forms.CharField(label="Person's user name (appointments only)", required=False, max_length=150)
+    staff_role = forms.ChoiceField(
+        label="Staff role (appointments only)",
+        required=False,
+        choices=[
+            ("", "Choose a role"),
+            ("verifier", "Verifier"),
+            ("treasurer", "Treasurer"),
+            ("moderator", "Moderator"),
+        ],
+    )
+    appointment_action = forms.ChoiceField(
+        label="Appoint or remove (appointments only)",
+        required=False,
+        choices=[("grant", "Appoint to the role"), ("remove", "Remove from the role")],
+    )
 
     def __init__(self, *args: Any, rules: list[Any], rule_classes: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

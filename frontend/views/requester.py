@@ -46,15 +46,28 @@ CARD_PAGE_POLICY = DEFAULT_POLICY.replace("script-src 'self'", "script-src 'self
 )
 
 
-def _organisation(request: HttpRequest, slug: str) -> Organisation:
-    return account_selectors.access_organisation(user=user_of(request), slug=slug)
+def _organisation(request: HttpRequest, slug: str, capability: str | None = None) -> Organisation:
+    """The organisation if the user is on its team and, with ``capability``, their role
+    carries it (``permission_denied`` saying which role does)."""
+    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    if capability is not None:
+        account_selectors.require_organisation_capability(
+            user=user_of(request), organisation=organisation, capability=capability
+        )
+    return organisation
 
 
 def _batch(request: HttpRequest, slug: str, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
-    """A batch of this organisation that the user may act on; any other is ``NotFound``."""
+    """A batch of this organisation that the user may act on; any other is ``NotFound``.
+    Changing it needs the publish capability, reviewing it the review one."""
     batch = task_selectors.access_batch(user=user_of(request), batch_id=batch_id, permission=permission)
     if batch.organisation.slug != slug:
         raise NotFound("batch")
+    capability = task_selectors.BATCH_PERMISSION_CAPABILITY.get(permission)
+    if capability is not None:
+        account_selectors.require_organisation_capability(
+            user=user_of(request), organisation=batch.organisation, capability=capability
+        )
     return batch
 
 
@@ -92,7 +105,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "manage" if request.method == "POST" else None)
     form = RenameForm(request.POST or None, initial={"display_name": organisation.display_name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,7 +130,7 @@ def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "manage")
     form = ApiKeyForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -145,7 +158,7 @@ def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @app_page
 def api_key_revoke(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "manage")
     key = account_selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
     if key is None:
         raise NotFound("key")
@@ -156,7 +169,7 @@ def api_key_revoke(request: HttpRequest, slug: str, key_id: int) -> HttpResponse
 
 @app_page
 def funds(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "funds")
     card_available = stripe_gateway.configured() and bool(settings.STRIPE_PUBLISHABLE_KEY)
     form = DepositForm(request.POST or None, card_available=card_available)
     if request.method == "POST" and form.is_valid():
@@ -184,7 +197,7 @@ def funds(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def deposit_page(request: HttpRequest, slug: str, deposit_id: int) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "funds")
     deposit = payment_selectors.access_deposit(organisation=organisation, deposit_id=deposit_id)
     response = render(
         request,
@@ -232,7 +245,7 @@ def _file_format(name: str) -> str:
 @app_page
 def batch_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """htmx: re-renders the live preview whenever the template or the input file changes."""
-    _organisation(request, slug)
+    _organisation(request, slug, "publish")
     upload = request.FILES.get("input_file")
     content = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
     preview = _preview(
@@ -243,7 +256,7 @@ def batch_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "publish")
     form = BatchForm(request.POST or None, request.FILES or None)
     preview = None
     if request.method == "POST" and form.is_valid():

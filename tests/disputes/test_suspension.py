@@ -3,20 +3,21 @@
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.reasons import SUSPENSION_REASONS
 from core.errors import AppError
 from disputes import jobs, services
 from disputes.models import Case, Juror
 from ledger import accounts
 from ledger.selectors import balance
 from tests.disputes.factories import approve, batch_for, jurors, submitted
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, staff_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff():
-    return UserFactory(is_staff=True)
+    return staff_member("moderator")
 
 
 @pytest.fixture
@@ -29,7 +30,9 @@ def earner():
 
 @pytest.fixture
 def suspended(earner, staff):
-    return services.user_suspend(user=earner, actor=staff, reason="Answers copied from another worker.")
+    return services.user_suspend(
+        user=earner, actor=staff, code="fraudulent_work", reason="Answers copied from another worker."
+    )
 
 
 def earnings(user) -> int:
@@ -38,7 +41,7 @@ def earnings(user) -> int:
 
 def test_only_co_op_staff_suspend(earner):
     with pytest.raises(AppError) as refused:
-        services.user_suspend(user=earner, actor=UserFactory(), reason="I do not like them.")
+        services.user_suspend(user=earner, actor=UserFactory(), code="harassment", reason="I do not like them.")
     assert refused.value.code == "permission_denied"
     earner.refresh_from_db()
     assert earner.suspended_at is None
@@ -48,7 +51,10 @@ def test_a_suspended_worker_reads_the_reason_and_keeps_their_earnings(suspended)
     client = APIClient()
     client.force_authenticate(suspended)
     me = client.get("/api/me/").json()
-    assert (me["suspended"], me["suspension_reason"]) == (True, "Answers copied from another worker.")
+    assert (me["suspended"], me["suspension_reason"]) == (
+        True,
+        SUSPENSION_REASONS["fraudulent_work"] + " Answers copied from another worker.",
+    )
     suspended.refresh_from_db()
     assert suspended.is_active and earnings(suspended) == 1000
 

@@ -98,6 +98,8 @@ def founding_rules_reload() -> None:
             rule_class=classes[class_key],
         )
         RuleVersion.objects.create(rule=rule, value=value, effective_at=founding.FOUNDED)
+    appointments = importlib.import_module("governance.migrations.0005_appointment_proposals")
+    RuleClass.objects.create(**appointments.APPOINTMENTS_CLASS)
     later_rules_reload()
 
 

@@ -1,0 +1,294 @@
+"""The staff console's API, under ``/api/staff/``: for people holding a staff role, each
+action checked against the role it needs (in the services), each taking a reason and
+writing an audit row. Organisation API keys are refused: staff act as themselves.
+
+The list of role holders and the published reason lists are public."""
+
+from typing import Any, cast
+
+from django.http import FileResponse
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors as account_selectors
+from accounts import verification
+from accounts.models import ApiKey, OrganisationVerification, User
+from accounts.reasons import SUSPENSION_REASONS, VERIFICATION_REFUSAL_REASONS
+from core.api import StrictSerializer
+from core.errors import NotFound, PermissionDenied
+from disputes import services as dispute_services
+from staff import selectors
+from staff.downloads import document_response
+
+
+def _staff(request: Request) -> User:
+    """The signed-in person, never an organisation key; ``permission_denied`` without a staff role."""
+    if isinstance(request.auth, ApiKey):
+        raise PermissionDenied("The staff console takes a personal sign-in, not an organisation key.")
+    user = cast(User, request.user)
+    account_selectors.require_any_staff_role(user=user)
+    return user
+
+
+class ReasonIn(StrictSerializer):
+    reason = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class RefuseIn(StrictSerializer):
+    code = serializers.CharField(allow_blank=True, max_length=40)
+    text = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class AskIn(StrictSerializer):
+    text = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class SuspendIn(StrictSerializer):
+    code = serializers.CharField(allow_blank=True, max_length=40)
+    reason = serializers.CharField(allow_blank=True, max_length=2000)
+
+
+class DocumentOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class VerificationOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    organisation = serializers.CharField(source="organisation.slug")
+    display_name = serializers.CharField(source="organisation.display_name")
+    state = serializers.CharField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    registration_number = serializers.CharField()
+    address = serializers.CharField()
+    responsible_person = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    refusal_code = serializers.CharField()
+    decision_text = serializers.CharField()
+    documents = DocumentOut(many=True, source="documents.all")
+
+
+class StaffMeView(APIView):
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        user = _staff(request)
+        return Response({"username": user.username, "roles": sorted(account_selectors.user_staff_roles(user=user))})
+
+
+class VerificationQueueView(APIView):
+    @extend_schema(responses=VerificationOut(many=True))
+    def get(self, request: Request) -> Response:
+        queue = account_selectors.verification_queue(user=_staff(request)).prefetch_related("documents")
+        return Response(VerificationOut(queue[:200], many=True).data)
+
+
+class VerificationDetailView(APIView):
+    @extend_schema(responses=VerificationOut)
+    def get(self, request: Request, verification_id: int) -> Response:
+        found = account_selectors.verification_for_verifier(user=_staff(request), verification_id=verification_id)
+        return Response(VerificationOut(found).data)
+
+
+def _verification(request: Request, verification_id: int) -> tuple[User, OrganisationVerification]:
+    user = _staff(request)
+    return user, account_selectors.verification_for_verifier(user=user, verification_id=verification_id)
+
+
+class VerificationApproveView(APIView):
+    @extend_schema(request=ReasonIn, responses=VerificationOut)
+    def post(self, request: Request, verification_id: int) -> Response:
+        user, found = _verification(request, verification_id)
+        data = ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = verification.verification_approve(
+            verification=found, actor=user, reason=data.validated_data["reason"]
+        )
+        return Response(VerificationOut(decided).data)
+
+
+class VerificationRefuseView(APIView):
+    @extend_schema(request=RefuseIn, responses=VerificationOut)
+    def post(self, request: Request, verification_id: int) -> Response:
+        user, found = _verification(request, verification_id)
+        data = RefuseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = verification.verification_refuse(
+            verification=found, actor=user, code=data.validated_data["code"], text=data.validated_data["text"]
+        )
+        return Response(VerificationOut(decided).data)
+
+
+class VerificationAskView(APIView):
+    @extend_schema(request=AskIn, responses=VerificationOut)
+    def post(self, request: Request, verification_id: int) -> Response:
+        user, found = _verification(request, verification_id)
+        data = AskIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        decided = verification.verification_request_information(
+            verification=found, actor=user, text=data.validated_data["text"]
+        )
+        return Response(VerificationOut(decided).data)
+
+
+class VerificationDocumentView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, verification_id: int, document_id: int) -> FileResponse:
+        document = verification.verification_document_for_verifier(user=_staff(request), document_id=document_id)
+        if document.verification_id != verification_id:
+            raise NotFound("document")
+        return document_response(document)
+
+
+class OrganisationsView(APIView):
+    @extend_schema(responses={200: serializers.ListField()})
+    def get(self, request: Request) -> Response:
+        organisations = selectors.organisations_for_staff(user=_staff(request), query=request.query_params.get("q", ""))
+        return Response(
+            [
+                {
+                    "slug": organisation.slug,
+                    "display_name": organisation.display_name,
+                    "legal_name": organisation.legal_name,
+                    "country": organisation.country,
+                    "state": selectors.organisation_state(organisation),
+                    "verified_at": organisation.verified_at,
+                    "created_at": organisation.created_at,
+                    "name_history": [
+                        {"old_name": change.old_name, "new_name": change.new_name, "changed_at": change.changed_at}
+                        for change in organisation.name_changes.all()
+                    ],
+                }
+                for organisation in organisations
+            ]
+        )
+
+
+def _person_out(row: selectors.PersonRow) -> dict[str, Any]:
+    return {
+        "id": row.user.pk,
+        "username": row.user.username,
+        "pseudonym": row.user.pseudonym,
+        "roles": row.roles,
+        "suspended": row.suspended,
+        "suspension_reason": row.suspension_reason,
+    }
+
+
+class PeopleView(APIView):
+    @extend_schema(responses={200: serializers.ListField()})
+    def get(self, request: Request) -> Response:
+        rows = selectors.people_for_staff(user=_staff(request), query=request.query_params.get("q", ""))
+        return Response([_person_out(row) for row in rows])
+
+
+class SuspendView(APIView):
+    @extend_schema(request=SuspendIn, responses={200: serializers.DictField()})
+    def post(self, request: Request, person_id: int) -> Response:
+        user = _staff(request)
+        person = selectors.person_for_staff(user=user, person_id=person_id)
+        data = SuspendIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = dispute_services.user_suspend(
+            user=person, actor=user, code=data.validated_data["code"], reason=data.validated_data["reason"]
+        )
+        return Response({"id": person.pk, "suspended": True, "suspension_reason": person.suspension_reason})
+
+
+class LiftView(APIView):
+    @extend_schema(request=ReasonIn, responses={200: serializers.DictField()})
+    def post(self, request: Request, person_id: int) -> Response:
+        user = _staff(request)
+        person = selectors.person_for_staff(user=user, person_id=person_id)
+        data = ReasonIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = dispute_services.user_suspension_lift(user=person, actor=user, reason=data.validated_data["reason"])
+        return Response({"id": person.pk, "suspended": False})
+
+
+class AuditView(APIView):
+    @extend_schema(responses={200: serializers.ListField()})
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        rows = selectors.audit_search(
+            user=_staff(request),
+            action=params.get("action", ""),
+            actor=params.get("actor", ""),
+            target_type=params.get("target_type", ""),
+            target_id=params.get("target_id", ""),
+        )
+        return Response([row.__dict__ for row in rows])
+
+
+class ReasonsView(APIView):
+    """The published lists of reasons staff may give (public)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        return Response({"verification_refusal": VERIFICATION_REFUSAL_REASONS, "suspension": SUSPENSION_REASONS})
+
+
+class RoleHoldersView(APIView):
+    """Who holds which staff role since when, and who held one (public)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: serializers.ListField()})
+    def get(self, request: Request) -> Response:
+        return Response(
+            [
+                {
+                    "username": appointment.user.username,
+                    "role": appointment.role,
+                    "since": appointment.granted_at,
+                    "until": appointment.ended_at,
+                    "source": appointment.source,
+                    "proposal": appointment.granted_by_proposal_id,
+                }
+                for appointment in selectors.role_holders_public()
+            ]
+        )
+
+
+urlpatterns = [
+    path("staff/me/", StaffMeView.as_view(), name="api-staff-me"),
+    path("staff/verifications/", VerificationQueueView.as_view(), name="api-staff-verifications"),
+    path("staff/verifications/<int:verification_id>/", VerificationDetailView.as_view(), name="api-staff-verification"),
+    path(
+        "staff/verifications/<int:verification_id>/approve/",
+        VerificationApproveView.as_view(),
+        name="api-staff-verification-approve",
+    ),
+    path(
+        "staff/verifications/<int:verification_id>/refuse/",
+        VerificationRefuseView.as_view(),
+        name="api-staff-verification-refuse",
+    ),
+    path(
+        "staff/verifications/<int:verification_id>/ask/",
+        VerificationAskView.as_view(),
+        name="api-staff-verification-ask",
+    ),
+    path(
+        "staff/verifications/<int:verification_id>/documents/<int:document_id>/",
+        VerificationDocumentView.as_view(),
+        name="api-staff-verification-document",
+    ),
+    path("staff/organisations/", OrganisationsView.as_view(), name="api-staff-organisations"),
+    path("staff/people/", PeopleView.as_view(), name="api-staff-people"),
+    path("staff/people/<int:person_id>/suspend/", SuspendView.as_view(), name="api-staff-suspend"),
+    path("staff/people/<int:person_id>/lift/", LiftView.as_view(), name="api-staff-lift"),
+    path("staff/audit/", AuditView.as_view(), name="api-staff-audit"),
+    path("staff/reasons/", ReasonsView.as_view(), name="api-staff-reasons"),
+    path("staff/roles/", RoleHoldersView.as_view(), name="api-staff-roles"),
+]
