@@ -105,6 +105,16 @@ class RenameForm(PageForm):
 
 class ApiKeyForm(PageForm):
     label = forms.CharField(label="Label (what the key is for)", max_length=80, required=False)
+    scopes = forms.MultipleChoiceField(
+        label="What the key may do",
+        choices=[
+            ("publish", "Publish: batches, HITs, qualifications"),
+            ("review", "Review: read and decide submitted work, bonuses"),
+            ("funds", "Funds: deposits and withdrawals"),
+        ],
+        initial=["publish", "review", "funds"],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class DepositForm(PageForm):
@@ -424,3 +434,71 @@ class SavedSearchForm(PageForm):
 
 class MessageForm(PageForm):
     body = forms.CharField(label="Message", widget=forms.Textarea, max_length=5000)
+
+
+# --- verification, team and staff console --------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class VerificationForm(PageForm):
+    """The requester's identity. The documents are read from ``request.FILES`` by the view
+    and checked by ``accounts.verification`` (type by content, size)."""
+
+    legal_name = forms.CharField(label="Legal name", max_length=200)
+    country = forms.CharField(label="Country of registration", max_length=2, help_text="Two letters, e.g. DE.")
+    registration_number = forms.CharField(label="Registration or tax number", max_length=80)
+    address = forms.CharField(label="Registered address", widget=forms.Textarea(attrs={"rows": 3}))
+    responsible_person = forms.CharField(label="Responsible person", max_length=200)
+    documents = forms.FileField(
+        label="Documents (optional)",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+        help_text="PDF, PNG or JPEG, at most 4 MB each: e.g. a register extract. Only the co-op's verifiers see them.",
+    )
+
+
+class InviteForm(PageForm):
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[
+            ("reviewer", "Reviewer: prepares, publishes and reviews batches"),
+            ("finance", "Finance: funds and withdraws"),
+            ("owner", "Owner: everything, and manages members and keys"),
+        ],
+    )
+
+
+class MemberRoleForm(PageForm):
+    role = forms.ChoiceField(
+        label="Role", choices=[("owner", "Owner"), ("reviewer", "Reviewer"), ("finance", "Finance")]
+    )
+
+
+class StaffReasonForm(PageForm):
+    reason = forms.CharField(label="Reason (kept in the audit log)", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RefuseVerificationForm(PageForm):
+    code = forms.ChoiceField(label="Reason")
+    text = forms.CharField(label="Explanation to the requester", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["code"]).choices = [("", "Choose a reason"), *list(reasons.items())]
+
+
+class AskInformationForm(PageForm):
+    text = forms.CharField(label="What is missing", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SuspendForm(PageForm):
+    code = forms.ChoiceField(label="Reason")
+    reason = forms.CharField(label="What happened (the person reads it)", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["code"]).choices = [("", "Choose a reason"), *list(reasons.items())]

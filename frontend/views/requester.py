@@ -29,6 +29,7 @@ from frontend.forms import (
 )
 from frontend.operations import operation_start
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from frontend.views.team import verification_state_text
 from governance.selectors import rule_value
 from ledger import escrow
 from payments import selectors as payment_selectors
@@ -99,6 +100,9 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "balance": payment_selectors.organisation_balance(organisation=organisation),
             "batches": task_selectors.batches_for_organisation(organisation=organisation)[:100],
             "deposits": payment_selectors.deposits_for_organisation(organisation=organisation)[:10],
+            "verification_state": verification_state_text(
+                account_selectors.organisation_verification_latest(organisation=organisation), organisation
+            ),
         },
     )
 
@@ -136,7 +140,10 @@ def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = account_services.api_key_create(
-                organisation=organisation, created_by=user_of(request), label=form.cleaned_data["label"]
+                organisation=organisation,
+                created_by=user_of(request),
+                label=form.cleaned_data["label"],
+                scopes=form.cleaned_data["scopes"],
             )
         except AppError as error:
             add_app_error(form, error)

@@ -4,7 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 # The class of appointments to the co-op's staff roles: a simple majority of a tenth of
 # the members, on a secret ballot (a vote about a person), in effect a day after adoption.
 APPOINTMENTS_CLASS = {

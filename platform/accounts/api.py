@@ -365,10 +365,21 @@ class VerificationView(APIView):
     @extend_schema(request={"multipart/form-data": VerificationIn}, responses={201: VerificationOut})
     def post(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug, "manage")
-        values = {name: request.data.get(name, "") for name in VerificationIn().fields if name != "documents"}
-        documents = request.FILES.getlist("documents") if hasattr(request, "FILES") else []
+        data = request.data
+
+        def text(name: str) -> str:
+            value = data.get(name, "")
+            return value if isinstance(value, str) else ""
+
         submitted = verification.verification_submit(
-            organisation=organisation, actor=request_user(request), documents=documents, **values
+            organisation=organisation,
+            actor=request_user(request),
+            legal_name=text("legal_name"),
+            country=text("country"),
+            registration_number=text("registration_number"),
+            address=text("address"),
+            responsible_person=text("responsible_person"),
+            documents=request.FILES.getlist("documents"),
         )
         return Response(VerificationOut(submitted).data, status=201)
 
