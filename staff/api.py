@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors as account_selectors
 from accounts import verification
-from accounts.models import ApiKey, OrganisationVerification, User
+from accounts.models import ApiKey, OrganisationVerification, StaffRole, User
 from accounts.reasons import SUSPENSION_REASONS, VERIFICATION_REFUSAL_REASONS
 from core.api import StrictSerializer
 from core.errors import NotFound, PermissionDenied
@@ -194,6 +194,7 @@ class SuspendView(APIView):
     @extend_schema(request=SuspendIn, responses={200: serializers.DictField()})
     def post(self, request: Request, person_id: int) -> Response:
         user = _staff(request)
+        account_selectors.require_staff_role(user=user, role=StaffRole.MODERATOR, doing="suspend accounts")
         person = selectors.person_for_staff(user=user, person_id=person_id)
         data = SuspendIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -207,6 +208,7 @@ class LiftView(APIView):
     @extend_schema(request=ReasonIn, responses={200: serializers.DictField()})
     def post(self, request: Request, person_id: int) -> Response:
         user = _staff(request)
+        account_selectors.require_staff_role(user=user, role=StaffRole.MODERATOR, doing="lift suspensions")
         person = selectors.person_for_staff(user=user, person_id=person_id)
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,5 +1,6 @@
 """Identities: users, requester organisations, worker profiles, co-op membership, API keys."""
 
+import os
 import secrets
 import string
 
@@ -220,10 +221,22 @@ class StaffAppointment(models.Model):
         ]
 
 
+class PrivateDocumentStorage(FileSystemStorage):
+    """Files under ``PRIVATE_MEDIA_ROOT``, read from the settings at each use (tests move it)."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
 def private_documents() -> Storage:
     """Where identity documents live: outside MEDIA_ROOT and STATIC_ROOT, never served by
     a URL of their own; only the verifier's download view reads them."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateDocumentStorage()
 
 
 class OrganisationVerification(models.Model):
