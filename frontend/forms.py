@@ -443,16 +443,26 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleans to a list (Django's recipe for multiple uploads)."""
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
 class VerificationForm(PageForm):
-    """The requester's identity. The documents are read from ``request.FILES`` by the view
-    and checked by ``accounts.verification`` (type by content, size)."""
+    """The requester's identity. The documents are checked by ``accounts.verification``
+    (type by content, size)."""
 
     legal_name = forms.CharField(label="Legal name", max_length=200)
     country = forms.CharField(label="Country of registration", max_length=2, help_text="Two letters, e.g. DE.")
     registration_number = forms.CharField(label="Registration or tax number", max_length=80)
     address = forms.CharField(label="Registered address", widget=forms.Textarea(attrs={"rows": 3}))
     responsible_person = forms.CharField(label="Responsible person", max_length=200)
-    documents = forms.FileField(
+    documents = MultipleFileField(
         label="Documents (optional)",
         required=False,
         widget=MultipleFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),

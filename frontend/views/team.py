@@ -61,7 +61,7 @@ def verification_page(request: HttpRequest, slug: str) -> HttpResponse:
             verification.verification_submit(
                 organisation=organisation,
                 actor=user_of(request),
-                documents=request.FILES.getlist("documents"),
+                documents=form.cleaned_data["documents"],
                 **values,
             )
         except AppError as error:

@@ -62,23 +62,15 @@ def document_check(upload: UploadedDocument) -> CheckedDocument:
     name = os.path.basename(upload.name or "document")[:200]
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise AppError(
-            "invalid_document",
-            f"{name} is larger than {limit // (1024 * 1024)} MB; send a smaller scan.",
-            fields={"documents": [f"{name}: too large."]},
-            status=413,
-        )
+        message = f"{name} is larger than {limit / (1024 * 1024):.1f} MB; send a smaller scan."
+        raise AppError("invalid_document", message, fields={"documents": [message]}, status=413)
     if not content:
         raise AppError("invalid_document", f"{name} is empty.", fields={"documents": [f"{name}: empty."]})
     for signature, content_type, extension in _SIGNATURES:
         if content.startswith(signature):
             return CheckedDocument(name=name, content=content, content_type=content_type, extension=extension)
-    raise AppError(
-        "invalid_document",
-        f"{name} is not a PDF, PNG or JPEG file (judged by its content, not its name).",
-        fields={"documents": [f"{name}: only PDF, PNG or JPEG."]},
-        status=415,
-    )
+    message = f"{name} is not a PDF, PNG or JPEG file (judged by its content, not its name)."
+    raise AppError("invalid_document", message, fields={"documents": [message]}, status=415)
 
 
 def _clean_fields(
