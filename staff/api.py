@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django.http import FileResponse
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -35,16 +35,16 @@ def _staff(request: Request) -> User:
     return user
 
 
-class ReasonIn(StrictSerializer):
+class StaffReasonIn(StrictSerializer):
     reason = serializers.CharField(allow_blank=True, max_length=2000)
 
 
-class RefuseIn(StrictSerializer):
+class VerificationRefuseIn(StrictSerializer):
     code = serializers.CharField(allow_blank=True, max_length=40)
     text = serializers.CharField(allow_blank=True, max_length=2000)
 
 
-class AskIn(StrictSerializer):
+class VerificationAskIn(StrictSerializer):
     text = serializers.CharField(allow_blank=True, max_length=2000)
 
 
@@ -53,14 +53,14 @@ class SuspendIn(StrictSerializer):
     reason = serializers.CharField(allow_blank=True, max_length=2000)
 
 
-class DocumentOut(serializers.Serializer):  # type: ignore[type-arg]
+class VerificationDocumentOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     original_name = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
 
 
-class VerificationOut(serializers.Serializer):  # type: ignore[type-arg]
+class StaffVerificationOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.IntegerField()
     organisation = serializers.CharField(source="organisation.slug")
     display_name = serializers.CharField(source="organisation.display_name")
@@ -74,28 +74,84 @@ class VerificationOut(serializers.Serializer):  # type: ignore[type-arg]
     decided_at = serializers.DateTimeField(allow_null=True)
     refusal_code = serializers.CharField()
     decision_text = serializers.CharField()
-    documents = DocumentOut(many=True, source="documents.all")
+    documents = VerificationDocumentOut(many=True, source="documents.all")
+
+
+class StaffMeOut(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class NameChangeStaffOut(serializers.Serializer):  # type: ignore[type-arg]
+    old_name = serializers.CharField()
+    new_name = serializers.CharField()
+    changed_at = serializers.DateTimeField()
+
+
+class StaffOrganisationOut(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    display_name = serializers.CharField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    state = serializers.CharField()
+    verified_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    name_history = NameChangeStaffOut(many=True)
+
+
+class StaffPersonOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    pseudonym = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    suspended = serializers.BooleanField()
+    suspension_reason = serializers.CharField(allow_blank=True)
+
+
+class AuditRowOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    action = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    before = serializers.DictField()
+    after = serializers.DictField()
+
+
+class ReasonListsOut(serializers.Serializer):  # type: ignore[type-arg]
+    verification_refusal = serializers.DictField(child=serializers.CharField())
+    suspension = serializers.DictField(child=serializers.CharField())
+
+
+class RoleHolderOut(serializers.Serializer):  # type: ignore[type-arg]
+    username = serializers.CharField()
+    role = serializers.CharField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True)
+    appointed_by = serializers.CharField(help_text="proposal (a members' vote) or bootstrap (first holders)")
+    proposal = serializers.IntegerField(allow_null=True)
 
 
 class StaffMeView(APIView):
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses=StaffMeOut)
     def get(self, request: Request) -> Response:
         user = _staff(request)
         return Response({"username": user.username, "roles": sorted(account_selectors.user_staff_roles(user=user))})
 
 
 class VerificationQueueView(APIView):
-    @extend_schema(responses=VerificationOut(many=True))
+    @extend_schema(responses=StaffVerificationOut(many=True))
     def get(self, request: Request) -> Response:
         queue = account_selectors.verification_queue(user=_staff(request)).prefetch_related("documents")
-        return Response(VerificationOut(queue[:200], many=True).data)
+        return Response(StaffVerificationOut(queue[:200], many=True).data)
 
 
 class VerificationDetailView(APIView):
-    @extend_schema(responses=VerificationOut)
+    @extend_schema(responses=StaffVerificationOut)
     def get(self, request: Request, verification_id: int) -> Response:
         found = account_selectors.verification_for_verifier(user=_staff(request), verification_id=verification_id)
-        return Response(VerificationOut(found).data)
+        return Response(StaffVerificationOut(found).data)
 
 
 def _verification(request: Request, verification_id: int) -> tuple[User, OrganisationVerification]:
@@ -104,39 +160,39 @@ def _verification(request: Request, verification_id: int) -> tuple[User, Organis
 
 
 class VerificationApproveView(APIView):
-    @extend_schema(request=ReasonIn, responses=VerificationOut)
+    @extend_schema(request=StaffReasonIn, responses=StaffVerificationOut)
     def post(self, request: Request, verification_id: int) -> Response:
         user, found = _verification(request, verification_id)
-        data = ReasonIn(data=request.data)
+        data = StaffReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
         decided = verification.verification_approve(
             verification=found, actor=user, reason=data.validated_data["reason"]
         )
-        return Response(VerificationOut(decided).data)
+        return Response(StaffVerificationOut(decided).data)
 
 
 class VerificationRefuseView(APIView):
-    @extend_schema(request=RefuseIn, responses=VerificationOut)
+    @extend_schema(request=VerificationRefuseIn, responses=StaffVerificationOut)
     def post(self, request: Request, verification_id: int) -> Response:
         user, found = _verification(request, verification_id)
-        data = RefuseIn(data=request.data)
+        data = VerificationRefuseIn(data=request.data)
         data.is_valid(raise_exception=True)
         decided = verification.verification_refuse(
             verification=found, actor=user, code=data.validated_data["code"], text=data.validated_data["text"]
         )
-        return Response(VerificationOut(decided).data)
+        return Response(StaffVerificationOut(decided).data)
 
 
 class VerificationAskView(APIView):
-    @extend_schema(request=AskIn, responses=VerificationOut)
+    @extend_schema(request=VerificationAskIn, responses=StaffVerificationOut)
     def post(self, request: Request, verification_id: int) -> Response:
         user, found = _verification(request, verification_id)
-        data = AskIn(data=request.data)
+        data = VerificationAskIn(data=request.data)
         data.is_valid(raise_exception=True)
         decided = verification.verification_request_information(
             verification=found, actor=user, text=data.validated_data["text"]
         )
-        return Response(VerificationOut(decided).data)
+        return Response(StaffVerificationOut(decided).data)
 
 
 class VerificationDocumentView(APIView):
@@ -149,7 +205,7 @@ class VerificationDocumentView(APIView):
 
 
 class OrganisationsView(APIView):
-    @extend_schema(responses={200: serializers.ListField()})
+    @extend_schema(responses=StaffOrganisationOut(many=True), parameters=[OpenApiParameter("q", str)])
     def get(self, request: Request) -> Response:
         organisations = selectors.organisations_for_staff(user=_staff(request), query=request.query_params.get("q", ""))
         return Response(
@@ -184,14 +240,14 @@ def _person_out(row: selectors.PersonRow) -> dict[str, Any]:
 
 
 class PeopleView(APIView):
-    @extend_schema(responses={200: serializers.ListField()})
+    @extend_schema(responses=StaffPersonOut(many=True), parameters=[OpenApiParameter("q", str)])
     def get(self, request: Request) -> Response:
         rows = selectors.people_for_staff(user=_staff(request), query=request.query_params.get("q", ""))
         return Response([_person_out(row) for row in rows])
 
 
 class SuspendView(APIView):
-    @extend_schema(request=SuspendIn, responses={200: serializers.DictField()})
+    @extend_schema(request=SuspendIn, responses=StaffPersonOut)
     def post(self, request: Request, person_id: int) -> Response:
         user = _staff(request)
         account_selectors.require_staff_role(user=user, role=StaffRole.MODERATOR, doing="suspend accounts")
@@ -201,23 +257,26 @@ class SuspendView(APIView):
         person = dispute_services.user_suspend(
             user=person, actor=user, code=data.validated_data["code"], reason=data.validated_data["reason"]
         )
-        return Response({"id": person.pk, "suspended": True, "suspension_reason": person.suspension_reason})
+        return Response(_person_out(selectors.person_row(person)))
 
 
 class LiftView(APIView):
-    @extend_schema(request=ReasonIn, responses={200: serializers.DictField()})
+    @extend_schema(request=StaffReasonIn, responses=StaffPersonOut)
     def post(self, request: Request, person_id: int) -> Response:
         user = _staff(request)
         account_selectors.require_staff_role(user=user, role=StaffRole.MODERATOR, doing="lift suspensions")
         person = selectors.person_for_staff(user=user, person_id=person_id)
-        data = ReasonIn(data=request.data)
+        data = StaffReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
         person = dispute_services.user_suspension_lift(user=person, actor=user, reason=data.validated_data["reason"])
-        return Response({"id": person.pk, "suspended": False})
+        return Response(_person_out(selectors.person_row(person)))
 
 
 class AuditView(APIView):
-    @extend_schema(responses={200: serializers.ListField()})
+    @extend_schema(
+        responses=AuditRowOut(many=True),
+        parameters=[OpenApiParameter(name, str) for name in ("action", "actor", "target_type", "target_id")],
+    )
     def get(self, request: Request) -> Response:
         params = request.query_params
         rows = selectors.audit_search(
@@ -235,7 +294,7 @@ class ReasonsView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: serializers.DictField()})
+    @extend_schema(responses=ReasonListsOut)
     def get(self, request: Request) -> Response:
         return Response({"verification_refusal": VERIFICATION_REFUSAL_REASONS, "suspension": SUSPENSION_REASONS})
 
@@ -245,7 +304,7 @@ class RoleHoldersView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: serializers.ListField()})
+    @extend_schema(responses=RoleHolderOut(many=True))
     def get(self, request: Request) -> Response:
         return Response(
             [
@@ -254,7 +313,7 @@ class RoleHoldersView(APIView):
                     "role": appointment.role,
                     "since": appointment.granted_at,
                     "until": appointment.ended_at,
-                    "source": appointment.source,
+                    "appointed_by": appointment.source,
                     "proposal": appointment.granted_by_proposal_id,
                 }
                 for appointment in selectors.role_holders_public()

@@ -67,19 +67,18 @@ def people_for_staff(*, user: User, query: str = "") -> list[PersonRow]:
     query = query.strip()
     if query:
         people = people.filter(Q(username__icontains=query) | Q(pseudonym__iexact=query))
+    return [person_row(person) for person in people[:SEARCH_LIMIT]]
+
+
+def person_row(person: User) -> PersonRow:
+    """A person as the console shows them (their groups prefetched or read here)."""
     group_roles = {group: role for role, group in STAFF_ROLE_GROUPS.items()}
-    rows = []
-    for person in people[:SEARCH_LIMIT]:
-        roles = sorted(str(group_roles[g.name]) for g in person.groups.all() if g.name in group_roles)
-        rows.append(
-            PersonRow(
-                user=person,
-                roles=roles,
-                suspended=person.is_suspended,
-                suspension_reason=person.suspension_reason,
-            )
-        )
-    return rows
+    return PersonRow(
+        user=person,
+        roles=sorted(str(group_roles[g.name]) for g in person.groups.all() if g.name in group_roles),
+        suspended=person.is_suspended,
+        suspension_reason=person.suspension_reason,
+    )
 
 
 def person_for_staff(*, user: User, person_id: int) -> User:

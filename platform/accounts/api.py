@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services, teams, verification
-from accounts.models import ApiKey, Organisation, OrganisationStaff, OrganisationVerification, User, WorkerProfile
+from accounts.models import ApiKey, Organisation, OrganisationVerification, User, WorkerProfile
 from accounts.reasons import VERIFICATION_REFUSAL_REASONS
 from core.api import StrictSerializer
 from core.errors import NotFound, PermissionDenied
@@ -353,14 +353,16 @@ class VerificationIn(StrictSerializer):
 
 
 class VerificationView(APIView):
-    """The organisation's latest verification request (``null`` before the first), and
+    """The organisation's latest verification request (404 before the first), and
     submitting one (multipart, with ``documents``: PDF, PNG or JPEG)."""
 
     @extend_schema(responses=VerificationOut)
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         latest = selectors.organisation_verification_latest(organisation=organisation)
-        return Response(VerificationOut(latest).data if latest else None)
+        if latest is None:
+            raise NotFound("verification request (none submitted yet)")
+        return Response(VerificationOut(latest).data)
 
     @extend_schema(request={"multipart/form-data": VerificationIn}, responses={201: VerificationOut})
     def post(self, request: Request, slug: str) -> Response:
@@ -391,13 +393,22 @@ class MemberOut(serializers.Serializer):  # type: ignore[type-arg]
     added_at = serializers.DateTimeField()
 
 
+# Roles are checked by the team services (owner, reviewer, finance); plain text here keeps
+# the schema free of a second "role" enum.
 class InviteIn(StrictSerializer):
     email = serializers.EmailField()
-    role = serializers.ChoiceField(choices=OrganisationStaff.Role.values)
+    role = serializers.CharField(max_length=10, help_text="owner, reviewer or finance")
 
 
 class MemberRoleIn(StrictSerializer):
-    role = serializers.ChoiceField(choices=OrganisationStaff.Role.values)
+    role = serializers.CharField(max_length=10, help_text="owner, reviewer or finance")
+
+
+class InvitationOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    expires_at = serializers.DateTimeField()
 
 
 class MembersView(APIView):
@@ -408,7 +419,7 @@ class MembersView(APIView):
         organisation = organisation_for_request(request, slug)
         return Response(MemberOut(selectors.organisation_members(organisation=organisation), many=True).data)
 
-    @extend_schema(request=InviteIn, responses={201: serializers.DictField()})
+    @extend_schema(request=InviteIn, responses={201: InvitationOut})
     def post(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug, "manage")
         data = InviteIn(data=request.data)
