@@ -57,6 +57,7 @@ class UserOut(serializers.Serializer):  # type: ignore[type-arg]
     organisations = serializers.ListField(child=serializers.CharField())
     suspended = serializers.BooleanField()
     suspension_reason = serializers.CharField()
+    staff_roles = serializers.ListField(child=serializers.CharField())
 
 
 def _user_out(user: Any) -> dict[str, Any]:
@@ -71,6 +72,15 @@ def _user_out(user: Any) -> dict[str, Any]:
         "organisations": [organisation.slug for organisation in roles.organisations],
         "suspended": user.is_suspended,
         "suspension_reason": user.suspension_reason,
+        "staff_roles": [
+            role
+            for role, held in (
+                ("moderator", roles.is_moderator),
+                ("treasurer", roles.is_treasurer),
+                ("verifier", roles.is_verifier),
+            )
+            if held
+        ],
     }
 
 

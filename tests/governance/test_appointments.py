@@ -58,6 +58,10 @@ def test_an_adopted_appointment_grants_and_a_later_one_removes_the_role(client: 
         proposal.pk,
         None,
     )
+    client.force_login(person)
+    assert client.get("/api/me/").json()["staff_roles"] == ["verifier"]
+    assert client.get("/staff/").status_code == 200
+    client.logout()
     page = client.get("/coop/staff/").content.decode()
     assert person.username in page and f"proposal {proposal.pk}" in page
 
