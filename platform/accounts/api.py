@@ -362,17 +362,24 @@ class VerificationIn(StrictSerializer):
     documents = serializers.ListField(child=serializers.FileField(), required=False)
 
 
-class VerificationView(APIView):
-    """The organisation's latest verification request (404 before the first), and
-    submitting one (multipart, with ``documents``: PDF, PNG or JPEG)."""
+class VerificationStatusOut(serializers.Serializer):  # type: ignore[type-arg]
+    state = serializers.CharField(help_text="verified, unsubmitted, or the latest request's state")
+    request = VerificationOut(allow_null=True)
 
-    @extend_schema(responses=VerificationOut)
+
+class VerificationView(APIView):
+    """The organisation's verification state with its latest request (``null`` before the
+    first), and submitting one (multipart, with ``documents``: PDF, PNG or JPEG)."""
+
+    @extend_schema(responses=VerificationStatusOut)
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         latest = selectors.organisation_verification_latest(organisation=organisation)
-        if latest is None:
-            raise NotFound("verification request (none submitted yet)")
-        return Response(VerificationOut(latest).data)
+        if organisation.is_verified:
+            state = OrganisationVerification.State.VERIFIED.value
+        else:
+            state = latest.state if latest is not None else "unsubmitted"
+        return Response({"state": state, "request": VerificationOut(latest).data if latest else None})
 
     @extend_schema(request={"multipart/form-data": VerificationIn}, responses={201: VerificationOut})
     def post(self, request: Request, slug: str) -> Response:

@@ -183,7 +183,9 @@ def test_a_refusal_needs_a_published_reason_and_words(organisation, owner, verif
     # The requester sees the reason on its page and may submit a corrected request.
     client = APIClient()
     client.force_authenticate(owner)
-    shown = client.get(f"/api/organisations/{organisation.slug}/verification/").json()
+    status = client.get(f"/api/organisations/{organisation.slug}/verification/").json()
+    assert status["state"] == "refused"
+    shown = status["request"]
     assert shown["state"] == "refused"
     assert shown["refusal_reason"] == VERIFICATION_REFUSAL_REASONS["registration_not_found"]
     assert shown["decision_text"] == "No entry under HRB 998877."
@@ -235,12 +237,15 @@ def test_documents_download_only_for_verifiers_never_inline(organisation, owner,
     # The requester's own view lists the name, never a link to the file.
     api = APIClient()
     api.force_authenticate(owner)
-    assert api.get(f"/api/organisations/{organisation.slug}/verification/").json()["documents"] == ["scan.png"]
+    status = api.get(f"/api/organisations/{organisation.slug}/verification/").json()
+    assert status["request"]["documents"] == ["scan.png"]
 
 
 def test_the_api_submits_multipart_with_documents(organisation, owner) -> None:
     api = APIClient()
     api.force_authenticate(owner)
+    before = api.get(f"/api/organisations/{organisation.slug}/verification/").json()
+    assert before == {"state": "unsubmitted", "request": None}
     response = api.post(
         f"/api/organisations/{organisation.slug}/verification/",
         {**DETAILS, "documents": [SimpleUploadedFile("a.pdf", PDF), SimpleUploadedFile("b.png", PNG)]},
