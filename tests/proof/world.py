@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, Organisation, OrganisationVerification, User, VerificationDocument, WorkerProfile
 from accounts.services import api_key_create, treasurer_grant
-from core.models import JobItemFailure
 from accounts.teams import invitation_create
 from accounts.verification import verification_submit
+from core.models import JobItemFailure
 from disputes import services as dispute_services
 from disputes.models import Case, Juror
 from frontend.jobs import batch_input_upload
