@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.api import organisation_for_request
 from accounts.models import ApiKey, Organisation, User
-from accounts.selectors import organisation_public
+from accounts.selectors import organisation_public, require_organisation_capability
 from core.api import MinorUnitsAmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError, NotFound
 from core.money import MAX_BONUS, MAX_REWARD
@@ -34,10 +34,17 @@ from tasks.states import REJECTION_REASONS
 
 def batch_for_request(request: Request, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
     """The one way in to a batch for requester endpoints: guardian permission through the
-    organisation's staff group and, for an API key, the key's own organisation."""
+    organisation's staff group and, for an API key, the key's own organisation; changing
+    a batch needs the ``publish`` capability, reviewing it ``review`` (team role or key scope)."""
     batch = selectors.access_batch(user=_user(request), batch_id=batch_id, permission=permission)
-    if isinstance(request.auth, ApiKey) and request.auth.organisation_id != batch.organisation_id:
+    key = request.auth if isinstance(request.auth, ApiKey) else None
+    if key is not None and key.organisation_id != batch.organisation_id:
         raise NotFound("batch")
+    capability = selectors.BATCH_PERMISSION_CAPABILITY.get(permission)
+    if capability is not None:
+        require_organisation_capability(
+            user=_user(request), organisation=batch.organisation, capability=capability, api_key=key
+        )
     return batch
 
 
@@ -242,7 +249,7 @@ class OrganisationBatchesView(APIView):
 
     @extend_schema(request=MarketBatchIn, responses={201: MarketBatchDetailOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         data = MarketBatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_create(organisation=organisation, actor=_user(request), **data.validated_data)
@@ -465,7 +472,7 @@ class OrganisationQualificationsView(APIView):
 
     @extend_schema(request=QualificationIn, responses={201: QualificationOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         data = QualificationIn(data=request.data)
         data.is_valid(raise_exception=True)
         qualification = services.qualification_create(
@@ -479,7 +486,7 @@ class OrganisationQualificationsView(APIView):
 class QualificationGrantView(APIView):
     @extend_schema(request=GrantIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, qualification_id: int) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         qualification = organisation.qualifications.filter(pk=qualification_id).first()
         if qualification is None:
             raise NotFound("qualification")
@@ -524,7 +531,7 @@ class OrganisationBlocksView(APIView):
 
     @extend_schema(request=BlockIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "review")
         data = BlockIn(data=request.data)
         data.is_valid(raise_exception=True)
         worker = _worker_by_pseudonym(data.validated_data["worker"])
@@ -540,7 +547,7 @@ class OrganisationBlocksView(APIView):
 class OrganisationBlockDetailView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, pseudonym: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "review")
         services.worker_unblock(organisation=organisation, actor=_user(request), worker=_worker_by_pseudonym(pseudonym))
         return Response(status=204)
 
@@ -886,7 +893,7 @@ class OrganisationNoticesView(APIView):
 class QualificationRevokeView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, qualification_id: int, pseudonym: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         qualification = organisation.qualifications.filter(pk=qualification_id).first()
         if qualification is None:
             raise NotFound("qualification")
