@@ -54,12 +54,12 @@ class GlobalRecipient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"{self.stripe_account_id} ({'ready' if self.ready else 'onboarding'})"
+
     @property
     def ready(self) -> bool:
         return "active" in (self.bank_status, self.card_status)
-
-    def __str__(self) -> str:
-        return f"{self.stripe_account_id} ({'ready' if self.ready else 'onboarding'})"
 
 
 class PayoutMethod(models.Model):

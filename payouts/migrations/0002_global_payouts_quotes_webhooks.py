@@ -6,138 +6,209 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payouts', '0001_initial'),
+        ("payouts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProviderWebhookEvent',
+            name="ProviderWebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=20)),
-                ('event_id', models.CharField(max_length=100)),
-                ('type', models.CharField(max_length=100)),
-                ('payload', models.JSONField()),
-                ('status', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('failed', 'Failed')], default='received', max_length=10)),
-                ('deliveries', models.PositiveIntegerField(default=1)),
-                ('error', models.TextField(blank=True)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(max_length=20)),
+                ("event_id", models.CharField(max_length=100)),
+                ("type", models.CharField(max_length=100)),
+                ("payload", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("received", "Received"), ("processed", "Processed"), ("failed", "Failed")],
+                        default="received",
+                        max_length=10,
+                    ),
+                ),
+                ("deliveries", models.PositiveIntegerField(default=1)),
+                ("error", models.TextField(blank=True)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name='payout',
-            name='arrived_amount',
+            model_name="payout",
+            name="arrived_amount",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='destination_amount',
+            model_name="payout",
+            name="destination_amount",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='destination_currency',
+            model_name="payout",
+            name="destination_currency",
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='fee',
+            model_name="payout",
+            name="fee",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='fee_bearer',
-            field=models.CharField(choices=[('coop', 'the co-op'), ('worker', 'the worker')], default='coop', max_length=8),
+            model_name="payout",
+            name="fee_bearer",
+            field=models.CharField(
+                choices=[("coop", "the co-op"), ("worker", "the worker")], default="coop", max_length=8
+            ),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='quote_expires_at',
+            model_name="payout",
+            name="quote_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='quote_reference',
+            model_name="payout",
+            name="quote_reference",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='rail_reference',
+            model_name="payout",
+            name="rail_reference",
             field=models.CharField(blank=True, max_length=100, null=True),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='rate',
+            model_name="payout",
+            name="rate",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AlterField(
-            model_name='payout',
-            name='rail',
-            field=models.CharField(choices=[('stripe_connect', 'Stripe Connect (to your bank)'), ('sepa', 'SEPA credit transfer'), ('paypal', 'PayPal Payouts (to your PayPal wallet)'), ('stripe_global', 'Stripe Global Payouts (to your local bank or card)')], max_length=20),
+            model_name="payout",
+            name="rail",
+            field=models.CharField(
+                choices=[
+                    ("stripe_connect", "Stripe Connect (to your bank)"),
+                    ("sepa", "SEPA credit transfer"),
+                    ("paypal", "PayPal Payouts (to your PayPal wallet)"),
+                    ("stripe_global", "Stripe Global Payouts (to your local bank or card)"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='payoutmethod',
-            name='rail',
-            field=models.CharField(choices=[('stripe_connect', 'Stripe Connect (to your bank)'), ('sepa', 'SEPA credit transfer'), ('paypal', 'PayPal Payouts (to your PayPal wallet)'), ('stripe_global', 'Stripe Global Payouts (to your local bank or card)')], max_length=20),
+            model_name="payoutmethod",
+            name="rail",
+            field=models.CharField(
+                choices=[
+                    ("stripe_connect", "Stripe Connect (to your bank)"),
+                    ("sepa", "SEPA credit transfer"),
+                    ("paypal", "PayPal Payouts (to your PayPal wallet)"),
+                    ("stripe_global", "Stripe Global Payouts (to your local bank or card)"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='GlobalRecipient',
+            name="GlobalRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_account_id', models.CharField(max_length=64, unique=True)),
-                ('country', models.CharField(max_length=2)),
-                ('bank_status', models.CharField(blank=True, max_length=20)),
-                ('card_status', models.CharField(blank=True, max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='global_recipient', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stripe_account_id", models.CharField(max_length=64, unique=True)),
+                ("country", models.CharField(max_length=2)),
+                ("bank_status", models.CharField(blank=True, max_length=20)),
+                ("card_status", models.CharField(blank=True, max_length=20)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="global_recipient",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PayoutQuote',
+            name="PayoutQuote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rail', models.CharField(choices=[('stripe_connect', 'Stripe Connect (to your bank)'), ('sepa', 'SEPA credit transfer'), ('paypal', 'PayPal Payouts (to your PayPal wallet)'), ('stripe_global', 'Stripe Global Payouts (to your local bank or card)')], max_length=20)),
-                ('amount', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('fee', models.BigIntegerField(default=0)),
-                ('fee_bearer', models.CharField(choices=[('coop', 'the co-op'), ('worker', 'the worker')], max_length=8)),
-                ('rule_versions', models.JSONField(blank=True, default=dict)),
-                ('rate', models.CharField(max_length=40)),
-                ('destination_amount', models.BigIntegerField()),
-                ('destination_currency', models.CharField(max_length=3)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('reference', models.CharField(blank=True, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('method', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='payouts.payoutmethod')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payout_quotes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rail",
+                    models.CharField(
+                        choices=[
+                            ("stripe_connect", "Stripe Connect (to your bank)"),
+                            ("sepa", "SEPA credit transfer"),
+                            ("paypal", "PayPal Payouts (to your PayPal wallet)"),
+                            ("stripe_global", "Stripe Global Payouts (to your local bank or card)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("fee", models.BigIntegerField(default=0)),
+                (
+                    "fee_bearer",
+                    models.CharField(choices=[("coop", "the co-op"), ("worker", "the worker")], max_length=8),
+                ),
+                ("rule_versions", models.JSONField(blank=True, default=dict)),
+                ("rate", models.CharField(max_length=40)),
+                ("destination_amount", models.BigIntegerField()),
+                ("destination_currency", models.CharField(max_length=3)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("reference", models.CharField(blank=True, max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "method",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="quotes", to="payouts.payoutmethod"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payout_quotes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='payout',
-            name='quote',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payout', to='payouts.payoutquote'),
+            model_name="payout",
+            name="quote",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payout",
+                to="payouts.payoutquote",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payout',
-            constraint=models.UniqueConstraint(condition=models.Q(('rail_reference__isnull', False)), fields=('rail', 'rail_reference'), name='payouts_one_payout_per_rail_reference'),
+            model_name="payout",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("rail_reference__isnull", False)),
+                fields=("rail", "rail_reference"),
+                name="payouts_one_payout_per_rail_reference",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='providerwebhookevent',
-            constraint=models.UniqueConstraint(fields=('provider', 'event_id'), name='payouts_provider_event_once'),
+            model_name="providerwebhookevent",
+            constraint=models.UniqueConstraint(fields=("provider", "event_id"), name="payouts_provider_event_once"),
         ),
         migrations.AddConstraint(
-            model_name='payoutquote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payouts_quote_amount_positive'),
+            model_name="payoutquote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payouts_quote_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payoutquote',
-            constraint=models.CheckConstraint(condition=models.Q(('fee__gte', 0)), name='payouts_quote_fee_not_negative'),
+            model_name="payoutquote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("fee__gte", 0)), name="payouts_quote_fee_not_negative"
+            ),
         ),
     ]

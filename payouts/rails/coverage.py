@@ -82,7 +82,32 @@ LOCAL_CURRENCY = {
     "ZA": "ZAR",
 }
 EURO_COUNTRIES = frozenset(
-    "AT BE CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK AD MC SM VA".split()
+    [
+        "AT",
+        "BE",
+        "CY",
+        "DE",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PT",
+        "SI",
+        "SK",
+        "AD",
+        "MC",
+        "SM",
+        "VA",
+    ]
 )
 
 

@@ -82,8 +82,10 @@ class PaypalRail:
         return ""
 
     def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
-        fee = PAYPAL_DOMESTIC_FEE if method.country == "US" and currency == "USD" else min(
-            basis_points(amount, PAYPAL_FEE_BPS), PAYPAL_FEE_CAP
+        fee = (
+            PAYPAL_DOMESTIC_FEE
+            if method.country == "US" and currency == "USD"
+            else min(basis_points(amount, PAYPAL_FEE_BPS), PAYPAL_FEE_CAP)
         )
         return same_currency_quote(amount=amount, currency=currency, fee=fee)
 
@@ -91,7 +93,9 @@ class PaypalRail:
         try:
             batch = paypal_client.payout_batch_create(body=payout_batch_body(payouts=[payout]))
         except paypal_client.PaypalRefused as refused:
-            raise RailRefused(f"PayPal did not accept the payout: {refused.reason}", rail_code=refused.name) from refused
+            raise RailRefused(
+                f"PayPal did not accept the payout: {refused.reason}", rail_code=refused.name
+            ) from refused
         return Submission(references={"rail_reference": batch.payout_batch_id})
 
 

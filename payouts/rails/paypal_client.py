@@ -135,7 +135,9 @@ def payout_batch_create(*, body: dict[str, Any]) -> PayoutBatch:
     sender_batch_id = str(body["sender_batch_header"]["sender_batch_id"])
     answer = _authorised("POST", "/v1/payments/payouts", request_id=sender_batch_id, json=body)
     header = answer.get("batch_header") or {}
-    return PayoutBatch(payout_batch_id=str(header.get("payout_batch_id") or ""), batch_status=str(header.get("batch_status") or ""))
+    return PayoutBatch(
+        payout_batch_id=str(header.get("payout_batch_id") or ""), batch_status=str(header.get("batch_status") or "")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +177,20 @@ def payout_item_retrieve(*, payout_item_id: str) -> PayoutItem:
 
 class PaypalWebhookInvalid(AppError):
     def __init__(self) -> None:
-        super().__init__(
-            "webhook_signature_invalid", "PayPal did not confirm this webhook's signature.", status=400
-        )
+        super().__init__("webhook_signature_invalid", "PayPal did not confirm this webhook's signature.", status=400)
 
 
 def webhook_verify(*, headers: dict[str, str], event: dict[str, Any]) -> None:
     """Asks PayPal (``POST /v1/notifications/verify-webhook-signature``) whether the
     delivery was signed by PayPal for our ``PAYPAL_WEBHOOK_ID``. Raises
     ``PaypalWebhookInvalid`` unless PayPal answers ``SUCCESS``."""
-    wanted = ("paypal-auth-algo", "paypal-cert-url", "paypal-transmission-id", "paypal-transmission-sig", "paypal-transmission-time")
+    wanted = (
+        "paypal-auth-algo",
+        "paypal-cert-url",
+        "paypal-transmission-id",
+        "paypal-transmission-sig",
+        "paypal-transmission-time",
+    )
     lowered = {key.lower(): value for key, value in headers.items()}
     if not all(lowered.get(name) for name in wanted) or not settings.PAYPAL_WEBHOOK_ID:
         raise PaypalWebhookInvalid()

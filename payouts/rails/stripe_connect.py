@@ -9,11 +9,11 @@ exactly one platform payout (its metadata names it) and its ``payout.paid`` /
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.conf import settings
+
 from core.errors import AppError
 from ledger import accounts
 from payments import stripe_gateway
-from django.conf import settings
-
 from payouts.rails.base import Destination, Quote, RailRefused, Submission, offers_countries, same_currency_quote
 from payouts.rails.coverage import offers_for
 

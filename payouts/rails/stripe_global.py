@@ -31,15 +31,12 @@ if TYPE_CHECKING:
 # Egypt, Argentina and Colombia from the changelog of 2026-03-25. Countries served only
 # by wire or in private preview are left out: workers need a local transfer.
 # Re-check against the source before adding a country.
-STRIPE_GLOBAL_OFFERS = (
-    offers_for(
-        "US GB CA AU NZ MX BR IN PH ID TH MY SG HK JP EG AR CO CL PE IL CH NO SE DK PL CZ HU RO "
-        "DE FR ES IT NL BE AT IE PT FI",
-        method="bank_account",
-        arrival="1-7 business days (varies by country)",
-    )
-    + offers_for("US", method="card", arrival="within minutes")
-)
+STRIPE_GLOBAL_OFFERS = offers_for(
+    "US GB CA AU NZ MX BR IN PH ID TH MY SG HK JP EG AR CO CL PE IL CH NO SE DK PL CZ HU RO "
+    "DE FR ES IT NL BE AT IE PT FI",
+    method="bank_account",
+    arrival="1-7 business days (varies by country)",
+) + offers_for("US", method="card", arrival="within minutes")
 
 
 class StripeGlobalRail:

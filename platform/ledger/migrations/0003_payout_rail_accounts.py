@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0002_transfers_append_only'),
+        ("ledger", "0002_transfers_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='account',
-            name='kind',
-            field=models.CharField(choices=[('org_available', 'Requester available balance'), ('org_escrow', 'Requester escrow'), ('worker_earnings', 'Worker earnings'), ('coop_fees', 'Co-op fee income'), ('coop_reserve', 'Co-op reserve'), ('coop_juror_fees', 'Co-op juror fees'), ('external_stripe', 'Stripe (money in and out)'), ('external_bank', 'Bank (money in and out)'), ('external_paypal', 'PayPal (worker payouts)'), ('coop_payout_fees', 'Co-op payout rail fees')], max_length=20),
+            model_name="account",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("org_available", "Requester available balance"),
+                    ("org_escrow", "Requester escrow"),
+                    ("worker_earnings", "Worker earnings"),
+                    ("coop_fees", "Co-op fee income"),
+                    ("coop_reserve", "Co-op reserve"),
+                    ("coop_juror_fees", "Co-op juror fees"),
+                    ("external_stripe", "Stripe (money in and out)"),
+                    ("external_bank", "Bank (money in and out)"),
+                    ("external_paypal", "PayPal (worker payouts)"),
+                    ("coop_payout_fees", "Co-op payout rail fees"),
+                ],
+                max_length=20,
+            ),
         ),
     ]
