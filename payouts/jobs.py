@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.runner import run_each
+from core.errors import AppError
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
 from payouts.models import Payout, PayoutRun, PayoutSchedule, Rail
@@ -32,9 +33,11 @@ def run_weekly() -> int:
 def payout_submit(payout_id: int) -> str:
     try:
         return services.payout_submit(payout_id=payout_id).state
-    except StripeUnavailable:
+    except AppError as error:
+        if error.status_code != 503:  # the rail could not be reached (Stripe, PayPal): retry later
+            raise
         # Nothing is lost: payouts_resume submits again with the same idempotency keys.
-        logger.warning("Stripe unavailable for payout %s; will retry", payout_id)
+        logger.warning("%s for payout %s; will retry", error.code, payout_id)
         return "retry"
 
 

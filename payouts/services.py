@@ -546,7 +546,7 @@ def _payout_create(
             wanted = _wanted_amount(amount=amount, available=available, floor=floor, currency=currency)
             bearer = rule_in_force(FEE_BEARER_RULE)
             priced = _priced(rail=rail, method=method, wanted=wanted, currency=currency, bearer=bearer, key="")
-            fee_bearer = FeeBearer.WORKER if bearer.value else FeeBearer.COOP
+            fee_bearer: str = FeeBearer.WORKER if bearer.value else FeeBearer.COOP
             fee_versions = {bearer.key: {"version_id": bearer.version_id, "value": bearer.value}}
         else:
             priced = rails.Quote(
@@ -758,6 +758,12 @@ def payout_submit(*, payout_id: int) -> Payout:
     except rails.RailRefused as refused:
         return payout_fail(payout_id=payout.pk, code=refused.rail_code or "refused", message=refused.reason)
     return _submission_record(payout_id=payout.pk, references=submission.references)
+
+
+def payout_reference_record(*, payout_id: int, references: dict[str, str]) -> Payout:
+    """Records the rail's ids for a payout and marks it submitted if it was only
+    created (a provider event can arrive before the submitting job recorded them)."""
+    return _submission_record(payout_id=payout_id, references=references)
 
 
 def _submission_record(*, payout_id: int, references: dict[str, str]) -> Payout:

@@ -52,7 +52,7 @@ class PaypalRail:
     offers = PAYPAL_OFFERS
     countries = offers_countries(PAYPAL_OFFERS)
     currencies = frozenset({"EUR", "USD", "GBP"})
-    required_settings = ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID")
+    required_settings: tuple[str, ...] = ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID")
     min_amount = 100
     # PayPal's default per-item limit is USD 20,000; the co-op keeps well below it.
     max_amount = 1_000_000

@@ -90,7 +90,7 @@ class StripeConnectRail:
     countries = offers_countries(STRIPE_CONNECT_OFFERS)
     currencies = frozenset({"EUR", "USD", "GBP"})
     offers = STRIPE_CONNECT_OFFERS
-    required_settings = ("STRIPE_SECRET_KEY", "STRIPE_CONNECT_WEBHOOK_SECRET")
+    required_settings: tuple[str, ...] = ("STRIPE_SECRET_KEY", "STRIPE_CONNECT_WEBHOOK_SECRET")
     min_amount = 100
     max_amount = 10_000_000
     fee_note = "Stripe's Connect payout fee, paid by the co-op"

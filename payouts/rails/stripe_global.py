@@ -46,7 +46,7 @@ class StripeGlobalRail:
     offers = STRIPE_GLOBAL_OFFERS
     countries = offers_countries(STRIPE_GLOBAL_OFFERS)
     currencies = frozenset({"EUR", "USD", "GBP"})
-    required_settings = (
+    required_settings: tuple[str, ...] = (
         "STRIPE_SECRET_KEY",
         "STRIPE_GLOBAL_PAYOUTS_FINANCIAL_ACCOUNT",
         "STRIPE_EVENT_DESTINATION_SECRET",

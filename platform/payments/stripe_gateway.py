@@ -526,6 +526,18 @@ def connected_payout_create(
 # report the outcome.
 
 
+def _plain_v2(obj: Any) -> dict[str, Any]:
+    """A v2 object as plain JSON data; v2 classes nest objects inside plain dicts
+    (e.g. ``fx_quote.rates``), which ``to_dict`` leaves as objects."""
+
+    def nested(value: Any) -> Any:
+        if isinstance(value, stripe.StripeObject):
+            return value.to_dict()
+        raise TypeError(f"{type(value).__name__} is not JSON data")
+
+    return dict(json.loads(json.dumps(obj.to_dict(), default=nested)))
+
+
 def _v2_amount(data: Any) -> tuple[int, str]:
     data = data or {}
     return int(data.get("value") or 0), _currency(str(data.get("currency") or ""))
@@ -588,7 +600,7 @@ def recipient_account_create(
         lambda: client.v2.core.accounts.create(params=params, options={"idempotency_key": idempotency_key}),  # type: ignore[arg-type]
         idempotency_key=idempotency_key,
     )
-    return RecipientAccount.from_stripe(_plain(account))
+    return RecipientAccount.from_stripe(_plain_v2(account))
 
 
 def recipient_account_retrieve(*, account_id: str) -> RecipientAccount:
@@ -599,7 +611,7 @@ def recipient_account_retrieve(*, account_id: str) -> RecipientAccount:
             params={"include": ["configuration.recipient", "identity"]},  # type: ignore[list-item]
         )
     )
-    return RecipientAccount.from_stripe(_plain(account))
+    return RecipientAccount.from_stripe(_plain_v2(account))
 
 
 def recipient_onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str) -> str:
@@ -618,7 +630,7 @@ def recipient_onboarding_link_create(*, account_id: str, refresh_url: str, retur
     }
     client = _client()
     link = _call(lambda: client.v2.core.account_links.create(params=params))  # type: ignore[arg-type]
-    return str(_plain(link)["url"])
+    return str(_plain_v2(link)["url"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,7 +667,7 @@ def payout_intent_quote(
         "metadata": metadata,
     }
     client = _client()
-    intent = _plain(
+    intent = _plain_v2(
         _call(
             lambda: client.v2.money_management.payout_intents.create(
                 params=params,  # type: ignore[arg-type]
@@ -705,7 +717,7 @@ def payout_intent_confirm(*, payout_intent_id: str, idempotency_key: str) -> Glo
     answer replays the first one). Raises ``QuoteExpired`` when the rate lock ran out."""
     client = _client()
     try:
-        intent = _plain(
+        intent = _plain_v2(
             _call(
                 lambda: client.v2.money_management.payout_intents.confirm(
                     payout_intent_id, options={"idempotency_key": idempotency_key}
@@ -758,7 +770,7 @@ class OutboundPayment:
 def outbound_payment_retrieve(*, outbound_payment_id: str) -> OutboundPayment:
     client = _client()
     found = _call(lambda: client.v2.money_management.outbound_payments.retrieve(outbound_payment_id))
-    return OutboundPayment.from_stripe(_plain(found))
+    return OutboundPayment.from_stripe(_plain_v2(found))
 
 
 @dataclass(frozen=True, slots=True)
