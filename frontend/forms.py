@@ -330,6 +330,10 @@ class PayoutMethodForm(PageForm):
     bic = forms.CharField(label="BIC (optional)", max_length=11, required=False)
 
 
+class PaypalMethodForm(PageForm):
+    email = forms.EmailField(label="Email address of your PayPal account", max_length=254)
+
+
 class PayoutScheduleForm(PageForm):
     frequency = forms.ChoiceField(
         label="When",

@@ -33,6 +33,14 @@ def payout_methods_for_worker(*, user: User) -> QuerySet[PayoutMethod]:
     return PayoutMethod.objects.filter(user=user).order_by(F("retired_at").desc(nulls_first=True), "-id")
 
 
+def worker_country(*, user: User) -> str:
+    """The worker's country (upper case) from their profile; "" when not set."""
+    from accounts.models import WorkerProfile
+
+    country = WorkerProfile.objects.filter(user=user).values_list("country", flat=True).first()
+    return (country or "").upper()
+
+
 def payout_method_current(*, user: User) -> PayoutMethod | None:
     return PayoutMethod.objects.filter(user=user, retired_at__isnull=True).first()
 
