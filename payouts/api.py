@@ -53,11 +53,14 @@ def _method_out(method: PayoutMethod) -> dict[str, Any]:
 
 
 class MethodIn(StrictSerializer):
-    rail = serializers.ChoiceField(choices=["sepa", "paypal"])  # Stripe rails: their onboarding endpoints
+    rail = serializers.ChoiceField(choices=["sepa", "paypal", "wise"])  # Stripe rails: their onboarding endpoints
     iban = serializers.CharField(max_length=64, required=False)
     account_holder = serializers.CharField(max_length=140, required=False)
     bic = serializers.CharField(max_length=11, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False)
+    bank_code = serializers.CharField(max_length=20, required=False)
+    branch_code = serializers.CharField(max_length=20, required=False)
+    account_number = serializers.CharField(max_length=34, required=False)
 
 
 class MethodListView(APIView):
@@ -670,6 +673,19 @@ def paypal_webhook_view(request: HttpRequest) -> JsonResponse:
 
     try:
         stored, created = paypal_webhook_receive(headers=dict(request.headers), body=request.body)
+    except AppError as error:
+        return JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    return JsonResponse({"received": True, "duplicate": not created, "status": stored.status, "note": stored.error})
+
+
+@csrf_exempt
+@require_POST
+def wise_webhook_view(request: HttpRequest) -> JsonResponse:
+    """Wise's webhook (transfers#state-change): RSA-signed, stored once, applied at once."""
+    from payouts.provider_events import wise_webhook_receive
+
+    try:
+        stored, created = wise_webhook_receive(headers=dict(request.headers), body=request.body)
     except AppError as error:
         return JsonResponse({"error": error.as_dict()}, status=error.status_code)
     return JsonResponse({"received": True, "duplicate": not created, "status": stored.status, "note": stored.error})

@@ -17,6 +17,7 @@ class Rail(models.TextChoices):
     SEPA = "sepa", "SEPA credit transfer"
     PAYPAL = "paypal", "PayPal Payouts (to your PayPal wallet)"
     STRIPE_GLOBAL = "stripe_global", "Stripe Global Payouts (to your local bank or card)"
+    WISE = "wise", "Wise (to your local bank account)"
 
 
 class ConnectedAccount(models.Model):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from payments import stripe_gateway
 from payments.stripe_gateway import StripeEvent
 from payouts import services
 from payouts.models import Payout, ProviderWebhookEvent, Rail
-from payouts.rails import paypal_client
+from payouts.rails import paypal_client, wise_client
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,102 @@ def paypal_event_process(*, event_pk: int) -> ProviderWebhookEvent:
             return stored
     except AppError as error:
         logger.warning("PayPal event %s failed: %s", event_pk, error.code)
+        ProviderWebhookEvent.objects.filter(pk=event_pk).exclude(status=ProviderWebhookEvent.Status.PROCESSED).update(
+            status=ProviderWebhookEvent.Status.FAILED, error=f"{error.code}: {error.message}"[:2000]
+        )
+        return ProviderWebhookEvent.objects.get(pk=event_pk)
+
+
+# -- Wise ------------------------------------------------------------------------------------
+
+WISE = "wise"
+_WISE_PAID = {"outgoing_payment_sent"}
+_WISE_FAILED = {"cancelled"}
+_WISE_RETURNED = {"funds_refunded", "bounced_back", "charged_back"}
+
+
+def wise_transfer_apply(*, transfer: wise_client.WiseTransfer) -> Payout | None:
+    """Moves our payout to the Wise transfer's current status. The transfer must name
+    our payout (its reference) and go to the payout's recipient. Idempotent."""
+    match = re.fullmatch(r"COOP PAYOUT (\d+)", transfer.reference)
+    payout = Payout.objects.filter(pk=int(match.group(1)), rail=Rail.WISE).first() if match else None
+    if (
+        payout is None
+        or payout.destination.get("recipient") != transfer.target_account
+        or (payout.rail_reference and payout.rail_reference != transfer.id)
+    ):
+        logger.info("Wise transfer %s names no payout of ours", transfer.id)
+        return None
+    with transaction.atomic():
+        if payout.state in (Payout.State.CREATED, Payout.State.SUBMITTED) and not payout.rail_reference:
+            services.payout_reference_record(payout_id=payout.pk, references={"rail_reference": transfer.id})
+        if transfer.status in _WISE_PAID:
+            return services.payout_pay(payout_id=payout.pk, arrived_amount=transfer.target_value)
+        if transfer.status in _WISE_FAILED:
+            if payout.state == Payout.State.PAID:
+                return payout
+            return services.payout_fail(
+                payout_id=payout.pk,
+                code="cancelled",
+                message="Wise cancelled the transfer; the money is back in your balance. Check your bank details.",
+            )
+        if transfer.status in _WISE_RETURNED:
+            return services.payout_fail(
+                payout_id=payout.pk,
+                code=transfer.status,
+                message="Your bank returned the Wise transfer; the money is back in your balance. "
+                "Check your bank details.",
+            )
+    return payout
+
+
+def wise_webhook_receive(*, headers: dict[str, str], body: bytes) -> tuple[ProviderWebhookEvent, bool]:
+    """Verifies Wise's RSA signature, stores the state change once (transfer, state and
+    time make its id: Wise's delivery ids change per attempt) and applies it."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    wise_client.webhook_verify(body=body, signature=lowered.get("x-signature-sha256", ""))
+    try:
+        event = json.loads(body)
+        data = event["data"]
+        resource = data["resource"]
+        event_id = f"{resource['id']}:{data.get('current_state')}:{data.get('occurred_at')}"
+    except (ValueError, KeyError, TypeError):
+        raise AppError("invalid_webhook", "The body is not a Wise event.", status=400) from None
+    try:
+        with transaction.atomic():
+            stored = ProviderWebhookEvent.objects.create(
+                provider=WISE, event_id=event_id[:100], type=str(event.get("event_type") or ""), payload=event
+            )
+            created = True
+    except IntegrityError:
+        stored = ProviderWebhookEvent.objects.get(provider=WISE, event_id=event_id[:100])
+        ProviderWebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
+        created = False
+    if stored.status != ProviderWebhookEvent.Status.PROCESSED:
+        stored = wise_event_process(event_pk=stored.pk)
+    return stored, created
+
+
+def wise_event_process(*, event_pk: int) -> ProviderWebhookEvent:
+    try:
+        with transaction.atomic():
+            stored = ProviderWebhookEvent.objects.select_for_update().get(pk=event_pk)
+            if stored.status == ProviderWebhookEvent.Status.PROCESSED:
+                return stored
+            note = ""
+            if stored.type == "transfers#state-change":
+                transfer_id = str(((stored.payload.get("data") or {}).get("resource") or {}).get("id") or "")
+                payout = wise_transfer_apply(transfer=wise_client.transfer_retrieve(transfer_id=transfer_id))
+                if payout is None:
+                    note = "No payout of ours matches this Wise transfer; nothing was changed."
+                    audit_record(actor=None, action="wise_webhook.unknown_payout", target=stored, after={})
+            stored.status = ProviderWebhookEvent.Status.PROCESSED
+            stored.processed_at = timezone.now()
+            stored.error = note
+            stored.save(update_fields=["status", "processed_at", "error"])
+            return stored
+    except AppError as error:
+        logger.warning("Wise event %s failed: %s", event_pk, error.code)
         ProviderWebhookEvent.objects.filter(pk=event_pk).exclude(status=ProviderWebhookEvent.Status.PROCESSED).update(
             status=ProviderWebhookEvent.Status.FAILED, error=f"{error.code}: {error.message}"[:2000]
         )

@@ -68,7 +68,9 @@ CODE_PAYOUT = "payout"
 CODE_PAYOUT_RETURNED = "payout_returned"
 CODE_PAYOUT_FEE = "payout_rail_fee"
 # Rails whose provider quotes a rate that the worker must see and confirm first.
-QUOTED_RAILS = frozenset({Rail.STRIPE_GLOBAL})
+QUOTED_RAILS = frozenset({Rail.STRIPE_GLOBAL, Rail.WISE})
+# Rails that need their provider's keys before a worker can choose them.
+KEYED_RAILS = frozenset({Rail.STRIPE_GLOBAL, Rail.PAYPAL, Rail.WISE})
 # Banks carry out a SEPA file on the next business day at the earliest.
 SEPA_EXECUTION_DELAY = timedelta(days=1)
 # Workers paid per transaction in a scheduled run. Small: each worker takes a few
@@ -147,6 +149,10 @@ def payout_method_set(*, user: User, rail: str, details: dict[str, Any]) -> Payo
     if chosen.name != Rail.SEPA:
         rails.rail_require_configured(chosen)
     destination = chosen.validate_destination(country=country, details=details)
+    register = getattr(chosen, "register_destination", None)
+    if register is not None:
+        # Providers that hold the bank details (Wise): sent once, only their id is kept.
+        destination = register(destination=destination)
     return _method_replace(user=user, rail=chosen.name, country=country, destination=destination)
 
 
@@ -373,7 +379,7 @@ def _rail_ready_for(method: PayoutMethod, *, country: str) -> rails.PayoutRail:
             f"{rail.label} cannot be funded in {currency}, the co-op's currency; choose another payout method.",
             status=409,
         )
-    if rail.name in (Rail.STRIPE_GLOBAL, Rail.PAYPAL):
+    if rail.name in KEYED_RAILS:
         rails.rail_require_configured(rail)
     not_ready = rail.not_ready_reason(method=method)
     if not_ready:

@@ -16,6 +16,7 @@ from payouts.rails.paypal import PaypalRail
 from payouts.rails.sepa import SepaRail
 from payouts.rails.stripe_connect import StripeConnectRail
 from payouts.rails.stripe_global import StripeGlobalRail
+from payouts.rails.wise import WiseRail
 
 __all__ = [
     "DEFAULT_ENABLED",
@@ -32,9 +33,9 @@ __all__ = [
 ]
 
 RAILS: dict[str, PayoutRail] = {
-    rail.name: rail for rail in (StripeConnectRail(), SepaRail(), StripeGlobalRail(), PaypalRail())
+    rail.name: rail for rail in (StripeConnectRail(), SepaRail(), StripeGlobalRail(), PaypalRail(), WiseRail())
 }
-DEFAULT_ENABLED = ("stripe_connect", "sepa", "stripe_global", "paypal")
+DEFAULT_ENABLED = ("stripe_connect", "sepa", "stripe_global", "paypal", "wise")
 
 
 def enabled_rail_names() -> tuple[str, ...]:

@@ -344,6 +344,13 @@ PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
 PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "")
 PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.paypal.com")
 PAYPAL_TIMEOUT_SECONDS = float(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "20"))
+# Wise (local bank transfers where no other rail reaches): API token of the co-op's business
+# profile, its id, and Wise's webhook public key (PEM) that signs transfers#state-change.
+WISE_API_TOKEN = os.environ.get("WISE_API_TOKEN", "")
+WISE_PROFILE_ID = os.environ.get("WISE_PROFILE_ID", "")
+WISE_WEBHOOK_PUBLIC_KEY = os.environ.get("WISE_WEBHOOK_PUBLIC_KEY", "").replace("\\n", "\n")
+WISE_API_BASE = os.environ.get("WISE_API_BASE", "https://api.wise.com")
+WISE_TIMEOUT_SECONDS = float(os.environ.get("WISE_TIMEOUT_SECONDS", "20"))
 
 # API key secrets are kept encrypted (SigV4 verification needs the secret itself).
 API_KEY_ENCRYPTION_KEY = env("API_KEY_ENCRYPTION_KEY", "")

@@ -27,9 +27,10 @@ from payments.models import WebhookEvent
 from payouts import services
 from payouts.jobs import payouts_resume
 from payouts.models import GlobalRecipient, Payout, PayoutQuote, ProviderWebhookEvent
-from payouts.rails import paypal_client
+from payouts.rails import paypal_client, wise_client
 from tests.fakes.paypal_api import FakePaypal
 from tests.fakes.stripe_v2 import FakeStripeV2
+from tests.fakes.wise_api import FakeWise
 from tests.payouts.factories import current_method, earn, worker_in
 
 pytestmark = pytest.mark.django_db
@@ -480,3 +481,117 @@ def test_paypal_not_configured_is_refused_with_the_variables(settings) -> None:
     assert error.value.code == "rail_not_configured"
     assert "not configured on this server" in error.value.message
     assert error.value.details["settings"] == ["PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"]
+
+
+# -- Wise: Pakistan and Bangladesh ---------------------------------------------------------------
+
+
+@pytest.fixture
+def wise(settings) -> Iterator[FakeWise]:  # type: ignore[no-untyped-def]
+    fake = FakeWise()
+    settings.WISE_API_TOKEN = fake.token
+    settings.WISE_PROFILE_ID = fake.profile_id
+    settings.WISE_WEBHOOK_PUBLIC_KEY = fake.public_key_pem
+    settings.WISE_API_BASE = "https://api.wise.test"
+    wise_client.use_transport(fake)
+    try:
+        yield fake
+    finally:
+        wise_client.use_transport(None)
+
+
+def _wise_worker(country: str) -> User:
+    user = worker_in(country)
+    details = (
+        {"account_holder": "Ayesha Khan", "iban": "PK36SCBL0000001123456702"}
+        if country == "PK"
+        else {"account_holder": "Rahim Uddin", "bank_code": "BRAC", "branch_code": "0601", "account_number": "1501202"}
+    )
+    services.payout_method_set(user=user, rail="wise", details=details)
+    return user
+
+
+def _deliver_wise(headers: dict[str, str], body: bytes) -> Any:
+    extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    return APIClient().generic("POST", "/webhooks/wise/", body, content_type="application/json", **extra)
+
+
+@pytest.mark.parametrize(("country", "currency"), [("PK", "PKR"), ("BD", "BDT")])
+def test_wise_payout_from_request_to_settled(wise, country: str, currency: str) -> None:
+    user = _wise_worker(country)
+    method = current_method(user)
+    # Only Wise's recipient id and a masked hint are kept, never the account number.
+    assert set(method.destination) == {"recipient", "currency", "country"}
+    assert method.destination["currency"] == currency
+    recipient = wise.recipients[method.destination["recipient"]]
+    assert recipient["type"] == {"PK": "pakistan", "BD": "bangladesh"}[country]
+    earn(user, 50_00)
+    quote = services.payout_quote_create(user=user)
+    assert (quote.fee, quote.destination_currency) == (78, currency)  # 0.65% + 0.45
+    payout = _confirm(user, quote)
+    assert payout.state == "submitted"
+    assert payout.rail_reference in wise.funded
+    transfer = wise.transfers[payout.rail_reference]
+    assert transfer["reference"] == f"COOP PAYOUT {payout.pk}"
+    wise.transfer_set(payout.rail_reference, "outgoing_payment_sent")
+    response = _deliver_wise(*wise.webhook(payout.rail_reference, "outgoing_payment_sent"))
+    assert response.status_code == 200, response.content
+    payout.refresh_from_db()
+    assert (payout.state, payout.arrived_amount) == ("paid", quote.destination_amount)
+    assert Transfer.objects.get(pk=f"payout:{payout.pk}").credit_account == accounts.external_wise()
+    assert ledger_check() == []
+
+
+def test_wise_lost_answer_makes_one_transfer_and_forged_webhooks_are_refused(wise) -> None:
+    user = _wise_worker("PK")
+    earn(user, 50_00)
+    quote = services.payout_quote_create(user=user)
+    wise.lose_next_responses(1)
+    payout = _confirm(user, quote)
+    assert payout.state == "created"
+    Payout.objects.filter(pk=payout.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    payouts_resume()
+    payout.refresh_from_db()
+    assert payout.state == "submitted"
+    assert len(wise.transfers) == 1
+    response = _deliver_wise(*wise.webhook(payout.rail_reference, "outgoing_payment_sent", forged=True))
+    assert response.status_code == 400
+    assert not ProviderWebhookEvent.objects.exists()
+
+
+def test_wise_expired_quote_and_bounced_transfer(wise) -> None:
+    user = _wise_worker("BD")
+    earn(user, 50_00)
+    quote = services.payout_quote_create(user=user)
+    wise.expire_quotes()
+    payout = _confirm(user, quote)
+    assert (payout.state, payout.failure_code) == ("failed", "quote_expired")
+    assert _available(user) == 50_00
+
+    payout = _confirm(user, services.payout_quote_create(user=user))
+    wise.transfer_set(payout.rail_reference, "outgoing_payment_sent")
+    _deliver_wise(*wise.webhook(payout.rail_reference, "outgoing_payment_sent"))
+    wise.transfer_set(payout.rail_reference, "bounced_back")
+    bounced = wise.webhook(payout.rail_reference, "bounced_back")
+    _deliver_wise(*bounced)
+    assert _deliver_wise(*bounced).json()["duplicate"] is True
+    payout.refresh_from_db()
+    assert (payout.state, payout.failure_code) == ("failed", "bounced_back")
+    assert _available(user) == 50_00
+    assert Transfer.objects.filter(pk=f"payout:{payout.pk}:returned").count() == 1
+    assert ledger_check() == []
+
+
+def test_wise_bad_bank_details_write_nothing(wise) -> None:
+    user = worker_in("PK")
+    with pytest.raises(AppError) as error:
+        services.payout_method_set(user=user, rail="wise", details={"account_holder": "A", "iban": "PK00BAD"})
+    assert error.value.code == "invalid_destination"
+    assert wise.recipients == {}
+    assert not current_method_exists(user)
+
+
+def current_method_exists(user: User) -> bool:
+    from payouts.models import PayoutMethod
+
+    return PayoutMethod.objects.filter(user=user).exists()
