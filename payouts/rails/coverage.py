@@ -42,6 +42,9 @@ FOCUS_COUNTRIES = (
 
 # The local currency of the countries the rails' tables name (ISO 4217).
 LOCAL_CURRENCY = {
+    "AE": "AED",
+    "GI": "GIP",
+    "LI": "CHF",
     "AR": "ARS",
     "AU": "AUD",
     "BD": "BDT",
@@ -85,6 +88,7 @@ EURO_COUNTRIES = frozenset(
     [
         "AT",
         "BE",
+        "BG",  # in the euro area since 1 January 2026
         "CY",
         "DE",
         "EE",
