@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import AppError, NotFound
 from core.money import format_amount, platform_currency, to_major
-from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm
+from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm, WiseMethodForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
 from payouts import selectors as payout_selectors
 from payouts import services as payout_services
@@ -47,6 +47,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
     schedule = payout_selectors.schedule_for(user=worker)
     method_form = PayoutMethodForm(prefix="method")
     paypal_form = PaypalMethodForm(prefix="paypal")
+    wise_form = WiseMethodForm(prefix="wise")
     schedule_form = PayoutScheduleForm(
         prefix="schedule",
         initial={
@@ -73,6 +74,17 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
                 add_app_error(paypal_form, error)
             else:
                 messages.success(request, "PayPal saved as your payout method.")
+                return redirect("worker_payouts")
+    elif request.method == "POST" and "wise-account_holder" in request.POST:
+        wise_form = WiseMethodForm(request.POST, prefix="wise")
+        if wise_form.is_valid():
+            details = {key: value for key, value in wise_form.cleaned_data.items() if value}
+            try:
+                payout_services.payout_method_set(user=worker, rail="wise", details=details)
+            except AppError as error:
+                add_app_error(wise_form, error)
+            else:
+                messages.success(request, "Bank account saved with Wise; only a masked hint is kept here.")
                 return redirect("worker_payouts")
     elif request.method == "POST":
         schedule_form = PayoutScheduleForm(request.POST, prefix="schedule")
@@ -104,6 +116,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             "payouts": payout_selectors.payouts_for_worker(user=worker)[:50],
             "method_form": method_form,
             "paypal_form": paypal_form,
+            "wise_form": wise_form,
             "schedule_form": schedule_form,
             "rails": rows,
             "offered": offered,
