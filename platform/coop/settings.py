@@ -351,6 +351,8 @@ WISE_PROFILE_ID = os.environ.get("WISE_PROFILE_ID", "")
 WISE_WEBHOOK_PUBLIC_KEY = os.environ.get("WISE_WEBHOOK_PUBLIC_KEY", "").replace("\\n", "\n")
 WISE_API_BASE = os.environ.get("WISE_API_BASE", "https://api.wise.com")
 WISE_TIMEOUT_SECONDS = float(os.environ.get("WISE_TIMEOUT_SECONDS", "20"))
+if os.environ.get("PAYOUT_RAILS_ENABLED"):  # default: every rail (payouts.rails.DEFAULT_ENABLED)
+    PAYOUT_RAILS_ENABLED = tuple(name.strip() for name in os.environ["PAYOUT_RAILS_ENABLED"].split(",") if name.strip())
 
 # API key secrets are kept encrypted (SigV4 verification needs the secret itself).
 API_KEY_ENCRYPTION_KEY = env("API_KEY_ENCRYPTION_KEY", "")
