@@ -100,3 +100,11 @@ def reversals_resume() -> int:
     )
     run_each("payouts.jobs.reversals_resume", items, payout_transfer_reverse, atomic=False)
     return len(items)
+
+
+@shared_task(name="payouts.jobs.provider_payouts_reconcile")
+def provider_payouts_reconcile() -> dict[str, int]:
+    """Settles payouts whose provider webhook was lost, from the provider's current state."""
+    from payouts.reconciliation import provider_payouts_reconcile as reconcile
+
+    return reconcile()

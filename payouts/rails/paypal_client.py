@@ -175,6 +175,16 @@ def payout_item_retrieve(*, payout_item_id: str) -> PayoutItem:
     return PayoutItem.from_paypal(_authorised("GET", f"/v1/payments/payouts-item/{payout_item_id}"))
 
 
+def payout_batch_items(*, payout_batch_id: str) -> list[PayoutItem]:
+    """``GET /v1/payments/payouts/{id}``: the batch's items as PayPal holds them now."""
+    answer = _authorised("GET", f"/v1/payments/payouts/{payout_batch_id}")
+    header = answer.get("batch_header") or {}
+    return [
+        PayoutItem.from_paypal({"payout_batch_id": header.get("payout_batch_id") or payout_batch_id, **item})
+        for item in answer.get("items") or []
+    ]
+
+
 class PaypalWebhookInvalid(AppError):
     def __init__(self) -> None:
         super().__init__("webhook_signature_invalid", "PayPal did not confirm this webhook's signature.", status=400)

@@ -91,6 +91,12 @@ class FakePaypal(BaseAdapter):
             return 401, {"error": "invalid_token", "error_description": "Token signature verification failed"}
         if path == "/v1/payments/payouts" and method == "POST":
             return self._batch_create(json.loads(body), str(headers.get("PayPal-Request-Id", "")))
+        if path.startswith("/v1/payments/payouts/") and method == "GET":
+            batch = self.batches.get(path.rsplit("/", 1)[1])
+            if batch is None:
+                return 404, {"name": "RESOURCE_NOT_FOUND", "message": "The specified resource does not exist."}
+            items = [copy.deepcopy(i) for i in self.items.values() if i["payout_batch_id"] == path.rsplit("/", 1)[1]]
+            return 200, {"batch_header": copy.deepcopy(batch["batch_header"]), "items": items, "links": []}
         if path.startswith("/v1/payments/payouts-item/") and method == "GET":
             item = self.items.get(path.rsplit("/", 1)[1])
             if item is None:

@@ -595,3 +595,48 @@ def current_method_exists(user: User) -> bool:
     from payouts.models import PayoutMethod
 
     return PayoutMethod.objects.filter(user=user).exists()
+
+
+# -- reconciliation and ledger_verify ----------------------------------------------------------
+
+
+def test_lost_webhooks_are_made_good_by_asking_each_provider(stripe_v2, paypal, wise) -> None:
+    from payouts.reconciliation import provider_payouts_reconcile
+
+    global_worker = _global_worker(stripe_v2, "IN")
+    paypal_worker = _paypal_worker("VE")
+    wise_worker = _wise_worker("PK")
+    payouts = []
+    for user in (global_worker, paypal_worker, wise_worker):
+        earn(user, 40_00)
+        payouts.append(_confirm(user, services.payout_quote_create(user=user)))
+    [payment] = stripe_v2.outbound_payments()
+    stripe_v2.outbound_payment_set(payment["id"], "posted")
+    paypal.item_set(paypal.item_for_batch(payouts[1].rail_reference)["payout_item_id"], "SUCCESS")
+    wise.transfer_set(payouts[2].rail_reference, "outgoing_payment_sent")
+    # No webhook arrives. Too recent for the hourly run: nothing is asked.
+    assert provider_payouts_reconcile() == {}
+    Payout.objects.update(submitted_at=timezone.now() - timedelta(hours=2))
+    assert provider_payouts_reconcile() == {"stripe_global": 1, "paypal": 1, "wise": 1}
+    assert [Payout.objects.get(pk=p.pk).state for p in payouts] == ["paid", "paid", "paid"]
+    assert provider_payouts_reconcile() == {}  # settled payouts are not asked again
+    assert ledger_check() == []
+
+
+def test_ledger_verify_checks_every_payout_against_its_ledger_rows(paypal) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from payouts.reconciliation import payouts_ledger_check
+
+    user = _paypal_worker("KE")
+    earn(user, 30_00)
+    payout = _confirm(user, services.payout_quote_create(user=user))
+    services.payout_pay(payout_id=payout.pk)
+    assert payouts_ledger_check() == []
+    call_command("ledger_verify")
+    # A payout row that disagrees with the ledger (as a bad hand edit would leave it):
+    Payout.objects.filter(pk=payout.pk).update(state="submitted")
+    assert payouts_ledger_check() == [f"payout {payout.pk} (paypal) is submitted but its reservation is resolved"]
+    with pytest.raises(CommandError):
+        call_command("ledger_verify")
