@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, Greatest
 from accounts.models import User
 from accounts.selectors import user_is_treasurer
 from core.errors import NotFound, PermissionDenied
-from core.money import platform_currency, to_major
+from core.money import format_amount, platform_currency, to_major
 from governance.selectors import rule_in_force
 from ledger.models import Account, Transfer
 from ledger.selectors import worker_balance
@@ -193,11 +193,23 @@ def _effect(
     payout = payouts.get(_payout_id(transfer_id) or -1)
     where = f" to {payout.display}" if payout else ""
     number = f" #{payout.pk}" if payout else ""
+    converted = bool(payout and payout.destination_currency and payout.destination_currency != payout.currency)
+    if kind == Transfer.Kind.PENDING and transfer_id.endswith(":fee"):
+        return "payout_fee", f"Payout{number} fee of the rail", -amount if is_debit else amount
     if kind == Transfer.Kind.PENDING:
-        return "payout", f"Payout{number}{where}", -amount if is_debit else amount
+        estimate = ""
+        if payout and converted and payout.destination_amount is not None:
+            estimate = (
+                f" (estimated {format_amount(payout.destination_amount, payout.destination_currency)}"
+                f" at {payout.rate} {payout.destination_currency} per {payout.currency})"
+            )
+        return "payout", f"Payout{number}{where}{estimate}", -amount if is_debit else amount
     if kind == Transfer.Kind.POST_PENDING:
         # The reservation made it leave for good; only an unposted remainder comes back.
-        return "payout_paid", f"Payout{number} paid{where}", reserved - amount
+        arrived = ""
+        if payout and converted and payout.arrived_amount is not None and not transfer_id.endswith(":fee:post"):
+            arrived = f": {format_amount(payout.arrived_amount, payout.destination_currency)} arrived"
+        return "payout_paid", f"Payout{number} paid{where}{arrived}", reserved - amount
     if kind == Transfer.Kind.VOID_PENDING:
         reason = f": {payout.failure_message}" if payout and payout.failure_message else ""
         return "payout_failed", f"Payout{number} failed, returned to your balance{reason}", reserved

@@ -640,3 +640,21 @@ def test_ledger_verify_checks_every_payout_against_its_ledger_rows(paypal) -> No
     assert payouts_ledger_check() == [f"payout {payout.pk} (paypal) is submitted but its reservation is resolved"]
     with pytest.raises(CommandError):
         call_command("ledger_verify")
+
+
+def test_the_statement_shows_the_estimate_and_what_arrived(stripe_v2) -> None:
+    from payouts.selectors import worker_statement
+
+    user = _global_worker(stripe_v2, "IN")
+    earn(user, 40_00)
+    payout = _confirm(user, services.payout_quote_create(user=user))
+    [payment] = stripe_v2.outbound_payments()
+    stripe_v2.outbound_payment_set(payment["id"], "posted")
+    kind = "v2.money_management.outbound_payment"
+    _deliver_v2(stripe_v2, f"{kind}.posted", payment["id"], kind)
+    lines = [(line.kind, line.description, line.amount) for line in worker_statement(user=user).lines]
+    display = payout.display
+    assert lines[1:] == [
+        ("payout", f"Payout #{payout.pk} to {display} (estimated 3610.00 INR at 90.2500 INR per EUR)", -40_00),
+        ("payout_paid", f"Payout #{payout.pk} paid to {display}: 3610.00 INR arrived", 0),
+    ]
