@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 
@@ -354,6 +355,40 @@ def payout_runs_for_treasurer(*, user: User) -> QuerySet[PayoutRun]:
     """Scheduled payout runs, newest first; an unfinished one is still paying workers."""
     _require_treasurer(user)
     return PayoutRun.objects.order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class RailSummary:
+    rail: str
+    label: str
+    configured: bool
+    missing_settings: tuple[str, ...]
+    # {state: (count, total amount, total fees)} in the platform currency.
+    states: dict[str, tuple[int, int, int]]
+
+
+def payouts_by_rail_for_treasurer(*, user: User) -> list[RailSummary]:
+    """Every rail with its payouts counted and summed by state (one query), and
+    whether the rail is configured here (with the variables still to set)."""
+    from django.db.models import Count, Sum
+
+    _require_treasurer(user)
+    figures: dict[str, dict[str, tuple[int, int, int]]] = {}
+    for row in Payout.objects.values("rail", "state").annotate(n=Count("id"), total=Sum("amount"), fees=Sum("fee")):
+        figures.setdefault(row["rail"], {})[row["state"]] = (row["n"], row["total"] or 0, row["fees"] or 0)
+    summaries = []
+    for rail in rails.RAILS.values():
+        missing = tuple(name for name in rail.required_settings if not getattr(settings, name, ""))
+        summaries.append(
+            RailSummary(
+                rail=rail.name,
+                label=rail.label,
+                configured=rail.configured(),
+                missing_settings=missing,
+                states={state: figures.get(rail.name, {}).get(state, (0, 0, 0)) for state in Payout.State.values},
+            )
+        )
+    return summaries
 
 
 def treasury_access_sepa_batch(*, user: User, batch_id: int) -> SepaBatch:

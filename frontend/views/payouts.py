@@ -197,6 +197,7 @@ def treasury_payouts(request: HttpRequest) -> HttpResponse:
         "frontend/treasurer/payouts.html",
         {
             "batches": payout_selectors.sepa_batches_for_treasurer(user=user)[:100],
+            "by_rail": payout_selectors.payouts_by_rail_for_treasurer(user=user),
             "runs": runs,
             "runs_in_progress": any(run.finished_at is None for run in runs),
         },

@@ -116,3 +116,28 @@ def test_seeded_kenya_india_venezuela_workers_in_the_browser(open_page: Any, pay
         assert "on its way" in page.locator(".messages").inner_text()
         payout = Payout.objects.get(user=worker)
         assert (payout.rail, payout.amount, payout.fee) == ("paypal", 12_00, 24)
+
+
+def test_the_treasurer_sees_payouts_by_rail_and_state(client: Client, paypal, settings) -> None:
+    from payouts import services
+
+    settings.WISE_API_TOKEN = ""
+    worker = worker_in("KE")
+    services.payout_method_set(user=worker, rail="paypal", details={"email": "amina@example.org"})
+    earn(worker, 30_00)
+    payout = services.payout_request(user=worker)
+    services.payout_pay(payout_id=payout.pk)
+    treasurer = worker_in("DE")
+    treasurer_grant(user=treasurer)
+    client.force_login(treasurer)
+    html = client.get("/treasury/payouts/").content.decode()
+    row = html.split('<tr data-rail="paypal">')[1].split("</tr>")[0]
+    assert "configured" in row and "not configured" not in row
+    # created, submitted, paid, failed; then the fees of paid payouts.
+    assert row.count('<td class="num">') == 5
+    assert "1 · 30.00 EUR" in row and "0.60 EUR" in row
+    wise_row = html.split('<tr data-rail="wise">')[1].split("</tr>")[0]
+    assert "not configured: set WISE_API_TOKEN" in wise_row
+
+    client.force_login(worker)
+    assert client.get("/treasury/payouts/").status_code == 403
