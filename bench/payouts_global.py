@@ -164,7 +164,8 @@ def run() -> list[dict[str, str]]:
         {
             "what": f"payouts: weekly run of {WORKERS:,} workers over five rails ({spread}); quotes and API "
             "submissions through in-process fakes included",
-            "figure": f"{run.payouts_created / run_seconds:,.0f} payouts/s ({run_seconds:.2f} s, {submitted} submitted)",
+            "figure": f"{run.payouts_created / run_seconds:,.0f} payouts/s "
+            f"({run_seconds:.2f} s, {submitted} submitted)",
             "reference": f"{WORKERS:,} bare pending ledger transfers: {reference_seconds:.2f} s",
             "ratio": f"{ratio:.2f}x",
             "goal": "<= 3x bare reservations" + (" (met)" if ratio <= 3 else " (MISSED)"),
