@@ -658,3 +658,62 @@ def test_the_statement_shows_the_estimate_and_what_arrived(stripe_v2) -> None:
         ("payout", f"Payout #{payout.pk} to {display} (estimated 3610.00 INR at 90.2500 INR per EUR)", -40_00),
         ("payout_paid", f"Payout #{payout.pk} paid to {display}: 3610.00 INR arrived", 0),
     ]
+
+
+# -- the REST API ---------------------------------------------------------------------------------
+
+
+def test_api_quote_then_confirm_and_coverage(stripe_v2) -> None:
+    user = worker_in("BR")
+    client = APIClient()
+    client.force_authenticate(user)
+    started = client.post(
+        "/api/payouts/methods/stripe-global/",
+        {"return_url": "https://coop.test/back", "refresh_url": "https://coop.test/back"},
+        format="json",
+    )
+    assert started.status_code == 201, started.content
+    assert started.json()["payouts_enabled"] is False
+    assert started.json()["onboarding_url"].startswith("https://connect.stripe.com/")
+    refused = client.post("/api/payouts/quotes/", {}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "payout_method_not_ready"
+
+    stripe_v2.recipient_activate(GlobalRecipient.objects.get(user=user).stripe_account_id)
+    _deliver_v2(
+        stripe_v2,
+        "v2.core.account[configuration.recipient].capability_status_updated",
+        GlobalRecipient.objects.get(user=user).stripe_account_id,
+        "v2.core.account",
+    )
+    earn(user, 20_00)
+    quote = client.post("/api/payouts/quotes/", {"amount": "20.00"}, format="json")
+    assert quote.status_code == 201, quote.content
+    body = quote.json()
+    assert (body["amount"], body["fee"], body["fee_bearer"], body["total_from_balance"]) == (
+        "20.00",
+        "0.45",
+        "coop",
+        "20.00",
+    )
+    assert (body["destination_amount"], body["destination_currency"]) == ("108.40", "BRL")
+    assert client.post("/api/payouts/payouts/", {"amount": "20.00"}, format="json").json()["error"]["code"] == (
+        "quote_required"
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        created = client.post("/api/payouts/payouts/", {"quote": body["id"]}, format="json")
+    assert created.status_code == 201, created.content
+    payout = created.json()
+    assert (payout["fee"], payout["rate"], payout["destination_amount"], payout["destination_currency"]) == (
+        "0.45",
+        "5.4200",
+        "108.40",
+        "BRL",
+    )
+    assert payout["arrived_amount"] is None
+
+    other = APIClient()
+    other.force_authenticate(worker_in("BR"))
+    stolen = other.post("/api/payouts/payouts/", {"quote": body["id"]}, format="json")
+    assert stolen.status_code == 404
+    assert stolen.json()["error"]["code"] == "quote_not_found"
