@@ -717,3 +717,25 @@ def test_api_quote_then_confirm_and_coverage(stripe_v2) -> None:
     stolen = other.post("/api/payouts/payouts/", {"quote": body["id"]}, format="json")
     assert stolen.status_code == 404
     assert stolen.json()["error"]["code"] == "quote_not_found"
+
+
+def test_amount_below_the_rails_minimum_and_an_unfunded_currency_are_refused(paypal, settings) -> None:
+    from governance.models import Rule, RuleVersion
+
+    RuleVersion.objects.create(
+        rule=Rule.objects.get(key="payout_minimum_floor"), value=0, effective_at=timezone.now() - timedelta(seconds=1)
+    )
+    cache.clear()
+    user = _paypal_worker("KE")
+    earn(user, 30_00)
+    with pytest.raises(AppError) as error:
+        services.payout_quote_create(user=user, amount=50)
+    assert error.value.code == "amount_below_rail_minimum"
+    assert "at least 1.00 EUR" in error.value.message
+
+    settings.PLATFORM_CURRENCY = "CHF"  # a co-op whose books are in a currency PayPal is not funded in here
+    with pytest.raises(AppError) as error:
+        services.payout_quote_create(user=user)
+    assert error.value.code == "currency_not_supported"
+    assert not PayoutQuote.objects.exists()
+    assert not Payout.objects.exists()
