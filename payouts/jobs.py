@@ -7,8 +7,8 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from core.runner import run_each
 from core.errors import AppError
+from core.runner import run_each
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
 from payouts.models import Payout, PayoutRun, PayoutSchedule, Rail

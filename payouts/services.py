@@ -708,9 +708,7 @@ def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutR
                     if user.pk in quoted_users and user.pk not in quotes:
                         continue
                     try:
-                        payout = _payout_create(
-                            user=user, amount=None, run=run, floor=floor, quote=quotes.get(user.pk)
-                        )
+                        payout = _payout_create(user=user, amount=None, run=run, floor=floor, quote=quotes.get(user.pk))
                     except AppError as error:
                         logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
                         continue
