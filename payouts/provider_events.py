@@ -104,7 +104,12 @@ def stripe_event_notification_receive(*, payload: bytes, signature_header: str) 
         as_of = 0
     return webhook_event_receive(
         event=StripeEvent(
-            id=notification.id, type=notification.type, created=as_of, account="", payload=notification.payload
+            id=notification.id,
+            type=notification.type,
+            created=as_of,
+            account="",
+            payload=notification.payload,
+            endpoint="event_destination",
         )
     )
 
