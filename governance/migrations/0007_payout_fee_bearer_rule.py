@@ -52,5 +52,5 @@ def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0005_card_money_rules")]
+    dependencies = [("governance", "0006_appointment_proposals")]
     operations = [migrations.RunPython(load, unload)]
