@@ -12,14 +12,28 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services, teams, verification
+from accounts.authentication import OrganisationPrincipal
 from accounts.models import ApiKey, Organisation, OrganisationVerification, User, WorkerProfile
 from accounts.reasons import VERIFICATION_REFUSAL_REASONS
 from core.api import StrictSerializer
-from core.errors import NotFound, PermissionDenied
+from core.errors import AppError, NotFound, PermissionDenied
 
 
 def request_user(request: Request) -> User:
-    """The signed-in user of an authenticated API request (views require authentication)."""
+    """The signed-in person of an authenticated API request (views require authentication).
+    An organisation's API key is never a person: it gets 403 ``organisation_key_refused``
+    (the permission class refuses it first on personal endpoints; this is the backstop)."""
+    if isinstance(request.user, OrganisationPrincipal):
+        raise AppError("organisation_key_refused", "An organisation's API key cannot act as a person.", status=403)
+    return cast(User, request.user)
+
+
+def request_actor(request: Request) -> User:
+    """Whom an organisation endpoint's audit rows name: the signed-in person, or for an
+    API key the key's accountable creator (still on the organisation's staff). Only for
+    acting on the organisation's behalf; personal endpoints use ``request_user``."""
+    if isinstance(request.user, OrganisationPrincipal):
+        return request.user.accountable_person
     return cast(User, request.user)
 
 
@@ -30,13 +44,13 @@ def organisation_for_request(request: Request, slug: str, capability: str | None
     With ``capability`` (``manage``, ``publish``, ``review``, ``funds``) the caller must
     also hold it: a person through their team role, a key through its scopes
     (``selectors.require_organisation_capability``; 403 with what is missing)."""
-    organisation = selectors.access_organisation(user=request_user(request), slug=slug)
+    organisation = selectors.access_organisation(user=request_actor(request), slug=slug)
     key = request.auth if isinstance(request.auth, ApiKey) else None
     if key is not None and key.organisation_id != organisation.pk:
         raise NotFound("organisation")
     if capability is not None:
         selectors.require_organisation_capability(
-            user=request_user(request), organisation=organisation, capability=capability, api_key=key
+            user=request_actor(request), organisation=organisation, capability=capability, api_key=key
         )
     return organisation
 
@@ -209,9 +223,11 @@ class NameChangeOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationListView(APIView):
+    accepts_organisation_keys = frozenset({"GET"})  # a key sees its own organisation
+
     @extend_schema(responses=OrganisationOut(many=True))
     def get(self, request: Request) -> Response:
-        organisations = selectors.organisations_for_user(user=request_user(request))
+        organisations = selectors.organisations_for_user(user=request_actor(request))
         if isinstance(request.auth, ApiKey):
             organisations = organisations.filter(pk=request.auth.organisation_id)
         return Response(OrganisationOut(organisations, many=True).data)
@@ -225,6 +241,8 @@ class OrganisationListView(APIView):
 
 
 class OrganisationDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=OrganisationOut)
     def get(self, request: Request, slug: str) -> Response:
         return Response(OrganisationOut(organisation_for_request(request, slug)).data)
@@ -237,7 +255,7 @@ class OrganisationDetailView(APIView):
         organisation = services.organisation_rename(
             organisation=organisation,
             new_name=data.validated_data["display_name"],
-            actor=request_user(request),
+            actor=request_actor(request),
         )
         return Response(OrganisationOut(organisation).data)
 
