@@ -53,6 +53,7 @@ worker_patterns = [
     path("work/profile/", worker.profile, name="worker_profile"),
     path("work/payouts/", payouts.worker_payouts, name="worker_payouts"),
     path("work/payouts/request/", payouts.payout_request, name="worker_payout_request"),
+    path("work/payouts/<int:payout_id>/cancel/", payouts.payout_cancel, name="worker_payout_cancel"),
     path("work/payouts/stripe/", payouts.stripe_onboarding, name="worker_stripe_onboarding"),
     path("work/assignments/<int:assignment_id>/dispute/", disputes.dispute_open, name="dispute_open"),
     path("coop/join/", worker.membership_join, name="membership_join"),

@@ -1,11 +1,15 @@
 """Payout pages: the worker's method, schedule and payouts; the treasurer's SEPA bank files."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.reauthentication import fresh_sign_in_from_session
 from core.errors import AppError, NotFound
 from core.money import platform_currency, to_major
 from frontend.forms import PayoutMethodForm, PayoutScheduleForm, SepaFailForm
@@ -31,8 +35,15 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         method_form = PayoutMethodForm(request.POST, prefix="method")
         if method_form.is_valid():
             try:
-                payout_services.payout_method_set(user=worker, rail="sepa", details=method_form.cleaned_data)
+                payout_services.payout_method_set(
+                    user=worker,
+                    rail="sepa",
+                    details=method_form.cleaned_data,
+                    fresh_sign_in=fresh_sign_in_from_session(request),
+                )
             except AppError as error:
+                if error.code == "reauthentication_required":
+                    return _reauthenticate(request, error)
                 add_app_error(method_form, error)
             else:
                 messages.success(request, "Payout method saved; the earlier one is kept in your history.")
@@ -59,6 +70,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             "method_form": method_form,
             "schedule_form": schedule_form,
             "stripe_available": stripe_gateway.configured(),
+            "now": timezone.now(),
         },
     )
 
@@ -69,11 +81,37 @@ def stripe_onboarding(request: HttpRequest) -> HttpResponse:
     """Stripe Connect: Stripe's hosted page collects the bank details; we never see them."""
     back = request.build_absolute_uri(reverse("worker_payouts"))
     try:
-        link = payout_services.stripe_onboarding_start(user=user_of(request), return_url=back, refresh_url=back)
+        link = payout_services.stripe_onboarding_start(
+            user=user_of(request),
+            return_url=back,
+            refresh_url=back,
+            fresh_sign_in=fresh_sign_in_from_session(request),
+        )
     except AppError as error:
+        if error.code == "reauthentication_required":
+            return _reauthenticate(request, error)
         flash_error(request, error)
         return redirect("worker_payouts")
     return redirect(link.url)
+
+
+def _reauthenticate(request: HttpRequest, error: AppError) -> HttpResponse:
+    """Sends the person to re-enter their password, then back to the payouts page."""
+    messages.warning(request, error.message)
+    return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': reverse('worker_payouts')})}")
+
+
+@require_POST
+@app_page
+def payout_cancel(request: HttpRequest, payout_id: int) -> HttpResponse:
+    """Cancels a payout waiting out a new destination's hold."""
+    try:
+        payout_services.payout_cancel_held(user=user_of(request), payout_id=payout_id)
+    except AppError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, "Payout cancelled; the money is back in your balance.")
+    return redirect("worker_payouts")
 
 
 @require_POST

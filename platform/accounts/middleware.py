@@ -28,15 +28,16 @@ PRIVILEGED_PREFIXES = (
 _NOT_PRIVILEGED = ("/org/new/", "/admin/login/", "/admin/logout/")
 
 
-def second_factor_missing(*, user: Any, path: str, verified: bool) -> bool:
-    """Whether ``user`` must pass a second factor before using ``path`` and has not."""
-    if not settings.SECOND_FACTOR_REQUIRED_FOR_ROLES or verified or not getattr(user, "is_authenticated", False):
+def second_factor_missing(*, user: Any, path: str, verified: Callable[[], bool]) -> bool:
+    """Whether ``user`` must pass a second factor before using ``path`` and has not
+    (``verified`` is asked only then: it may cost a query)."""
+    if not settings.SECOND_FACTOR_REQUIRED_FOR_ROLES or not getattr(user, "is_authenticated", False):
         return False
     if not path.startswith(PRIVILEGED_PREFIXES) or path.startswith(_NOT_PRIVILEGED):
         return False
     from accounts.two_factor import second_factor_required
 
-    return second_factor_required(user)
+    return second_factor_required(user) and not verified()
 
 
 class SecondFactorRequiredMiddleware:
@@ -46,7 +47,7 @@ class SecondFactorRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # The API authenticates inside DRF (tokens, keys); its permission class decides there.
         if not request.path.startswith("/api/") and second_factor_missing(
-            user=request.user, path=request.path, verified=session_verified(request)
+            user=request.user, path=request.path, verified=lambda: session_verified(request)
         ):
             messages.error(
                 request,

@@ -43,7 +43,7 @@ class OrganisationKeysOnOrganisationEndpoints(BasePermission):
                 status=403,
             )
         if not isinstance(request.user, OrganisationPrincipal) and second_factor_missing(
-            user=request.user, path=request.path, verified=_api_verified(request)
+            user=request.user, path=request.path, verified=lambda: _api_verified(request)
         ):
             raise AppError(
                 "second_factor_required",

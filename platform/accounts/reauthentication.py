@@ -89,6 +89,17 @@ def fresh_sign_in_with_password(*, user: User, password: str, otp: str = "") -> 
     return FreshSignIn(user_id=user.pk, at=timezone.now(), second_factor=second)
 
 
+def fresh_sign_in_for_api(request: Any, *, password: str = "", otp: str = "") -> FreshSignIn | None:
+    """An API request's proof: the password (and code) sent with it, checked now; else the
+    web session's sign-in, when the request came with the session; else None."""
+    if password:
+        return fresh_sign_in_with_password(user=request.user, password=password, otp=otp)
+    django_request = getattr(request, "_request", request)
+    if getattr(request, "auth", None) is None and hasattr(django_request, "session"):
+        return fresh_sign_in_from_session(django_request)
+    return None
+
+
 def fresh_sign_in_check(*, user: User, proof: FreshSignIn | None) -> None:
     """Raises ``reauthentication_required`` (403) unless ``proof`` is ``user``'s, at most
     ``REAUTHENTICATION_MINUTES`` old and, when the person has a second factor, passed it."""
