@@ -4,6 +4,7 @@ import time
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -136,6 +137,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING_SIGN_IN)
     if not pending or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
         request.session.pop(PENDING_SIGN_IN, None)
+        messages.error(request, "Your sign-in expired or was not started; sign in again.")
         return redirect("login")
     user = User.objects.filter(pk=pending["user"], is_active=True).first()
     if user is None:
