@@ -565,7 +565,7 @@ class CodeIn(StrictSerializer):
 
 class TwoFactorOut(serializers.Serializer):  # type: ignore[type-arg]
     enabled = serializers.BooleanField()
-    required = serializers.BooleanField(help_text="Your role requires it.")
+    required = serializers.BooleanField(help_text="Your role requires it.")  # type: ignore[assignment]
 
 
 class EnrolmentOut(serializers.Serializer):  # type: ignore[type-arg]
