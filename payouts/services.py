@@ -420,8 +420,8 @@ def payout_cancel_held(*, user: User, payout_id: int) -> Payout:
     Refused with ``not_found`` (404, someone else's) or ``payout_not_held`` (409, already
     sent or its hold is over); nothing changes then."""
     with transaction.atomic():
-        payout = _lock_payout(payout_id)
-        if payout.user_id != user.pk:
+        payout = Payout.objects.select_for_update().filter(pk=payout_id, user=user).first()
+        if payout is None:
             raise AppError("not_found", "No such payout.", status=404)
         if (
             payout.state != Payout.State.CREATED

@@ -150,3 +150,9 @@ def test_the_page_sends_an_old_session_to_re_enter_the_password() -> None:
     saved = client.post("/work/payouts/", form)
     assert saved.status_code == 302 and saved["Location"] == "/work/payouts/"
     assert PayoutMethod.objects.filter(user=worker).count() == 1
+
+
+def test_cancelling_an_unknown_payout_is_a_404(api: APIClient) -> None:
+    api.force_authenticate(worker_in("DE"))
+    response = api.post("/api/payouts/payouts/987654/cancel/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
