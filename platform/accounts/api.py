@@ -121,6 +121,10 @@ class TokenIn(StrictSerializer):
     otp = serializers.CharField(required=False, allow_blank=True, help_text="With two-factor authentication.")
 
 
+class TokenOut(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+
+
 class TokenView(ObtainAuthToken):
     """Exchange a user name and password (and, with two-factor authentication, a code as
     ``otp``) for an API token (``Authorization: Token ...``). Limited per address and per
@@ -130,7 +134,7 @@ class TokenView(ObtainAuthToken):
     throttle_classes = APIView.throttle_classes
     throttle_scope = "credentials"
 
-    @extend_schema(request=TokenIn, responses={200: serializers.DictField()})
+    @extend_schema(request=TokenIn, responses={200: TokenOut})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = TokenIn(data=request.data)
         data.is_valid(raise_exception=True)
