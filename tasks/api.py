@@ -405,6 +405,8 @@ class RejectView(APIView):
 
 
 class WithdrawRejectionView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         """Takes back the requester's own provisional rejection and pays the work in full; a

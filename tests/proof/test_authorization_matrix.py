@@ -502,6 +502,7 @@ ORGANISATION_KEY: dict[str, frozenset[str]] = {
     "api-submission": frozenset({"GET"}),
     "api-approve": frozenset({"POST"}),
     "api-reject": frozenset({"POST"}),
+    "api-withdraw-rejection": frozenset({"POST"}),
     "api-bonus": frozenset({"POST"}),
     "api-dispute-cases": frozenset({"GET"}),
     "api-dispute-case": frozenset({"GET"}),
