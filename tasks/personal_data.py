@@ -1,12 +1,12 @@
 """What the marketplace holds about a person, for export and erasure
 (``accounts.personal_data``). Work records stay (they back the ledger); the person's
-notices go and their name is replaced in texts others wrote about them."""
+name is replaced in texts they wrote."""
 
 from typing import Any
 
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
-from tasks.models import Assignment, Bonus, Notice, QualificationGrant, RequesterRating
+from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating
 
 _OPEN_WORK = (Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
 
@@ -43,7 +43,6 @@ def _export(user: User) -> dict[str, Any]:
                 "organisation__slug", "pay_fairness", "communication", "review_speed", "comment"
             )
         ),
-        "notices": list(Notice.objects.filter(user=user).order_by("id").values("kind", "message", "created_at")),
     }
 
 
@@ -55,7 +54,6 @@ def _blockers(user: User) -> list[str]:
 
 
 def _erase(user: User, erasure: Erasure) -> None:
-    Notice.objects.filter(user=user).delete()
     for rating in RequesterRating.objects.filter(worker=user).exclude(comment=""):
         scrubbed = erasure.scrub(rating.comment)
         if scrubbed != rating.comment:

@@ -87,9 +87,7 @@ def founding_rules_reload() -> None:
             voting_days=voting,
             secret_ballot=secret,
         )
-    # Founding rules added by later migrations, in 0002's shape.
-    later = importlib.import_module("governance.migrations.0005_payout_destination_hold_rule")
-    for key, class_key, value_type, unit, low, high, value, name, description in [*founding.RULES, *later.RULES]:
+    for key, class_key, value_type, unit, low, high, value, name, description in founding.RULES:
         rule = Rule.objects.create(
             key=key,
             name=name,

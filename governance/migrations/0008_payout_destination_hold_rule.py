@@ -25,6 +25,8 @@ RULES = [
         "destination is this old; meanwhile the person, told by e-mail, can cancel it.",
     ),
 ]
+# Read by the tests' reload of rules after a flush (tests/governance/factories.py).
+ADDED_RULES = RULES
 
 
 def load(apps, schema_editor):  # type: ignore[no-untyped-def]
@@ -55,5 +57,5 @@ def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0004_secret_ballot_voter_binding")]
+    dependencies = [("governance", "0007_secret_ballot_voter_binding")]
     operations = [migrations.RunPython(load, unload)]

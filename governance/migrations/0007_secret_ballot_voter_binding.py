@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0003_proposals_ballots"),
+        ("governance", "0006_appointment_proposals"),
     ]
 
     operations = [
