@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import organisation_for_request
+from accounts.api import organisation_for_request, request_actor, request_user
 from accounts.models import ApiKey, Organisation, User
 from accounts.selectors import organisation_public, require_organisation_capability
 from core.api import MinorUnitsAmountField, Pagination, StrictSerializer, paginated
@@ -49,14 +49,14 @@ def batch_for_request(request: Request, batch_id: int, permission: str = "tasks.
 
 
 def _user(request: Request) -> User:
-    """The signed-in user (every endpoint here requires authentication)."""
-    return request.user  # type: ignore[return-value]
+    """Who acts on a requester endpoint: the signed-in person, or for an organisation's
+    API key its accountable creator (see ``accounts.api.request_actor``)."""
+    return request_actor(request)
 
 
 def _worker(request: Request) -> User:
-    if isinstance(request.auth, ApiKey):
-        raise AppError("worker_only", "Worker endpoints take a personal sign-in, not an organisation key.", status=403)
-    return request.user  # type: ignore[return-value]
+    """The signed-in person on a worker endpoint; never an organisation's key."""
+    return request_user(request)
 
 
 def _worker_by_pseudonym(pseudonym: str) -> User:
@@ -231,6 +231,8 @@ class BonusOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationBatchesView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(
         operation_id="organisations_batches_list",
         responses=paginated(MarketBatchOut),
@@ -257,12 +259,16 @@ class OrganisationBatchesView(APIView):
 
 
 class BatchDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=MarketBatchDetailOut)
     def get(self, request: Request, batch_id: int) -> Response:
         return Response(MarketBatchDetailOut(batch_for_request(request, batch_id)).data)
 
 
 class BatchInputView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=InputIn, responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request, batch_id: int) -> Response:
         """Replace the draft's input rows with a CSV or JSON file (multipart ``file`` or
@@ -290,6 +296,8 @@ def _batch_action(name: str, permission: str = "tasks.change_batch") -> type[API
     service = getattr(services, f"batch_{name}")
 
     class BatchActionView(APIView):
+        accepts_organisation_keys = True
+
         @extend_schema(request=None, responses=MarketBatchDetailOut, operation_id=f"batch_{name}")
         def post(self, request: Request, batch_id: int) -> Response:
             batch = service(batch=batch_for_request(request, batch_id, permission), actor=_user(request))
@@ -300,6 +308,8 @@ def _batch_action(name: str, permission: str = "tasks.change_batch") -> type[API
 
 
 class BatchAddAssignmentsView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=PerTaskIn, responses=MarketBatchDetailOut)
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
@@ -310,6 +320,8 @@ class BatchAddAssignmentsView(APIView):
 
 
 class BatchExtendView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=HoursIn, responses=MarketBatchDetailOut)
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
@@ -328,6 +340,8 @@ class SubmissionPageOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class SubmissionsView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(
         operation_id="batches_submissions_list",
         responses=SubmissionPageOut,
@@ -351,6 +365,8 @@ class SubmissionsView(APIView):
 
 
 class SubmissionDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=SubmissionOut)
     def get(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
@@ -365,6 +381,8 @@ def _submission(request: Request, batch_id: int, assignment_id: int) -> Assignme
 
 
 class ApproveView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=FeedbackIn, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         assignment = _submission(request, batch_id, assignment_id)
@@ -375,6 +393,8 @@ class ApproveView(APIView):
 
 
 class RejectView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=RejectIn, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         assignment = _submission(request, batch_id, assignment_id)
@@ -385,6 +405,8 @@ class RejectView(APIView):
 
 
 class WithdrawRejectionView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         """Takes back the requester's own provisional rejection and pays the work in full; a
@@ -395,6 +417,8 @@ class WithdrawRejectionView(APIView):
 
 
 class BonusView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=BonusIn, responses={201: BonusOut})
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         assignment = _submission(request, batch_id, assignment_id)
@@ -405,6 +429,8 @@ class BonusView(APIView):
 
 
 class BulkApproveView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=BulkApproveIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
@@ -415,6 +441,8 @@ class BulkApproveView(APIView):
 
 
 class ExportCsvView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, batch_id: int) -> HttpResponse:
         """Paid work only, in MTurk's batch-results CSV shape."""
@@ -430,6 +458,8 @@ class ExportCsvView(APIView):
 
 
 class ExportJsonView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
@@ -465,6 +495,8 @@ class GrantIn(StrictSerializer):
 
 
 class OrganisationQualificationsView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=QualificationOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -484,6 +516,8 @@ class OrganisationQualificationsView(APIView):
 
 
 class QualificationGrantView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=GrantIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, qualification_id: int) -> Response:
         organisation = organisation_for_request(request, slug, "publish")
@@ -521,6 +555,8 @@ class NoticeOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationBlocksView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(operation_id="organisations_blocks_list", responses=BlockOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -545,6 +581,8 @@ class OrganisationBlocksView(APIView):
 
 
 class OrganisationBlockDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, pseudonym: str) -> Response:
         organisation = organisation_for_request(request, slug, "review")
@@ -878,10 +916,12 @@ class NoticesView(APIView):
     def get(self, request: Request) -> Response:
         """The caller's latest 100 inbox entries in the older notices' shape (the full inbox,
         paginated and marked read, is ``/api/notifications/``)."""
-        return Response(_notices_out(inbox_for_user(user=_user(request))[:100]))
+        return Response(_notices_out(inbox_for_user(user=_worker(request))[:100]))
 
 
 class OrganisationNoticesView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(operation_id="organisations_notices_list", responses=NoticeOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         """The caller's inbox entries about the organisation (fair-pay top-ups owed or paid, ...)."""
@@ -891,6 +931,8 @@ class OrganisationNoticesView(APIView):
 
 
 class QualificationRevokeView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, qualification_id: int, pseudonym: str) -> Response:
         organisation = organisation_for_request(request, slug, "publish")
