@@ -1,6 +1,6 @@
 """REST endpoints of the requesters' webhooks: register, list, remove, and the delivery log."""
 
-from typing import Any, cast
+from typing import Any
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -9,8 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import organisation_for_request
-from accounts.models import User
+from accounts.api import organisation_for_request, request_actor
 from core.api import Pagination, StrictSerializer, paginated
 from webhooks import selectors, services
 
@@ -47,6 +46,9 @@ class DeliveryOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class WebhooksView(APIView):
+    # A REST requester's integration registers its endpoints with the organisation's key.
+    accepts_organisation_keys = True
+
     @extend_schema(responses=WebhookOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -55,26 +57,30 @@ class WebhooksView(APIView):
     @extend_schema(request=WebhookIn, responses={201: WebhookCreatedOut})
     def post(self, request: Request, slug: str) -> Response:
         """Registers an endpoint; the answer holds its signing secret, shown only once."""
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "review")
         data = WebhookIn(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint, secret = services.webhook_endpoint_create(
-            organisation=organisation, actor=cast(User, request.user), **data.validated_data
+            organisation=organisation, actor=request_actor(request), **data.validated_data
         )
         body: dict[str, Any] = {**WebhookOut(endpoint).data, "secret": secret}
         return Response(body, status=201)
 
 
 class WebhookView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses={204: None})
     def delete(self, request: Request, slug: str, endpoint_id: int) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "review")
         endpoint = selectors.access_webhook_endpoint(organisation=organisation, endpoint_id=endpoint_id)
-        services.webhook_endpoint_deactivate(endpoint=endpoint, actor=cast(User, request.user))
+        services.webhook_endpoint_deactivate(endpoint=endpoint, actor=request_actor(request))
         return Response(status=204)
 
 
 class DeliveriesView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=paginated(DeliveryOut))
     def get(self, request: Request, slug: str) -> Response:
         """The delivery log of the organisation's endpoints, newest first."""

@@ -480,6 +480,9 @@ def test_each_role_is_allowed_and_refused_as_declared(role: str, world: World) -
 # one above all (payouts, profile, membership, governance, worker and juror work, ratings,
 # claims and the feed, the person's notices, key management), answers 403 and changes nothing.
 ORGANISATION_KEY: dict[str, frozenset[str]] = {
+    "api-webhooks": frozenset({"GET", "POST"}),
+    "api-webhook": frozenset({"DELETE"}),
+    "api-webhook-deliveries": frozenset({"GET"}),
     "api-organisations": frozenset({"GET"}),
     "api-organisation": frozenset({"GET"}),
     "api-deposits": frozenset({"GET", "POST"}),
