@@ -1,0 +1,36 @@
+"""The one way in for the marketplace's endpoints: a requester's batch by guardian permission
+(and an API key's own organisation), the signed-in user, the worker, a worker by pseudonym."""
+
+from rest_framework.request import Request
+
+from accounts.models import ApiKey, User
+from core.errors import AppError, NotFound
+from tasks import selectors
+from tasks.models import Batch
+
+
+def batch_for_request(request: Request, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
+    """The one way in to a batch for requester endpoints: guardian permission through the
+    organisation's staff group and, for an API key, the key's own organisation."""
+    batch = selectors.access_batch(user=_user(request), batch_id=batch_id, permission=permission)
+    if isinstance(request.auth, ApiKey) and request.auth.organisation_id != batch.organisation_id:
+        raise NotFound("batch")
+    return batch
+
+
+def _user(request: Request) -> User:
+    """The signed-in user (every endpoint here requires authentication)."""
+    return request.user  # type: ignore[return-value]
+
+
+def _worker(request: Request) -> User:
+    if isinstance(request.auth, ApiKey):
+        raise AppError("worker_only", "Worker endpoints take a personal sign-in, not an organisation key.", status=403)
+    return request.user  # type: ignore[return-value]
+
+
+def _worker_by_pseudonym(pseudonym: str) -> User:
+    worker = User.objects.filter(pseudonym=pseudonym).first()
+    if worker is None:
+        raise NotFound("worker")
+    return worker
