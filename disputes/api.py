@@ -66,6 +66,7 @@ class EvidenceOut(serializers.Serializer):  # type: ignore[type-arg]
     round = serializers.IntegerField()
     text = serializers.CharField()
     created_at = serializers.DateTimeField()
+    worker = serializers.CharField(help_text="On a mass case: which worker's evidence (their label).")
 
 
 class CaseOut(CaseSummaryOut):
@@ -79,6 +80,12 @@ class CaseOut(CaseSummaryOut):
     appeal_reason = serializers.CharField()
     task_description = serializers.CharField()
     items = serializers.ListField(child=serializers.DictField())
+    workers = serializers.ListField(
+        child=serializers.DictField(), help_text="Jurors of a mass case: each worker's held items, decided alone."
+    )
+    your_share_bps = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A worker of a mass case: the decision on their own work."
+    )
     panel = PanelSeatOut(many=True)
     evidence = EvidenceOut(many=True)
     requester = serializers.CharField(required=False, help_text="Not shown to jurors.")
@@ -165,7 +172,14 @@ class EvidenceView(APIView):
 
 
 class VoteIn(StrictSerializer):
-    share_bps = serializers.IntegerField(min_value=0, max_value=10_000)
+    share_bps = serializers.IntegerField(
+        min_value=0, max_value=10_000, required=False, help_text="Every case but a mass case."
+    )
+    worker_shares = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=10_000),
+        required=False,
+        help_text='A mass case: one share per worker label, e.g. {"Worker 1": 10000, "Worker 2": 0}.',
+    )
     reason = serializers.CharField(max_length=services.MAX_TEXT)
 
 
@@ -230,7 +244,7 @@ class JurorQueueView(APIView):
         if isinstance(request.auth, ApiKey):
             return Response([])
         cases = selectors.juror_queue(user=_user(request))
-        return Response([selectors.case_summary(case=case) for case in cases])
+        return Response([selectors.case_summary(case=case, for_juror=True) for case in cases])
 
 
 class PrecedentOut(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef
 
-from accounts.models import Membership, OrganisationStaff, User
+from accounts.models import Membership, User
+from accounts.selectors import organisation_staff_ids
 from core.models import AuditEvent
 from disputes.models import Case, CaseItem, Draw, Juror
 from governance.selectors import rule_value
@@ -46,7 +47,8 @@ def eligible_member_ids(*, at: datetime, tenure_days: int) -> set[int]:
 
 def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
     """Everyone with a conflict of interest in ``case``: the parties, the requester's staff
-    (the co-op's staff on a suspension appeal), anyone who ever worked on a batch of the case
+    and its former staff (left within the governed ``former_staff_days``; the co-op's staff on a
+    suspension appeal), anyone who ever worked on a batch of the case
     or for the requester within the governed look-back, and every juror of this case (and of
     the mass case it was split from)."""
     conflicted: set[int] = set()
@@ -60,9 +62,8 @@ def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
         # The co-op's staff are the other side of a suspension appeal.
         conflicted.update(User.objects.filter(is_staff=True).values_list("id", flat=True))
     if case.organisation_id is not None:
-        conflicted.update(
-            OrganisationStaff.objects.filter(organisation_id=case.organisation_id).values_list("user_id", flat=True)
-        )
+        # Present staff and those who left within the governed ``former_staff_days``.
+        conflicted.update(organisation_staff_ids(organisation_id=case.organisation_id, at=at))
         since = at - timedelta(days=case.rule("conflict_lookback_days"))
         batch_ids = set(CaseItem.objects.filter(case=case).values_list("assignment__batch_id", flat=True))
         if case.batch_id is not None:

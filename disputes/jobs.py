@@ -10,7 +10,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from core.errors import AppError
+from core.runner import run_each
 from disputes import services
 from governance.selectors import rule_value
 from tasks.models import Assignment
@@ -21,14 +21,16 @@ logger = logging.getLogger(__name__)
 @shared_task(name="disputes.jobs.run_deadlines")
 def run_deadlines() -> dict[str, int]:
     """Moves every case whose stage deadline has passed (see ``case_deadline_pass``)."""
+    # Each case alone: a refusal (e.g. no eligible juror yet) leaves the case as it is for
+    # the next run; an unexpected failure is retried later and, if it keeps failing, parked,
+    # never holding up the other cases' deadlines.
+    run = run_each(
+        "disputes.jobs.run_deadlines",
+        services.cases_due_with_times(),
+        lambda case_id: services.case_deadline_pass(case_id=case_id),
+    )
     done: dict[str, int] = {}
-    for case_id in services.cases_due():
-        try:
-            result = services.case_deadline_pass(case_id=case_id)
-        except AppError as error:
-            # E.g. no eligible juror yet: the case stays as it is and the next run retries.
-            logger.warning("case %s deadline: %s (%s)", case_id, error.code, error.message)
-            result = error.code
+    for result in [*run.values, *run.refusals]:
         done[result] = done.get(result, 0) + 1
     return done
 
@@ -51,8 +53,32 @@ def scan_mass_rejections() -> int:
         .distinct()
         .order_by("batch__organisation_id")
     )
-    touched = 0
-    for organisation_id in organisation_ids:
-        if services.mass_rejection_check(organisation_id=organisation_id) is not None:
-            touched += 1
-    return touched
+    run = run_each(
+        "disputes.jobs.scan_mass_rejections",
+        [(pk, None) for pk in organisation_ids],
+        lambda pk: services.mass_rejection_check(organisation_id=pk),
+    )
+    return sum(1 for case in run.values if case is not None)
+
+
+def _execute_all(case_id: int) -> int:
+    settled = 0
+    while True:
+        done = services.case_execute_chunk(case_id=case_id)
+        settled += done
+        if done == 0:
+            return settled
+
+
+@shared_task(name="disputes.jobs.case_execute")
+def case_execute(case_id: int) -> int:
+    """Settles a large closed case chunk by chunk (each chunk one transaction), queued
+    when it closes; ``execute_closed_cases`` resumes it if this job is lost or fails."""
+    return _execute_all(case_id)
+
+
+@shared_task(name="disputes.jobs.execute_closed_cases")
+def execute_closed_cases() -> int:
+    """Resumes the settlement of every closed case not yet fully executed."""
+    run = run_each("disputes.jobs.execute_closed_cases", services.cases_to_execute(), _execute_all, atomic=False)
+    return sum(run.values)

@@ -72,8 +72,11 @@ class Case(models.Model):
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
     appealed_by = models.CharField(max_length=10, blank=True)
     appeal_reason = models.TextField(blank=True)
-    # Mass cases: the items the panel examines; the decision applies to all.
+    # Mass cases: the items the panel examines, a sample of each worker's held items.
     sample_item_ids = models.JSONField(default=list, blank=True)
+    # Mass cases decided by a panel: {worker id: share in basis points}, one decision per
+    # worker from the jurors' per-worker votes; no worker's outcome follows from another's work.
+    worker_shares = models.JSONField(default=dict, blank=True)
     # {rule key: {"version_id", "value"}} in force when the case opened; the case runs on them.
     rule_versions = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -175,6 +178,9 @@ class Vote(models.Model):
 
     juror = models.OneToOneField(Juror, on_delete=models.PROTECT, related_name="vote")
     share_bps = models.PositiveIntegerField()
+    # On a mass case: {worker id: share} for every worker whose items are held; ``share_bps``
+    # is then the middle of them, for the record only.
+    worker_shares = models.JSONField(default=dict, blank=True)
     reason = models.TextField()
     cast_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,6 +10,23 @@ WORKER = "worker"
 REQUESTER = "requester"
 
 
+def worker_labels(case: Case) -> dict[int, str]:
+    """The pseudonyms jurors see for a case's workers: "Worker" alone, or "Worker 1",
+    "Worker 2", ... in ascending user id over every item the case ever held, so a label
+    never changes when a worker leaves for a case of their own."""
+    worker_ids = sorted(set(CaseItem.objects.filter(case=case).values_list("worker_id", flat=True)))
+    if len(worker_ids) == 1:
+        return {worker_ids[0]: "Worker"}
+    return {worker_id: f"Worker {index}" for index, worker_id in enumerate(worker_ids, start=1)}
+
+
+def held_worker_ids(case: Case) -> list[int]:
+    """The workers whose items the case still holds (not split out), ascending."""
+    return sorted(
+        set(CaseItem.objects.filter(case=case, state=CaseItem.State.HELD).values_list("worker_id", flat=True))
+    )
+
+
 def case_side(*, case: Case, user: User) -> str | None:
     """``"worker"`` or ``"requester"`` if ``user`` is a party to ``case``, else None.
 

@@ -7,6 +7,7 @@ what the case needs; parties see jurors as "Juror 1", "Juror 2", ...; sealed vot
 sealed until the round is decided.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,8 @@ from accounts.models import Organisation, User
 from core.errors import NotFound, PermissionDenied
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
-from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
+from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side, worker_labels
+from tasks.messages import message_view, shared_threads_for_assignments
 
 JUROR = "juror"
 
@@ -73,11 +75,17 @@ def rejection_is_held(assignment_id: int) -> bool:
 
 
 def organisation_publish_blocked(organisation: Organisation) -> bool:
-    """True while a mass-rejection case against the organisation is undecided: the
-    requester may not publish new batches until then."""
+    """True while a mass-rejection case spanning the organisation's batches is undecided:
+    the requester may not publish new batches until then (a case on one batch holds only
+    that batch, ``batch_held_by_case``)."""
     return Case.objects.filter(
-        kind=Case.Kind.MASS_REJECTION, organisation=organisation, state__in=states.UNDECIDED
+        kind=Case.Kind.MASS_REJECTION, organisation=organisation, state__in=states.UNDECIDED, batch__isnull=True
     ).exists()
+
+
+def batch_held_by_case(batch_id: int) -> bool:
+    """True while an undecided mass case holds this batch: it stays paused until decided."""
+    return Case.objects.filter(kind=Case.Kind.MASS_REJECTION, batch_id=batch_id, state__in=states.UNDECIDED).exists()
 
 
 def organisation_dispute_record(*, organisation: Organisation) -> dict[str, int]:
@@ -113,16 +121,76 @@ def case_draws_for_audit(*, user: User, case_id: int) -> list[dict[str, Any]]:
 
 # --- What a reader sees -------------------------------------------------------------------------
 
+# Jurors judge the work, not the requester (issue 19 point 4): everything a juror reads has
+# the organisation's names and the batch title replaced by these labels. What the labels
+# cannot hide is written in docs/security.md ("What jurors see").
+REQUESTER_LABEL = "Requester A"
+BATCH_LABEL = "Batch 1"
+_SHORTEST_NAME = 3  # shorter names ("AI", "X") would blank out ordinary words
 
-def _item_for_juror(item: CaseItem, label: str) -> dict[str, Any]:
+
+@dataclass(frozen=True, slots=True)
+class JurorRedaction:
+    """The names a juror must not read for one case, longest first, with their labels."""
+
+    names: tuple[tuple[str, str], ...]
+
+    def text(self, value: str) -> str:
+        for name, label in self.names:
+            value = _replace_folded(value, name, label)
+        return value
+
+    def data(self, value: Any) -> Any:
+        """``text`` applied to every string in a JSON-like value (task input, answers)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.data(item) for item in value]
+        if isinstance(value, dict):
+            return {self.text(str(key)): self.data(item) for key, item in value.items()}
+        return value
+
+
+def _replace_folded(text: str, name: str, label: str) -> str:
+    """Every occurrence of ``name`` in ``text``, in any letter case, replaced by ``label``."""
+    return re.sub(re.escape(name), lambda _match: label, text, flags=re.IGNORECASE)
+
+
+def juror_redaction(*, case: Case) -> JurorRedaction:
+    """The organisation's names (display name, legal name, slug with and without dashes,
+    every former display name) and the titles of the case's batches, with their labels."""
+    from accounts.models import OrganisationNameChange
+    from tasks.models import Batch
+
+    names: dict[str, str] = {}
+    organisation = case.organisation
+    if organisation is not None:
+        candidates = [organisation.display_name, organisation.legal_name, organisation.slug]
+        candidates.append(organisation.slug.replace("-", " "))
+        for change in OrganisationNameChange.objects.filter(organisation=organisation):
+            candidates += [change.old_name, change.new_name]
+        for candidate in candidates:
+            if candidate and len(candidate.strip()) >= _SHORTEST_NAME:
+                names.setdefault(candidate.strip(), REQUESTER_LABEL)
+    batch_ids = set(CaseItem.objects.filter(case=case).values_list("assignment__batch_id", flat=True))
+    if case.batch_id is not None:
+        batch_ids.add(case.batch_id)
+    for title in Batch.objects.filter(pk__in=batch_ids).values_list("title", flat=True):
+        if title and len(title.strip()) >= _SHORTEST_NAME:
+            names[title.strip()] = BATCH_LABEL
+    ordered = sorted(names.items(), key=lambda pair: len(pair[0]), reverse=True)
+    return JurorRedaction(names=tuple(ordered))
+
+
+def _item_for_juror(item: CaseItem, label: str, redaction: JurorRedaction) -> dict[str, Any]:
     assignment = item.assignment
     return {
         "item": item.pk,
         "worker": label,
-        "input": assignment.task.input,
-        "answers": assignment.answers,
+        "input": redaction.data(assignment.task.input),
+        "answers": redaction.data(assignment.answers),
         "rejection_reason": assignment.rejection_reason,
-        "rejection_text": assignment.rejection_text,
+        "rejection_text": redaction.text(assignment.rejection_text),
     }
 
 
@@ -144,24 +212,36 @@ def _votes_visible(case: Case, round_number: int) -> bool:
 
 
 def case_view(*, access: CaseAccess) -> dict[str, Any]:
-    """The case as ``access.role`` may see it."""
+    """The case as ``access.role`` may see it. A juror reads the task's instructions and
+    the work with the requester's names and the batch title replaced by neutral labels
+    (``juror_redaction``), and never the requester's name."""
     case = access.case
     is_juror = access.role == JUROR
+    redaction = juror_redaction(case=case) if is_juror else JurorRedaction(names=())
     items = list(
         CaseItem.objects.filter(case=case)
         .exclude(state=CaseItem.State.SPLIT)
         .select_related("assignment__task", "worker")
         .order_by("id")
     )
+    labels = worker_labels(case)
+    workers: list[dict[str, Any]] = []
     if is_juror:
         # Pseudonyms local to the case: "Worker", or "Worker 1", "Worker 2" on a mass case.
-        worker_ids = sorted({item.worker_id for item in items})
-        labels = {
-            worker_id: "Worker" if len(worker_ids) == 1 else f"Worker {index}"
-            for index, worker_id in enumerate(worker_ids, start=1)
-        }
         shown = [i for i in items if not case.sample_item_ids or i.pk in case.sample_item_ids]
-        item_rows = [_item_for_juror(item, labels[item.worker_id]) for item in shown]
+        item_rows = [_item_for_juror(item, labels[item.worker_id], redaction) for item in shown]
+        if case.kind == Case.Kind.MASS_REJECTION:
+            # Each worker is decided on their own held items (a sample where there are many).
+            for worker_id in sorted({item.worker_id for item in items}, key=lambda w: labels[w]):
+                held = [item for item in items if item.worker_id == worker_id and item.state == CaseItem.State.HELD]
+                workers.append(
+                    {
+                        "label": labels[worker_id],
+                        "held_items": len(held),
+                        "items": [row for row in item_rows if row["worker"] == labels[worker_id]],
+                        "decided_share_bps": case.worker_shares.get(str(worker_id)),
+                    }
+                )
     else:
         if access.role == WORKER:
             # On a mass case each worker sees only their own work, not their colleagues'.
@@ -178,10 +258,17 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         own = access.juror is not None and access.juror.pk == juror.pk
         if vote is not None and (own or _votes_visible(case, juror.round)):
             row["share_bps"] = vote.share_bps
-            row["reason"] = vote.reason
+            row["reason"] = redaction.text(vote.reason)
         panel.append(row)
     evidence = [
-        {"side": e.side, "round": e.round, "text": e.text, "created_at": e.created_at}
+        {
+            "side": e.side,
+            "round": e.round,
+            "text": redaction.text(e.text),
+            "created_at": e.created_at,
+            # On a mass case a worker's evidence is about their own work: jurors see whose.
+            "worker": labels.get(e.author_id, "") if case.kind == Case.Kind.MASS_REJECTION and e.side == WORKER else "",
+        }
         for e in Evidence.objects.filter(case=case).order_by("id")
     ]
     batch = case.batch
@@ -192,29 +279,46 @@ def case_view(*, access: CaseAccess) -> dict[str, Any]:
         "round": case.round,
         "due_at": case.due_at,
         "role": access.role,
-        "statement": case.statement,
-        "response_text": case.response_text,
+        "statement": redaction.text(case.statement),
+        "response_text": redaction.text(case.response_text),
         "offer_share_bps": case.offer_share_bps,
         "outcome": case.outcome,
         "outcome_share_bps": case.outcome_share_bps,
         "resolution": case.resolution,
         "appealed_by": case.appealed_by,
-        "appeal_reason": case.appeal_reason,
-        "task_type": batch.title if batch else "",
-        "task_description": batch.description if batch else "",
+        "appeal_reason": redaction.text(case.appeal_reason),
+        "task_type": (BATCH_LABEL if is_juror else batch.title) if batch else "",
+        "task_description": redaction.text(batch.description) if batch else "",
         "items": item_rows,
+        "workers": workers,
         "panel": panel,
         "evidence": evidence,
+        # Messages about the task, only where both parties agreed to put them in the file.
+        "conversations": _shared_conversations([item.assignment_id for item in items], jurors_see_labels=is_juror),
         "created_at": case.created_at,
     }
     if not is_juror:
         body["requester"] = case.organisation.display_name if case.organisation else "the co-op"
+    if access.role == WORKER and case.kind == Case.Kind.MASS_REJECTION:
+        # The decision for this worker's own work (a mass case decides each worker alone).
+        body["your_share_bps"] = case.worker_shares.get(str(access.user.pk), case.outcome_share_bps)
     if case.kind == Case.Kind.SUSPENSION and case.worker is not None:
         body["suspension_reason"] = case.worker.suspension_reason if case.worker.is_suspended else ""
     return body
 
 
-def case_summary(*, case: Case) -> dict[str, Any]:
+def _shared_conversations(assignment_ids: list[int], *, jurors_see_labels: bool) -> list[list[dict[str, str]]]:
+    shown = []
+    for thread in shared_threads_for_assignments(assignment_ids=assignment_ids):
+        rows = [message_view(message, thread=thread) for message in thread.messages.all()]
+        if jurors_see_labels:
+            rows = [{**row, "sender": row["side"].capitalize()} for row in rows]
+        shown.append(rows)
+    return shown
+
+
+def case_summary(*, case: Case, for_juror: bool = False) -> dict[str, Any]:
+    """A line of a case list; ``for_juror`` shows the neutral batch label, not its title."""
     return {
         "id": case.pk,
         "kind": case.kind,
@@ -222,7 +326,7 @@ def case_summary(*, case: Case) -> dict[str, Any]:
         "round": case.round,
         "due_at": case.due_at,
         "outcome": case.outcome,
-        "task_type": case.batch.title if case.batch else "",
+        "task_type": (BATCH_LABEL if for_juror else case.batch.title) if case.batch else "",
     }
 
 
@@ -232,6 +336,7 @@ __all__ = [
     "WORKER",
     "CaseAccess",
     "access_case",
+    "batch_held_by_case",
     "case_draws_for_audit",
     "case_summary",
     "case_view",

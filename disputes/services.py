@@ -22,9 +22,10 @@ from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
-from disputes import draw, states
+from core.queue import queue_on_commit
+from disputes import draw, notices, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
-from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side
+from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side, held_worker_ids, worker_labels
 from disputes.states import CASE
 from governance.selectors import rule_in_force, rule_value
 from ledger import accounts as ledger_accounts
@@ -47,9 +48,20 @@ CASE_RULES = (
     "juror_min_tenure_days",
     "conflict_lookback_days",
 )
-# How many items of a mass case the panel examines; its decision applies to all of them.
+# How many of each worker's held items the panel of a mass case examines; its decision
+# for that worker applies to all of that worker's items, and to nobody else's.
 MASS_SAMPLE_SIZE = 5
 MAX_TEXT = 10_000
+MASS_REJECTION_RULE = (
+    "Over the last mass_rejection_period_hours, the guard counts the distinct workers whose work a requester "
+    "rejected, never the rejections: a batch is frozen when the requester rejected the work of at least "
+    "mass_rejection_min_workers distinct workers in it (never fewer than 3) and they are at least "
+    "mass_rejection_share_bps of the batch's distinct workers decided in the period; the requester's batches are "
+    "frozen together when it rejected the work of at least mass_rejection_min_count distinct workers across them. "
+    "Rejecting all the junk of one or two workers never triggers it. A freeze on one batch holds that batch "
+    "(paused) and its rejections; one across batches also stops new publishing until the case is decided. A panel "
+    "decides each worker of the case on that worker's own held items (a sample where there are many)."
+)
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -111,9 +123,16 @@ def _open_panel(case: Case, *, size: int, now: datetime) -> Draw:
         )
     _seat(case, made)
     if case.kind == Case.Kind.MASS_REJECTION:
-        held = list(case.items.filter(state=CaseItem.State.HELD).values_list("id", flat=True))
-        case.sample_item_ids = draw.draw_sample(seed=made.seed, item_ids=held, size=MASS_SAMPLE_SIZE)
+        by_worker: dict[int, list[int]] = {}
+        for item_id, worker_id in case.items.filter(state=CaseItem.State.HELD).values_list("id", "worker_id"):
+            by_worker.setdefault(worker_id, []).append(item_id)
+        case.sample_item_ids = sorted(
+            item_id
+            for worker_id, item_ids in by_worker.items()
+            for item_id in draw.draw_sample(seed=f"{made.seed}:{worker_id}", item_ids=item_ids, size=MASS_SAMPLE_SIZE)
+        )
     case.due_at = now + timedelta(hours=case.rule("evidence_hours"))
+    notices.jurors_drawn(case, made.chosen)
     return made
 
 
@@ -151,14 +170,19 @@ def _pay_juror_fees(case: Case) -> None:
         juror.save(update_fields=["fee_transfer_id"])
 
 
-def _execute(case: Case, now: datetime) -> None:
-    """Applies the outcome to every held item exactly once: 0 voids the escrow back to the
-    requester (the rejection becomes final), a share pays that share, the rest returns."""
-    share = case.outcome_share_bps
-    assert share is not None
-    if case.kind == Case.Kind.SUSPENSION and share > 0 and case.worker is not None:
-        _lift_suspension(case.worker, case)
-    for item in CaseItem.objects.select_for_update().filter(case=case, state=CaseItem.State.HELD).order_by("id"):
+# A case with more held items than this is settled after its closing commits, in chunks of
+# ``EXECUTE_CHUNK`` items, each its own transaction (``case_execute_chunk``): the closing
+# vote of a large mass case no longer settles every item in one long transaction.
+EXECUTE_INLINE = 200
+EXECUTE_CHUNK = 200
+
+
+def _execute_items(case: Case, items: list[CaseItem]) -> None:
+    # A mass case decided by a panel applies each worker's own share to that worker's items.
+    case_share = case.outcome_share_bps
+    assert case_share is not None
+    for item in items:
+        share = int(case.worker_shares.get(str(item.worker_id), case_share))
         assignment = Assignment.objects.get(pk=item.assignment_id)
         if share == 0:
             task_services.assignment_rejection_finalise(assignment=assignment)
@@ -167,7 +191,54 @@ def _execute(case: Case, now: datetime) -> None:
         item.state = CaseItem.State.EXECUTED
         item.executed_share_bps = share
         item.save(update_fields=["state", "executed_share_bps"])
+
+
+def _execute(case: Case, now: datetime) -> None:
+    """Applies the outcome to every held item exactly once: 0 voids the escrow back to the
+    requester (the rejection becomes final), a share pays that share, the rest returns.
+    A large case is settled after commit in chunks (``case_execute_chunk``); its
+    ``executed_at`` is set when the last chunk is done."""
+    share = case.outcome_share_bps
+    assert share is not None
+    if case.kind == Case.Kind.SUSPENSION and share > 0 and case.worker is not None:
+        _lift_suspension(case.worker, case)
+    held = CaseItem.objects.filter(case=case, state=CaseItem.State.HELD)
+    if held.count() > EXECUTE_INLINE:
+        queue_on_commit("disputes.jobs.case_execute", case_id=case.pk)
+        return
+    _execute_items(case, list(held.select_for_update().order_by("id")))
     case.executed_at = now
+
+
+def case_execute_chunk(*, case_id: int, limit: int | None = None) -> int:
+    """Settles up to ``limit`` held items of a closed case in one transaction and returns
+    how many; when none is left, records the case as executed. Idempotent and resumable:
+    an item is settled only while held, under its row lock, so a chunk that failed is
+    simply done again by the next call."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.closed_at is None or case.executed_at is not None or case.outcome_share_bps is None:
+            return 0
+        items = list(
+            CaseItem.objects.select_for_update()
+            .filter(case=case, state=CaseItem.State.HELD)
+            .order_by("id")[: limit or EXECUTE_CHUNK]
+        )
+        _execute_items(case, items)
+        if not CaseItem.objects.filter(case=case, state=CaseItem.State.HELD).exists():
+            case.executed_at = timezone.now()
+            case.save(update_fields=["executed_at"])
+            audit_record(actor=None, action="case.executed", target=case, after={"items": case.items.count()})
+    return len(items)
+
+
+def cases_to_execute() -> list[tuple[int, datetime | None]]:
+    """``(id, closed_at)`` of closed cases whose items are still being settled."""
+    return list(
+        Case.objects.filter(closed_at__isnull=False, executed_at__isnull=True, outcome_share_bps__isnull=False)
+        .order_by("closed_at", "id")
+        .values_list("id", "closed_at")
+    )
 
 
 def _publish_precedent(case: Case) -> None:
@@ -218,6 +289,7 @@ def _close(case: Case, *, action: str, share_bps: int, resolution: str, now: dat
     )
     if resolution in (Case.Resolution.PANEL, Case.Resolution.APPEAL_PANEL):
         _publish_precedent(case)
+    notices.case_decided(case)
     audit_record(
         actor=actor,
         action=f"case.{action}",
@@ -287,6 +359,7 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
         )
         CaseItem.objects.create(case=case, assignment=assignment, worker=worker)
         _grant_parties(case)
+        notices.case_opened(case)
         audit_record(
             actor=worker,
             action="case.opened",
@@ -315,6 +388,7 @@ def user_suspend(*, user: User, actor: User, reason: str) -> User:
         user.suspension_reason = reason
         user.save(update_fields=["suspended_at", "suspension_reason"])
         forget_tokens(user=user)
+        notices.suspended(user)
         audit_record(actor=actor, action="user.suspended", target=user, after={"reason": reason})
     return user
 
@@ -464,17 +538,58 @@ def case_add_evidence(*, case: Case, actor: User, text: str) -> Evidence:
     return evidence
 
 
-def case_vote(*, case: Case, juror_user: User, share_bps: int, reason: str) -> Vote:
+def _valid_share(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= FULL_SHARE
+
+
+def _mass_vote_shares(case: Case, worker_shares: dict[str, int] | None) -> dict[str, int]:
+    """Checks a mass-case vote: one share for each worker whose items are held, keyed by the
+    label jurors see; returns it keyed by worker id. Raises ``invalid`` naming what is wrong."""
+    labels = worker_labels(case)
+    held = held_worker_ids(case)
+    by_label = {labels[worker_id]: worker_id for worker_id in held}
+    given = worker_shares or {}
+    missing = sorted(set(by_label) - set(given))
+    unknown = sorted(set(given) - set(by_label))
+    bad = sorted(label for label, share in given.items() if label in by_label and not _valid_share(share))
+    if missing or unknown or bad:
+        fields = {label: ["Give a share from 0 to 10000 for this worker."] for label in missing + bad}
+        fields.update({label: ["No such worker in this case."] for label in unknown})
+        raise AppError(
+            "invalid",
+            "On a mass case decide each worker's work on its own: one share (0 to 10000) per worker: "
+            + ", ".join(sorted(by_label)),
+            fields={"worker_shares": [f"{label}: {messages[0]}" for label, messages in fields.items()]},
+        )
+    return {str(by_label[label]): int(share) for label, share in given.items()}
+
+
+def case_vote(
+    *,
+    case: Case,
+    juror_user: User,
+    reason: str,
+    share_bps: int | None = None,
+    worker_shares: dict[str, int] | None = None,
+) -> Vote:
     """A juror's sealed vote: the share of the reward to pay (0 upholds the rejection, 10000
     pays in full; on a suspension appeal 0 keeps it, 10000 lifts it) and a written reason.
-    A vote cannot be changed. When the last juror of the round has voted, the round is
-    decided at once (median of the shares). Raises ``not_found`` for a non-juror,
-    ``already_voted``, ``invalid_state`` outside voting and ``invalid``."""
+    On a mass case the juror decides each worker on their own items: ``worker_shares`` gives
+    one share per worker label ("Worker 1", ...) whose items are held, and ``share_bps`` is
+    not used. A vote cannot be changed. When the last juror of the round has voted, the round
+    is decided at once (median of the shares, per worker on a mass case). Raises
+    ``not_found`` for a non-juror, ``already_voted``, ``invalid_state`` outside voting and
+    ``invalid``."""
     reason = _require_text("reason", reason, "Explain your vote; the reason is published with the decision.")
-    if not isinstance(share_bps, int) or isinstance(share_bps, bool) or not 0 <= share_bps <= FULL_SHARE:
+    if case.kind != Case.Kind.MASS_REJECTION and not _valid_share(share_bps):
         raise AppError("invalid", "A share is 0 to 10000 basis points.", fields={"share_bps": ["0 to 10000."]})
     with transaction.atomic():
         case = _lock_case(case)
+        per_worker: dict[str, int] = {}
+        if case.kind == Case.Kind.MASS_REJECTION:
+            per_worker = _mass_vote_shares(case, worker_shares)
+            share_bps = decision_share(list(per_worker.values()))
+        assert share_bps is not None
         juror = Juror.objects.select_for_update().filter(case=case, user=juror_user, round=case.round).first()
         if juror is None or juror.status == Juror.Status.REPLACED:
             raise NotFound("case")
@@ -487,7 +602,7 @@ def case_vote(*, case: Case, juror_user: User, share_bps: int, reason: str) -> V
         if juror.status == Juror.Status.VOTED:
             raise AppError("already_voted", "You have voted on this case; a sealed vote cannot change.", status=409)
         CASE.target(case.state, "vote")
-        vote = Vote.objects.create(juror=juror, share_bps=share_bps, reason=reason)
+        vote = Vote.objects.create(juror=juror, share_bps=share_bps, worker_shares=per_worker, reason=reason)
         juror.status = Juror.Status.VOTED
         juror.save(update_fields=["status"])
         # The vote itself stays sealed: the audit row records only that a vote was cast.
@@ -508,10 +623,20 @@ def decision_share(shares: list[int]) -> int:
 
 
 def _decide(case: Case, now: datetime) -> Case:
-    """Decides the round on the votes cast (``decision_share``) and pays the jurors."""
-    share = decision_share(
-        list(Vote.objects.filter(juror__case=case, juror__round=case.round).values_list("share_bps", flat=True))
-    )
+    """Decides the round on the votes cast (``decision_share``) and pays the jurors. On a
+    mass case each worker is decided on their own: the median of the jurors' shares for that
+    worker; the case's share is then the middle of those, for the record."""
+    votes = list(Vote.objects.filter(juror__case=case, juror__round=case.round))
+    share = decision_share([vote.share_bps for vote in votes])
+    if case.kind == Case.Kind.MASS_REJECTION:
+        per_worker: dict[str, list[int]] = {}
+        for vote in votes:
+            for worker_id, worker_share in vote.worker_shares.items():
+                per_worker.setdefault(worker_id, []).append(int(worker_share))
+        case.worker_shares = {worker_id: decision_share(shares) for worker_id, shares in per_worker.items()}
+        if case.worker_shares:
+            share = decision_share(list(case.worker_shares.values()))
+        case.save(update_fields=["worker_shares"])
     _pay_juror_fees(case)
     if case.round > 1:
         return _close(
@@ -524,6 +649,7 @@ def _decide(case: Case, now: datetime) -> Case:
     case.decided_at = now
     case.due_at = now + timedelta(hours=case.rule("appeal_window_hours"))
     case.save(update_fields=["state", "outcome_share_bps", "outcome", "decided_at", "due_at"])
+    notices.case_decided(case)
     audit_record(
         actor=None,
         action="case.decided",
@@ -558,6 +684,7 @@ def case_appeal(*, case: Case, actor: User, reason: str) -> Case:
         case.outcome = ""
         case.outcome_share_bps = None
         case.decided_at = None
+        case.worker_shares = {}
         _open_panel(case, size=case.rule("appeal_jury_size"), now=now)
         case.save(
             update_fields=[
@@ -570,6 +697,7 @@ def case_appeal(*, case: Case, actor: User, reason: str) -> Case:
                 "decided_at",
                 "due_at",
                 "sample_item_ids",
+                "worker_shares",
             ]
         )
         audit_record(actor=actor, action="case.appealed", target=case, before=before, after={"side": side})
@@ -692,6 +820,8 @@ def _replace_or_decide(case: Case, now: datetime) -> str:
             # Fresh jurors get the full voting time; with nobody to vote, wait for new members.
             case.due_at = now + timedelta(hours=case.rule("juror_vote_hours"))
             case.save(update_fields=["due_at"])
+            notices.jurors_replaced(case, [juror.user_id for juror in late])
+            notices.jurors_drawn(case, [juror.user_id for juror in seated])
             if not seated:
                 logger.warning("case %s: no juror could be drawn to replace late jurors", case.pk)
             return "jurors_replaced" if seated else "waiting_for_jurors"
@@ -701,6 +831,16 @@ def _replace_or_decide(case: Case, now: datetime) -> str:
         return "waiting_for_jurors"
     _decide(case, now)
     return "decided"
+
+
+def cases_due_with_times(*, now: datetime | None = None) -> list[tuple[int, datetime | None]]:
+    """``(id, due_at)`` of cases whose stage deadline has passed, oldest deadline first."""
+    moment = now or timezone.now()
+    return list(
+        Case.objects.filter(state__in=states.TIMED, due_at__lte=moment)
+        .order_by("due_at", "id")
+        .values_list("id", "due_at")
+    )
 
 
 def cases_due(*, now: datetime | None = None) -> list[int]:
@@ -716,19 +856,24 @@ def cases_due(*, now: datetime | None = None) -> list[int]:
 # --- The mass-rejection guard -------------------------------------------------------------------------
 
 
-def _triggered(rejected: int, decided: int, share_bps: int, min_count: int) -> bool:
-    # The share test needs at least two rejections: one rejection is never a "mass".
-    return rejected >= min_count or (rejected >= 2 and rejected * FULL_SHARE >= share_bps * decided)
+def _batch_triggered(rejected_workers: int, decided_workers: int, share_bps: int, min_workers: int) -> bool:
+    """A batch is mass-rejected when the requester rejected work of at least ``min_workers``
+    distinct workers (never fewer than three: rejecting all the junk of one or two workers is
+    not a mass) and they are at least ``share_bps`` of the batch's distinct decided workers."""
+    return rejected_workers >= max(3, min_workers) and rejected_workers * FULL_SHARE >= share_bps * decided_workers
 
 
 def mass_rejection_check(*, organisation_id: int) -> Case | None:
     """The mass-rejection guard for one requester. Over the governed period
-    (``mass_rejection_period_hours``), per batch and per worker, it compares the
-    requester's rejections with all its decisions (approvals and rejections); when the
-    rejections reach the governed count (``mass_rejection_min_count``) or share
-    (``mass_rejection_share_bps``, and at least two), every provisional rejection in that
-    scope is frozen (held, escrow still reserved) into one consolidated case, the
-    requester's answer is due, and it cannot publish until the case is decided.
+    (``mass_rejection_period_hours``) it counts distinct workers, not rejections: a batch
+    is mass-rejected when the requester rejected work of at least
+    ``mass_rejection_min_workers`` distinct workers in it and they are at least
+    ``mass_rejection_share_bps`` of the batch's distinct decided workers; the pattern spans
+    batches when it rejected work of ``mass_rejection_min_count`` distinct workers across
+    its batches. Every provisional rejection in scope is frozen (held, escrow still
+    reserved) into one consolidated case whose answer is due. A single-batch case holds
+    that batch (paused until decided); a case spanning batches also stops the requester
+    from publishing until it is decided.
 
     Idempotent: rejections already held are left alone; new ones join the organisation's
     mass case still awaiting its answer, otherwise a new case opens. Returns the
@@ -743,34 +888,48 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
         now = timezone.now()
         since = now - timedelta(hours=rule_value("mass_rejection_period_hours", at=now))
         share_bps = rule_value("mass_rejection_share_bps", at=now)
+        min_workers = rule_value("mass_rejection_min_workers", at=now)
         min_count = rule_value("mass_rejection_min_count", at=now)
         decisions = list(
             Assignment.objects.filter(batch__organisation=organisation, worker__isnull=False)
             .filter(Q(approved_at__gte=since) | Q(rejected_at__gte=since))
             .values_list("id", "batch_id", "worker_id", "status", "rejected_at")
         )
-        per_scope: dict[tuple[str, int], list[int]] = {}
-        rejected_ids: dict[tuple[str, int], list[int]] = {}
+        decided_workers: dict[int, set[int]] = {}
+        rejected_workers: dict[int, set[int]] = {}
+        rejected_ids: dict[int, list[int]] = {}
         for assignment_id, batch_id, worker_id, _status, rejected_at in decisions:
-            for scope in (("batch", batch_id), ("worker", worker_id)):
-                per_scope.setdefault(scope, []).append(assignment_id)
-                if rejected_at is not None and rejected_at >= since:
-                    rejected_ids.setdefault(scope, []).append(assignment_id)
+            decided_workers.setdefault(batch_id, set()).add(worker_id)
+            if rejected_at is not None and rejected_at >= since:
+                rejected_workers.setdefault(batch_id, set()).add(worker_id)
+                rejected_ids.setdefault(batch_id, []).append(assignment_id)
+        everyone_rejected = set().union(*rejected_workers.values()) if rejected_workers else set()
         to_freeze: set[int] = set()
-        for scope, rejected in rejected_ids.items():
-            if _triggered(len(rejected), len(per_scope[scope]), share_bps, min_count):
-                to_freeze.update(rejected)
+        if len(everyone_rejected) >= max(3, min_count):
+            # The pattern spans the requester's batches: every rejection in the period.
+            for ids in rejected_ids.values():
+                to_freeze.update(ids)
+        else:
+            for batch_id, workers in rejected_workers.items():
+                if _batch_triggered(len(workers), len(decided_workers[batch_id]), share_bps, min_workers):
+                    to_freeze.update(rejected_ids[batch_id])
         if not to_freeze:
             return None
-        # Lock order: the case before the assignments. New rejections join a mass case only
-        # while it awaits the requester's answer: once a panel is drawn, its conflicts and
-        # sample were computed for the items it had.
+        # New rejections join a mass case only while it awaits the requester's answer (once a
+        # panel is drawn, its conflicts and sample were computed for the items it had), and
+        # only the case of the same scope: the one batch, or the requester's batches at large.
+        batch_ids = sorted({batch_id for batch_id, ids in rejected_ids.items() if to_freeze.intersection(ids)})
+        scope_batch_id = batch_ids[0] if len(batch_ids) == 1 else None
+        # Lock order: the case, the batches, then the assignments.
+        scope = Q(batch__isnull=True) if scope_batch_id is None else Q(batch_id=scope_batch_id)
         case = (
             Case.objects.select_for_update()
             .filter(kind=Case.Kind.MASS_REJECTION, organisation=organisation, state=states.AWAITING_RESPONSE)
+            .filter(scope)
             .order_by("id")
             .first()
         )
+        list(Batch.objects.select_for_update().filter(pk__in=batch_ids).order_by("id"))
         assignments = list(
             Assignment.objects.select_for_update()
             .select_related("batch")
@@ -783,21 +942,23 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
             return None
         created = case is None
         if case is None:
-            batch_ids = {a.batch_id for a in assignments}
             case = _new_case(
                 kind=Case.Kind.MASS_REJECTION,
                 organisation=organisation,
-                batch_id=next(iter(batch_ids)) if len(batch_ids) == 1 else None,
+                batch_id=scope_batch_id,
                 statement=(
-                    f"Opened by the mass-rejection guard: {len(assignments)} rejections by this requester within "
-                    f"{rule_value('mass_rejection_period_hours', at=now)} hours reached the co-op's limit."
+                    f"Opened by the mass-rejection guard: this requester rejected the work of "
+                    f"{len({a.worker_id for a in assignments})} workers "
+                    + ("in one batch" if scope_batch_id else "across its batches")
+                    + f" within {rule_value('mass_rejection_period_hours', at=now)} hours, past the co-op's limit. "
+                    "Each worker's work is decided for that worker alone."
                 ),
             )
             assign_perm(VIEW_CASE, organisation.staff_group, case)
-        elif case.batch_id is not None and any(a.batch_id != case.batch_id for a in assignments):
-            # The case now spans batches: it names none.
-            case.batch = None
-            case.save(update_fields=["batch"])
+            notices.case_opened(case)
+        if scope_batch_id is not None:
+            # The affected batch is held (no new claims) until the case is decided.
+            task_services.batch_hold_for_case(batch_id=scope_batch_id)
         for assignment in assignments:
             task_services.assignment_rejection_dispute(assignment=assignment)
         CaseItem.objects.bulk_create(
@@ -812,7 +973,14 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
             target=case,
             after={"created": created, "assignments": [a.pk for a in assignments]},
         )
+        tell_mass_case_workers(case=case, assignments=assignments)
     return case
+
+
+def tell_mass_case_workers(*, case: Case, assignments: list[Assignment]) -> None:
+    """Every worker whose rejected work joins a mass case is told, once per case, that it is
+    judged for them alone, that they can add evidence and ask to be heard alone."""
+    notices.mass_case_workers_told(case=case, worker_ids={a.worker_id for a in assignments if a.worker_id})
 
 
 # --- A requester withdraws its own rejection -------------------------------------------------------

@@ -8,7 +8,15 @@ from typing import Any, cast
 from django import forms
 
 from core.errors import AppError
-from core.money import parse_major, platform_currency
+from core.money import (
+    MAX_BONUS,
+    MAX_DEPOSIT,
+    MAX_PAYOUT_MINIMUM,
+    MAX_REWARD,
+    parse_amount,
+    parse_major,
+    platform_currency,
+)
 from tasks.models import QualificationRequirement
 from tasks.states import REJECTION_REASONS
 
@@ -22,10 +30,13 @@ class PageForm(forms.Form):
 
 
 class MoneyField(forms.CharField):
-    """An amount typed in major units (``12.50``), cleaned to integer minor units by core.money."""
+    """An amount typed in major units (``12.50``), cleaned to integer minor units by
+    ``core.money.parse_amount``, the one parser, within ``maximum`` (minor units)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, maximum: int = MAX_DEPOSIT, minimum: int = 0, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 20)
+        self.maximum = maximum
+        self.minimum = minimum
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
 
@@ -33,10 +44,14 @@ class MoneyField(forms.CharField):
         text = super().clean(value)
         if text in (None, ""):
             return None
+        label = str(self.label or "amount")
         try:
-            return parse_major(text, platform_currency())
+            return parse_amount(
+                text, field=label, currency=platform_currency(), maximum=self.maximum, minimum=self.minimum
+            )
         except AppError as error:
-            raise forms.ValidationError(error.message) from None
+            # Shown next to the field, so the field's name need not lead the message.
+            raise forms.ValidationError(error.message.removeprefix(f"{label}: ")) from None
 
 
 # --- worker -------------------------------------------------------------------------------------
@@ -120,7 +135,7 @@ class BatchForm(PageForm):
         label="Content warnings", required=False, help_text="Anything distressing workers should know in advance."
     )
     keywords = forms.CharField(label="Keywords", required=False, max_length=400)
-    reward = MoneyField(label="Reward per assignment", help_text="For example 0.50")
+    reward = MoneyField(label="Reward per assignment", maximum=MAX_REWARD, help_text="For example 0.50")
     assignments_per_task = forms.IntegerField(label="Workers per task", min_value=1, initial=1)
     estimated_minutes = forms.IntegerField(
         label="Estimated minutes per assignment", min_value=1, help_text="Checked against the minimum hourly wage."
@@ -165,7 +180,7 @@ class RejectForm(PageForm):
 
 
 class BonusForm(PageForm):
-    amount = MoneyField(label="Bonus")
+    amount = MoneyField(label="Bonus", maximum=MAX_BONUS)
     reason = forms.CharField(label="Why", max_length=500)
 
 
@@ -290,7 +305,7 @@ class PayoutScheduleForm(PageForm):
         label="When",
         choices=[("weekly", "Weekly, on Mondays"), ("daily", "Daily"), ("on_request", "Only when I ask")],
     )
-    minimum_amount = MoneyField(label="Only once the balance reaches")
+    minimum_amount = MoneyField(label="Only once the balance reaches", maximum=MAX_PAYOUT_MINIMUM)
 
 
 # --- disputes -----------------------------------------------------------------------------------
@@ -344,6 +359,25 @@ class JurorVoteForm(PageForm):
     reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
 
 
+class MassVoteForm(PageForm):
+    """A juror's vote on a mass case: one share per worker, each decided on their own work."""
+
+    reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
+
+    def __init__(self, *args: Any, labels: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = labels
+        for index, label in enumerate(labels):
+            self.fields[f"share_{index}"] = PercentField(
+                label=f"{label}: share of the reward to pay (%)",
+                help_text=f"Judge only {label}'s items: 0 upholds their rejections, 100 pays them in full.",
+            )
+        self.order_fields([f"share_{index}" for index in range(len(labels))] + ["reason"])
+
+    def worker_shares(self) -> dict[str, int]:
+        return {label: self.cleaned_data[f"share_{index}"] for index, label in enumerate(self.labels)}
+
+
 class AppealForm(PageForm):
     reason = forms.CharField(label="Why the decision is wrong", widget=forms.Textarea)
 
@@ -366,3 +400,26 @@ class JurorOptInForm(PageForm):
 
 class SuspensionAppealForm(PageForm):
     statement = forms.CharField(label="Why the suspension should be lifted", widget=forms.Textarea)
+
+
+# --- saved searches and messages ------------------------------------------------------------------
+
+ALERT_CHOICES = [
+    ("inbox", "In my inbox"),
+    ("email", "Inbox and e-mail at once"),
+    ("push", "Inbox and a browser notification"),
+    ("none", "No alert, just keep the search"),
+]
+
+
+class SavedSearchForm(PageForm):
+    name = forms.CharField(label="Name of the search", max_length=80)
+    min_hourly_pay = MoneyField(label="Paying at least (per hour)", required=False, help_text="For example 15.00")
+    max_minutes = forms.IntegerField(label="At most (minutes)", required=False, min_value=1)
+    keywords = forms.CharField(label="Keywords (all must appear)", required=False, max_length=200)
+    requester = forms.CharField(label="Only this requester (its short name)", required=False, max_length=60)
+    alert = forms.ChoiceField(label="Tell me about new matching work", choices=ALERT_CHOICES, initial="inbox")
+
+
+class MessageForm(PageForm):
+    body = forms.CharField(label="Message", widget=forms.Textarea, max_length=5000)

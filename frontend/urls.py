@@ -1,7 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.views import disputes, member, operations, payouts, public, requester, treasurer, worker
+from frontend.views import (
+    alerts,
+    disputes,
+    inbox,
+    jobs_health,
+    member,
+    operations,
+    payouts,
+    public,
+    requester,
+    treasurer,
+    worker,
+)
+from frontend.views import webhooks as webhook_views
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
@@ -45,6 +58,8 @@ requester_patterns = [
     path("org/<slug:slug>/profile/", requester.organisation_profile, name="org_profile"),
     path("org/<slug:slug>/keys/", requester.api_keys, name="org_keys"),
     path("org/<slug:slug>/keys/<int:key_id>/revoke/", requester.api_key_revoke, name="org_key_revoke"),
+    path("org/<slug:slug>/webhooks/", webhook_views.webhooks, name="org_webhooks"),
+    path("org/<slug:slug>/webhooks/<int:endpoint_id>/remove/", webhook_views.webhook_remove, name="org_webhook_remove"),
     path("org/<slug:slug>/funds/", requester.funds, name="org_funds"),
     path("org/<slug:slug>/funds/<int:deposit_id>/", requester.deposit_page, name="org_deposit"),
     path("org/<slug:slug>/batches/new/", requester.batch_new, name="org_batch_new"),
@@ -102,9 +117,28 @@ case_patterns = [
     path("cases/<int:case_id>/<str:action>/", disputes.case_action, name="case_action"),
 ]
 
+inbox_patterns = [
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read-all/", inbox.inbox_read_all, name="inbox_read_all"),
+    path("inbox/settings/", inbox.notification_settings, name="notification_settings"),
+    path("inbox/mail-problem/seen/", inbox.mail_problem_seen, name="mail_problem_seen"),
+    path("inbox/<int:notification_id>/", inbox.inbox_open, name="inbox_open"),
+    path("inbox/<int:notification_id>/read/", inbox.inbox_read, name="inbox_read"),
+    path("notifications/unsubscribe/<str:token>/", inbox.unsubscribe, name="notification_unsubscribe"),
+    path("push-worker.js", inbox.push_worker, name="push_worker"),
+    path("work/searches/", alerts.saved_searches, name="saved_searches"),
+    path("work/searches/<int:search_id>/delete/", alerts.saved_search_delete, name="saved_search_delete"),
+    path("work/assignments/<int:assignment_id>/message/", alerts.assignment_message, name="assignment_message"),
+    path("messages/", alerts.threads, name="task_threads"),
+    path("messages/<int:thread_id>/", alerts.thread_page, name="task_thread"),
+    path("messages/<int:thread_id>/share/", alerts.thread_share, name="task_thread_share"),
+]
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
+    path("staff/jobs/", jobs_health.jobs_page, name="staff_jobs"),
+    path("staff/jobs/<int:failure_id>/release/", jobs_health.job_item_release_page, name="staff_job_item_release"),
     path("operations/<str:operation_id>/", operations.operation_page, name="operation"),
     path("operations/<str:operation_id>/file/", operations.operation_download, name="operation_download"),
     *auth_patterns,
@@ -113,4 +147,5 @@ urlpatterns = [
     *member_patterns,
     *treasurer_patterns,
     *case_patterns,
+    *inbox_patterns,
 ]

@@ -11,3 +11,8 @@ class GovernanceConfig(AppConfig):
         from governance.selectors import GovernanceRuleSource
 
         rule_source_register(GovernanceRuleSource())
+        # Its deadlines get reminders (notifications.reminders).
+        from governance import notices
+        from notifications import reminders
+
+        reminders.register("governance", notices.deadlines)

@@ -15,7 +15,7 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from core.errors import AppError
+from core.runner import run_each
 from governance import services, states
 from governance.models import Proposal
 
@@ -33,18 +33,10 @@ def _moment(now: str | datetime | None) -> datetime:
     return parsed
 
 
-def _each(proposal_ids: list[int], step: Callable[[int], object], what: str) -> int:
-    done = 0
-    for proposal_id in proposal_ids:
-        try:
-            step(proposal_id)
-        except AppError as error:
-            logger.warning(
-                "governance: could not %s proposal %s: %s (%s)", what, proposal_id, error.message, error.code
-            )
-        else:
-            done += 1
-    return done
+def _each(job: str, proposals: list[tuple[int, datetime | None]], step: Callable[[int], object]) -> int:
+    """Each proposal alone (``core.runner``): a refusal is logged, an unexpected failure
+    is retried later and parked if it keeps failing."""
+    return run_each(job, proposals, step).processed
 
 
 @shared_task(name="governance.jobs.open_due_votes")
@@ -54,9 +46,11 @@ def open_due_votes(now: str | None = None) -> int:
     due = list(
         Proposal.objects.filter(state=states.DISCUSSION, discussion_ends_at__lte=moment)
         .order_by("discussion_ends_at", "id")
-        .values_list("id", flat=True)
+        .values_list("id", "discussion_ends_at")
     )
-    return _each(due, lambda pk: services.proposal_open_voting(proposal_id=pk, now=moment), "open voting on")
+    return _each(
+        "governance.jobs.open_due_votes", due, lambda pk: services.proposal_open_voting(proposal_id=pk, now=moment)
+    )
 
 
 @shared_task(name="governance.jobs.close_due_votes")
@@ -67,13 +61,15 @@ def close_due_votes(now: str | None = None) -> int:
     due = list(
         Proposal.objects.filter(state=states.VOTING, voting_closes_at__lte=moment)
         .order_by("voting_closes_at", "id")
-        .values_list("id", flat=True)
+        .values_list("id", "voting_closes_at")
     )
-    closed = _each(due, lambda pk: services.proposal_close(proposal_id=pk, now=moment), "close")
+    closed = _each(
+        "governance.jobs.close_due_votes", due, lambda pk: services.proposal_close(proposal_id=pk, now=moment)
+    )
     adopted = list(
-        Proposal.objects.filter(state=states.ADOPTED).order_by("closed_at", "id").values_list("id", flat=True)
+        Proposal.objects.filter(state=states.ADOPTED).order_by("closed_at", "id").values_list("id", "closed_at")
     )
-    _each(adopted, lambda pk: services.proposal_schedule(proposal_id=pk), "schedule")
+    _each("governance.jobs.schedule_adopted", adopted, lambda pk: services.proposal_schedule(proposal_id=pk))
     return closed
 
 
@@ -84,6 +80,10 @@ def activate_due_proposals(now: str | None = None) -> int:
     due = list(
         Proposal.objects.filter(state=states.SCHEDULED, effective_at__lte=moment)
         .order_by("effective_at", "id")
-        .values_list("id", flat=True)
+        .values_list("id", "effective_at")
     )
-    return _each(due, lambda pk: services.proposal_take_effect(proposal_id=pk, now=moment), "put into effect")
+    return _each(
+        "governance.jobs.activate_due_proposals",
+        due,
+        lambda pk: services.proposal_take_effect(proposal_id=pk, now=moment),
+    )

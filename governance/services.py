@@ -27,7 +27,7 @@ from accounts.selectors import user_is_member
 from core.audit import audit_record
 from core.errors import AppError, InvalidTransition, PermissionDenied
 from core.models import AuditEvent
-from governance import states
+from governance import notices, states
 from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
 from governance.selectors import rule_cache_invalidate, rule_value
 from governance.states import proposal_machine
@@ -284,6 +284,7 @@ def proposal_open_discussion(*, proposal: Proposal, actor: User, now: datetime |
         proposal.discussion_started_at = moment
         proposal.discussion_ends_at = moment + timedelta(days=proposal.rule_class.discussion_days)
         proposal.save(update_fields=["state", "discussion_started_at", "discussion_ends_at"])
+        notices.discussion_opened(proposal)
         audit_record(
             actor=actor,
             action="proposal.discussion_opened",
@@ -402,6 +403,7 @@ def proposal_open_voting(*, proposal_id: int, now: datetime | None = None) -> Pr
                 "voting_closes_at",
             ]
         )
+        notices.voting_opened(proposal)
         audit_record(
             actor=None,
             action="proposal.voting_opened",
@@ -760,6 +762,7 @@ def proposal_schedule(*, proposal_id: int) -> Proposal:
             transaction.on_commit(lambda: rule_cache_invalidate(rule_key))
         proposal.effective_at = effective_at
         proposal.save(update_fields=["state", "effective_at"])
+        notices.rule_adopted(proposal)
         audit_record(
             actor=None,
             action="proposal.scheduled",
@@ -807,6 +810,7 @@ def proposal_take_effect(*, proposal_id: int, now: datetime | None = None) -> Pr
             )
         proposal.in_effect_at = moment
         proposal.save(update_fields=["state", "in_effect_at"])
+        notices.rule_in_effect(proposal)
         audit_record(
             actor=None,
             action="proposal.in_effect",

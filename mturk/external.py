@@ -5,8 +5,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 
-from mturk.ids import assignment_public_id
-from tasks.models import Assignment, Batch, Task
+from core.errors import AppError
+from mturk.ids import assignment_attempt_public_id
+from tasks.models import Assignment, AssignmentAttempt, Batch, Task
 
 # What MTurk passes while a worker only previews the task.
 PREVIEW_ASSIGNMENT_ID = "ASSIGNMENT_ID_NOT_AVAILABLE"
@@ -29,10 +30,20 @@ def external_task_url(*, assignment: Assignment) -> str:
     ``turkSubmitTo + "/mturk/externalSubmit"``."""
     batch = assignment.batch
     assert assignment.worker is not None
+    attempt_id = (
+        AssignmentAttempt.objects.filter(
+            assignment=assignment, worker=assignment.worker, outcome=AssignmentAttempt.Outcome.ACTIVE
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if attempt_id is None:
+        raise AppError("invalid_state", "This task is not accepted by you any more.", status=409)
     return _with_params(
         batch.external_url,
         {
-            "assignmentId": assignment_public_id(assignment.pk),
+            # Bound to this worker's attempt: stale once the slot is returned and re-taken.
+            "assignmentId": assignment_attempt_public_id(assignment.pk, attempt_id),
             "hitId": str(assignment.task_id),
             "workerId": assignment.worker.pseudonym,
             "turkSubmitTo": turk_submit_to(),

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from core.runner import run_each
 from mturk import notifications
 
 
@@ -9,8 +10,8 @@ from mturk import notifications
 def collect_notifications() -> int:
     """Queues deliveries for new events and retries failed ones whose time has come."""
     queued = notifications.notifications_collect()
-    for delivery_id in notifications.notifications_due():
-        deliver_notification.delay(delivery_id)
+    due = [(pk, None) for pk in notifications.notifications_due()]
+    run_each("mturk.jobs.collect_notifications", due, lambda pk: deliver_notification.delay(pk), atomic=False)
     return queued
 
 

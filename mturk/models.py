@@ -142,10 +142,3 @@ class NotificationDelivery(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-
-
-class NotificationCursor(models.Model):
-    """How far the notifier has read the audit log (one row)."""
-
-    name = models.CharField(max_length=30, primary_key=True)
-    last_audit_id = models.BigIntegerField(default=0)

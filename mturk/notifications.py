@@ -1,50 +1,43 @@
 """MTurk notifications, delivered as signed HTTP callbacks.
 
-Events come from the audit log, which every marketplace service writes in its own
-transaction: the collector reads it (no signals, no hooks into the marketplace),
-turns the actions on HITs that have a notification setting into one delivery per
-event and destination (unique ``event_key``, so re-reading is harmless), and
-queues each delivery after commit.
+Events come from the platform's event outbox (``core.outbox``), which every
+marketplace service writes in its own transaction: the collector reads it through its
+own cursor (no signals, no hooks into the marketplace, no rescan of history), turns
+the actions on HITs that have a notification setting into one delivery per event and
+destination (unique ``event_key``, so reading an event again is harmless), and queues
+each delivery after commit.
 
 A delivery is a POST of MTurk's notification document (EventDocVersion
-2014-08-15) as JSON with the header
-``X-Coop-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` under the
-secret of the API key that configured the notification, and ``X-Coop-Key-Id``
+2014-08-15) as JSON, signed by ``core.delivery`` (``X-Coop-Signature``) under the
+secret of the API key that configured the notification, with ``X-Coop-Key-Id``
 naming that key. A failed delivery is retried with growing delays.
 """
 
 import datetime as dt
-import hashlib
-import hmac
-import ipaddress
 import json
 import logging
-import time
-import urllib.error
-import urllib.request
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.keys import decrypt_secret
 from accounts.models import ApiKey, Organisation
-from core.models import AuditEvent
+from core import delivery as signed_delivery
+from core.models import OutboxEvent
+from core.outbox import outbox_consume
+from core.queue import queue_on_commit
 from mturk.ids import assignment_public_id
-from mturk.models import Hit, NotificationCursor, NotificationDelivery
+from mturk.models import Hit, NotificationDelivery
 from tasks.models import Assignment
 
 logger = logging.getLogger(__name__)
 
 EVENT_DOC_VERSION = "2014-08-15"
-MAX_ATTEMPTS = 8
-# Audit rows are re-read for this long, so a transaction that commits late is not missed.
-REREAD_WINDOW = timedelta(minutes=5)
-TIMEOUT_SECONDS = 10
+MAX_ATTEMPTS = signed_delivery.MAX_ATTEMPTS
+OUTBOX_SUBSCRIBER = "mturk"
 ASSIGNMENT_EVENTS = {
     "assignment.accepted": "AssignmentAccepted",
     "assignment.return": "AssignmentReturned",
@@ -68,27 +61,8 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _loopback_allowed() -> bool:
-    # Development and tests receive callbacks on the same machine; production never
-    # POSTs to its own loopback interface on a requester's behalf.
-    return bool(getattr(settings, "MTURK_ALLOW_LOOPBACK_NOTIFICATIONS", settings.DEBUG or settings.TESTING))
-
-
 def destination_allowed(destination: str) -> bool:
-    parts = urlsplit(destination)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        return False
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    is_loopback = host == "localhost" or (address is not None and address.is_loopback)
-    if is_loopback:
-        return _loopback_allowed()
-    if address is not None and (address.is_private or address.is_link_local or address.is_reserved):
-        return False
-    return parts.scheme == "https"
+    return signed_delivery.destination_problem(destination) is None
 
 
 def document(*, organisation: Organisation, event_key: str, events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -105,8 +79,6 @@ def delivery_queue(
     *, organisation: Organisation, api_key: ApiKey, destination: str, event_key: str, events: list[dict[str, Any]]
 ) -> NotificationDelivery:
     """Records one delivery (once per ``event_key``) and queues it after commit."""
-    from mturk.jobs import deliver_notification
-
     with transaction.atomic():
         delivery, created = NotificationDelivery.objects.get_or_create(
             event_key=event_key,
@@ -118,7 +90,7 @@ def delivery_queue(
             },
         )
         if created:
-            transaction.on_commit(lambda: deliver_notification.delay(delivery.pk))
+            queue_on_commit("mturk.jobs.deliver_notification", delivery_id=delivery.pk)
     return delivery
 
 
@@ -142,9 +114,9 @@ def _hit_event(event_type: str, hit: Hit, at: datetime) -> dict[str, Any]:
 
 
 def _events_of(
-    row: AuditEvent, slot_batches: dict[int, int], by_batch: dict[int, Hit], by_pk: dict[int, Hit]
+    row: OutboxEvent, slot_batches: dict[int, int], by_batch: dict[int, Hit], by_pk: dict[int, Hit]
 ) -> list[tuple[Hit, dict[str, Any]]]:
-    """The MTurk events one audit row stands for, on HITs with an active notification."""
+    """The MTurk events one outbox event stands for, on HITs with an active notification."""
     target = int(row.target_id)
     if row.target_type == "tasks.assignment" and row.action in ASSIGNMENT_EVENTS:
         hit = by_batch.get(slot_batches.get(target, 0))
@@ -166,66 +138,60 @@ def _events_of(
 
 
 def notifications_collect(*, limit: int = 5000) -> int:
-    """Turns new audit rows about HITs with an active notification setting into queued
-    deliveries; returns how many were queued. Safe to run concurrently and repeatedly.
-
-    Reads up to ``limit`` rows past the cursor (which then moves on) and re-reads the
-    rows of the last few minutes behind it, which a transaction that committed late may
-    have added; delivery keys make the re-reading harmless."""
-    actions = [*ASSIGNMENT_EVENTS, *BATCH_EVENTS, *HIT_EVENTS]
-    relevant = AuditEvent.objects.filter(action__in=actions)
+    """Turns the outbox's new events about HITs with an active notification setting into
+    queued deliveries; returns how many were queued. Safe to run concurrently and
+    repeatedly: the outbox cursor is locked while it reads, and delivery keys make an
+    event read twice (after a crash) harmless."""
     queued = 0
-    with transaction.atomic():
-        cursor, _ = NotificationCursor.objects.select_for_update().get_or_create(name="audit")
-        fresh = list(relevant.filter(id__gt=cursor.last_audit_id).order_by("id")[:limit])
-        late = list(
-            relevant.filter(id__lte=cursor.last_audit_id, created_at__gte=timezone.now() - REREAD_WINDOW).order_by(
-                "id"
-            )[:limit]
-        )
-        rows = late + fresh
-        assignment_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.assignment"]
-        batch_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.batch"]
-        hit_ids = [int(r.target_id) for r in rows if r.target_type == "mturk.hit"]
-        slot_batches = dict(Assignment.objects.filter(pk__in=assignment_ids).values_list("pk", "batch_id"))
-        hits = Hit.objects.filter(
-            Q(batch_id__in=[*batch_ids, *slot_batches.values()]) | Q(pk__in=hit_ids),
-            hit_type__notification__active=True,
-        ).select_related("hit_type", "hit_type__notification", "hit_type__notification__api_key", "organisation")
-        by_batch = {hit.batch_id: hit for hit in hits}
-        by_pk = {hit.pk: hit for hit in hits}
-        candidates: list[tuple[str, Hit, dict[str, Any]]] = []
-        for row in rows:
-            for index, (hit, event) in enumerate(_events_of(row, slot_batches, by_batch, by_pk)):
-                setting = hit.hit_type.notification
-                if event["EventType"] in setting.event_types:
-                    candidates.append((f"audit:{row.pk}:{index}:{setting.pk}", hit, event))
-        done = set(
-            NotificationDelivery.objects.filter(event_key__in=[key for key, _, _ in candidates]).values_list(
-                "event_key", flat=True
-            )
-        )
-        for key, hit, event in candidates:
-            if key in done:
-                continue
-            setting = hit.hit_type.notification
-            delivery_queue(
-                organisation=hit.organisation,
-                api_key=setting.api_key,
-                destination=setting.destination,
-                event_key=key,
-                events=[event],
-            )
-            queued += 1
-        if fresh:
-            cursor.last_audit_id = fresh[-1].pk
-            cursor.save(update_fields=["last_audit_id"])
+
+    def handle(rows: list[OutboxEvent]) -> None:
+        nonlocal queued
+        queued = _deliveries_queue(rows)
+
+    outbox_consume(subscriber=OUTBOX_SUBSCRIBER, handle=handle, limit=limit)
     return queued
 
 
-def signature_header(secret: str, body: bytes, at: int) -> str:
-    digest = hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={at},v1={digest}"
+def _deliveries_queue(rows: list[OutboxEvent]) -> int:
+    actions = {*ASSIGNMENT_EVENTS, *BATCH_EVENTS, *HIT_EVENTS}
+    rows = [row for row in rows if row.action in actions]
+    assignment_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.assignment"]
+    batch_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.batch"]
+    hit_ids = [int(r.target_id) for r in rows if r.target_type == "mturk.hit"]
+    if not rows:
+        return 0
+    slot_batches = dict(Assignment.objects.filter(pk__in=assignment_ids).values_list("pk", "batch_id"))
+    hits = Hit.objects.filter(
+        Q(batch_id__in=[*batch_ids, *slot_batches.values()]) | Q(pk__in=hit_ids),
+        hit_type__notification__active=True,
+    ).select_related("hit_type", "hit_type__notification", "hit_type__notification__api_key", "organisation")
+    by_batch = {hit.batch_id: hit for hit in hits}
+    by_pk = {hit.pk: hit for hit in hits}
+    candidates: list[tuple[str, Hit, dict[str, Any]]] = []
+    for row in rows:
+        for index, (hit, event) in enumerate(_events_of(row, slot_batches, by_batch, by_pk)):
+            setting = hit.hit_type.notification
+            if event["EventType"] in setting.event_types:
+                candidates.append((f"outbox:{row.pk}:{index}:{setting.pk}", hit, event))
+    done = set(
+        NotificationDelivery.objects.filter(event_key__in=[key for key, _, _ in candidates]).values_list(
+            "event_key", flat=True
+        )
+    )
+    queued = 0
+    for key, hit, event in candidates:
+        if key in done:
+            continue
+        setting = hit.hit_type.notification
+        delivery_queue(
+            organisation=hit.organisation,
+            api_key=setting.api_key,
+            destination=setting.destination,
+            event_key=key,
+            events=[event],
+        )
+        queued += 1
+    return queued
 
 
 def notification_deliver(*, delivery_id: int) -> bool:
@@ -242,33 +208,19 @@ def notification_deliver(*, delivery_id: int) -> bool:
             return False
         secret = decrypt_secret(delivery.api_key.secret_encrypted) or ""
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-        request = urllib.request.Request(  # noqa: S310 - destination_allowed checked the scheme
-            delivery.destination,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "coop-mturk-notifications/1",
-                "X-Coop-Key-Id": delivery.api_key.access_key_id,
-                "X-Coop-Signature": signature_header(secret, body, int(time.time())),
-            },
-        )
         delivery.attempts += 1
-        error = ""
-        try:
-            if not destination_allowed(delivery.destination):
-                raise ValueError("the destination is no longer allowed")
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                if not 200 <= response.status < 300:
-                    error = f"HTTP {response.status}"
-        except (urllib.error.URLError, OSError, ValueError) as failure:
-            error = str(failure)[:500]
+        error = signed_delivery.post_signed(
+            destination=delivery.destination,
+            body=body,
+            secret=secret,
+            headers={"User-Agent": "coop-mturk-notifications/1", "X-Coop-Key-Id": delivery.api_key.access_key_id},
+        )
         if error:
             delivery.last_error = error
             if delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = NotificationDelivery.Status.FAILED
             else:
-                delivery.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**delivery.attempts)
+                delivery.next_attempt_at = timezone.now() + signed_delivery.retry_delay(delivery.attempts)
             logger.warning("mturk notification %s failed (attempt %s): %s", delivery.pk, delivery.attempts, error)
         else:
             delivery.status = NotificationDelivery.Status.DELIVERED

@@ -417,7 +417,7 @@ def get_file_upload_url(caller: Caller, params: dict[str, Any]) -> dict[str, Any
 
 
 def send_bonus(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-    from core.money import parse_major, platform_currency
+    from core.money import MAX_BONUS, parse_major, platform_currency
 
     assignment, hit = _assignment(caller, params["AssignmentId"])
     # A bonus is a review decision: the same permission as the API's bonus endpoint.
@@ -427,9 +427,11 @@ def send_bonus(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     if assignment.worker is None or assignment.worker.pseudonym != params["WorkerId"]:
         raise MTurkError("The WorkerId is not the worker of this assignment.")
     try:
-        amount = parse_major(params["BonusAmount"], platform_currency())
+        amount = parse_major(
+            params["BonusAmount"], platform_currency(), field="BonusAmount", maximum=MAX_BONUS, minimum=1
+        )
     except AppError as error:
-        raise MTurkError(f"BonusAmount: {error.message}") from None
+        raise MTurkError(error.message) from None
     task_services.assignment_bonus(
         actor=caller.actor,
         assignment=assignment,

@@ -7,15 +7,16 @@ named form controls are the answer fields) or an external task URL.
 
 import functools
 import html
-import re
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # building answers only; parsing goes through defusedxml
 from dataclasses import dataclass, field
 from typing import Any
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from mturk.protocol import CODE_INVALID_PARAMETER, MTurkError
 
 MAX_XML_LENGTH = 131_072  # MTurk's limit on the Question parameter
-_CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 ANSWERS_NAMESPACE = (
     "http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/QuestionFormAnswers.xsd"
 )
@@ -47,13 +48,14 @@ def _invalid(message: str) -> MTurkError:
 def _parse(text: str, what: str) -> ET.Element:
     if len(text) > MAX_XML_LENGTH:
         raise _invalid(f"{what} is longer than {MAX_XML_LENGTH} characters.")
-    # No DTDs at all: they are the door to entity-expansion and external-entity attacks.
-    # (An HTML page inside a CDATA section may well start with <!DOCTYPE html>; that is text.)
-    markup = _CDATA.sub("", text).upper()
-    if "<!DOCTYPE" in markup or "<!ENTITY" in markup:
-        raise _invalid(f"{what} must not contain a DOCTYPE or entity declarations.")
+    # No DTDs and no entities at all: they are the door to entity-expansion and external-entity
+    # attacks. defusedxml refuses them inside the parser itself, so no text trick (a fake CDATA
+    # opener in a comment, odd casing) can hide one; an HTML page inside a CDATA section may
+    # still start with <!DOCTYPE html>, which the parser sees as text.
     try:
-        return ET.fromstring(text.strip())  # noqa: S314 - no DTD can reach the parser
+        return defused_fromstring(text.strip(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise _invalid(f"{what} must not contain a DOCTYPE or entity declarations.") from None
     except ET.ParseError as error:
         raise _invalid(f"{what} is not well-formed XML: {error}.") from None
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
-from core.money import format_amount, parse_major, platform_currency
+from core.money import MAX_REWARD, format_amount, parse_major, platform_currency
 from ledger.escrow import platform_fee
 from mturk import ids, questions
 from mturk.models import (
@@ -51,8 +51,9 @@ from mturk.protocol import (
     MTurkError,
 )
 from mturk.selectors import account_balance, hit_counts, qualification_info
+from notifications.services import notify
 from tasks import services as task_services
-from tasks.models import Assignment, Batch, Notice, Qualification
+from tasks.models import Assignment, AssignmentAttempt, Batch, Qualification
 
 SYSTEM_QUALIFICATIONS = {
     "000000000000000000L0": "approval_rate",  # PercentAssignmentsApproved
@@ -201,9 +202,9 @@ def hit_type_register(
     always give the same HITTypeId, as on MTurk. Refuses properties that could never be
     published here (bad reward, unsupported requirements) with ``MTurkError``."""
     try:
-        amount = parse_major(reward, platform_currency())
+        amount = parse_major(reward, platform_currency(), field="Reward", maximum=MAX_REWARD, minimum=1)
     except AppError as error:
-        raise _invalid(f"Reward: {error.message} Rewards are in {platform_currency()}.") from None
+        raise _invalid(f"{error.message} Rewards are in {platform_currency()}.") from None
     if amount <= 0:
         raise _invalid("The Reward must be more than zero.")
     if not title.strip() or not description.strip():
@@ -644,15 +645,10 @@ def qualification_request_decide(
 def workers_notify(*, organisation: Organisation, actor: User, subject: str, message: str, workers: list[User]) -> int:
     """NotifyWorkers: a notice to each worker (who must have worked for the organisation)."""
     with transaction.atomic():
-        Notice.objects.bulk_create(
-            [
-                Notice(
-                    user=worker,
-                    kind="requester_message",
-                    message=f"{organisation.display_name}: {subject}\n\n{message}",
-                )
-                for worker in workers
-            ]
+        notify(
+            users=workers,
+            category="requester_message",
+            params={"requester": organisation.display_name, "subject": subject, "message": message},
         )
         audit_record(
             actor=actor,
@@ -750,12 +746,30 @@ def notification_test_send(
 def external_submit(*, assignment_id: str, answers: dict[str, Any]) -> Assignment:
     """Submits an accepted assignment from an external task page (MTurk's externalSubmit).
 
-    The AssignmentId is an HMAC-tagged id given only to the worker holding the slot, as
-    on MTurk; the marketplace checks the state, the deadline and the answers."""
-    pk = ids.assignment_pk_from_public_id(assignment_id)
-    assignment = Assignment.objects.select_related("worker", "batch").filter(pk=pk or 0).first()
-    if assignment is None or assignment.worker is None:
+    The AssignmentId is an HMAC-tagged id bound to the slot and to one worker's attempt
+    (``ids.assignment_attempt_public_id``), given only to that worker, as on MTurk. An id
+    of an attempt that ended (the slot was returned, expired or re-taken) is refused
+    with ``stale_assignment_id`` (409) and changes nothing; the marketplace then checks
+    the state, the deadline and the answers under its own lock."""
+    bound = ids.assignment_attempt_from_public_id(assignment_id)
+    assignment = (
+        Assignment.objects.select_related("worker", "batch").filter(pk=bound[0]).first() if bound is not None else None
+    )
+    if bound is None or assignment is None or assignment.worker is None:
         raise AppError("not_found", "No such assignment; open the task again from your task list.", status=404)
+    # The holder's own attempt, still running or just submitted (a repeat then hears
+    # "already submitted"); a returned or expired attempt is over for good.
+    if not AssignmentAttempt.objects.filter(
+        pk=bound[1],
+        assignment=assignment,
+        worker=assignment.worker,
+        outcome__in=(AssignmentAttempt.Outcome.ACTIVE, AssignmentAttempt.Outcome.SUBMITTED),
+    ).exists():
+        raise AppError(
+            "stale_assignment_id",
+            "This assignment id belongs to an earlier attempt at the task; open the task again from your task list.",
+            status=409,
+        )
     if not assignment.batch.external_url:
         raise AppError("not_external", "This task is answered on the platform's own page.", status=409)
     return task_services.assignment_submit(worker=assignment.worker, assignment=assignment, answers=answers)

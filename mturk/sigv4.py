@@ -11,17 +11,26 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.keys import decrypt_secret
 from accounts.models import ApiKey
 from accounts.selectors import api_key_active
-from mturk.protocol import CODE_EXPIRED, CODE_NOT_AUTHORIZED, CODE_SIGNATURE, SIGNING_NAME, MTurkError
+from mturk.protocol import (
+    CODE_DUPLICATE_REQUEST,
+    CODE_EXPIRED,
+    CODE_NOT_AUTHORIZED,
+    CODE_SIGNATURE,
+    SIGNING_NAME,
+    MTurkError,
+)
 
 # AWS allows a clock difference of 15 minutes; a captured request replays no longer than that.
 MAX_CLOCK_SKEW = dt.timedelta(minutes=15)
@@ -32,10 +41,57 @@ _AUTHORIZATION = re.compile(
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
+# A signature is accepted while the server's clock is within MAX_CLOCK_SKEW of its
+# X-Amz-Date on either side: the same bytes can arrive during twice the skew.
+REPLAY_WINDOW = 2 * MAX_CLOCK_SKEW
+
+
 @dataclass(frozen=True)
 class SignedCaller:
     key: ApiKey
     region: str
+    signature: str = ""
+
+
+def _replay_key(signature: str) -> str:
+    return f"mturk:sigv4:{signature}"
+
+
+def signed_request_first_answer(signature: str) -> dict[str, Any] | None:
+    """Claims a signature for its first use, or returns the first use's answer.
+
+    A signature covers the method, path, body and X-Amz-Date, so a second request with
+    the same signature is the same request replayed (captured, or retried byte for
+    byte). ``None``: first use, go ahead and record the answer with
+    ``signed_request_answered``. A dict ``{"status", "body"}``: the answer the first use
+    got, to be sent again unchanged, so nothing is done (or paid) twice. While the first
+    use is still running the replay is refused with ``DuplicateRequest``. The cache entry
+    lives for ``REPLAY_WINDOW``, after which the signature is too old to verify anyway.
+    """
+    key = _replay_key(signature)
+    if cache.add(key, {"state": "running"}, timeout=int(REPLAY_WINDOW.total_seconds())):
+        return None
+    first = cache.get(key)
+    if first is None:  # expired between the two calls: this is now the first use
+        return signed_request_first_answer(signature)
+    if first.get("state") != "answered":
+        raise MTurkError(
+            "The same signed request is still being processed; wait for its answer.", CODE_DUPLICATE_REQUEST
+        )
+    return {"status": first["status"], "body": first["body"]}
+
+
+def signed_request_answered(signature: str, *, status: int, body: dict[str, Any]) -> None:
+    cache.set(
+        _replay_key(signature),
+        {"state": "answered", "status": status, "body": body},
+        timeout=int(REPLAY_WINDOW.total_seconds()),
+    )
+
+
+def signed_request_abandoned(signature: str) -> None:
+    """The first use crashed before answering: a retry of the same bytes may run."""
+    cache.delete(_replay_key(signature))
 
 
 def _refuse(message: str, code: str = CODE_SIGNATURE) -> MTurkError:
@@ -114,4 +170,4 @@ def verify_request(request: HttpRequest, body: bytes) -> SignedCaller:
             "The request signature we calculated does not match the signature you provided; check the secret "
             "access key and that nothing rewrites the request between the client and the server."
         )
-    return SignedCaller(key=key, region=region)
+    return SignedCaller(key=key, region=region, signature=match["signature"])

@@ -4,7 +4,7 @@ externalSubmit for workers' external task pages."""
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -17,7 +17,7 @@ from django_ratelimit.core import is_ratelimited
 
 from accounts.models import ApiKey
 from core.errors import AppError
-from mturk import dispatch, services
+from mturk import dispatch, services, sigv4
 from mturk.operations import Caller
 from mturk.protocol import JSON_CONTENT_TYPE, MTurkError, MTurkThrottled
 from mturk.sigv4 import verify_request
@@ -62,10 +62,48 @@ def endpoint(request: HttpRequest) -> HttpResponse:
         except ValueError:
             raise MTurkError("The request body is not JSON.") from None
         caller = Caller(organisation=signed.key.organisation, actor=signed.key.created_by, key=signed.key)
-        result = dispatch.call(caller=caller, target=request.headers.get("X-Amz-Target", ""), body=data)
-        return _answer(result, 200, request_id)
+        target = request.headers.get("X-Amz-Target", "")
+        if target.rsplit(".", 1)[-1] not in REPLAY_GUARDED_OPERATIONS:
+            return _answer(dispatch.call(caller=caller, target=target, body=data), 200, request_id)
+        return _answer_once(
+            signed.signature, lambda: dispatch.call(caller=caller, target=target, body=data), request_id
+        )
     except MTurkError as error:
         return _answer(error.body(), error.status, request_id)
+
+
+# Operations that move money, answered once per signature (issue 19 point 3): a captured
+# request replayed within the skew window gets the first success again and pays nothing
+# twice, with or without a UniqueRequestToken. Left out: CreateHIT and friends, which
+# scripts legitimately send byte for byte alike within one second (their retries use
+# UniqueRequestToken), and reads.
+REPLAY_GUARDED_OPERATIONS = frozenset(
+    {
+        "SendBonus",
+        "ApproveAssignment",
+        "RejectAssignment",
+        "CreateAdditionalAssignmentsForHIT",
+        "UpdateExpirationForHIT",
+        "DeleteHIT",
+    }
+)
+
+
+def _answer_once(signature: str, run: Callable[[], Mapping[str, object]], request_id: str) -> HttpResponse:
+    """Runs a money operation once per signature and sends its success again to a replay.
+    A refusal is not remembered: nothing was done, and the same bytes may be retried
+    once the cause is fixed (funds added, work submitted)."""
+    first = sigv4.signed_request_first_answer(signature)
+    if first is not None:
+        logger.info("MTurk request replayed (signature %s...): first answer sent again", signature[:12])
+        return _answer(first["body"], int(first["status"]), request_id)
+    try:
+        body = dict(run())
+    except BaseException:
+        sigv4.signed_request_abandoned(signature)
+        raise
+    sigv4.signed_request_answered(signature, status=200, body=body)
+    return _answer(body, 200, request_id)
 
 
 def _form_answers(request: HttpRequest) -> dict[str, object]:

@@ -14,26 +14,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from core.api import Pagination, StrictSerializer, paginated
+from core.api import AmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
-from core.money import major_text, parse_major, platform_currency
+from core.money import MAX_PAYOUT_MINIMUM, MAX_WITHDRAWAL, major_text, platform_currency
 from payouts import selectors, services
 from payouts.models import Payout, PayoutMethod, PayoutSchedule, SepaBatch
 
 
 def _user(request: Request) -> User:
     return cast(User, request.user)
-
-
-class AmountField(serializers.CharField):
-    """An amount in major units of the platform currency, as a string."""
-
-    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
-        text = super().to_internal_value(data)
-        try:
-            return parse_major(text, platform_currency())
-        except AppError as error:
-            raise serializers.ValidationError(error.message) from None
 
 
 # -- methods ------------------------------------------------------------------------------
@@ -129,7 +118,7 @@ class ScheduleOut(serializers.Serializer):  # type: ignore[type-arg]
 
 class ScheduleIn(StrictSerializer):
     frequency = serializers.ChoiceField(choices=PayoutSchedule.Frequency.values)
-    minimum_amount = AmountField()
+    minimum_amount = AmountField(maximum=MAX_PAYOUT_MINIMUM, minimum=0)
 
 
 def _schedule_out(user: User) -> dict[str, Any]:
@@ -214,7 +203,9 @@ def _payout_out(payout: Payout) -> dict[str, Any]:
 
 
 class PayoutRequestIn(StrictSerializer):
-    amount = AmountField(required=False, help_text="Major units; the whole balance when left out.")
+    amount = AmountField(
+        maximum=MAX_WITHDRAWAL, minimum=0, required=False, help_text="Major units; the whole balance when left out."
+    )
 
 
 class PayoutListView(APIView):

@@ -1,18 +1,16 @@
 """Celery jobs of the payouts app. Each is idempotent and safe to run again."""
 
 import logging
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
 
-from core.money import format_amount
+from core.runner import run_each
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
-from payouts.models import Payout, PayoutSchedule, Rail
+from payouts.models import Payout, PayoutRun, PayoutSchedule, Rail
 from payouts.rails import enabled_rail_names, rail_get
 
 logger = logging.getLogger(__name__)
@@ -45,14 +43,38 @@ def payouts_resume() -> int:
     """Submits API-rail payouts left ``created`` by a crash or an unreachable rail."""
     api_rails = [name for name in enabled_rail_names() if rail_get(name).submission == "api"]
     stale = timezone.now() - timedelta(minutes=1)
-    ids = list(
+    # Runs left unfinished by a crash first: they create payouts that are then submitted.
+    runs = list(
+        PayoutRun.objects.filter(finished_at__isnull=True, started_at__lt=stale)
+        .order_by("id")
+        .values_list("id", "started_at")
+    )
+    run_each("payouts.jobs.payouts_resume:runs", runs, _run_resume, atomic=False)
+    items = list(
         Payout.objects.filter(state=Payout.State.CREATED, rail__in=api_rails, created_at__lt=stale)
         .order_by("id")
-        .values_list("id", flat=True)[:500]
+        .values_list("id", "created_at")[:500]
     )
-    for payout_id in ids:
-        payout_submit(payout_id)
-    return len(ids)
+    # Not atomic: a submission talks to the rail between its own transactions.
+    run_each("payouts.jobs.payouts_resume", items, payout_submit, atomic=False)
+    return len(items)
+
+
+def _run_moment(key: str) -> datetime:
+    """A moment inside the period a run key names (``daily:2026-11-23``, ``weekly:2026-W48``)."""
+    period = key.split(":", 1)[1]
+    if "-W" in period:
+        year, week = period.split("-W")
+        day = date.fromisocalendar(int(year), int(week), 1)
+    else:
+        day = date.fromisoformat(period)
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))
+
+
+def _run_resume(run_id: int) -> int:
+    """Runs an unfinished scheduled run again, in its own period (the same run key)."""
+    run = PayoutRun.objects.get(pk=run_id)
+    return services.payout_run_execute(frequency=run.frequency, at=_run_moment(run.key)).payouts_created
 
 
 @shared_task(name="payouts.jobs.payout_transfer_reverse")
@@ -67,29 +89,11 @@ def payout_transfer_reverse(payout_id: int) -> str:
 @shared_task(name="payouts.jobs.reversals_resume")
 def reversals_resume() -> int:
     """Reverses the transfers of failed Stripe payouts whose reversal job was lost."""
-    ids = list(
+    items = list(
         Payout.objects.filter(state=Payout.State.FAILED, stripe_reversal_id="", rail=Rail.STRIPE_CONNECT)
         .filter(Q(stripe_transfer_id__isnull=False) | Q(stripe_payout_id__isnull=False))
         .order_by("id")
-        .values_list("id", flat=True)[:200]
+        .values_list("id", "failed_at")[:200]
     )
-    for payout_id in ids:
-        payout_transfer_reverse(payout_id)
-    return len(ids)
-
-
-@shared_task(name="payouts.jobs.payout_failure_notify")
-def payout_failure_notify(payout_id: int) -> None:
-    """Tells the worker by email why a payout failed and that the money is back."""
-    payout = Payout.objects.select_related("user").get(pk=payout_id)
-    send_mail(
-        subject="Your payout did not go through",
-        message=(
-            f"Your payout #{payout.pk} of {format_amount(payout.amount, payout.currency)} to {payout.display} "
-            f"failed.\n\n{payout.failure_message}\n\nThe amount is back in your balance; it is paid with your "
-            "next payout, or ask for it from your payouts page after checking your payout method."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[payout.user.email],
-        fail_silently=True,
-    )
+    run_each("payouts.jobs.reversals_resume", items, payout_transfer_reverse, atomic=False)
+    return len(items)

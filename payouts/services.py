@@ -37,12 +37,13 @@ from accounts.selectors import user_is_treasurer
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
 from core.money import format_amount, platform_currency
+from core.queue import queue_on_commit
 from governance.selectors import RuleValue, rule_in_force
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
 from ledger.selectors import balance
 from payments import stripe_gateway
-from payouts import rails
+from payouts import notices, rails
 from payouts.models import ConnectedAccount, Payout, PayoutMethod, PayoutRun, PayoutSchedule, Rail, SepaBatch
 from payouts.rails.sepa import pain001_build
 from payouts.rails.stripe_connect import StripeConnectRail
@@ -344,10 +345,7 @@ def _payout_create(*, user: User, amount: int | None, run: PayoutRun | None, flo
             after={"amount": wanted, "rail": payout.rail, "run": run.key if run else None},
         )
         if rail.submission == "api":
-            from payouts.jobs import payout_submit
-
-            payout_id = payout.pk
-            transaction.on_commit(lambda: payout_submit.delay(payout_id))
+            queue_on_commit("payouts.jobs.payout_submit", payout_id=payout.pk)
     return payout
 
 
@@ -393,22 +391,33 @@ def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutR
         key=run_key(frequency=frequency, at=moment),
         defaults={"frequency": frequency, "rule_versions": _floor_versions(floor)},
     )
-    created = 0
+    # Unfinished until the end: a crash anywhere in between leaves it for the resume job.
+    PayoutRun.objects.filter(pk=run.pk, finished_at__isnull=False).update(finished_at=None)
+    unfinished = False
     candidates = list(payout_run_candidates(frequency=frequency, floor=floor.value, run=run))
     # One commit per chunk rather than per worker: commits dominate the cost of a run.
-    # Each worker still gets its own savepoint, so one refusal skips only that worker.
+    # Each worker still gets its own savepoint, so one refusal skips only that worker. A
+    # chunk that crashes is rolled back whole and the run goes on; the run then stays
+    # unfinished and ``payouts.jobs.payouts_resume`` runs it again (a worker paid in this
+    # run is never a candidate twice).
     for start in range(0, len(candidates), RUN_CHUNK):
-        with transaction.atomic():
-            for user in candidates[start : start + RUN_CHUNK]:
-                try:
-                    payout = _payout_create(user=user, amount=None, run=run, floor=floor)
-                except AppError as error:
-                    logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
-                    continue
-                created += int(payout.run_id == run.pk)
-    PayoutRun.objects.filter(pk=run.pk).update(
-        payouts_created=F("payouts_created") + created, finished_at=timezone.now()
-    )
+        in_chunk = 0
+        try:
+            with transaction.atomic():
+                for user in candidates[start : start + RUN_CHUNK]:
+                    try:
+                        payout = _payout_create(user=user, amount=None, run=run, floor=floor)
+                    except AppError as error:
+                        logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
+                        continue
+                    in_chunk += int(payout.run_id == run.pk)
+                # Counted with the chunk's payouts, so a crash after it cannot lose the count.
+                PayoutRun.objects.filter(pk=run.pk).update(payouts_created=F("payouts_created") + in_chunk)
+        except Exception:
+            logger.exception("payout run %s: a chunk failed; the run is resumed later", run.key)
+            unfinished = True
+            continue
+    PayoutRun.objects.filter(pk=run.pk).update(finished_at=None if unfinished else timezone.now())
     if Payout.objects.filter(run=run, rail=Rail.SEPA, batch__isnull=True, state=Payout.State.CREATED).exists():
         try:
             sepa_batch_create(actor=None)
@@ -465,6 +474,7 @@ def _submission_record(*, payout_id: int, references: dict[str, str]) -> Payout:
             payout.state = PAYOUT.target(payout.state, "submit")
             payout.submitted_at = timezone.now()
             fields += ["state", "submitted_at"]
+            notices.payouts_sent([payout])
         if fields:
             payout.save(update_fields=fields)
             audit_record(actor=None, action="payout.submitted", target=payout, after=dict(references))
@@ -489,6 +499,7 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
         ledger.post_pending(transfer_id=f"{payout.ledger_pending_id}:post", pending_id=payout.ledger_pending_id)
         payout.paid_at = timezone.now()
         payout.save(update_fields=["state", "paid_at"])
+        notices.payout_paid(payout)
         audit_record(
             actor=actor,
             action="payout.paid",
@@ -500,12 +511,9 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
 
 
 def _queue_after_failure(payout: Payout) -> None:
-    from payouts.jobs import payout_failure_notify, payout_transfer_reverse
-
-    payout_id = payout.pk
     if (payout.stripe_transfer_id or payout.stripe_payout_id) and not payout.stripe_reversal_id:
-        transaction.on_commit(lambda: payout_transfer_reverse.delay(payout_id))
-    transaction.on_commit(lambda: payout_failure_notify.delay(payout_id))
+        queue_on_commit("payouts.jobs.payout_transfer_reverse", payout_id=payout.pk)
+    notices.payout_failed(payout)
 
 
 def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:
@@ -719,6 +727,7 @@ def sepa_batch_mark_sent(*, batch_id: int, actor: User) -> SepaBatch:
             payout.state = PAYOUT.target(payout.state, "submit")
             payout.submitted_at = batch.sent_at
         Payout.objects.bulk_update(payouts, ["state", "submitted_at"])
+        notices.payouts_sent(payouts)
         audit_record(actor=actor, action="sepa_batch.sent", target=batch, after={"message_id": batch.message_id})
     return batch
 

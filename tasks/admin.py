@@ -9,8 +9,12 @@ from tasks.models import Assignment, Batch, Bonus, FairPayReview, Qualification,
 
 @admin.register(Batch)
 class BatchAdmin(ReadOnlyAdmin):
-    list_display = ["id", "title", "organisation", "status", "reward", "assignments_per_task", "published_at"]
-    list_filter = ["status"]
+    list_display = [
+        "id", "title", "organisation", "status", "reward", "assignments_per_task", "published_at",
+        "fair_pay_failures", "fair_pay_retry_at",
+    ]  # fmt: skip
+    # Staff see batches whose fair-pay review keeps failing (the error is on the batch).
+    list_filter = ["status", ("fair_pay_retry_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "organisation__slug"]
 
 

@@ -12,10 +12,12 @@ from typing import Any
 PublishBlocker = Callable[[Any], bool]
 RejectionHold = Callable[[int], bool]
 RejectionWithdrawal = Callable[..., bool]
+BatchHold = Callable[[int], bool]
 
 _publish_blockers: list[PublishBlocker] = []
 _rejection_holds: list[RejectionHold] = []
 _rejection_withdrawals: list[RejectionWithdrawal] = []
+_batch_holds: list[BatchHold] = []
 
 
 def _register(registry: list[Any], function: Any) -> None:
@@ -39,6 +41,15 @@ def rejection_withdrawal_register(function: RejectionWithdrawal) -> None:
     rejection its requester withdraws, paying the work in full, and returns True; returns
     False when no case holds it; raises ``AppError`` when the case cannot be resolved so."""
     _register(_rejection_withdrawals, function)
+
+
+def batch_hold_register(function: BatchHold) -> None:
+    """``function(batch_id) -> bool``: True while a case holds the batch (it stays paused)."""
+    _register(_batch_holds, function)
+
+
+def batch_is_held(batch_id: int) -> bool:
+    return any(held(batch_id) for held in _batch_holds)
 
 
 def organisation_publish_blocked(organisation: Any) -> bool:

@@ -1,9 +1,12 @@
 """The marketplace's timers (Celery beat, see coop.schedule). Every job is idempotent:
 each item is re-checked under its row lock by the service it calls, so a job run
-twice, or racing a person's action, does nothing twice."""
+twice, or racing a person's action, does nothing twice. Items go through
+``core.runner.run_each``: one failing item is recorded and retried later, never
+stopping the others."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.db.models import Exists, OuterRef
@@ -11,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Organisation
 from core.errors import AppError
-from tasks import selectors, services
+from core.runner import blocked_keys, run_each
+from tasks import searches, selectors, services
 from tasks.models import Assignment, AssignmentAttempt, Batch, RequesterPayStat
 
 logger = logging.getLogger(__name__)
@@ -21,83 +25,135 @@ CHUNK = 500
 @shared_task(name="tasks.jobs.expire_assignments")
 def expire_assignments() -> int:
     """Reopens accepted slots whose time allotted has passed."""
-    due = Assignment.objects.filter(status="accepted", deadline_at__lte=timezone.now()).order_by("id")
-    expired = 0
-    for pk in list(due.values_list("id", flat=True)[:10_000]):
-        expired += services.assignment_expire(assignment_id=pk)
-    return expired
+    due = Assignment.objects.filter(
+        status="accepted", deadline_at__lte=timezone.now() - services.late_submission_grace()
+    ).order_by("id")
+    items = list(due.values_list("id", "deadline_at")[:10_000])
+    run = run_each("tasks.jobs.expire_assignments", items, lambda pk: services.assignment_expire(assignment_id=pk))
+    return sum(int(value) for value in run.values)
 
 
-@shared_task(name="tasks.jobs.auto_approve")
+AUTO_APPROVE = "tasks.jobs.auto_approve"
+
+
+def _approve_one(pk: int) -> int:
+    services.assignment_approve(actor=None, assignment=Assignment.objects.get(pk=pk))
+    return 1
+
+
+def _approve_batch(batch_id: int, ids: list[int]) -> int:
+    """One batch's due submissions in chunks, each chunk one transaction (a retry skips
+    what an earlier chunk approved: only submitted slots are listed). A chunk that fails
+    falls back to one item at a time, so one bad submission is isolated and parked
+    while the others are paid."""
+    batch = Batch.objects.get(pk=batch_id)
+    approved = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        try:
+            approved += services.assignments_approve_many(actor=None, batch=batch, assignment_ids=chunk)
+        except Exception as error:
+            if not isinstance(error, AppError):
+                logger.warning("auto-approval chunk of batch %s failed (%s); one at a time", batch_id, error)
+            items = [(f"assignment:{pk}", None) for pk in chunk]
+            run = run_each(AUTO_APPROVE, items, lambda key: _approve_one(int(key.split(":")[1])), record_run=False)
+            approved += run.processed
+    return approved
+
+
+@shared_task(name=AUTO_APPROVE)
 def auto_approve() -> int:
     """Approves and pays submissions whose review window (``auto_approve_at``) has passed."""
     due = Assignment.objects.filter(status="submitted", auto_approve_at__lte=timezone.now()).order_by("id")
-    rows = list(due.values_list("batch_id", "id")[:10_000])
+    rows = list(due.values_list("batch_id", "id", "auto_approve_at")[:10_000])
+    blocked = blocked_keys(AUTO_APPROVE)
     by_batch: dict[int, list[int]] = {}
-    for batch_id, pk in rows:
+    oldest: dict[int, Any] = {}
+    for batch_id, pk, due_at in rows:
+        if f"assignment:{pk}" in blocked:
+            continue  # waiting for its retry or parked: the others go on without it
         by_batch.setdefault(batch_id, []).append(pk)
-    approved = 0
-    for batch_id, ids in by_batch.items():
-        batch = Batch.objects.get(pk=batch_id)
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            try:
-                approved += services.assignments_approve_many(actor=None, batch=batch, assignment_ids=chunk)
-            except AppError:
-                # Someone reviewed one of them meanwhile: fall back to one at a time.
-                for pk in chunk:
-                    try:
-                        services.assignment_approve(actor=None, assignment=Assignment.objects.get(pk=pk))
-                        approved += 1
-                    except AppError as error:
-                        logger.info("auto-approval skipped assignment %s: %s", pk, error.code)
-    return approved
+        oldest.setdefault(batch_id, due_at)
+    items = [(f"batch:{batch_id}", oldest[batch_id]) for batch_id in by_batch]
+    run = run_each(
+        AUTO_APPROVE,
+        items,
+        lambda key: _approve_batch(int(key.split(":")[1]), by_batch[int(key.split(":")[1])]),
+        atomic=False,
+    )
+    return sum(run.values)
 
 
 @shared_task(name="tasks.jobs.expire_batches")
 def expire_batches() -> int:
     """Ends live batches whose lifetime has passed; their unclaimed escrow returns."""
     due = Batch.objects.filter(status__in=("published", "paused"), expires_at__lte=timezone.now()).order_by("id")
-    count = 0
-    for batch in due:
-        try:
-            services.batch_expire(batch=batch)
-            count += 1
-        except AppError as error:
-            logger.info("batch %s not expired: %s", batch.pk, error.code)
-    return count
+    items = list(due.values_list("id", "expires_at"))
+    run = run_each("tasks.jobs.expire_batches", items, lambda pk: services.batch_expire(batch=Batch.objects.get(pk=pk)))
+    return run.processed
 
 
 @shared_task(name="tasks.jobs.finalise_rejections")
 def finalise_rejections() -> int:
     """Rejections not disputed within the contest window become final (escrow returns)."""
     due = Assignment.objects.filter(status="rejected", rejection_final_at__lte=timezone.now()).order_by("id")
-    count = 0
-    for assignment in list(due[:10_000]):
-        try:
-            if services.assignment_rejection_lapse(assignment=assignment):
-                count += 1
-        except AppError as error:
-            logger.info("rejection of %s not finalised: %s", assignment.pk, error.code)
-    return count
+    items = list(due.values_list("id", "rejection_final_at")[:10_000])
+    run = run_each(
+        "tasks.jobs.finalise_rejections",
+        items,
+        lambda pk: services.assignment_rejection_lapse(assignment=Assignment.objects.get(pk=pk)),
+    )
+    return sum(1 for finalised in run.values if finalised)
 
 
-@shared_task(name="tasks.jobs.fair_pay_reviews")
+FAIR_PAY_REVIEWS = "tasks.jobs.fair_pay_reviews"
+
+
+@shared_task(name=FAIR_PAY_REVIEWS)
 def fair_pay_reviews() -> int:
     """Measures every finished batch once (no slot accepted or awaiting review) and pays
-    top-ups where the median hourly pay fell below the floor; retries owed top-ups."""
+    top-ups where the median hourly pay fell below the floor; retries owed top-ups.
+    Each batch is one item of the runner: a batch that fails is retried later alone."""
     in_progress = Assignment.objects.filter(batch=OuterRef("pk"), status__in=("accepted", "submitted"))
-    due = Batch.objects.filter(
-        status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True
-    ).filter(~Exists(in_progress))
-    count = 0
-    for batch in due.order_by("id")[:1000]:
-        if services.batch_fair_pay_review(batch=batch) is not None:
-            count += 1
+    due = (
+        Batch.objects.filter(status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True)
+        .filter(~Exists(in_progress))
+        .exclude(fair_pay_retry_at__gt=timezone.now())
+    )
+    reviews = [(f"review:{pk}", None) for pk in due.order_by("id").values_list("id", flat=True)[:1000]]
     owing = Batch.objects.filter(fair_pay_review__top_ups_owed__gt=0).order_by("id")
-    for batch in owing[:1000]:
+    owed = [(f"owed:{pk}", None) for pk in owing.values_list("id", flat=True)[:1000]]
+
+    def step(key: str) -> bool:
+        kind, pk = key.split(":")
+        batch = Batch.objects.get(pk=int(pk))
+        if kind == "review":
+            try:
+                return services.batch_fair_pay_review(batch=batch) is not None
+            except Exception as error:
+                # Recorded on the batch too (its retry delay), then the runner records the item.
+                services.batch_fair_pay_review_failed(batch_id=batch.pk, error=error)
+                raise
         services.fair_pay_collect_owed(batch=batch)
-    return count
+        return False
+
+    # Not one transaction per batch: the review commits before its top-ups are paid
+    # (the fairness logic decides its own transactions).
+    run = run_each(FAIR_PAY_REVIEWS, [*reviews, *owed], step, atomic=False)
+    return sum(1 for reviewed in run.values if reviewed)
+
+
+@shared_task(name="tasks.jobs.grow_short_clocks")
+def grow_short_clocks() -> int:
+    """Gives live batches whose measured work time nears their time allotted more time
+    (``services.batch_time_allotted_grow``); each batch on its own."""
+    grown = 0
+    for batch in Batch.objects.filter(status__in=("published", "paused")).order_by("id")[:5000]:
+        try:
+            grown += services.batch_time_allotted_grow(batch=batch) is not None
+        except Exception:
+            logger.exception("time allotted of batch %s not reviewed; the next run retries", batch.pk)
+    return grown
 
 
 @shared_task(name="tasks.jobs.refresh_requester_pay")
@@ -109,14 +165,23 @@ def refresh_requester_pay() -> int:
         .values_list("batch__organisation_id", flat=True)
         .distinct()
     )
-    count = 0
-    for organisation in Organisation.objects.filter(pk__in=list(organisation_ids)):
+
+    def step(pk: int) -> bool:
+        organisation = Organisation.objects.get(pk=pk)
         pay, sample = selectors.requester_measured_pay(organisation=organisation)
         if pay is None:
-            continue
+            return False
         RequesterPayStat.objects.update_or_create(
             organisation=organisation,
             defaults={"median_hourly_pay": pay, "sample_size": sample, "computed_at": timezone.now()},
         )
-        count += 1
-    return count
+        return True
+
+    run = run_each("tasks.jobs.refresh_requester_pay", [(pk, None) for pk in sorted(set(organisation_ids))], step)
+    return sum(1 for refreshed in run.values if refreshed)
+
+
+@shared_task(name="tasks.jobs.saved_search_alerts")
+def saved_search_alerts(batch_id: int) -> int:
+    """Alerts the workers whose saved searches match a newly published batch."""
+    return searches.saved_search_alerts(batch_id=batch_id)

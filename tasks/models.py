@@ -51,6 +51,10 @@ class Batch(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     fair_pay_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # A fair-pay review that failed: how often, the last error, and when the job tries again.
+    fair_pay_failures = models.PositiveIntegerField(default=0)
+    fair_pay_error = models.TextField(blank=True)
+    fair_pay_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [("review_batch", "Review submissions and pay workers of the batch")]
@@ -170,6 +174,9 @@ class AssignmentAttempt(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ACTIVE)
     work_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # The worker tried to submit after the time allotted and its grace: the attempt expired
+    # while they were working, and the fair-pay median counts it as at least the time allotted.
+    late_submission_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["batch", "outcome"])]
@@ -210,24 +217,6 @@ class FairPayReview(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
-class Notice(models.Model):
-    """A message to a worker or to a requester organisation (fair-pay top-ups, ...)."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="task_notices"
-    )
-    organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="task_notices"
-    )
-    batch = models.ForeignKey(Batch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=40)
-    message = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-id"]
-
-
 class Qualification(models.Model):
     """A requester's qualification: granted by hand, or automatically by a test with an answer key."""
 
@@ -239,11 +228,41 @@ class Qualification(models.Model):
     answer_key = models.JSONField(default=dict, blank=True)
     # Share of correct answers (basis points) that grants the qualification.
     pass_bps = models.PositiveIntegerField(default=10_000)
+    # The requester's estimate of the test's length; a test longer than the governed
+    # ``qualification_test_free_minutes`` is paid at the wage floor, escrowed when started.
+    estimated_minutes = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     @property
     def has_test(self) -> bool:
         return bool(self.test_questions)
+
+
+class QualificationTestOffer(models.Model):
+    """A paid qualification test a worker started: its pay (the wage floor for the test's
+    estimated length) is escrowed from the requester when the test is offered and paid to
+    the worker when they take it, whatever their score (issue 20.8)."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered"
+        PAID = "paid"
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.PROTECT, related_name="offers")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OFFERED)
+    offered_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["qualification", "worker"], name="one_test_offer_per_worker"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="test_offer_amount_positive"),
+        ]
+
+    @property
+    def escrow_key(self) -> str:
+        return f"qualification-test:{self.pk}"
 
 
 class QualificationGrant(models.Model):
@@ -314,3 +333,59 @@ class RequesterPayStat(models.Model):
     median_hourly_pay = models.BigIntegerField()
     sample_size = models.PositiveIntegerField()
     computed_at = models.DateTimeField()
+
+
+class SavedSearch(models.Model):
+    """A worker's saved feed filters, with how they want to hear about new matching work."""
+
+    class Alert(models.TextChoices):
+        NONE = "none"  # saved only, no alert
+        INBOX = "inbox"
+        EMAIL = "email"  # inbox and an immediate e-mail
+        PUSH = "push"  # inbox and a browser push (where the worker allowed it)
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    name = models.CharField(max_length=80)
+    min_hourly_pay = models.BigIntegerField(null=True, blank=True)
+    max_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Words that must all appear in the title, description or keywords (any case).
+    keywords = models.CharField(max_length=200, blank=True)
+    requester = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    alert = models.CharField(max_length=8, choices=Alert.choices, default=Alert.INBOX)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["alert"], condition=~models.Q(alert="none"), name="saved_search_alerting")]
+        constraints = [models.UniqueConstraint(fields=["worker", "name"], name="one_search_name_per_worker")]
+
+
+class TaskThread(models.Model):
+    """Messages between the worker of an assignment and the requester's staff. The worker is
+    shown by pseudonym, the requester by display name; nobody sees an e-mail address.
+    A dispute's case file shows the thread only when both sides consented."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="thread")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    worker_shares_with_case = models.BooleanField(default=False)
+    requester_shares_with_case = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class TaskMessage(models.Model):
+    class Side(models.TextChoices):
+        WORKER = "worker"
+        REQUESTER = "requester"
+
+    thread = models.ForeignKey(TaskThread, on_delete=models.CASCADE, related_name="messages")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    # Kept for the audit trail; never shown to the other side.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -248,6 +248,8 @@ class WorkerStanding:
     country: str
     grants: dict[int, int]
     blocked_by: dict[int, str]
+    # Organisations the worker is staff of, or left within ``former_staff_days`` (no self-dealing).
+    staff_of: frozenset[int] = frozenset()
 
 
 def worker_standing(*, worker: User) -> WorkerStanding:
@@ -257,6 +259,22 @@ def worker_standing(*, worker: User) -> WorkerStanding:
         country=country,
         grants=dict(QualificationGrant.objects.filter(worker=worker).values_list("qualification_id", "value")),
         blocked_by=dict(BlockedWorker.objects.filter(worker=worker).values_list("organisation_id", "reason")),
+        staff_of=frozenset(worker_staff_of(worker_id=worker.pk)),
+    )
+
+
+def worker_staff_of(*, worker_id: int) -> set[int]:
+    """Ids of the organisations ``worker_id`` is staff of or left within ``former_staff_days``."""
+    from accounts.selectors import former_staff_since
+
+    # One query: present staff, or departed within the governed period.
+    return set(
+        Organisation.objects.filter(
+            Q(staff__user_id=worker_id)
+            | Q(staff_departures__user_id=worker_id, staff_departures__left_at__gt=former_staff_since())
+        )
+        .values_list("id", flat=True)
+        .distinct()
     )
 
 
@@ -264,6 +282,11 @@ def worker_ineligibility(*, worker: User, batch: Batch, standing: WorkerStanding
     """Why ``worker`` may not take ``batch``, in plain words; empty when they may."""
     standing = standing or worker_standing(worker=worker)
     reasons: list[str] = []
+    if batch.organisation_id in standing.staff_of:
+        reasons.append(
+            "You work for this requester (or did recently): its staff cannot take its tasks, so that nobody pays "
+            "themselves through the platform."
+        )
     if batch.organisation_id in standing.blocked_by:
         reasons.append(f"This requester has blocked you from its batches: {standing.blocked_by[batch.organisation_id]}")
     for requirement in batch.requirement_rows:
@@ -331,9 +354,33 @@ def live_market() -> list[Batch]:
             .annotate(open_slots=Subquery(count, output_field=IntegerField()))
         )
     )
+    attach_former_names(batches, at=now)
     if seconds > 0:
         _market = (time.monotonic(), batches)
     return batches
+
+
+def attach_former_names(batches: list[Batch], *, at: Any = None) -> None:
+    """Sets ``organisation.former_names`` on each batch's requester: the names it went by
+    before a rename within the governed ``former_name_days``, oldest first, for the feed
+    card's "formerly ...". One query for the whole market."""
+    from accounts.models import OrganisationNameChange
+
+    moment = at or timezone.now()
+    since = moment - timedelta(days=rule_value("former_name_days", at=moment))
+    organisation_ids = {batch.organisation_id for batch in batches}
+    names: dict[int, list[str]] = {}
+    for organisation_id, old_name in (
+        OrganisationNameChange.objects.filter(organisation_id__in=organisation_ids, changed_at__gte=since)
+        .order_by("changed_at", "id")
+        .values_list("organisation_id", "old_name")
+    ):
+        names.setdefault(organisation_id, []).append(old_name)
+    for batch in batches:
+        current = batch.organisation.display_name
+        batch.organisation.former_names = [  # type: ignore[attr-defined]
+            name for name in dict.fromkeys(names.get(batch.organisation_id, [])) if name != current
+        ]
 
 
 # Each worker's standing for the feed, shared through the cache and copied in each process.

@@ -31,4 +31,10 @@ def percent(bps: int | None) -> str:
 def role_nav(context: dict[str, Any]) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
-    return {"roles": roles_for(user), "user": user, "request": request, "csrf_token": context.get("csrf_token")}
+    return {
+        "roles": roles_for(user),
+        "user": user,
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "inbox": context.get("inbox"),
+    }

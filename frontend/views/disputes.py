@@ -3,6 +3,8 @@ evidence or appeal; a juror sees only what the case needs and casts a sealed vot
 Every read goes through ``disputes.selectors.access_case``/``case_view``, which decide
 what each role may see (jurors get pseudonyms, never identities)."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +14,7 @@ from core.errors import AppError, NotFound
 from disputes import selectors as dispute_selectors
 from disputes import services as dispute_services
 from disputes.models import Juror
-from frontend.forms import AppealForm, DisputeForm, EvidenceForm, JurorVoteForm, RespondForm
+from frontend.forms import AppealForm, DisputeForm, EvidenceForm, JurorVoteForm, MassVoteForm, RespondForm
 from frontend.pages import add_app_error, app_page, user_of
 
 
@@ -26,7 +28,7 @@ def cases(request: HttpRequest) -> HttpResponse:
         "frontend/disputes/cases.html",
         {
             "party_cases": [dispute_selectors.case_summary(case=case) for case in party],
-            "jury_cases": [dispute_selectors.case_summary(case=case) for case in jury],
+            "jury_cases": [dispute_selectors.case_summary(case=case, for_juror=True) for case in jury],
         },
     )
 
@@ -44,14 +46,27 @@ def _render_case(request: HttpRequest, case_id: int, status: int = 200, **forms_
         "juror": access.juror,
         "respond_form": forms_.get("respond_form") or RespondForm(),
         "evidence_form": forms_.get("evidence_form") or EvidenceForm(),
-        "vote_form": forms_.get("vote_form") or JurorVoteForm(),
+        "vote_form": forms_.get("vote_form") or _vote_form(view, None),
         "appeal_form": forms_.get("appeal_form") or AppealForm(),
+        "split_form": forms_.get("split_form") or DisputeForm(),
+        "can_split": access.role == "worker"
+        and view["kind"] == "mass_rejection"
+        and view["state"] in ("awaiting_response", "evidence", "voting"),
         "can_vote": access.juror is not None
         and access.juror.status == Juror.Status.SERVING
         and view["state"] == "voting",
         "own_vote": own_vote,
     }
     return render(request, "frontend/disputes/case.html", context, status=status)
+
+
+def _vote_form(view: dict[str, Any], data: Any) -> JurorVoteForm | MassVoteForm:
+    """A mass case is voted per worker (each decided on their own work); others with one share."""
+    workers: list[dict[str, Any]] = view.get("workers") or []
+    if view.get("kind") == "mass_rejection" and workers:
+        labels = [str(w["label"]) for w in workers if w["held_items"]]
+        return MassVoteForm(data, labels=labels)
+    return JurorVoteForm(data)
 
 
 @app_page
@@ -103,15 +118,31 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
             if evidence_form.is_valid():
                 dispute_services.case_add_evidence(case=case, actor=user, text=evidence_form.cleaned_data["text"])
         elif action == "vote":
-            vote_form = JurorVoteForm(request.POST)
+            vote_form = _vote_form(dispute_selectors.case_view(access=access), request.POST)
             forms_["vote_form"] = vote_form
-            if vote_form.is_valid():
+            if isinstance(vote_form, MassVoteForm) and vote_form.is_valid():
+                dispute_services.case_vote(
+                    case=case,
+                    juror_user=user,
+                    worker_shares=vote_form.worker_shares(),
+                    reason=vote_form.cleaned_data["reason"],
+                )
+            elif vote_form.is_valid():
                 dispute_services.case_vote(
                     case=case,
                     juror_user=user,
                     share_bps=vote_form.cleaned_data["share"],
                     reason=vote_form.cleaned_data["reason"],
                 )
+        elif action == "split":
+            split_form = DisputeForm(request.POST)
+            forms_["split_form"] = split_form
+            if split_form.is_valid():
+                own = dispute_services.case_split(
+                    case=case, worker=user, statement=split_form.cleaned_data["statement"]
+                )
+                messages.success(request, "Your items are now in a case of your own; the requester must answer it.")
+                return redirect("case", case_id=own.pk)
         elif action == "appeal":
             appeal_form = AppealForm(request.POST)
             forms_["appeal_form"] = appeal_form

@@ -206,7 +206,11 @@ def rules(request: HttpRequest) -> HttpResponse:
          "since": in_force[rule.key].effective_at if rule.key in in_force else None}
         for rule in governance_selectors.rules_list()
     ]  # fmt: skip
-    return render(request, "frontend/member/rules.html", {"rows": rows})
+    from disputes.services import MASS_REJECTION_RULE
+    from tasks.services import FAIR_PAY_FORMULA
+
+    formulas = {"fair_pay": FAIR_PAY_FORMULA, "mass_rejection": MASS_REJECTION_RULE}
+    return render(request, "frontend/member/rules.html", {"rows": rows, "formulas": formulas})
 
 
 def rule_page(request: HttpRequest, key: str) -> HttpResponse:

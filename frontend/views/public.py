@@ -14,6 +14,7 @@ from django_ratelimit.decorators import ratelimit
 from accounts import selectors, services
 from core.errors import AppError
 from core.jobs import HEARTBEAT_KEY
+from core.runner import jobs_health
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,10 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and compose health checks; also shows the last
-    Celery beat heartbeat so an operator can see that timers fire."""
+    Celery beat heartbeat so an operator can see that timers fire, and per periodic job
+    the age of the oldest due item it left undone and the items it parked."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "last_heartbeat": cache.get(HEARTBEAT_KEY)})
+    return JsonResponse({"status": "ok", "last_heartbeat": cache.get(HEARTBEAT_KEY), "jobs": jobs_health()})
 
 
 class RegisterForm(forms.Form):

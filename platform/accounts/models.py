@@ -71,6 +71,18 @@ class OrganisationStaff(models.Model):
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="unique_org_staff")]
 
 
+class OrganisationStaffDeparture(models.Model):
+    """A person who left an organisation's staff, and when: for the governed
+    ``former_staff_days`` they still count as its staff (no self-dealing, issue 19)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="staff_departures")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    left_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "user", "left_at"])]
+
+
 class OrganisationNameChange(models.Model):
     """Public, permanent history of a requester's display names."""
 

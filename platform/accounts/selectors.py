@@ -1,11 +1,22 @@
 """Reads of identities, each scoped to who may see them."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from accounts.models import TREASURER_GROUP, ApiKey, Membership, Organisation, OrganisationNameChange, User
+from accounts.models import (
+    TREASURER_GROUP,
+    ApiKey,
+    Membership,
+    Organisation,
+    OrganisationNameChange,
+    OrganisationStaff,
+    OrganisationStaffDeparture,
+    User,
+)
 from core.errors import NotFound
 
 
@@ -17,6 +28,34 @@ def user_is_member(user: User) -> bool:
     return bool(
         user.is_authenticated and hasattr(user, "membership") and user.membership.status == Membership.Status.ACTIVE
     )
+
+
+def former_staff_since(*, at: datetime | None = None) -> datetime:
+    """Departures after this moment still count as staff (the governed ``former_staff_days``)."""
+    from core.rules import rule_value
+
+    moment = at or timezone.now()
+    return moment - timedelta(days=rule_value("former_staff_days", at=moment))
+
+
+def organisation_staff_ids(*, organisation_id: int, at: datetime | None = None) -> set[int]:
+    """Everyone who counts as the organisation's staff at ``at``: its present staff and those
+    who left within the governed ``former_staff_days``. They may not work for it, rate it,
+    review their own work or sit on its cases, and their work is not measured for its pay."""
+    present = set(OrganisationStaff.objects.filter(organisation_id=organisation_id).values_list("user_id", flat=True))
+    former = OrganisationStaffDeparture.objects.filter(
+        organisation_id=organisation_id, left_at__gt=former_staff_since(at=at)
+    ).values_list("user_id", flat=True)
+    return present | set(former)
+
+
+def user_is_organisation_staff(*, user_id: int, organisation_id: int, at: datetime | None = None) -> bool:
+    """True if ``user_id`` is present staff of the organisation or left it within ``former_staff_days``."""
+    if OrganisationStaff.objects.filter(organisation_id=organisation_id, user_id=user_id).exists():
+        return True
+    return OrganisationStaffDeparture.objects.filter(
+        organisation_id=organisation_id, user_id=user_id, left_at__gt=former_staff_since(at=at)
+    ).exists()
 
 
 def organisations_for_user(*, user: User) -> QuerySet[Organisation]:

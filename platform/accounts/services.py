@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
-from accounts import keys
+from accounts import hooks, keys
 from accounts.models import (
     TREASURER_GROUP,
     ApiKey,
@@ -20,6 +20,7 @@ from accounts.models import (
     Organisation,
     OrganisationNameChange,
     OrganisationStaff,
+    OrganisationStaffDeparture,
     User,
     WorkerProfile,
     WorkerProfileChange,
@@ -98,7 +99,8 @@ def organisation_staff_add(
 
 def organisation_staff_remove(*, organisation: Organisation, user: User, actor: Any) -> None:
     with transaction.atomic():
-        OrganisationStaff.objects.filter(organisation=organisation, user=user).delete()
+        if OrganisationStaff.objects.filter(organisation=organisation, user=user).delete()[0]:
+            OrganisationStaffDeparture.objects.create(organisation=organisation, user=user, left_at=timezone.now())
         user.groups.remove(organisation.staff_group)
         audit_record(actor=actor, action="organisation.staff_removed", target=organisation, before={"user": user.pk})
 
@@ -120,6 +122,9 @@ def organisation_verify(*, organisation: Organisation, verified_by: User, legal_
             target=organisation,
             before=before,
             after={"legal_name": legal_name, "verified_at": organisation.verified_at.isoformat()},
+        )
+        hooks.verification_decided(
+            organisation=organisation, decision="verified", reason=f"Legal identity checked: {legal_name}."
         )
     return organisation
 

@@ -61,22 +61,26 @@ INSTALLED_APPS = [
     "guardian",
     "django_htmx",
     "django_celery_beat",
+    "anymail",
     # The project's own apps: the core under platform/, the rest at the top level.
     "core",
     "accounts",
     "ledger",
     "payments",
+    "notifications",
     "governance",
     "tasks",
     "payouts",
     "disputes",
     "mturk",
+    "webhooks",
     "frontend",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
+    "core.middleware.CommittedChangesMiddleware",
     "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.inbox",
             ],
         },
     }
@@ -167,6 +172,9 @@ LOGOUT_REDIRECT_URL = "/"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages notifications are written in (the person chooses in their settings).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "platform" / "notifications" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -183,7 +191,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 102
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail: the console by default; EMAIL_PROVIDER picks an anymail provider in production
+# (mailgun, postmark, sendgrid, amazon_ses, brevo, ...), whose settings come from ANYMAIL_*
+# variables (ANYMAIL_MAILGUN_API_KEY, ANYMAIL_WEBHOOK_SECRET, ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY...).
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", "")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    if EMAIL_PROVIDER
+    else "django.core.mail.backends.console.EmailBackend",
+)
+ANYMAIL: dict[str, Any] = {
+    name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")
+}
+# Web Push (saved-search alerts in the browser): a VAPID key pair, base64url, and a contact.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:admin@localhost")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "co-op <noreply@localhost>")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "587"))

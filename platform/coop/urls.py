@@ -16,10 +16,13 @@ def ping(request: HttpRequest) -> HttpResponse:
 api_patterns = [
     path("", include("accounts.api")),
     path("", include("payments.api")),
+    path("", include("notifications.api")),
     path("governance/", include("governance.api")),
     path("", include("tasks.api")),
+    path("", include("tasks.alerts_api")),
     path("", include("disputes.api")),
     path("", include("payouts.api")),
+    path("", include("webhooks.api")),
 ]
 
 # Under /api/ the resolver's 404 and an unhandled error answer in the API's JSON shape.
@@ -34,5 +37,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("mturk/", include("mturk.urls")),
     path("webhooks/stripe/", stripe_webhook_view, name="stripe-webhook"),
+    # The mail provider's tracking webhooks (bounces, complaints), verified by anymail.
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include("frontend.urls")),
 ]

@@ -12,12 +12,15 @@ from django.core.paginator import Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.audit import change_committed
 from core.errors import AppError
+from core.money import parse_amount, platform_currency
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,17 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AppError):
         return Response({"error": exc.as_dict()}, status=exc.status_code)
+    expected = exceptions.APIException | Http404 | DjangoPermissionDenied | RequestDataTooBig
+    if change_committed() and not isinstance(exc, expected):
+        # The change was saved before something after it failed: "nothing was changed"
+        # would send the client into a retry that the new state refuses.
+        logger.exception("error after a committed change during %s", context.get("request"))
+        saved = {
+            "code": "saved_with_errors",
+            "message": "Your change was saved, but a step after it failed and will be retried on its own. "
+            "Do not repeat the request; reload to see the current state.",
+        }
+        return Response({"error": saved}, status=500)
     if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError | DataError | ProgrammingError):
         # The database went away mid-request (restart, failover, a killed backend). Every
         # service writes in one transaction, so nothing was written; the client may retry.
@@ -157,3 +171,41 @@ def paginate(view: Any, request: Any, queryset: Any, serializer_class: type[seri
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class _BoundedAmountField(serializers.Field):  # type: ignore[type-arg]
+    minor_units = False
+
+    def __init__(self, *, maximum: int, minimum: int = 1, **kwargs: Any) -> None:
+        self.maximum = maximum
+        self.minimum = minimum
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        return parse_amount(
+            data,
+            field=self.field_name or "amount",
+            currency=platform_currency(),
+            maximum=self.maximum,
+            minimum=self.minimum,
+            minor_units=self.minor_units,
+        )
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]+)?$", "example": "12.50"})
+class AmountField(_BoundedAmountField):
+    """An amount in major units as a decimal string ("12.50"), parsed by
+    ``core.money.parse_amount`` (the one parser of amounts from outside) into minor units.
+    Malformed or out of range: 400 with ``invalid_amount`` / ``amount_out_of_range``
+    naming the field and the limit; never a database error."""
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class MinorUnitsAmountField(_BoundedAmountField):
+    """An amount in whole minor units (1250), as the marketplace's integer fields are;
+    same parser and errors as ``AmountField``."""
+
+    minor_units = True

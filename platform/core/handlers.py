@@ -8,6 +8,8 @@ schema declares. Pages keep Django's own views."""
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
+from core.audit import change_committed
+
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
@@ -21,6 +23,9 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
+        if change_committed():
+            message = "Your change was saved, but a step after it failed; reload to see the current state."
+            return JsonResponse({"error": {"code": "saved_with_errors", "message": message}}, status=500)
         body = {"error": {"code": "server_error", "message": "Something went wrong on our side; nothing was changed."}}
         return JsonResponse(body, status=500)
     return defaults.server_error(request)

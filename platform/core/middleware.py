@@ -1,4 +1,5 @@
-"""Turns an oversize request body into a clear 413 instead of a generic 400."""
+"""Turns an oversize request body into a clear 413 instead of a generic 400; resets the
+per-request record of committed changes."""
 
 from collections.abc import Callable
 
@@ -37,3 +38,17 @@ def body_too_big(limit: int) -> JsonResponse:
         },
         status=413,
     )
+
+
+class CommittedChangesMiddleware:
+    """Starts each request with no committed change recorded, so the error answer can tell
+    whether "nothing was changed" is true (``core.audit.change_committed``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from core.audit import change_committed_reset
+
+        change_committed_reset()
+        return self.get_response(request)

@@ -4,8 +4,10 @@ Everything that adds, splits or formats an amount goes through this module so
 that rounding is decided in one place.
 """
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 
@@ -64,21 +66,99 @@ def basis_points(amount: int, bps: int) -> int:
     return share(amount, bps, 10_000)
 
 
-def parse_major(text: str | int | Decimal, currency: str) -> int:
-    """Parse ``"100.00"`` (major units) into minor units, refusing sub-cent input."""
-    try:
-        value = Decimal(str(text).strip())
-    except (InvalidOperation, ValueError):
-        raise AppError("invalid_amount", f"'{text}' is not an amount; write it like 12.50.") from None
-    if not value.is_finite():
-        raise AppError("invalid_amount", f"'{text}' is not an amount; write it like 12.50.")
-    scaled = value.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
+# Upper bounds of every amount a caller can send, in minor units of the platform currency.
+# Far above honest use, far below what a 64-bit column holds: a request above them is a
+# mistake or an attack, answered 400 with the field and the limit, never a database error.
+MAX_REWARD = 1_000_00  # per assignment
+MAX_BONUS = 10_000_00  # per bonus
+MAX_DEPOSIT = 1_000_000_00  # per top-up; larger sums are arranged with the treasurer
+MAX_WITHDRAWAL = 1_000_000_00  # per withdrawal
+MAX_PAYOUT_MINIMUM = 100_000_00  # a worker's "pay me once I have" threshold
+
+# Digits, at most one point, digits: no exponent ("1e3"), no sign, no "NaN", no "1,5",
+# no spaces inside, no thousands separators. At most 15 integer digits, so the minor units
+# always fit a signed 64-bit integer before the range check even runs.
+_MAJOR = re.compile(r"(?P<whole>[0-9]{1,15})(?:\.(?P<fraction>[0-9]+))?")
+_MINOR = re.compile(r"[0-9]{1,18}")
+
+
+def _amount_error(field: str, text: str, hint: str) -> AppError:
+    return AppError(
+        "invalid_amount",
+        f"{field}: '{text[:40]}' is not an amount; {hint}",
+        fields={field: [f"Not an amount; {hint}"]},
+        details={"field": field},
+    )
+
+
+def parse_amount(
+    value: Any,
+    *,
+    field: str,
+    currency: str,
+    maximum: int,
+    minimum: int = 1,
+    minor_units: bool = False,
+) -> int:
+    """The one parser of amounts that come from outside (API, forms, MTurk, files).
+
+    ``minor_units=False``: a decimal string in major units ("12.50", "12", "0.5"), or an
+    integer (major units); ``minor_units=True``: an integer or a string of digits in minor
+    units (1250). Floats, booleans, exponents, signs, "NaN", "Infinity", commas and more
+    decimals than the currency has are refused with ``invalid_amount``; a value outside
+    ``minimum..maximum`` (minor units) with ``amount_out_of_range``. Both are 400 with
+    ``fields={field: [...]}``, and the message names the field and the limit.
+    """
+    places = exponent(currency)
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _amount_error(field, str(value), _hint(minor_units, places))
+    text = str(value).strip()
+    if minor_units:
+        if _MINOR.fullmatch(text) is None:
+            raise _amount_error(field, text, _hint(minor_units, places))
+        amount = int(text)
+    else:
+        match = _MAJOR.fullmatch(text)
+        if match is None:
+            raise _amount_error(field, text, _hint(minor_units, places))
+        fraction = match["fraction"] or ""
+        if len(fraction.rstrip("0")) > places:
+            raise AppError(
+                "invalid_amount",
+                f"{field}: '{text[:40]}' has more decimals than {currency} allows ({places}).",
+                fields={field: [f"At most {places} decimals."]},
+                details={"field": field},
+            )
+        amount = int(match["whole"]) * 10**places + int((fraction[:places] or "0").ljust(places, "0"))
+    if not minimum <= amount <= maximum:
+        low, high = format_amount(minimum, currency), format_amount(maximum, currency)
         raise AppError(
-            "invalid_amount",
-            f"'{text}' has more decimals than {currency} allows ({exponent(currency)}).",
+            "amount_out_of_range",
+            f"{field} must be between {low} and {high}.",
+            fields={field: [f"Must be between {low} and {high}."]},
+            details={
+                "field": field,
+                "minimum": major_text(minimum, currency),
+                "maximum": major_text(maximum, currency),
+            },
         )
-    return int(scaled)
+    return amount
+
+
+def _hint(minor_units: bool, places: int) -> str:
+    if minor_units:
+        return "send a whole number of minor units (cents), like 1250."
+    return "write it like 12.50." if places else "write it like 1250."
+
+
+def parse_major(
+    text: str | int | Decimal, currency: str, *, field: str = "amount", maximum: int = MAX_DEPOSIT, minimum: int = 0
+) -> int:
+    """Parse ``"100.00"`` (major units) into minor units: ``parse_amount`` with defaults
+    kept for older callers (zero allowed; the caller checks its own lower bound)."""
+    if isinstance(text, Decimal):
+        text = str(text)
+    return parse_amount(text, field=field, currency=currency, maximum=maximum, minimum=minimum)
 
 
 def to_major(amount: int, currency: str) -> Decimal:

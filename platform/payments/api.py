@@ -19,22 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import organisation_for_request
-from core.api import Pagination, StrictSerializer, paginated
+from core.api import AmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
-from core.money import major_text, parse_major, platform_currency
+from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, major_text
 from payments import reconciliation, selectors, services, stripe_gateway, webhooks
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
-
-
-class AmountField(serializers.CharField):
-    """A decimal string in major units; becomes minor units of the platform currency."""
-
-    def to_internal_value(self, data: Any) -> int:  # type: ignore[override]
-        text = super().to_internal_value(data)
-        amount = parse_major(text, platform_currency())
-        if amount <= 0:
-            raise serializers.ValidationError("Must be more than zero.")
-        return amount
 
 
 def _choice(values: list[str], help_text: str = "") -> serializers.ChoiceField:
@@ -50,7 +39,7 @@ def _choice(values: list[str], help_text: str = "") -> serializers.ChoiceField:
 
 class DepositIn(StrictSerializer):
     method = _choice(Deposit.Method.values, "stripe: pay by card now; bank: send a transfer with the reference.")
-    amount = AmountField(help_text='Major units, e.g. "100.00".')
+    amount = AmountField(maximum=MAX_DEPOSIT, help_text='Major units, e.g. "100.00".')
 
 
 class DepositOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -145,9 +134,12 @@ class DepositPaymentIntentView(APIView):
 
 class WithdrawalIn(StrictSerializer):
     method = _choice(Withdrawal.Method.values, "stripe_refund: back to the cards that paid; bank: to an IBAN.")
-    amount = AmountField()
+    amount = AmountField(maximum=MAX_WITHDRAWAL)
     iban = serializers.CharField(max_length=42, required=False, allow_blank=True)
     account_holder = serializers.CharField(max_length=140, required=False, allow_blank=True)
+    token = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="Idempotency token: a retry answers the first."
+    )
 
 
 class WithdrawalOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -198,6 +190,7 @@ class WithdrawalListView(APIView):
             method=data.validated_data["method"],
             iban=data.validated_data.get("iban", ""),
             account_holder=data.validated_data.get("account_holder", ""),
+            token=data.validated_data.get("token", ""),
         )
         return Response(withdrawal_out(withdrawal), status=201)
 
@@ -206,6 +199,10 @@ class OrganisationBalanceOut(serializers.Serializer):  # type: ignore[type-arg]
     currency = serializers.CharField()
     available = serializers.CharField(help_text="Can be reserved for new work or withdrawn.")
     escrowed = serializers.CharField(help_text="Reserved for published work, not yet paid.")
+    card_bound = serializers.CharField(
+        help_text="Part of available that came by card recently: it can only be refunded to its card."
+    )
+    bank_withdrawable = serializers.CharField(help_text="What a bank withdrawal may take now.")
 
 
 class BalanceView(APIView):
@@ -213,17 +210,22 @@ class BalanceView(APIView):
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
         figures = selectors.organisation_balance(organisation=organisation)
+        card_bound = selectors.card_bound_amount(organisation=organisation)
         return Response(
             {
                 "currency": figures.currency,
                 "available": major_text(figures.available, figures.currency),
                 "escrowed": major_text(figures.escrowed, figures.currency),
+                "card_bound": major_text(card_bound, figures.currency),
+                "bank_withdrawable": major_text(figures.available - card_bound, figures.currency),
             }
         )
 
 
 class DepositConfirmIn(StrictSerializer):
-    amount = AmountField(required=False, help_text="What arrived; defaults to the announced amount.")
+    amount = AmountField(
+        maximum=MAX_DEPOSIT, required=False, help_text="What arrived; defaults to the announced amount."
+    )
 
 
 class TreasuryDepositListView(APIView):
@@ -350,15 +352,16 @@ def stripe_webhook_view(request: HttpRequest) -> JsonResponse:
     """Stripe's webhook endpoint: no session, no CSRF, only the signature counts.
 
     Verifies, stores the event once by id and answers at once; a job processes it.
-    A bad signature is answered 400 and nothing is stored.
+    A bad signature, or an event the signing endpoint may not deliver, is answered
+    400 and nothing is stored.
     """
     try:
         event = stripe_gateway.webhook_event_verify(
             payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
         )
+        stored, created = webhooks.webhook_event_receive(event=event)
     except AppError as error:
         return JsonResponse({"error": error.as_dict()}, status=error.status_code)
-    stored, created = webhooks.webhook_event_receive(event=event)
     return JsonResponse({"received": True, "duplicate": not created, "status": stored.status})
 
 

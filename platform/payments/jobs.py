@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from core.runner import run_each
 from payments import services, webhooks
-from payments.models import WebhookEvent, Withdrawal
+from payments.models import Deposit, WebhookEvent, Withdrawal
 from payments.stripe_gateway import StripeUnavailable
 
 logger = logging.getLogger(__name__)
@@ -32,10 +33,14 @@ def webhook_events_retry() -> int:
             received_at__lt=stale,
         )
         .order_by("id")
-        .values_list("id", flat=True)[:500]
+        .values_list("id", "received_at")[:500]
     )
-    for webhook_event_id in ids:
-        webhooks.webhook_event_process(webhook_event_id=webhook_event_id)
+    run_each(
+        "payments.jobs.webhook_events_retry",
+        ids,
+        lambda pk: webhooks.webhook_event_process(webhook_event_id=pk),
+        atomic=False,
+    )
     return len(ids)
 
 
@@ -59,10 +64,9 @@ def withdrawals_resume() -> int:
             status=Withdrawal.Status.REQUESTED, method=Withdrawal.Method.STRIPE_REFUND, created_at__lt=stale
         )
         .order_by("id")
-        .values_list("id", flat=True)[:200]
+        .values_list("id", "created_at")[:200]
     )
-    for withdrawal_id in ids:
-        withdrawal_process(withdrawal_id)
+    run_each("payments.jobs.withdrawals_resume", ids, withdrawal_process, atomic=False)
     return len(ids)
 
 
@@ -76,3 +80,16 @@ def reconcile_daily(day: str | None = None) -> int:
     today = timezone.now().date()
     days = [date.fromisoformat(day)] if day else [today - timedelta(days=2), today - timedelta(days=1)]
     return sum(reconciliation_run(day=d).differences.filter(resolved_at__isnull=True).count() for d in days)
+
+
+@shared_task(name="payments.jobs.deposit_stripe_fee_book")
+def deposit_stripe_fee_book(deposit_id: int) -> int:
+    """Books Stripe's card fee of a top-up once; Stripe unreachable: tried again later."""
+    deposit = Deposit.objects.filter(pk=deposit_id).first()
+    if deposit is None:
+        return 0
+    try:
+        return services.deposit_stripe_fee_book(deposit=deposit)
+    except StripeUnavailable:
+        logger.warning("Stripe unreachable; the fee of deposit %s waits", deposit_id)
+        return 0

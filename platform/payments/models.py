@@ -100,6 +100,8 @@ class Withdrawal(models.Model):
     account_holder = models.CharField(max_length=140, blank=True)
     paid_amount = models.BigIntegerField(default=0)
     failure_message = models.CharField(max_length=300, blank=True)
+    # The caller's idempotency token ("<organisation id>:<token>"): a retry answers the first.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -223,3 +225,46 @@ class ReconciliationDifference(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "rail", "reference"], name="payments_one_difference_per_reference"),
         ]
+
+
+class CardDispute(models.Model):
+    """A card payer disputed a top-up at their bank (Stripe's ``charge.dispute.*``).
+
+    When Stripe takes the disputed money back, the ledger books it (issue 19 point 14): the
+    organisation's available balance pays what it can, the co-op reserve (up to the governed
+    ``card_dispute_reserve``) the rest, never workers' earnings; what neither covers is
+    ``uncovered``, for the treasurer. While a dispute is open the organisation cannot
+    withdraw. A won dispute gives both parts back, exactly once.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        WON = "won"
+        LOST = "lost"
+
+    stripe_dispute_id = models.CharField(max_length=64, unique=True)
+    deposit = models.ForeignKey(Deposit, on_delete=models.PROTECT, related_name="disputes")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="card_disputes")
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True)
+    # Whether Stripe has taken the money (an inquiry, "warning_*", takes nothing yet).
+    funds_withdrawn = models.BooleanField(default=False)
+    organisation_debited = models.BigIntegerField(default=0)
+    reserve_debited = models.BigIntegerField(default=0)
+    uncovered = models.BigIntegerField(default=0)
+    reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payments_card_dispute_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"card dispute {self.stripe_dispute_id} ({self.status})"
+
+    @property
+    def ledger_transfer_id(self) -> str:
+        return f"card-dispute:{self.pk}"

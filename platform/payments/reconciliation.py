@@ -3,7 +3,8 @@
 For one UTC day it compares
 
 - every Stripe balance transaction of the day with the ledger transfer our
-  records say it caused (a charge with ``deposit:<id>``, a refund with the post of
+  records say it caused (a charge with ``deposit:<id>`` and its fee with
+  ``deposit:<id>:stripe-fee``, a refund with the post of
   ``withdrawal:<id>``), and every card deposit and refund the ledger booked that
   day with Stripe's list;
 - every bank deposit the treasurer confirmed and every bank withdrawal sent that
@@ -35,7 +36,14 @@ from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
 from ledger.models import Transfer
 from payments import stripe_gateway
-from payments.models import Deposit, ReconciliationDifference, ReconciliationRun, Withdrawal, WithdrawalRefund
+from payments.models import (
+    CardDispute,
+    Deposit,
+    ReconciliationDifference,
+    ReconciliationRun,
+    Withdrawal,
+    WithdrawalRefund,
+)
 from payments.stripe_gateway import BalanceTransaction
 
 Kind = ReconciliationDifference.Kind
@@ -69,6 +77,15 @@ def _match_charge(row: BalanceTransaction) -> Finding:
         return Finding(Kind.MISSING_IN_LEDGER, None, f"Deposit {deposit.reference} was paid but never credited.")
     if booked != row.amount:
         return Finding(Kind.AMOUNT_MISMATCH, booked, f"Deposit {deposit.reference} was credited another amount.")
+    # Stripe keeps its card fee out of the charge: the ledger must have booked it too.
+    fee_id = f"{deposit.ledger_transfer_id}:stripe-fee"
+    fee_booked = (_posted_amount(fee_id) or 0) + (_posted_amount(f"{fee_id}:reserve") or 0)
+    if fee_booked != row.fee:
+        return Finding(
+            Kind.AMOUNT_MISMATCH,
+            booked,
+            f"Stripe's fee for deposit {deposit.reference} is {row.fee}; the ledger booked {fee_booked}.",
+        )
     return Finding(None, booked)
 
 
@@ -92,11 +109,35 @@ def _match_refund(row: BalanceTransaction) -> Finding:
     return Finding(None, -part.amount)
 
 
+def _match_dispute(row: BalanceTransaction) -> Finding:
+    """A card dispute's money leaving (negative) or coming back (positive) against the
+    ``card-dispute:<id>`` transfers: what the requester and the reserve paid."""
+    dispute = CardDispute.objects.filter(stripe_dispute_id=row.source).first()
+    if dispute is None:
+        return Finding(Kind.UNKNOWN_TRANSACTION, None, "An adjustment no card dispute of ours explains.")
+    base = dispute.ledger_transfer_id
+    if row.amount < 0:
+        booked = -((_posted_amount(f"{base}:requester") or 0) + (_posted_amount(f"{base}:reserve") or 0))
+    else:
+        booked = (_posted_amount(f"{base}:requester:reinstated") or 0) + (
+            _posted_amount(f"{base}:reserve:reinstated") or 0
+        )
+    if booked != row.amount:
+        return Finding(
+            Kind.AMOUNT_MISMATCH,
+            booked,
+            f"Card dispute {dispute.stripe_dispute_id}: Stripe moved {row.amount}, the ledger booked {booked}"
+            + (f" ({dispute.uncovered} uncovered)." if dispute.uncovered else "."),
+        )
+    return Finding(None, booked)
+
+
 MATCHERS: dict[str, Matcher] = {
     "charge": _match_charge,
     "payment": _match_charge,
     "refund": _match_refund,
     "refund_failure": _match_refund,
+    "adjustment": _match_dispute,
 }
 
 

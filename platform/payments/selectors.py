@@ -1,13 +1,16 @@
 """Reads of deposits, withdrawals and balances, each scoped to who may see them."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
 from core.errors import AppError, NotFound, PermissionDenied
 from core.money import platform_currency
+from core.rules import rule_value
 from ledger.selectors import organisation_balances
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
 
@@ -115,3 +118,34 @@ def deposit_for_reference(*, organisation_slug: str, reference: str) -> Deposit:
         )
     deposit.organisation = organisation
     return deposit
+
+
+# The governed rule: how long card-funded balance may leave only as a refund to its card.
+CARD_HOLDING_RULE = "card_funds_holding_days"
+
+
+def card_bound_amount(*, organisation: Organisation, at: datetime | None = None) -> int:
+    """The part of the available balance that must go back to cards (issue 19 point 9).
+
+    The per-organisation tally of card money: what the organisation's card deposits
+    credited within the governed ``card_funds_holding_days`` can still refund (credited
+    minus refunded or being refunded), capped at the available balance. Spending on work
+    is counted against bank money first, so the bound part never shrinks by spending
+    while bank money is left: a card top-up can become worker pay or go back to its card,
+    never out to an IBAN before the holding period ends."""
+    moment = at or timezone.now()
+    days = rule_value(CARD_HOLDING_RULE, at=moment)
+    unrefunded = Deposit.objects.filter(
+        organisation=organisation,
+        method=Deposit.Method.STRIPE,
+        status=Deposit.Status.SUCCEEDED,
+        credited_at__gt=moment - timedelta(days=days),
+    ).aggregate(total=Sum(F("credited_amount") - F("refunded_amount")))["total"]
+    available = organisation_balance(organisation=organisation).available
+    return max(0, min(available, int(unrefunded or 0)))
+
+
+def bank_withdrawable_amount(*, organisation: Organisation, at: datetime | None = None) -> int:
+    """What a bank withdrawal may take: the available balance minus the card-bound part."""
+    available = organisation_balance(organisation=organisation).available
+    return max(0, available - card_bound_amount(organisation=organisation, at=at))

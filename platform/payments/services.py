@@ -13,7 +13,7 @@ import logging
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -21,19 +21,18 @@ from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
-from core.money import format_amount, platform_currency
+from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, format_amount, platform_currency
+from core.queue import queue_on_commit
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
-from payments import stripe_gateway
-from payments.models import Deposit, Withdrawal, WithdrawalRefund
+from payments import selectors, stripe_gateway
+from payments.models import CardDispute, Deposit, Withdrawal, WithdrawalRefund
 from payments.states import DEPOSIT, WITHDRAWAL
 
 logger = logging.getLogger(__name__)
 
 # Letters and digits a person cannot misread (no 0/O, 1/I/L).
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-# One top-up at most (minor units); larger sums are arranged with the treasurer.
-MAX_DEPOSIT = 1_000_000_00
 
 
 def new_reference() -> str:
@@ -206,7 +205,71 @@ def deposit_stripe_succeeded(*, intent: stripe_gateway.PaymentIntent) -> Deposit
             before=before,
             after={"status": deposit.status, "credited": deposit.credited_amount, "intent": intent.id},
         )
+        if deposit.stripe_charge_id:
+            queue_on_commit("payments.jobs.deposit_stripe_fee_book", deposit_id=deposit.pk)
     return deposit
+
+
+def deposit_stripe_fee_transfer_id(deposit: Deposit) -> str:
+    return f"{deposit.ledger_transfer_id}:stripe-fee"
+
+
+def deposit_stripe_fee_book(*, deposit: Deposit) -> int:
+    """Books Stripe's processing fee of a card top-up (issue 19 point 14), once.
+
+    The fee is read from the charge's balance transaction (a Stripe call, made before any
+    lock), then booked as ``deposit:<id>:stripe-fee`` (organisation available -> Stripe):
+    the requester pays the card fee, as the co-op's fee rule says. Should the balance
+    already be spent, the rest comes from the co-op reserve (``...:stripe-fee:reserve``),
+    never from workers. Returns the fee; a repeat books nothing more. Raises
+    ``StripeUnavailable`` (the job retries)."""
+    from ledger.models import Transfer
+    from ledger.selectors import balance as ledger_balance
+
+    if deposit.method != Deposit.Method.STRIPE or not deposit.stripe_charge_id:
+        return 0
+    transfer_id = deposit_stripe_fee_transfer_id(deposit)
+    if Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).exists():
+        return int(
+            sum(
+                Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).values_list("amount", flat=True)
+            )
+        )
+    fee = stripe_gateway.charge_fee(charge_id=deposit.stripe_charge_id)
+    if fee <= 0:
+        return 0
+    with transaction.atomic():
+        deposit = Deposit.objects.select_for_update().select_related("organisation").get(pk=deposit.pk)
+        if Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).exists():
+            return fee
+        available_account = ledger_accounts.org_available(deposit.organisation)
+        from_organisation = min(fee, max(0, ledger_balance(available_account).available))
+        from_reserve = min(fee - from_organisation, max(0, ledger_balance(ledger_accounts.coop_reserve()).available))
+        if from_organisation:
+            ledger.transfer(
+                transfer_id=transfer_id,
+                debit=available_account,
+                credit=ledger_accounts.external_stripe(),
+                amount=from_organisation,
+                code="stripe_fee",
+                memo=f"Stripe's card fee for top-up {deposit.reference}",
+            )
+        if from_reserve:
+            ledger.transfer(
+                transfer_id=f"{transfer_id}:reserve",
+                debit=ledger_accounts.coop_reserve(),
+                credit=ledger_accounts.external_stripe(),
+                amount=from_reserve,
+                code="stripe_fee_reserve",
+                memo=f"Stripe's card fee for top-up {deposit.reference}, not covered by the balance",
+            )
+        audit_record(
+            actor=None,
+            action="deposit.stripe_fee",
+            target=deposit,
+            after={"fee": fee, "organisation": from_organisation, "reserve": from_reserve},
+        )
+    return fee
 
 
 def deposit_stripe_failed(*, intent: stripe_gateway.PaymentIntent, message: str) -> Deposit | None:
@@ -294,12 +357,18 @@ def withdrawal_request(
     method: str,
     iban: str = "",
     account_holder: str = "",
+    token: str = "",
 ) -> Withdrawal:
     """Reserves ``amount`` of the organisation's available balance to give back.
 
+    With a ``token`` the request is idempotent: a retry (also a concurrent one) answers
+    the first withdrawal; the same token for another withdrawal is ``token_reused`` (409).
+
     ``stripe_refund``: refunds the organisation's card deposits, oldest first, and
     is refused (``withdrawal_exceeds_refundable``, 409) above what they can still
-    refund. ``bank``: the treasurer sends it to ``iban`` and confirms.
+    refund. ``bank``: the treasurer sends it to ``iban`` and confirms; only from the
+    balance not bound to recent card deposits (``withdrawal_card_funds``, 409; see
+    ``payments.selectors.card_bound_amount``).
     In one transaction: the withdrawal row, its refund parts and a pending ledger
     transfer ``withdrawal:<id>`` (available -> rail). Above the available balance the
     ledger refuses (``insufficient_funds``, 409) and nothing is written. The Stripe
@@ -309,6 +378,13 @@ def withdrawal_request(
     _require_staff(actor=actor, organisation=organisation)
     if amount <= 0:
         raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+    if amount > MAX_WITHDRAWAL:
+        raise AppError(
+            "amount_out_of_range",
+            f"amount must be at most {format_amount(MAX_WITHDRAWAL, currency)} per withdrawal.",
+            fields={"amount": [f"At most {format_amount(MAX_WITHDRAWAL, currency)}."]},
+            details={"field": "amount", "maximum": MAX_WITHDRAWAL},
+        )
     if method not in Withdrawal.Method.values:
         raise AppError("invalid", f"Unknown withdrawal method '{method}'.", fields={"method": ["Unknown."]})
     if method == Withdrawal.Method.BANK and not (iban.strip() and account_holder.strip()):
@@ -317,8 +393,53 @@ def withdrawal_request(
             "A bank withdrawal needs the IBAN and the account holder's name.",
             fields={"iban": ["Required."], "account_holder": ["Required."]},
         )
+    key = f"{organisation.pk}:{token[:64]}" if token else None
+    if key is not None:
+        first = Withdrawal.objects.filter(idempotency_key=key).first()
+        if first is not None:
+            return _withdrawal_replayed(first, amount=amount, method=method)
+    _refuse_while_card_dispute_open(organisation=organisation)
+    try:
+        return _withdrawal_request_locked(
+            organisation=organisation,
+            actor=actor,
+            amount=amount,
+            method=method,
+            iban=iban,
+            account_holder=account_holder,
+            key=key,
+            currency=currency,
+        )
+    except (IntegrityError, AppError):
+        # A concurrent retry with the same token won (the unique key, or the money it
+        # reserved first): answer its withdrawal rather than a refusal.
+        winner = Withdrawal.objects.filter(idempotency_key=key).first() if key is not None else None
+        if winner is None:
+            raise
+        return _withdrawal_replayed(winner, amount=amount, method=method)
+
+
+def _withdrawal_replayed(first: Withdrawal, *, amount: int, method: str) -> Withdrawal:
+    if first.amount != amount or first.method != method:
+        raise AppError("token_reused", "That request token was used for a different withdrawal.", status=409)
+    return first
+
+
+def _withdrawal_request_locked(
+    *,
+    organisation: Organisation,
+    actor: User,
+    amount: int,
+    method: str,
+    iban: str,
+    account_holder: str,
+    key: str | None,
+    currency: str,
+) -> Withdrawal:
     with transaction.atomic():
         parts: list[tuple[Deposit, int]] = []
+        if method == Withdrawal.Method.BANK:
+            _check_bank_withdrawable(organisation=organisation, amount=amount, currency=currency)
         if method == Withdrawal.Method.STRIPE_REFUND:
             # Lock the card deposits in id order (the fixed order every writer uses).
             deposits = list(
@@ -353,6 +474,7 @@ def withdrawal_request(
             currency=currency,
             iban=iban.replace(" ", "").upper(),
             account_holder=account_holder.strip(),
+            idempotency_key=key,
             requested_by=actor,
         )
         ledger.transfer(
@@ -374,11 +496,33 @@ def withdrawal_request(
             after={"amount": amount, "method": method, "refunds": [[d.reference, take] for d, take in parts]},
         )
         if method == Withdrawal.Method.STRIPE_REFUND:
-            from payments.jobs import withdrawal_process
-
-            withdrawal_id = withdrawal.pk
-            transaction.on_commit(lambda: withdrawal_process.delay(withdrawal_id))
+            queue_on_commit("payments.jobs.withdrawal_process", withdrawal_id=withdrawal.pk)
     return withdrawal
+
+
+def _check_bank_withdrawable(*, organisation: Organisation, amount: int, currency: str) -> None:
+    """Card money goes back to cards (issue 19 point 9): a bank withdrawal may take only
+    the balance not bound to card deposits of the holding period. Locks the organisation's
+    card deposits in id order (the order every writer uses), so a concurrent refund or
+    bank withdrawal sees the tally this one decided on."""
+    list(
+        Deposit.objects.select_for_update()
+        .filter(organisation=organisation, method=Deposit.Method.STRIPE, status=Deposit.Status.SUCCEEDED)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    card_bound = selectors.card_bound_amount(organisation=organisation)
+    withdrawable = selectors.organisation_balance(organisation=organisation).available - card_bound
+    # Above the whole available balance the ledger answers insufficient_funds, as ever.
+    if card_bound > 0 and withdrawable < amount <= withdrawable + card_bound:
+        raise AppError(
+            "withdrawal_card_funds",
+            f"Only {format_amount(withdrawable, currency)} can go out by bank transfer: "
+            f"{format_amount(card_bound, currency)} came by card and goes back only to the card that paid "
+            f"(a stripe_refund withdrawal) until the co-op's card_funds_holding_days have passed.",
+            status=409,
+            details={"bank_withdrawable": withdrawable, "card_bound": card_bound},
+        )
 
 
 def _rail_account(withdrawal: Withdrawal) -> Any:
@@ -542,3 +686,140 @@ def withdrawal_refund_failed(*, refund_id: str, metadata: dict[str, str], messag
             after={"refund": refund_id, "amount": part.amount, "returned_to_available": was_paid, "message": message},
         )
     return part
+
+
+# -- card disputes (issue 19 point 14) --------------------------------------------------
+
+CARD_DISPUTE_RESERVE_RULE = "card_dispute_reserve"
+# Stripe's dispute statuses that mean the card payer's bank took nothing (yet) or gave it back.
+_DISPUTE_INQUIRY = ("warning_needs_response", "warning_under_review")
+_DISPUTE_WON = ("won", "warning_closed")
+
+
+def card_dispute_record(
+    *, dispute_id: str, charge_id: str, payment_intent_id: str, amount: int, status: str, reason: str
+) -> CardDispute | None:
+    """Records a Stripe dispute of one of our card top-ups and books the money it moved.
+
+    Idempotent and order-independent (webhooks repeat and arrive in any order): the row
+    is found by the dispute id under a lock. Once Stripe has taken the money (any status
+    but an inquiry's), the ledger books it exactly once: ``card-dispute:<id>:requester``
+    (organisation available -> Stripe) for what the balance holds, then
+    ``card-dispute:<id>:reserve`` (co-op reserve -> Stripe) for the rest, up to the
+    reserve's balance and the governed ``card_dispute_reserve``; never workers' earnings.
+    What neither covers stays ``uncovered`` for the treasurer. A won dispute (``won``,
+    ``warning_closed``) returns both parts once (``:reinstated`` transfers); a lost one
+    just closes. Returns ``None`` for a charge no deposit of ours made.
+    """
+    with transaction.atomic():
+        deposit = (
+            Deposit.objects.select_for_update()
+            .filter(method=Deposit.Method.STRIPE)
+            .filter(
+                models.Q(stripe_charge_id=charge_id, stripe_charge_id__gt="")
+                | models.Q(stripe_payment_intent_id=payment_intent_id or None)
+            )
+            .first()
+        )
+        if deposit is None:
+            logger.warning("dispute %s of unknown charge %s", dispute_id, charge_id)
+            return None
+        dispute, created = CardDispute.objects.select_for_update().get_or_create(
+            stripe_dispute_id=dispute_id,
+            defaults={
+                "deposit": deposit,
+                "organisation_id": deposit.organisation_id,
+                "amount": amount,
+                "reason": reason[:40],
+            },
+        )
+        if created:
+            audit_record(
+                actor=None,
+                action="card_dispute.opened",
+                target=dispute,
+                after={"deposit": deposit.reference, "amount": amount, "status": status},
+            )
+        if dispute.status != CardDispute.Status.OPEN:
+            return dispute
+        if status not in _DISPUTE_INQUIRY and not dispute.funds_withdrawn and status not in _DISPUTE_WON:
+            _card_dispute_take(dispute=dispute, deposit=deposit)
+        if status in _DISPUTE_WON or status == "lost":
+            _card_dispute_close(dispute=dispute, won=status in _DISPUTE_WON)
+    return dispute
+
+
+def _card_dispute_take(*, dispute: CardDispute, deposit: Deposit) -> None:
+    from core.rules import rule_value
+    from ledger.selectors import balance as ledger_balance
+
+    available_account = ledger_accounts.org_available(deposit.organisation)
+    from_organisation = min(dispute.amount, max(0, ledger_balance(available_account).available))
+    rest = dispute.amount - from_organisation
+    reserve_account = ledger_accounts.coop_reserve()
+    from_reserve = min(rest, max(0, ledger_balance(reserve_account).available), rule_value(CARD_DISPUTE_RESERVE_RULE))
+    if from_organisation:
+        ledger.transfer(
+            transfer_id=f"{dispute.ledger_transfer_id}:requester",
+            debit=available_account,
+            credit=ledger_accounts.external_stripe(),
+            amount=from_organisation,
+            code="card_dispute",
+            memo=f"Card dispute {dispute.stripe_dispute_id} of top-up {deposit.reference}",
+        )
+    if from_reserve:
+        ledger.transfer(
+            transfer_id=f"{dispute.ledger_transfer_id}:reserve",
+            debit=reserve_account,
+            credit=ledger_accounts.external_stripe(),
+            amount=from_reserve,
+            code="card_dispute_reserve",
+            memo=f"Card dispute {dispute.stripe_dispute_id}: what {deposit.organisation.slug} could not cover",
+        )
+    dispute.funds_withdrawn = True
+    dispute.organisation_debited = from_organisation
+    dispute.reserve_debited = from_reserve
+    dispute.uncovered = rest - from_reserve
+    dispute.save(update_fields=["funds_withdrawn", "organisation_debited", "reserve_debited", "uncovered"])
+    audit_record(
+        actor=None,
+        action="card_dispute.funds_withdrawn",
+        target=dispute,
+        after={"organisation": from_organisation, "reserve": from_reserve, "uncovered": dispute.uncovered},
+    )
+
+
+def _card_dispute_close(*, dispute: CardDispute, won: bool) -> None:
+    if won and dispute.funds_withdrawn:
+        if dispute.organisation_debited:
+            ledger.transfer(
+                transfer_id=f"{dispute.ledger_transfer_id}:requester:reinstated",
+                debit=ledger_accounts.external_stripe(),
+                credit=ledger_accounts.org_available(dispute.organisation),
+                amount=dispute.organisation_debited,
+                code="card_dispute_won",
+                memo=f"Card dispute {dispute.stripe_dispute_id} won",
+            )
+        if dispute.reserve_debited:
+            ledger.transfer(
+                transfer_id=f"{dispute.ledger_transfer_id}:reserve:reinstated",
+                debit=ledger_accounts.external_stripe(),
+                credit=ledger_accounts.coop_reserve(),
+                amount=dispute.reserve_debited,
+                code="card_dispute_won",
+                memo=f"Card dispute {dispute.stripe_dispute_id} won",
+            )
+    dispute.status = CardDispute.Status.WON if won else CardDispute.Status.LOST
+    dispute.closed_at = timezone.now()
+    dispute.save(update_fields=["status", "closed_at"])
+    audit_record(actor=None, action=f"card_dispute.{dispute.status}", target=dispute, after={"status": dispute.status})
+
+
+def _refuse_while_card_dispute_open(*, organisation: Organisation) -> None:
+    if CardDispute.objects.filter(organisation=organisation, status=CardDispute.Status.OPEN).exists():
+        raise AppError(
+            "card_dispute_open",
+            "A card payment of this organisation is disputed at the payer's bank; "
+            "withdrawals wait until the dispute is decided.",
+            status=409,
+        )

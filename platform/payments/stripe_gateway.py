@@ -184,6 +184,20 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     return PaymentIntent.from_stripe(_plain(intent))
 
 
+def charge_fee(*, charge_id: str) -> int:
+    """Stripe's processing fee of a charge (minor units), from the charge's balance
+    transaction; 0 while Stripe has not created that transaction yet."""
+    client = _client()
+    charge = _plain(_call(lambda: client.v1.charges.retrieve(charge_id)))
+    transaction_id = charge.get("balance_transaction") or ""
+    if isinstance(transaction_id, dict):
+        return int(transaction_id.get("fee") or 0)
+    if not transaction_id:
+        return 0
+    row = _plain(_call(lambda: client.v1.balance_transactions.retrieve(str(transaction_id))))
+    return int(row.get("fee") or 0)
+
+
 # -- refunds ----------------------------------------------------------------------
 
 
@@ -272,6 +286,9 @@ class StripeEvent:
     created: int
     account: str  # the connected account for Connect events, else ""
     payload: dict[str, Any]  # the whole event as Stripe sent it
+    # Which endpoint's secret signed it: "platform" (STRIPE_WEBHOOK_SECRET) or "connect"
+    # (STRIPE_CONNECT_WEBHOOK_SECRET); payments.webhooks decides what each may deliver.
+    endpoint: str = "platform"
 
     @property
     def object(self) -> dict[str, Any]:
@@ -282,17 +299,26 @@ def webhook_event_verify(*, payload: bytes, signature_header: str) -> StripeEven
     """Checks the ``Stripe-Signature`` header against the endpoint secrets and parses the event.
 
     Stripe signs platform events and Connect events (from workers' connected accounts)
-    with the secrets of two separate endpoints; both deliver here. Raises
+    with the secrets of two separate endpoints; both deliver here, and the event says
+    which secret verified it (``endpoint``). Raises
     ``WebhookSignatureInvalid`` for a missing, wrong or stale signature and for a body
     that is not a Stripe event; nothing about the payload is trusted before this.
     """
-    secrets = [s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s]
+    secrets = [
+        (endpoint, secret)
+        for endpoint, secret in (
+            ("platform", settings.STRIPE_WEBHOOK_SECRET),
+            ("connect", settings.STRIPE_CONNECT_WEBHOOK_SECRET),
+        )
+        if secret
+    ]
     if not secrets or not signature_header:
         raise WebhookSignatureInvalid()
-    for secret in secrets:
+    for endpoint, secret in secrets:
         try:
             stripe.Webhook.construct_event(payload, signature_header, secret)
             data = json.loads(payload)
+            verified_by = endpoint
             break
         except stripe.SignatureVerificationError:
             continue
@@ -308,6 +334,7 @@ def webhook_event_verify(*, payload: bytes, signature_header: str) -> StripeEven
         created=int(data.get("created") or 0),
         account=str(data.get("account") or ""),
         payload=data,
+        endpoint=verified_by,
     )
 
 

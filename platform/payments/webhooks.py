@@ -27,6 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import AppError
+from core.queue import queue_on_commit
 from payments import services
 from payments.models import WebhookEvent
 from payments.stripe_gateway import PaymentIntent, StripeEvent
@@ -39,17 +41,66 @@ Handler = Callable[[StripeEvent], None]
 HANDLER_MODULES: tuple[str, ...] = ("payouts.stripe_events",)
 
 
+# What each endpoint may deliver (issue 19 point 8). The platform endpoint's secret signs
+# events about the platform's own account: card top-ups, their charges, refunds and
+# disputes, transfers to connected accounts; such an event never names an account. The
+# Connect endpoint's secret signs events of connected accounts (workers' payouts), which
+# always name one. Anything else is refused at the door and stored nowhere, so a payment
+# made on some connected account can never credit a platform deposit.
+ENDPOINT_EVENT_PREFIXES: dict[str, tuple[str, ...]] = {
+    "platform": (
+        "payment_intent.",
+        "charge.",
+        "refund.",
+        "transfer.",
+        "payout.",
+        "balance.",
+        "customer.",
+        "payment_method.",
+        "setup_intent.",
+    ),
+    "connect": ("account.", "payout.", "capability.", "person.", "balance."),
+}
+
+
+def webhook_event_in_scope(event: StripeEvent) -> str | None:
+    """Why ``event`` may not come through the endpoint whose secret signed it, or ``None``."""
+    prefixes = ENDPOINT_EVENT_PREFIXES.get(event.endpoint, ())
+    if not event.type.startswith(prefixes):
+        return f"the {event.endpoint} endpoint does not deliver {event.type} events"
+    if event.endpoint == "platform" and event.account:
+        return "an event of a connected account came signed with the platform endpoint's secret"
+    if event.endpoint == "connect" and not event.account:
+        return "an event of the platform's own account came signed with the Connect endpoint's secret"
+    return None
+
+
+def _platform_only(event: StripeEvent) -> bool:
+    """Deposits are paid to the platform's own account; an event that names a connected
+    account (even one stored before the endpoint check existed) is not about them."""
+    if event.account:
+        logger.warning("%s %s from connected account %s ignored", event.type, event.id, event.account)
+        return False
+    return True
+
+
 def _payment_intent_succeeded(event: StripeEvent) -> None:
+    if not _platform_only(event):
+        return
     services.deposit_stripe_succeeded(intent=PaymentIntent.from_stripe(event.object))
 
 
 def _payment_intent_failed(event: StripeEvent) -> None:
+    if not _platform_only(event):
+        return
     error = event.object.get("last_payment_error") or {}
     message = str(error.get("message") or "The payment did not go through.")
     services.deposit_stripe_failed(intent=PaymentIntent.from_stripe(event.object), message=message)
 
 
 def _payment_intent_canceled(event: StripeEvent) -> None:
+    if not _platform_only(event):
+        return
     reason = str(event.object.get("cancellation_reason") or "no reason given")
     services.deposit_stripe_failed(
         intent=PaymentIntent.from_stripe(event.object), message=f"The payment was cancelled ({reason})."
@@ -57,6 +108,8 @@ def _payment_intent_canceled(event: StripeEvent) -> None:
 
 
 def _refund_failed(event: StripeEvent) -> None:
+    if not _platform_only(event):
+        return
     refund = event.object
     if refund.get("status") != "failed":  # refund.updated also reports harmless changes
         return
@@ -67,6 +120,20 @@ def _refund_failed(event: StripeEvent) -> None:
     )
 
 
+def _charge_dispute(event: StripeEvent) -> None:
+    if not _platform_only(event):
+        return
+    dispute = event.object
+    services.card_dispute_record(
+        dispute_id=str(dispute["id"]),
+        charge_id=str(dispute.get("charge") or ""),
+        payment_intent_id=str(dispute.get("payment_intent") or ""),
+        amount=int(dispute.get("amount") or 0),
+        status=str(dispute.get("status") or ""),
+        reason=str(dispute.get("reason") or ""),
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
@@ -74,6 +141,11 @@ HANDLERS: dict[str, Handler] = {
     "refund.failed": _refund_failed,
     "refund.updated": _refund_failed,
     "charge.refund.updated": _refund_failed,
+    "charge.dispute.created": _charge_dispute,
+    "charge.dispute.updated": _charge_dispute,
+    "charge.dispute.funds_withdrawn": _charge_dispute,
+    "charge.dispute.funds_reinstated": _charge_dispute,
+    "charge.dispute.closed": _charge_dispute,
 }
 
 _loaded: dict[str, Handler] | None = None
@@ -109,8 +181,13 @@ def webhook_event_receive(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
 
     Returns the stored row and whether it was new. A repeated delivery only
     counts itself (and re-queues an event not yet processed, in case its job was lost).
+    An event outside its endpoint's scope (``webhook_event_in_scope``) is refused with
+    ``webhook_event_out_of_scope`` (400) and stored nowhere.
     """
-    from payments.jobs import webhook_event_process
+    problem = webhook_event_in_scope(event)
+    if problem is not None:
+        logger.warning("Stripe event %s (%s) refused: %s", event.id, event.type, problem)
+        raise AppError("webhook_event_out_of_scope", f"Event {event.id} refused: {problem}.")
 
     try:
         with transaction.atomic():
@@ -127,8 +204,7 @@ def webhook_event_receive(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
         WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
         created = False
     if created or stored.status != WebhookEvent.Status.PROCESSED:
-        stored_id = stored.pk
-        transaction.on_commit(lambda: webhook_event_process.delay(stored_id))
+        queue_on_commit("payments.jobs.webhook_event_process", webhook_event_id=stored.pk)
     return stored, created
 
 

@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import organisation_for_request
-from core.api import Pagination, StrictSerializer, paginated
+from core.api import MinorUnitsAmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
+from core.money import MAX_REWARD
 from tasks import selectors, services
 from tasks.api.access import _user, batch_for_request
 from tasks.models import Batch
@@ -35,7 +36,7 @@ class MarketBatchIn(StrictSerializer):
     data_use = serializers.CharField()
     content_warnings = serializers.CharField(required=False, allow_blank=True, default="")
     keywords = serializers.CharField(required=False, allow_blank=True, default="", max_length=400)
-    reward = serializers.IntegerField(help_text="Minor units per assignment.")
+    reward = MinorUnitsAmountField(maximum=MAX_REWARD, help_text="Minor units per assignment.")
     assignments_per_task = serializers.IntegerField()
     estimated_minutes = serializers.IntegerField()
     time_allotted_minutes = serializers.IntegerField()

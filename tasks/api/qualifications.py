@@ -22,6 +22,9 @@ class QualificationIn(StrictSerializer):
     test_questions = serializers.ListField(child=serializers.DictField(), required=False, default=list)
     answer_key = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
     pass_bps = serializers.IntegerField(required=False, default=10_000)
+    estimated_minutes = serializers.IntegerField(
+        required=False, default=1, help_text="Longer than the governed free length: the test is paid."
+    )
 
 
 class QualificationOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -89,6 +92,20 @@ class TestIn(StrictSerializer):
 
 
 class QualificationTestView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, qualification_id: int) -> Response:
+        """Opens the test: its questions, and for a paid test its pay, escrowed from now."""
+        qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)
+        offer = services.qualification_test_offer(qualification=qualification, worker=_worker(request))
+        return Response(
+            {
+                "questions": qualification.test_questions,
+                "estimated_minutes": qualification.estimated_minutes,
+                "pay": offer.amount if offer is not None else 0,
+                "pay_status": offer.status if offer is not None else "unpaid_test",
+            }
+        )
+
     @extend_schema(request=TestIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, qualification_id: int) -> Response:
         qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)

@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination, StrictSerializer
+from core.api import MinorUnitsAmountField, Pagination, StrictSerializer
 from core.errors import AppError
+from core.money import MAX_BONUS
 from tasks import selectors, services
 from tasks.api.access import _user, batch_for_request
 from tasks.models import Assignment
@@ -52,7 +53,7 @@ class RejectIn(StrictSerializer):
 
 
 class BonusIn(StrictSerializer):
-    amount = serializers.IntegerField()
+    amount = MinorUnitsAmountField(maximum=MAX_BONUS)
     reason = serializers.CharField()
     token = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
 

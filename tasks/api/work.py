@@ -63,6 +63,9 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     requester = serializers.CharField(source="organisation.slug")
     requester_name = serializers.CharField(source="organisation.display_name")
     requester_measured_hourly_pay = serializers.SerializerMethodField()
+    requester_formerly = serializers.SerializerMethodField(
+        help_text="Names the requester went by before a rename within the governed former_name_days."
+    )
     reward = serializers.IntegerField()
     currency = serializers.CharField()
     estimated_minutes = serializers.IntegerField()
@@ -71,6 +74,9 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     open_slots = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
     requirements = RequirementOut(many=True, source="requirement_list")
+
+    def get_requester_formerly(self, batch: Batch) -> list[str]:
+        return list(getattr(batch.organisation, "former_names", []))
 
     def get_requester_measured_hourly_pay(self, batch: Batch) -> int | None:
         stat = getattr(batch.organisation, "pay_stat", None)

@@ -1,24 +1,28 @@
 """A batch's lifecycle: create a draft, set its input, publish (wage floor, rule versions,
-slots reserved in escrow), pause, resume, cancel, expire, grow, extend, complete."""
+slots reserved in escrow), pause, resume, hold for a mass-rejection case, cancel, expire,
+grow, extend its lifetime or a too-short time allotted, complete."""
 
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
-from core.money import basis_points, format_amount, platform_currency
+from core.money import MAX_REWARD, basis_points, format_amount, platform_currency
+from core.queue import queue_on_commit
 from governance.models import Rule
-from governance.selectors import rule_in_force
+from governance.selectors import rule_in_force, rule_value
 from ledger import escrow
 from tasks import inputs
-from tasks.hooks import organisation_publish_blocked
+from tasks.hooks import batch_is_held, organisation_publish_blocked
 from tasks.models import Assignment, Batch, Qualification, QualificationRequirement, Task
 from tasks.services.common import _invalid, _lock_batch, _require_staff
+from tasks.services.fair_pay import _batch_rule, batch_good_faith_seconds, good_faith_median
 from tasks.states import BATCH, UNFINISHED_ASSIGNMENT
 
 # Rules a batch records at publish; later rule changes never alter a live batch.
@@ -28,6 +32,7 @@ BATCH_RULES = (
     "auto_approval_hours",
     "contest_window_days",
     "approval_rate_window_days",
+    "fair_pay_fast_share_bps",
 )
 
 
@@ -109,10 +114,12 @@ def batch_create(
             fields[name] = ["Required: workers read this before they accept."]
     if reward <= 0:
         fields["reward"] = ["The reward must be more than zero (minor units)."]
+    elif reward > MAX_REWARD:
+        fields["reward"] = [f"At most {format_amount(MAX_REWARD, platform_currency())} per assignment."]
     if not 1 <= assignments_per_task <= MAX_ASSIGNMENTS_PER_TASK:
         fields["assignments_per_task"] = [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]
-    if estimated_minutes < 1:
-        fields["estimated_minutes"] = ["At least one minute."]
+    if not 1 <= estimated_minutes <= MAX_TIME_ALLOTTED_MINUTES:
+        fields["estimated_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
     if not 1 <= time_allotted_minutes <= MAX_TIME_ALLOTTED_MINUTES:
         fields["time_allotted_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
     elif estimated_minutes >= 1 and time_allotted_minutes < estimated_minutes:
@@ -121,8 +128,10 @@ def batch_create(
         fields["lifetime_hours"] = [f"Between 1 and {MAX_LIFETIME_HOURS} hours."]
     if auto_approval_hours is not None:
         limits = Rule.objects.filter(key="auto_approval_hours").values_list("min_value", "max_value").get()
-        if not limits[0] <= auto_approval_hours <= limits[1]:
-            fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {limits[1]} hours."]
+        # The per-batch window has its own governed maximum (issue 20.9), under the rule's hard limit.
+        longest = min(limits[1], rule_value("auto_approval_hours_max"))
+        if not limits[0] <= auto_approval_hours <= longest:
+            fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {longest} hours."]
     answer_fields: list[dict[str, Any]] = []
     placeholders: list[str] = []
     if bool(template_html.strip()) == bool(external_url.strip()):
@@ -257,6 +266,13 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
                 )
             # A template without placeholders (or an external URL) is a single task, as MTurk's CreateHIT.
             Task.objects.create(batch=batch, row_number=1, input={})
+        longest = rule_value("auto_approval_hours_max", at=now)
+        if batch.auto_approval_hours is not None and batch.auto_approval_hours > longest:
+            raise AppError(
+                "invalid",
+                f"auto_approval_hours: the co-op now allows at most {longest} hours; shorten the window.",
+                fields={"auto_approval_hours": [f"At most {longest} hours."]},
+            )
         batch.fee_per_assignment = basis_points(batch.reward, rules["platform_fee_bps"].value)
         batch.rule_versions = {key: {"version_id": r.version_id, "value": r.value} for key, r in rules.items()}
         batch.status = Batch.Status.PUBLISHED
@@ -272,6 +288,7 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
             before={"status": Batch.Status.DRAFT},
             after={"status": Batch.Status.PUBLISHED, "slots": len(slot_ids), "rule_versions": batch.rule_versions},
         )
+        queue_on_commit("tasks.jobs.saved_search_alerts", batch_id=batch.pk)  # workers' saved searches
     return batch
 
 
@@ -291,7 +308,22 @@ def batch_pause(*, batch: Batch, actor: User) -> Batch:
 
 
 def batch_resume(*, batch: Batch, actor: User) -> Batch:
+    """Reopens a paused batch to claims; refused (``batch_held``) while a mass case holds it."""
+    if batch_is_held(batch.pk):
+        raise AppError(
+            "batch_held",
+            "A mass-rejection case holds this batch; it can resume once the case is decided.",
+            status=409,
+        )
     return _batch_move(batch, actor, "resumed", "batch.resume")
+
+
+def batch_hold_for_case(*, batch_id: int) -> None:
+    """For the mass-rejection guard, inside its transaction: a live batch whose rejections
+    are frozen is paused (no new claims; accepted work can still be submitted)."""
+    batch = Batch.objects.select_for_update().get(pk=batch_id)
+    if batch.status == Batch.Status.PUBLISHED:
+        _batch_move(batch, None, "paused", "batch.held_for_case")
 
 
 def _withdraw_open_slots(batch: Batch) -> int:
@@ -383,6 +415,40 @@ def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
             after={"expires_at": batch.expires_at.isoformat()},
         )
     return batch
+
+
+def batch_time_allotted_grow(*, batch: Batch) -> int | None:
+    """Nobody works for free against a short clock: when a live batch's good-faith median
+    work time (``FAIR_PAY_FORMULA``) times the governed ``time_allotted_headroom_bps`` passes
+    its time allotted, the time allotted grows to it, for the open slots (the next claim) and
+    the accepted ones (their deadline moves). Returns the new minutes, or None if unchanged."""
+    with transaction.atomic():
+        batch = _lock_batch(batch)
+        if batch.status not in (Batch.Status.PUBLISHED, Batch.Status.PAUSED):
+            return None
+        median = good_faith_median(
+            batch_good_faith_seconds(batch=batch), fast_share_bps=_batch_rule(batch, "fair_pay_fast_share_bps")
+        )
+        if median is None:
+            return None
+        headroom = rule_value("time_allotted_headroom_bps")
+        needed = min(MAX_TIME_ALLOTTED_MINUTES, -(-median * headroom // (10_000 * 60)))
+        before = batch.time_allotted_minutes
+        if needed <= before:
+            return None
+        batch.time_allotted_minutes = needed
+        batch.save(update_fields=["time_allotted_minutes"])
+        moved = Assignment.objects.filter(batch=batch, status=Assignment.Status.ACCEPTED).update(
+            deadline_at=F("accepted_at") + timedelta(minutes=needed)
+        )
+        audit_record(
+            actor=None,
+            action="batch.time_allotted_grown",
+            target=batch,
+            before={"time_allotted_minutes": before},
+            after={"time_allotted_minutes": needed, "median_work_seconds": median, "accepted_slots": moved},
+        )
+    return needed
 
 
 def _complete_if_done(batch_id: int) -> None:

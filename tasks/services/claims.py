@@ -1,5 +1,5 @@
 """The worker's side of a slot: claim it (one statement on PostgreSQL, ``FOR UPDATE SKIP
-LOCKED``), give it back, let it expire, submit the answers."""
+LOCKED``), give it back, let it expire, submit the answers (within the governed grace)."""
 
 from contextlib import nullcontext
 from datetime import timedelta
@@ -9,10 +9,12 @@ import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import OrganisationStaff, OrganisationStaffDeparture, User
+from accounts.selectors import former_staff_since
 from core.audit import audit_record
 from core.errors import AppError, NotFound
 from core.models import AuditEvent
+from governance.selectors import rule_value
 from ledger import escrow
 from tasks import inputs, selectors
 from tasks.models import Assignment, AssignmentAttempt, Batch, BlockedWorker, QualificationRequirement
@@ -97,6 +99,11 @@ _FAST_CONDITIONS = """
        AND NOT EXISTS (SELECT 1 FROM {requirement} r WHERE r.batch_id = b.id)
        AND NOT EXISTS (SELECT 1 FROM {blocked} k
                         WHERE k.organisation_id = b.organisation_id AND k.worker_id = %(worker)s)
+       AND NOT EXISTS (SELECT 1 FROM {staff} s
+                        WHERE s.organisation_id = b.organisation_id AND s.user_id = %(worker)s)
+       AND NOT EXISTS (SELECT 1 FROM {departure} d
+                        WHERE d.organisation_id = b.organisation_id AND d.user_id = %(worker)s
+                          AND d.left_at > %(former_since)s)
 """
 
 
@@ -129,6 +136,8 @@ def _claim_sql(
         "audit": AuditEvent._meta.db_table,
         "requirement": QualificationRequirement._meta.db_table,
         "blocked": BlockedWorker._meta.db_table,
+        "staff": OrganisationStaff._meta.db_table,
+        "departure": OrganisationStaffDeparture._meta.db_table,
     }
     sql = _CLAIM_SQL.format(
         fast=_FAST_CONDITIONS.format(**tables) if fast else "",
@@ -142,6 +151,7 @@ def _claim_sql(
         "status": target,
         "task": task_id,
         "target_type": Assignment._meta.label_lower,
+        "former_since": former_staff_since(at=now) if fast else now,
     }
     # A prepared statement (server-side binding, planned once per connection): planning
     # this statement costs about as much as running it, and a storm runs it thousands of
@@ -159,6 +169,10 @@ def _claim_orm(
     live = Batch.objects.filter(pk=batch_id, status=Batch.Status.PUBLISHED, expires_at__gt=now)
     if fast:
         live = live.exclude(requirements__isnull=False).exclude(organisation__blocked_workers__worker_id=worker_id)
+        live = live.exclude(organisation__staff__user_id=worker_id).exclude(
+            organisation__staff_departures__user_id=worker_id,
+            organisation__staff_departures__left_at__gt=former_staff_since(at=now),
+        )
     batch = live.first()
     if batch is None:
         return None
@@ -227,17 +241,47 @@ def assignment_expire(*, assignment_id: int) -> bool:
             slot is None
             or slot.status != Assignment.Status.ACCEPTED
             or slot.deadline_at is None
-            or slot.deadline_at > timezone.now()
+            or slot.deadline_at + late_submission_grace() > timezone.now()
         ):
             return False
         _reopen(slot, "expired", AssignmentAttempt.Outcome.EXPIRED, None, "assignment.expire")
     return True
 
 
+def late_submission_grace() -> timedelta:
+    """How long after its time allotted a submission is still accepted (governed)."""
+    return timedelta(minutes=rule_value("late_submission_grace_minutes"))
+
+
+def _record_late_submission(*, assignment_id: int, worker_id: int, now: Any) -> None:
+    """The worker tried to submit after the time allotted and its grace: their attempt
+    expired while they were working, which the fair-pay median counts (``FAIR_PAY_FORMULA``)."""
+    attempt = (
+        AssignmentAttempt.objects.filter(
+            assignment_id=assignment_id, worker_id=worker_id, outcome__in=("active", "expired")
+        )
+        .order_by("-id")
+        .first()
+    )
+    if attempt is not None and attempt.late_submission_at is None:
+        AssignmentAttempt.objects.filter(pk=attempt.pk).update(late_submission_at=now)
+
+
 def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str, Any]) -> Assignment:
     """Submits the worker's answers, checked against the template's fields (free key/values for
-    an external URL). Refuses a double submit (``already_submitted``), a late one
-    (``assignment_expired``) and bad answers (``invalid_answers``), changing nothing."""
+    an external URL). A submission within the governed grace after the time allotted is
+    accepted like any other. Refuses a double submit (``already_submitted``), a later one
+    (``assignment_expired``, which records that the attempt expired while the worker was
+    working) and bad answers (``invalid_answers``), changing nothing else."""
+    try:
+        return _assignment_submit(worker=worker, assignment=assignment, answers=answers)
+    except AppError as error:
+        if error.code in ("assignment_expired", "not_found"):
+            _record_late_submission(assignment_id=assignment.pk, worker_id=worker.pk, now=timezone.now())
+        raise
+
+
+def _assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str, Any]) -> Assignment:
     with transaction.atomic():
         slot = _lock_assignment(assignment)
         if slot.worker_id != worker.pk:
@@ -254,7 +298,7 @@ def assignment_submit(*, worker: User, assignment: Assignment, answers: dict[str
                 raise AppError("already_submitted", "You have already submitted this assignment.", status=409)
             ASSIGNMENT.target(slot.status, "submitted")
         now = timezone.now()
-        if slot.deadline_at is not None and slot.deadline_at <= now:
+        if slot.deadline_at is not None and slot.deadline_at + late_submission_grace() <= now:
             raise AppError(
                 "assignment_expired",
                 f"The time allotted ended at {slot.deadline_at:%Y-%m-%d %H:%M} UTC; the slot reopens for others.",

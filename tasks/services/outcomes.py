@@ -11,6 +11,7 @@ from ledger import escrow
 from tasks.hooks import rejection_is_held, rejection_withdrawal_resolve_case
 from tasks.models import Assignment, Batch
 from tasks.services.common import _invalid, _lock_assignment
+from tasks.services.fair_pay import fair_pay_owe_late_top_ups
 from tasks.states import ASSIGNMENT
 
 
@@ -81,6 +82,7 @@ def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: 
         audit_record(
             actor=actor, action="assignment.settled", target=slot, before={"status": before}, after={"share": share_bps}
         )
+        fair_pay_owe_late_top_ups(batch_id=slot.batch_id, slots=[slot])
     return slot
 
 

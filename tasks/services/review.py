@@ -4,17 +4,29 @@ pay a bonus."""
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError
+from core.money import MAX_BONUS, format_amount
+from core.queue import queue_on_commit
 from ledger import escrow
+from tasks import notices
 from tasks.models import Assignment, Batch, Bonus
 from tasks.services.batches import _complete_if_done
 from tasks.services.common import _invalid, _lock_assignment, _lock_batch
+from tasks.services.fair_pay import fair_pay_owe_late_top_ups
 from tasks.states import ASSIGNMENT, REJECTION_REASONS
+
+
+def _refuse_own_work(actor: User | None, slots: list[Assignment]) -> None:
+    """Nobody reviews their own work (no self-dealing, issue 19): refused with ``own_work``."""
+    if actor is not None and any(slot.worker_id == actor.pk for slot in slots):
+        raise AppError(
+            "own_work", "You cannot review your own work; another of the requester's staff must.", status=403
+        )
 
 
 def _check_reviewable(slot: Assignment) -> None:
@@ -29,6 +41,7 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
+        _refuse_own_work(actor, [slot])
         slot.status = ASSIGNMENT.target(slot.status, "approved")
         assert slot.worker is not None
         escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker)
@@ -42,6 +55,7 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
             before={"status": Assignment.Status.SUBMITTED},
             after={},
         )
+        fair_pay_owe_late_top_ups(batch_id=slot.batch_id, slots=[slot])
         _complete_if_done(slot.batch_id)
     return slot
 
@@ -60,6 +74,7 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
             .filter(batch=batch, pk__in=ids)
             .order_by("id")
         )
+        _refuse_own_work(actor, slots)
         found = {slot.pk for slot in slots}
         not_ready = sorted(
             (set(ids) - found) | {slot.pk for slot in slots if slot.status != Assignment.Status.SUBMITTED}
@@ -77,6 +92,9 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
             status=ASSIGNMENT.target("submitted", "approved"), approved_at=now, requester_feedback=feedback.strip()
         )
         audit_record(actor=actor, action="assignment.bulk_approved", target=batch, after={"assignment_ids": ids})
+        for slot in slots:
+            slot.status = Assignment.Status.APPROVED
+        fair_pay_owe_late_top_ups(batch_id=batch.pk, slots=slots)
         _complete_if_done(batch.pk)
     return len(ids)
 
@@ -95,6 +113,7 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
     with transaction.atomic():
         Batch.objects.select_for_update().filter(pk=assignment.batch_id).first()
         slot = _lock_assignment(assignment)
+        _refuse_own_work(actor, [slot])
         slot.status = ASSIGNMENT.target(slot.status, "rejected")
         now = timezone.now()
         slot.rejected_at = now
@@ -110,21 +129,24 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
             after={"reason": reason, "final_at": slot.rejection_final_at.isoformat()},
         )
         _complete_if_done(slot.batch_id)
-        # Mass-rejection guard (disputes app), once the rejection is committed. Imported here:
-        # disputes.services imports this module.
-        from disputes.jobs import check_mass_rejection
-
-        organisation_id = slot.batch.organisation_id
-        transaction.on_commit(lambda: check_mass_rejection.delay(organisation_id))
+        notices.rejected(slot)
+        # Mass-rejection guard (disputes app), once the rejection is committed; by the job's
+        # name, so tasks does not import disputes. A failing check never changes this answer:
+        # disputes.jobs.scan_mass_rejections runs the guard again.
+        queue_on_commit("disputes.jobs.check_mass_rejection", organisation_id=slot.batch.organisation_id)
     return slot
 
 
 def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason: str, token: str = "") -> Bonus:
     """Pays a bonus from the organisation's available balance to the worker. With a ``token``
-    the call is idempotent (the same token returns the same bonus)."""
+    the call is idempotent: the same token returns the same bonus, also when two retries
+    race (the loser of the insert answers the winner's bonus), and the same token for a
+    different bonus is ``token_reused`` (409). Never pays twice."""
     fields: dict[str, list[str]] = {}
     if amount <= 0:
         fields["amount"] = ["A bonus must be more than zero (minor units)."]
+    elif amount > MAX_BONUS:
+        fields["amount"] = [f"At most {format_amount(MAX_BONUS, assignment.batch.currency)} per bonus."]
     if not reason.strip():
         fields["reason"] = ["Tell the worker why."]
     if fields:
@@ -138,9 +160,7 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
     )
     existing = Bonus.objects.filter(key=key).first()
     if existing is not None:
-        if existing.assignment_id != assignment.pk or existing.amount != amount:
-            raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
-        return existing
+        return _bonus_replayed(existing, assignment=assignment, amount=amount)
     if assignment.worker_id is None or assignment.status in (
         Assignment.Status.OPEN,
         Assignment.Status.ACCEPTED,
@@ -148,14 +168,30 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
     ):
         raise AppError("invalid_state", "Only submitted work can get a bonus.", status=409)
     with transaction.atomic():
-        bonus = Bonus.objects.create(
-            assignment=assignment,
-            worker_id=assignment.worker_id,
-            amount=amount,
-            reason=reason.strip(),
-            key=key,
-            created_by=actor,
-        )
+        try:
+            # A concurrent retry with the same token inserts the same key: the unique
+            # constraint lets one win; the other waits for it and answers its bonus.
+            with transaction.atomic():
+                bonus = Bonus.objects.create(
+                    assignment=assignment,
+                    worker_id=assignment.worker_id,
+                    amount=amount,
+                    reason=reason.strip(),
+                    key=key,
+                    created_by=actor,
+                )
+        except IntegrityError:
+            winner = Bonus.objects.filter(key=key).first()
+            if winner is None:
+                raise
+            return _bonus_replayed(winner, assignment=assignment, amount=amount)
         escrow.bonus_pay(organisation=organisation, worker=bonus.worker, amount=amount, key=key)
+        notices.bonus_paid(bonus, assignment)
         audit_record(actor=actor, action="assignment.bonus", target=assignment, after={"amount": amount, "key": key})
     return bonus
+
+
+def _bonus_replayed(existing: Bonus, *, assignment: Assignment, amount: int) -> Bonus:
+    if existing.assignment_id != assignment.pk or existing.amount != amount:
+        raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
+    return existing

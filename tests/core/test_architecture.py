@@ -40,7 +40,9 @@ def broken_contracts(monkeypatch: pytest.MonkeyPatch, *extra_imports: tuple[str,
     return sorted(contract.name for contract, check in report.get_contracts_and_checks() if not check.kept)
 
 
-LAYERS = "One direction: frontend and bench > mturk and disputes > tasks and payouts > governance > platform core"
+LAYERS = (
+    "One direction: frontend and bench > webhooks > mturk and disputes > tasks and payouts > governance > platform core"
+)
 NO_JOBS = "Services never import jobs: follow-up work is queued by its registered name after commit"
 APPS_ACYCLIC = "No import cycle between the apps"
 MODULES_ACYCLIC = "No import cycle between the modules of any app"

@@ -20,6 +20,7 @@ NOT_ACTING_FOR_A_PERSON = {
     "sepa_batch_file": "renders a decided file; the batch came through treasury_access_sepa_batch",
     "deposit_payment_intent_ensure": "idempotent retry on a deposit the caller got through access_deposit",
     "notification_test_send": "MTurk's test event, to the key's own destination; changes nothing",
+    "unsubscribe_apply": "the signed link is the authority: it acts for the person it was signed for",
 }
 
 

@@ -126,3 +126,18 @@ def test_with_an_activity_rule_only_recently_active_members_are_drawn(clock):
     adopt("voter_activity_days", 30)
     assert draw.eligible_member_ids(at=timezone.now(), tenure_days=30) == {active.pk}
     assert not {member.pk for member in idle} & draw.eligible_member_ids(at=timezone.now(), tenure_days=30)
+
+
+def test_former_staff_sit_on_none_of_the_organisations_cases_for_the_governed_days(scene, clock):
+    """Issue 19.2: present and former staff (for ``former_staff_days``) never sit on its cases."""
+    organisation, case = scene["organisation"], scene["case"]
+    former = next(iter(scene["eligible"] - {min(scene["eligible"])}))
+    from accounts.models import User
+
+    person = User.objects.get(pk=former)
+    account_services.organisation_staff_add(organisation=organisation, user=person, actor=person)
+    account_services.organisation_staff_remove(organisation=organisation, user=person, actor=person)
+    assert former in draw.conflicted_ids(case=case, at=timezone.now())
+    assert former not in draw.draw_pool(case=case, at=timezone.now())
+    later = timezone.now() + timezone.timedelta(days=181)
+    assert former not in draw.conflicted_ids(case=case, at=later)

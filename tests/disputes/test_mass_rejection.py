@@ -50,7 +50,9 @@ def test_a_batch_share_at_the_limit_freezes_the_rejections_into_one_case():
     assert sorted(case.items.values_list("assignment_id", flat=True)) == [a.pk for a in rejected]
     assert statuses(rejected) == ["disputed"] * 3
     assert balance(accounts.org_escrow(organisation)).credits_pending == 3 * (REWARD + FEE)
-    assert selectors.organisation_publish_blocked(organisation)
+    # One batch's pattern holds that batch, not the requester's other publishing.
+    assert case.batch_id == rejected[0].batch_id and selectors.batch_held_by_case(case.batch_id)
+    assert not selectors.organisation_publish_blocked(organisation)
     for assignment in rejected:
         assert assignment.worker.has_perm("disputes.view_case", case)
         assert selectors.rejection_is_held(assignment.pk)
@@ -72,28 +74,37 @@ def test_below_the_share_and_the_count_nothing_is_frozen():
     assert not selectors.organisation_publish_blocked(organisation)
 
 
-def test_the_count_triggers_whatever_the_share():
+def test_the_count_of_distinct_workers_across_batches_triggers_whatever_the_share():
     adopt("mass_rejection_share_bps", 10_000)
-    adopt("mass_rejection_min_count", 2)
+    adopt("mass_rejection_min_count", 3)
     organisation = OrganisationFactory()
-    rejected = reviewed(organisation, approved=8, rejected=2)
+    rejected = [a for _ in range(3) for a in reviewed(organisation, approved=8, rejected=1)]
 
     assert jobs.scan_mass_rejections.delay().get() == 1
-    assert statuses(rejected) == ["disputed", "disputed"]
+    assert statuses(rejected) == ["disputed"] * 3
+    case = Case.objects.get()
+    assert case.batch_id is None and selectors.organisation_publish_blocked(organisation)
 
 
-def test_one_workers_work_rejected_across_batches_triggers_the_guard():
+def test_rejecting_all_the_junk_of_one_or_two_workers_never_triggers_the_guard():
+    """Issue 20.4: the guard counted rejections per worker, so rejecting one spammer made a
+    requester a "mass rejecter". Now it counts distinct workers."""
     organisation = OrganisationFactory()
-    worker = UserFactory()
-    work = [submitted(batch_for(organisation), worker) for _ in range(4)]
-    approve(work[0])
-    approve(work[1])
-    rejected = [reject(work[2]), reject(work[3])]  # 50% of this worker's work, each batch only one
+    spammers = [UserFactory(), UserFactory()]
+    batch = batch_for(organisation, slots=12)
+    honest = [submitted(batch, UserFactory()) for _ in range(2)]
+    for assignment in honest:
+        approve(assignment)
+    junk = []
+    for spammer in spammers:
+        for _ in range(5):
+            junk.append(reject(submitted(batch_for(organisation), spammer)))
+    junk += [reject(submitted(batch, spammer)) for spammer in spammers]  # 100% of two workers, 50% of the batch
 
-    case = services.mass_rejection_check(organisation_id=organisation.pk)
-
-    assert case is not None and case.batch_id is None
-    assert statuses(rejected) == ["disputed", "disputed"]
+    assert services.mass_rejection_check(organisation_id=organisation.pk) is None
+    assert jobs.scan_mass_rejections.delay().get() == 0
+    assert Case.objects.count() == 0 and set(statuses(junk)) == {"rejected"}
+    assert not selectors.organisation_publish_blocked(organisation)
 
 
 def test_an_individual_dispute_is_left_out_of_the_mass_case():
@@ -113,24 +124,31 @@ def awaiting_review(organisation, count: int) -> list[Assignment]:
     return [submitted(batch, UserFactory()) for _ in range(count)]
 
 
+def same_batch(organisation, *, approved: int, rejected: int, later: int) -> tuple[list[Assignment], list]:
+    """One batch: ``approved`` + ``rejected`` decided now, ``later`` submissions awaiting review."""
+    batch = batch_for(organisation, slots=approved + rejected + later)
+    work = [submitted(batch, UserFactory()) for _ in range(approved + rejected + later)]
+    for assignment in work[:approved]:
+        approve(assignment)
+    return [reject(a) for a in work[approved : approved + rejected]], work[approved + rejected :]
+
+
 def test_new_rejections_join_the_open_mass_case():
     organisation = OrganisationFactory()
-    later = awaiting_review(organisation, 2)
-    reviewed(organisation, approved=7, rejected=3)
+    _, later = same_batch(organisation, approved=7, rejected=3, later=2)
     case = services.mass_rejection_check(organisation_id=organisation.pk)
     more = [reject(assignment) for assignment in later]
 
     assert services.mass_rejection_check(organisation_id=organisation.pk) == case
     assert case.items.count() == 5 and statuses(more) == ["disputed", "disputed"]
     case.refresh_from_db()
-    assert case.batch_id is None
+    assert case.batch_id == later[0].batch_id
 
 
 def test_once_a_panel_is_drawn_new_rejections_open_another_case():
     jurors(3)
     organisation = OrganisationFactory()
-    later = awaiting_review(organisation, 2)
-    reviewed(organisation, approved=7, rejected=3)
+    _, later = same_batch(organisation, approved=7, rejected=3, later=3)
     first = services.mass_rejection_check(organisation_id=organisation.pk)
     services.case_respond(case=first, actor=owner(organisation), action="contest", text="Spam.")
     more = [reject(assignment) for assignment in later]
@@ -142,40 +160,101 @@ def test_once_a_panel_is_drawn_new_rejections_open_another_case():
     assert sorted(second.items.values_list("assignment_id", flat=True)) == [a.pk for a in more]
 
 
-def test_a_panel_decides_on_a_sample_and_the_decision_applies_to_all(clock):
-    panel = jurors(5)
-    organisation = OrganisationFactory()
-    rejected = reviewed(organisation, approved=3, rejected=7)
-    case = services.mass_rejection_check(organisation_id=organisation.pk)
-    with pytest.raises(AppError) as refused:
-        services.case_respond(case=case, actor=owner(organisation), action="offer", share_bps=5000)
-    assert refused.value.code == "offer_not_available"
+def test_a_mass_case_is_decided_per_worker_and_no_outcome_follows_from_anothers_work(clock):
+    """Issue 20.5: a mass case decided every item by a five-item sample, whoever's work it was."""
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.test import APIClient
 
-    services.case_respond(case=case, actor=owner(organisation), action="contest", text="All were spam.")
+    from tasks.models import Notice
+
+    def api(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    panel = jurors(3)
+    adopt("mass_rejection_min_count", 3)
+    organisation = OrganisationFactory()
+    good, spammer, careful = UserFactory(), UserFactory(), UserFactory()
+    junk = [reject(submitted(batch_for(organisation), spammer)) for _ in range(7)]
+    good_work = reject(submitted(batch_for(organisation), good))
+    careful_work = reject(submitted(batch_for(organisation), careful))
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    assert case is not None and case.batch_id is None and case.items.count() == 9
+    # Every worker is told, once, that their work is judged in a mass case and decided alone.
+    for worker in (good, spammer, careful):
+        assert Notice.objects.filter(user=worker, kind="mass_case_opened").count() == 1
+    assert services.mass_rejection_check(organisation_id=organisation.pk) is None
+    assert Notice.objects.filter(kind="mass_case_opened").count() == 3
+
+    contested = api(owner(organisation)).post(
+        f"/api/disputes/cases/{case.pk}/respond/", {"action": "contest", "text": "All spam."}, format="json"
+    )
+    assert contested.status_code == 200, contested.json()
     case.refresh_from_db()
-    assert len(case.sample_item_ids) == 5
-    assert set(case.sample_item_ids) <= set(case.items.values_list("id", flat=True))
+    labels = {
+        worker.pk: label
+        for worker, label in zip(
+            sorted([good, spammer, careful], key=lambda u: u.pk), ["Worker 1", "Worker 2", "Worker 3"], strict=True
+        )
+    }
+    # A sample per worker: five of the spammer's seven, each other worker's one.
+    sampled = CaseItem.objects.filter(pk__in=case.sample_item_ids)
+    assert sorted(sampled.values_list("worker_id", flat=True)) == sorted([spammer.pk] * 5 + [good.pk, careful.pk])
+    added = api(careful).post(
+        f"/api/disputes/cases/{case.pk}/evidence/", {"text": "My answer matches the image."}, format="json"
+    )
+    assert added.status_code == 201, added.json()
     seat = Juror.objects.filter(case=case).first()
-    assert seat.user in panel
-    view = selectors.case_view(access=selectors.access_case(user=seat.user, case_id=case.pk))
-    assert sorted(item["item"] for item in view["items"]) == case.sample_item_ids
+    view = api(seat.user).get(f"/api/disputes/cases/{case.pk}/").json()
+    assert [(w["label"], w["held_items"], len(w["items"])) for w in view["workers"]] == sorted(
+        [(labels[good.pk], 1, 1), (labels[spammer.pk], 7, 5), (labels[careful.pk], 1, 1)]
+    )
+    assert [(e["side"], e["worker"]) for e in view["evidence"]] == [("worker", labels[careful.pk])]
 
     clock.advance(hours=49)
     jobs.run_deadlines.delay()
-    for juror in Juror.objects.filter(case=case):
-        services.case_vote(case=case, juror_user=juror.user, share_bps=10_000, reason="The sample is good work.")
+    shares = {labels[good.pk]: 10_000, labels[spammer.pk]: 0, labels[careful.pk]: 10_000}
+    one_share = api(panel[0]).post(
+        f"/api/disputes/cases/{case.pk}/vote/", {"share_bps": 10_000, "reason": "All good."}, format="json"
+    )
+    assert one_share.status_code == 400 and "worker_shares" in one_share.json()["error"]["fields"]
+    from disputes.models import Vote
+
+    assert Vote.objects.count() == 0
+    jurors_seated = list(Juror.objects.filter(case=case).select_related("user"))
+    for juror in jurors_seated[:-1]:
+        voted = api(juror.user).post(
+            f"/api/disputes/cases/{case.pk}/vote/",
+            {"worker_shares": shares, "reason": "Each worker judged on their own items."},
+            format="json",
+        )
+        assert voted.status_code == 201, voted.json()
+    # The last juror votes through the page, one share per worker.
+    browser = Client()
+    browser.force_login(jurors_seated[-1].user)
+    page = browser.get(reverse("case", args=[case.pk]))
+    assert page.status_code == 200
+    assert all(f"{label}: share of the reward to pay" in page.content.decode() for label in shares)
+    form = {f"share_{i}": str(shares[label] // 100) for i, label in enumerate(sorted(shares))}
+    form["reason"] = "Judged per worker."
+    posted = browser.post(reverse("case_action", args=[case.pk, "vote"]), form)
+    assert posted.status_code in (302, 303), posted.content.decode()[:500]
     case.refresh_from_db()
     assert case.state == "decided"
-    assert not selectors.organisation_publish_blocked(organisation)
+    assert case.worker_shares == {str(good.pk): 10_000, str(spammer.pk): 0, str(careful.pk): 10_000}
 
     clock.advance(hours=73)
     jobs.run_deadlines.delay()
 
-    assert statuses(rejected) == ["settled"] * 7
-    for assignment in rejected:
-        assert balance(accounts.worker_earnings(assignment.worker)).posted == REWARD
+    assert statuses(junk) == ["refunded"] * 7
+    assert statuses([good_work, careful_work]) == ["settled", "settled"]
+    assert balance(accounts.worker_earnings(good)).posted == REWARD
+    assert balance(accounts.worker_earnings(spammer)).posted == 0
     assert balance(accounts.org_escrow(organisation)).credits_pending == 0
-    assert selectors.organisation_dispute_record(organisation=organisation) == {"overturned": 7, "upheld": 0}
+    assert api(good).get(f"/api/disputes/cases/{case.pk}/").json()["your_share_bps"] == 10_000
+    assert api(spammer).get(f"/api/disputes/cases/{case.pk}/").json()["your_share_bps"] == 0
 
 
 def test_a_requester_accepting_the_mass_case_pays_every_worker():
@@ -247,10 +326,30 @@ def draft(organisation):
     )
 
 
-def test_an_undecided_mass_case_freezes_publishing_until_it_is_decided():
+def test_a_mass_case_on_one_batch_holds_that_batch_only():
     organisation = OrganisationFactory()
-    reviewed(organisation, approved=7, rejected=3)
+    _, later = same_batch(organisation, approved=7, rejected=3, later=1)
+    batch = later[0].batch
     case = services.mass_rejection_check(organisation_id=organisation.pk)
+    batch.refresh_from_db()
+    assert batch.status == "paused"
+    with pytest.raises(AppError) as refused:
+        task_services.batch_resume(batch=batch, actor=owner(organisation))
+    assert refused.value.code == "batch_held"
+    fund(organisation, REWARD + FEE)
+    assert task_services.batch_publish(batch=draft(organisation), actor=owner(organisation)).status == "published"
+
+    services.case_respond(case=case, actor=owner(organisation), action="accept")
+    assert task_services.batch_resume(batch=batch, actor=owner(organisation)).status == "published"
+
+
+def test_an_undecided_mass_case_across_batches_freezes_publishing_until_it_is_decided():
+    adopt("mass_rejection_min_count", 3)
+    organisation = OrganisationFactory()
+    for _ in range(3):
+        reviewed(organisation, approved=3, rejected=1)
+    case = services.mass_rejection_check(organisation_id=organisation.pk)
+    assert case is not None and case.batch_id is None
     fund(organisation, REWARD + FEE)
     batch = draft(organisation)
 

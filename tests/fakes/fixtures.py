@@ -8,6 +8,7 @@ from payments import stripe_gateway
 from tests.fakes.stripe_api import FakeStripe
 
 WEBHOOK_SECRET = "whsec_test_fake"
+CONNECT_WEBHOOK_SECRET = "whsec_test_fake_connect"
 
 
 @pytest.fixture
@@ -16,6 +17,7 @@ def fake_stripe(settings) -> Iterator[FakeStripe]:  # type: ignore[no-untyped-de
     settings.STRIPE_SECRET_KEY = "sk_test_fake"
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_fake"
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = CONNECT_WEBHOOK_SECRET
     settings.STRIPE_API_BASE = ""
     fake = FakeStripe()
     stripe_gateway.use_http_client(fake)

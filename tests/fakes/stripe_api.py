@@ -396,6 +396,42 @@ class FakeStripe(stripe.HTTPClient):
         intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge_id)
         return copy.deepcopy(intent)
 
+    def dispute_create(self, charge_id: str, *, status: str = "needs_response") -> dict[str, Any]:
+        """The card payer disputes a charge; unless it is an inquiry (``warning_*``) Stripe
+        takes the disputed amount back at once (an ``adjustment`` balance transaction)."""
+        charge = self.get("charge", charge_id)
+        dispute = fixture("dispute")
+        dispute.update(
+            id=self._new_id("dp"),
+            charge=charge_id,
+            payment_intent=charge.get("payment_intent"),
+            amount=charge["amount"],
+            currency=charge["currency"],
+            status=status,
+            created=self._tick(),
+            balance_transactions=[],
+        )
+        if not status.startswith("warning"):
+            dispute["balance_transactions"].append(
+                self._balance_transaction(
+                    kind="adjustment", amount=-charge["amount"], currency=charge["currency"], source=dispute["id"]
+                )
+            )
+        self.objects["dispute"][dispute["id"]] = dispute
+        return copy.deepcopy(dispute)
+
+    def dispute_close(self, dispute_id: str, *, won: bool) -> dict[str, Any]:
+        """The bank decided: a won dispute gives the money back (a positive adjustment)."""
+        dispute = self.get("dispute", dispute_id)
+        if won and dispute["balance_transactions"]:
+            dispute["balance_transactions"].append(
+                self._balance_transaction(
+                    kind="adjustment", amount=dispute["amount"], currency=dispute["currency"], source=dispute_id
+                )
+            )
+        dispute["status"] = "won" if won else "lost"
+        return copy.deepcopy(dispute)
+
     def payment_intent_fail(self, intent_id: str, *, message: str = "Your card was declined.") -> dict[str, Any]:
         """A payment attempt failed; the intent waits for another payment method."""
         intent = self.get("payment_intent", intent_id)

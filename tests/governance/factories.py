@@ -2,6 +2,7 @@
 the way members and the jobs move them, with time passed in explicitly."""
 
 import importlib
+import pkgutil
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -98,3 +99,22 @@ def founding_rules_reload() -> None:
             rule_class=classes[class_key],
         )
         RuleVersion.objects.create(rule=rule, value=value, effective_at=founding.FOUNDED)
+    # Rules added by later data migrations (``ADDED_RULES``, the 0002 layout), whatever their number.
+    for module_info in pkgutil.iter_modules(importlib.import_module("governance.migrations").__path__):
+        added = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "ADDED_RULES", None)
+        effective = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "EFFECTIVE", None)
+        for key, class_key, value_type, unit, low, high, value, name, description in added or []:
+            rule, created = Rule.objects.get_or_create(
+                key=key,
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "value_type": value_type,
+                    "unit": unit,
+                    "min_value": low,
+                    "max_value": high,
+                    "rule_class": classes[class_key],
+                },
+            )
+            if created:
+                RuleVersion.objects.create(rule=rule, value=value, effective_at=effective or founding.FOUNDED)

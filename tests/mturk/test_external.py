@@ -7,9 +7,10 @@ import requests
 from django.test import override_settings
 
 from mturk.external import external_preview_url, external_task_url
-from mturk.ids import assignment_public_id
+from mturk.ids import assignment_attempt_public_id
 from mturk.models import Hit
 from tasks import services as task_services
+from tasks.models import AssignmentAttempt
 from tests.ledger.factories import fund
 from tests.mturk.conftest import live
 from tests.mturk.helpers import EXTERNAL_QUESTION, hit_params
@@ -32,7 +33,8 @@ def test_external_page_parameters_and_submission(mturk, organisation, worker, li
     params = {name: values[0] for name, values in parse_qs(parts.query).items()}
     assert params == {
         "study": "7",
-        "assignmentId": assignment_public_id(slot.pk),
+        # Bound to this worker's attempt at the slot (issue 19 point 3).
+        "assignmentId": assignment_attempt_public_id(slot.pk, AssignmentAttempt.objects.get(assignment=slot).pk),
         "hitId": hit_id,
         "workerId": worker.pseudonym,
         "turkSubmitTo": live_server.url,

@@ -6,8 +6,9 @@ from botocore.exceptions import ClientError
 from core.errors import AppError
 from mturk import services
 from mturk.models import QualificationRequest
+from notifications.models import Notification
 from tasks import services as task_services
-from tasks.models import BlockedWorker, Notice, Qualification, QualificationGrant
+from tasks.models import BlockedWorker, Qualification, QualificationGrant
 from tests.factories import UserFactory
 from tests.ledger.factories import fund
 from tests.mturk.conftest import live
@@ -189,6 +190,10 @@ def test_notify_workers_reaches_only_workers_who_worked_for_the_requester(mturk,
             "WorkerId": stranger.pseudonym,
         }
     ]
-    notice = Notice.objects.get()
+    notice = Notification.objects.get(category="requester_message")
     assert notice.user == worker
-    assert notice.message == f"{organisation.display_name}: New HITs\n\nMore pictures tomorrow."
+    assert notice.params == {
+        "requester": organisation.display_name,
+        "subject": "New HITs",
+        "message": "More pictures tomorrow.",
+    }

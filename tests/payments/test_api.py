@@ -62,7 +62,13 @@ def test_balance_shows_available_and_escrowed(api, organisation, requester) -> N
     fund_by_bank(organisation=organisation, actor=requester, amount=75_25)
     api.force_authenticate(requester)
     response = api.get(f"/api/organisations/{organisation.slug}/balance/")
-    assert response.json() == {"currency": "EUR", "available": "75.25", "escrowed": "0.00"}
+    assert response.json() == {
+        "currency": "EUR",
+        "available": "75.25",
+        "escrowed": "0.00",
+        "card_bound": "0.00",
+        "bank_withdrawable": "75.25",
+    }
 
 
 def test_other_organisations_see_nothing(api, organisation, requester) -> None:

@@ -88,3 +88,45 @@ def test_two_deliveries_of_one_event_at_once_store_it_once(organisation, request
     assert sorted(created for _, created in results) == [False, False, False, True]
     stored = WebhookEvent.objects.get()
     assert (stored.deliveries, stored.status) == (4, "processed")
+
+
+def test_concurrent_retries_of_one_withdrawal_token_reserve_once(organisation, requester) -> None:
+    """Issue 19 point 7: retries of a withdrawal with one token answer the first one."""
+    fund_by_bank(organisation=organisation, actor=requester, amount=100_00)
+
+    def withdraw() -> Withdrawal:
+        return services.withdrawal_request(
+            organisation=organisation,
+            actor=requester,
+            amount=60_00,
+            method="bank",
+            iban="DE89370400440532013000",
+            account_holder="Lab",
+            token="retry-7",
+        )
+
+    results = race(withdraw, withdraw, withdraw, withdraw)
+
+    assert all(isinstance(r, Withdrawal) for r in results), results
+    assert {r.pk for r in results} == {Withdrawal.objects.get().pk}
+    assert organisation_balance(organisation=organisation).available == 40_00
+
+
+def test_concurrent_confirmations_of_one_bank_deposit_credit_once(organisation, requester) -> None:
+    """Issue 19 point 7: a retried confirmation is a clean 409, never a second credit or a 500."""
+    from tests.payments.factories import treasurer
+
+    deposit = services.deposit_bank_start(organisation=organisation, actor=requester, amount=50_00)
+    confirmer = treasurer()
+
+    def confirm() -> Deposit:
+        return services.deposit_bank_confirm(deposit=deposit, amount=50_00, actor=confirmer)
+
+    results = race(confirm, confirm, confirm)
+
+    confirmed = [r for r in results if isinstance(r, Deposit)]
+    refused = [r for r in results if isinstance(r, AppError)]
+    assert len(confirmed) == 1 and len(refused) == 2
+    assert {(r.code, r.status_code) for r in refused} == {("invalid_state", 409)}
+    assert Transfer.objects.filter(code="deposit_bank").count() == 1
+    assert organisation_balance(organisation=organisation).available == 50_00

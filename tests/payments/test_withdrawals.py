@@ -221,3 +221,25 @@ def test_a_harmless_refund_update_changes_nothing(organisation, requester, fake_
 
     assert WithdrawalRefund.objects.get().status == "succeeded"
     assert available(organisation) == 0
+
+
+def test_a_withdrawal_retried_with_its_token_answers_the_first_and_reserves_once(api, organisation, requester) -> None:
+    from ledger.selectors import ledger_check
+    from payments.selectors import organisation_balance
+    from tests.payments.factories import fund_by_bank
+
+    fund_by_bank(organisation=organisation, actor=requester, amount=100_00)
+    api.force_authenticate(requester)
+    url = f"/api/organisations/{organisation.slug}/withdrawals/"
+    body = {"method": "bank", "amount": "30.00", "iban": "DE89370400440532013000", "account_holder": "Lab"}
+
+    first = api.post(url, {**body, "token": "w-1"}, format="json")
+    again = api.post(url, {**body, "token": "w-1"}, format="json")
+    other = api.post(url, {**body, "amount": "31.00", "token": "w-1"}, format="json")
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "token_reused")
+    assert Withdrawal.objects.count() == 1
+    assert organisation_balance(organisation=organisation).available == 70_00
+    assert ledger_check() == []

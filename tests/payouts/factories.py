@@ -14,7 +14,7 @@ from ledger.escrow import EscrowSlot, bonus_pay, escrow_reserve_slots, escrow_se
 from payouts import services
 from payouts.models import PayoutMethod
 from tests.factories import OrganisationFactory, UserFactory
-from tests.fakes.fixtures import WEBHOOK_SECRET
+from tests.fakes.fixtures import CONNECT_WEBHOOK_SECRET, WEBHOOK_SECRET
 from tests.fakes.stripe_api import FakeStripe, sign
 from tests.ledger.factories import fund
 
@@ -82,7 +82,8 @@ def deliver(event: dict[str, Any], *, client: APIClient | None = None) -> Any:
             "/webhooks/stripe/",
             payload,
             content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=sign(payload, WEBHOOK_SECRET),
+            # Connect events (they name an account) come through the Connect endpoint.
+            HTTP_STRIPE_SIGNATURE=sign(payload, CONNECT_WEBHOOK_SECRET if event.get("account") else WEBHOOK_SECRET),
         )
     assert response.status_code == 200, response.content
     return response

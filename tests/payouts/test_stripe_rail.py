@@ -74,7 +74,11 @@ def test_payout_is_refused_until_stripe_reports_payouts_enabled(fake_stripe) -> 
 def test_account_updated_out_of_order_keeps_the_newest_state(fake_stripe) -> None:
     user = stripe_worker(fake_stripe, onboarded=False)
     connected = ConnectedAccount.objects.get(user=user)
-    stale = fake_stripe.event("account.updated", fake_stripe.get("account", connected.stripe_account_id))
+    stale = fake_stripe.event(
+        "account.updated",
+        fake_stripe.get("account", connected.stripe_account_id),
+        account=connected.stripe_account_id,
+    )
     enabled = fake_stripe.account_complete_onboarding(connected.stripe_account_id)
     fresh = fake_stripe.event("account.updated", enabled, account=connected.stripe_account_id)
     deliver(fresh)

@@ -78,6 +78,11 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         "uidb64": "MQ",
         "token": "set-password",
         "operation_id": world.operation_id,
+        "endpoint_id": world.webhook_id,
+        "failure_id": world.job_failure_id,
+        "notification_id": world.notification_id,
+        "search_id": world.saved_search_id,
+        "thread_id": world.thread_id,
     }
     values.update(ACTIONS.get(route.name, {}))
     return {name: values[name] for name in route.parameters}

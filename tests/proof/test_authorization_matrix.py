@@ -51,6 +51,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-organisation": {"GET": REQUESTER, "PATCH": REQUESTER},
     "api-keys": {"GET": REQUESTER, "POST": REQUESTER},
     "api-key-revoke": {"POST": REQUESTER},
+    "api-webhooks": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-webhook": {"DELETE": REQUESTER},
+    "api-webhook-deliveries": {"GET": REQUESTER},
     "api-requester": {"GET": SIGNED_IN},
     # payments
     "api-deposits": {"GET": REQUESTER, "POST": REQUESTER},
@@ -105,8 +108,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # marketplace, worker side
     "api-feed": {"GET": SIGNED_IN},
     "api-preview": {"GET": SIGNED_IN},
-    "api-accept": {"POST": SIGNED_IN},
-    "api-accept-next": {"POST": SIGNED_IN},
+    # Anyone signed in but the batch's own organisation's staff (no self-dealing, issue 19.2).
+    "api-accept": {"POST": SIGNED_IN - REQUESTER},
+    "api-accept-next": {"POST": SIGNED_IN - REQUESTER},
     "api-approval-rate": {"GET": SIGNED_IN},
     "api-task-notices": {"GET": SIGNED_IN},
     "api-assignments": {"GET": SIGNED_IN},
@@ -150,6 +154,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # pages: public and sign-in
     "home": {"GET": ANYONE},
     "health": {"GET": ANYONE},
+    "staff_jobs": {"GET": NOBODY},
+    "staff_job_item_release": {"POST": NOBODY},
     "operation": {"GET": REQUESTER},  # the person who started it
     "operation_download": {"GET": REQUESTER},
     "register": {"GET": ANYONE, "POST": ANYONE},
@@ -162,7 +168,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # pages: worker
     "worker_feed": {"GET": SIGNED_IN},
     "worker_batch": {"GET": SIGNED_IN},
-    "worker_accept": {"POST": SIGNED_IN},
+    "worker_accept": {"POST": SIGNED_IN - REQUESTER},
     "worker_assignments": {"GET": SIGNED_IN},
     "worker_assignment": {"GET": WORKER},
     "worker_assignment_frame": {"GET": WORKER},
@@ -185,6 +191,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "org_profile": {"GET": REQUESTER, "POST": REQUESTER},
     "org_keys": {"GET": REQUESTER, "POST": REQUESTER},
     "org_key_revoke": {"POST": REQUESTER},
+    "org_webhooks": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_webhook_remove": {"POST": REQUESTER},
     "org_funds": {"GET": REQUESTER, "POST": REQUESTER},
     "org_deposit": {"GET": REQUESTER},
     "org_batch_new": {"GET": REQUESTER, "POST": REQUESTER},
@@ -217,6 +225,34 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "cases": {"GET": SIGNED_IN},
     "case": {"GET": CASE_READERS},
     "case_action": {"POST": PARTIES},  # action "evidence"
+    # notifications: the inbox, settings, unsubscribe, Web Push
+    "api-notifications": {"GET": SIGNED_IN},
+    "api-notifications-status": {"GET": SIGNED_IN},
+    "api-notifications-read-all": {"POST": SIGNED_IN},
+    "api-notifications-settings": {"GET": SIGNED_IN, "PATCH": SIGNED_IN},
+    "api-push-subscription": {"POST": SIGNED_IN, "DELETE": SIGNED_IN},
+    "api-notification-read": {"POST": WORKER},  # the worker's own entry
+    "inbox": {"GET": SIGNED_IN},
+    "inbox_read_all": {"POST": SIGNED_IN},
+    "notification_settings": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "mail_problem_seen": {"POST": SIGNED_IN},
+    "inbox_open": {"GET": WORKER},
+    "inbox_read": {"POST": WORKER},
+    "notification_unsubscribe": {"GET": ANYONE, "POST": ANYONE},  # the signature is the authority
+    "push_worker": {"GET": ANYONE},
+    # saved searches and messages about a task
+    "api-saved-searches": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "api-saved-search": {"DELETE": WORKER},
+    "api-assignment-message": {"POST": WORKER},
+    "api-task-threads": {"GET": SIGNED_IN},
+    "api-task-thread": {"GET": PARTIES, "POST": PARTIES},
+    "api-task-thread-share": {"POST": PARTIES},
+    "saved_searches": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "saved_search_delete": {"POST": WORKER},
+    "assignment_message": {"POST": WORKER},
+    "task_threads": {"GET": SIGNED_IN},
+    "task_thread": {"GET": PARTIES, "POST": PARTIES},
+    "task_thread_share": {"POST": PARTIES},
 }
 
 # Bodies for routes that check the input before the caller: a refusal must still be a refusal
@@ -234,10 +270,27 @@ BODIES: dict[str, dict[str, Any]] = {
     "api-governance-ballot": {"choice": "yes"},
     "dispute_open": {"statement": "My answer followed the instructions."},
     "case_action": {"text": "Here is what I saw."},
+    "api-assignment-message": {"body": "About my answer."},
+    "api-task-thread": {"body": "About my answer."},
+    "api-task-thread-share": {"share": True},
+    "assignment_message": {"body": "About my answer."},
+    "task_thread": {"body": "About my answer."},
 }
 
 # Everything the platform owns, plus who may do what (guardian, groups, tokens).
-_OWNED_APPS = {"core", "accounts", "ledger", "payments", "governance", "tasks", "payouts", "disputes", "mturk"}
+_OWNED_APPS = {
+    "core",
+    "accounts",
+    "ledger",
+    "payments",
+    "governance",
+    "tasks",
+    "payouts",
+    "disputes",
+    "mturk",
+    "webhooks",
+    "notifications",
+}
 _OWNED_EXTRA = {"auth.group", "guardian.userobjectpermission", "guardian.groupobjectpermission", "authtoken.token"}
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, Organisation, User, WorkerProfile
 from accounts.services import api_key_create, treasurer_grant
+from core.models import JobItemFailure
 from disputes import services as dispute_services
 from disputes.models import Case, Juror
 from frontend.jobs import batch_input_upload
@@ -28,6 +29,7 @@ from tests.governance.factories import rule_change, to_voting
 from tests.ledger.factories import fund
 from tests.payouts.factories import VALID_IBAN, earn
 from tests.tasks.factories import published_batch
+from webhooks.services import webhook_endpoint_create
 
 ROLES = (
     "anonymous",
@@ -61,6 +63,12 @@ class World:
     difference_id: int
     accepted: Assignment
     operation_id: str
+    webhook_id: int
+    job_failure_id: int
+    # The notifications app: the worker's first inbox entry, saved search and conversation.
+    notification_id: int = 0
+    saved_search_id: int = 0
+    thread_id: int = 0
 
     def owner(self, organisation: Organisation | None = None) -> User:
         return (organisation or self.organisation).staff.get(role="owner").user
@@ -145,6 +153,27 @@ def world_build() -> World:
     stored = default_storage.save("exports/results.csv", ContentFile(b"Input.animal,Answer.answer\ncat,yes\n"))
     operation_update(operation_id, state="done", file=stored, filename="results.csv")
 
+    webhook, _ = webhook_endpoint_create(
+        organisation=organisation, actor=requester, url="https://hooks.example.org/coop", events=["submitted"]
+    )
+    now = timezone.now()
+    job_failure = JobItemFailure.objects.create(
+        job="disputes.jobs.run_deadlines",
+        item_key=str(case.pk),
+        attempts=8,
+        last_error="OperationalError: deadlock detected",
+        first_failed_at=now,
+        last_failed_at=now,
+        next_attempt_at=now,
+        parked_at=now,
+    )
+    from notifications.models import Notification
+    from tasks import messages, searches
+
+    notification_id = Notification.objects.filter(user=worker).order_by("id").values_list("id", flat=True).first()
+    saved_search = searches.saved_search_create(worker=worker, name="Everything")
+    thread_id = messages.message_to_requester(worker=worker, assignment_id=submitted.pk, body="A question.").thread_id
+
     return World(
         organisation=organisation,
         other_organisation=other_organisation,
@@ -173,4 +202,9 @@ def world_build() -> World:
         difference_id=difference.pk,
         accepted=accepted,
         operation_id=operation_id,
+        webhook_id=webhook.pk,
+        job_failure_id=job_failure.pk,
+        notification_id=notification_id or 0,
+        saved_search_id=saved_search.pk,
+        thread_id=thread_id,
     )

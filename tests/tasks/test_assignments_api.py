@@ -101,7 +101,7 @@ def test_submit_after_the_time_allotted_is_refused(
 
     batch = published_batch(organisation)
     assignment = services.assignment_accept(worker=worker, batch=batch)
-    clock.advance(minutes=11)
+    clock.advance(minutes=16)  # 10 minutes allotted + the founding 5 minutes' grace, passed
     response = worker_api.post(
         f"/api/assignments/{assignment.pk}/submit/", {"answers": {"answer": "yes"}}, format="json"
     )
@@ -109,6 +109,28 @@ def test_submit_after_the_time_allotted_is_refused(
     assert response.json()["error"]["code"] == "assignment_expired"
     assignment.refresh_from_db()
     assert assignment.status == "accepted" and assignment.submitted_at is None
+    # The attempt is marked as expired while the worker worked (the fair-pay median counts it).
+    assert assignment.attempts.get().late_submission_at == clock.now
+
+
+def test_submit_within_the_grace_after_the_time_allotted_is_accepted_and_paid(
+    worker_api: APIClient, worker: User, organisation: Organisation, clock: Clock
+) -> None:
+    from tasks import jobs, services
+    from tests.tasks.factories import earnings
+
+    batch = published_batch(organisation)
+    assignment = services.assignment_accept(worker=worker, batch=batch)
+    clock.advance(minutes=14)  # 4 minutes past the 10 allotted; the grace is 5
+    assert jobs.expire_assignments.delay().get() == 0  # the slot is not taken away during the grace
+    response = worker_api.post(
+        f"/api/assignments/{assignment.pk}/submit/", {"answers": {"answer": "yes"}}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "submitted"
+    clock.advance(hours=73)
+    assert jobs.auto_approve.delay().get() == 1
+    assert earnings(worker) == batch.reward
 
 
 def test_return_reopens_the_slot_without_penalty(

@@ -129,6 +129,7 @@ def test_publish_reserves_escrow_per_slot_and_records_rules(
         "auto_approval_hours",
         "contest_window_days",
         "approval_rate_window_days",
+        "fair_pay_fast_share_bps",
     }
     wage_version = RuleVersion.objects.get(rule__key="minimum_hourly_wage")
     assert data["rule_versions"]["minimum_hourly_wage"] == {"version_id": wage_version.pk, "value": 1200}

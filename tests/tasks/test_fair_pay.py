@@ -3,8 +3,9 @@
 import pytest
 
 from accounts.models import Organisation
+from notifications.models import Notification
 from tasks import jobs, services
-from tasks.models import Bonus, FairPayReview, Notice
+from tasks.models import Bonus, FairPayReview
 from tasks.services import fair_pay_figures
 from tests.factories import UserFactory
 from tests.ledger.factories import fund
@@ -48,15 +49,18 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     assert sorted([earnings(first.worker), earnings(second.worker)]) == [50, 100]
     assert available(organisation) == 0
     owed = Bonus.objects.get(kind="fair_pay_top_up", paid=False)
-    assert Notice.objects.filter(user=owed.worker, kind="fair_pay_top_up_owed").count() == 1
-    requester_notice = Notice.objects.get(organisation=organisation)
-    assert "1 paid, 1 owed" in requester_notice.message
+    assert Notification.objects.filter(user=owed.worker, category="top_up_owed").count() == 1
+    requester_notice = Notification.objects.get(organisation=organisation, category="top_up_requester")
+    assert requester_notice.user == owner
+    assert "a top-up of 0.50 EUR from your balance (2 owed now" in requester_notice.params["message"]
     from tests.tasks.conftest import client_for
 
     shown = client_for(owner).get(f"/api/organisations/{organisation.slug}/notices/").json()
-    assert [n["message"] for n in shown] == [requester_notice.message]
+    # Newest first: the fair-pay review, then the verification of the organisation.
+    assert [n["kind"] for n in shown] == ["top_up_requester", "verification"]
+    assert shown[0]["message"] == requester_notice.params["message"]
     worker_notices = client_for(owed.worker).get("/api/tasks/notices/").json()
-    assert [n["kind"] for n in worker_notices] == ["fair_pay_top_up_owed"]
+    assert [n["kind"] for n in worker_notices] == ["top_up_owed"]
 
     # Reviewing again does nothing; once funded, the owed top-up is paid exactly once.
     assert jobs.fair_pay_reviews.delay().get() == 0

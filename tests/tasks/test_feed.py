@@ -173,8 +173,9 @@ def test_feed_query_count_is_constant(worker: User, django_assert_num_queries) -
         published_batch(OrganisationFactory(), title=f"more {index}", requirements=requirements[:1])
     assert len(titles(client)) == 7
     # Uncached (the suite's FEED_SNAPSHOT_SECONDS is 0): the worker's profile, approval rate,
-    # grants and blocks; the live batches, their requirements, and the qualifications named.
-    with django_assert_num_queries(7):
+    # grants, blocks and the organisations they are (or recently were) staff of; the live batches,
+    # their requirements, the qualifications named, and the requesters' recent former names.
+    with django_assert_num_queries(9):
         client.get("/api/tasks/feed/")
     assert _feed_queries(client) == few
 

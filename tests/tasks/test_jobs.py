@@ -16,9 +16,10 @@ pytestmark = pytest.mark.django_db
 def test_expiry_job_reopens_slots_past_their_time(organisation: Organisation, worker: User, clock: Clock) -> None:
     batch = published_batch(organisation)
     late = services.assignment_accept(worker=worker, batch=batch)
-    clock.advance(minutes=5)
+    clock.advance(minutes=10)
     on_time = services.assignment_accept(worker=UserFactory(), batch=batch)
-    clock.advance(minutes=6)  # 11 minutes for the first, 6 for the second; 10 allotted
+    # 16 minutes for the first, 6 for the second; 10 allotted and the founding 5 minutes' grace
+    clock.advance(minutes=6)
     assert jobs.expire_assignments.delay().get() == 1
     late.refresh_from_db()
     on_time.refresh_from_db()
@@ -37,7 +38,7 @@ def test_expiry_in_an_ended_batch_returns_the_escrow(organisation: Organisation,
     slot = services.assignment_accept(worker=worker, batch=batch)
     services.batch_cancel(batch=batch, actor=organisation.staff.get().user)
     assert available(organisation) == 3 * 55
-    clock.advance(minutes=11)
+    clock.advance(minutes=16)  # the time allotted and its grace
     jobs.expire_assignments.delay()
     slot.refresh_from_db()
     assert slot.status == "withdrawn"

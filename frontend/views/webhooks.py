@@ -1,0 +1,59 @@
+"""The requester's webhooks page: register an https endpoint, see the delivery log."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as account_selectors
+from core.errors import AppError
+from frontend.forms import PageForm
+from frontend.pages import add_app_error, app_page, user_of
+from webhooks import selectors, services
+
+
+class WebhookForm(PageForm):
+    url = forms.CharField(label="URL", max_length=500, help_text="A public https:// address.")
+    events = forms.MultipleChoiceField(
+        label="Events", choices=[(event, event) for event in services.EVENTS], widget=forms.CheckboxSelectMultiple
+    )
+
+
+@app_page
+def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    form = WebhookForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            endpoint, secret = services.webhook_endpoint_create(
+                organisation=organisation, actor=user_of(request), **form.cleaned_data
+            )
+        except AppError as error:
+            add_app_error(form, error)
+        else:
+            created = {"endpoint": endpoint, "secret": secret}
+            form = WebhookForm()
+    return render(
+        request,
+        "frontend/requester/webhooks.html",
+        {
+            "organisation": organisation,
+            "form": form,
+            # The secret is shown on this one response and never again.
+            "created": created,
+            "endpoints": selectors.webhook_endpoints(organisation=organisation),
+            "deliveries": selectors.webhook_delivery_log(organisation=organisation)[: selectors.LOG_LENGTH],
+        },
+    )
+
+
+@require_POST
+@app_page
+def webhook_remove(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
+    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    endpoint = selectors.access_webhook_endpoint(organisation=organisation, endpoint_id=endpoint_id)
+    services.webhook_endpoint_deactivate(endpoint=endpoint, actor=user_of(request))
+    messages.success(request, f"Deliveries to {endpoint.url} stopped.")
+    return redirect("org_webhooks", slug=slug)

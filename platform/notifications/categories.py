@@ -1,0 +1,178 @@
+"""Every kind of notification the platform sends, in one table.
+
+A notification stores its category and the parameters of its text, never the text itself:
+the words are rendered when the person reads them, in their language (Django's i18n) and
+with times in their time zone. A category says whether the person may opt out of its
+e-mail (never for a suspension or a case against them) and how its e-mail goes by default.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+IMMEDIATE = "immediate"
+DIGEST = "digest"
+OFF = "off"
+EMAIL_MODES = (IMMEDIATE, DIGEST, OFF)
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    title: Promise
+    body: Promise
+    # False: the e-mail cannot be turned off (suspension, a case against the person).
+    opt_out: bool = True
+    default_email: str = IMMEDIATE
+
+
+_CATEGORIES = [
+    Category(
+        "rejection",
+        _("Your work on “%(batch)s” was rejected"),
+        _("Reason: %(reason)s. You can dispute the rejection until %(deadline)s; after that it is final."),
+    ),
+    Category(
+        "rejection_deadline",
+        _("Last days to dispute the rejection on “%(batch)s”"),
+        _("The rejection becomes final at %(deadline)s unless you dispute it."),
+    ),
+    Category(
+        "dispute_opened",
+        _("A worker disputes a rejection on “%(batch)s”"),
+        _("Answer by %(deadline)s: a requester who does not answer in time loses the case."),
+        opt_out=False,
+    ),
+    Category(
+        "response_due",
+        _("Your answer to case %(case)s is due"),
+        _("Answer by %(deadline)s or the case is decided against you."),
+        opt_out=False,
+    ),
+    Category(
+        "mass_case_opened",
+        _("Your rejected work is held in case %(case)s"),
+        _(
+            "The co-op's mass-rejection guard opened this case: the pay stays in escrow. Jurors decide your work "
+            "for you alone, on your items only. You can add evidence and ask for your items to be heard in a case "
+            "of your own."
+        ),
+        opt_out=False,
+    ),
+    Category(
+        "juror_drawn",
+        _("You were drawn as a juror for case %(case)s"),
+        _("Open the case file; your next deadline is %(deadline)s. Jurors are paid a flat fee for their work."),
+    ),
+    Category(
+        "juror_vote_due",
+        _("Your vote on case %(case)s is due"),
+        _("Vote by %(deadline)s, or another member takes your seat."),
+    ),
+    Category(
+        "juror_replaced",
+        _("You were replaced on case %(case)s"),
+        _("You did not vote in time, so another member took your seat."),
+    ),
+    Category(
+        "case_decided",
+        _("Case %(case)s is decided"),
+        _("Outcome: %(outcome)s."),
+    ),
+    Category(
+        "proposal_discussion",
+        _("Discussion opened: %(proposal)s"),
+        _("Discussion runs until %(deadline)s; voting opens after it."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "proposal_voting",
+        _("Voting opened: %(proposal)s"),
+        _("Vote by %(deadline)s. One member, one vote."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "proposal_closing",
+        _("Voting closes soon: %(proposal)s"),
+        _("Voting closes at %(deadline)s."),
+    ),
+    Category(
+        "rule_adopted",
+        _("Adopted: %(proposal)s"),
+        _("It takes effect at %(effective)s."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "rule_in_effect",
+        _("Now in effect: %(proposal)s"),
+        _("The adopted change is now a rule in force."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "payout_sent",
+        _("Payout sent: %(amount)s"),
+        _("Your payout of %(amount)s to %(destination)s is on its way."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "payout_paid",
+        _("Payout paid: %(amount)s"),
+        _("Your payout of %(amount)s to %(destination)s has arrived."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "payout_failed",
+        _("Your payout did not go through"),
+        _(
+            "Your payout of %(amount)s to %(destination)s failed: %(reason)s The amount is back in your balance; "
+            "it is paid with your next payout, or ask for it from your payouts page after checking your payout "
+            "method."
+        ),
+    ),
+    Category("top_up", _("A fair-pay top-up on “%(batch)s”"), _("%(message)s"), default_email=DIGEST),
+    Category("top_up_owed", _("A fair-pay top-up owed on “%(batch)s”"), _("%(message)s"), default_email=DIGEST),
+    Category("top_up_requester", _("Fair-pay review of “%(batch)s”"), _("%(message)s")),
+    Category(
+        "bonus",
+        _("A bonus of %(amount)s on “%(batch)s”"),
+        _("%(requester)s sent you a bonus: %(reason)s"),
+        default_email=DIGEST,
+    ),
+    Category(
+        "qualification_granted",
+        _("Qualification granted: %(qualification)s"),
+        _("%(requester)s granted you “%(qualification)s”."),
+        default_email=DIGEST,
+    ),
+    Category(
+        "qualification_revoked",
+        _("Qualification revoked: %(qualification)s"),
+        _("%(requester)s revoked “%(qualification)s”."),
+    ),
+    Category(
+        "suspension",
+        _("Your account is suspended"),
+        _("Reason: %(reason)s. You can still withdraw your earnings, and you can appeal."),
+        opt_out=False,
+    ),
+    Category(
+        "verification",
+        _("Verification of %(organisation)s: %(decision)s"),
+        _("%(reason)s"),
+    ),
+    Category(
+        "saved_search_match",
+        _("New work for your search “%(search)s”"),
+        _("“%(batch)s” by %(requester)s pays about %(hourly)s per hour."),
+        default_email=OFF,
+    ),
+    Category("requester_message", _("A message from %(requester)s: %(subject)s"), _("%(message)s")),
+    Category(
+        "task_message",
+        _("New message about “%(batch)s”"),
+        _("%(sender)s wrote: %(excerpt)s"),
+    ),
+]
+
+CATEGORIES: dict[str, Category] = {category.key: category for category in _CATEGORIES}

@@ -1,0 +1,49 @@
+"""A notification's words, in the reader's language and time zone."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+from notifications.categories import CATEGORIES
+
+# Parameters holding a moment: stored as ISO 8601 in UTC, shown in the reader's time zone.
+MOMENT_PARAMS = frozenset({"deadline", "effective"})
+
+
+@dataclass(frozen=True)
+class Words:
+    title: str
+    body: str
+
+
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
+    shown = dict(params)
+    for key in MOMENT_PARAMS & shown.keys():
+        moment = parse_datetime(str(shown[key]))
+        if moment is not None:
+            local = timezone.localtime(moment, zone(time_zone))
+            shown[key] = f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
+    return shown
+
+
+def words(*, category: str, params: dict[str, Any], language: str = "en", time_zone: str = "UTC") -> Words:
+    """Renders ``category`` with ``params``; raises ``KeyError`` for a missing parameter."""
+    spec = CATEGORIES[category]
+    shown = _shown(params, time_zone)
+    with translation.override(language):
+        return Words(title=str(spec.title) % shown, body=str(spec.body) % shown)
+
+
+def moment_param(value: datetime) -> str:
+    return value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat()

@@ -1,0 +1,105 @@
+"""What the marketplace tells workers and requesters, and its deadlines for reminders.
+
+A worker is told only about their own work; a requester's notices go to its staff."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.urls import reverse
+
+from core.money import format_amount
+from notifications.models import Notification
+from notifications.reminders import Deadline
+from notifications.services import notify, staff_of
+from tasks.models import Assignment, Batch, Bonus, Qualification
+
+# The fair-pay notices' kinds (tasks.services.fair_pay._notice) and their categories.
+NOTICE_CATEGORIES = {
+    ("fair_pay_top_up", False): "top_up",
+    ("fair_pay_top_up_owed", False): "top_up_owed",
+    ("fair_pay_top_up", True): "top_up_requester",
+    ("fair_pay_top_up_owed", True): "top_up_requester",
+}
+
+
+def _assignment_url(assignment: Assignment) -> str:
+    return reverse("worker_assignment", args=[assignment.pk])
+
+
+def rejected(assignment: Assignment) -> None:
+    """The worker learns the reason and the last moment to dispute."""
+    notify(
+        users=[assignment.worker_id],
+        category="rejection",
+        params={
+            "batch": assignment.batch.title,
+            "reason": assignment.rejection_text,
+            "deadline": assignment.rejection_final_at,
+        },
+        url=_assignment_url(assignment),
+    )
+
+
+def bonus_paid(bonus: Bonus, assignment: Assignment) -> None:
+    batch = assignment.batch
+    notify(
+        users=[bonus.worker_id],
+        category="bonus",
+        params={
+            "amount": format_amount(bonus.amount, batch.currency),
+            "batch": batch.title,
+            "requester": batch.organisation.display_name,
+            "reason": bonus.reason,
+        },
+        url=reverse("worker_earnings"),
+    )
+
+
+def qualification_changed(qualification: Qualification, worker_id: int, *, granted: bool) -> None:
+    notify(
+        users=[worker_id],
+        category="qualification_granted" if granted else "qualification_revoked",
+        params={"qualification": qualification.name, "requester": qualification.organisation.display_name},
+        url=reverse("worker_feed"),
+    )
+
+
+def fair_pay_notice(*, kind: str, message: str, batch: Batch, user: Any = None, organisation: Any = None) -> None:
+    """A fair-pay top-up paid or owed, to the worker, or the review's summary to the requester's staff."""
+    category = NOTICE_CATEGORIES[(kind, organisation is not None)]
+    users = list(staff_of(organisation)) if organisation is not None else [user.pk]
+    url = (
+        reverse("org_batch", args=[organisation.slug, batch.pk])
+        if organisation is not None
+        else reverse("worker_earnings")
+    )
+    notify(
+        users=users,
+        category=category,
+        params={"batch": batch.title, "batch_id": batch.pk, "message": message},
+        url=url,
+        organisation=organisation,
+    )
+
+
+def top_up_owed_told(*, worker_id: int, batch_id: int) -> bool:
+    """Whether the worker was already told that a top-up on this batch waits for funds."""
+    return Notification.objects.filter(user_id=worker_id, category="top_up_owed", params__batch_id=batch_id).exists()
+
+
+def deadlines(now: datetime, until: datetime) -> Iterable[Deadline]:
+    """Reminder source: a provisional rejection becomes final (and its pay is lost) unless
+    the worker disputes it before ``rejection_final_at``."""
+    due = Assignment.objects.filter(
+        status=Assignment.Status.REJECTED, rejection_final_at__gt=now, rejection_final_at__lte=until
+    ).select_related("batch")
+    for assignment in due.iterator(chunk_size=500):
+        yield Deadline(
+            key=f"rejection:{assignment.pk}",
+            due_at=assignment.rejection_final_at,  # type: ignore[arg-type]
+            user_ids=[assignment.worker_id],  # type: ignore[list-item]
+            category="rejection_deadline",
+            params={"batch": assignment.batch.title},
+            url=_assignment_url(assignment),
+        )
