@@ -10,9 +10,9 @@ import random
 import secrets
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import Membership, User
+from accounts.models import MODERATOR_GROUP, Membership, User
 from accounts.selectors import organisation_staff_ids
 from core.models import AuditEvent
 from disputes.models import Case, CaseItem, Draw, Juror
@@ -60,7 +60,9 @@ def conflicted_ids(*, case: Case, at: datetime) -> set[int]:
     conflicted.update(Juror.objects.filter(case_id__in=case_ids).values_list("user_id", flat=True))
     if case.kind == Case.Kind.SUSPENSION:
         # The co-op's staff are the other side of a suspension appeal.
-        conflicted.update(User.objects.filter(is_staff=True).values_list("id", flat=True))
+        conflicted.update(
+            User.objects.filter(Q(is_staff=True) | Q(groups__name=MODERATOR_GROUP)).values_list("id", flat=True)
+        )
     if case.organisation_id is not None:
         # Present staff and those who left within the governed ``former_staff_days``.
         conflicted.update(organisation_staff_ids(organisation_id=case.organisation_id, at=at))

@@ -2,7 +2,8 @@
 parties and drawn jurors see it. No dependency on the marketplace's services, so the
 marketplace can call ``disputes.selectors`` without an import cycle."""
 
-from accounts.models import User
+from accounts.models import StaffRole, User
+from accounts.selectors import user_has_staff_role
 from disputes.models import Case, CaseItem
 
 VIEW_CASE = "disputes.view_case"
@@ -31,7 +32,7 @@ def case_side(*, case: Case, user: User) -> str | None:
     """``"worker"`` or ``"requester"`` if ``user`` is a party to ``case``, else None.
 
     The requester side is the organisation's staff, or for a suspension appeal the
-    co-op staff member who suspended (any co-op staff member if that is not recorded).
+    moderator who suspended (any moderator if that is not recorded).
     """
     if case.worker_id == user.pk:
         return WORKER
@@ -41,7 +42,9 @@ def case_side(*, case: Case, user: User) -> str | None:
     ):
         return WORKER
     if case.kind == Case.Kind.SUSPENSION:
-        if case.respondent_id == user.pk or (case.respondent_id is None and user.is_staff):
+        if case.respondent_id == user.pk or (
+            case.respondent_id is None and user_has_staff_role(user=user, role=StaffRole.MODERATOR)
+        ):
             return REQUESTER
         return None
     if case.organisation is not None and user.has_perm("accounts.manage_organisation", case.organisation):

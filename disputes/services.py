@@ -18,7 +18,10 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.authentication import forget_tokens
-from accounts.models import Organisation, User
+from accounts.models import Organisation, StaffRole, User
+from accounts.notices import notify_person
+from accounts.reasons import SUSPENSION_REASONS, reason_text
+from accounts.selectors import require_staff_role
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
 from core.models import AuditEvent
@@ -369,51 +372,143 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
     return case
 
 
-def user_suspend(*, user: User, actor: User, reason: str) -> User:
-    """Suspends ``user`` with a reason they can read (``User.suspension_reason``).
+# The statement of an appeal opened by the suspension itself, until the worker gives theirs.
+AUTO_APPEAL_STATEMENT = (
+    "This appeal was opened automatically when the account was suspended. The worker has not yet given a statement."
+)
 
-    Only co-op staff may suspend. A suspension stops new work only: the account stays
-    active, so the worker can still sign in, see and withdraw their earnings, and appeal
-    (``suspension_appeal_open``). Raises ``permission_denied``, ``already_suspended`` and
-    ``invalid`` (no reason); nothing changes then.
+
+def user_suspend(*, user: User, actor: User, code: str, reason: str) -> User:
+    """A moderator suspends ``user`` with a reason from the published list
+    (``accounts.reasons.SUSPENSION_REASONS``) and their own words, which the person reads.
+
+    In the same transaction the appeal opens in the arbitration queue (a suspension case
+    whose respondent is the moderator: silence past the response deadline lifts the
+    suspension) and the person is told. A suspension stops new work only: the account
+    stays active, so the worker can still sign in, see and withdraw money already earned,
+    and argue the appeal. Raises ``permission_denied`` (not a moderator, or oneself),
+    ``reason_required`` and ``already_suspended`` (409); nothing changes then.
     """
-    if not actor.is_staff:
-        raise PermissionDenied("Only co-op staff can suspend an account.")
-    reason = _require_text("reason", reason, "A suspension must state its reason to the worker.")
+    require_staff_role(user=actor, role=StaffRole.MODERATOR, doing="suspend an account")
+    if code not in SUSPENSION_REASONS:
+        raise AppError(
+            "reason_required",
+            "Choose a suspension reason from the published list.",
+            fields={"code": [f"One of: {', '.join(SUSPENSION_REASONS)}."]},
+        )
+    text = reason.strip()
+    if not text:
+        raise AppError(
+            "reason_required",
+            "A suspension must state its reason to the person.",
+            fields={"reason": ["Say what happened."]},
+        )
+    if len(text) > MAX_TEXT:
+        raise AppError("invalid", f"reason: at most {MAX_TEXT} characters.", fields={"reason": ["Too long."]})
+    if actor.pk == user.pk:
+        raise PermissionDenied("A moderator does not suspend their own account.")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_suspended:
             raise AppError("already_suspended", "This account is already suspended.", status=409)
         user.suspended_at = timezone.now()
-        user.suspension_reason = reason
-        user.save(update_fields=["suspended_at", "suspension_reason"])
+        user.suspension_reason = reason_text(SUSPENSION_REASONS, code, text)
+        user.suspension_code = code
+        user.save(update_fields=["suspended_at", "suspension_reason", "suspension_code"])
         forget_tokens(user=user)
+        audit_record(actor=actor, action="user.suspended", target=user, after={"code": code, "reason": text})
+        case = _new_case(kind=Case.Kind.SUSPENSION, worker=user, respondent=actor, statement=AUTO_APPEAL_STATEMENT)
+        _grant_parties(case)
+        audit_record(actor=actor, action="case.opened", target=case, after={"kind": case.kind, "automatic": True})
         notices.suspended(user)
-        audit_record(actor=actor, action="user.suspended", target=user, after={"reason": reason})
     return user
 
 
 def _lift_suspension(user: User, case: Case) -> None:
     locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_suspended:  # lifted already (by a moderator)
+        return
     before = {"suspended_at": locked.suspended_at.isoformat() if locked.suspended_at else None}
     locked.suspended_at = None
     locked.suspension_reason = ""
-    locked.save(update_fields=["suspended_at", "suspension_reason"])
+    locked.suspension_code = ""
+    locked.save(update_fields=["suspended_at", "suspension_reason", "suspension_code"])
     forget_tokens(user=locked)
     audit_record(actor=None, action="user.suspension_lifted", target=locked, before=before, after={"case": case.pk})
+    notify_person(
+        email=locked.email,
+        subject="Your suspension is lifted",
+        body=f"The appeal (case {case.pk}) lifted your suspension; you can take work again.",
+    )
+
+
+def user_suspension_lift(*, user: User, actor: User, reason: str) -> User:
+    """A moderator lifts a suspension, with a reason kept in the audit log. An appeal still
+    waiting for the moderator's answer closes in the person's favour. Raises
+    ``permission_denied``, ``reason_required``, ``not_suspended`` (409)."""
+    require_staff_role(user=actor, role=StaffRole.MODERATOR, doing="lift a suspension")
+    text = reason.strip()
+    if not text:
+        raise AppError("reason_required", "Say why the suspension is lifted.", fields={"reason": ["Required."]})
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_suspended:
+            raise AppError("not_suspended", "This account is not suspended.", status=409)
+        before = {
+            "suspended_at": locked.suspended_at.isoformat() if locked.suspended_at else None,
+            "code": locked.suspension_code,
+        }
+        locked.suspended_at = None
+        locked.suspension_reason = ""
+        locked.suspension_code = ""
+        locked.save(update_fields=["suspended_at", "suspension_reason", "suspension_code"])
+        forget_tokens(user=locked)
+        audit_record(actor=actor, action="user.suspension_lifted", target=locked, before=before, after={"reason": text})
+        waiting = (
+            Case.objects.select_for_update()
+            .filter(kind=Case.Kind.SUSPENSION, worker=locked, state=states.AWAITING_RESPONSE)
+            .first()
+        )
+        if waiting is not None:
+            waiting.response_text = text
+            waiting.save(update_fields=["response_text"])
+            _close(
+                waiting,
+                action="accept",
+                share_bps=FULL_SHARE,
+                resolution=Case.Resolution.REQUESTER_ACCEPTED,
+                now=timezone.now(),
+                actor=actor,
+            )
+        notify_person(email=locked.email, subject="Your suspension is lifted", body=text)
+    return locked
 
 
 def suspension_appeal_open(*, worker: User, statement: str) -> Case:
-    """Opens the worker's appeal against their suspension, in the same queue as rejections.
-    The co-op staff member who suspended answers it; silence past the deadline lifts the
-    suspension. Raises ``not_suspended`` and ``already_appealed`` (409)."""
+    """The worker's statement on the appeal against their suspension. The appeal itself
+    opened with the suspension; this gives it the worker's words (or, for a suspension
+    older than that rule, opens it). The moderator who suspended answers it; silence past
+    the deadline lifts the suspension. Raises ``not_suspended`` and ``already_appealed`` (409)."""
     statement = _require_text("statement", statement, "Say why the suspension is wrong; the panel reads it.")
     with transaction.atomic():
         worker = User.objects.select_for_update().get(pk=worker.pk)
         if not worker.is_suspended:
             raise AppError("not_suspended", "Your account is not suspended.", status=409)
-        if Case.objects.filter(kind=Case.Kind.SUSPENSION, worker=worker).exclude(state=states.CLOSED).exists():
-            raise AppError("already_appealed", "Your appeal against this suspension is already open.", status=409)
+        open_case = (
+            Case.objects.select_for_update()
+            .filter(kind=Case.Kind.SUSPENSION, worker=worker)
+            .exclude(state=states.CLOSED)
+            .first()
+        )
+        if open_case is not None:
+            if open_case.statement != AUTO_APPEAL_STATEMENT:
+                raise AppError("already_appealed", "Your appeal against this suspension is already open.", status=409)
+            open_case.statement = statement
+            open_case.save(update_fields=["statement"])
+            audit_record(
+                actor=worker, action="case.statement_given", target=open_case, after={"length": len(statement)}
+            )
+            return open_case
         suspended_by = (
             AuditEvent.objects.filter(action="user.suspended", target_type="accounts.user", target_id=str(worker.pk))
             .order_by("-id")

@@ -105,6 +105,16 @@ class RenameForm(PageForm):
 
 class ApiKeyForm(PageForm):
     label = forms.CharField(label="Label (what the key is for)", max_length=80, required=False)
+    scopes = forms.MultipleChoiceField(
+        label="What the key may do",
+        choices=[
+            ("publish", "Publish: batches, HITs, qualifications"),
+            ("review", "Review: read and decide submitted work, bonuses"),
+            ("funds", "Funds: deposits and withdrawals"),
+        ],
+        initial=["publish", "review", "funds"],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
 
 class DepositForm(PageForm):
@@ -194,7 +204,11 @@ class FeedbackForm(PageForm):
 class ProposalForm(PageForm):
     kind = forms.ChoiceField(
         label="Kind",
-        choices=[("rule_change", "Change a rule's value"), ("policy", "A policy text")],
+        choices=[
+            ("rule_change", "Change a rule's value"),
+            ("policy", "A policy text"),
+            ("appointment", "Appoint or remove a staff member"),
+        ],
         widget=forms.RadioSelect,
         initial="rule_change",
     )
@@ -207,6 +221,22 @@ class ProposalForm(PageForm):
         help_text="Money as 12.50, percentages as 10 or 7.5, hours and days as whole numbers.",
     )
     rule_class_key = forms.ChoiceField(label="Decided as (policies only)", required=False, choices=[])
+    appointee = forms.CharField(label="Person's user name (appointments only)", required=False, max_length=150)
+    staff_role = forms.ChoiceField(
+        label="Staff role (appointments only)",
+        required=False,
+        choices=[
+            ("", "Choose a role"),
+            ("verifier", "Verifier"),
+            ("treasurer", "Treasurer"),
+            ("moderator", "Moderator"),
+        ],
+    )
+    appointment_action = forms.ChoiceField(
+        label="Appoint or remove (appointments only)",
+        required=False,
+        choices=[("grant", "Appoint to the role"), ("remove", "Remove from the role")],
+    )
 
     def __init__(self, *args: Any, rules: list[Any], rule_classes: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -423,3 +453,81 @@ class SavedSearchForm(PageForm):
 
 class MessageForm(PageForm):
     body = forms.CharField(label="Message", widget=forms.Textarea, max_length=5000)
+
+
+# --- verification, team and staff console --------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; cleans to a list (Django's recipe for multiple uploads)."""
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+class VerificationForm(PageForm):
+    """The requester's identity. The documents are checked by ``accounts.verification``
+    (type by content, size)."""
+
+    legal_name = forms.CharField(label="Legal name", max_length=200)
+    country = forms.CharField(label="Country of registration", max_length=2, help_text="Two letters, e.g. DE.")
+    registration_number = forms.CharField(label="Registration or tax number", max_length=80)
+    address = forms.CharField(label="Registered address", widget=forms.Textarea(attrs={"rows": 3}))
+    responsible_person = forms.CharField(label="Responsible person", max_length=200)
+    documents = MultipleFileField(
+        label="Documents (optional)",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+        help_text="PDF, PNG or JPEG, at most 4 MB each: e.g. a register extract. Only the co-op's verifiers see them.",
+    )
+
+
+class InviteForm(PageForm):
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[
+            ("reviewer", "Reviewer: prepares, publishes and reviews batches"),
+            ("finance", "Finance: funds and withdraws"),
+            ("owner", "Owner: everything, and manages members and keys"),
+        ],
+    )
+
+
+class MemberRoleForm(PageForm):
+    role = forms.ChoiceField(
+        label="Role", choices=[("owner", "Owner"), ("reviewer", "Reviewer"), ("finance", "Finance")]
+    )
+
+
+class StaffReasonForm(PageForm):
+    reason = forms.CharField(label="Reason (kept in the audit log)", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RefuseVerificationForm(PageForm):
+    code = forms.ChoiceField(label="Reason")
+    text = forms.CharField(label="Explanation to the requester", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["code"]).choices = [("", "Choose a reason"), *list(reasons.items())]
+
+
+class AskInformationForm(PageForm):
+    text = forms.CharField(label="What is missing", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SuspendForm(PageForm):
+    code = forms.ChoiceField(label="Reason")
+    reason = forms.CharField(label="What happened (the person reads it)", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["code"]).choices = [("", "Choose a reason"), *list(reasons.items())]

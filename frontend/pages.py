@@ -87,4 +87,5 @@ def roles_for(user: Any) -> dict[str, Any]:
         "is_treasurer": roles.is_treasurer,
         # Jurors are drawn from members who opted in; the case queue lives in disputes/.
         "is_juror": roles.is_juror,
+        "is_coop_staff": roles.is_coop_staff,
     }

@@ -11,6 +11,8 @@ from frontend.views import (
     payouts,
     public,
     requester,
+    staff,
+    team,
     treasurer,
     worker,
 )
@@ -60,6 +62,10 @@ requester_patterns = [
     path("org/<slug:slug>/keys/<int:key_id>/revoke/", requester.api_key_revoke, name="org_key_revoke"),
     path("org/<slug:slug>/webhooks/", webhook_views.webhooks, name="org_webhooks"),
     path("org/<slug:slug>/webhooks/<int:endpoint_id>/remove/", webhook_views.webhook_remove, name="org_webhook_remove"),
+    path("org/<slug:slug>/verification/", team.verification_page, name="org_verification"),
+    path("org/<slug:slug>/team/", team.team_page, name="org_team"),
+    path("org/<slug:slug>/team/<int:user_id>/<str:action>/", team.team_member_action, name="org_team_member"),
+    path("invitations/<str:token>/", team.invitation_page, name="invitation"),
     path("org/<slug:slug>/funds/", requester.funds, name="org_funds"),
     path("org/<slug:slug>/funds/<int:deposit_id>/", requester.deposit_page, name="org_deposit"),
     path("org/<slug:slug>/batches/new/", requester.batch_new, name="org_batch_new"),
@@ -111,6 +117,27 @@ treasurer_patterns = [
     path("treasury/payouts/<int:batch_id>/<str:action>/", payouts.sepa_batch_action, name="treasury_sepa_action"),
 ]
 
+staff_patterns = [
+    path("staff/", staff.console, name="staff_console"),
+    path("staff/verifications/", staff.verification_queue, name="staff_verifications"),
+    path("staff/verifications/<int:verification_id>/", staff.verification_detail, name="staff_verification"),
+    path(
+        "staff/verifications/<int:verification_id>/documents/<int:document_id>/",
+        staff.verification_document,
+        name="staff_verification_document",
+    ),
+    path(
+        "staff/verifications/<int:verification_id>/<str:action>/",
+        staff.verification_decide,
+        name="staff_verification_decide",
+    ),
+    path("staff/organisations/", staff.organisations, name="staff_organisations"),
+    path("staff/people/", staff.people, name="staff_people"),
+    path("staff/people/<int:person_id>/<str:action>/", staff.person_action, name="staff_person_action"),
+    path("staff/audit/", staff.audit, name="staff_audit"),
+    path("coop/staff/", staff.staff_public, name="staff_public"),
+]
+
 case_patterns = [
     path("cases/", disputes.cases, name="cases"),
     path("cases/<int:case_id>/", disputes.case_page, name="case"),
@@ -146,6 +173,7 @@ urlpatterns = [
     *requester_patterns,
     *member_patterns,
     *treasurer_patterns,
+    *staff_patterns,
     *case_patterns,
     *inbox_patterns,
 ]

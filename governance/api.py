@@ -138,6 +138,7 @@ class ProposalOut(serializers.ModelSerializer):  # type: ignore[type-arg]
     rule_class = serializers.CharField(source="rule_class.key")
     rule = serializers.CharField(source="rule.key", allow_null=True, default=None)
     target_class = serializers.CharField(source="target_class.key", allow_null=True, default=None)
+    appointee = serializers.CharField(source="appointee.username", allow_null=True, default=None)
     secret_ballot = serializers.SerializerMethodField()
 
     class Meta:
@@ -154,6 +155,9 @@ class ProposalOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "proposed_value",
             "target_class",
             "class_parameters",
+            "appointee",
+            "staff_role",
+            "appointment_action",
             "secret_ballot",
             "created_at",
             "discussion_ends_at",
@@ -180,6 +184,10 @@ class ProposalIn(StrictSerializer):
     rule_class = serializers.SlugField(required=False)
     target_class = serializers.SlugField(required=False)
     class_parameters = serializers.DictField(required=False)
+    # appointment: the person's user name, the staff role, grant or remove.
+    appointee = serializers.CharField(max_length=150, required=False)
+    staff_role = serializers.CharField(max_length=12, required=False)
+    appointment_action = serializers.ChoiceField(choices=["grant", "remove"], required=False)
 
 
 class ProposalUpdateIn(StrictSerializer):
@@ -215,6 +223,9 @@ class ProposalListView(APIView):
             rule_class_key=values.get("rule_class"),
             target_class_key=values.get("target_class"),
             class_parameters=values.get("class_parameters"),
+            appointee_username=values.get("appointee"),
+            staff_role=values.get("staff_role"),
+            appointment_action=values.get("appointment_action"),
         )
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal.pk)
         return Response(ProposalOut(proposal).data, status=201)

@@ -129,6 +129,7 @@ class Proposal(models.Model):
         RULE_CHANGE = "rule_change"  # a new value for a governed rule
         POLICY = "policy"  # a policy text
         BYLAW = "bylaw"  # a bylaw amendment, optionally changing a rule class's parameters
+        APPOINTMENT = "appointment"  # appoints a person to a staff role, or removes them from it
 
     class State(models.TextChoices):
         DRAFT = "draft"
@@ -156,6 +157,12 @@ class Proposal(models.Model):
         RuleClass, null=True, blank=True, on_delete=models.PROTECT, related_name="amending_proposals"
     )
     class_parameters = models.JSONField(default=dict, blank=True)
+    # appointment: who, which staff role (accounts.models.StaffRole) and grant or remove.
+    appointee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff_role = models.CharField(max_length=12, blank=True)
+    appointment_action = models.CharField(max_length=8, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     discussion_started_at = models.DateTimeField(null=True, blank=True)

@@ -68,7 +68,7 @@ def proposals_visible(*, user: Any) -> QuerySet[Proposal]:
     visible = ~Q(state=Proposal.State.DRAFT)
     if user.is_authenticated:
         visible |= Q(author_id=user.pk)
-    return Proposal.objects.filter(visible).select_related("rule_class", "rule", "target_class", "author")
+    return Proposal.objects.filter(visible).select_related("rule_class", "rule", "target_class", "author", "appointee")
 
 
 def access_proposal(*, user: Any, proposal_id: int) -> Proposal:

@@ -22,8 +22,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Membership, User
-from accounts.selectors import user_is_member
+from accounts.appointments import staff_role_grant, staff_role_remove
+from accounts.models import Membership, StaffAppointment, StaffRole, User
+from accounts.selectors import user_has_staff_role, user_is_member
 from core.audit import audit_record
 from core.errors import AppError, InvalidTransition, PermissionDenied
 from core.models import AuditEvent
@@ -35,6 +36,9 @@ from governance.states import proposal_machine
 logger = logging.getLogger(__name__)
 
 BYLAWS_CLASS = "bylaws"
+# The class of appointments to and removals from the co-op's staff roles.
+APPOINTMENTS_CLASS = "appointments"
+APPOINTMENT_ACTIONS = ("grant", "remove")
 BALLOT_SECRET_MIN_LENGTH = 16
 BALLOT_SECRET_MAX_LENGTH = 128
 
@@ -137,8 +141,15 @@ def proposal_create(
     rule_class_key: str | None = None,
     target_class_key: str | None = None,
     class_parameters: dict[str, Any] | None = None,
+    appointee_username: str | None = None,
+    staff_role: str | None = None,
+    appointment_action: str | None = None,
 ) -> Proposal:
     """Creates a draft proposal by a member.
+
+    An appointment (``kind="appointment"``) names a person, a staff role and ``grant`` or
+    ``remove``; it is governed by the appointments class and, once in effect, grants or
+    removes the role in the running platform (``accounts.appointments``).
 
     The governing class follows from the kind: a rule change is governed by the
     rule's class, a bylaw amendment by the bylaws class, a policy text by the
@@ -161,7 +172,11 @@ def proposal_create(
     rule: Rule | None = None
     target_class: RuleClass | None = None
     parameters: dict[str, int | bool] = {}
-    if kind == Proposal.Kind.RULE_CHANGE:
+    appointee: User | None = None
+    if kind == Proposal.Kind.APPOINTMENT:
+        rule_class = RuleClass.objects.get(key=APPOINTMENTS_CLASS)
+        appointee = _check_appointment(appointee_username, staff_role, appointment_action)
+    elif kind == Proposal.Kind.RULE_CHANGE:
         rule = Rule.objects.select_related("rule_class").filter(key=rule_key or "").first()
         if rule is None:
             raise AppError(
@@ -206,6 +221,9 @@ def proposal_create(
             proposed_value=proposed_value if rule is not None else None,
             target_class=target_class,
             class_parameters=parameters,
+            appointee=appointee,
+            staff_role=(staff_role or "") if appointee else "",
+            appointment_action=(appointment_action or "") if appointee else "",
         )
         audit_record(
             actor=author,
@@ -214,6 +232,52 @@ def proposal_create(
             after={"kind": kind, "rule": rule_key if rule else None, "proposed_value": proposal.proposed_value},
         )
     return proposal
+
+
+def _check_appointment(username: str | None, role: str | None, action: str | None) -> User:
+    fields: dict[str, list[str]] = {}
+    appointee = User.objects.filter(username=username or "").first()
+    if appointee is None:
+        fields["appointee"] = ["Name the person by their user name."]
+    if role not in StaffRole.values:
+        fields["staff_role"] = [f"One of: {', '.join(StaffRole.values)}."]
+    if action not in APPOINTMENT_ACTIONS:
+        fields["appointment_action"] = ["grant or remove."]
+    if fields or appointee is None:
+        raise AppError("invalid", "An appointment names a person, a staff role and grant or remove.", fields=fields)
+    holds = user_has_staff_role(user=appointee, role=role or "")
+    if action == "grant" and holds:
+        raise AppError(
+            "invalid", f"{appointee.username} already holds the role {role}.", fields={"appointee": ["Holds it."]}
+        )
+    if action == "remove" and not holds:
+        raise AppError(
+            "invalid", f"{appointee.username} does not hold the role {role}.", fields={"appointee": ["Not a holder."]}
+        )
+    return appointee
+
+
+def _appointment_take_effect(proposal: Proposal) -> None:
+    """Grants or removes the role the adopted appointment names. A removal of someone who
+    no longer holds the role (removed by a later decision meanwhile) changes nothing and
+    says so in the audit log, so the proposal still takes effect."""
+    assert proposal.appointee is not None
+    if proposal.appointment_action == "grant":
+        staff_role_grant(
+            user=proposal.appointee,
+            role=proposal.staff_role,
+            source=StaffAppointment.Source.PROPOSAL,
+            proposal_id=proposal.pk,
+        )
+    elif user_has_staff_role(user=proposal.appointee, role=proposal.staff_role):
+        staff_role_remove(user=proposal.appointee, role=proposal.staff_role, proposal_id=proposal.pk)
+    else:
+        audit_record(
+            actor=None,
+            action="appointment.moot",
+            target=proposal,
+            after={"role": proposal.staff_role, "user": proposal.appointee_id},
+        )
 
 
 def proposal_update(
@@ -808,6 +872,8 @@ def proposal_take_effect(*, proposal_id: int, now: datetime | None = None) -> Pr
                 before=before,
                 after={**_class_snapshot(rule_class), "proposal": proposal.pk},
             )
+        if proposal.kind == Proposal.Kind.APPOINTMENT:
+            _appointment_take_effect(proposal)
         proposal.in_effect_at = moment
         proposal.save(update_fields=["state", "in_effect_at"])
         notices.rule_in_effect(proposal)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.selectors import require_organisation_capability
 from core.errors import AppError
 from mturk import operations, services
 from mturk.operations import Caller
@@ -51,11 +52,62 @@ def mturk_error_from(error: AppError) -> MTurkError:
     return MTurkError(message, _APP_CODES.get(error.code, CODE_INVALID_PARAMETER))
 
 
+# The key scope each operation needs (``accounts.models.KeyScope``); reads any key may
+# make are ``None``; every other operation changes what is published and needs "publish".
+REVIEW_OPERATIONS = frozenset(
+    {
+        "AcceptQualificationRequest",
+        "ApproveAssignment",
+        "CreateWorkerBlock",
+        "DeleteWorkerBlock",
+        "GetAssignment",
+        "ListAssignmentsForHIT",
+        "ListBonusPayments",
+        "ListQualificationRequests",
+        "ListReviewPolicyResultsForHIT",
+        "ListReviewableHITs",
+        "ListWorkerBlocks",
+        "NotifyWorkers",
+        "RejectAssignment",
+        "RejectQualificationRequest",
+        "SendBonus",
+        "UpdateHITReviewStatus",
+    }
+)
+READ_OPERATIONS = frozenset(
+    {
+        "GetAccountBalance",
+        "GetFileUploadURL",
+        "GetHIT",
+        "GetQualificationScore",
+        "GetQualificationType",
+        "ListHITs",
+        "ListHITsForQualificationType",
+        "ListQualificationTypes",
+        "ListWorkersWithQualificationType",
+    }
+)
+
+
+def operation_scope(name: str) -> str | None:
+    if name in READ_OPERATIONS:
+        return None
+    return "review" if name in REVIEW_OPERATIONS else "publish"
+
+
 def call(*, caller: Caller, target: str, body: Any) -> dict[str, Any]:
     """The wire-shaped answer of one call; raises ``MTurkError`` for every refusal."""
     operation = operation_for_target(target)
     params = parse_input(operation, body)
     handler = operations.HANDLERS[operation.name]
+    scope = operation_scope(operation.name)
+    if scope is not None:
+        try:
+            require_organisation_capability(
+                user=caller.actor, organisation=caller.organisation, capability=scope, api_key=caller.key
+            )
+        except AppError as error:
+            raise mturk_error_from(error) from None
 
     def run() -> dict[str, Any]:
         # Each call is all or nothing, even where it calls several services.

@@ -5,6 +5,7 @@ twice, or racing a person's action, does nothing twice. Items go through
 stopping the others."""
 
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -121,8 +122,12 @@ def fair_pay_reviews() -> int:
         .exclude(fair_pay_retry_at__gt=timezone.now())
     )
     reviews = [(f"review:{pk}", None) for pk in due.order_by("id").values_list("id", flat=True)[:1000]]
-    owing = Batch.objects.filter(fair_pay_review__top_ups_owed__gt=0).order_by("id")
-    owed = [(f"owed:{pk}", None) for pk in owing.values_list("id", flat=True)[:1000]]
+
+    def items() -> Iterator[tuple[str, None]]:
+        yield from reviews
+        # Read after the reviews ran, so a batch reviewed now has its top-ups paid in this run.
+        owing = Batch.objects.filter(fair_pay_review__top_ups_owed__gt=0).order_by("id")
+        yield from ((f"owed:{pk}", None) for pk in owing.values_list("id", flat=True)[:1000])
 
     def step(key: str) -> bool:
         kind, pk = key.split(":")
@@ -139,7 +144,7 @@ def fair_pay_reviews() -> int:
 
     # Not one transaction per batch: the review commits before its top-ups are paid
     # (the fairness logic decides its own transactions).
-    run = run_each(FAIR_PAY_REVIEWS, [*reviews, *owed], step, atomic=False)
+    run = run_each(FAIR_PAY_REVIEWS, items(), step, atomic=False)
     return sum(1 for reviewed in run.values if reviewed)
 
 

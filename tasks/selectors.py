@@ -46,6 +46,11 @@ APPROVAL_RATE_FORMULA = (
 # --- Requester access ----------------------------------------------------------------------------
 
 
+# The team capability (and API key scope) each batch permission needs besides guardian's
+# (``accounts.selectors.require_organisation_capability``).
+BATCH_PERMISSION_CAPABILITY = {"tasks.change_batch": "publish", "tasks.review_batch": "review"}
+
+
 def access_batch(*, user: User, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
     """The batch if ``user`` holds ``permission`` on it (through its organisation's staff
     group); otherwise ``NotFound``, so outsiders cannot learn which batches exist."""

@@ -1,6 +1,7 @@
 """Shared fixtures. Each app's tests live under tests/<app>/ and add their own."""
 
 import os
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -45,6 +46,12 @@ def _founding_rules_after_flush(request: pytest.FixtureRequest) -> None:
         # process-wide cache (used by guardian's assign_perm) still has the old ones.
         ContentType.objects.clear_cache()
         founding_rules_reload()
+
+
+@pytest.fixture(autouse=True)
+def _private_documents(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Identity documents written by a test go to a temporary folder, never to var/."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
 
 
 @pytest.fixture(autouse=True)

@@ -66,3 +66,14 @@ class OrganisationFactory(factory.Factory):
     @classmethod
     def _build(cls, model_class: type, *args: Any, **kwargs: Any) -> Organisation:
         raise NotImplementedError("Organisations are only created through the service.")
+
+
+def staff_member(role: str, **kwargs: Any) -> User:
+    """A person holding the co-op staff ``role`` (verifier, treasurer, moderator), appointed
+    as a new installation's bootstrap does."""
+    from accounts.appointments import staff_role_grant
+    from accounts.models import StaffAppointment
+
+    user = UserFactory(**kwargs)
+    staff_role_grant(user=user, role=role, source=StaffAppointment.Source.BOOTSTRAP)
+    return user

@@ -53,6 +53,9 @@ def proposals(request: HttpRequest) -> HttpResponse:
                 rule_key=data["rule_key"] or None,
                 proposed_value=data["proposed_value"],
                 rule_class_key=data["rule_class_key"] or None,
+                appointee_username=data["appointee"] or None,
+                staff_role=data["staff_role"] or None,
+                appointment_action=data["appointment_action"] or None,
             )
         except AppError as error:
             add_app_error(form, error)

@@ -29,6 +29,7 @@ from frontend.forms import (
 )
 from frontend.operations import operation_start
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from frontend.views.team import verification_state_text
 from governance.selectors import rule_value
 from ledger import escrow
 from payments import selectors as payment_selectors
@@ -46,15 +47,28 @@ CARD_PAGE_POLICY = DEFAULT_POLICY.replace("script-src 'self'", "script-src 'self
 )
 
 
-def _organisation(request: HttpRequest, slug: str) -> Organisation:
-    return account_selectors.access_organisation(user=user_of(request), slug=slug)
+def _organisation(request: HttpRequest, slug: str, capability: str | None = None) -> Organisation:
+    """The organisation if the user is on its team and, with ``capability``, their role
+    carries it (``permission_denied`` saying which role does)."""
+    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    if capability is not None:
+        account_selectors.require_organisation_capability(
+            user=user_of(request), organisation=organisation, capability=capability
+        )
+    return organisation
 
 
 def _batch(request: HttpRequest, slug: str, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
-    """A batch of this organisation that the user may act on; any other is ``NotFound``."""
+    """A batch of this organisation that the user may act on; any other is ``NotFound``.
+    Changing it needs the publish capability, reviewing it the review one."""
     batch = task_selectors.access_batch(user=user_of(request), batch_id=batch_id, permission=permission)
     if batch.organisation.slug != slug:
         raise NotFound("batch")
+    capability = task_selectors.BATCH_PERMISSION_CAPABILITY.get(permission)
+    if capability is not None:
+        account_selectors.require_organisation_capability(
+            user=user_of(request), organisation=batch.organisation, capability=capability
+        )
     return batch
 
 
@@ -86,13 +100,16 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "balance": payment_selectors.organisation_balance(organisation=organisation),
             "batches": task_selectors.batches_for_organisation(organisation=organisation)[:100],
             "deposits": payment_selectors.deposits_for_organisation(organisation=organisation)[:10],
+            "verification_state": verification_state_text(
+                account_selectors.organisation_verification_latest(organisation=organisation), organisation
+            ),
         },
     )
 
 
 @app_page
 def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "manage" if request.method == "POST" else None)
     form = RenameForm(request.POST or None, initial={"display_name": organisation.display_name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -117,13 +134,16 @@ def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "manage")
     form = ApiKeyForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
         try:
             created = account_services.api_key_create(
-                organisation=organisation, created_by=user_of(request), label=form.cleaned_data["label"]
+                organisation=organisation,
+                created_by=user_of(request),
+                label=form.cleaned_data["label"],
+                scopes=form.cleaned_data["scopes"],
             )
         except AppError as error:
             add_app_error(form, error)
@@ -145,7 +165,7 @@ def api_keys(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @app_page
 def api_key_revoke(request: HttpRequest, slug: str, key_id: int) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "manage")
     key = account_selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
     if key is None:
         raise NotFound("key")
@@ -156,7 +176,7 @@ def api_key_revoke(request: HttpRequest, slug: str, key_id: int) -> HttpResponse
 
 @app_page
 def funds(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "funds")
     card_available = stripe_gateway.configured() and bool(settings.STRIPE_PUBLISHABLE_KEY)
     form = DepositForm(request.POST or None, card_available=card_available)
     if request.method == "POST" and form.is_valid():
@@ -184,7 +204,7 @@ def funds(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def deposit_page(request: HttpRequest, slug: str, deposit_id: int) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "funds")
     deposit = payment_selectors.access_deposit(organisation=organisation, deposit_id=deposit_id)
     response = render(
         request,
@@ -232,7 +252,7 @@ def _file_format(name: str) -> str:
 @app_page
 def batch_preview(request: HttpRequest, slug: str) -> HttpResponse:
     """htmx: re-renders the live preview whenever the template or the input file changes."""
-    _organisation(request, slug)
+    _organisation(request, slug, "publish")
     upload = request.FILES.get("input_file")
     content = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
     preview = _preview(
@@ -243,7 +263,7 @@ def batch_preview(request: HttpRequest, slug: str) -> HttpResponse:
 
 @app_page
 def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = _organisation(request, slug)
+    organisation = _organisation(request, slug, "publish")
     form = BatchForm(request.POST or None, request.FILES or None)
     preview = None
     if request.method == "POST" and form.is_valid():

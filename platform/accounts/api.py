@@ -11,10 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
-from accounts.models import ApiKey, Organisation, User, WorkerProfile
+from accounts import selectors, services, teams, verification
+from accounts.models import ApiKey, Organisation, OrganisationVerification, User, WorkerProfile
+from accounts.reasons import VERIFICATION_REFUSAL_REASONS
 from core.api import StrictSerializer
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 
 
 def request_user(request: Request) -> User:
@@ -22,12 +23,21 @@ def request_user(request: Request) -> User:
     return cast(User, request.user)
 
 
-def organisation_for_request(request: Request, slug: str) -> Organisation:
+def organisation_for_request(request: Request, slug: str, capability: str | None = None) -> Organisation:
     """The organisation in the URL, if the caller is its staff and, for an API key,
-    the key belongs to it. The one way in to an organisation for the API."""
+    the key belongs to it. The one way in to an organisation for the API.
+
+    With ``capability`` (``manage``, ``publish``, ``review``, ``funds``) the caller must
+    also hold it: a person through their team role, a key through its scopes
+    (``selectors.require_organisation_capability``; 403 with what is missing)."""
     organisation = selectors.access_organisation(user=request_user(request), slug=slug)
-    if isinstance(request.auth, ApiKey) and request.auth.organisation_id != organisation.pk:
+    key = request.auth if isinstance(request.auth, ApiKey) else None
+    if key is not None and key.organisation_id != organisation.pk:
         raise NotFound("organisation")
+    if capability is not None:
+        selectors.require_organisation_capability(
+            user=request_user(request), organisation=organisation, capability=capability, api_key=key
+        )
     return organisation
 
 
@@ -47,6 +57,7 @@ class UserOut(serializers.Serializer):  # type: ignore[type-arg]
     organisations = serializers.ListField(child=serializers.CharField())
     suspended = serializers.BooleanField()
     suspension_reason = serializers.CharField()
+    staff_roles = serializers.ListField(child=serializers.CharField())
 
 
 def _user_out(user: Any) -> dict[str, Any]:
@@ -61,6 +72,15 @@ def _user_out(user: Any) -> dict[str, Any]:
         "organisations": [organisation.slug for organisation in roles.organisations],
         "suspended": user.is_suspended,
         "suspension_reason": user.suspension_reason,
+        "staff_roles": [
+            role
+            for role, held in (
+                ("moderator", roles.is_moderator),
+                ("treasurer", roles.is_treasurer),
+                ("verifier", roles.is_verifier),
+            )
+            if held
+        ],
     }
 
 
@@ -211,7 +231,7 @@ class OrganisationDetailView(APIView):
 
     @extend_schema(request=OrganisationUpdateIn, responses=OrganisationOut)
     def patch(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "manage")
         data = OrganisationUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
         organisation = services.organisation_rename(
@@ -257,7 +277,7 @@ class ApiKeyOut(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     class Meta:
         model = ApiKey
-        fields = ["id", "label", "access_key_id", "created_at", "revoked_at", "last_used_at", "active"]
+        fields = ["id", "label", "access_key_id", "scopes", "created_at", "revoked_at", "last_used_at", "active"]
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
@@ -269,6 +289,7 @@ class ApiKeyCreatedOut(ApiKeyOut):
 
 class ApiKeyIn(StrictSerializer):
     label = serializers.CharField(max_length=80, required=False, allow_blank=True)  # type: ignore[assignment]
+    scopes = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
 
 
 class ApiKeyListView(APIView):
@@ -281,13 +302,14 @@ class ApiKeyListView(APIView):
 
     @extend_schema(request=ApiKeyIn, responses={201: ApiKeyCreatedOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "manage")
         data = ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
         created = services.api_key_create(
             organisation=organisation,
             created_by=request_user(request),
             label=data.validated_data.get("label", ""),  # type: ignore[arg-type]
+            scopes=data.validated_data.get("scopes"),  # type: ignore[arg-type]
         )
         body = dict(ApiKeyOut(created.key).data)
         body["secret_access_key"] = created.secret
@@ -297,12 +319,187 @@ class ApiKeyListView(APIView):
 class ApiKeyRevokeView(APIView):
     @extend_schema(request=None, responses=ApiKeyOut)
     def post(self, request: Request, slug: str, key_id: int) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "manage")
         key = selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
         if key is None:
             raise NotFound("API key")
         key = services.api_key_revoke(key=key, actor=request_user(request))
         return Response(ApiKeyOut(key).data)
+
+
+# --- Verification and team ----------------------------------------------------------------------
+
+
+class VerificationOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    registration_number = serializers.CharField()
+    address = serializers.CharField()
+    responsible_person = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    refusal_code = serializers.CharField()
+    refusal_reason = serializers.SerializerMethodField()
+    decision_text = serializers.CharField()
+    documents = serializers.SerializerMethodField()
+
+    def get_refusal_reason(self, verification: OrganisationVerification) -> str:
+        return VERIFICATION_REFUSAL_REASONS.get(verification.refusal_code, "")
+
+    def get_documents(self, verification: OrganisationVerification) -> list[str]:
+        # The requester sees which documents it sent, never a link: only verifiers read them.
+        return [document.original_name for document in verification.documents.all()]
+
+
+class VerificationIn(StrictSerializer):
+    legal_name = serializers.CharField(max_length=200, allow_blank=True)
+    country = serializers.CharField(max_length=2, allow_blank=True)
+    registration_number = serializers.CharField(max_length=80, allow_blank=True)
+    address = serializers.CharField(max_length=2000, allow_blank=True)
+    responsible_person = serializers.CharField(max_length=200, allow_blank=True)
+    documents = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class VerificationStatusOut(serializers.Serializer):  # type: ignore[type-arg]
+    state = serializers.CharField(help_text="verified, unsubmitted, or the latest request's state")
+    request = VerificationOut(allow_null=True)
+
+
+class VerificationView(APIView):
+    """The organisation's verification state with its latest request (``null`` before the
+    first), and submitting one (multipart, with ``documents``: PDF, PNG or JPEG)."""
+
+    @extend_schema(responses=VerificationStatusOut)
+    def get(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug)
+        latest = selectors.organisation_verification_latest(organisation=organisation)
+        if organisation.is_verified:
+            state = OrganisationVerification.State.VERIFIED.value
+        else:
+            state = latest.state if latest is not None else "unsubmitted"
+        return Response({"state": state, "request": VerificationOut(latest).data if latest else None})
+
+    @extend_schema(request={"multipart/form-data": VerificationIn}, responses={201: VerificationOut})
+    def post(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug, "manage")
+        data = request.data
+
+        def text(name: str) -> str:
+            value = data.get(name, "")
+            return value if isinstance(value, str) else ""
+
+        submitted = verification.verification_submit(
+            organisation=organisation,
+            actor=request_user(request),
+            legal_name=text("legal_name"),
+            country=text("country"),
+            registration_number=text("registration_number"),
+            address=text("address"),
+            responsible_person=text("responsible_person"),
+            documents=request.FILES.getlist("documents"),
+        )
+        return Response(VerificationOut(submitted).data, status=201)
+
+
+class MemberOut(serializers.Serializer):  # type: ignore[type-arg]
+    user_id = serializers.IntegerField(source="user.pk")
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+    added_at = serializers.DateTimeField()
+
+
+# Roles are checked by the team services (owner, reviewer, finance); plain text here keeps
+# the schema free of a second "role" enum.
+class InviteIn(StrictSerializer):
+    email = serializers.EmailField()
+    role = serializers.CharField(max_length=10, help_text="owner, reviewer or finance")
+
+
+class MemberRoleIn(StrictSerializer):
+    role = serializers.CharField(max_length=10, help_text="owner, reviewer or finance")
+
+
+class InvitationOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class MembersView(APIView):
+    """The team (anyone on it reads it); an owner invites by e-mail (the link is mailed)."""
+
+    @extend_schema(responses=MemberOut(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug)
+        return Response(MemberOut(selectors.organisation_members(organisation=organisation), many=True).data)
+
+    @extend_schema(request=InviteIn, responses={201: InvitationOut})
+    def post(self, request: Request, slug: str) -> Response:
+        organisation = organisation_for_request(request, slug, "manage")
+        data = InviteIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, _token = teams.invitation_create(
+            organisation=organisation,
+            actor=request_user(request),
+            email=data.validated_data["email"],
+            role=data.validated_data["role"],
+        )
+        return Response(
+            {
+                "id": invitation.pk,
+                "email": invitation.email,
+                "role": invitation.role,
+                "expires_at": invitation.expires_at,
+            },
+            status=201,
+        )
+
+
+class MemberView(APIView):
+    """An owner changes a member's role or removes them (never the last owner)."""
+
+    def _member(self, request: Request, slug: str, user_id: int) -> tuple[Organisation, User]:
+        organisation = organisation_for_request(request, slug, "manage")
+        member = selectors.organisation_members(organisation=organisation).filter(user_id=user_id).first()
+        if member is None:
+            raise NotFound("member")
+        return organisation, member.user
+
+    @extend_schema(request=MemberRoleIn, responses=MemberOut)
+    def patch(self, request: Request, slug: str, user_id: int) -> Response:
+        organisation, person = self._member(request, slug, user_id)
+        data = MemberRoleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = teams.member_set_role(
+            organisation=organisation, actor=request_user(request), user=person, role=data.validated_data["role"]
+        )
+        return Response(MemberOut(member).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, slug: str, user_id: int) -> Response:
+        organisation, person = self._member(request, slug, user_id)
+        teams.member_remove(organisation=organisation, actor=request_user(request), user=person)
+        return Response(status=204)
+
+
+class InvitationAcceptIn(StrictSerializer):
+    token = serializers.CharField(max_length=100)
+
+
+class InvitationAcceptView(APIView):
+    """The signed-in invited person joins the team (a personal sign-in, never a key)."""
+
+    @extend_schema(request=InvitationAcceptIn, responses={201: MemberOut})
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiKey):
+            raise PermissionDenied("Accept an invitation signed in as yourself, not with an organisation key.")
+        data = InvitationAcceptIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = teams.invitation_accept(token=data.validated_data["token"], user=request_user(request))
+        return Response(MemberOut(member).data, status=201)
 
 
 urlpatterns = [
@@ -315,6 +512,10 @@ urlpatterns = [
     path("organisations/", OrganisationListView.as_view(), name="api-organisations"),
     path("organisations/<slug:slug>/", OrganisationDetailView.as_view(), name="api-organisation"),
     path("organisations/<slug:slug>/api-keys/", ApiKeyListView.as_view(), name="api-keys"),
+    path("organisations/<slug:slug>/verification/", VerificationView.as_view(), name="api-org-verification"),
+    path("organisations/<slug:slug>/members/", MembersView.as_view(), name="api-org-members"),
+    path("organisations/<slug:slug>/members/<int:user_id>/", MemberView.as_view(), name="api-org-member"),
+    path("invitations/accept/", InvitationAcceptView.as_view(), name="api-invitation-accept"),
     path("organisations/<slug:slug>/api-keys/<int:key_id>/revoke/", ApiKeyRevokeView.as_view(), name="api-key-revoke"),
     path("requesters/<slug:slug>/", RequesterPublicView.as_view(), name="api-requester"),
 ]

@@ -1,10 +1,12 @@
 """Identities: users, requester organisations, worker profiles, co-op membership, API keys."""
 
+import os
 import secrets
 import string
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 
 _PSEUDONYM_ALPHABET = string.ascii_uppercase + string.digits
@@ -22,6 +24,8 @@ class User(AbstractUser):
     # A suspension always states its reason; earnings stay payable (see payouts).
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.TextField(blank=True)
+    # The code of the reason from the published list (``accounts.reasons.SUSPENSION_REASONS``).
+    suspension_code = models.CharField(max_length=40, blank=True)
 
     REQUIRED_FIELDS = ["email"]
 
@@ -58,13 +62,18 @@ class Organisation(models.Model):
 
 
 class OrganisationStaff(models.Model):
+    """A person on a requester's team. Owners manage members and keys (and may do
+    everything else); reviewers prepare, publish and review batches; finance funds and
+    withdraws. ``ROLE_CAPABILITIES`` says which capability each role carries."""
+
     class Role(models.TextChoices):
         OWNER = "owner"
-        STAFF = "staff"
+        REVIEWER = "reviewer"
+        FINANCE = "finance"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="staff")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organisation_roles")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.REVIEWER)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -137,6 +146,19 @@ class Membership(models.Model):
     juror_opt_in = models.BooleanField(default=False)
 
 
+class KeyScope(models.TextChoices):
+    """What an organisation's API key may do: publish (batches, HITs, qualifications),
+    review (read and decide submitted work, bonuses), funds (balance, deposits, withdrawals)."""
+
+    PUBLISH = "publish"
+    REVIEW = "review"
+    FUNDS = "funds"
+
+
+def all_key_scopes() -> list[str]:
+    return list(KeyScope.values)
+
+
 class ApiKey(models.Model):
     """An organisation's key pair, for the REST API and the MTurk-compatible endpoint.
 
@@ -154,6 +176,8 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # What the key may do for its organisation: a subset of ``KEY_SCOPES``.
+    scopes = models.JSONField(default=all_key_scopes)
 
     @property
     def is_active(self) -> bool:
@@ -161,3 +185,146 @@ class ApiKey(models.Model):
 
 
 TREASURER_GROUP = "treasurers"
+VERIFIER_GROUP = "verifiers"
+MODERATOR_GROUP = "moderators"
+
+
+class StaffRole(models.TextChoices):
+    """The co-op's staff roles, appointed and removed by the members' vote."""
+
+    VERIFIER = "verifier"
+    TREASURER = "treasurer"
+    MODERATOR = "moderator"
+
+
+# Each role's Django group: the checks of every app read the group, one join.
+STAFF_ROLE_GROUPS = {
+    StaffRole.VERIFIER: VERIFIER_GROUP,
+    StaffRole.TREASURER: TREASURER_GROUP,
+    StaffRole.MODERATOR: MODERATOR_GROUP,
+}
+
+
+class StaffAppointment(models.Model):
+    """Who holds (or held) which staff role, since when and by which decision.
+
+    Rows are never deleted: a removal sets ``ended_at``. The public list of role holders
+    is read from here. ``granted_by_proposal_id`` names the adopted governance proposal
+    (an id, not a foreign key: governance builds on accounts, not the other way)."""
+
+    class Source(models.TextChoices):
+        PROPOSAL = "proposal"
+        BOOTSTRAP = "bootstrap"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_appointments")
+    role = models.CharField(max_length=12, choices=StaffRole.choices)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    granted_by_proposal_id = models.PositiveIntegerField(null=True, blank=True)
+    granted_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by_proposal_id = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["role", "granted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role"], condition=models.Q(ended_at__isnull=True), name="one_open_appointment"
+            )
+        ]
+
+
+class PrivateDocumentStorage(FileSystemStorage):
+    """Files under ``PRIVATE_MEDIA_ROOT``, read from the settings at each use (tests move it)."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
+def private_documents() -> Storage:
+    """Where identity documents live: outside MEDIA_ROOT and STATIC_ROOT, never served by
+    a URL of their own; only the verifier's download view reads them."""
+    return PrivateDocumentStorage()
+
+
+class OrganisationVerification(models.Model):
+    """A requester's request to have its legal identity verified, and the verifier's answer.
+
+    submitted --approve--> verified; submitted --refuse--> refused;
+    submitted --ask--> more_information --resubmit--> submitted.
+    At most one request per organisation is pending (submitted or more_information)."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted"
+        MORE_INFORMATION = "more_information"
+        VERIFIED = "verified"
+        REFUSED = "refused"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="verifications")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.SUBMITTED, db_index=True)
+    legal_name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2)
+    registration_number = models.CharField(max_length=80)
+    address = models.TextField()
+    responsible_person = models.CharField(max_length=200)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # A refusal's code from ``accounts.reasons.VERIFICATION_REFUSAL_REASONS``.
+    refusal_code = models.CharField(max_length=40, blank=True)
+    # The verifier's words: the refusal's explanation, the information asked for, or the approval note.
+    decision_text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(state__in=["submitted", "more_information"]),
+                name="one_pending_verification",
+            )
+        ]
+
+
+class VerificationDocument(models.Model):
+    """A document attached to a verification request (PDF, PNG or JPEG, checked by content)."""
+
+    verification = models.ForeignKey(OrganisationVerification, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(storage=private_documents, upload_to="verification/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class OrganisationInvitation(models.Model):
+    """An invitation to join a requester's team, sent by e-mail as a link with a token.
+
+    Only the token's hash is stored. Accepted once, by a signed-in person whose e-mail
+    address is the invited one."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=OrganisationStaff.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -8,16 +8,23 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import (
+    MODERATOR_GROUP,
+    STAFF_ROLE_GROUPS,
     TREASURER_GROUP,
+    VERIFIER_GROUP,
     ApiKey,
     Membership,
     Organisation,
+    OrganisationInvitation,
     OrganisationNameChange,
     OrganisationStaff,
     OrganisationStaffDeparture,
+    OrganisationVerification,
+    StaffAppointment,
+    StaffRole,
     User,
 )
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 
 
 def user_is_treasurer(user: User) -> bool:
@@ -78,6 +85,13 @@ class Roles:
     is_treasurer: bool
     is_juror: bool
     organisations: list[StaffedOrganisation]
+    is_verifier: bool = False
+    is_moderator: bool = False
+
+    @property
+    def is_coop_staff(self) -> bool:
+        """Holds any staff role: may open the staff console."""
+        return self.is_treasurer or self.is_verifier or self.is_moderator
 
 
 # The two reads every signed-in request makes (``/api/me/`` or a page's navigation; the
@@ -86,6 +100,12 @@ class Roles:
 # The tests check both against the ORM's and guardian's answers.
 _ROLES_SQL = """
 SELECT membership.status, membership.juror_opt_in,
+       EXISTS (SELECT 1 FROM accounts_user_groups person_group
+               JOIN auth_group grp ON grp.id = person_group.group_id
+               WHERE person_group.user_id = person.id AND grp.name = %s),
+       EXISTS (SELECT 1 FROM accounts_user_groups person_group
+               JOIN auth_group grp ON grp.id = person_group.group_id
+               WHERE person_group.user_id = person.id AND grp.name = %s),
        EXISTS (SELECT 1 FROM accounts_user_groups person_group
                JOIN auth_group grp ON grp.id = person_group.group_id
                WHERE person_group.user_id = person.id AND grp.name = %s),
@@ -111,17 +131,19 @@ def user_roles(*, user: User) -> Roles:
     and their organisations, one row per organisation. Read on every ``/api/me/`` and
     every page's navigation."""
     with connection.cursor() as cursor:
-        cursor.execute(_ROLES_SQL, [TREASURER_GROUP, user.pk])
+        cursor.execute(_ROLES_SQL, [TREASURER_GROUP, VERIFIER_GROUP, MODERATOR_GROUP, user.pk])
         rows = cursor.fetchall()
     if not rows:  # deleted since the request authenticated
         return Roles(is_member=False, is_treasurer=False, is_juror=False, organisations=[])
-    status, juror_opt_in, treasurer = rows[0][:3]
+    status, juror_opt_in, treasurer, verifier, moderator = rows[0][:5]
     member = status == Membership.Status.ACTIVE
     return Roles(
         is_member=member,
         is_treasurer=bool(treasurer),
         is_juror=bool(member and juror_opt_in),
         organisations=[StaffedOrganisation(slug=slug, display_name=name) for *_, slug, name in rows if slug],
+        is_verifier=bool(verifier),
+        is_moderator=bool(moderator),
     )
 
 
@@ -171,3 +193,130 @@ def api_key_active(*, access_key_id: str) -> ApiKey | None:
     if not key.organisation.staff.filter(user=key.created_by).exists():
         return None
     return key
+
+
+# --- Co-op staff roles ---------------------------------------------------------------------------
+
+
+def user_staff_roles(*, user: User) -> set[str]:
+    """The staff roles ``user`` holds now (``StaffRole`` values)."""
+    if not user.is_authenticated:
+        return set()
+    names = set(user.groups.filter(name__in=STAFF_ROLE_GROUPS.values()).values_list("name", flat=True))
+    return {role for role, group in STAFF_ROLE_GROUPS.items() if group in names}
+
+
+def user_has_staff_role(*, user: User, role: str) -> bool:
+    return bool(user.is_authenticated and user.groups.filter(name=STAFF_ROLE_GROUPS[StaffRole(role)]).exists())
+
+
+def require_staff_role(*, user: User, role: str, doing: str) -> None:
+    """Raises ``permission_denied`` (403) unless ``user`` holds ``role`` now."""
+    if not user_has_staff_role(user=user, role=role):
+        raise PermissionDenied(
+            f"Only a {role} can {doing}; your roles: {', '.join(sorted(user_staff_roles(user=user))) or 'none'}."
+        )
+
+
+def require_any_staff_role(*, user: User) -> set[str]:
+    """The staff roles of ``user``; ``permission_denied`` if none (the console's door)."""
+    roles = user_staff_roles(user=user)
+    if not roles:
+        raise PermissionDenied("The staff console is for the co-op's verifiers, treasurers and moderators.")
+    return roles
+
+
+def staff_appointments_public() -> QuerySet[StaffAppointment]:
+    """Every appointment, current and ended, for the public list of role holders."""
+    return StaffAppointment.objects.select_related("user").order_by("role", "-ended_at", "granted_at", "id")
+
+
+# --- Requester teams -----------------------------------------------------------------------------
+
+CAPABILITY_MANAGE = "manage"
+CAPABILITY_PUBLISH = "publish"
+CAPABILITY_REVIEW = "review"
+CAPABILITY_FUNDS = "funds"
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    OrganisationStaff.Role.OWNER: frozenset(
+        {CAPABILITY_MANAGE, CAPABILITY_PUBLISH, CAPABILITY_REVIEW, CAPABILITY_FUNDS}
+    ),
+    OrganisationStaff.Role.REVIEWER: frozenset({CAPABILITY_PUBLISH, CAPABILITY_REVIEW}),
+    OrganisationStaff.Role.FINANCE: frozenset({CAPABILITY_FUNDS}),
+}
+_CAPABILITY_WORDS = {
+    CAPABILITY_MANAGE: "manage members and API keys (owners)",
+    CAPABILITY_PUBLISH: "prepare and publish batches (owners and reviewers)",
+    CAPABILITY_REVIEW: "review submitted work (owners and reviewers)",
+    CAPABILITY_FUNDS: "fund and withdraw money (owners and finance)",
+}
+
+
+def organisation_role(*, user: User, organisation: Organisation) -> str | None:
+    return OrganisationStaff.objects.filter(organisation=organisation, user=user).values_list("role", flat=True).first()
+
+
+def require_organisation_capability(
+    *, user: User, organisation: Organisation, capability: str, api_key: ApiKey | None = None
+) -> None:
+    """Raises ``permission_denied`` (403) unless the caller may use ``capability`` on
+    ``organisation``: an API key of the organisation by its scopes (keys act for the
+    organisation, never manage members or keys), a person by their team role."""
+    if api_key is not None:
+        if api_key.organisation_id != organisation.pk:
+            raise NotFound("organisation")
+        if capability == CAPABILITY_MANAGE:
+            raise PermissionDenied("An API key cannot manage members or keys; an owner signs in to do that.")
+        if capability not in api_key.scopes:
+            raise PermissionDenied(
+                f"This API key lacks the '{capability}' scope (it has: {', '.join(api_key.scopes) or 'none'}); "
+                "an owner can create a key with it."
+            )
+        return
+    role = organisation_role(user=user, organisation=organisation)
+    if role is None:
+        raise NotFound("organisation")
+    if capability not in ROLE_CAPABILITIES.get(role, frozenset()):
+        raise PermissionDenied(
+            f"Your role on {organisation.display_name} is {role}; only those who may "
+            f"{_CAPABILITY_WORDS[capability]} can do that."
+        )
+
+
+def organisation_members(*, organisation: Organisation) -> QuerySet[OrganisationStaff]:
+    return organisation.staff.select_related("user").order_by("added_at", "id")
+
+
+def organisation_invitations_open(*, organisation: Organisation) -> QuerySet[OrganisationInvitation]:
+    return organisation.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-id")
+
+
+# --- Verification --------------------------------------------------------------------------------
+
+
+def organisation_verification_latest(*, organisation: Organisation) -> OrganisationVerification | None:
+    """The organisation's most recent verification request, which its dashboard shows."""
+    return organisation.verifications.order_by("-submitted_at", "-id").first()
+
+
+def verification_queue(*, user: User) -> QuerySet[OrganisationVerification]:
+    """Requests waiting for a verifier (submitted first, oldest first); verifiers only."""
+    require_staff_role(user=user, role=StaffRole.VERIFIER, doing="see the verification queue")
+    return (
+        OrganisationVerification.objects.filter(state=OrganisationVerification.State.SUBMITTED)
+        .select_related("organisation", "submitted_by")
+        .order_by("submitted_at", "id")
+    )
+
+
+def verification_for_verifier(*, user: User, verification_id: int) -> OrganisationVerification:
+    require_staff_role(user=user, role=StaffRole.VERIFIER, doing="read verification requests")
+    verification = (
+        OrganisationVerification.objects.select_related("organisation", "submitted_by", "decided_by")
+        .filter(pk=verification_id)
+        .first()
+    )
+    if verification is None:
+        raise NotFound("verification request")
+    return verification

@@ -12,15 +12,18 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm
 
-from accounts import hooks, keys
+from accounts import hooks, keys, selectors
+from accounts.appointments import staff_role_grant
 from accounts.models import (
-    TREASURER_GROUP,
     ApiKey,
+    KeyScope,
     Membership,
     Organisation,
     OrganisationNameChange,
     OrganisationStaff,
     OrganisationStaffDeparture,
+    StaffAppointment,
+    StaffRole,
     User,
     WorkerProfile,
     WorkerProfileChange,
@@ -86,7 +89,7 @@ def organisation_create(
 
 
 def organisation_staff_add(
-    *, organisation: Organisation, user: User, role: str = OrganisationStaff.Role.STAFF, actor: Any
+    *, organisation: Organisation, user: User, role: str = OrganisationStaff.Role.REVIEWER, actor: Any
 ) -> OrganisationStaff:
     with transaction.atomic():
         staff, _ = OrganisationStaff.objects.get_or_create(
@@ -106,9 +109,11 @@ def organisation_staff_remove(*, organisation: Organisation, user: User, actor: 
 
 
 def organisation_verify(*, organisation: Organisation, verified_by: User, legal_name: str) -> Organisation:
-    """Records that staff checked the organisation's legal identity."""
-    if not (verified_by.is_staff or verified_by.groups.filter(name=TREASURER_GROUP).exists()):
-        raise PermissionDenied("Only co-op staff verify organisations.")
+    """Records that a verifier checked the organisation's legal identity, outside the
+    verification queue (seeds, benchmarks and operators' scripts; Django's ``is_staff``
+    operators may too). Requesters go through ``accounts.verification``."""
+    if not (verified_by.is_staff or selectors.user_has_staff_role(user=verified_by, role=StaffRole.VERIFIER)):
+        raise PermissionDenied("Only the co-op's verifiers verify organisations.")
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         before = {"legal_name": organisation.legal_name, "verified_at": None}
@@ -236,9 +241,22 @@ class NewApiKey:
     secret: str  # shown once, never stored in clear
 
 
-def api_key_create(*, organisation: Organisation, created_by: User, label: str = "") -> NewApiKey:
+def api_key_create(
+    *, organisation: Organisation, created_by: User, label: str = "", scopes: list[str] | None = None
+) -> NewApiKey:
+    """An owner creates a key with ``scopes`` (default: all of ``KeyScope``). Raises
+    ``permission_denied`` (not an owner, or an API key asking) and ``invalid`` scopes."""
     if not created_by.has_perm("accounts.manage_organisation", organisation):
         raise PermissionDenied("Only the organisation's staff can create its keys.")
+    selectors.require_organisation_capability(user=created_by, organisation=organisation, capability="manage")
+    chosen = list(KeyScope.values) if scopes is None else [scope for scope in KeyScope.values if scope in scopes]
+    unknown = sorted(set(scopes or []) - set(KeyScope.values))
+    if unknown or not chosen:
+        raise AppError(
+            "invalid",
+            f"Choose the key's scopes among {', '.join(KeyScope.values)}.",
+            fields={"scopes": [f"Unknown: {', '.join(unknown)}." if unknown else "Choose at least one."]},
+        )
     secret = keys.new_secret()
     with transaction.atomic():
         key = ApiKey.objects.create(
@@ -248,8 +266,14 @@ def api_key_create(*, organisation: Organisation, created_by: User, label: str =
             access_key_id=keys.new_access_key_id(),
             secret_hash=keys.hash_secret(secret),
             secret_encrypted=keys.encrypt_secret(secret),
+            scopes=chosen,
         )
-        audit_record(actor=created_by, action="api_key.created", target=key, after={"access_key_id": key.access_key_id})
+        audit_record(
+            actor=created_by,
+            action="api_key.created",
+            target=key,
+            after={"access_key_id": key.access_key_id, "scopes": chosen},
+        )
     return NewApiKey(key=key, secret=secret)
 
 
@@ -265,5 +289,6 @@ def api_key_revoke(*, key: ApiKey, actor: User) -> ApiKey:
 
 
 def treasurer_grant(*, user: User) -> None:
-    group, _ = Group.objects.get_or_create(name=TREASURER_GROUP)
-    user.groups.add(group)
+    """Appoints a treasurer outside a vote: the demo seed and tests. An installation's
+    first holders come from ``manage.py staff_bootstrap``, later ones from a vote."""
+    staff_role_grant(user=user, role=StaffRole.TREASURER, source=StaffAppointment.Source.BOOTSTRAP)

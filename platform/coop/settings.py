@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "disputes",
     "mturk",
     "webhooks",
+    "staff",
     "frontend",
 ]
 
@@ -181,6 +182,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = VAR_DIR / "media"
+# Requesters' identity documents: outside MEDIA_ROOT and STATIC_ROOT, never served by URL;
+# only verifiers download them through the staff console.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+VERIFICATION_DOCUMENT_MAX_BYTES = int(env("VERIFICATION_DOCUMENT_MAX_BYTES", str(4 * 1024 * 1024)))
+VERIFICATION_DOCUMENTS_MAX = 5
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -23,6 +23,7 @@ api_patterns = [
     path("", include("disputes.api")),
     path("", include("payouts.api")),
     path("", include("webhooks.api")),
+    path("", include("staff.api")),
 ]
 
 # Under /api/ the resolver's 404 and an unhandled error answer in the API's JSON shape.

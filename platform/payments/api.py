@@ -103,7 +103,7 @@ class DepositListView(APIView):
 
     @extend_schema(request=DepositIn, responses={201: DepositOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "funds")
         data = DepositIn(data=request.data)
         data.is_valid(raise_exception=True)
         start = (
@@ -127,7 +127,7 @@ class DepositPaymentIntentView(APIView):
 
     @extend_schema(request=None, responses=DepositOut)
     def post(self, request: Request, slug: str, deposit_id: int) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "funds")
         deposit = selectors.access_deposit(organisation=organisation, deposit_id=deposit_id)
         return Response(deposit_out(services.deposit_payment_intent_ensure(deposit=deposit)))
 
@@ -180,7 +180,7 @@ class WithdrawalListView(APIView):
 
     @extend_schema(request=WithdrawalIn, responses={201: WithdrawalOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "funds")
         data = WithdrawalIn(data=request.data)
         data.is_valid(raise_exception=True)
         withdrawal = services.withdrawal_request(

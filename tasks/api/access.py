@@ -4,6 +4,7 @@
 from rest_framework.request import Request
 
 from accounts.models import ApiKey, User
+from accounts.selectors import require_organisation_capability
 from core.errors import AppError, NotFound
 from tasks import selectors
 from tasks.models import Batch
@@ -11,10 +12,17 @@ from tasks.models import Batch
 
 def batch_for_request(request: Request, batch_id: int, permission: str = "tasks.view_batch") -> Batch:
     """The one way in to a batch for requester endpoints: guardian permission through the
-    organisation's staff group and, for an API key, the key's own organisation."""
+    organisation's staff group and, for an API key, the key's own organisation; changing
+    a batch needs the ``publish`` capability, reviewing it ``review`` (team role or key scope)."""
     batch = selectors.access_batch(user=_user(request), batch_id=batch_id, permission=permission)
-    if isinstance(request.auth, ApiKey) and request.auth.organisation_id != batch.organisation_id:
+    key = request.auth if isinstance(request.auth, ApiKey) else None
+    if key is not None and key.organisation_id != batch.organisation_id:
         raise NotFound("batch")
+    capability = selectors.BATCH_PERMISSION_CAPABILITY.get(permission)
+    if capability is not None:
+        require_organisation_capability(
+            user=_user(request), organisation=batch.organisation, capability=capability, api_key=key
+        )
     return batch
 
 

@@ -152,7 +152,7 @@ class OrganisationBatchesView(APIView):
 
     @extend_schema(request=MarketBatchIn, responses={201: MarketBatchDetailOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         data = MarketBatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_create(organisation=organisation, actor=_user(request), **data.validated_data)

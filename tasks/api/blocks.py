@@ -35,7 +35,7 @@ class OrganisationBlocksView(APIView):
 
     @extend_schema(request=BlockIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "review")
         data = BlockIn(data=request.data)
         data.is_valid(raise_exception=True)
         worker = _worker_by_pseudonym(data.validated_data["worker"])
@@ -51,6 +51,6 @@ class OrganisationBlocksView(APIView):
 class OrganisationBlockDetailView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, pseudonym: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "review")
         services.worker_unblock(organisation=organisation, actor=_user(request), worker=_worker_by_pseudonym(pseudonym))
         return Response(status=204)

@@ -51,7 +51,7 @@ class OrganisationQualificationsView(APIView):
 
     @extend_schema(request=QualificationIn, responses={201: QualificationOut})
     def post(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         data = QualificationIn(data=request.data)
         data.is_valid(raise_exception=True)
         qualification = services.qualification_create(
@@ -65,7 +65,7 @@ class OrganisationQualificationsView(APIView):
 class QualificationGrantView(APIView):
     @extend_schema(request=GrantIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, qualification_id: int) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         qualification = organisation.qualifications.filter(pk=qualification_id).first()
         if qualification is None:
             raise NotFound("qualification")
@@ -120,7 +120,7 @@ class QualificationTestView(APIView):
 class QualificationRevokeView(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, qualification_id: int, pseudonym: str) -> Response:
-        organisation = organisation_for_request(request, slug)
+        organisation = organisation_for_request(request, slug, "publish")
         qualification = organisation.qualifications.filter(pk=qualification_id).first()
         if qualification is None:
             raise NotFound("qualification")

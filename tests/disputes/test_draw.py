@@ -12,7 +12,7 @@ from core.errors import AppError, PermissionDenied
 from disputes import draw, selectors, services
 from disputes.models import Draw, Juror
 from tests.disputes.factories import approve, batch_for, jurors, reject, submitted
-from tests.factories import MemberFactory, OrganisationFactory, UserFactory
+from tests.factories import MemberFactory, OrganisationFactory, UserFactory, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,9 @@ def scene(clock):
     newcomer = MemberFactory(membership__joined_at=timezone.now() - timezone.timedelta(days=10))
     not_opted_in = MemberFactory(membership__juror_opt_in=False)
     suspended = MemberFactory()
-    services.user_suspend(user=suspended, actor=UserFactory(is_staff=True), reason="Fraud under review.")
+    services.user_suspend(
+        user=suspended, actor=staff_member("moderator"), code="payment_fraud", reason="Fraud under review."
+    )
     left = MemberFactory()
     Membership.objects.filter(user=left).update(status=Membership.Status.LEFT)
     clean = jurors(6)
@@ -109,8 +111,8 @@ def test_the_sample_of_a_mass_case_is_reproducible():
 def test_a_suspension_needs_a_reason_and_changes_nothing_without_one():
     worker = UserFactory()
     with pytest.raises(AppError) as refused:
-        services.user_suspend(user=worker, actor=UserFactory(is_staff=True), reason="  ")
-    assert refused.value.code == "invalid"
+        services.user_suspend(user=worker, actor=staff_member("moderator"), code="harassment", reason="  ")
+    assert refused.value.code == "reason_required"
     worker.refresh_from_db()
     assert worker.suspended_at is None and worker.suspension_reason == ""
 

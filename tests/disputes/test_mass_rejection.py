@@ -166,7 +166,7 @@ def test_a_mass_case_is_decided_per_worker_and_no_outcome_follows_from_anothers_
     from django.urls import reverse
     from rest_framework.test import APIClient
 
-    from tasks.models import Notice
+    from notifications.models import Notification
 
     def api(user):
         client = APIClient()
@@ -184,9 +184,9 @@ def test_a_mass_case_is_decided_per_worker_and_no_outcome_follows_from_anothers_
     assert case is not None and case.batch_id is None and case.items.count() == 9
     # Every worker is told, once, that their work is judged in a mass case and decided alone.
     for worker in (good, spammer, careful):
-        assert Notice.objects.filter(user=worker, kind="mass_case_opened").count() == 1
+        assert Notification.objects.filter(user=worker, category="mass_case_opened").count() == 1
     assert services.mass_rejection_check(organisation_id=organisation.pk) is None
-    assert Notice.objects.filter(kind="mass_case_opened").count() == 3
+    assert Notification.objects.filter(category="mass_case_opened").count() == 3
 
     contested = api(owner(organisation)).post(
         f"/api/disputes/cases/{case.pk}/respond/", {"action": "contest", "text": "All spam."}, format="json"

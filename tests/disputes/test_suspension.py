@@ -3,20 +3,21 @@
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.reasons import SUSPENSION_REASONS
 from core.errors import AppError
 from disputes import jobs, services
 from disputes.models import Case, Juror
 from ledger import accounts
 from ledger.selectors import balance
 from tests.disputes.factories import approve, batch_for, jurors, submitted
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, staff_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff():
-    return UserFactory(is_staff=True)
+    return staff_member("moderator")
 
 
 @pytest.fixture
@@ -29,7 +30,9 @@ def earner():
 
 @pytest.fixture
 def suspended(earner, staff):
-    return services.user_suspend(user=earner, actor=staff, reason="Answers copied from another worker.")
+    return services.user_suspend(
+        user=earner, actor=staff, code="fraudulent_work", reason="Answers copied from another worker."
+    )
 
 
 def earnings(user) -> int:
@@ -38,7 +41,7 @@ def earnings(user) -> int:
 
 def test_only_co_op_staff_suspend(earner):
     with pytest.raises(AppError) as refused:
-        services.user_suspend(user=earner, actor=UserFactory(), reason="I do not like them.")
+        services.user_suspend(user=earner, actor=UserFactory(), code="harassment", reason="I do not like them.")
     assert refused.value.code == "permission_denied"
     earner.refresh_from_db()
     assert earner.suspended_at is None
@@ -48,7 +51,10 @@ def test_a_suspended_worker_reads_the_reason_and_keeps_their_earnings(suspended)
     client = APIClient()
     client.force_authenticate(suspended)
     me = client.get("/api/me/").json()
-    assert (me["suspended"], me["suspension_reason"]) == (True, "Answers copied from another worker.")
+    assert (me["suspended"], me["suspension_reason"]) == (
+        True,
+        SUSPENSION_REASONS["fraudulent_work"] + " Answers copied from another worker.",
+    )
     suspended.refresh_from_db()
     assert suspended.is_active and earnings(suspended) == 1000
 
@@ -114,3 +120,128 @@ def test_appeal_refusals(suspended, earner):
         services.suspension_appeal_open(worker=UserFactory(), statement="Me?")
     assert refused.value.code == "not_suspended"
     assert Case.objects.count() == 1
+
+
+# --- Through the staff console -------------------------------------------------------------------
+
+
+def console(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_only_a_moderator_suspends_from_the_console_and_a_refusal_changes_nothing(earner):
+    from core.models import AuditEvent
+
+    before = (Case.objects.count(), AuditEvent.objects.count())
+    url = f"/api/staff/people/{earner.pk}/suspend/"
+    good = {"code": "fraudulent_work", "reason": "Copied answers."}
+    for someone in (staff_member("verifier"), staff_member("treasurer"), UserFactory()):
+        assert console(someone).post(url, good, format="json").status_code == 403
+    moderator = staff_member("moderator")
+    for body, code in (
+        ({"code": "", "reason": "Copied answers."}, "reason_required"),
+        ({"code": "made_up", "reason": "Copied answers."}, "reason_required"),
+        ({"code": "fraudulent_work", "reason": "   "}, "reason_required"),
+    ):
+        response = console(moderator).post(url, body, format="json")
+        assert (response.status_code, response.json()["error"]["code"]) == (400, code)
+    itself = console(moderator).post(f"/api/staff/people/{moderator.pk}/suspend/", good, format="json")
+    assert itself.status_code == 403
+    earner.refresh_from_db()
+    assert not earner.is_suspended
+    assert (Case.objects.count(), AuditEvent.objects.filter(action="user.suspended").count()) == (before[0], 0)
+
+
+def test_suspension_journey_through_the_appeal(earner, clock, django_capture_on_commit_callbacks):
+    """A moderator suspends with a published reason; the person is told and the appeal is
+    already in the queue; earned money is still paid out; the worker states their case; the
+    moderator contests; a panel lifts the suspension; every step is in the audit log."""
+    from django.core import mail
+
+    from core.models import AuditEvent
+    from payouts import services as payout_services
+    from payouts.models import Payout
+    from tests.payouts.factories import VALID_IBAN
+
+    moderator = staff_member("moderator")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = console(moderator).post(
+            f"/api/staff/people/{earner.pk}/suspend/",
+            {"code": "fraudulent_work", "reason": "Identical answers within seconds."},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    earner.refresh_from_db()
+    assert earner.is_suspended and earner.suspension_code == "fraudulent_work"
+    assert [m.to for m in mail.outbox] == [[earner.email]]
+    assert "Identical answers within seconds." in mail.outbox[0].body
+    case = Case.objects.get(kind="suspension", worker=earner)
+    assert (case.state, case.respondent_id, case.statement) == (
+        "awaiting_response",
+        moderator.pk,
+        services.AUTO_APPEAL_STATEMENT,
+    )
+    assert earner.has_perm("disputes.view_case", case) and moderator.has_perm("disputes.view_case", case)
+
+    # Money already earned stays payable while suspended.
+    from accounts.models import WorkerProfile
+
+    WorkerProfile.objects.filter(user=earner).update(country="DE")
+    payout_services.payout_method_set(
+        user=earner, rail="sepa", details={"iban": VALID_IBAN, "account_holder": "Earner"}
+    )
+    payout = payout_services.payout_request(user=earner)
+    assert Payout.objects.get(pk=payout.pk).amount == 1000
+
+    worker_api = console(earner)
+    stated = worker_api.post("/api/disputes/suspension-appeal/", {"statement": "I type fast."}, format="json")
+    assert stated.status_code == 201 and stated.json()["id"] == case.pk
+    jurors(3)
+    services.case_respond(case=case, actor=moderator, action="contest", text="Logs attached.")
+    seated = list(Juror.objects.filter(case=case))
+    assert moderator.pk not in {j.user_id for j in seated} and len(seated) == 3
+    clock.advance(hours=49)
+    jobs.run_deadlines.delay()
+    for juror in seated:
+        services.case_vote(case=case, juror_user=juror.user, share_bps=10_000, reason="Fast is not fraud.")
+    clock.advance(hours=73)
+    jobs.run_deadlines.delay()
+
+    case.refresh_from_db()
+    earner.refresh_from_db()
+    assert (case.state, case.outcome) == ("closed", "pay_full")
+    assert not earner.is_suspended and earner.suspension_code == ""
+    rows = AuditEvent.objects.filter(target_type="accounts.user", target_id=str(earner.pk)).order_by("id")
+    assert [(row.action, row.actor_id) for row in rows if row.action.startswith("user.suspen")] == [
+        ("user.suspended", moderator.pk),
+        ("user.suspension_lifted", None),
+    ]
+    assert rows.get(action="user.suspension_lifted").after == {"case": case.pk}
+
+
+def test_a_moderator_lifts_a_suspension_with_a_reason_and_the_waiting_appeal_closes(suspended, staff):
+    from core.models import AuditEvent
+
+    case = Case.objects.get(kind="suspension", worker=suspended)
+    other = staff_member("moderator")
+    refused = console(staff_member("verifier")).post(
+        f"/api/staff/people/{suspended.pk}/lift/", {"reason": "Mistake."}, format="json"
+    )
+    assert refused.status_code == 403
+    empty = console(other).post(f"/api/staff/people/{suspended.pk}/lift/", {"reason": " "}, format="json")
+    assert (empty.status_code, empty.json()["error"]["code"]) == (400, "reason_required")
+    suspended.refresh_from_db()
+    assert suspended.is_suspended
+
+    lifted = console(other).post(f"/api/staff/people/{suspended.pk}/lift/", {"reason": "Mistaken identity."})
+    assert lifted.status_code == 200, lifted.content
+    suspended.refresh_from_db()
+    case.refresh_from_db()
+    assert not suspended.is_suspended
+    assert (case.state, case.resolution) == ("closed", "requester_accepted")
+    row = AuditEvent.objects.get(action="user.suspension_lifted", target_id=str(suspended.pk))
+    assert (row.actor_id, row.after) == (other.pk, {"reason": "Mistaken identity."})
+    again = console(other).post(f"/api/staff/people/{suspended.pk}/lift/", {"reason": "Again."})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "not_suspended")

@@ -5,7 +5,7 @@ from django.test import Client
 
 from accounts.models import Membership, Organisation
 from disputes.models import Case
-from tests.factories import MemberFactory, UserFactory
+from tests.factories import MemberFactory, UserFactory, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -39,17 +39,24 @@ def test_a_member_opts_in_and_out_of_jury_service(client: Client) -> None:
 
 def test_a_suspended_worker_reads_the_reason_and_appeals(client: Client) -> None:
     from disputes import services as dispute_services
+    from disputes.services import AUTO_APPEAL_STATEMENT
 
-    staff = UserFactory(is_staff=True)
+    staff = staff_member("moderator")
     worker = UserFactory()
-    dispute_services.user_suspend(user=worker, actor=staff, reason="Answers copied between tasks.")
+    dispute_services.user_suspend(
+        user=worker, actor=staff, code="fraudulent_work", reason="Answers copied between tasks."
+    )
     client.force_login(worker)
     page = client.get("/work/profile/").content.decode()
     assert "Answers copied between tasks." in page
+    # The appeal opened with the suspension; the worker's statement goes on it.
+    case = Case.objects.get()
+    assert case.statement == AUTO_APPEAL_STATEMENT
     empty = client.post("/work/suspension-appeal/", {"statement": ""})
-    assert empty.status_code == 302 and Case.objects.count() == 0
+    assert empty.status_code == 302 and Case.objects.get().statement == AUTO_APPEAL_STATEMENT
     response = client.post("/work/suspension-appeal/", {"statement": "Each answer was my own."})
     case = Case.objects.get()
+    assert case.statement == "Each answer was my own."
     assert response["Location"] == f"/cases/{case.pk}/"
     assert client.get(response["Location"]).status_code == 200
 

@@ -133,7 +133,9 @@ def test_treasury_is_for_the_treasurer_only(client: Client, organisation, reques
 
 def test_api_key_secret_is_shown_once(client: Client, organisation, requester) -> None:
     client.force_login(requester)
-    created = client.post(f"/org/{organisation.slug}/keys/", {"label": "psiTurk"})
+    created = client.post(
+        f"/org/{organisation.slug}/keys/", {"label": "psiTurk", "scopes": ["publish", "review", "funds"]}
+    )
     secret = created.context["created"].secret
     assert secret in created.content.decode()
     assert secret not in client.get(f"/org/{organisation.slug}/keys/").content.decode()

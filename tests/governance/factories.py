@@ -99,6 +99,8 @@ def founding_rules_reload() -> None:
             rule_class=classes[class_key],
         )
         RuleVersion.objects.create(rule=rule, value=value, effective_at=founding.FOUNDED)
+    appointments = importlib.import_module("governance.migrations.0006_appointment_proposals")
+    classes["appointments"] = RuleClass.objects.create(**appointments.APPOINTMENTS_CLASS)
     # Rules added by later data migrations (``ADDED_RULES``, the 0002 layout), whatever their number.
     for module_info in pkgutil.iter_modules(importlib.import_module("governance.migrations").__path__):
         added = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "ADDED_RULES", None)

@@ -55,6 +55,9 @@ ACTIONS = {
     "treasury_sepa_payment": {"action": "paid"},
     "treasury_sepa_action": {"action": "sent"},
     "case_action": {"action": "evidence"},
+    "staff_verification_decide": {"action": "approve"},
+    "staff_person_action": {"action": "suspend"},
+    "org_team_member": {"action": "role"},
 }
 
 
@@ -83,8 +86,15 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         "notification_id": world.notification_id,
         "search_id": world.saved_search_id,
         "thread_id": world.thread_id,
+        "verification_id": world.verification.pk,
+        "document_id": world.document.pk,
+        # Suspend and lift act on the worker; a team member route on the requester (the owner).
+        "person_id": world.people["worker"].pk,  # type: ignore[union-attr]
+        "user_id": world.owner().pk,
     }
     values.update(ACTIONS.get(route.name, {}))
+    if route.name == "invitation":
+        values["token"] = world.invitation_token
     return {name: values[name] for name in route.parameters}
 
 

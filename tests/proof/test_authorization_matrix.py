@@ -32,6 +32,10 @@ TREASURER = frozenset({"treasurer"})
 MEMBERS = frozenset({"juror", "member"})
 AUTHOR = frozenset({"member"})  # the proposal's author
 JUROR = frozenset({"juror"})  # drawn on the case's panel
+VERIFIER = frozenset({"verifier"})
+MODERATOR = frozenset({"moderator"})
+STAFF = TREASURER | VERIFIER | MODERATOR  # any co-op staff role: the console's door
+INVITED = frozenset({"other_worker"})  # the person the world's team invitation was sent to
 PARTIES = WORKER | REQUESTER
 CASE_READERS = PARTIES | JUROR
 
@@ -55,6 +59,25 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-webhook": {"DELETE": REQUESTER},
     "api-webhook-deliveries": {"GET": REQUESTER},
     "api-requester": {"GET": SIGNED_IN},
+    "api-org-verification": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-org-members": {"GET": REQUESTER, "POST": REQUESTER},
+    "api-org-member": {"PATCH": REQUESTER, "DELETE": REQUESTER},
+    "api-invitation-accept": {"POST": SIGNED_IN},
+    # staff console (API)
+    "api-staff-me": {"GET": STAFF},
+    "api-staff-verifications": {"GET": VERIFIER},
+    "api-staff-verification": {"GET": VERIFIER},
+    "api-staff-verification-approve": {"POST": VERIFIER},
+    "api-staff-verification-refuse": {"POST": VERIFIER},
+    "api-staff-verification-ask": {"POST": VERIFIER},
+    "api-staff-verification-document": {"GET": VERIFIER},
+    "api-staff-organisations": {"GET": STAFF},
+    "api-staff-people": {"GET": STAFF},
+    "api-staff-suspend": {"POST": MODERATOR},
+    "api-staff-lift": {"POST": MODERATOR},
+    "api-staff-audit": {"GET": STAFF},
+    "api-staff-reasons": {"GET": ANYONE},
+    "api-staff-roles": {"GET": ANYONE},
     # payments
     "api-deposits": {"GET": REQUESTER, "POST": REQUESTER},
     "api-deposit": {"GET": REQUESTER},
@@ -204,6 +227,21 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "org_review_decide": {"POST": REQUESTER},
     "org_export": {"POST": REQUESTER},  # queues the export job
     "org_batch_action": {"POST": REQUESTER},
+    "org_verification": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_team": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_team_member": {"POST": REQUESTER},
+    "invitation": {"GET": SIGNED_IN, "POST": INVITED},
+    # pages: staff console
+    "staff_console": {"GET": STAFF},
+    "staff_verifications": {"GET": VERIFIER},
+    "staff_verification": {"GET": VERIFIER},
+    "staff_verification_document": {"GET": VERIFIER},
+    "staff_verification_decide": {"POST": VERIFIER},
+    "staff_organisations": {"GET": STAFF},
+    "staff_people": {"GET": STAFF},
+    "staff_person_action": {"POST": MODERATOR},
+    "staff_audit": {"GET": STAFF},
+    "staff_public": {"GET": ANYONE},
     # pages: members
     "proposals": {"GET": MEMBERS, "POST": MEMBERS},
     "proposal": {"GET": MEMBERS},
@@ -275,6 +313,16 @@ BODIES: dict[str, dict[str, Any]] = {
     "api-task-thread-share": {"share": True},
     "assignment_message": {"body": "About my answer."},
     "task_thread": {"body": "About my answer."},
+    # Good input, so that only the role check can refuse.
+    "api-staff-verification-approve": {"reason": "Checked the commercial register."},
+    "api-staff-verification-refuse": {"code": "registration_not_found", "text": "No such entry."},
+    "api-staff-verification-ask": {"text": "Send the register extract."},
+    "api-staff-suspend": {"code": "harassment", "reason": "Insulted a juror."},
+    "api-staff-lift": {"reason": "Cleared after review."},
+    "staff_verification_decide": {"approve-reason": "Checked the commercial register."},
+    "staff_person_action": {"suspend-code": "harassment", "suspend-reason": "Insulted a juror."},
+    "api-org-members": {"email": "new@example.org", "role": "finance"},
+    "org_team": {"email": "new@example.org", "role": "finance"},
 }
 
 # Everything the platform owns, plus who may do what (guardian, groups, tokens).

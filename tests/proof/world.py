@@ -7,10 +7,13 @@ from datetime import date, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import ApiKey, Organisation, User, WorkerProfile
+from accounts.models import ApiKey, Organisation, OrganisationVerification, User, VerificationDocument, WorkerProfile
 from accounts.services import api_key_create, treasurer_grant
+from accounts.teams import invitation_create
+from accounts.verification import verification_submit
 from core.models import JobItemFailure
 from disputes import services as dispute_services
 from disputes.models import Case, Juror
@@ -24,7 +27,7 @@ from payouts.models import Payout, SepaBatch
 from tasks import services as task_services
 from tasks.models import Assignment, Batch, Qualification
 from tests.disputes.factories import jurors
-from tests.factories import MemberFactory, OrganisationFactory, UserFactory
+from tests.factories import MemberFactory, OrganisationFactory, UserFactory, staff_member
 from tests.governance.factories import rule_change, to_voting
 from tests.ledger.factories import fund
 from tests.payouts.factories import VALID_IBAN, earn
@@ -40,6 +43,8 @@ ROLES = (
     "juror",
     "member",
     "treasurer",
+    "verifier",
+    "moderator",
 )
 
 
@@ -65,6 +70,9 @@ class World:
     operation_id: str
     webhook_id: int
     job_failure_id: int
+    verification: OrganisationVerification
+    document: VerificationDocument
+    invitation_token: str
     # The notifications app: the worker's first inbox entry, saved search and conversation.
     notification_id: int = 0
     saved_search_id: int = 0
@@ -173,6 +181,25 @@ def world_build() -> World:
     notification_id = Notification.objects.filter(user=worker).order_by("id").values_list("id", flat=True).first()
     saved_search = searches.saved_search_create(worker=worker, name="Everything")
     thread_id = messages.message_to_requester(worker=worker, assignment_id=submitted.pk, body="A question.").thread_id
+    # A third, unverified organisation waiting in the verification queue with a document.
+    applicant = OrganisationFactory(verified=False)
+    verification = verification_submit(
+        organisation=applicant,
+        actor=applicant.staff.get(role="owner").user,
+        legal_name="Applicant Research GmbH",
+        country="DE",
+        registration_number="HRB 12345",
+        address="Hauptstrasse 1, Berlin",
+        responsible_person="Dr. A. Applicant",
+        documents=[SimpleUploadedFile("register.pdf", b"%PDF-1.4 register extract")],
+    )
+    document = verification.documents.get()
+    verifier = staff_member("verifier")
+    moderator = staff_member("moderator")
+    # The other worker is invited to the requester's team (the link's token).
+    _invitation, invitation_token = invitation_create(
+        organisation=organisation, actor=requester, email=other_worker.email, role="reviewer"
+    )
 
     return World(
         organisation=organisation,
@@ -186,6 +213,8 @@ def world_build() -> World:
             "juror": juror.user,
             "member": member,
             "treasurer": treasurer,
+            "verifier": verifier,
+            "moderator": moderator,
         },
         batch=batch,
         submitted=submitted,
@@ -207,4 +236,7 @@ def world_build() -> World:
         notification_id=notification_id or 0,
         saved_search_id=saved_search.pk,
         thread_id=thread_id,
+        verification=verification,
+        document=document,
+        invitation_token=invitation_token,
     )

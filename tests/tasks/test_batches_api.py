@@ -255,7 +255,7 @@ def test_api_key_must_belong_to_the_batch_organisation(
     # The owner also staffs the other organisation, but a key is bound to its own organisation.
     from accounts.services import organisation_staff_add
 
-    organisation_staff_add(organisation=other_organisation, user=owner, actor=owner)
+    organisation_staff_add(organisation=other_organisation, user=owner, role="owner", actor=owner)
     batch = make_batch(organisation)
     other_key = api_key_create(organisation=other_organisation, created_by=owner)
     client = APIClient()

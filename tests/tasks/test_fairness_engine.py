@@ -12,8 +12,9 @@ from accounts.models import Organisation, User
 from accounts.services import organisation_staff_add, organisation_staff_remove
 from ledger.models import Transfer
 from ledger.selectors import ledger_check
+from notifications.models import Notification
 from tasks import jobs, services
-from tasks.models import Assignment, Batch, Bonus, FairPayReview, Notice
+from tasks.models import Assignment, Batch, Bonus, FairPayReview
 from tests.factories import UserFactory
 from tests.ledger.factories import fund
 from tests.tasks.conftest import Clock, client_for
@@ -300,7 +301,7 @@ def test_every_top_up_is_paid_exactly_once_after_a_crash_at_any_step(
     review = FairPayReview.objects.get(batch=batch)
     assert (review.top_ups_paid, review.top_ups_owed) == (5, 0)
     assert Bonus.objects.filter(kind="fair_pay_top_up", paid=True).count() == 5
-    assert Notice.objects.filter(kind="fair_pay_top_up", user__isnull=False).count() == 5
+    assert Notification.objects.filter(category="top_up").count() == 5
     assert ledger_check() == []
 
 

@@ -91,7 +91,7 @@ def test_expiry_reopens_each_slot_once_whatever_write_fails(organisation: Organi
     def setup() -> list[Assignment]:
         batch = published_batch(organisation)
         work = [services.assignment_accept(worker=UserFactory(), batch=batch) for _ in range(2)]
-        clock.advance(minutes=11)
+        clock.advance(minutes=16)  # the time allotted plus the governed grace
         return work
 
     def check(work: list[Assignment]) -> None:

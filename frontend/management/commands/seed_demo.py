@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as accounts_services
-from accounts.models import Membership, Organisation, User, WorkerProfile
+from accounts.appointments import staff_role_grant
+from accounts.models import Membership, Organisation, StaffAppointment, StaffRole, User, WorkerProfile
 from core.money import format_amount, platform_currency
 from ledger.accounts import org_available
 from ledger.selectors import balance
@@ -61,6 +62,12 @@ class Command(BaseCommand):
     def _seed(self) -> None:
         treasurer = _user("treasurer", staff=True)
         accounts_services.treasurer_grant(user=treasurer)
+        # The demo's first holders of the other staff roles (a real installation runs
+        # ``manage.py staff_bootstrap`` once, then appoints by vote).
+        verifier = _user("verifier")
+        moderator = _user("moderator")
+        staff_role_grant(user=verifier, role=StaffRole.VERIFIER, source=StaffAppointment.Source.BOOTSTRAP)
+        staff_role_grant(user=moderator, role=StaffRole.MODERATOR, source=StaffAppointment.Source.BOOTSTRAP)
         requester = _user("requester")
         workers = [_user(name) for name in ("amina", "bruno", "chen")]
         member = _user("member")
@@ -84,7 +91,7 @@ class Command(BaseCommand):
             slug=ORG_SLUG,
         )
         organisation = accounts_services.organisation_verify(
-            organisation=organisation, verified_by=treasurer, legal_name="Demo Research Lab gGmbH"
+            organisation=organisation, verified_by=verifier, legal_name="Demo Research Lab gGmbH"
         )
         deposit = payments_services.deposit_bank_start(organisation=organisation, actor=requester, amount=50_000)
         payments_services.deposit_bank_confirm(deposit=deposit, amount=50_000, actor=treasurer, via="demo")
@@ -120,6 +127,8 @@ class Command(BaseCommand):
             f"  member     / {PASSWORD}   co-op member",
             f"  juror      / {PASSWORD}   member opted in to jury duty (also dana, emeka)",
             f"  treasurer  / {PASSWORD}   treasurer (co-op staff)",
+            f"  verifier   / {PASSWORD}   verifier (staff console at /staff/)",
+            f"  moderator  / {PASSWORD}   moderator (staff console at /staff/)",
             f"Requester available balance: {format_amount(available.available, platform_currency())}",
             "",
         ]
