@@ -330,6 +330,20 @@ class PayoutMethodForm(PageForm):
     bic = forms.CharField(label="BIC (optional)", max_length=11, required=False)
 
 
+class PaypalMethodForm(PageForm):
+    email = forms.EmailField(label="Email address of your PayPal account", max_length=254)
+
+
+class WiseMethodForm(PageForm):
+    """A local bank account paid through Wise; which fields apply depends on the country."""
+
+    account_holder = forms.CharField(label="Account holder", max_length=70)
+    iban = forms.CharField(label="IBAN (Pakistan)", max_length=34, required=False)
+    bank_code = forms.CharField(label="Bank code", max_length=20, required=False)
+    branch_code = forms.CharField(label="Branch code (Bangladesh)", max_length=20, required=False)
+    account_number = forms.CharField(label="Account number", max_length=34, required=False)
+
+
 class PayoutScheduleForm(PageForm):
     frequency = forms.ChoiceField(
         label="When",

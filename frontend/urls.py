@@ -20,6 +20,7 @@ from frontend.views import webhooks as webhook_views
 
 auth_patterns = [
     path("accounts/register/", public.register, name="register"),
+    path("payouts/coverage/", public.payout_coverage, name="payout_coverage"),
     path("accounts/login/", public.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
@@ -47,6 +48,8 @@ worker_patterns = [
     path("work/payouts/", payouts.worker_payouts, name="worker_payouts"),
     path("work/payouts/request/", payouts.payout_request, name="worker_payout_request"),
     path("work/payouts/stripe/", payouts.stripe_onboarding, name="worker_stripe_onboarding"),
+    path("work/payouts/stripe-global/", payouts.stripe_global_onboarding, name="worker_stripe_global_onboarding"),
+    path("work/payouts/estimate/", payouts.payout_estimate, name="worker_payout_estimate"),
     path("work/assignments/<int:assignment_id>/dispute/", disputes.dispute_open, name="dispute_open"),
     path("coop/join/", worker.membership_join, name="membership_join"),
     path("coop/juror/", worker.juror_opt_in, name="juror_opt_in"),

@@ -5,8 +5,10 @@ in major units ("12.50")."""
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -18,7 +20,7 @@ from core.api import AmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
 from core.money import MAX_PAYOUT_MINIMUM, MAX_WITHDRAWAL, major_text, platform_currency
 from payouts import selectors, services
-from payouts.models import Payout, PayoutMethod, PayoutSchedule, SepaBatch
+from payouts.models import Payout, PayoutMethod, PayoutQuote, PayoutSchedule, SepaBatch
 
 
 def _user(request: Request) -> User:
@@ -51,11 +53,14 @@ def _method_out(method: PayoutMethod) -> dict[str, Any]:
 
 
 class MethodIn(StrictSerializer):
-    rail = serializers.ChoiceField(choices=["sepa", "paypal"])
+    rail = serializers.ChoiceField(choices=["sepa", "paypal", "wise"])  # Stripe rails: their onboarding endpoints
     iban = serializers.CharField(max_length=64, required=False)
     account_holder = serializers.CharField(max_length=140, required=False)
     bic = serializers.CharField(max_length=11, required=False, allow_blank=True)
     email = serializers.CharField(max_length=254, required=False)
+    bank_code = serializers.CharField(max_length=20, required=False)
+    branch_code = serializers.CharField(max_length=20, required=False)
+    account_number = serializers.CharField(max_length=34, required=False)
 
 
 class MethodListView(APIView):
@@ -99,9 +104,24 @@ class StripeOnboardingView(APIView):
             {
                 "method": _method_out(link.method),
                 "onboarding_url": link.url,
-                "payouts_enabled": link.connected_account.payouts_enabled,
+                "payouts_enabled": bool(link.connected_account and link.connected_account.payouts_enabled),
             },
             status=201,
+        )
+
+
+class GlobalOnboardingView(APIView):
+    """Chooses Stripe Global Payouts and returns a fresh link to Stripe's hosted form,
+    where the worker adds their local bank account or card."""
+
+    @extend_schema(request=StripeOnboardingIn, responses={201: StripeOnboardingOut})
+    def post(self, request: Request) -> Response:
+        data = StripeOnboardingIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.stripe_global_onboarding_start(user=_user(request), **data.validated_data)
+        ready = selectors.payout_balance(user=_user(request)).not_ready_reason == ""
+        return Response(
+            {"method": _method_out(link.method), "onboarding_url": link.url, "payouts_enabled": ready}, status=201
         )
 
 
@@ -179,6 +199,12 @@ class PayoutOut(serializers.Serializer):  # type: ignore[type-arg]
     destination = serializers.CharField()
     requested = serializers.BooleanField()
     failure_message = serializers.CharField()
+    fee = serializers.CharField()
+    fee_bearer = serializers.CharField()
+    rate = serializers.CharField()
+    destination_amount = serializers.CharField(allow_null=True)
+    destination_currency = serializers.CharField()
+    arrived_amount = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     submitted_at = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
@@ -195,6 +221,20 @@ def _payout_out(payout: Payout) -> dict[str, Any]:
         "destination": payout.display,
         "requested": payout.run_id is None,
         "failure_message": payout.failure_message,
+        "fee": major_text(payout.fee, payout.currency),
+        "fee_bearer": payout.fee_bearer,
+        "rate": payout.rate,
+        "destination_amount": (
+            major_text(payout.destination_amount, payout.destination_currency)
+            if payout.destination_amount is not None
+            else None
+        ),
+        "destination_currency": payout.destination_currency,
+        "arrived_amount": (
+            major_text(payout.arrived_amount, payout.destination_currency or payout.currency)
+            if payout.arrived_amount is not None
+            else None
+        ),
         "created_at": payout.created_at,
         "submitted_at": payout.submitted_at,
         "paid_at": payout.paid_at,
@@ -206,6 +246,56 @@ class PayoutRequestIn(StrictSerializer):
     amount = AmountField(
         maximum=MAX_WITHDRAWAL, minimum=0, required=False, help_text="Major units; the whole balance when left out."
     )
+    quote = serializers.IntegerField(required=False, help_text="The estimate being confirmed (POST quotes/ first).")
+
+
+class QuoteIn(StrictSerializer):
+    amount = AmountField(
+        maximum=MAX_WITHDRAWAL, minimum=0, required=False, help_text="Major units; the whole balance when left out."
+    )
+
+
+class QuoteOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    rail = serializers.CharField()
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    fee = serializers.CharField()
+    fee_bearer = serializers.CharField()
+    total_from_balance = serializers.CharField()
+    rate = serializers.CharField()
+    destination_amount = serializers.CharField()
+    destination_currency = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+def _quote_out(quote: PayoutQuote) -> dict[str, Any]:
+    worker_fee = quote.fee if quote.fee_bearer == "worker" else 0
+    return {
+        "id": quote.pk,
+        "rail": quote.rail,
+        "amount": major_text(quote.amount, quote.currency),
+        "currency": quote.currency,
+        "fee": major_text(quote.fee, quote.currency),
+        "fee_bearer": quote.fee_bearer,
+        "total_from_balance": major_text(quote.amount + worker_fee, quote.currency),
+        "rate": quote.rate,
+        "destination_amount": major_text(quote.destination_amount, quote.destination_currency),
+        "destination_currency": quote.destination_currency,
+        "expires_at": quote.expires_at,
+    }
+
+
+class QuoteView(APIView):
+    """An estimate for a payout through the current method: fee, rate, the amount in
+    the worker's currency and until when it holds. Confirm it with POST payouts/ {"quote": id}."""
+
+    @extend_schema(request=QuoteIn, responses={201: QuoteOut})
+    def post(self, request: Request) -> Response:
+        data = QuoteIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote = services.payout_quote_create(user=_user(request), amount=data.validated_data.get("amount"))
+        return Response(_quote_out(quote), status=201)
 
 
 class PayoutListView(APIView):
@@ -228,7 +318,9 @@ class PayoutListView(APIView):
         """Ask for a payout now (on request), of an amount or of the whole balance."""
         data = PayoutRequestIn(data=request.data)
         data.is_valid(raise_exception=True)
-        payout = services.payout_request(user=_user(request), amount=data.validated_data.get("amount"))
+        payout = services.payout_request(
+            user=_user(request), amount=data.validated_data.get("amount"), quote_id=data.validated_data.get("quote")
+        )
         return Response(_payout_out(payout), status=201)
 
 
@@ -470,10 +562,143 @@ class BatchPaymentFailedView(APIView):
         return Response(_payout_out(payout))
 
 
+# -- coverage (public) -----------------------------------------------------------------------
+
+
+class CoverageOptionOut(serializers.Serializer):  # type: ignore[type-arg]
+    rail = serializers.CharField()
+    rail_label = serializers.CharField()
+    method = serializers.CharField()
+    currency = serializers.CharField()
+    arrival = serializers.CharField()
+    fees = serializers.CharField()
+    configured = serializers.BooleanField()
+    missing_settings = serializers.ListField(child=serializers.CharField())
+
+
+class CoverageOut(serializers.Serializer):  # type: ignore[type-arg]
+    country = serializers.CharField()
+    name = serializers.CharField()
+    covered = serializers.BooleanField()
+    methods = serializers.ListField(child=serializers.CharField())
+    currencies = serializers.ListField(child=serializers.CharField())
+    options = CoverageOptionOut(many=True)
+    closest = serializers.CharField()
+
+
+def _coverage_out(country: str) -> dict[str, Any]:
+    from payouts.rails import coverage_for_country
+
+    found = coverage_for_country(country)
+    return {
+        "country": found.country,
+        "name": found.name,
+        "covered": found.covered,
+        "methods": sorted({option.method for option in found.options}),
+        "currencies": sorted({option.currency for option in found.options}),
+        "options": [
+            {
+                "rail": option.rail,
+                "rail_label": option.label,
+                "method": option.method,
+                "currency": option.currency,
+                "arrival": option.arrival,
+                "fees": option.fee_note,
+                "configured": option.configured,
+                "missing_settings": list(option.missing_settings),
+            }
+            for option in found.options
+        ],
+        "closest": found.closest,
+    }
+
+
+class CoverageListView(APIView):
+    """Where can I be paid? For every ISO 3166 country: the rails, methods (bank
+    account, card, wallet), currencies, and whether each rail is configured here.
+    No authentication: people read it before they register."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(responses=CoverageOut(many=True), auth=[])
+    def get(self, request: Request) -> Response:
+        from payouts.rails.coverage import all_countries
+
+        return Response([_coverage_out(code) for code, _ in all_countries()])
+
+
+class CoverageCountryView(APIView):
+    """The coverage of one country (ISO 3166 alpha-2, e.g. KE)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(responses=CoverageOut, auth=[])
+    def get(self, request: Request, country: str) -> Response:
+        import pycountry
+
+        if len(country) != 2 or pycountry.countries.get(alpha_2=country.upper()) is None:
+            raise AppError(
+                "unknown_country",
+                f"'{country}' is not an ISO 3166 country code; use two letters such as KE or IN.",
+                status=404,
+            )
+        return Response(_coverage_out(country))
+
+
+# -- provider webhooks (no session; only the signature counts) ---------------------------------
+
+
+@csrf_exempt
+@require_POST
+def stripe_event_notification_view(request: HttpRequest) -> JsonResponse:
+    """Stripe's v2 event destination (thin events for Global Payouts)."""
+    from payouts.provider_events import stripe_event_notification_receive
+
+    try:
+        stored, created = stripe_event_notification_receive(
+            payload=request.body, signature_header=request.headers.get("Stripe-Signature", "")
+        )
+    except AppError as error:
+        return JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    return JsonResponse({"received": True, "duplicate": not created, "status": stored.status})
+
+
+@csrf_exempt
+@require_POST
+def paypal_webhook_view(request: HttpRequest) -> JsonResponse:
+    """PayPal's webhook: verified through PayPal, stored once, applied at once."""
+    from payouts.provider_events import paypal_webhook_receive
+
+    try:
+        stored, created = paypal_webhook_receive(headers=dict(request.headers), body=request.body)
+    except AppError as error:
+        return JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    return JsonResponse({"received": True, "duplicate": not created, "status": stored.status, "note": stored.error})
+
+
+@csrf_exempt
+@require_POST
+def wise_webhook_view(request: HttpRequest) -> JsonResponse:
+    """Wise's webhook (transfers#state-change): RSA-signed, stored once, applied at once."""
+    from payouts.provider_events import wise_webhook_receive
+
+    try:
+        stored, created = wise_webhook_receive(headers=dict(request.headers), body=request.body)
+    except AppError as error:
+        return JsonResponse({"error": error.as_dict()}, status=error.status_code)
+    return JsonResponse({"received": True, "duplicate": not created, "status": stored.status, "note": stored.error})
+
+
 urlpatterns = [
     path("payouts/balance/", BalanceView.as_view(), name="api-payouts-balance"),
     path("payouts/methods/", MethodListView.as_view(), name="api-payouts-methods"),
     path("payouts/methods/stripe/", StripeOnboardingView.as_view(), name="api-payouts-stripe-onboarding"),
+    path("payouts/methods/stripe-global/", GlobalOnboardingView.as_view(), name="api-payouts-global-onboarding"),
+    path("payouts/quotes/", QuoteView.as_view(), name="api-payouts-quotes"),
+    path("payouts/coverage/", CoverageListView.as_view(), name="api-payouts-coverage"),
+    path("payouts/coverage/<str:country>/", CoverageCountryView.as_view(), name="api-payouts-coverage-country"),
     path("payouts/schedule/", ScheduleView.as_view(), name="api-payouts-schedule"),
     path("payouts/payouts/", PayoutListView.as_view(), name="api-payouts"),
     path("payouts/payouts/<int:payout_id>/", PayoutDetailView.as_view(), name="api-payout"),

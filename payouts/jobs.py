@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import AppError
 from core.runner import run_each
 from payments.stripe_gateway import StripeUnavailable
 from payouts import services
@@ -32,9 +33,11 @@ def run_weekly() -> int:
 def payout_submit(payout_id: int) -> str:
     try:
         return services.payout_submit(payout_id=payout_id).state
-    except StripeUnavailable:
+    except AppError as error:
+        if error.status_code != 503:  # the rail could not be reached (Stripe, PayPal): retry later
+            raise
         # Nothing is lost: payouts_resume submits again with the same idempotency keys.
-        logger.warning("Stripe unavailable for payout %s; will retry", payout_id)
+        logger.warning("%s for payout %s; will retry", error.code, payout_id)
         return "retry"
 
 
@@ -97,3 +100,11 @@ def reversals_resume() -> int:
     )
     run_each("payouts.jobs.reversals_resume", items, payout_transfer_reverse, atomic=False)
     return len(items)
+
+
+@shared_task(name="payouts.jobs.provider_payouts_reconcile")
+def provider_payouts_reconcile() -> dict[str, int]:
+    """Settles payouts whose provider webhook was lost, from the provider's current state."""
+    from payouts.reconciliation import provider_payouts_reconcile as reconcile
+
+    return reconcile()

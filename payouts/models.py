@@ -15,7 +15,9 @@ from django.db.models import Q
 class Rail(models.TextChoices):
     STRIPE_CONNECT = "stripe_connect", "Stripe Connect (to your bank)"
     SEPA = "sepa", "SEPA credit transfer"
-    PAYPAL = "paypal", "PayPal Payouts"
+    PAYPAL = "paypal", "PayPal Payouts (to your PayPal wallet)"
+    STRIPE_GLOBAL = "stripe_global", "Stripe Global Payouts (to your local bank or card)"
+    WISE = "wise", "Wise (to your local bank account)"
 
 
 class ConnectedAccount(models.Model):
@@ -38,6 +40,27 @@ class ConnectedAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stripe_account_id} ({'ready' if self.payouts_enabled else 'onboarding'})"
+
+
+class GlobalRecipient(models.Model):
+    """The worker's Stripe v2 recipient Account (Global Payouts), as Stripe last reported it.
+    Stripe's hosted form holds the bank account or card; we keep the capability states."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="global_recipient")
+    stripe_account_id = models.CharField(max_length=64, unique=True)
+    country = models.CharField(max_length=2)
+    # Stripe's capability status: active | pending | restricted | rejected | unsupported | "".
+    bank_status = models.CharField(max_length=20, blank=True)
+    card_status = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.stripe_account_id} ({'ready' if self.ready else 'onboarding'})"
+
+    @property
+    def ready(self) -> bool:
+        return "active" in (self.bank_status, self.card_status)
 
 
 class PayoutMethod(models.Model):
@@ -142,6 +165,40 @@ class SepaBatch(models.Model):
         return f"SEPA batch {self.message_id} ({self.state})"
 
 
+class FeeBearer(models.TextChoices):
+    COOP = "coop", "the co-op"
+    WORKER = "worker", "the worker"
+
+
+class PayoutQuote(models.Model):
+    """The rail's price for a payout the worker is about to confirm: fee (platform
+    currency), rate, what arrives in the destination currency, and until when the
+    rail honours it. A payout made from it copies these figures."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_quotes")
+    method = models.ForeignKey(PayoutMethod, on_delete=models.PROTECT, related_name="quotes")
+    rail = models.CharField(max_length=20, choices=Rail.choices)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    fee = models.BigIntegerField(default=0)
+    fee_bearer = models.CharField(max_length=8, choices=FeeBearer.choices)
+    # {rule key: {"version_id", "value"}}: the payout_fee_bearer rule in force.
+    rule_versions = models.JSONField(default=dict, blank=True)
+    rate = models.CharField(max_length=40)
+    destination_amount = models.BigIntegerField()
+    destination_currency = models.CharField(max_length=3)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payouts_quote_amount_positive"),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="payouts_quote_fee_not_negative"),
+        ]
+
+
 class Payout(models.Model):
     """Money leaving the worker's earnings for their chosen destination.
 
@@ -172,6 +229,19 @@ class Payout(models.Model):
     stripe_transfer_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     stripe_payout_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     stripe_reversal_id = models.CharField(max_length=64, blank=True)
+    # The rail's own id once submitted: Stripe OutboundPayment, PayPal payout batch.
+    rail_reference = models.CharField(max_length=100, null=True, blank=True)
+    # The quote the payout was made under (None: the rail pays in the platform currency at no fee).
+    quote = models.OneToOneField(PayoutQuote, null=True, blank=True, on_delete=models.PROTECT, related_name="payout")
+    quote_reference = models.CharField(max_length=100, blank=True)
+    fee = models.BigIntegerField(default=0)
+    fee_bearer = models.CharField(max_length=8, choices=FeeBearer.choices, default=FeeBearer.COOP)
+    rate = models.CharField(max_length=40, blank=True)
+    destination_amount = models.BigIntegerField(null=True, blank=True)
+    destination_currency = models.CharField(max_length=3, blank=True)
+    quote_expires_at = models.DateTimeField(null=True, blank=True)
+    # What the rail reports arrived (destination currency minor units), set when paid.
+    arrived_amount = models.BigIntegerField(null=True, blank=True)
     failure_code = models.CharField(max_length=60, blank=True)
     # Told to the worker: why the money came back and what to do.
     failure_message = models.CharField(max_length=300, blank=True)
@@ -187,6 +257,11 @@ class Payout(models.Model):
             models.UniqueConstraint(
                 fields=["user", "run"], condition=Q(run__isnull=False), name="payouts_one_payout_per_run"
             ),
+            models.UniqueConstraint(
+                fields=["rail", "rail_reference"],
+                condition=Q(rail_reference__isnull=False),
+                name="payouts_one_payout_per_rail_reference",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -200,3 +275,28 @@ class Payout(models.Model):
     def end_to_end_id(self) -> str:
         """The SEPA EndToEndId the bank reports back (at most 35 characters)."""
         return f"COOP-PAYOUT-{self.pk}"
+
+
+class ProviderWebhookEvent(models.Model):
+    """A verified webhook from a payout provider other than Stripe (PayPal), stored once
+    by the provider's event id: repeats only count themselves."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSED = "processed"
+        FAILED = "failed"
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    deliveries = models.PositiveIntegerField(default=1)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="payouts_provider_event_once"),
+        ]

@@ -9,13 +9,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import User
 from accounts.selectors import user_is_treasurer
 from core.errors import NotFound, PermissionDenied
-from core.money import platform_currency, to_major
+from core.money import format_amount, platform_currency, to_major
 from governance.selectors import rule_in_force
 from ledger.models import Account, Transfer
 from ledger.selectors import worker_balance
@@ -31,6 +32,14 @@ FLOOR_RULE = "payout_minimum_floor"
 def payout_methods_for_worker(*, user: User) -> QuerySet[PayoutMethod]:
     """Every method the worker has had, the current one (not retired) first."""
     return PayoutMethod.objects.filter(user=user).order_by(F("retired_at").desc(nulls_first=True), "-id")
+
+
+def worker_country(*, user: User) -> str:
+    """The worker's country (upper case) from their profile; "" when not set."""
+    from accounts.models import WorkerProfile
+
+    country = WorkerProfile.objects.filter(user=user).values_list("country", flat=True).first()
+    return (country or "").upper()
 
 
 def payout_method_current(*, user: User) -> PayoutMethod | None:
@@ -185,11 +194,23 @@ def _effect(
     payout = payouts.get(_payout_id(transfer_id) or -1)
     where = f" to {payout.display}" if payout else ""
     number = f" #{payout.pk}" if payout else ""
+    converted = bool(payout and payout.destination_currency and payout.destination_currency != payout.currency)
+    if kind == Transfer.Kind.PENDING and transfer_id.endswith(":fee"):
+        return "payout_fee", f"Payout{number} fee of the rail", -amount if is_debit else amount
     if kind == Transfer.Kind.PENDING:
-        return "payout", f"Payout{number}{where}", -amount if is_debit else amount
+        estimate = ""
+        if payout and converted and payout.destination_amount is not None:
+            estimate = (
+                f" (estimated {format_amount(payout.destination_amount, payout.destination_currency)}"
+                f" at {payout.rate} {payout.destination_currency} per {payout.currency})"
+            )
+        return "payout", f"Payout{number}{where}{estimate}", -amount if is_debit else amount
     if kind == Transfer.Kind.POST_PENDING:
         # The reservation made it leave for good; only an unposted remainder comes back.
-        return "payout_paid", f"Payout{number} paid{where}", reserved - amount
+        arrived = ""
+        if payout and converted and payout.arrived_amount is not None and not transfer_id.endswith(":fee:post"):
+            arrived = f": {format_amount(payout.arrived_amount, payout.destination_currency)} arrived"
+        return "payout_paid", f"Payout{number} paid{where}{arrived}", reserved - amount
     if kind == Transfer.Kind.VOID_PENDING:
         reason = f": {payout.failure_message}" if payout and payout.failure_message else ""
         return "payout_failed", f"Payout{number} failed, returned to your balance{reason}", reserved
@@ -334,6 +355,40 @@ def payout_runs_for_treasurer(*, user: User) -> QuerySet[PayoutRun]:
     """Scheduled payout runs, newest first; an unfinished one is still paying workers."""
     _require_treasurer(user)
     return PayoutRun.objects.order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True, slots=True)
+class RailSummary:
+    rail: str
+    label: str
+    configured: bool
+    missing_settings: tuple[str, ...]
+    # {state: (count, total amount, total fees)} in the platform currency.
+    states: dict[str, tuple[int, int, int]]
+
+
+def payouts_by_rail_for_treasurer(*, user: User) -> list[RailSummary]:
+    """Every rail with its payouts counted and summed by state (one query), and
+    whether the rail is configured here (with the variables still to set)."""
+    from django.db.models import Count, Sum
+
+    _require_treasurer(user)
+    figures: dict[str, dict[str, tuple[int, int, int]]] = {}
+    for row in Payout.objects.values("rail", "state").annotate(n=Count("id"), total=Sum("amount"), fees=Sum("fee")):
+        figures.setdefault(row["rail"], {})[row["state"]] = (row["n"], row["total"] or 0, row["fees"] or 0)
+    summaries = []
+    for rail in rails.RAILS.values():
+        missing = tuple(name for name in rail.required_settings if not getattr(settings, name, ""))
+        summaries.append(
+            RailSummary(
+                rail=rail.name,
+                label=rail.label,
+                configured=rail.configured(),
+                missing_settings=missing,
+                states={state: figures.get(rail.name, {}).get(state, (0, 0, 0)) for state in Payout.State.values},
+            )
+        )
+    return summaries
 
 
 def treasury_access_sepa_batch(*, user: User, batch_id: int) -> SepaBatch:

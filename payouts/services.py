@@ -44,7 +44,18 @@ from ledger import services as ledger
 from ledger.selectors import balance
 from payments import stripe_gateway
 from payouts import notices, rails
-from payouts.models import ConnectedAccount, Payout, PayoutMethod, PayoutRun, PayoutSchedule, Rail, SepaBatch
+from payouts.models import (
+    ConnectedAccount,
+    FeeBearer,
+    GlobalRecipient,
+    Payout,
+    PayoutMethod,
+    PayoutQuote,
+    PayoutRun,
+    PayoutSchedule,
+    Rail,
+    SepaBatch,
+)
 from payouts.rails.sepa import pain001_build
 from payouts.rails.stripe_connect import StripeConnectRail
 from payouts.states import PAYOUT, SEPA_BATCH
@@ -52,8 +63,14 @@ from payouts.states import PAYOUT, SEPA_BATCH
 logger = logging.getLogger(__name__)
 
 FLOOR_RULE = "payout_minimum_floor"
+FEE_BEARER_RULE = "payout_fee_workers_bear"
 CODE_PAYOUT = "payout"
 CODE_PAYOUT_RETURNED = "payout_returned"
+CODE_PAYOUT_FEE = "payout_rail_fee"
+# Rails whose provider quotes a rate that the worker must see and confirm first.
+QUOTED_RAILS = frozenset({Rail.STRIPE_GLOBAL, Rail.WISE})
+# Rails that need their provider's keys before a worker can choose them.
+KEYED_RAILS = frozenset({Rail.STRIPE_GLOBAL, Rail.PAYPAL, Rail.WISE})
 # Banks carry out a SEPA file on the next business day at the earliest.
 SEPA_EXECUTION_DELAY = timedelta(days=1)
 # Workers paid per transaction in a scheduled run. Small: each worker takes a few
@@ -124,19 +141,25 @@ def payout_method_set(*, user: User, rail: str, details: dict[str, Any]) -> Payo
     """
     country = _worker_country(user)
     chosen = rails.rail_for_country(rail, country)
-    if chosen.name == Rail.STRIPE_CONNECT:
+    if chosen.name in (Rail.STRIPE_CONNECT, Rail.STRIPE_GLOBAL):
         raise AppError(
             "use_stripe_onboarding",
             "Stripe payouts are set up through Stripe's onboarding; start it from the Stripe option.",
         )
+    if chosen.name != Rail.SEPA:
+        rails.rail_require_configured(chosen)
     destination = chosen.validate_destination(country=country, details=details)
+    register = getattr(chosen, "register_destination", None)
+    if register is not None:
+        # Providers that hold the bank details (Wise): sent once, only their id is kept.
+        destination = register(destination=destination)
     return _method_replace(user=user, rail=chosen.name, country=country, destination=destination)
 
 
 @dataclass(frozen=True, slots=True)
 class OnboardingLink:
     method: PayoutMethod
-    connected_account: ConnectedAccount
+    connected_account: ConnectedAccount | None
     url: str
 
 
@@ -181,6 +204,67 @@ def stripe_onboarding_start(*, user: User, return_url: str, refresh_url: str) ->
         account_id=connected.stripe_account_id, refresh_url=refresh_url, return_url=return_url
     )
     return OnboardingLink(method=method, connected_account=connected, url=url)
+
+
+def stripe_global_onboarding_start(*, user: User, return_url: str, refresh_url: str) -> OnboardingLink:
+    """Makes Stripe Global Payouts the worker's payout method and returns a link to
+    Stripe's hosted form, where the worker adds their local bank account or card.
+
+    Creates the worker's v2 recipient Account once (key ``global:user:<id>:account``,
+    so a retry after a lost response finds the same account); the method can be
+    paid once Stripe reports the bank-account or card capability active. Raises
+    ``country_required``, ``rail_not_available``, ``rail_not_configured`` and the
+    gateway's errors (``stripe_unavailable`` 503: nothing was written).
+    """
+    country = _worker_country(user)
+    rail = rails.rail_for_country(Rail.STRIPE_GLOBAL, country)
+    rails.rail_require_configured(rail)
+    recipient = GlobalRecipient.objects.filter(user=user).first()
+    if recipient is None:
+        account = stripe_gateway.recipient_account_create(
+            country=country,
+            email=user.email,
+            display_name=user.pseudonym,
+            idempotency_key=f"global:user:{user.pk}:account",
+            metadata={"worker": user.pseudonym},
+        )
+        with transaction.atomic():
+            recipient, created = GlobalRecipient.objects.get_or_create(
+                user=user,
+                defaults={
+                    "stripe_account_id": account.id,
+                    "country": account.country or country,
+                    "bank_status": account.bank_status,
+                    "card_status": account.card_status,
+                },
+            )
+            if created:
+                audit_record(
+                    actor=user, action="global_recipient.created", target=recipient, after={"account": account.id}
+                )
+    destination = rail.validate_destination(country=country, details={"account": recipient.stripe_account_id})
+    method = _method_replace(user=user, rail=rail.name, country=country, destination=destination)
+    url = stripe_gateway.recipient_onboarding_link_create(
+        account_id=recipient.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+    )
+    return OnboardingLink(method=method, connected_account=None, url=url)
+
+
+def global_recipient_update(*, account: stripe_gateway.RecipientAccount) -> GlobalRecipient | None:
+    """Applies Stripe's current view of a recipient Account (fetched after a v2 event,
+    so order does not matter). Returns None for an account that is not a worker's."""
+    with transaction.atomic():
+        recipient = GlobalRecipient.objects.select_for_update().filter(stripe_account_id=account.id).first()
+        if recipient is None:
+            return None
+        before = {"bank_status": recipient.bank_status, "card_status": recipient.card_status}
+        after = {"bank_status": account.bank_status, "card_status": account.card_status}
+        if before != after:
+            recipient.bank_status = account.bank_status
+            recipient.card_status = account.card_status
+            recipient.save(update_fields=["bank_status", "card_status", "updated_at"])
+            audit_record(actor=None, action="global_recipient.updated", target=recipient, before=before, after=after)
+    return recipient
 
 
 def connected_account_update(*, account: stripe_gateway.ConnectedAccount, as_of: int) -> ConnectedAccount | None:
@@ -267,12 +351,13 @@ def payout_schedule_set(*, user: User, frequency: str, minimum_amount: int) -> P
 def _current_method(user: User) -> PayoutMethod:
     method = PayoutMethod.objects.filter(user=user, retired_at__isnull=True).first()
     if method is None:
-        raise AppError("no_payout_method", "Choose a payout method first (Stripe or a SEPA bank account).", status=409)
+        raise AppError("no_payout_method", "Choose a payout method first.", status=409)
     return method
 
 
-def _payout_create(*, user: User, amount: int | None, run: PayoutRun | None, floor: RuleValue) -> Payout:
-    method = _current_method(user)
+def _rail_ready_for(method: PayoutMethod, *, country: str) -> rails.PayoutRail:
+    """The method's rail if it may pay now: enabled, serving the worker's country and
+    the platform currency, configured on this server, and the method verified."""
     if method.rail not in rails.enabled_rail_names():
         raise AppError(
             "rail_not_available",
@@ -280,9 +365,154 @@ def _payout_create(*, user: User, amount: int | None, run: PayoutRun | None, flo
             status=409,
         )
     rail = rails.rail_get(method.rail)
+    if country and country not in rail.countries:
+        raise AppError(
+            "country_not_supported",
+            f"{rail.label} does not pay workers in {country}; choose a payout method offered in your country.",
+            status=409,
+            details={"country": country},
+        )
+    currency = platform_currency().upper()
+    if currency not in rail.currencies:
+        raise AppError(
+            "currency_not_supported",
+            f"{rail.label} cannot be funded in {currency}, the co-op's currency; choose another payout method.",
+            status=409,
+        )
+    if rail.name in KEYED_RAILS:
+        rails.rail_require_configured(rail)
     not_ready = rail.not_ready_reason(method=method)
     if not_ready:
         raise AppError("payout_method_not_ready", not_ready, status=409)
+    return rail
+
+
+def _bounds_check(rail: rails.PayoutRail, amount: int, currency: str) -> None:
+    if amount < rail.min_amount:
+        raise AppError(
+            "amount_below_rail_minimum",
+            f"{rail.label} pays at least {format_amount(rail.min_amount, currency)}; "
+            f"{format_amount(amount, currency)} is too little.",
+            status=409,
+            fields={"amount": [f"At least {format_amount(rail.min_amount, currency)}."]},
+        )
+    if amount > rail.max_amount:
+        raise AppError(
+            "amount_above_rail_maximum",
+            f"{rail.label} pays at most {format_amount(rail.max_amount, currency)} at a time; ask for that much "
+            "or less.",
+            status=409,
+            fields={"amount": [f"At most {format_amount(rail.max_amount, currency)}."]},
+        )
+
+
+def _wanted_amount(*, amount: int | None, available: int, floor: RuleValue, currency: str) -> int:
+    wanted = available if amount is None else amount
+    if wanted <= 0:
+        raise AppError(
+            "nothing_to_pay",
+            f"Your balance is {format_amount(available, currency)}; there is nothing to pay out.",
+            status=409,
+        )
+    if wanted > available:
+        raise AppError(
+            "amount_above_balance",
+            f"You asked for {format_amount(wanted, currency)} but your balance is "
+            f"{format_amount(available, currency)}; ask for that much or less.",
+            status=409,
+            fields={"amount": [f"At most {format_amount(available, currency)}."]},
+            details={"available": available},
+        )
+    if wanted < floor.value:
+        raise AppError(
+            "amount_below_floor",
+            f"A payout must be at least {format_amount(floor.value, currency)} (the co-op's rule "
+            f"payout_minimum_floor); you have {format_amount(available, currency)}.",
+            status=409,
+            fields={"amount": [f"At least {format_amount(floor.value, currency)}."]},
+        )
+    return wanted
+
+
+def _priced(
+    *, rail: rails.PayoutRail, method: PayoutMethod, wanted: int, currency: str, bearer: RuleValue, key: str
+) -> rails.Quote:
+    """The rail's quote for ``wanted``; when the workers bear fees, re-quoted for what
+    is left after the fee, so that the amount sent plus its fee is at most ``wanted``."""
+    _bounds_check(rail, wanted, currency)
+    quote = rail.quote(amount=wanted, currency=currency, method=method, key=f"{key}:gross")
+    if bearer.value and quote.fee:
+        net = wanted - quote.fee
+        if net <= 0:
+            raise AppError(
+                "amount_below_rail_minimum",
+                f"The fee of {format_amount(quote.fee, currency)} is more than the payout; ask for more.",
+                status=409,
+            )
+        _bounds_check(rail, net, currency)
+        quote = rail.quote(amount=net, currency=currency, method=method, key=f"{key}:net")
+    return quote
+
+
+def payout_quote_create(*, user: User, amount: int | None = None) -> PayoutQuote:
+    """Asks the worker's current rail what paying ``amount`` (None: the whole
+    available balance) costs and delivers: fee, rate, amount in their currency and
+    until when it holds. Nothing is reserved; ``payout_request(quote_id=...)`` does that.
+
+    Raises, writing nothing: ``no_payout_method``, ``rail_not_available``,
+    ``country_not_supported``, ``currency_not_supported``, ``rail_not_configured``,
+    ``payout_method_not_ready`` (recipient not verified), ``nothing_to_pay``,
+    ``amount_above_balance``, ``amount_below_floor``, ``amount_below_rail_minimum``,
+    ``amount_above_rail_maximum``, and the provider's ``*_unavailable`` (503).
+    """
+    if amount is not None and (not isinstance(amount, int) or amount <= 0):
+        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+    method = _current_method(user)
+    rail = _rail_ready_for(method, country=_worker_country(user))
+    earnings = ledger_accounts.worker_earnings(user)
+    currency = earnings.currency
+    wanted = _wanted_amount(
+        amount=amount, available=balance(earnings).available, floor=rule_in_force(FLOOR_RULE), currency=currency
+    )
+    bearer = rule_in_force(FEE_BEARER_RULE)
+    priced = _priced(
+        rail=rail,
+        method=method,
+        wanted=wanted,
+        currency=currency,
+        bearer=bearer,
+        key=f"quote:user:{user.pk}:{secrets.token_hex(8)}",
+    )
+    return PayoutQuote.objects.create(
+        user=user,
+        method=method,
+        rail=rail.name,
+        amount=priced.amount,
+        currency=currency,
+        fee=priced.fee,
+        fee_bearer=FeeBearer.WORKER if bearer.value else FeeBearer.COOP,
+        rule_versions={bearer.key: {"version_id": bearer.version_id, "value": bearer.value}},
+        rate=priced.rate,
+        destination_amount=priced.destination_amount,
+        destination_currency=priced.destination_currency,
+        expires_at=priced.expires_at,
+        reference=priced.reference,
+    )
+
+
+def _fee_account(payout: Payout) -> Any:
+    return (
+        ledger_accounts.worker_earnings(payout.user)
+        if payout.fee_bearer == FeeBearer.WORKER
+        else ledger_accounts.coop_payout_fees()
+    )
+
+
+def _payout_create(
+    *, user: User, amount: int | None, run: PayoutRun | None, floor: RuleValue, quote: PayoutQuote | None = None
+) -> Payout:
+    method = _current_method(user)
+    rail = _rail_ready_for(method, country=_worker_country(user))
     earnings = ledger_accounts.worker_earnings(user)
     external = rail.ledger_account()
     currency = earnings.currency
@@ -292,76 +522,132 @@ def _payout_create(*, user: User, amount: int | None, run: PayoutRun | None, flo
             existing = Payout.objects.filter(user=user, run=run).first()
             if existing is not None:
                 return existing
-        ledger.lock_accounts([earnings.pk, external.pk])
+        if quote is not None:
+            quote = PayoutQuote.objects.select_for_update().get(pk=quote.pk)
+            already = Payout.objects.filter(quote=quote).first()
+            if already is not None:
+                return already  # the same confirmation again (a lost answer): one payout
+            if quote.user_id != user.pk or quote.method_id != method.pk:
+                raise AppError(
+                    "quote_stale",
+                    "Your payout method changed since this estimate; ask for a new estimate.",
+                    status=409,
+                )
+            if quote.expires_at is not None and quote.expires_at <= timezone.now():
+                raise AppError(
+                    "quote_expired",
+                    f"The estimate expired at {quote.expires_at:%H:%M} UTC; ask for a new one (rates move).",
+                    status=409,
+                    details={"expired_at": quote.expires_at.isoformat()},
+                )
+        elif rail.name in QUOTED_RAILS:
+            raise AppError(
+                "quote_required",
+                f"{rail.label} converts currency: ask for an estimate, check it, then confirm the payout.",
+                status=409,
+            )
+        ledger.lock_accounts(sorted({earnings.pk, external.pk, ledger_accounts.coop_payout_fees().pk}))
         available = balance(earnings).available
-        wanted = available if amount is None else amount
-        if wanted <= 0:
-            raise AppError(
-                "nothing_to_pay",
-                f"Your balance is {format_amount(available, currency)}; there is nothing to pay out.",
-                status=409,
+        if quote is None:
+            wanted = _wanted_amount(amount=amount, available=available, floor=floor, currency=currency)
+            bearer = rule_in_force(FEE_BEARER_RULE)
+            priced = _priced(rail=rail, method=method, wanted=wanted, currency=currency, bearer=bearer, key="")
+            fee_bearer: str = FeeBearer.WORKER if bearer.value else FeeBearer.COOP
+            fee_versions = {bearer.key: {"version_id": bearer.version_id, "value": bearer.value}}
+        else:
+            priced = rails.Quote(
+                amount=quote.amount,
+                fee=quote.fee,
+                rate=quote.rate,
+                destination_amount=quote.destination_amount,
+                destination_currency=quote.destination_currency,
+                expires_at=quote.expires_at,
+                reference=quote.reference,
             )
-        if wanted > available:
-            raise AppError(
-                "amount_above_balance",
-                f"You asked for {format_amount(wanted, currency)} but your balance is "
-                f"{format_amount(available, currency)}; ask for that much or less.",
-                status=409,
-                fields={"amount": [f"At most {format_amount(available, currency)}."]},
-                details={"available": available},
-            )
-        if wanted < floor.value:
-            raise AppError(
-                "amount_below_floor",
-                f"A payout must be at least {format_amount(floor.value, currency)} (the co-op's rule "
-                f"payout_minimum_floor); you have {format_amount(available, currency)}.",
-                status=409,
-                fields={"amount": [f"At least {format_amount(floor.value, currency)}."]},
-            )
+            fee_bearer = quote.fee_bearer
+            fee_versions = dict(quote.rule_versions)
+        worker_fee = priced.fee if fee_bearer == FeeBearer.WORKER else 0
+        if quote is not None:
+            _wanted_amount(amount=priced.amount + worker_fee, available=available, floor=floor, currency=currency)
         payout = Payout.objects.create(
             user=user,
             method=method,
             rail=method.rail,
             destination=method.destination,
             display=method.display,
-            amount=wanted,
+            amount=priced.amount,
             currency=currency,
             run=run,
-            rule_versions=_floor_versions(floor),
+            rule_versions={**_floor_versions(floor), **fee_versions},
+            quote=quote,
+            quote_reference=priced.reference,
+            fee=priced.fee,
+            fee_bearer=fee_bearer,
+            rate=priced.rate,
+            destination_amount=priced.destination_amount,
+            destination_currency=priced.destination_currency,
+            quote_expires_at=priced.expires_at,
         )
         ledger.transfer(
             transfer_id=payout.ledger_pending_id,
             debit=earnings,
             credit=external,
-            amount=wanted,
+            amount=payout.amount,
             code=CODE_PAYOUT,
             memo=f"payout {payout.pk} via {payout.rail}",
             pending=True,
         )
+        if worker_fee:
+            ledger.transfer(
+                transfer_id=f"{payout.ledger_pending_id}:fee",
+                debit=earnings,
+                credit=external,
+                amount=worker_fee,
+                code=CODE_PAYOUT_FEE,
+                memo=f"{payout.rail} fee of payout {payout.pk}, borne by the worker",
+                pending=True,
+            )
         audit_record(
             actor=user if run is None else None,
             action="payout.created",
             target=payout,
-            after={"amount": wanted, "rail": payout.rail, "run": run.key if run else None},
+            after={
+                "amount": payout.amount,
+                "fee": payout.fee,
+                "fee_bearer": fee_bearer,
+                "rail": payout.rail,
+                "run": run.key if run else None,
+                "destination": f"{payout.destination_amount} {payout.destination_currency}",
+            },
         )
         if rail.submission == "api":
             queue_on_commit("payouts.jobs.payout_submit", payout_id=payout.pk)
     return payout
 
 
-def payout_request(*, user: User, amount: int | None = None) -> Payout:
-    """Pays the worker now, whatever their schedule: ``amount`` minor units, or the
-    whole available balance when None.
+def payout_request(*, user: User, amount: int | None = None, quote_id: int | None = None) -> Payout:
+    """Pays the worker now, whatever their schedule: the confirmed quote ``quote_id``,
+    or ``amount`` minor units (None: the whole available balance) on a rail that
+    needs no quote.
 
-    The amount is reserved in the ledger in the same transaction that creates the
-    payout; API rails are submitted by a job after commit. Raises, writing nothing:
-    ``no_payout_method``, ``payout_method_not_ready`` (Stripe onboarding not
-    finished), ``nothing_to_pay``, ``amount_above_balance``, ``amount_below_floor``
-    (all 409). A suspended worker is paid like anyone else.
+    The amount (and a fee the worker bears) is reserved in the ledger in the same
+    transaction that creates the payout; API rails are submitted by a job after
+    commit. Confirming the same quote twice returns the first payout. Raises,
+    writing nothing: ``no_payout_method``, ``payout_method_not_ready``,
+    ``quote_required``, ``quote_expired``, ``quote_stale``, ``nothing_to_pay``,
+    ``amount_above_balance``, ``amount_below_floor``, ``amount_below_rail_minimum``,
+    ``amount_above_rail_maximum``, ``country_not_supported``,
+    ``currency_not_supported``, ``rail_not_configured`` (all 409). A suspended
+    worker is paid like anyone else.
     """
     if amount is not None and (not isinstance(amount, int) or amount <= 0):
         raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
-    return _payout_create(user=user, amount=amount, run=None, floor=rule_in_force(FLOOR_RULE))
+    quote = None
+    if quote_id is not None:
+        quote = PayoutQuote.objects.filter(pk=quote_id, user=user).first()
+        if quote is None:
+            raise AppError("quote_not_found", "There is no such estimate of yours; ask for a new one.", status=404)
+    return _payout_create(user=user, amount=amount, run=None, floor=rule_in_force(FLOOR_RULE), quote=quote)
 
 
 def run_key(*, frequency: str, at: datetime) -> str:
@@ -400,13 +686,29 @@ def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutR
     # chunk that crashes is rolled back whole and the run goes on; the run then stays
     # unfinished and ``payouts.jobs.payouts_resume`` runs it again (a worker paid in this
     # run is never a candidate twice).
+    quoted_users = set(
+        PayoutMethod.objects.filter(
+            user__in=candidates, retired_at__isnull=True, rail__in=list(QUOTED_RAILS)
+        ).values_list("user_id", flat=True)
+    )
     for start in range(0, len(candidates), RUN_CHUNK):
+        chunk = candidates[start : start + RUN_CHUNK]
+        # Rails that quote a rate are asked outside the transaction (a network call).
+        quotes: dict[int, PayoutQuote] = {}
+        for user in chunk:
+            if user.pk in quoted_users and not Payout.objects.filter(user=user, run=run).exists():
+                try:
+                    quotes[user.pk] = payout_quote_create(user=user)
+                except AppError as error:
+                    logger.info("payout run %s could not quote worker %s: %s", run.key, user.pk, error.code)
         in_chunk = 0
         try:
             with transaction.atomic():
-                for user in candidates[start : start + RUN_CHUNK]:
+                for user in chunk:
+                    if user.pk in quoted_users and user.pk not in quotes:
+                        continue
                     try:
-                        payout = _payout_create(user=user, amount=None, run=run, floor=floor)
+                        payout = _payout_create(user=user, amount=None, run=run, floor=floor, quote=quotes.get(user.pk))
                     except AppError as error:
                         logger.info("payout run %s skipped worker %s: %s", run.key, user.pk, error.code)
                         continue
@@ -446,7 +748,7 @@ def payout_submit(*, payout_id: int) -> Payout:
     if rail.submission != "api" or payout.state == Payout.State.FAILED:
         return payout
     if payout.state != Payout.State.CREATED:
-        if payout.stripe_transfer_id:
+        if payout.stripe_transfer_id or payout.rail_reference:
             return payout
         # Settled by a webhook before a crashed job recorded the submission: ask again
         # (Stripe replays its first answers) only to record the references.
@@ -460,6 +762,12 @@ def payout_submit(*, payout_id: int) -> Payout:
     except rails.RailRefused as refused:
         return payout_fail(payout_id=payout.pk, code=refused.rail_code or "refused", message=refused.reason)
     return _submission_record(payout_id=payout.pk, references=submission.references)
+
+
+def payout_reference_record(*, payout_id: int, references: dict[str, str]) -> Payout:
+    """Records the rail's ids for a payout and marks it submitted if it was only
+    created (a provider event can arrive before the submitting job recorded them)."""
+    return _submission_record(payout_id=payout_id, references=references)
 
 
 def _submission_record(*, payout_id: int, references: dict[str, str]) -> Payout:
@@ -484,8 +792,12 @@ def _submission_record(*, payout_id: int, references: dict[str, str]) -> Payout:
 # -- settling -------------------------------------------------------------------------
 
 
-def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
+def payout_pay(*, payout_id: int, actor: User | None = None, arrived_amount: int | None = None) -> Payout:
     """Marks the payout paid and posts its reservation: the money has left for good.
+    Records ``arrived_amount`` (destination currency; None: the quoted amount) and
+    books the rail's fee as its own ledger line (``payout:<id>:fee``): posted from
+    the worker's reservation when the worker bears it, from the co-op's payout-fee
+    account otherwise.
 
     Exactly once: paying a paid payout returns it unchanged. Raises
     ``invalid_state`` (409) for a failed one.
@@ -497,15 +809,31 @@ def payout_pay(*, payout_id: int, actor: User | None = None) -> Payout:
         before = payout.state
         payout.state = PAYOUT.target(payout.state, "pay")
         ledger.post_pending(transfer_id=f"{payout.ledger_pending_id}:post", pending_id=payout.ledger_pending_id)
+        if payout.fee and payout.fee_bearer == FeeBearer.WORKER:
+            ledger.post_pending(
+                transfer_id=f"{payout.ledger_pending_id}:fee:post", pending_id=f"{payout.ledger_pending_id}:fee"
+            )
+        elif payout.fee:
+            ledger.transfer(
+                transfer_id=f"{payout.ledger_pending_id}:fee",
+                debit=ledger_accounts.coop_payout_fees(),
+                credit=rails.rail_get(payout.rail).ledger_account(),
+                amount=payout.fee,
+                code=CODE_PAYOUT_FEE,
+                memo=f"{payout.rail} fee of payout {payout.pk}, borne by the co-op",
+            )
+        if arrived_amount is None:
+            arrived_amount = payout.destination_amount if payout.destination_amount is not None else payout.amount
+        payout.arrived_amount = arrived_amount
         payout.paid_at = timezone.now()
-        payout.save(update_fields=["state", "paid_at"])
+        payout.save(update_fields=["state", "paid_at", "arrived_amount"])
         notices.payout_paid(payout)
         audit_record(
             actor=actor,
             action="payout.paid",
             target=payout,
             before={"state": before},
-            after={"state": Payout.State.PAID},
+            after={"state": Payout.State.PAID, "arrived": arrived_amount, "fee": payout.fee},
         )
     return payout
 
@@ -533,6 +861,10 @@ def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None =
         before = payout.state
         payout.state = PAYOUT.target(payout.state, "fail")
         ledger.void_pending(transfer_id=f"{payout.ledger_pending_id}:void", pending_id=payout.ledger_pending_id)
+        if payout.fee and payout.fee_bearer == FeeBearer.WORKER:
+            ledger.void_pending(
+                transfer_id=f"{payout.ledger_pending_id}:fee:void", pending_id=f"{payout.ledger_pending_id}:fee"
+            )
         payout.failure_code = code[:60]
         payout.failure_message = message[:300]
         payout.failed_at = timezone.now()
@@ -565,6 +897,17 @@ def payout_return(*, payout_id: int, code: str, message: str, actor: User | None
             code=CODE_PAYOUT_RETURNED,
             memo=f"payout {payout.pk} returned",
         )
+        if payout.fee and payout.fee_bearer == FeeBearer.WORKER:
+            # The worker is not charged for a payout that never reached them: the co-op
+            # absorbs the spent fee.
+            ledger.transfer(
+                transfer_id=f"{payout.ledger_pending_id}:fee:returned",
+                debit=ledger_accounts.coop_payout_fees(),
+                credit=ledger_accounts.worker_earnings(payout.user),
+                amount=payout.fee,
+                code=CODE_PAYOUT_RETURNED,
+                memo=f"fee of returned payout {payout.pk}, absorbed by the co-op",
+            )
         payout.failure_code = code[:60]
         payout.failure_message = message[:300]
         payout.failed_at = timezone.now()

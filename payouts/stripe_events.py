@@ -9,6 +9,7 @@ from collections.abc import Callable
 from payments.stripe_gateway import ConnectedAccount, ConnectPayout, StripeEvent
 from payouts import services
 from payouts.models import Payout
+from payouts.provider_events import stripe_v2_event
 
 
 def _payout_for_bank_payout(bank_payout: ConnectPayout, account: str) -> Payout | None:
@@ -69,4 +70,6 @@ STRIPE_EVENT_HANDLERS: dict[str, Callable[[StripeEvent], None]] = {
     "payout.canceled": _payout_failed,
     "transfer.reversed": _transfer_reversed,
     "transfer.*": _ignored,
+    # Global Payouts: v2 thin events (OutboundPayments, recipient Accounts).
+    "v2.*": stripe_v2_event,
 }

@@ -7,19 +7,47 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError, NotFound
-from core.money import platform_currency, to_major
-from frontend.forms import PayoutMethodForm, PayoutScheduleForm, SepaFailForm
+from core.money import format_amount, platform_currency, to_major
+from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm, WiseMethodForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
-from payments import stripe_gateway
 from payouts import selectors as payout_selectors
 from payouts import services as payout_services
 
 
+def _rail_rows(worker: object, method: object, operator: bool) -> list[dict[str, object]]:
+    """The rails open to the worker's country, one row per method, with what the
+    worker needs to know: currency, arrival, fees, whether the server offers it and
+    how far their own method on it is verified."""
+    from payouts.rails import coverage_for_country, rail_get
+
+    country = payout_selectors.worker_country(user=worker)  # type: ignore[arg-type]
+    if not country:
+        return []
+    rows = []
+    for option in coverage_for_country(country).options:
+        state = ""
+        if method is not None and getattr(method, "rail", "") == option.rail:
+            reason = rail_get(option.rail).not_ready_reason(method=method)  # type: ignore[arg-type]
+            state = reason or "verified: ready to be paid"
+        rows.append(
+            {
+                "option": option,
+                "state": state or "not set up",
+                "missing": ", ".join(option.missing_settings) if operator else "",
+            }
+        )
+    return rows
+
+
 @app_page
 def worker_payouts(request: HttpRequest) -> HttpResponse:
+    from accounts.selectors import user_is_treasurer
+
     worker = user_of(request)
     schedule = payout_selectors.schedule_for(user=worker)
     method_form = PayoutMethodForm(prefix="method")
+    paypal_form = PaypalMethodForm(prefix="paypal")
+    wise_form = WiseMethodForm(prefix="wise")
     schedule_form = PayoutScheduleForm(
         prefix="schedule",
         initial={
@@ -37,6 +65,27 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Payout method saved; the earlier one is kept in your history.")
                 return redirect("worker_payouts")
+    elif request.method == "POST" and "paypal-email" in request.POST:
+        paypal_form = PaypalMethodForm(request.POST, prefix="paypal")
+        if paypal_form.is_valid():
+            try:
+                payout_services.payout_method_set(user=worker, rail="paypal", details=paypal_form.cleaned_data)
+            except AppError as error:
+                add_app_error(paypal_form, error)
+            else:
+                messages.success(request, "PayPal saved as your payout method.")
+                return redirect("worker_payouts")
+    elif request.method == "POST" and "wise-account_holder" in request.POST:
+        wise_form = WiseMethodForm(request.POST, prefix="wise")
+        if wise_form.is_valid():
+            details = {key: value for key, value in wise_form.cleaned_data.items() if value}
+            try:
+                payout_services.payout_method_set(user=worker, rail="wise", details=details)
+            except AppError as error:
+                add_app_error(wise_form, error)
+            else:
+                messages.success(request, "Bank account saved with Wise; only a masked hint is kept here.")
+                return redirect("worker_payouts")
     elif request.method == "POST":
         schedule_form = PayoutScheduleForm(request.POST, prefix="schedule")
         if schedule_form.is_valid():
@@ -47,18 +96,33 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Payout schedule saved.")
                 return redirect("worker_payouts")
+    balance = payout_selectors.payout_balance(user=worker)
+    method = payout_selectors.payout_method_current(user=worker)
+    operator = bool(worker.is_staff or worker.is_superuser or user_is_treasurer(worker))
+    rows = _rail_rows(worker, method, operator)
+    offered = {
+        row["option"].rail  # type: ignore[attr-defined]
+        for row in rows
+        if row["option"].configured  # type: ignore[attr-defined]
+    }
     return render(
         request,
         "frontend/worker/payouts.html",
         {
-            "balance": payout_selectors.payout_balance(user=worker),
-            "method": payout_selectors.payout_method_current(user=worker),
+            "balance": balance,
+            "method": method,
             "methods": payout_selectors.payout_methods_for_worker(user=worker)[:20],
             "schedule": schedule,
             "payouts": payout_selectors.payouts_for_worker(user=worker)[:50],
             "method_form": method_form,
+            "paypal_form": paypal_form,
+            "wise_form": wise_form,
             "schedule_form": schedule_form,
-            "stripe_available": stripe_gateway.configured(),
+            "rails": rows,
+            "offered": offered,
+            "operator": operator,
+            "can_pay_out": method is not None and not balance.not_ready_reason and balance.available > 0,
+            "quote": None,
         },
     )
 
@@ -78,13 +142,49 @@ def stripe_onboarding(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @app_page
-def payout_request(request: HttpRequest) -> HttpResponse:
+def stripe_global_onboarding(request: HttpRequest) -> HttpResponse:
+    """Stripe Global Payouts: Stripe's hosted form collects the bank account or card."""
+    back = request.build_absolute_uri(reverse("worker_payouts"))
     try:
-        payout = payout_services.payout_request(user=user_of(request))
+        link = payout_services.stripe_global_onboarding_start(user=user_of(request), return_url=back, refresh_url=back)
+    except AppError as error:
+        flash_error(request, error)
+        return redirect("worker_payouts")
+    return redirect(link.url)
+
+
+@require_POST
+@app_page
+def payout_estimate(request: HttpRequest) -> HttpResponse:
+    """Step one of a payout: the rail's estimate (fee, rate, amount in the worker's
+    currency, until when) shown for the worker to confirm."""
+    worker = user_of(request)
+    try:
+        quote = payout_services.payout_quote_create(user=worker)
+    except AppError as error:
+        flash_error(request, error)
+        return redirect("worker_payouts")
+    return render(
+        request,
+        "frontend/worker/payout_confirm.html",
+        {"quote": quote, "worker_fee": quote.fee if quote.fee_bearer == "worker" else 0},
+    )
+
+
+@require_POST
+@app_page
+def payout_request(request: HttpRequest) -> HttpResponse:
+    quote_id = request.POST.get("quote", "")
+    try:
+        payout = payout_services.payout_request(
+            user=user_of(request), quote_id=int(quote_id) if quote_id.isdigit() else None
+        )
     except AppError as error:
         flash_error(request, error)
     else:
-        messages.success(request, f"Payout of your balance to {payout.display} is on its way.")
+        messages.success(
+            request, f"Payout of {format_amount(payout.amount, payout.currency)} to {payout.display} is on its way."
+        )
     return redirect("worker_payouts")
 
 
@@ -97,6 +197,7 @@ def treasury_payouts(request: HttpRequest) -> HttpResponse:
         "frontend/treasurer/payouts.html",
         {
             "batches": payout_selectors.sepa_batches_for_treasurer(user=user)[:100],
+            "by_rail": payout_selectors.payouts_by_rail_for_treasurer(user=user),
             "runs": runs,
             "runs_in_progress": any(run.finished_at is None for run in runs),
         },

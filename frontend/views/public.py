@@ -37,10 +37,69 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "last_heartbeat": cache.get(HEARTBEAT_KEY), "jobs": jobs_health()})
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    from payouts.rails.coverage import all_countries
+
+    return [("", "Choose your country"), *all_countries()]
+
+
 class RegisterForm(forms.Form):
     username = forms.CharField(max_length=150)
     email = forms.EmailField()
     password = forms.CharField(widget=forms.PasswordInput, help_text="At least 8 characters, not a common password.")
+    country = forms.ChoiceField(
+        choices=_country_choices,
+        required=False,
+        help_text="Where you live: it decides how you can be paid (shown below the form).",
+        # htmx shows the payout options of the chosen country without leaving the form.
+        widget=forms.Select(
+            attrs={
+                "hx-get": "/payouts/coverage/",
+                "hx-target": "#register-coverage",
+                "hx-trigger": "change",
+                "hx-include": "this",
+            }
+        ),
+    )
+
+
+def _coverage_context(country: str) -> dict[str, object]:
+    from payouts.rails import coverage_for_country
+
+    return {"coverage": coverage_for_country(country)}
+
+
+def payout_coverage(request: HttpRequest) -> HttpResponse:
+    """Where can I be paid? The rails for a chosen country and for the 20 countries
+    where most crowdworkers live; public, for people deciding whether to register.
+    With ``HX-Request`` only the chosen country's part is rendered."""
+    from payouts.rails import coverage_for_country
+    from payouts.rails.coverage import FOCUS_COUNTRIES, all_countries
+
+    codes = {code for code, _ in all_countries()}
+    country = str(request.GET.get("country") or "US").upper()
+    if country not in codes:
+        country = "US"
+    context = _coverage_context(country)
+    if request.headers.get("HX-Request"):
+        return render(request, "frontend/public/_coverage_country.html", context)
+    focus = []
+    for code in FOCUS_COUNTRIES:
+        found = coverage_for_country(code)
+        by_method: dict[str, list[str]] = {"bank_account": [], "card": [], "wallet": []}
+        for option in found.options:
+            if option.label not in by_method[option.method]:
+                by_method[option.method].append(option.label)
+        focus.append(
+            {
+                "country": code,
+                "name": found.name,
+                "bank": by_method["bank_account"],
+                "card": by_method["card"],
+                "wallet": by_method["wallet"],
+            }
+        )
+    return render(request, "frontend/public/coverage.html", {**context, "countries": all_countries(), "focus": focus})
 
 
 def _credentials_rate() -> str:
@@ -55,8 +114,12 @@ def register(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "Too many attempts from your address; wait a few minutes and try again.")
         return render(request, "registration/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        country = data.pop("country", "")
         try:
-            user = services.user_register(**form.cleaned_data)
+            user = services.user_register(**data)
+            if country:
+                services.worker_profile_update(user=user, changes={"country": country})
         except AppError as error:
             for field, messages in error.fields.items():
                 for message in messages:
@@ -66,7 +129,9 @@ def register(request: HttpRequest) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect("home")
-    return render(request, "registration/register.html", {"form": form})
+    chosen = str(form.data.get("country") or "")
+    coverage = _coverage_context(chosen) if chosen else {}
+    return render(request, "registration/register.html", {"form": form, **coverage})
 
 
 @method_decorator(

@@ -1,32 +1,41 @@
-"""The registry of payout rails and the countries each is enabled for.
+"""The registry of payout rails and the countries each serves.
 
-Stripe Connect and SEPA credit transfer are enabled by default; PayPal Payouts is
-designed behind the same interface and switched on with the setting
-``PAYOUT_RAILS_ENABLED`` once its API client is connected.
+Every rail is enabled by default (the setting ``PAYOUT_RAILS_ENABLED`` can narrow
+the list); a rail whose provider keys are not set is still listed, marked "not
+configured on this server", and refuses to be chosen until the operator sets them.
+Which countries each rail serves is data: each rail's ``offers`` table
+(``payouts.rails.coverage`` reads them together).
 """
 
 from django.conf import settings
 
 from core.errors import AppError
-from payouts.rails.base import Destination, PayoutRail, RailRefused, Submission
+from payouts.rails.base import Destination, PayoutRail, Quote, RailRefused, Submission
+from payouts.rails.coverage import CountryCoverage, country_coverage
 from payouts.rails.paypal import PaypalRail
 from payouts.rails.sepa import SepaRail
 from payouts.rails.stripe_connect import StripeConnectRail
+from payouts.rails.stripe_global import StripeGlobalRail
+from payouts.rails.wise import WiseRail
 
 __all__ = [
     "DEFAULT_ENABLED",
     "Destination",
     "PayoutRail",
+    "Quote",
     "RailRefused",
     "Submission",
+    "coverage_for_country",
     "enabled_rail_names",
     "rail_for_country",
     "rail_get",
     "rails_for_country",
 ]
 
-RAILS: dict[str, PayoutRail] = {rail.name: rail for rail in (StripeConnectRail(), SepaRail(), PaypalRail())}
-DEFAULT_ENABLED = ("stripe_connect", "sepa")
+RAILS: dict[str, PayoutRail] = {
+    rail.name: rail for rail in (StripeConnectRail(), SepaRail(), StripeGlobalRail(), PaypalRail(), WiseRail())
+}
+DEFAULT_ENABLED = ("stripe_connect", "sepa", "stripe_global", "paypal", "wise")
 
 
 def enabled_rail_names() -> tuple[str, ...]:
@@ -57,6 +66,23 @@ def rails_for_country(country: str) -> list[PayoutRail]:
         for name in enabled_rail_names()
         if name in RAILS and country in RAILS[name].countries and _currency() in RAILS[name].currencies
     ]
+
+
+def coverage_for_country(country: str) -> CountryCoverage:
+    """The enabled rails' options for workers in ``country``, configured or not."""
+    return country_coverage(country, rails_for_country(country))
+
+
+def rail_require_configured(rail: PayoutRail) -> None:
+    """Refuses a rail whose provider keys are not set on this server."""
+    if not rail.configured():
+        raise AppError(
+            "rail_not_configured",
+            f"{rail.label} is not configured on this server; choose another payout method "
+            "(the operator must set its keys first).",
+            status=409,
+            details={"settings": list(rail.required_settings)},
+        )
 
 
 def rail_for_country(name: str, country: str) -> PayoutRail:

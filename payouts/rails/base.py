@@ -10,6 +10,7 @@ bank file (``payouts.services.sepa_payment_mark_paid`` / ``..._failed``).
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from core.errors import AppError
@@ -34,6 +35,55 @@ class Submission:
     references: dict[str, str] = field(default_factory=dict)
 
 
+Method = Literal["bank_account", "card", "wallet"]
+METHOD_LABELS: dict[str, str] = {"bank_account": "bank account", "card": "debit card", "wallet": "wallet"}
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One line of a rail's coverage table: workers in ``country`` can receive
+    ``currency`` into a ``method`` (their own bank account, card or wallet there),
+    typically within ``arrival``."""
+
+    country: str
+    currency: str
+    method: Method
+    arrival: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What the rail says a payout of ``amount`` (platform currency, minor units)
+    will cost and deliver: ``fee`` in the platform currency, ``rate`` (destination
+    units per platform unit, a decimal string as the rail gave it), the
+    ``destination_amount`` in ``destination_currency`` minor units, and when the
+    rail stops honouring it (None: it does not expire). ``reference`` is the
+    rail's id for the quote, if it keeps one."""
+
+    amount: int
+    fee: int
+    rate: str
+    destination_amount: int
+    destination_currency: str
+    expires_at: datetime | None
+    reference: str = ""
+
+
+def same_currency_quote(*, amount: int, currency: str, fee: int) -> Quote:
+    """The quote of a rail that pays in the platform currency at a published fee."""
+    return Quote(
+        amount=amount, fee=fee, rate="1", destination_amount=amount, destination_currency=currency, expires_at=None
+    )
+
+
+# In a coverage table: the money lands in the platform currency (the wallet converts later).
+PLATFORM_CURRENCY_MARK = "*"
+
+
+def offers_countries(offers: tuple[Offer, ...]) -> frozenset[str]:
+    return frozenset(offer.country for offer in offers)
+
+
 class RailRefused(AppError):
     """The rail answered and will not make this payment; the payout fails and the
     money returns to the worker's balance with ``reason`` shown to them."""
@@ -48,9 +98,27 @@ class PayoutRail(Protocol):
     name: str
     label: str
     submission: Literal["api", "bank_file"]
-    # ISO 3166 codes of the workers' countries the rail can pay.
+    # ISO 3166 codes of the workers' countries the rail can pay (from ``offers``).
     countries: frozenset[str]
+    # Platform currencies the rail can be funded in.
     currencies: frozenset[str]
+    # The coverage table: country, currency that lands, method, arrival time.
+    offers: tuple[Offer, ...]
+    # Environment variables the operator must set before workers can use the rail.
+    required_settings: tuple[str, ...]
+    # Platform-currency minor units: the smallest and largest payout the rail takes.
+    min_amount: int
+    max_amount: int
+    fee_note: str
+
+    def configured(self) -> bool:
+        """True when every one of ``required_settings`` is set on this server."""
+        ...
+
+    def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
+        """The rail's price for paying ``amount`` through ``method``; ``key`` makes a
+        remote quote idempotent. Raises ``AppError`` (503) when the rail is unreachable."""
+        ...
 
     def ledger_account(self) -> "Account":
         """The external ledger account money leaves the platform through."""

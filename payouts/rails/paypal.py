@@ -1,10 +1,12 @@
-"""PayPal Payouts, designed behind the rail interface and not enabled by default.
+"""PayPal Payouts: the worker's PayPal wallet, for countries no bank rail reaches.
 
-Destinations (a PayPal email address) are validated and the Payouts API request
-body is built here; what is still missing before it can be enabled is the HTTP
-client with the co-op's PayPal credentials and the ``PAYMENT.PAYOUTS-ITEM.*``
-webhook verification. Until then ``submit`` refuses clearly and the rail is
-absent from ``PAYOUT_RAILS_ENABLED``, so no worker can choose it.
+One payout is one batch of one item (``POST /v1/payments/payouts``), its
+``sender_batch_id`` derived from the payout id (``coop-payout-<id>``): PayPal
+refuses to pay a ``sender_batch_id`` twice, and the same id as
+``PayPal-Request-Id`` replays the first answer after a lost response. PayPal's
+``PAYMENT.PAYOUTS-ITEM.*`` webhooks are verified through PayPal's own
+verify-webhook-signature endpoint, stored once by event id, and answered by
+fetching the item's current status, so duplicates and any order settle a payout once.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,31 +16,54 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from core.errors import AppError
-from core.money import to_major
+from core.money import basis_points, major_text
 from ledger import accounts
-from payouts.rails.base import Destination, Submission
+from payouts.rails import paypal_client
+from payouts.rails.base import Destination, Quote, RailRefused, Submission, offers_countries, same_currency_quote
+from payouts.rails.coverage import offers_for
 
 if TYPE_CHECKING:
     from ledger.models import Account
     from payouts.models import Payout, PayoutMethod
 
-# Where PayPal lets residents receive payouts to a PayPal balance and withdraw to a bank
-# (including countries whose workers were paid in gift cards elsewhere).
-PAYPAL_COUNTRIES = frozenset(
-    ["IN", "KE", "PH", "NG", "BR", "MX", "CO", "PE", "CL", "AR", "ZA", "EG", "MA", "US", "CA", "GB", "AU"]
+# Source: https://developer.paypal.com/docs/payouts/standard/reference/countries-supported-features/
+# ("Countries and supported features", last updated 2026-06-30), read 2026-12-06: countries
+# whose PayPal account holders can receive and withdraw payouts. The money lands in the
+# worker's PayPal wallet in the platform currency; PayPal converts it when they withdraw
+# to a local bank (or to M-Pesa in Kenya). Pakistan and Bangladesh are not on the list.
+PAYPAL_OFFERS = offers_for(
+    "US CA GB DE FR ES IT NL BE AT IE PT FI AU MX BR AR CL CO PE VE IN PH ID MY TH SG HK JP "
+    "KE NG EG MA ZA UA RS PL CZ HU RO SE DK NO CH IL",
+    method="wallet",
+    arrival="within minutes to your PayPal balance",
+    currency="*",
 )
+# Source: https://www.paypal.com/us/business/paypal-business-fees (Payouts), read 2026-12-06:
+# the sender pays 2% of each international payout, capped (here in platform minor units).
+PAYPAL_FEE_BPS = 200
+PAYPAL_FEE_CAP = 2000
+PAYPAL_DOMESTIC_FEE = 25
 
 
 class PaypalRail:
     name = "paypal"
-    label = "PayPal Payouts"
+    label = "PayPal Payouts (to your PayPal wallet)"
     submission: Literal["api", "bank_file"] = "api"
-    countries = PAYPAL_COUNTRIES
+    offers = PAYPAL_OFFERS
+    countries = offers_countries(PAYPAL_OFFERS)
     currencies = frozenset({"EUR", "USD", "GBP"})
+    required_settings: tuple[str, ...] = ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID")
+    min_amount = 100
+    # PayPal's default per-item limit is USD 20,000; the co-op keeps well below it.
+    max_amount = 1_000_000
+    fee_note = "PayPal's 2% payout fee (at most 20.00), shown before you confirm"
+
+    def configured(self) -> bool:
+        return paypal_client.configured()
 
     def ledger_account(self) -> "Account":
-        # Money would leave through the co-op's PayPal balance, funded from its bank.
-        return accounts.external_bank()
+        # Money leaves through the co-op's PayPal balance.
+        return accounts.external_paypal()
 
     def validate_destination(self, *, country: str, details: Mapping[str, Any]) -> Destination:
         email = str(details.get("email") or "").strip()
@@ -56,27 +81,42 @@ class PaypalRail:
     def not_ready_reason(self, *, method: "PayoutMethod") -> str:
         return ""
 
-    def submit(self, *, payout: "Payout") -> Submission:
-        raise AppError(
-            "rail_not_connected",
-            "PayPal payouts are not connected on this platform yet; choose another payout method.",
-            status=503,
+    def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
+        fee = (
+            PAYPAL_DOMESTIC_FEE
+            if method.country == "US" and currency == "USD"
+            else min(basis_points(amount, PAYPAL_FEE_BPS), PAYPAL_FEE_CAP)
         )
+        return same_currency_quote(amount=amount, currency=currency, fee=fee)
+
+    def submit(self, *, payout: "Payout") -> Submission:
+        try:
+            batch = paypal_client.payout_batch_create(body=payout_batch_body(payouts=[payout]))
+        except paypal_client.PaypalRefused as refused:
+            raise RailRefused(
+                f"PayPal did not accept the payout: {refused.reason}", rail_code=refused.name
+            ) from refused
+        return Submission(references={"rail_reference": batch.payout_batch_id})
 
 
-def payout_batch_body(*, batch_id: str, payouts: Sequence["Payout"]) -> dict[str, Any]:
-    """The body of ``POST /v1/payments/payouts``. ``sender_batch_id`` is PayPal's
-    idempotency key (a repeated id is refused), so it must be deterministic."""
+def sender_batch_id(payout: "Payout") -> str:
+    return f"coop-payout-{payout.pk}"
+
+
+def payout_batch_body(*, payouts: Sequence["Payout"]) -> dict[str, Any]:
+    """The body of ``POST /v1/payments/payouts``: one item per payout, each named
+    ``payout:<id>`` (``sender_item_id``), so a webhook names our payout."""
     return {
         "sender_batch_header": {
-            "sender_batch_id": batch_id,
+            "sender_batch_id": sender_batch_id(payouts[0]),
             "email_subject": "You have a payout from the crowdwork co-op",
+            "recipient_type": "EMAIL",
         },
         "items": [
             {
                 "recipient_type": "EMAIL",
                 "receiver": payout.destination["email"],
-                "amount": {"value": f"{to_major(payout.amount, payout.currency)}", "currency": payout.currency},
+                "amount": {"value": major_text(payout.amount, payout.currency), "currency": payout.currency},
                 "sender_item_id": f"payout:{payout.pk}",
                 "note": f"Co-op payout {payout.pk}",
             }

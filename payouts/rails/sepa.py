@@ -13,7 +13,8 @@ from sepaxml import SepaTransfer
 
 from core.errors import AppError
 from ledger import accounts
-from payouts.rails.base import Destination, Submission
+from payouts.rails.base import Destination, Quote, Submission, offers_countries, same_currency_quote
+from payouts.rails.coverage import offers_for
 
 if TYPE_CHECKING:
     from ledger.models import Account
@@ -60,6 +61,12 @@ SEPA_COUNTRIES = frozenset(
         "AD",
     ]
 )
+# Source: the European Payments Council's register of SEPA scheme countries
+# (https://www.europeanpaymentscouncil.eu/document-library/other/epc-list-sepa-scheme-countries),
+# read 2026-12-06. Paid in euro to any account in the scheme, whatever its local currency.
+SEPA_OFFERS = offers_for(
+    " ".join(sorted(SEPA_COUNTRIES)), method="bank_account", arrival="1-2 business days", currency="EUR"
+)
 SCHEMA = "pain.001.001.03"
 MAX_NAME = 70  # the scheme's limit for a creditor name
 
@@ -72,8 +79,20 @@ class SepaRail:
     name = "sepa"
     label = "SEPA credit transfer"
     submission: Literal["api", "bank_file"] = "bank_file"
-    countries = SEPA_COUNTRIES
+    countries = offers_countries(SEPA_OFFERS)
     currencies = frozenset({"EUR"})
+    offers = SEPA_OFFERS
+    # Paid from the co-op's own bank account through a file: nothing to configure.
+    required_settings: tuple[str, ...] = ()
+    min_amount = 1
+    max_amount = 99_999_999  # pain.001's limit per transaction is far above any payout
+    fee_note = "No fee: the co-op's bank sends SEPA transfers free"
+
+    def configured(self) -> bool:
+        return True
+
+    def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
+        return same_currency_quote(amount=amount, currency=currency, fee=0)
 
     def ledger_account(self) -> "Account":
         return accounts.external_bank()

@@ -9,10 +9,13 @@ exactly one platform payout (its metadata names it) and its ``payout.paid`` /
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.conf import settings
+
 from core.errors import AppError
 from ledger import accounts
 from payments import stripe_gateway
-from payouts.rails.base import Destination, RailRefused, Submission
+from payouts.rails.base import Destination, Quote, RailRefused, Submission, offers_countries, same_currency_quote
+from payouts.rails.coverage import offers_for
 
 if TYPE_CHECKING:
     from ledger.models import Account
@@ -67,6 +70,14 @@ STRIPE_CONNECT_COUNTRIES = frozenset(
 )
 
 
+# Source: https://docs.stripe.com/connect/cross-border-payouts ("Availability": platforms in
+# the US, UK, EEA, Canada or Switzerland pay connected accounts in those regions), read
+# 2026-12-06, limited to the countries above where Express accounts receive payouts.
+STRIPE_CONNECT_OFFERS = offers_for(
+    " ".join(sorted(STRIPE_CONNECT_COUNTRIES)), method="bank_account", arrival="2-5 business days"
+)
+
+
 def transfer_group(payout: "Payout") -> str:
     """Groups the transfer (and any reversal) with its run, or with the payout when asked for."""
     return f"payouts:{payout.run.key}" if payout.run_id and payout.run else f"payouts:request:{payout.pk}"
@@ -76,8 +87,21 @@ class StripeConnectRail:
     name = "stripe_connect"
     label = "Stripe Connect (to your bank)"
     submission: Literal["api", "bank_file"] = "api"
-    countries = STRIPE_CONNECT_COUNTRIES
+    countries = offers_countries(STRIPE_CONNECT_OFFERS)
     currencies = frozenset({"EUR", "USD", "GBP"})
+    offers = STRIPE_CONNECT_OFFERS
+    # The Connect webhook secret is needed too in production (README); the key is what the API needs.
+    required_settings: tuple[str, ...] = ("STRIPE_SECRET_KEY",)
+    min_amount = 100
+    max_amount = 10_000_000
+    fee_note = "Stripe's Connect payout fee, paid by the co-op"
+
+    def configured(self) -> bool:
+        return all(getattr(settings, name, "") for name in self.required_settings)
+
+    def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
+        # Stripe converts at the payout; the co-op's Connect pricing has no per-payout fee to book.
+        return same_currency_quote(amount=amount, currency=currency, fee=0)
 
     def ledger_account(self) -> "Account":
         return accounts.external_stripe()

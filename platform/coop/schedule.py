@@ -34,6 +34,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "notifications-reminders": {"task": "notifications.jobs.send_reminders", "schedule": 300.0},
     "notifications-resend-pending": {"task": "notifications.jobs.resend_pending", "schedule": 600.0},
     "notifications-digests": {"task": "notifications.jobs.send_digests", "schedule": crontab(minute=5)},
+    "payouts-provider-reconcile": {"task": "payouts.jobs.provider_payouts_reconcile", "schedule": 3600.0},
     "mturk-collect-notifications": {"task": "mturk.jobs.collect_notifications", "schedule": 15.0},
     "webhooks-collect": {"task": "webhooks.jobs.collect", "schedule": 15.0},
 }

@@ -330,6 +330,29 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 # Connect events (workers' connected accounts) come from a second endpoint with its own secret.
 STRIPE_CONNECT_WEBHOOK_SECRET = os.environ.get("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # tests and stripe-mock only
+# Worker payouts beyond Connect and SEPA (issue 21). A rail whose variables are unset
+# shows "not configured on this server" to workers and these names to the operator.
+# Stripe Global Payouts: the co-op's US or UK financial account (fa_...), its currency,
+# and the signing secret of the v2 event destination (thin events) at /webhooks/stripe/v2/.
+STRIPE_GLOBAL_PAYOUTS_FINANCIAL_ACCOUNT = os.environ.get("STRIPE_GLOBAL_PAYOUTS_FINANCIAL_ACCOUNT", "")
+STRIPE_GLOBAL_PAYOUTS_SOURCE_CURRENCY = os.environ.get("STRIPE_GLOBAL_PAYOUTS_SOURCE_CURRENCY", "usd")
+STRIPE_EVENT_DESTINATION_SECRET = os.environ.get("STRIPE_EVENT_DESTINATION_SECRET", "")
+# PayPal Payouts (REST): OAuth client credentials, the webhook id PayPal verifies
+# signatures against, and the API host (https://api-m.sandbox.paypal.com to test).
+PAYPAL_CLIENT_ID = os.environ.get("PAYPAL_CLIENT_ID", "")
+PAYPAL_CLIENT_SECRET = os.environ.get("PAYPAL_CLIENT_SECRET", "")
+PAYPAL_WEBHOOK_ID = os.environ.get("PAYPAL_WEBHOOK_ID", "")
+PAYPAL_API_BASE = os.environ.get("PAYPAL_API_BASE", "https://api-m.paypal.com")
+PAYPAL_TIMEOUT_SECONDS = float(os.environ.get("PAYPAL_TIMEOUT_SECONDS", "20"))
+# Wise (local bank transfers where no other rail reaches): API token of the co-op's business
+# profile, its id, and Wise's webhook public key (PEM) that signs transfers#state-change.
+WISE_API_TOKEN = os.environ.get("WISE_API_TOKEN", "")
+WISE_PROFILE_ID = os.environ.get("WISE_PROFILE_ID", "")
+WISE_WEBHOOK_PUBLIC_KEY = os.environ.get("WISE_WEBHOOK_PUBLIC_KEY", "").replace("\\n", "\n")
+WISE_API_BASE = os.environ.get("WISE_API_BASE", "https://api.wise.com")
+WISE_TIMEOUT_SECONDS = float(os.environ.get("WISE_TIMEOUT_SECONDS", "20"))
+if os.environ.get("PAYOUT_RAILS_ENABLED"):  # default: every rail (payouts.rails.DEFAULT_ENABLED)
+    PAYOUT_RAILS_ENABLED = tuple(name.strip() for name in os.environ["PAYOUT_RAILS_ENABLED"].split(",") if name.strip())
 
 # API key secrets are kept encrypted (SigV4 verification needs the secret itself).
 API_KEY_ENCRYPTION_KEY = env("API_KEY_ENCRYPTION_KEY", "")

@@ -40,5 +40,6 @@ urlpatterns = [
     path("webhooks/stripe/", stripe_webhook_view, name="stripe-webhook"),
     # The mail provider's tracking webhooks (bounces, complaints), verified by anymail.
     path("webhooks/anymail/", include("anymail.urls")),
+    path("webhooks/", include("payouts.webhook_urls")),
     path("", include("frontend.urls")),
 ]

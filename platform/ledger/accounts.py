@@ -103,3 +103,18 @@ def external_stripe() -> Account:
 
 def external_bank() -> Account:
     return _account(Kind.EXTERNAL_BANK)
+
+
+def external_paypal() -> Account:
+    """The co-op's PayPal balance: worker payouts leave through it (may go negative)."""
+    return _account(Kind.EXTERNAL_PAYPAL)
+
+
+def coop_payout_fees() -> Account:
+    """Payout rail fees the co-op bears (an expense account: may run below zero)."""
+    return _account(Kind.COOP_PAYOUT_FEES)
+
+
+def external_wise() -> Account:
+    """The co-op's Wise balance: worker payouts leave through it (may go negative)."""
+    return _account(Kind.EXTERNAL_WISE)

@@ -26,6 +26,9 @@ class Account(models.Model):
         COOP_JUROR_FEES = "coop_juror_fees", "Co-op juror fees"
         EXTERNAL_STRIPE = "external_stripe", "Stripe (money in and out)"
         EXTERNAL_BANK = "external_bank", "Bank (money in and out)"
+        EXTERNAL_PAYPAL = "external_paypal", "PayPal (worker payouts)"
+        EXTERNAL_WISE = "external_wise", "Wise (worker payouts)"
+        COOP_PAYOUT_FEES = "coop_payout_fees", "Co-op payout rail fees"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     organisation = models.ForeignKey(

@@ -514,3 +514,298 @@ def connected_payout_create(
 
 
 # -- end of the Connect block --------------------------------------------------------
+
+
+# -- Global Payouts (Stripe API v2), used by payouts.rails.stripe_global ----------------
+# Appended for issue 21. The worker is a v2 Account with the ``recipient``
+# configuration; Stripe's hosted onboarding (a v2 AccountLink) collects their bank
+# account or card, so we hold only ids. A payout is a PayoutIntent created with
+# manual confirmation (its FX quote and estimated fees are the quote the worker
+# sees) and confirmed when the payout is submitted; Stripe then makes the
+# OutboundPayment whose thin events (``v2.money_management.outbound_payment.*``)
+# report the outcome.
+
+
+def _plain_v2(obj: Any) -> dict[str, Any]:
+    """A v2 object as plain JSON data; v2 classes nest objects inside plain dicts
+    (e.g. ``fx_quote.rates``), which ``to_dict`` leaves as objects."""
+
+    def nested(value: Any) -> Any:
+        if isinstance(value, stripe.StripeObject):
+            return value.to_dict()
+        raise TypeError(f"{type(value).__name__} is not JSON data")
+
+    return dict(json.loads(json.dumps(obj.to_dict(), default=nested)))
+
+
+def _v2_amount(data: Any) -> tuple[int, str]:
+    data = data or {}
+    return int(data.get("value") or 0), _currency(str(data.get("currency") or ""))
+
+
+def _v2_time(text: Any) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientAccount:
+    id: str
+    country: str
+    # "active" | "pending" | "restricted" | "rejected" | "unsupported" | "" (not requested)
+    bank_status: str
+    card_status: str
+
+    @property
+    def ready(self) -> bool:
+        return "active" in (self.bank_status, self.card_status)
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> RecipientAccount:
+        recipient = ((data.get("configuration") or {}).get("recipient") or {}).get("capabilities") or {}
+        bank = (recipient.get("bank_accounts") or {}).get("local") or {}
+        card = recipient.get("cards") or {}
+        identity = data.get("identity") or {}
+        return cls(
+            id=str(data["id"]),
+            country=str(identity.get("country") or "").upper(),
+            bank_status=str(bank.get("status") or ""),
+            card_status=str(card.get("status") or ""),
+        )
+
+
+def recipient_account_create(
+    *, country: str, email: str, display_name: str, idempotency_key: str, metadata: dict[str, str]
+) -> RecipientAccount:
+    """Creates the worker's v2 Account with the recipient configuration, asking for
+    local bank account payouts (and card payouts where Stripe offers them). Idempotent per key."""
+    params: dict[str, Any] = {
+        "contact_email": email,
+        "display_name": display_name,
+        "identity": {"country": country.lower(), "entity_type": "individual"},
+        "configuration": {
+            "recipient": {
+                "capabilities": {
+                    "bank_accounts": {"local": {"requested": True}},
+                    "cards": {"requested": True},
+                }
+            }
+        },
+        "include": ["configuration.recipient", "identity"],
+        "metadata": metadata,
+    }
+    client = _client()
+    account = _call(
+        lambda: client.v2.core.accounts.create(params=params, options={"idempotency_key": idempotency_key}),  # type: ignore[arg-type]
+        idempotency_key=idempotency_key,
+    )
+    return RecipientAccount.from_stripe(_plain_v2(account))
+
+
+def recipient_account_retrieve(*, account_id: str) -> RecipientAccount:
+    client = _client()
+    account = _call(
+        lambda: client.v2.core.accounts.retrieve(
+            account_id,
+            params={"include": ["configuration.recipient", "identity"]},  # type: ignore[list-item]
+        )
+    )
+    return RecipientAccount.from_stripe(_plain_v2(account))
+
+
+def recipient_onboarding_link_create(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """A one-time URL of Stripe's hosted form where the worker enters their payout
+    bank account or card. Each call makes a new link (they expire)."""
+    params: dict[str, Any] = {
+        "account": account_id,
+        "use_case": {
+            "type": "account_onboarding",
+            "account_onboarding": {
+                "configurations": ["recipient"],
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+            },
+        },
+    }
+    client = _client()
+    link = _call(lambda: client.v2.core.account_links.create(params=params))  # type: ignore[arg-type]
+    return str(_plain_v2(link)["url"])
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalPayoutQuote:
+    """A PayoutIntent awaiting confirmation: its estimated fees and FX quote."""
+
+    payout_intent_id: str
+    fee: int  # in the amount's currency, minor units
+    rate: str  # destination units per unit of the amount's currency
+    destination_amount: int
+    destination_currency: str
+    expires_at: datetime | None
+
+
+def payout_intent_quote(
+    *,
+    recipient: str,
+    amount: int,
+    currency: str,
+    to_currency: str,
+    financial_account: str,
+    source_currency: str,
+    idempotency_key: str,
+    metadata: dict[str, str],
+) -> GlobalPayoutQuote:
+    """Creates a PayoutIntent (manual confirmation) for ``amount`` to the recipient's
+    default payout method in ``to_currency`` and returns Stripe's quote. Fees must
+    come back in the amount's currency (the ledger's); any other answer is refused."""
+    params: dict[str, Any] = {
+        "amount": {"value": amount, "currency": currency.lower()},
+        "from": {"financial_account": financial_account, "currency": source_currency.lower()},
+        "to": {"recipient": recipient, "currency": to_currency.lower()},
+        "confirmation_method": "manual",
+        "metadata": metadata,
+    }
+    client = _client()
+    intent = _plain_v2(
+        _call(
+            lambda: client.v2.money_management.payout_intents.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            ),
+            idempotency_key=idempotency_key,
+        )
+    )
+    fee = 0
+    for estimated in intent.get("estimated_fees") or []:
+        value, fee_currency = _v2_amount(estimated.get("amount"))
+        if fee_currency != currency.upper():
+            raise StripeRefused(f"Stripe quoted a fee in {fee_currency}, not {currency.upper()}.")
+        fee += value
+    fx = intent.get("fx_quote") or {}
+    rates = fx.get("rates") or {}
+    rate_entry = rates.get(currency.lower()) or rates.get(source_currency.lower()) or {}
+    credited, credited_currency = _v2_amount((intent.get("to") or {}).get("credited"))
+    return GlobalPayoutQuote(
+        payout_intent_id=str(intent["id"]),
+        fee=fee,
+        rate=str(rate_entry.get("exchange_rate") or "1"),
+        destination_amount=credited,
+        destination_currency=credited_currency or to_currency.upper(),
+        expires_at=_v2_time(fx.get("lock_expires_at")),
+    )
+
+
+class QuoteExpired(AppError):
+    def __init__(self) -> None:
+        super().__init__(
+            "quote_expired",
+            "The exchange-rate quote expired before the payout was sent; ask for a new estimate.",
+            status=409,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalPayoutSent:
+    payout_intent_id: str
+    status: str
+    outbound_payment_id: str
+
+
+def payout_intent_confirm(*, payout_intent_id: str, idempotency_key: str) -> GlobalPayoutSent:
+    """Confirms the PayoutIntent: Stripe sends the money. Idempotent per key (a lost
+    answer replays the first one). Raises ``QuoteExpired`` when the rate lock ran out."""
+    client = _client()
+    try:
+        intent = _plain_v2(
+            _call(
+                lambda: client.v2.money_management.payout_intents.confirm(
+                    payout_intent_id, options={"idempotency_key": idempotency_key}
+                ),
+                idempotency_key=idempotency_key,
+            )
+        )
+    except StripeRefused as refused:
+        if refused.stripe_code == "fx_quote_needs_refresh":
+            raise QuoteExpired() from refused
+        raise
+    latest = intent.get("latest_payout") or {}
+    return GlobalPayoutSent(
+        payout_intent_id=str(intent["id"]),
+        status=str(intent.get("status") or ""),
+        outbound_payment_id=str(latest.get("outbound_payment") or ""),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPayment:
+    id: str
+    # processing | posted | failed | canceled | returned
+    status: str
+    payout_intent_id: str
+    recipient: str
+    credited_amount: int
+    credited_currency: str
+    reason: str
+    metadata: dict[str, str]
+
+    @classmethod
+    def from_stripe(cls, data: dict[str, Any]) -> OutboundPayment:
+        details = data.get("status_details") or {}
+        status = str(data.get("status") or "")
+        reason = str((details.get(status) or {}).get("reason") or "") if isinstance(details, dict) else ""
+        credited, credited_currency = _v2_amount((data.get("to") or {}).get("credited"))
+        return cls(
+            id=str(data["id"]),
+            status=status,
+            payout_intent_id=str(data.get("payout_intent") or ""),
+            recipient=str((data.get("to") or {}).get("recipient") or ""),
+            credited_amount=credited,
+            credited_currency=credited_currency,
+            reason=reason,
+            metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
+        )
+
+
+def outbound_payment_retrieve(*, outbound_payment_id: str) -> OutboundPayment:
+    client = _client()
+    found = _call(lambda: client.v2.money_management.outbound_payments.retrieve(outbound_payment_id))
+    return OutboundPayment.from_stripe(_plain_v2(found))
+
+
+@dataclass(frozen=True, slots=True)
+class EventNotification:
+    """A verified v2 thin event: only ids; the current object is fetched from Stripe."""
+
+    id: str
+    type: str
+    created: str
+    related_object_id: str
+    related_object_type: str
+    payload: dict[str, Any]
+
+
+def event_notification_verify(*, payload: bytes, signature_header: str) -> EventNotification:
+    """Verifies a v2 thin event against ``STRIPE_EVENT_DESTINATION_SECRET`` with the
+    library's own ``parse_event_notification``. Raises ``WebhookSignatureInvalid``."""
+    secret = settings.STRIPE_EVENT_DESTINATION_SECRET
+    if not secret or not signature_header:
+        raise WebhookSignatureInvalid()
+    client = stripe.StripeClient(settings.STRIPE_SECRET_KEY or "sk_unset", http_client=_http_client)
+    try:
+        notification = client.parse_event_notification(payload, signature_header, secret)
+        data = json.loads(payload)
+    except (stripe.SignatureVerificationError, ValueError, KeyError):
+        raise WebhookSignatureInvalid() from None
+    related = data.get("related_object") or {}
+    return EventNotification(
+        id=str(notification.id),
+        type=str(notification.type),
+        created=str(notification.created),
+        related_object_id=str(related.get("id") or ""),
+        related_object_type=str(related.get("type") or ""),
+        payload=data,
+    )
+
+
+# -- end of the Global Payouts block ---------------------------------------------------

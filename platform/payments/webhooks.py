@@ -60,6 +60,9 @@ ENDPOINT_EVENT_PREFIXES: dict[str, tuple[str, ...]] = {
         "setup_intent.",
     ),
     "connect": ("account.", "payout.", "capability.", "person.", "balance."),
+    # The v2 event destination (Global Payouts' thin events, STRIPE_EVENT_DESTINATION_SECRET):
+    # only ids, the handler fetches the object from Stripe.
+    "event_destination": ("v2.money_management.outbound_payment.", "v2.core.account"),
 }
 
 

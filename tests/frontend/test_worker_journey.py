@@ -76,7 +76,10 @@ def test_worker_finds_accepts_submits_and_gets_paid(open_page, screenshot, organ
     page.get_by_label("Account holder").fill("Kiran Worker")
     page.get_by_role("button", name="Save bank account").click()
     assert "DE89" in page.locator("#payout-method").inner_text()
-    page.get_by_role("button", name="Pay out my balance now").click()
+    # The estimate first (SEPA: no fee, no conversion), then the confirmation.
+    page.get_by_role("button", name="Pay out my balance: see the estimate").click()
+    assert page.locator("#quote-destination").inner_text() == "6.00 EUR"
+    page.get_by_role("button", name="Confirm payout").click()
     assert "on its way" in page.locator(".messages").inner_text()
     payout = Payout.objects.get(user=worker)
     assert (payout.amount, payout.state) == (600, "created")
@@ -95,7 +98,7 @@ def test_worker_finds_accepts_submits_and_gets_paid(open_page, screenshot, organ
     screenshot(treasury, "sepa-file")
 
     page.reload()
-    assert page.locator("main table").get_by_text("Paid").is_visible()
+    assert page.locator("#payout-history").get_by_text("Paid", exact=True).is_visible()
     assert page.locator("#payout-available").inner_text() == "0.00 EUR"
     screenshot(page, "payouts")
 

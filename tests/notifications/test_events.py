@@ -15,7 +15,7 @@ from notifications.models import Notification
 from payouts import services as payout_services
 from tasks import services as task_services
 from tests.disputes.factories import batch_for, jurors, rejected_work, submitted
-from tests.factories import MemberFactory, OrganisationFactory, UserFactory
+from tests.factories import MemberFactory, OrganisationFactory, UserFactory, staff_member
 from tests.governance.factories import after_close, rule_change, to_voting, vote
 from tests.payouts.factories import earn, sepa_worker, treasurer
 
@@ -172,8 +172,8 @@ def test_qualification_granted_and_revoked_tell_the_worker_only() -> None:
 
 def test_a_suspension_tells_the_person_and_cannot_be_unsubscribed() -> None:
     worker = UserFactory()
-    staff = UserFactory(is_staff=True)
-    dispute_services.user_suspend(user=worker, actor=staff, reason="Copied answers.")
+    staff = staff_member("moderator")
+    dispute_services.user_suspend(user=worker, actor=staff, code="fraudulent_work", reason="Copied answers.")
     assert told("suspension") == {worker.pk}
     assert Notification.objects.get(category="suspension").email == "pending"
 

@@ -83,15 +83,17 @@ def test_a_rail_not_enabled_for_the_country_is_refused_with_the_alternatives(fak
     assert not PayoutMethod.objects.exists()
 
 
-def test_paypal_is_designed_but_not_enabled_by_default(settings) -> None:
+def test_paypal_is_offered_in_india_but_refused_until_configured(settings) -> None:
     indian = worker_in("IN")
-    assert [rail.name for rail in rails.rails_for_country("IN")] == []
+    assert [rail.name for rail in rails.rails_for_country("IN")] == ["stripe_global", "paypal"]
+    settings.PAYPAL_CLIENT_ID = ""
     with pytest.raises(AppError) as error:
         services.payout_method_set(user=indian, rail="paypal", details={"email": "ana@example.org"})
-    assert error.value.code == "rail_not_available"
+    assert error.value.code == "rail_not_configured"
+    assert error.value.details == {"settings": ["PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"]}
     assert not PayoutMethod.objects.exists()
 
-    settings.PAYOUT_RAILS_ENABLED = ("stripe_connect", "sepa", "paypal")
+    settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET, settings.PAYPAL_WEBHOOK_ID = "id", "secret", "WH-1"
     method = services.payout_method_set(user=indian, rail="paypal", details={"email": "Ana@Example.org"})
     assert method.destination == {"email": "ana@example.org"}
     with pytest.raises(AppError) as error:
@@ -100,15 +102,15 @@ def test_paypal_is_designed_but_not_enabled_by_default(settings) -> None:
 
 
 def test_paypal_batch_body_has_a_deterministic_sender_batch_id(settings) -> None:
-    settings.PAYOUT_RAILS_ENABLED = ("paypal",)
     from payouts.models import Payout
 
+    settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET, settings.PAYPAL_WEBHOOK_ID = "id", "secret", "WH-1"
     user = worker_in("IN")
     method = services.payout_method_set(user=user, rail="paypal", details={"email": "ana@example.org"})
     payout = Payout(pk=7, user=user, method=method, rail="paypal", destination=method.destination, amount=12_50)
     payout.currency = "EUR"
-    body = payout_batch_body(batch_id="payouts:weekly:2026-W47:paypal", payouts=[payout])
-    assert body["sender_batch_header"]["sender_batch_id"] == "payouts:weekly:2026-W47:paypal"
+    body = payout_batch_body(payouts=[payout])
+    assert body["sender_batch_header"]["sender_batch_id"] == "coop-payout-7"
     assert body["items"] == [
         {
             "recipient_type": "EMAIL",

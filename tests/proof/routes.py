@@ -91,6 +91,7 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         # Suspend and lift act on the worker; a team member route on the requester (the owner).
         "person_id": world.people["worker"].pk,  # type: ignore[union-attr]
         "user_id": world.owner().pk,
+        "country": "KE",
     }
     values.update(ACTIONS.get(route.name, {}))
     if route.name == "invitation":

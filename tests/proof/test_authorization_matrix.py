@@ -162,6 +162,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-payouts-balance": {"GET": SIGNED_IN},
     "api-payouts-methods": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api-payouts-stripe-onboarding": {"POST": SIGNED_IN},
+    "api-payouts-global-onboarding": {"POST": SIGNED_IN},
+    "api-payouts-quotes": {"POST": SIGNED_IN},
+    "api-payouts-coverage": {"GET": ANYONE},  # public: read before registering
+    "api-payouts-coverage-country": {"GET": ANYONE},
     "api-payouts-schedule": {"GET": SIGNED_IN, "PUT": SIGNED_IN},
     "api-payouts": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api-payout": {"GET": WORKER},
@@ -203,6 +207,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "worker_statement": {"GET": SIGNED_IN},
     "worker_payout_request": {"POST": SIGNED_IN},
     "worker_stripe_onboarding": {"POST": SIGNED_IN},
+    "worker_stripe_global_onboarding": {"POST": SIGNED_IN},
+    "worker_payout_estimate": {"POST": SIGNED_IN},
+    "payout_coverage": {"GET": ANYONE},
     "juror_opt_in": {"POST": SIGNED_IN},  # a non-member is told to join first (409)
     "suspension_appeal": {"POST": SIGNED_IN},
     "dispute_open": {"POST": WORKER},

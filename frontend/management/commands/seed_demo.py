@@ -69,11 +69,11 @@ class Command(BaseCommand):
         staff_role_grant(user=verifier, role=StaffRole.VERIFIER, source=StaffAppointment.Source.BOOTSTRAP)
         staff_role_grant(user=moderator, role=StaffRole.MODERATOR, source=StaffAppointment.Source.BOOTSTRAP)
         requester = _user("requester")
-        workers = [_user(name) for name in ("amina", "bruno", "chen")]
+        workers = [_user(name) for name in ("amina", "bruno", "chen", "valentina")]
         member = _user("member")
         # Three opted-in jurors with no ties to the demo requester, so a demo dispute can draw a panel.
         jurors = [_user(name) for name in ("juror", "dana", "emeka")]
-        for profile_user, country in ((workers[0], "KE"), (workers[1], "BR"), (workers[2], "IN")):
+        for profile_user, country in ((workers[0], "KE"), (workers[1], "BR"), (workers[2], "IN"), (workers[3], "VE")):
             accounts_services.worker_profile_update(user=profile_user, changes={"country": country})
         long_ago = timezone.now() - timedelta(days=400)
         for person, opt_in in ((member, False), *((juror, True) for juror in jurors), (workers[0], True)):
@@ -124,6 +124,7 @@ class Command(BaseCommand):
             f"  amina      / {PASSWORD}   worker (also a member, opted in as juror)",
             f"  bruno      / {PASSWORD}   worker",
             f"  chen       / {PASSWORD}   worker",
+            f"  valentina  / {PASSWORD}   worker (Kenya, Brazil, India, Venezuela: amina, bruno, chen, valentina)",
             f"  member     / {PASSWORD}   co-op member",
             f"  juror      / {PASSWORD}   member opted in to jury duty (also dana, emeka)",
             f"  treasurer  / {PASSWORD}   treasurer (co-op staff)",

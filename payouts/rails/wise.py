@@ -1,0 +1,164 @@
+"""Wise (Wise Platform API): local bank transfers in Pakistan, Bangladesh, Nigeria and
+Kenya, the focus countries that neither Stripe Global Payouts nor PayPal reach with a
+local bank account.
+
+The worker's bank details are checked offline, sent once to Wise as a recipient
+(``POST /v1/accounts``), and only Wise's recipient id and a masked hint are kept.
+A payout is priced by a Wise quote (rate, fee, target amount, rate lock expiry),
+sent as a transfer whose ``customerTransactionId`` is derived from the payout id
+(Wise makes one transfer per id, so a retry after a lost answer pays once), and
+funded from the co-op's Wise balance. Wise's signed ``transfers#state-change``
+webhooks are answered by fetching the transfer's current state.
+"""
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+from core.errors import AppError
+from ledger import accounts
+from payouts.rails import wise_client
+from payouts.rails.base import Destination, Quote, RailRefused, Submission, offers_countries
+from payouts.rails.coverage import offers_for
+
+if TYPE_CHECKING:
+    from ledger.models import Account
+    from payouts.models import Payout, PayoutMethod
+
+# Source: https://wise.com/help/articles/2571942 ("What currencies can I send to?") and the
+# recipient requirements of https://docs.wise.com/api-reference/recipient, read 2026-12-06.
+WISE_OFFERS = offers_for("PK BD NG KE", method="bank_account", arrival="same day to 2 business days")
+# Wise's recipient type and the fields each needs, per country.
+ACCOUNT_TYPES = {"PK": "pakistan", "BD": "bangladesh", "NG": "nigeria", "KE": "kenya_local"}
+FIELDS = {
+    "PK": ("iban",),
+    "BD": ("bank_code", "branch_code", "account_number"),
+    "NG": ("bank_code", "account_number"),
+    "KE": ("bank_code", "account_number"),
+}
+WIRE_NAMES = {
+    "iban": "iban",
+    "bank_code": "bankCode",
+    "branch_code": "branchCode",
+    "account_number": "accountNumber",
+}
+# The co-op's namespace for transfer ids: uuid5(namespace, "payout:<id>").
+TRANSFER_NAMESPACE = uuid.UUID("6f1c5a0e-2b7d-4e0c-9a53-7f0d2c1e9b44")
+
+
+def customer_transaction_id(payout: "Payout") -> str:
+    return str(uuid.uuid5(TRANSFER_NAMESPACE, f"payout:{payout.pk}"))
+
+
+def transfer_reference(payout: "Payout") -> str:
+    return f"COOP PAYOUT {payout.pk}"
+
+
+def _invalid(field: str, problem: str, message: str) -> AppError:
+    return AppError("invalid_destination", message, fields={field: [problem]})
+
+
+class WiseRail:
+    name = "wise"
+    label = "Wise (to your local bank account)"
+    submission: Literal["api", "bank_file"] = "api"
+    offers = WISE_OFFERS
+    countries = offers_countries(WISE_OFFERS)
+    currencies = frozenset({"EUR", "USD", "GBP"})
+    required_settings: tuple[str, ...] = ("WISE_API_TOKEN", "WISE_PROFILE_ID", "WISE_WEBHOOK_PUBLIC_KEY")
+    min_amount = 100
+    max_amount = 1_000_000
+    fee_note = "Wise's transfer fee, quoted before you confirm"
+
+    def configured(self) -> bool:
+        return wise_client.configured()
+
+    def ledger_account(self) -> "Account":
+        return accounts.external_wise()
+
+    def validate_destination(self, *, country: str, details: Mapping[str, Any]) -> Destination:
+        country = country.upper()
+        if country not in FIELDS:
+            raise AppError("rail_not_available", f"Wise does not pay bank accounts in {country} here.")
+        holder = " ".join(str(details.get("account_holder") or "").split())
+        if not holder:
+            raise _invalid("account_holder", "Required.", "Enter the account holder's name as the bank knows it.")
+        values: dict[str, str] = {}
+        for name in FIELDS[country]:
+            raw = re.sub(r"\s+", "", str(details.get(name) or ""))
+            if not raw:
+                raise _invalid(name, "Required.", f"Enter the {name.replace('_', ' ')} of your bank account.")
+            if name == "iban":
+                try:
+                    raw = IBAN(raw).compact
+                except SchwiftyException as error:
+                    raise _invalid("iban", str(error), f"'{raw}' is not a valid IBAN ({error}).") from None
+                if not raw.startswith(country):
+                    raise _invalid("iban", "Wrong country.", f"The IBAN must belong to a bank in {country}.")
+            elif not raw.isalnum():
+                raise _invalid(name, "Letters and digits only.", f"The {name.replace('_', ' ')} has odd characters.")
+            values[name] = raw
+        shown = values.get("iban") or values["account_number"]
+        currency = next(o.currency for o in self.offers if o.country == country)
+        return Destination(
+            data={"country": country, "currency": currency, "account_holder": holder, **values},
+            display=f"{country} bank …{shown[-4:]} ({holder})"[:80],
+        )
+
+    def register_destination(self, *, destination: Destination) -> Destination:
+        """Sends the account to Wise once and keeps only Wise's recipient id and the hint."""
+        data = destination.data
+        recipient = wise_client.recipient_create(
+            currency=data["currency"],
+            account_holder=data["account_holder"],
+            account_type=ACCOUNT_TYPES[data["country"]],
+            details={WIRE_NAMES[name]: data[name] for name in FIELDS[data["country"]]},
+        )
+        return Destination(
+            data={"recipient": recipient, "currency": data["currency"], "country": data["country"]},
+            display=destination.display,
+        )
+
+    def not_ready_reason(self, *, method: "PayoutMethod") -> str:
+        if not method.destination.get("recipient"):
+            return "Enter your bank account again: Wise does not know it yet."
+        return ""
+
+    def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
+        found = wise_client.quote_create(
+            source_currency=currency,
+            target_currency=method.destination["currency"],
+            amount=amount,
+            recipient=method.destination["recipient"],
+        )
+        expires = datetime.fromisoformat(found.expires_at.replace("Z", "+00:00")) if found.expires_at else None
+        return Quote(
+            amount=amount,
+            fee=found.fee,
+            rate=found.rate,
+            destination_amount=found.target_amount,
+            destination_currency=found.target_currency,
+            expires_at=expires,
+            reference=found.id,
+        )
+
+    def submit(self, *, payout: "Payout") -> Submission:
+        if not payout.quote_reference:
+            raise RailRefused("This payout has no Wise quote.", rail_code="no_quote")
+        try:
+            transfer = wise_client.transfer_create(
+                recipient=payout.destination["recipient"],
+                quote_id=payout.quote_reference,
+                customer_transaction_id=customer_transaction_id(payout),
+                reference=transfer_reference(payout),
+            )
+            wise_client.transfer_fund(transfer_id=transfer.id)
+        except wise_client.WiseRefused as refused:
+            code = "quote_expired" if "expired" in refused.reason.lower() else refused.wise_code
+            raise RailRefused(f"Wise did not accept the payout: {refused.reason}", rail_code=code) from refused
+        return Submission(references={"rail_reference": transfer.id})
