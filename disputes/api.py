@@ -5,7 +5,7 @@ Thin views: validate with a strict serializer, reach the case through
 the caller's role may see.
 """
 
-from typing import Any, cast
+from typing import Any
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import request_actor
 from accounts.models import ApiKey, User
 from accounts.selectors import organisation_public
 from core.api import Pagination, StrictSerializer, paginated
@@ -23,7 +24,10 @@ from disputes.models import Precedent
 
 
 def _user(request: Request) -> User:
-    return cast(User, request.user)
+    """The signed-in person or, on the requester-side views that accept an organisation's
+    API key (``accepts_organisation_keys``), the key's accountable creator; ``_access``
+    keeps a key to its organisation's side of its organisation's cases."""
+    return request_actor(request)
 
 
 def _access(request: Request, case_id: int, *, role: str | None = None) -> selectors.CaseAccess:
@@ -100,6 +104,8 @@ class OpenIn(StrictSerializer):
 class CaseListView(APIView):
     """The caller's own cases (as worker or requester staff); POST opens a dispute."""
 
+    accepts_organisation_keys = frozenset({"GET"})
+
     @extend_schema(operation_id="disputes_cases_list", responses=paginated(CaseSummaryOut))
     def get(self, request: Request) -> Response:
         cases = selectors.cases_for_party(user=_user(request)).select_related("batch")
@@ -120,6 +126,8 @@ class CaseListView(APIView):
 
 
 class CaseDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=CaseOut)
     def get(self, request: Request, case_id: int) -> Response:
         return _view(request, case_id)
@@ -132,6 +140,8 @@ class RespondIn(StrictSerializer):
 
 
 class RespondView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=RespondIn, responses=CaseOut)
     def post(self, request: Request, case_id: int) -> Response:
         access = _access(request, case_id, role=selectors.REQUESTER)
@@ -160,6 +170,8 @@ class TextIn(StrictSerializer):
 
 
 class EvidenceView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=TextIn, responses={201: CaseOut})
     def post(self, request: Request, case_id: int) -> Response:
         access = _access(request, case_id)
@@ -198,6 +210,8 @@ class ReasonIn(StrictSerializer):
 
 
 class AppealView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=ReasonIn, responses=CaseOut)
     def post(self, request: Request, case_id: int) -> Response:
         access = _access(request, case_id)

@@ -19,3 +19,5 @@ class DisputesConfig(AppConfig):
         from notifications import reminders
 
         reminders.register("disputes", notices.deadlines)
+
+        from disputes import personal_data  # noqa: F401  (registers what it holds about a person)

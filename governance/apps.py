@@ -16,3 +16,5 @@ class GovernanceConfig(AppConfig):
         from notifications import reminders
 
         reminders.register("governance", notices.deadlines)
+
+        from governance import personal_data  # noqa: F401  (registers what it holds about a person)

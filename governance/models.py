@@ -251,6 +251,11 @@ class Ballot(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     receipt = models.CharField(max_length=64, null=True, blank=True)
+    # A secret ballot's tie to its voter, keyed like the receipt by the member's secret
+    # (``services.ballot_voter_binding``): without the secret nobody can link the two; with
+    # it, only the member who voted can change the ballot (knowing someone's secret is not
+    # enough). Never published. Empty on secret ballots cast before it existed.
+    voter_binding = models.CharField(max_length=64, blank=True, default="")
     choice = models.CharField(max_length=8, choices=Choice.choices)
 
     class Meta:

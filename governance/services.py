@@ -533,6 +533,15 @@ def ballot_receipt(*, proposal_id: int, ballot_secret: str) -> str:
     return hmac.new(ballot_secret.encode(), f"coop-ballot:{proposal_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def ballot_voter_binding(*, proposal_id: int, ballot_secret: str, voter_id: int) -> str:
+    """Ties a secret ballot to its voter: HMAC-SHA256 of the voter's id keyed by the
+    member's secret. Nobody without the secret can compute it for any member, so it
+    links nothing; a person who learned someone else's secret computes it with their
+    own id and does not match."""
+    message = f"coop-ballot-voter:{proposal_id}:{voter_id}".encode()
+    return hmac.new(ballot_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
 def _lock_proposal_for_vote(proposal_id: int) -> Proposal:
     """Reads the proposal under a shared row lock (PostgreSQL ``FOR SHARE``).
 
@@ -618,7 +627,14 @@ def ballot_cast(
             receipt = ballot_receipt(proposal_id=proposal.pk, ballot_secret=secret)
             try:
                 with transaction.atomic():
-                    Ballot.objects.create(proposal_id=proposal.pk, receipt=receipt, choice=choice)
+                    Ballot.objects.create(
+                        proposal_id=proposal.pk,
+                        receipt=receipt,
+                        voter_binding=ballot_voter_binding(
+                            proposal_id=proposal.pk, ballot_secret=secret, voter_id=voter.pk
+                        ),
+                        choice=choice,
+                    )
             except IntegrityError:
                 raise AppError(
                     "invalid",
@@ -649,7 +665,11 @@ def ballot_change(
     """Replaces ``voter``'s ballot with ``choice`` until voting closes.
 
     A secret ballot is found by its receipt, so the member must send the
-    ballot secret used when voting (``ballot_secret_mismatch``, 403 otherwise).
+    ballot secret used when voting (``ballot_secret_mismatch``, 403 otherwise), and
+    only its own voter can change it: the ballot's voter binding must match the
+    caller (``not_your_ballot``, 403, nothing changed), so knowing another member's
+    secret is not enough. A secret ballot cast before bindings existed is bound to
+    the first member who changes it with its secret.
     Refused like ``ballot_cast`` when voting is not open, when the member is not
     on the roll, and with ``not_voted`` (409) before a first ballot.
     """
@@ -668,14 +688,24 @@ def ballot_change(
                     fields={"ballot_secret": ["Required to change a secret ballot."]},
                 )
             receipt = ballot_receipt(proposal_id=proposal.pk, ballot_secret=ballot_secret)
-            changed = Ballot.objects.filter(proposal_id=proposal.pk, receipt=receipt).update(choice=choice)
-            if changed != 1:
+            ballot = Ballot.objects.select_for_update().filter(proposal_id=proposal.pk, receipt=receipt).first()
+            if ballot is None:
                 raise AppError(
                     "ballot_secret_mismatch",
                     "That ballot secret does not match a ballot on this proposal; send the one you voted with.",
                     status=403,
                     fields={"ballot_secret": ["Does not match."]},
                 )
+            binding = ballot_voter_binding(proposal_id=proposal.pk, ballot_secret=ballot_secret, voter_id=voter.pk)
+            if ballot.voter_binding and not hmac.compare_digest(ballot.voter_binding, binding):
+                raise AppError(
+                    "not_your_ballot",
+                    "That is not your ballot: a secret ballot can be changed only by the member who cast it.",
+                    status=403,
+                )
+            ballot.choice = choice
+            ballot.voter_binding = binding
+            ballot.save(update_fields=["choice", "voter_binding"])
         else:
             Ballot.objects.filter(proposal_id=proposal.pk, voter=voter).update(choice=choice)
         audit_record(

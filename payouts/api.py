@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.reauthentication import FreshSignIn, fresh_sign_in_for_api
 from core.api import AmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
 from core.money import MAX_PAYOUT_MINIMUM, MAX_WITHDRAWAL, major_text, platform_currency
@@ -52,7 +53,20 @@ def _method_out(method: PayoutMethod) -> dict[str, Any]:
     }
 
 
-class MethodIn(StrictSerializer):
+class ReauthenticationIn(StrictSerializer):
+    """Changing where money goes needs a fresh sign-in: send your password (and, with
+    two-factor authentication, a code); a web session signed in within the last minutes
+    needs neither."""
+
+    password = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=20)
+
+
+def _fresh_sign_in(request: Request, data: dict[str, Any]) -> FreshSignIn | None:
+    return fresh_sign_in_for_api(request, password=data.pop("password", ""), otp=data.pop("otp", ""))
+
+
+class MethodIn(ReauthenticationIn):
     rail = serializers.ChoiceField(choices=["sepa", "paypal", "wise"])  # Stripe rails: their onboarding endpoints
     iban = serializers.CharField(max_length=64, required=False)
     account_holder = serializers.CharField(max_length=140, required=False)
@@ -77,11 +91,12 @@ class MethodListView(APIView):
         data.is_valid(raise_exception=True)
         details = dict(data.validated_data)
         rail = details.pop("rail")
-        method = services.payout_method_set(user=_user(request), rail=rail, details=details)
+        proof = _fresh_sign_in(request, details)
+        method = services.payout_method_set(user=_user(request), rail=rail, details=details, fresh_sign_in=proof)
         return Response(_method_out(method), status=201)
 
 
-class StripeOnboardingIn(StrictSerializer):
+class StripeOnboardingIn(ReauthenticationIn):
     return_url = serializers.URLField()
     refresh_url = serializers.URLField()
 
@@ -99,7 +114,9 @@ class StripeOnboardingView(APIView):
     def post(self, request: Request) -> Response:
         data = StripeOnboardingIn(data=request.data)
         data.is_valid(raise_exception=True)
-        link = services.stripe_onboarding_start(user=_user(request), **data.validated_data)
+        values = dict(data.validated_data)
+        proof = _fresh_sign_in(request, values)
+        link = services.stripe_onboarding_start(user=_user(request), fresh_sign_in=proof, **values)
         return Response(
             {
                 "method": _method_out(link.method),
@@ -118,7 +135,9 @@ class GlobalOnboardingView(APIView):
     def post(self, request: Request) -> Response:
         data = StripeOnboardingIn(data=request.data)
         data.is_valid(raise_exception=True)
-        link = services.stripe_global_onboarding_start(user=_user(request), **data.validated_data)
+        values = dict(data.validated_data)
+        proof = _fresh_sign_in(request, values)
+        link = services.stripe_global_onboarding_start(user=_user(request), fresh_sign_in=proof, **values)
         ready = selectors.payout_balance(user=_user(request)).not_ready_reason == ""
         return Response(
             {"method": _method_out(link.method), "onboarding_url": link.url, "payouts_enabled": ready}, status=201
@@ -206,6 +225,9 @@ class PayoutOut(serializers.Serializer):  # type: ignore[type-arg]
     destination_currency = serializers.CharField()
     arrived_amount = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
+    held_until = serializers.DateTimeField(
+        allow_null=True, help_text="The destination is new: not sent before this; cancel it meanwhile."
+    )
     submitted_at = serializers.DateTimeField(allow_null=True)
     paid_at = serializers.DateTimeField(allow_null=True)
     failed_at = serializers.DateTimeField(allow_null=True)
@@ -236,6 +258,7 @@ def _payout_out(payout: Payout) -> dict[str, Any]:
             else None
         ),
         "created_at": payout.created_at,
+        "held_until": payout.held_until,
         "submitted_at": payout.submitted_at,
         "paid_at": payout.paid_at,
         "failed_at": payout.failed_at,
@@ -328,6 +351,15 @@ class PayoutDetailView(APIView):
     @extend_schema(responses=PayoutOut)
     def get(self, request: Request, payout_id: int) -> Response:
         return Response(_payout_out(selectors.access_payout(user=_user(request), payout_id=payout_id)))
+
+
+class PayoutCancelView(APIView):
+    """Cancels your payout while it waits out a new destination's hold; the money returns
+    to your balance."""
+
+    @extend_schema(request=None, responses=PayoutOut)
+    def post(self, request: Request, payout_id: int) -> Response:
+        return Response(_payout_out(services.payout_cancel_held(user=_user(request), payout_id=payout_id)))
 
 
 # -- statements ----------------------------------------------------------------------------------
@@ -702,6 +734,7 @@ urlpatterns = [
     path("payouts/schedule/", ScheduleView.as_view(), name="api-payouts-schedule"),
     path("payouts/payouts/", PayoutListView.as_view(), name="api-payouts"),
     path("payouts/payouts/<int:payout_id>/", PayoutDetailView.as_view(), name="api-payout"),
+    path("payouts/payouts/<int:payout_id>/cancel/", PayoutCancelView.as_view(), name="api-payout-cancel"),
     path("payouts/statement/", StatementView.as_view(), name="api-payouts-statement"),
     path("payouts/statement.csv", StatementCsvView.as_view(), name="api-payouts-statement-csv"),
     path("payouts/statement/<int:year>/", YearlyStatementView.as_view(), name="api-payouts-yearly-statement"),

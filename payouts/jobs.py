@@ -55,6 +55,7 @@ def payouts_resume() -> int:
     run_each("payouts.jobs.payouts_resume:runs", runs, _run_resume, atomic=False)
     items = list(
         Payout.objects.filter(state=Payout.State.CREATED, rail__in=api_rails, created_at__lt=stale)
+        .exclude(held_until__gt=timezone.now())  # a new destination's hold is not over yet
         .order_by("id")
         .values_list("id", "created_at")[:500]
     )

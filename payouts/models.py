@@ -77,6 +77,9 @@ class PayoutMethod(models.Model):
     display = models.CharField(max_length=80)
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # A new destination is not paid before this (the governed payout_destination_hold_hours
+    # after it was chosen): a person whose account was taken over has time to cancel.
+    first_payout_not_before = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -218,6 +221,9 @@ class Payout(models.Model):
     rail = models.CharField(max_length=20, choices=Rail.choices)
     destination = models.JSONField(default=dict)
     display = models.CharField(max_length=80)
+    # Not sent to the rail before this: the destination is new (see PayoutMethod); the
+    # worker can cancel the payout meanwhile (services.payout_cancel_held).
+    held_until = models.DateTimeField(null=True, blank=True)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     state = models.CharField(max_length=10, choices=State.choices, default=State.CREATED, db_index=True)

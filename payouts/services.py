@@ -33,6 +33,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User, WorkerProfile
+from accounts.reauthentication import FreshSignIn, fresh_sign_in_check
+from accounts.security_notices import security_notice_send
 from accounts.selectors import user_is_treasurer
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
@@ -64,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 FLOOR_RULE = "payout_minimum_floor"
 FEE_BEARER_RULE = "payout_fee_workers_bear"
+DESTINATION_HOLD_RULE = "payout_destination_hold_hours"
 CODE_PAYOUT = "payout"
 CODE_PAYOUT_RETURNED = "payout_returned"
 CODE_PAYOUT_FEE = "payout_rail_fee"
@@ -104,7 +107,15 @@ def _lock_payout(payout_id: int) -> Payout:
 # -- payout methods -----------------------------------------------------------------
 
 
-def _method_replace(*, user: User, rail: str, country: str, destination: rails.Destination) -> PayoutMethod:
+def _method_replace(
+    *, user: User, rail: str, country: str, destination: rails.Destination, fresh_sign_in: FreshSignIn | None
+) -> PayoutMethod:
+    """The one writer of payout destinations, whichever rail: every add or change passes
+    here, so the protections live here (issue 19): a fresh sign-in with the second factor
+    where the person has one (``reauthentication_required``, 403, nothing written), an
+    e-mail to the person, and a hold on the first payouts to the new destination for the
+    governed ``payout_destination_hold_hours``."""
+    fresh_sign_in_check(user=user, proof=fresh_sign_in)
     with transaction.atomic():
         _lock_worker(user)
         current = PayoutMethod.objects.select_for_update().filter(user=user, retired_at__isnull=True).first()
@@ -115,20 +126,46 @@ def _method_replace(*, user: User, rail: str, country: str, destination: rails.D
             current.retired_at = timezone.now()
             current.save(update_fields=["retired_at"])
             before = {"rail": current.rail, "display": current.display}
+        hold = rule_in_force(DESTINATION_HOLD_RULE)
+        not_before = timezone.now() + timedelta(hours=hold.value)
         method = PayoutMethod.objects.create(
-            user=user, rail=rail, country=country, destination=destination.data, display=destination.display
+            user=user,
+            rail=rail,
+            country=country,
+            destination=destination.data,
+            display=destination.display,
+            first_payout_not_before=not_before,
         )
         audit_record(
             actor=user,
             action="payout_method.chosen",
             target=method,
             before=before,
-            after={"rail": rail, "display": destination.display, "country": country},
+            after={
+                "rail": rail,
+                "display": destination.display,
+                "country": country,
+                "first_payout_not_before": not_before.isoformat(),
+                "hold_rule_version": hold.version_id,
+            },
+        )
+        security_notice_send(
+            user=user,
+            subject="Your payout destination changed",
+            body=(
+                f"Your earnings will now be paid to {destination.display} ({rail}). "
+                + (f"It replaces {before['display']}. " if before else "")
+                + f"For your safety, nothing is paid there before {not_before:%Y-%m-%d %H:%M} UTC "
+                f"({hold.value} hours). If you did not make this change, sign in, cancel any waiting payout on "
+                "your payouts page, choose your own destination again, change your password and contact the co-op."
+            ),
         )
     return method
 
 
-def payout_method_set(*, user: User, rail: str, details: dict[str, Any]) -> PayoutMethod:
+def payout_method_set(
+    *, user: User, rail: str, details: dict[str, Any], fresh_sign_in: FreshSignIn | None
+) -> PayoutMethod:
     """Makes a SEPA (or other offline-validated) destination the worker's payout method.
 
     The destination is validated offline by the rail (an IBAN with schwifty, the
@@ -136,8 +173,9 @@ def payout_method_set(*, user: User, rail: str, details: dict[str, Any]) -> Payo
     edited, so the history stays. Payouts already created keep their destination.
     Choosing the current method again changes nothing. Raises ``country_required``,
     ``rail_not_available`` (rail not enabled for the worker's country),
-    ``invalid_destination`` (with field errors); nothing is written then.
-    Stripe Connect is chosen through ``stripe_onboarding_start``.
+    ``invalid_destination`` (with field errors), ``reauthentication_required``
+    (``fresh_sign_in`` missing, stale or without the second factor); nothing is written
+    then. Stripe Connect is chosen through ``stripe_onboarding_start``.
     """
     country = _worker_country(user)
     chosen = rails.rail_for_country(rail, country)
@@ -151,9 +189,13 @@ def payout_method_set(*, user: User, rail: str, details: dict[str, Any]) -> Payo
     destination = chosen.validate_destination(country=country, details=details)
     register = getattr(chosen, "register_destination", None)
     if register is not None:
+        # Checked before the details leave for the provider, so a refused change leaves nothing there.
+        fresh_sign_in_check(user=user, proof=fresh_sign_in)
         # Providers that hold the bank details (Wise): sent once, only their id is kept.
         destination = register(destination=destination)
-    return _method_replace(user=user, rail=chosen.name, country=country, destination=destination)
+    return _method_replace(
+        user=user, rail=chosen.name, country=country, destination=destination, fresh_sign_in=fresh_sign_in
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +205,9 @@ class OnboardingLink:
     url: str
 
 
-def stripe_onboarding_start(*, user: User, return_url: str, refresh_url: str) -> OnboardingLink:
+def stripe_onboarding_start(
+    *, user: User, return_url: str, refresh_url: str, fresh_sign_in: FreshSignIn | None
+) -> OnboardingLink:
     """Makes Stripe Connect the worker's payout method and returns a fresh link to
     Stripe's hosted onboarding, where the worker enters their bank details.
 
@@ -173,6 +217,8 @@ def stripe_onboarding_start(*, user: User, return_url: str, refresh_url: str) ->
     ``country_required``, ``rail_not_available`` and the gateway's errors
     (``stripe_unavailable`` 503: try again; nothing is lost).
     """
+    # Stripe's page is where the bank details are entered: the same protection first.
+    fresh_sign_in_check(user=user, proof=fresh_sign_in)
     country = _worker_country(user)
     rail = rails.rail_for_country(Rail.STRIPE_CONNECT, country)
     connected = ConnectedAccount.objects.filter(user=user).first()
@@ -199,14 +245,18 @@ def stripe_onboarding_start(*, user: User, return_url: str, refresh_url: str) ->
                     actor=user, action="stripe_account.created", target=connected, after={"account": account.id}
                 )
     destination = rail.validate_destination(country=country, details={"account": connected.stripe_account_id})
-    method = _method_replace(user=user, rail=rail.name, country=country, destination=destination)
+    method = _method_replace(
+        user=user, rail=rail.name, country=country, destination=destination, fresh_sign_in=fresh_sign_in
+    )
     url = stripe_gateway.account_onboarding_link_create(
         account_id=connected.stripe_account_id, refresh_url=refresh_url, return_url=return_url
     )
     return OnboardingLink(method=method, connected_account=connected, url=url)
 
 
-def stripe_global_onboarding_start(*, user: User, return_url: str, refresh_url: str) -> OnboardingLink:
+def stripe_global_onboarding_start(
+    *, user: User, return_url: str, refresh_url: str, fresh_sign_in: FreshSignIn | None
+) -> OnboardingLink:
     """Makes Stripe Global Payouts the worker's payout method and returns a link to
     Stripe's hosted form, where the worker adds their local bank account or card.
 
@@ -219,6 +269,8 @@ def stripe_global_onboarding_start(*, user: User, return_url: str, refresh_url: 
     country = _worker_country(user)
     rail = rails.rail_for_country(Rail.STRIPE_GLOBAL, country)
     rails.rail_require_configured(rail)
+    # Checked before an account is made at Stripe, so a refused change leaves nothing there.
+    fresh_sign_in_check(user=user, proof=fresh_sign_in)
     recipient = GlobalRecipient.objects.filter(user=user).first()
     if recipient is None:
         account = stripe_gateway.recipient_account_create(
@@ -243,7 +295,9 @@ def stripe_global_onboarding_start(*, user: User, return_url: str, refresh_url: 
                     actor=user, action="global_recipient.created", target=recipient, after={"account": account.id}
                 )
     destination = rail.validate_destination(country=country, details={"account": recipient.stripe_account_id})
-    method = _method_replace(user=user, rail=rail.name, country=country, destination=destination)
+    method = _method_replace(
+        user=user, rail=rail.name, country=country, destination=destination, fresh_sign_in=fresh_sign_in
+    )
     url = stripe_gateway.recipient_onboarding_link_create(
         account_id=recipient.stripe_account_id, refresh_url=refresh_url, return_url=return_url
     )
@@ -569,12 +623,16 @@ def _payout_create(
         worker_fee = priced.fee if fee_bearer == FeeBearer.WORKER else 0
         if quote is not None:
             _wanted_amount(amount=priced.amount + worker_fee, available=available, floor=floor, currency=currency)
+        held_until = method.first_payout_not_before
+        if held_until is not None and held_until <= timezone.now():
+            held_until = None
         payout = Payout.objects.create(
             user=user,
             method=method,
             rail=method.rail,
             destination=method.destination,
             display=method.display,
+            held_until=held_until,
             amount=priced.amount,
             currency=currency,
             run=run,
@@ -620,7 +678,7 @@ def _payout_create(
                 "destination": f"{payout.destination_amount} {payout.destination_currency}",
             },
         )
-        if rail.submission == "api":
+        if rail.submission == "api" and held_until is None:  # a held one goes with payouts_resume
             queue_on_commit("payouts.jobs.payout_submit", payout_id=payout.pk)
     return payout
 
@@ -648,6 +706,35 @@ def payout_request(*, user: User, amount: int | None = None, quote_id: int | Non
         if quote is None:
             raise AppError("quote_not_found", "There is no such estimate of yours; ask for a new one.", status=404)
     return _payout_create(user=user, amount=amount, run=None, floor=rule_in_force(FLOOR_RULE), quote=quote)
+
+
+def payout_cancel_held(*, user: User, payout_id: int) -> Payout:
+    """Cancels the worker's own payout while it waits out a new destination's hold: the
+    money goes back to their balance (the payout fails with ``cancelled_by_worker``).
+    Refused with ``not_found`` (404, someone else's) or ``payout_not_held`` (409, already
+    sent or its hold is over); nothing changes then."""
+    with transaction.atomic():
+        payout = Payout.objects.select_for_update().filter(pk=payout_id, user=user).first()
+        if payout is None:
+            raise AppError("not_found", "No such payout.", status=404)
+        if (
+            payout.state != Payout.State.CREATED
+            or payout.batch_id is not None
+            or payout.held_until is None
+            or payout.held_until <= timezone.now()
+        ):
+            raise AppError(
+                "payout_not_held",
+                "Only a payout waiting for a new destination's hold can be cancelled; this one is on its way.",
+                status=409,
+            )
+        # Under the same lock, so the submission job cannot send it meanwhile.
+        return payout_fail(
+            payout_id=payout.pk,
+            code="cancelled_by_worker",
+            message="Cancelled by you while the new destination was on hold; the money is back in your balance.",
+            actor=user,
+        )
 
 
 def run_key(*, frequency: str, at: datetime) -> str:
@@ -747,6 +834,8 @@ def payout_submit(*, payout_id: int) -> Payout:
     rail = rails.rail_get(payout.rail)
     if rail.submission != "api" or payout.state == Payout.State.FAILED:
         return payout
+    if payout.held_until is not None and payout.held_until > timezone.now():
+        return payout  # the destination is new: payouts_resume sends it once the hold is over
     if payout.state != Payout.State.CREATED:
         if payout.stripe_transfer_id or payout.rail_reference:
             return payout
@@ -1020,6 +1109,7 @@ def sepa_batch_create(*, actor: User | None, execution_date: date | None = None)
         payouts = list(
             Payout.objects.select_for_update()
             .filter(rail=Rail.SEPA, state=Payout.State.CREATED, batch__isnull=True)
+            .exclude(held_until__gt=now)  # a new destination's hold is not over
             .order_by("id")
         )
         if not payouts:

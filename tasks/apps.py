@@ -9,3 +9,5 @@ class TasksConfig(AppConfig):
         from tasks import notices
 
         reminders.register("tasks", notices.deadlines)
+
+        from tasks import personal_data  # noqa: F401  (registers what it holds about a person)

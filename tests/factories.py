@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Membership, Organisation, User, WorkerProfile
+from accounts.reauthentication import FreshSignIn
 
 PASSWORD = "correct horse battery staple"
 
@@ -77,3 +78,13 @@ def staff_member(role: str, **kwargs: Any) -> User:
     user = UserFactory(**kwargs)
     staff_role_grant(user=user, role=role, source=StaffAppointment.Source.BOOTSTRAP)
     return user
+
+
+def signed_in_now(user: User) -> FreshSignIn:
+    """The proof a page or API request gives when ``user`` has just signed in (with their
+    second factor when they have one), for tests that call the protected services."""
+    from django.utils import timezone
+
+    from accounts.two_factor import two_factor_enabled
+
+    return FreshSignIn(user_id=user.pk, at=timezone.now(), second_factor=two_factor_enabled(user))

@@ -1,11 +1,15 @@
 """Payout pages: the worker's method, schedule and payouts; the treasurer's SEPA bank files."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.reauthentication import fresh_sign_in_from_session
 from core.errors import AppError, NotFound
 from core.money import format_amount, platform_currency, to_major
 from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm, WiseMethodForm
@@ -59,8 +63,15 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         method_form = PayoutMethodForm(request.POST, prefix="method")
         if method_form.is_valid():
             try:
-                payout_services.payout_method_set(user=worker, rail="sepa", details=method_form.cleaned_data)
+                payout_services.payout_method_set(
+                    user=worker,
+                    rail="sepa",
+                    details=method_form.cleaned_data,
+                    fresh_sign_in=fresh_sign_in_from_session(request),
+                )
             except AppError as error:
+                if error.code == "reauthentication_required":
+                    return _reauthenticate(request, error)
                 add_app_error(method_form, error)
             else:
                 messages.success(request, "Payout method saved; the earlier one is kept in your history.")
@@ -69,8 +80,15 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         paypal_form = PaypalMethodForm(request.POST, prefix="paypal")
         if paypal_form.is_valid():
             try:
-                payout_services.payout_method_set(user=worker, rail="paypal", details=paypal_form.cleaned_data)
+                payout_services.payout_method_set(
+                    user=worker,
+                    rail="paypal",
+                    details=paypal_form.cleaned_data,
+                    fresh_sign_in=fresh_sign_in_from_session(request),
+                )
             except AppError as error:
+                if error.code == "reauthentication_required":
+                    return _reauthenticate(request, error)
                 add_app_error(paypal_form, error)
             else:
                 messages.success(request, "PayPal saved as your payout method.")
@@ -80,8 +98,12 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         if wise_form.is_valid():
             details = {key: value for key, value in wise_form.cleaned_data.items() if value}
             try:
-                payout_services.payout_method_set(user=worker, rail="wise", details=details)
+                payout_services.payout_method_set(
+                    user=worker, rail="wise", details=details, fresh_sign_in=fresh_sign_in_from_session(request)
+                )
             except AppError as error:
+                if error.code == "reauthentication_required":
+                    return _reauthenticate(request, error)
                 add_app_error(wise_form, error)
             else:
                 messages.success(request, "Bank account saved with Wise; only a masked hint is kept here.")
@@ -123,6 +145,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             "operator": operator,
             "can_pay_out": method is not None and not balance.not_ready_reason and balance.available > 0,
             "quote": None,
+            "now": timezone.now(),
         },
     )
 
@@ -133,11 +156,37 @@ def stripe_onboarding(request: HttpRequest) -> HttpResponse:
     """Stripe Connect: Stripe's hosted page collects the bank details; we never see them."""
     back = request.build_absolute_uri(reverse("worker_payouts"))
     try:
-        link = payout_services.stripe_onboarding_start(user=user_of(request), return_url=back, refresh_url=back)
+        link = payout_services.stripe_onboarding_start(
+            user=user_of(request),
+            return_url=back,
+            refresh_url=back,
+            fresh_sign_in=fresh_sign_in_from_session(request),
+        )
     except AppError as error:
+        if error.code == "reauthentication_required":
+            return _reauthenticate(request, error)
         flash_error(request, error)
         return redirect("worker_payouts")
     return redirect(link.url)
+
+
+def _reauthenticate(request: HttpRequest, error: AppError) -> HttpResponse:
+    """Sends the person to re-enter their password, then back to the payouts page."""
+    messages.warning(request, error.message)
+    return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': reverse('worker_payouts')})}")
+
+
+@require_POST
+@app_page
+def payout_cancel(request: HttpRequest, payout_id: int) -> HttpResponse:
+    """Cancels a payout waiting out a new destination's hold."""
+    try:
+        payout_services.payout_cancel_held(user=user_of(request), payout_id=payout_id)
+    except AppError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, "Payout cancelled; the money is back in your balance.")
+    return redirect("worker_payouts")
 
 
 @require_POST
@@ -146,8 +195,15 @@ def stripe_global_onboarding(request: HttpRequest) -> HttpResponse:
     """Stripe Global Payouts: Stripe's hosted form collects the bank account or card."""
     back = request.build_absolute_uri(reverse("worker_payouts"))
     try:
-        link = payout_services.stripe_global_onboarding_start(user=user_of(request), return_url=back, refresh_url=back)
+        link = payout_services.stripe_global_onboarding_start(
+            user=user_of(request),
+            return_url=back,
+            refresh_url=back,
+            fresh_sign_in=fresh_sign_in_from_session(request),
+        )
     except AppError as error:
+        if error.code == "reauthentication_required":
+            return _reauthenticate(request, error)
         flash_error(request, error)
         return redirect("worker_payouts")
     return redirect(link.url)

@@ -1,17 +1,23 @@
 """Server-rendered pages. Views are thin: read a form, call one service, render."""
 
+import time
+
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
 
-from accounts import selectors, services
+from accounts import selectors, services, signin, two_factor
+from accounts.models import User
 from core.errors import AppError
 from core.jobs import HEARTBEAT_KEY
 from core.runner import jobs_health
@@ -138,14 +144,87 @@ def register(request: HttpRequest) -> HttpResponse:
     ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False), name="post"
 )
 class LoginView(auth_views.LoginView):
-    """Django's sign-in, refusing rapid repeated attempts from one address."""
+    """Django's sign-in, limited per address and per account name (``accounts.signin``:
+    the same answer whether or not the account exists). A person with a second factor
+    is not signed in yet: the password only opens the code step (``login_verify``)."""
+
+    def _refuse(self, message: str) -> HttpResponse:
+        form = self.get_form()
+        form.is_valid()
+        form.add_error(None, message)
+        response = self.render_to_response(self.get_context_data(form=form))
+        response.status_code = 429
+        return response
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if getattr(request, "limited", False):
-            form = self.get_form()
-            form.is_valid()
-            form.add_error(None, "Too many sign-in attempts; wait a few minutes and try again.")
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 429
-            return response
+            return self._refuse("Too many sign-in attempts; wait a few minutes and try again.")
+        username = str(request.POST.get("username", ""))
+        if signin.signin_locked(username=username):
+            return self._refuse(signin.locked_message())
         return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        username = str(self.request.POST.get("username", ""))
+        if signin.signin_failed(username=username):
+            return self._refuse(signin.locked_message())
+        return super().form_invalid(form)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        signin.signin_succeeded(username=user.get_username())
+        if two_factor.two_factor_enabled(user):
+            self.request.session[PENDING_SIGN_IN] = {
+                "user": user.pk,
+                "backend": getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"),
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            return redirect("login_verify")
+        return super().form_valid(form)
+
+
+PENDING_SIGN_IN = "accounts:pending_sign_in"
+PENDING_SECONDS = 300
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=20,
+        label="Code from your authenticator app (or a backup code)",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )
+
+
+@ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False)
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of sign-in: a code for the person whose password was right."""
+    pending = request.session.get(PENDING_SIGN_IN)
+    if not pending or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        request.session.pop(PENDING_SIGN_IN, None)
+        messages.error(request, "Your sign-in expired or was not started; sign in again.")
+        return redirect("login")
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    if user is None:
+        return redirect("login")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if getattr(request, "limited", False) or signin.signin_locked(username=user.username):
+            form.add_error(None, signin.locked_message())
+            status = 429
+        else:
+            device = two_factor.two_factor_verify(user=user, token=form.cleaned_data["code"])
+            if device is not None:
+                signin.signin_succeeded(username=user.username)
+                del request.session[PENDING_SIGN_IN]
+                login(request, user, backend=pending["backend"])
+                otp_login(request, device)
+                return redirect(pending.get("next") or settings.LOGIN_REDIRECT_URL)
+            if signin.signin_failed(username=user.username):
+                form.add_error(None, signin.locked_message())
+                status = 429
+            else:
+                form.add_error("code", "That code is not right; try the current one from your app.")
+                status = 400
+    return render(request, "registration/login_verify.html", {"form": form}, status=status)

@@ -2,24 +2,42 @@
 
 from typing import Any, cast
 
+from django.contrib.auth import authenticate
+from django.http import HttpResponse
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services, teams, verification
+from accounts import personal_data, reauthentication, selectors, services, signin, teams, two_factor, verification
+from accounts.authentication import OrganisationPrincipal
 from accounts.models import ApiKey, Organisation, OrganisationVerification, User, WorkerProfile
 from accounts.reasons import VERIFICATION_REFUSAL_REASONS
 from core.api import StrictSerializer
-from core.errors import NotFound, PermissionDenied
+from core.errors import AppError, NotFound, PermissionDenied
 
 
 def request_user(request: Request) -> User:
-    """The signed-in user of an authenticated API request (views require authentication)."""
+    """The signed-in person of an authenticated API request (views require authentication).
+    An organisation's API key is never a person: it gets 403 ``organisation_key_refused``
+    (the permission class refuses it first on personal endpoints; this is the backstop)."""
+    if isinstance(request.user, OrganisationPrincipal):
+        raise AppError("organisation_key_refused", "An organisation's API key cannot act as a person.", status=403)
+    return cast(User, request.user)
+
+
+def request_actor(request: Request) -> User:
+    """Whom an organisation endpoint's audit rows name: the signed-in person, or for an
+    API key the key's accountable creator (still on the organisation's staff). Only for
+    acting on the organisation's behalf; personal endpoints use ``request_user``."""
+    if isinstance(request.user, OrganisationPrincipal):
+        return request.user.accountable_person
     return cast(User, request.user)
 
 
@@ -30,13 +48,13 @@ def organisation_for_request(request: Request, slug: str, capability: str | None
     With ``capability`` (``manage``, ``publish``, ``review``, ``funds``) the caller must
     also hold it: a person through their team role, a key through its scopes
     (``selectors.require_organisation_capability``; 403 with what is missing)."""
-    organisation = selectors.access_organisation(user=request_user(request), slug=slug)
+    organisation = selectors.access_organisation(user=request_actor(request), slug=slug)
     key = request.auth if isinstance(request.auth, ApiKey) else None
     if key is not None and key.organisation_id != organisation.pk:
         raise NotFound("organisation")
     if capability is not None:
         selectors.require_organisation_capability(
-            user=request_user(request), organisation=organisation, capability=capability, api_key=key
+            user=request_actor(request), organisation=organisation, capability=capability, api_key=key
         )
     return organisation
 
@@ -97,12 +115,51 @@ class RegisterView(APIView):
         return Response(_user_out(user), status=201)
 
 
+class TokenIn(StrictSerializer):
+    username = serializers.CharField()
+    password = serializers.CharField(write_only=True)
+    otp = serializers.CharField(required=False, allow_blank=True, help_text="With two-factor authentication.")
+
+
+class TokenOut(serializers.Serializer):  # type: ignore[type-arg]
+    token = serializers.CharField()
+
+
 class TokenView(ObtainAuthToken):
-    """Exchange a user name and password for an API token (``Authorization: Token ...``)."""
+    """Exchange a user name and password (and, with two-factor authentication, a code as
+    ``otp``) for an API token (``Authorization: Token ...``). Limited per address and per
+    account name (``accounts.signin``), with the same answers for unknown names."""
 
     # DRF's ObtainAuthToken turns throttling off; guessing passwords here must be limited.
     throttle_classes = APIView.throttle_classes
     throttle_scope = "credentials"
+
+    @extend_schema(request=TokenIn, responses={200: TokenOut})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = TokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        username = data.validated_data["username"]
+        if signin.signin_locked(username=username):
+            raise AppError("account_locked", signin.locked_message(), status=429)
+        user = authenticate(request._request, username=username, password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            locked = signin.signin_failed(username=username)
+            if locked:
+                raise AppError("account_locked", signin.locked_message(), status=429)
+            raise AppError("invalid_credentials", "Unable to sign in with those credentials.", status=400)
+        if two_factor.two_factor_enabled(user):
+            otp = data.validated_data.get("otp", "")
+            if not otp:
+                raise AppError(
+                    "otp_required", "This account uses two-factor authentication: send the code as 'otp'.", status=400
+                )
+            if two_factor.two_factor_verify(user=user, token=otp) is None:
+                if signin.signin_failed(username=username):
+                    raise AppError("account_locked", signin.locked_message(), status=429)
+                raise AppError("invalid_credentials", "Unable to sign in with those credentials.", status=400)
+        signin.signin_succeeded(username=username)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class MeView(APIView):
@@ -209,9 +266,11 @@ class NameChangeOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationListView(APIView):
+    accepts_organisation_keys = frozenset({"GET"})  # a key sees its own organisation
+
     @extend_schema(responses=OrganisationOut(many=True))
     def get(self, request: Request) -> Response:
-        organisations = selectors.organisations_for_user(user=request_user(request))
+        organisations = selectors.organisations_for_user(user=request_actor(request))
         if isinstance(request.auth, ApiKey):
             organisations = organisations.filter(pk=request.auth.organisation_id)
         return Response(OrganisationOut(organisations, many=True).data)
@@ -225,6 +284,8 @@ class OrganisationListView(APIView):
 
 
 class OrganisationDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=OrganisationOut)
     def get(self, request: Request, slug: str) -> Response:
         return Response(OrganisationOut(organisation_for_request(request, slug)).data)
@@ -237,7 +298,7 @@ class OrganisationDetailView(APIView):
         organisation = services.organisation_rename(
             organisation=organisation,
             new_name=data.validated_data["display_name"],
-            actor=request_user(request),
+            actor=request_actor(request),
         )
         return Response(OrganisationOut(organisation).data)
 
@@ -502,7 +563,128 @@ class InvitationAcceptView(APIView):
         return Response(MemberOut(member).data, status=201)
 
 
+class CodeIn(StrictSerializer):
+    otp = serializers.CharField(max_length=20)
+
+
+class TwoFactorOut(serializers.Serializer):  # type: ignore[type-arg]
+    enabled = serializers.BooleanField()
+    required = serializers.BooleanField(help_text="Your role requires it.")  # type: ignore[assignment]
+
+
+class EnrolmentOut(serializers.Serializer):  # type: ignore[type-arg]
+    secret = serializers.CharField()
+    otpauth_url = serializers.CharField()
+    qr_svg = serializers.CharField()
+
+
+class BackupCodesOut(serializers.Serializer):  # type: ignore[type-arg]
+    backup_codes = serializers.ListField(child=serializers.CharField())
+
+
+class TwoFactorView(APIView):
+    """Whether two-factor authentication is on, and whether the person's role requires it."""
+
+    @extend_schema(responses=TwoFactorOut)
+    def get(self, request: Request) -> Response:
+        user = request_user(request)
+        return Response(
+            {"enabled": two_factor.two_factor_enabled(user), "required": two_factor.second_factor_required(user)}
+        )
+
+
+class TwoFactorEnrolView(APIView):
+    """Step 1: a fresh secret for the authenticator app (text, otpauth URL, QR as SVG)."""
+
+    @extend_schema(request=None, responses={201: EnrolmentOut})
+    def post(self, request: Request) -> Response:
+        enrolment = two_factor.two_factor_enrol_start(user=request_user(request))
+        return Response(
+            {"secret": enrolment.secret, "otpauth_url": enrolment.otpauth_url, "qr_svg": enrolment.qr_svg}, status=201
+        )
+
+
+class TwoFactorConfirmView(APIView):
+    """Step 2: a code from the app turns it on; answers the backup codes, once. Every API
+    token of the person is deleted: get a new one with the code."""
+
+    @extend_schema(request=CodeIn, responses=BackupCodesOut)
+    def post(self, request: Request) -> Response:
+        data = CodeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = two_factor.two_factor_enrol_confirm(user=request_user(request), token=data.validated_data["otp"])
+        return Response({"backup_codes": codes})
+
+
+class TwoFactorBackupCodesView(APIView):
+    @extend_schema(request=CodeIn, responses=BackupCodesOut)
+    def post(self, request: Request) -> Response:
+        data = CodeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = two_factor.two_factor_backup_codes_renew(user=request_user(request), token=data.validated_data["otp"])
+        return Response({"backup_codes": codes})
+
+
+class TwoFactorDisableView(APIView):
+    @extend_schema(request=CodeIn, responses=TwoFactorOut)
+    def post(self, request: Request) -> Response:
+        data = CodeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request_user(request)
+        two_factor.two_factor_disable(user=user, token=data.validated_data["otp"])
+        return Response({"enabled": False, "required": two_factor.second_factor_required(user)})
+
+
+class PersonalDataView(APIView):
+    """Everything the platform holds about you: a zip of JSON files."""
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request) -> HttpResponse:
+        content = personal_data.personal_data_export(user=request_user(request))
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
+        return response
+
+
+class ErasureIn(StrictSerializer):
+    password = serializers.CharField(write_only=True)
+    otp = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ErasureOut(serializers.Serializer):  # type: ignore[type-arg]
+    can_erase = serializers.BooleanField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class ErasureView(APIView):
+    """GET: whether your account can be erased now, and why not. POST (password, and code
+    with two-factor authentication): pseudonymise you everywhere and close the account."""
+
+    @extend_schema(responses=ErasureOut)
+    def get(self, request: Request) -> Response:
+        reasons = personal_data.erasure_blockers(user=request_user(request))
+        return Response({"can_erase": not reasons, "reasons": reasons})
+
+    @extend_schema(request=ErasureIn, responses={200: ErasureOut})
+    def post(self, request: Request) -> Response:
+        data = ErasureIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request_user(request)
+        proof = reauthentication.fresh_sign_in_with_password(
+            user=user, password=data.validated_data["password"], otp=data.validated_data["otp"]
+        )
+        personal_data.personal_data_erase(user=user, fresh_sign_in=proof)
+        return Response({"can_erase": False, "reasons": ["Erased."]})
+
+
 urlpatterns = [
+    path("me/two-factor/", TwoFactorView.as_view(), name="api-two-factor"),
+    path("me/two-factor/enrol/", TwoFactorEnrolView.as_view(), name="api-two-factor-enrol"),
+    path("me/two-factor/confirm/", TwoFactorConfirmView.as_view(), name="api-two-factor-confirm"),
+    path("me/two-factor/backup-codes/", TwoFactorBackupCodesView.as_view(), name="api-two-factor-backup-codes"),
+    path("me/two-factor/disable/", TwoFactorDisableView.as_view(), name="api-two-factor-disable"),
+    path("me/data/", PersonalDataView.as_view(), name="api-personal-data"),
+    path("me/erasure/", ErasureView.as_view(), name="api-erasure"),
     path("auth/register/", RegisterView.as_view(), name="api-register"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),

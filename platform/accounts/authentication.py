@@ -1,14 +1,16 @@
 """API authentication: organisations' API keys, and people's tokens.
 
-``ApiKey``: header ``Authorization: ApiKey <access key id>:<secret>``. The request acts
-as the key's creator, limited to the key's organisation (``request.auth`` is the key).
+``ApiKey``: header ``Authorization: ApiKey <access key id>:<secret>``. The request is
+the key's organisation, never a person: ``request.user`` is an ``OrganisationPrincipal``
+(``request.auth`` the key). Personal endpoints refuse it (``accounts.permissions``);
+organisation endpoints declare ``accepts_organisation_keys = True`` and act for the
+organisation, attributing their audit rows to the key's creator (``request_actor``).
 
 ``Token``: DRF's token authentication (``Authorization: Token <key>``), with each token
 and its person kept in the cache for ``TOKEN_CACHE_SECONDS``.
 """
 
 import hashlib
-from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,14 +21,54 @@ from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 
 from accounts.keys import secret_matches
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Organisation, User
 from accounts.selectors import api_key_active
+
+
+class OrganisationPrincipal:
+    """Who a request signed with an organisation's API key is: the organisation.
+
+    Deliberately not a ``User``: code that wants a person (payouts, profile, membership,
+    votes, work, juror duty) cannot be handed one by mistake. ``accountable_person`` is the
+    key's creator, still on the organisation's staff (``api_key_active`` checks it), named
+    in the audit rows of what the key does for the organisation and whose organisation
+    permissions bound the key's; it is never the identity a personal action is taken as.
+    """
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+
+    def __init__(self, key: ApiKey) -> None:
+        self.key = key
+
+    @property
+    def organisation(self) -> Organisation:
+        return self.key.organisation
+
+    @property
+    def accountable_person(self) -> User:
+        return self.key.created_by
+
+    @property
+    def throttle_ident(self) -> str:
+        return f"key:{self.key.pk}"
+
+    def __str__(self) -> str:
+        return f"API key {self.key.access_key_id} of {self.key.organisation.slug}"
+
+
+def is_organisation_key(request: Request) -> bool:
+    """Whether the request is authenticated with an organisation's API key."""
+    return isinstance(getattr(request, "user", None), OrganisationPrincipal)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "ApiKey"
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+    def authenticate(self, request: Request) -> tuple[OrganisationPrincipal, ApiKey] | None:
         header = authentication.get_authorization_header(request).decode(errors="replace")
         if not header.startswith(self.keyword + " "):
             return None
@@ -38,7 +80,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None or not secret_matches(secret, key.secret_hash):
             raise exceptions.AuthenticationFailed("Unknown, revoked or wrong API key.")
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
-        return key.created_by, key
+        return OrganisationPrincipal(key), key
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

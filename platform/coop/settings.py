@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "anymail",
+    # Two-factor authentication: TOTP devices and one-time backup codes (accounts.two_factor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The project's own apps: the core under platform/, the rest at the top level.
     "core",
     "accounts",
@@ -88,7 +92,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with the second factor in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff, treasurers and organisation owners use their functions only so verified.
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -163,6 +171,18 @@ FEED_SNAPSHOT_SECONDS = float(env("FEED_SNAPSHOT_SECONDS", "0" if TESTING else "
 # How long an API token and its person are read from the cache (accounts.authentication).
 TOKEN_CACHE_SECONDS = float(env("TOKEN_CACHE_SECONDS", "30"))
 WEB_CREDENTIALS_RATE = env("WEB_CREDENTIALS_RATE", "10000/m" if TESTING else "10/m")
+# Sign-in per account name (accounts.signin): this many failures within the window lock the
+# name for the lockout, whatever the addresses they came from.
+SIGNIN_ACCOUNT_FAILURES = int(env("SIGNIN_ACCOUNT_FAILURES", "10"))
+SIGNIN_ACCOUNT_WINDOW_SECONDS = int(env("SIGNIN_ACCOUNT_WINDOW_SECONDS", "900"))
+SIGNIN_LOCKOUT_SECONDS = int(env("SIGNIN_LOCKOUT_SECONDS", "900"))
+# Changing a payout destination needs a sign-in (or password re-entry) at most this old.
+REAUTHENTICATION_MINUTES = int(env("REAUTHENTICATION_MINUTES", "10"))
+# Staff, treasurers and organisation owners must have signed in with a second factor to use
+# those functions. The test suite turns it off by default (most tests sign such people in
+# without a device); the tests of the rule turn it on.
+SECOND_FACTOR_REQUIRED_FOR_ROLES = env_bool("SECOND_FACTOR_REQUIRED_FOR_ROLES", default=not TESTING)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Co-op crowdwork")
 # The MTurk-compatible endpoint (boto3 backs off and retries on its throttling answer).
 MTURK_RATE_PER_KEY = env("MTURK_RATE_PER_KEY", "100000/s" if TESTING else "20/s")
 MTURK_RATE_PER_ADDRESS = env("MTURK_RATE_PER_ADDRESS", "100000/s" if TESTING else "50/s")
@@ -277,7 +297,11 @@ REST_FRAMEWORK = {
         "accounts.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An organisation's API key reaches only endpoints that declare they act for organisations.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.OrganisationKeysOnOrganisationEndpoints",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -124,6 +124,9 @@ _counter = BatchedCounter()
 
 
 def _user_or_address(throttle: BaseThrottle, request: Request) -> str:
+    ident = getattr(request.user, "throttle_ident", None)  # an organisation's API key
+    if ident:
+        return str(ident)
     if request.user and request.user.is_authenticated:
         return f"user:{request.user.pk}"
     return f"ip:{throttle.get_ident(request)}"

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import organisation_for_request
+from accounts.api import organisation_for_request, request_actor
 from core.api import AmountField, Pagination, StrictSerializer, paginated
 from core.errors import AppError
 from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, major_text
@@ -92,6 +92,8 @@ def deposit_out(deposit: Deposit) -> dict[str, Any]:
 
 
 class DepositListView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(operation_id="organisations_deposits_list", responses=paginated(DepositOut))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -111,11 +113,13 @@ class DepositListView(APIView):
             if data.validated_data["method"] == Deposit.Method.STRIPE
             else services.deposit_bank_start
         )
-        deposit = start(organisation=organisation, actor=request.user, amount=data.validated_data["amount"])  # type: ignore[arg-type]
+        deposit = start(organisation=organisation, actor=request_actor(request), amount=data.validated_data["amount"])
         return Response(deposit_out(deposit), status=201)
 
 
 class DepositDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=DepositOut)
     def get(self, request: Request, slug: str, deposit_id: int) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -124,6 +128,8 @@ class DepositDetailView(APIView):
 
 class DepositPaymentIntentView(APIView):
     """Retry attaching the Stripe PaymentIntent when creating it failed (idempotent)."""
+
+    accepts_organisation_keys = True
 
     @extend_schema(request=None, responses=DepositOut)
     def post(self, request: Request, slug: str, deposit_id: int) -> Response:
@@ -169,6 +175,8 @@ def withdrawal_out(withdrawal: Withdrawal) -> dict[str, Any]:
 
 
 class WithdrawalListView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(operation_id="organisations_withdrawals_list", responses=paginated(WithdrawalOut))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -185,7 +193,7 @@ class WithdrawalListView(APIView):
         data.is_valid(raise_exception=True)
         withdrawal = services.withdrawal_request(
             organisation=organisation,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request_actor(request),
             amount=data.validated_data["amount"],
             method=data.validated_data["method"],
             iban=data.validated_data.get("iban", ""),
@@ -206,6 +214,8 @@ class OrganisationBalanceOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class BalanceView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=OrganisationBalanceOut)
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)

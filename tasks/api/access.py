@@ -3,9 +3,10 @@
 
 from rest_framework.request import Request
 
+from accounts.api import request_actor, request_user
 from accounts.models import ApiKey, User
 from accounts.selectors import require_organisation_capability
-from core.errors import AppError, NotFound
+from core.errors import NotFound
 from tasks import selectors
 from tasks.models import Batch
 
@@ -27,14 +28,14 @@ def batch_for_request(request: Request, batch_id: int, permission: str = "tasks.
 
 
 def _user(request: Request) -> User:
-    """The signed-in user (every endpoint here requires authentication)."""
-    return request.user  # type: ignore[return-value]
+    """Who acts on a requester endpoint: the signed-in person, or for an organisation's
+    API key its accountable creator (see ``accounts.api.request_actor``)."""
+    return request_actor(request)
 
 
 def _worker(request: Request) -> User:
-    if isinstance(request.auth, ApiKey):
-        raise AppError("worker_only", "Worker endpoints take a personal sign-in, not an organisation key.", status=403)
-    return request.user  # type: ignore[return-value]
+    """The signed-in person on a worker endpoint; never an organisation's key."""
+    return request_user(request)
 
 
 def _worker_by_pseudonym(pseudonym: str) -> User:

@@ -134,6 +134,8 @@ class HoursIn(StrictSerializer):
 
 
 class OrganisationBatchesView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(
         operation_id="organisations_batches_list",
         responses=paginated(MarketBatchOut),
@@ -160,12 +162,16 @@ class OrganisationBatchesView(APIView):
 
 
 class BatchDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=MarketBatchDetailOut)
     def get(self, request: Request, batch_id: int) -> Response:
         return Response(MarketBatchDetailOut(batch_for_request(request, batch_id)).data)
 
 
 class BatchInputView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=InputIn, responses={200: OpenApiTypes.OBJECT})
     def put(self, request: Request, batch_id: int) -> Response:
         """Replace the draft's input rows with a CSV or JSON file (multipart ``file`` or
@@ -193,6 +199,8 @@ def _batch_action(name: str, permission: str = "tasks.change_batch") -> type[API
     service = getattr(services, f"batch_{name}")
 
     class BatchActionView(APIView):
+        accepts_organisation_keys = True
+
         @extend_schema(request=None, responses=MarketBatchDetailOut, operation_id=f"batch_{name}")
         def post(self, request: Request, batch_id: int) -> Response:
             batch = service(batch=batch_for_request(request, batch_id, permission), actor=_user(request))
@@ -203,6 +211,8 @@ def _batch_action(name: str, permission: str = "tasks.change_batch") -> type[API
 
 
 class BatchAddAssignmentsView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=PerTaskIn, responses=MarketBatchDetailOut)
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
@@ -213,6 +223,8 @@ class BatchAddAssignmentsView(APIView):
 
 
 class BatchExtendView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=HoursIn, responses=MarketBatchDetailOut)
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.change_batch")

@@ -25,6 +25,8 @@ class BlockOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class OrganisationBlocksView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(operation_id="organisations_blocks_list", responses=BlockOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -49,6 +51,8 @@ class OrganisationBlocksView(APIView):
 
 
 class OrganisationBlockDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, pseudonym: str) -> Response:
         organisation = organisation_for_request(request, slug, "review")

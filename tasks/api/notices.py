@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts.api import organisation_for_request
 from notifications.render import words
 from notifications.selectors import inbox_for_user
-from tasks.api.access import _user
+from tasks.api.access import _user, _worker
 
 
 class NoticeOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -41,10 +41,12 @@ class NoticesView(APIView):
     def get(self, request: Request) -> Response:
         """The caller's latest 100 inbox entries in the older notices' shape (the full inbox,
         paginated and marked read, is ``/api/notifications/``)."""
-        return Response(_notices_out(inbox_for_user(user=_user(request))[:100]))
+        return Response(_notices_out(inbox_for_user(user=_worker(request))[:100]))
 
 
 class OrganisationNoticesView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(operation_id="organisations_notices_list", responses=NoticeOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         """The caller's inbox entries about the organisation (fair-pay top-ups owed or paid, ...)."""

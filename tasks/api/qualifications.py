@@ -44,6 +44,8 @@ class GrantIn(StrictSerializer):
 
 
 class OrganisationQualificationsView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=QualificationOut(many=True))
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
@@ -63,6 +65,8 @@ class OrganisationQualificationsView(APIView):
 
 
 class QualificationGrantView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=GrantIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, slug: str, qualification_id: int) -> Response:
         organisation = organisation_for_request(request, slug, "publish")
@@ -118,6 +122,8 @@ class QualificationTestView(APIView):
 
 
 class QualificationRevokeView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, slug: str, qualification_id: int, pseudonym: str) -> Response:
         organisation = organisation_for_request(request, slug, "publish")

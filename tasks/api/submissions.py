@@ -76,6 +76,8 @@ class SubmissionPageOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class SubmissionsView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(
         operation_id="batches_submissions_list",
         responses=SubmissionPageOut,
@@ -99,6 +101,8 @@ class SubmissionsView(APIView):
 
 
 class SubmissionDetailView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses=SubmissionOut)
     def get(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
@@ -113,6 +117,8 @@ def _submission(request: Request, batch_id: int, assignment_id: int) -> Assignme
 
 
 class ApproveView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=FeedbackIn, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         assignment = _submission(request, batch_id, assignment_id)
@@ -123,6 +129,8 @@ class ApproveView(APIView):
 
 
 class RejectView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=RejectIn, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         assignment = _submission(request, batch_id, assignment_id)
@@ -133,6 +141,8 @@ class RejectView(APIView):
 
 
 class WithdrawRejectionView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=None, responses=SubmissionOut)
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         """Takes back the requester's own provisional rejection and pays the work in full; a
@@ -143,6 +153,8 @@ class WithdrawRejectionView(APIView):
 
 
 class BonusView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=BonusIn, responses={201: BonusOut})
     def post(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         assignment = _submission(request, batch_id, assignment_id)
@@ -153,6 +165,8 @@ class BonusView(APIView):
 
 
 class BulkApproveView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(request=BulkApproveIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
@@ -163,6 +177,8 @@ class BulkApproveView(APIView):
 
 
 class ExportCsvView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request, batch_id: int) -> HttpResponse:
         """Paid work only, in MTurk's batch-results CSV shape."""
@@ -178,6 +194,8 @@ class ExportCsvView(APIView):
 
 
 class ExportJsonView(APIView):
+    accepts_organisation_keys = True
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")

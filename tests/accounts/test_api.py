@@ -110,17 +110,20 @@ def test_api_key_lifecycle(api: APIClient, organisation: Organisation, requester
     assert body["secret_access_key"] not in (key.secret_hash, key.secret_encrypted)
 
     client = key_client(body["access_key_id"], body["secret_access_key"])
-    me = client.get("/api/me/")
-    assert me.status_code == 200
-    assert me.json()["organisations"] == [organisation.slug]
+    listed = client.get("/api/organisations/")
+    assert listed.status_code == 200
+    assert [row["slug"] for row in listed.json()] == [organisation.slug]
     assert client.get(f"/api/organisations/{organisation.slug}/").status_code == 200
+    # The key is the organisation, never the person who made it.
+    me = client.get("/api/me/")
+    assert me.status_code == 403 and me.json()["error"]["code"] == "organisation_key_refused"
 
     wrong = key_client(body["access_key_id"], "not-the-secret")
     assert wrong.get("/api/me/").status_code in (401, 403)
 
     revoked = api.post(f"/api/organisations/{organisation.slug}/api-keys/{key.pk}/revoke/")
     assert revoked.status_code == 200 and revoked.json()["active"] is False
-    refused = client.get("/api/me/")
+    refused = client.get("/api/organisations/")
     assert refused.status_code in (401, 403)
     assert refused.json()["error"]["code"] == "authentication_failed"
 
@@ -130,9 +133,9 @@ def test_api_key_stops_working_when_its_creator_leaves_the_staff(organisation: O
 
     created = services.api_key_create(organisation=organisation, created_by=requester)
     client = key_client(created.key.access_key_id, created.secret)
-    assert client.get("/api/me/").status_code == 200
+    assert client.get("/api/organisations/").status_code == 200
     services.organisation_staff_remove(organisation=organisation, user=requester, actor=requester)
-    assert client.get("/api/me/").status_code in (401, 403)
+    assert client.get("/api/organisations/").json()["error"]["code"] == "authentication_failed"
 
 
 def test_api_key_is_limited_to_its_organisation(requester: User, organisation: Organisation) -> None:
@@ -228,7 +231,7 @@ def test_create_api_key_command_prints_a_working_pair(organisation: Organisation
     assert lines[0].startswith("AWS_ACCESS_KEY_ID=") and lines[1].startswith("AWS_SECRET_ACCESS_KEY=")
     access_key_id = lines[0].split("=", 1)[1]
     secret = lines[1].split("=", 1)[1]
-    assert key_client(access_key_id, secret).get("/api/me/").status_code == 200
+    assert key_client(access_key_id, secret).get(f"/api/organisations/{organisation.slug}/").status_code == 200
 
 
 def test_create_api_key_command_unknown_org(db) -> None:  # type: ignore[no-untyped-def]

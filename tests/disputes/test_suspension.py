@@ -10,7 +10,7 @@ from disputes.models import Case, Juror
 from ledger import accounts
 from ledger.selectors import balance
 from tests.disputes.factories import approve, batch_for, jurors, submitted
-from tests.factories import OrganisationFactory, UserFactory, staff_member
+from tests.factories import OrganisationFactory, UserFactory, signed_in_now, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -190,7 +190,10 @@ def test_suspension_journey_through_the_appeal(earner, clock, django_capture_on_
 
     WorkerProfile.objects.filter(user=earner).update(country="DE")
     payout_services.payout_method_set(
-        user=earner, rail="sepa", details={"iban": VALID_IBAN, "account_holder": "Earner"}
+        user=earner,
+        rail="sepa",
+        details={"iban": VALID_IBAN, "account_holder": "Earner"},
+        fresh_sign_in=signed_in_now(earner),
     )
     payout = payout_services.payout_request(user=earner)
     assert Payout.objects.get(pk=payout.pk).amount == 1000

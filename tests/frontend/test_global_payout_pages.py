@@ -19,7 +19,7 @@ from payouts.models import Payout
 from payouts.rails import paypal_client
 from tests.fakes.paypal_api import FakePaypal
 from tests.frontend.conftest import nav
-from tests.payouts.factories import earn, worker_in
+from tests.payouts.factories import destination_settled, earn, signed_in_now, worker_in
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +78,8 @@ def test_an_indian_worker_sets_paypal_sees_the_estimate_and_confirms(client: Cli
     assert response.status_code == 302
     html = client.get("/work/payouts/").content.decode()
     assert "verified: ready to be paid" in html
+    assert "New destination: nothing is paid there before" in html  # the governed hold (issue 19)
+    destination_settled(worker)  # ... and two days pass
     estimate = client.post("/work/payouts/estimate/").content.decode()
     assert 'id="quote-fee">0.60 EUR, paid by the co-op' in estimate
     assert 'id="quote-destination">30.00 EUR' in estimate
@@ -123,7 +125,10 @@ def test_the_treasurer_sees_payouts_by_rail_and_state(client: Client, paypal, se
 
     settings.WISE_API_TOKEN = ""
     worker = worker_in("KE")
-    services.payout_method_set(user=worker, rail="paypal", details={"email": "amina@example.org"})
+    services.payout_method_set(
+        user=worker, rail="paypal", details={"email": "amina@example.org"}, fresh_sign_in=signed_in_now(worker)
+    )
+    destination_settled(worker)
     earn(worker, 30_00)
     payout = services.payout_request(user=worker)
     services.payout_pay(payout_id=payout.pk)

@@ -14,6 +14,7 @@ from tasks import services as task_services
 from tasks.models import Assignment, RequesterRating
 from tests.factories import UserFactory
 from tests.frontend.conftest import nav
+from tests.payouts.factories import destination_settled
 from tests.tasks.factories import published_batch
 
 pytestmark = pytest.mark.browser
@@ -76,13 +77,15 @@ def test_worker_finds_accepts_submits_and_gets_paid(open_page, screenshot, organ
     page.get_by_label("Account holder").fill("Kiran Worker")
     page.get_by_role("button", name="Save bank account").click()
     assert "DE89" in page.locator("#payout-method").inner_text()
+    assert "New destination: nothing is paid there before" in page.content()  # the governed hold
+    destination_settled(worker)  # ... and two days pass
     # The estimate first (SEPA: no fee, no conversion), then the confirmation.
     page.get_by_role("button", name="Pay out my balance: see the estimate").click()
     assert page.locator("#quote-destination").inner_text() == "6.00 EUR"
     page.get_by_role("button", name="Confirm payout").click()
     assert "on its way" in page.locator(".messages").inner_text()
     payout = Payout.objects.get(user=worker)
-    assert (payout.amount, payout.state) == (600, "created")
+    assert (payout.amount, payout.state, payout.held_until) == (600, "created", None)
 
     treasury = open_page(treasurer)
     nav(treasury, "Treasury")

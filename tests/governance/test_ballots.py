@@ -188,3 +188,64 @@ def test_changing_a_secret_ballot_needs_the_right_secret() -> None:
             proposal,
         )
     assert Ballot.objects.get(proposal=proposal).choice == "no"
+
+
+def test_a_secret_ballot_is_changed_only_by_its_own_voter() -> None:
+    """Issue 19, point 10: knowing another member's ballot secret is not enough to change
+    their ballot; the attempt is refused and changes nothing (ballots, roll, audit)."""
+    voter, other = members(2)
+    proposal = to_voting(rule_change(voter, "platform_fee_bps", 900), START)
+    moment = proposal.voting_opened_at
+    services.ballot_cast(
+        proposal_id=proposal.pk, voter=voter, choice="no", ballot_secret="victim's secret!", now=moment
+    )
+    services.ballot_cast(proposal_id=proposal.pk, voter=other, choice="yes", now=moment)
+    victims = Ballot.objects.get(
+        proposal=proposal, receipt=services.ballot_receipt(proposal_id=proposal.pk, ballot_secret="victim's secret!")
+    )
+
+    error = _refused(
+        "not_your_ballot",
+        lambda: services.ballot_change(
+            proposal_id=proposal.pk, voter=other, choice="yes", ballot_secret="victim's secret!", now=moment
+        ),
+        proposal,
+    )
+    assert error.status_code == 403
+    victims.refresh_from_db()
+    assert victims.choice == "no"
+    # The binding links nothing without the secret: it is neither the voter's id nor the receipt.
+    assert victims.voter_binding not in ("", str(voter.pk), victims.receipt)
+    # The voter still changes their own ballot.
+    services.ballot_change(
+        proposal_id=proposal.pk, voter=voter, choice="abstain", ballot_secret="victim's secret!", now=moment
+    )
+    victims.refresh_from_db()
+    assert victims.choice == "abstain"
+
+
+def test_a_secret_ballot_is_changed_only_through_the_voters_own_sign_in() -> None:
+    """Over the API the ballot belongs to the signed-in person: another member who sends
+    the secret is refused, an organisation key is refused outright."""
+    from rest_framework.test import APIClient
+
+    voter, other = members(2)
+    proposal = to_voting(rule_change(voter, "platform_fee_bps", 900), timezone.now() - timedelta(days=1))
+    mine = APIClient()
+    mine.force_authenticate(voter)
+    cast = mine.post(f"/api/governance/proposals/{proposal.pk}/ballot/", {"choice": "no"}, format="json")
+    assert cast.status_code == 201, cast.json()
+    secret = cast.json()["ballot_secret"]
+
+    theirs = APIClient()
+    theirs.force_authenticate(other)
+    assert (
+        theirs.post(f"/api/governance/proposals/{proposal.pk}/ballot/", {"choice": "yes"}, format="json").status_code
+        == 201
+    )
+    before = _state(proposal)
+    attempt = theirs.put(
+        f"/api/governance/proposals/{proposal.pk}/ballot/", {"choice": "yes", "ballot_secret": secret}, format="json"
+    )
+    assert attempt.status_code == 403 and attempt.json()["error"]["code"] == "not_your_ballot"
+    assert _state(proposal) == before

@@ -13,7 +13,7 @@ from accounts.services import treasurer_grant
 from ledger.escrow import EscrowSlot, bonus_pay, escrow_reserve_slots, escrow_settle
 from payouts import services
 from payouts.models import PayoutMethod
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, signed_in_now
 from tests.fakes.fixtures import CONNECT_WEBHOOK_SECRET, WEBHOOK_SECRET
 from tests.fakes.stripe_api import FakeStripe, sign
 from tests.ledger.factories import fund
@@ -47,8 +47,16 @@ def worker_in(country: str, **kwargs: Any) -> User:
 
 def sepa_worker(*, iban: str = VALID_IBAN, name: str = "Ana Worker", country: str = "DE") -> User:
     user = worker_in(country)
-    services.payout_method_set(user=user, rail="sepa", details={"iban": iban, "account_holder": name})
+    services.payout_method_set(
+        user=user, fresh_sign_in=signed_in_now(user), rail="sepa", details={"iban": iban, "account_holder": name}
+    )
+    destination_settled(user)
     return user
+
+
+def destination_settled(user: User) -> None:
+    """The worker chose their destination long ago: its hold for new destinations is over."""
+    PayoutMethod.objects.filter(user=user).update(first_payout_not_before=None)
 
 
 def treasurer() -> User:
@@ -61,8 +69,12 @@ def stripe_worker(fake: FakeStripe, *, country: str = "DE", onboarded: bool = Tr
     """A worker with a Connect account; ``onboarded`` delivers Stripe's ``account.updated``."""
     user = worker_in(country)
     link = services.stripe_onboarding_start(
-        user=user, return_url="https://coop.test/payouts/return", refresh_url="https://coop.test/payouts/refresh"
+        user=user,
+        fresh_sign_in=signed_in_now(user),
+        return_url="https://coop.test/payouts/return",
+        refresh_url="https://coop.test/payouts/refresh",
     )
+    destination_settled(user)
     if onboarded:
         account = fake.account_complete_onboarding(link.connected_account.stripe_account_id)
         deliver(fake.event("account.updated", account, account=account["id"]))

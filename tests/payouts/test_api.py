@@ -9,6 +9,7 @@ from ledger import accounts
 from ledger.selectors import balance
 from payouts.models import Payout, PayoutMethod, PayoutSchedule
 from payouts.services import payout_request
+from tests.factories import PASSWORD
 from tests.payouts.factories import VALID_IBAN, earn, sepa_worker, worker_in
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +26,17 @@ def test_choose_a_sepa_method_and_see_the_history(api) -> None:
     user = worker_in("DE")
     api.force_authenticate(user)
     created = api.post(
-        "/api/payouts/methods/", {"rail": "sepa", "iban": VALID_IBAN, "account_holder": "Ana"}, format="json"
+        "/api/payouts/methods/",
+        {"rail": "sepa", "iban": VALID_IBAN, "account_holder": "Ana", "password": PASSWORD},
+        format="json",
     )
     assert created.status_code == 201
     assert created.json()["display"] == "DE89 **** 3000 (Ana)"
     assert created.json()["current"] is True
     refused = api.post(
-        "/api/payouts/methods/", {"rail": "sepa", "iban": "DE00 0000", "account_holder": "Ana"}, format="json"
+        "/api/payouts/methods/",
+        {"rail": "sepa", "iban": "DE00 0000", "account_holder": "Ana", "password": PASSWORD},
+        format="json",
     )
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "invalid_destination"
@@ -48,7 +53,7 @@ def test_stripe_onboarding_through_the_api(api, fake_stripe) -> None:
     api.force_authenticate(user)
     response = api.post(
         "/api/payouts/methods/stripe/",
-        {"return_url": "https://coop.test/back", "refresh_url": "https://coop.test/again"},
+        {"return_url": "https://coop.test/back", "refresh_url": "https://coop.test/again", "password": PASSWORD},
         format="json",
     )
     assert response.status_code == 201

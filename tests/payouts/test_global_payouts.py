@@ -28,10 +28,11 @@ from payouts import services
 from payouts.jobs import payouts_resume
 from payouts.models import GlobalRecipient, Payout, PayoutQuote, ProviderWebhookEvent
 from payouts.rails import paypal_client, wise_client
+from tests.factories import PASSWORD
 from tests.fakes.paypal_api import FakePaypal
 from tests.fakes.stripe_v2 import FakeStripeV2
 from tests.fakes.wise_api import FakeWise
-from tests.payouts.factories import current_method, earn, worker_in
+from tests.payouts.factories import current_method, destination_settled, earn, signed_in_now, worker_in
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +75,12 @@ def _available(user: User) -> int:
 def _global_worker(fake: FakeStripeV2, country: str, *, verified: bool = True) -> User:
     user = worker_in(country)
     services.stripe_global_onboarding_start(
-        user=user, return_url="https://coop.test/work/payouts/", refresh_url="https://coop.test/work/payouts/"
+        user=user,
+        return_url="https://coop.test/work/payouts/",
+        refresh_url="https://coop.test/work/payouts/",
+        fresh_sign_in=signed_in_now(user),
     )
+    destination_settled(user)  # the governed hold on a new destination is over
     if verified:
         recipient = GlobalRecipient.objects.get(user=user)
         fake.recipient_activate(recipient.stripe_account_id)
@@ -112,7 +117,8 @@ def _confirm(user: User, quote: PayoutQuote) -> Payout:
 
 def _paypal_worker(country: str, email: str = "worker@example.org") -> User:
     user = worker_in(country)
-    services.payout_method_set(user=user, rail="paypal", details={"email": email})
+    services.payout_method_set(user=user, rail="paypal", details={"email": email}, fresh_sign_in=signed_in_now(user))
+    destination_settled(user)
     return user
 
 
@@ -288,7 +294,9 @@ def test_unverified_recipient_and_bounds_are_refused_with_nothing_written(stripe
 def test_unsupported_country_is_refused(stripe_v2) -> None:
     user = worker_in("VE")
     with pytest.raises(AppError) as error:
-        services.stripe_global_onboarding_start(user=user, return_url="https://a.test/", refresh_url="https://a.test/")
+        services.stripe_global_onboarding_start(
+            user=user, return_url="https://a.test/", refresh_url="https://a.test/", fresh_sign_in=signed_in_now(user)
+        )
     assert error.value.code == "rail_not_available"
     assert "PayPal" in error.value.message
     assert not GlobalRecipient.objects.exists()
@@ -307,7 +315,9 @@ def test_provider_timeout_leaves_the_balance_whole(stripe_v2) -> None:
 
 def test_onboarding_twice_keeps_one_recipient_and_the_method_goes_through_one_service(stripe_v2) -> None:
     user = _global_worker(stripe_v2, "IN", verified=False)
-    services.stripe_global_onboarding_start(user=user, return_url="https://a.test/", refresh_url="https://a.test/")
+    services.stripe_global_onboarding_start(
+        user=user, return_url="https://a.test/", refresh_url="https://a.test/", fresh_sign_in=signed_in_now(user)
+    )
     accounts_made = [o for o in stripe_v2.v2_objects.values() if o["object"] == "v2.core.account"]
     assert len(accounts_made) == 1
     method = current_method(user)
@@ -477,7 +487,9 @@ def test_paypal_not_configured_is_refused_with_the_variables(settings) -> None:
     settings.PAYPAL_CLIENT_ID = ""
     user = worker_in("KE")
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=user, rail="paypal", details={"email": "a@example.org"})
+        services.payout_method_set(
+            user=user, rail="paypal", details={"email": "a@example.org"}, fresh_sign_in=signed_in_now(user)
+        )
     assert error.value.code == "rail_not_configured"
     assert "not configured on this server" in error.value.message
     assert error.value.details["settings"] == ["PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"]
@@ -507,7 +519,8 @@ def _wise_worker(country: str) -> User:
         if country == "PK"
         else {"account_holder": "Rahim Uddin", "bank_code": "BRAC", "branch_code": "0601", "account_number": "1501202"}
     )
-    services.payout_method_set(user=user, rail="wise", details=details)
+    services.payout_method_set(user=user, rail="wise", details=details, fresh_sign_in=signed_in_now(user))
+    destination_settled(user)
     return user
 
 
@@ -585,7 +598,12 @@ def test_wise_expired_quote_and_bounced_transfer(wise) -> None:
 def test_wise_bad_bank_details_write_nothing(wise) -> None:
     user = worker_in("PK")
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=user, rail="wise", details={"account_holder": "A", "iban": "PK00BAD"})
+        services.payout_method_set(
+            user=user,
+            rail="wise",
+            details={"account_holder": "A", "iban": "PK00BAD"},
+            fresh_sign_in=signed_in_now(user),
+        )
     assert error.value.code == "invalid_destination"
     assert wise.recipients == {}
     assert not current_method_exists(user)
@@ -669,7 +687,8 @@ def test_api_quote_then_confirm_and_coverage(stripe_v2) -> None:
     client.force_authenticate(user)
     started = client.post(
         "/api/payouts/methods/stripe-global/",
-        {"return_url": "https://coop.test/back", "refresh_url": "https://coop.test/back"},
+        # A new destination needs a fresh sign-in: the password, through the API.
+        {"return_url": "https://coop.test/back", "refresh_url": "https://coop.test/back", "password": PASSWORD},
         format="json",
     )
     assert started.status_code == 201, started.content
@@ -686,6 +705,7 @@ def test_api_quote_then_confirm_and_coverage(stripe_v2) -> None:
         GlobalRecipient.objects.get(user=user).stripe_account_id,
         "v2.core.account",
     )
+    destination_settled(user)
     earn(user, 20_00)
     quote = client.post("/api/payouts/quotes/", {"amount": "20.00"}, format="json")
     assert quote.status_code == 201, quote.content

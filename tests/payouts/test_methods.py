@@ -9,6 +9,7 @@ from payouts import rails, services
 from payouts.models import PayoutMethod, PayoutSchedule
 from payouts.rails.paypal import payout_batch_body
 from payouts.selectors import payout_methods_for_worker, schedule_for
+from tests.factories import signed_in_now
 from tests.payouts.factories import VALID_IBAN, VALID_IBAN_2, sepa_worker, worker_in
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.django_db
 def test_sepa_method_is_normalised_with_a_derived_bic_and_masked() -> None:
     user = worker_in("DE")
     method = services.payout_method_set(
-        user=user, rail="sepa", details={"iban": "de89 3704 0044 0532 0130 00", "account_holder": "  Ana   Worker "}
+        user=user,
+        fresh_sign_in=signed_in_now(user),
+        rail="sepa",
+        details={"iban": "de89 3704 0044 0532 0130 00", "account_holder": "  Ana   Worker "},
     )
     assert method.destination == {"iban": VALID_IBAN, "bic": "COBADEFFXXX", "name": "Ana Worker"}
     assert method.display == "DE89 **** 3000 (Ana Worker)"
@@ -29,11 +33,17 @@ def test_changing_the_method_keeps_the_history() -> None:
     user = sepa_worker()
     first = PayoutMethod.objects.get(user=user)
     same = services.payout_method_set(
-        user=user, rail="sepa", details={"iban": VALID_IBAN, "account_holder": "Ana Worker"}
+        user=user,
+        fresh_sign_in=signed_in_now(user),
+        rail="sepa",
+        details={"iban": VALID_IBAN, "account_holder": "Ana Worker"},
     )
     assert same.pk == first.pk  # choosing the current method again changes nothing
     second = services.payout_method_set(
-        user=user, rail="sepa", details={"iban": VALID_IBAN_2, "account_holder": "Ana Worker"}
+        user=user,
+        fresh_sign_in=signed_in_now(user),
+        rail="sepa",
+        details={"iban": VALID_IBAN_2, "account_holder": "Ana Worker"},
     )
     history = list(payout_methods_for_worker(user=user))
     assert [m.pk for m in history] == [second.pk, first.pk]
@@ -58,7 +68,7 @@ def test_invalid_sepa_details_are_refused_and_nothing_changes(details, field) ->
     before = list(PayoutMethod.objects.values_list("id", "retired_at", "destination"))
     audits = AuditEvent.objects.count()
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=user, rail="sepa", details=details)
+        services.payout_method_set(user=user, fresh_sign_in=signed_in_now(user), rail="sepa", details=details)
     assert error.value.code == "invalid_destination"
     assert list(error.value.fields) == [field]
     assert error.value.message
@@ -69,16 +79,28 @@ def test_invalid_sepa_details_are_refused_and_nothing_changes(details, field) ->
 def test_a_rail_not_enabled_for_the_country_is_refused_with_the_alternatives(fake_stripe) -> None:
     kenyan = worker_in("KE")
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=kenyan, rail="sepa", details={"iban": VALID_IBAN, "account_holder": "Ana"})
+        services.payout_method_set(
+            user=kenyan,
+            fresh_sign_in=signed_in_now(kenyan),
+            rail="sepa",
+            details={"iban": VALID_IBAN, "account_holder": "Ana"},
+        )
     assert error.value.code == "rail_not_available"
     assert "KE" in error.value.message
     with pytest.raises(AppError) as error:
-        services.stripe_onboarding_start(user=kenyan, return_url="https://a.test", refresh_url="https://a.test")
+        services.stripe_onboarding_start(
+            user=kenyan, fresh_sign_in=signed_in_now(kenyan), return_url="https://a.test", refresh_url="https://a.test"
+        )
     assert error.value.code == "rail_not_available"
     assert not fake_stripe.requests  # Stripe was never asked
     no_country = worker_in("")
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=no_country, rail="sepa", details={"iban": VALID_IBAN, "account_holder": "A"})
+        services.payout_method_set(
+            user=no_country,
+            fresh_sign_in=signed_in_now(no_country),
+            rail="sepa",
+            details={"iban": VALID_IBAN, "account_holder": "A"},
+        )
     assert error.value.code == "country_required"
     assert not PayoutMethod.objects.exists()
 
@@ -88,16 +110,22 @@ def test_paypal_is_offered_in_india_but_refused_until_configured(settings) -> No
     assert [rail.name for rail in rails.rails_for_country("IN")] == ["stripe_global", "paypal"]
     settings.PAYPAL_CLIENT_ID = ""
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=indian, rail="paypal", details={"email": "ana@example.org"})
+        services.payout_method_set(
+            user=indian, fresh_sign_in=signed_in_now(indian), rail="paypal", details={"email": "ana@example.org"}
+        )
     assert error.value.code == "rail_not_configured"
     assert error.value.details == {"settings": ["PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"]}
     assert not PayoutMethod.objects.exists()
 
     settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET, settings.PAYPAL_WEBHOOK_ID = "id", "secret", "WH-1"
-    method = services.payout_method_set(user=indian, rail="paypal", details={"email": "Ana@Example.org"})
+    method = services.payout_method_set(
+        user=indian, fresh_sign_in=signed_in_now(indian), rail="paypal", details={"email": "Ana@Example.org"}
+    )
     assert method.destination == {"email": "ana@example.org"}
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=indian, rail="paypal", details={"email": "not-an-address"})
+        services.payout_method_set(
+            user=indian, fresh_sign_in=signed_in_now(indian), rail="paypal", details={"email": "not-an-address"}
+        )
     assert error.value.code == "invalid_destination"
 
 
@@ -106,7 +134,9 @@ def test_paypal_batch_body_has_a_deterministic_sender_batch_id(settings) -> None
 
     settings.PAYPAL_CLIENT_ID, settings.PAYPAL_CLIENT_SECRET, settings.PAYPAL_WEBHOOK_ID = "id", "secret", "WH-1"
     user = worker_in("IN")
-    method = services.payout_method_set(user=user, rail="paypal", details={"email": "ana@example.org"})
+    method = services.payout_method_set(
+        user=user, fresh_sign_in=signed_in_now(user), rail="paypal", details={"email": "ana@example.org"}
+    )
     payout = Payout(pk=7, user=user, method=method, rail="paypal", destination=method.destination, amount=12_50)
     payout.currency = "EUR"
     body = payout_batch_body(payouts=[payout])
@@ -125,7 +155,7 @@ def test_paypal_batch_body_has_a_deterministic_sender_batch_id(settings) -> None
 def test_unknown_rail_is_refused() -> None:
     user = worker_in("DE")
     with pytest.raises(AppError) as error:
-        services.payout_method_set(user=user, rail="gift_card", details={})
+        services.payout_method_set(user=user, fresh_sign_in=signed_in_now(user), rail="gift_card", details={})
     assert error.value.code == "unknown_rail"
     assert not PayoutMethod.objects.exists()
 

@@ -11,6 +11,7 @@ from ledger.models import Transfer
 from ledger.selectors import balance, ledger_check
 from payouts import services
 from payouts.models import Payout, PayoutRun
+from tests.factories import signed_in_now
 from tests.payouts.factories import earn, sepa_worker, worker_in
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +124,10 @@ def test_a_later_method_change_never_redirects_a_payout_on_its_way() -> None:
     earn(user, 30_00)
     payout = services.payout_request(user=user)
     services.payout_method_set(
-        user=user, rail="sepa", details={"iban": "FR1420041010050500013M02606", "account_holder": "Ana"}
+        user=user,
+        fresh_sign_in=signed_in_now(user),
+        rail="sepa",
+        details={"iban": "FR1420041010050500013M02606", "account_holder": "Ana"},
     )
     payout.refresh_from_db()
     assert payout.destination["iban"] == "DE89370400440532013000"

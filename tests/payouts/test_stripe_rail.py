@@ -13,6 +13,7 @@ from payments.models import WebhookEvent
 from payouts import services
 from payouts.jobs import payouts_resume, run_weekly
 from payouts.models import ConnectedAccount, Payout
+from tests.factories import signed_in_now
 from tests.payouts.factories import current_method, deliver, earn, stripe_worker
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +55,9 @@ def test_onboarding_creates_one_connected_account_and_a_link(fake_stripe) -> Non
     assert links[0].params["type"] == "account_onboarding"
 
     # Starting again (the link expired) reuses the account and gives a new link.
-    again = services.stripe_onboarding_start(user=user, return_url="https://a.test/r", refresh_url="https://a.test/f")
+    again = services.stripe_onboarding_start(
+        user=user, fresh_sign_in=signed_in_now(user), return_url="https://a.test/r", refresh_url="https://a.test/f"
+    )
     assert again.connected_account.pk == connected.pk
     assert len(fake_stripe.objects["account"]) == 1
     assert again.url.startswith("https://connect.stripe.test/setup/")

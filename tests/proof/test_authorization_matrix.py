@@ -59,6 +59,13 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-webhook": {"DELETE": REQUESTER},
     "api-webhook-deliveries": {"GET": REQUESTER},
     "api-requester": {"GET": SIGNED_IN},
+    "api-two-factor": {"GET": SIGNED_IN},
+    "api-two-factor-enrol": {"POST": SIGNED_IN},
+    "api-two-factor-confirm": {"POST": SIGNED_IN},
+    "api-two-factor-backup-codes": {"POST": SIGNED_IN},
+    "api-two-factor-disable": {"POST": SIGNED_IN},
+    "api-personal-data": {"GET": SIGNED_IN},
+    "api-erasure": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api-org-verification": {"GET": REQUESTER, "POST": REQUESTER},
     "api-org-members": {"GET": REQUESTER, "POST": REQUESTER},
     "api-org-member": {"PATCH": REQUESTER, "DELETE": REQUESTER},
@@ -169,6 +176,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-payouts-schedule": {"GET": SIGNED_IN, "PUT": SIGNED_IN},
     "api-payouts": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api-payout": {"GET": WORKER},
+    "api-payout-cancel": {"POST": WORKER},
     "api-payouts-statement": {"GET": SIGNED_IN},
     "api-payouts-statement-csv": {"GET": SIGNED_IN},
     "api-payouts-yearly-statement": {"GET": SIGNED_IN},
@@ -187,6 +195,13 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "operation_download": {"GET": REQUESTER},
     "register": {"GET": ANYONE, "POST": ANYONE},
     "login": {"GET": ANYONE, "POST": ANYONE},
+    # Only between a right password and the code: nobody in the matrix has a sign-in pending.
+    "login_verify": {"GET": NOBODY, "POST": NOBODY},
+    "account_security": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "account_reauthenticate": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "account_data": {"GET": SIGNED_IN},
+    "account_data_download": {"GET": SIGNED_IN},
+    "account_data_erase": {"POST": SIGNED_IN},
     "logout": {"POST": ANYONE},
     "password_reset": {"GET": ANYONE, "POST": ANYONE},
     "password_reset_done": {"GET": ANYONE},
@@ -206,6 +221,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "worker_payouts": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "worker_statement": {"GET": SIGNED_IN},
     "worker_payout_request": {"POST": SIGNED_IN},
+    "worker_payout_cancel": {"POST": WORKER},
     "worker_stripe_onboarding": {"POST": SIGNED_IN},
     "worker_stripe_global_onboarding": {"POST": SIGNED_IN},
     "worker_payout_estimate": {"POST": SIGNED_IN},
@@ -349,14 +365,18 @@ _OWNED_APPS = {
 _OWNED_EXTRA = {"auth.group", "guardian.userobjectpermission", "guardian.groupobjectpermission", "authtoken.token"}
 
 
+# Signing the caller in (a user's ``last_login``, an API key's ``last_used_at``) is not the
+# request's doing.
+_NOT_THE_REQUESTS_DOING = {"last_login", "last_used_at"}
+
+
 def digest() -> dict[str, int]:
-    """One hash per table of every row's values: equal digests, unchanged tables.
-    A user's ``last_login`` is left out: signing the caller in is not the request's doing."""
+    """One hash per table of every row's values: equal digests, unchanged tables."""
     tables: dict[str, int] = {}
     for model in apps.get_models():
         label = model._meta.label_lower
         if model._meta.app_label in _OWNED_APPS or label in _OWNED_EXTRA:
-            names = [f.attname for f in model._meta.concrete_fields if f.attname != "last_login"]
+            names = [f.attname for f in model._meta.concrete_fields if f.attname not in _NOT_THE_REQUESTS_DOING]
             rows = list(model._default_manager.order_by("pk").values_list(*names))
             tables[label] = hash(repr(rows))
     return tables
@@ -453,3 +473,97 @@ def test_each_role_is_allowed_and_refused_as_declared(role: str, world: World) -
             elif role not in allowed and tables:
                 wrong.append(f"{where} (refused, yet changed {', '.join(tables)})")
     assert not wrong, "\n".join(wrong)
+
+
+# What an API key of the world's organisation may call: that organisation's own endpoints
+# (batches, review, funds, its side of its cases). Every other API route, every personal
+# one above all (payouts, profile, membership, governance, worker and juror work, ratings,
+# claims and the feed, the person's notices, key management), answers 403 and changes nothing.
+ORGANISATION_KEY: dict[str, frozenset[str]] = {
+    "api-organisations": frozenset({"GET"}),
+    "api-organisation": frozenset({"GET"}),
+    "api-deposits": frozenset({"GET", "POST"}),
+    "api-deposit": frozenset({"GET"}),
+    "api-deposit-payment-intent": frozenset({"POST"}),
+    "api-withdrawals": frozenset({"GET", "POST"}),
+    "api-balance": frozenset({"GET"}),
+    "api-org-notices": frozenset({"GET"}),
+    "api-qual-revoke": frozenset({"DELETE"}),
+    "api-batches": frozenset({"GET", "POST"}),
+    "api-quals": frozenset({"GET", "POST"}),
+    "api-qual-grant": frozenset({"POST"}),
+    "api-blocks": frozenset({"GET", "POST"}),
+    "api-block": frozenset({"DELETE"}),
+    "api-batch": frozenset({"GET"}),
+    "api-batch-input": frozenset({"PUT"}),
+    "api-batch-publish": frozenset({"POST"}),
+    "api-batch-pause": frozenset({"POST"}),
+    "api-batch-resume": frozenset({"POST"}),
+    "api-batch-cancel": frozenset({"POST"}),
+    "api-batch-add": frozenset({"POST"}),
+    "api-batch-extend": frozenset({"POST"}),
+    "api-submissions": frozenset({"GET"}),
+    "api-bulk-approve": frozenset({"POST"}),
+    "api-export-csv": frozenset({"GET"}),
+    "api-export-json": frozenset({"GET"}),
+    "api-submission": frozenset({"GET"}),
+    "api-approve": frozenset({"POST"}),
+    "api-reject": frozenset({"POST"}),
+    "api-withdraw-rejection": frozenset({"POST"}),
+    "api-bonus": frozenset({"POST"}),
+    "api-dispute-cases": frozenset({"GET"}),
+    "api-dispute-case": frozenset({"GET"}),
+    "api-dispute-respond": frozenset({"POST"}),
+    "api-dispute-evidence": frozenset({"POST"}),
+    "api-dispute-appeal": frozenset({"POST"}),
+}
+# Served without authentication at all: a key there is simply not looked at.
+_OPEN_TO_ANYONE = {"api-schema", "api-docs", "api-register", "api-token", "api-staff-reasons", "api-staff-roles",
+    "api-payouts-coverage", "api-payouts-coverage-country",
+}  # fmt: skip
+# Organisation endpoints a key reaches but whose act needs a capability no key scope gives
+# (``manage``: an owner signs in for it); refused by the scope check, 403 ``permission_denied``.
+_BEYOND_ANY_SCOPE = {("api-organisation", "PATCH")}
+
+
+def test_organisation_keys_reach_only_organisation_endpoints(world: World) -> None:
+    """Every API route and method, called with the organisation's API key: its organisation's
+    endpoints answer; every other one is refused with 403 and changes no row."""
+    wrong: list[str] = []
+    before = digest()
+    for route in route_list():
+        if not _is_api(route) or route.name in _OPEN_TO_ANYONE:
+            continue
+        url = fill(route, world)
+        for method, _allowed in MATRIX.get(route.name, {}).items():
+            with transaction.atomic():
+                client = Client(HTTP_AUTHORIZATION=world.api_key_header)
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    response = client.generic(method, url, json.dumps(BODIES.get(route.name, {})), "application/json")
+                tables = changed(before, digest())
+                transaction.set_rollback(True)
+            where = f"{method} {url} with the organisation's key: {response.status_code}"
+            if response.status_code >= 500:
+                wrong.append(f"{where} (server error)")
+            elif method in ORGANISATION_KEY.get(route.name, frozenset()):
+                if response.status_code in (401, 403, 404):
+                    wrong.append(f"{where} (refused an organisation endpoint)")
+            elif response.status_code != 403:
+                wrong.append(f"{where} (a personal or staff route answered instead of 403)")
+            elif (route.name, method) in _BEYOND_ANY_SCOPE:
+                if response.json()["error"]["code"] != "permission_denied" or tables:
+                    wrong.append(f"{where} (not refused by the scope check, or changed {', '.join(tables)})")
+            elif response.json()["error"]["code"] != "organisation_key_refused":
+                wrong.append(f"{where} ({response.json()['error']['code']} instead of organisation_key_refused)")
+            elif tables:
+                wrong.append(f"{where} (refused, yet changed {', '.join(tables)})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_key_table_names_only_routes_the_matrix_gives_the_requester() -> None:
+    """A key never gets more than the organisation's staff may do."""
+    for name, methods in ORGANISATION_KEY.items():
+        for method in methods:
+            assert "requester" in MATRIX[name][method], (name, method)

@@ -27,10 +27,10 @@ from payouts.models import Payout, SepaBatch
 from tasks import services as task_services
 from tasks.models import Assignment, Batch, Qualification
 from tests.disputes.factories import jurors
-from tests.factories import MemberFactory, OrganisationFactory, UserFactory, staff_member
+from tests.factories import MemberFactory, OrganisationFactory, UserFactory, signed_in_now, staff_member
 from tests.governance.factories import rule_change, to_voting
 from tests.ledger.factories import fund
-from tests.payouts.factories import VALID_IBAN, earn
+from tests.payouts.factories import VALID_IBAN, destination_settled, earn
 from tests.tasks.factories import published_batch
 from webhooks.services import webhook_endpoint_create
 
@@ -135,8 +135,12 @@ def world_build() -> World:
     earn(worker, 5_000)
     WorkerProfile.objects.filter(user=worker).update(country="DE")
     payout_services.payout_method_set(
-        user=worker, rail="sepa", details={"iban": VALID_IBAN, "account_holder": "Ana Worker"}
+        user=worker,
+        fresh_sign_in=signed_in_now(worker),
+        rail="sepa",
+        details={"iban": VALID_IBAN, "account_holder": "Ana Worker"},
     )
+    destination_settled(worker)
     payout = payout_services.payout_request(user=worker)
     sepa_batch = payout_services.sepa_batch_create(actor=treasurer)
     fund(organisation, 10_000)

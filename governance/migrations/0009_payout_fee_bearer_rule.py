@@ -52,5 +52,5 @@ def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0006_appointment_proposals")]
+    dependencies = [("governance", "0008_payout_destination_hold_rule")]
     operations = [migrations.RunPython(load, unload)]

@@ -1,0 +1,63 @@
+"""What the marketplace holds about a person, for export and erasure
+(``accounts.personal_data``). Work records stay (they back the ledger); the person's
+name is replaced in texts they wrote."""
+
+from typing import Any
+
+from accounts.models import User
+from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
+from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating
+
+_OPEN_WORK = (Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
+
+
+def _export(user: User) -> dict[str, Any]:
+    return {
+        "assignments": list(
+            Assignment.objects.filter(worker=user)
+            .order_by("id")
+            .values(
+                "id",
+                "batch_id",
+                "task_id",
+                "status",
+                "accepted_at",
+                "submitted_at",
+                "answers",
+                "approved_at",
+                "rejected_at",
+                "rejection_reason",
+                "rejection_text",
+                "requester_feedback",
+                "settled_share_bps",
+            )
+        ),
+        "bonuses": list(
+            Bonus.objects.filter(worker=user).order_by("id").values("id", "kind", "amount", "reason", "paid")
+        ),
+        "qualifications": list(
+            QualificationGrant.objects.filter(worker=user).values("qualification_id", "qualification__name", "value")
+        ),
+        "ratings_given": list(
+            RequesterRating.objects.filter(worker=user).values(
+                "organisation__slug", "pay_fairness", "communication", "review_speed", "comment"
+            )
+        ),
+    }
+
+
+def _blockers(user: User) -> list[str]:
+    count = Assignment.objects.filter(worker=user, status__in=_OPEN_WORK).count()
+    if count:
+        return [f"{count} task(s) are accepted or submitted and not yet decided: submit or return them and wait."]
+    return []
+
+
+def _erase(user: User, erasure: Erasure) -> None:
+    for rating in RequesterRating.objects.filter(worker=user).exclude(comment=""):
+        scrubbed = erasure.scrub(rating.comment)
+        if scrubbed != rating.comment:
+            RequesterRating.objects.filter(pk=rating.pk).update(comment=scrubbed)
+
+
+personal_data_register(PersonalDataSection(name="work", export=_export, erase=_erase, blockers=_blockers))
