@@ -14,7 +14,7 @@ from notifications.reminders import Deadline
 from notifications.services import notify, staff_of
 from tasks.models import Assignment, Batch, Bonus, Qualification
 
-# The fair-pay notices' kinds (tasks.services._notice) and their categories.
+# The fair-pay notices' kinds (tasks.services.fair_pay._notice) and their categories.
 NOTICE_CATEGORIES = {
     ("fair_pay_top_up", False): "top_up",
     ("fair_pay_top_up_owed", False): "top_up_owed",

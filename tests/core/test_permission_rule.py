@@ -25,7 +25,14 @@ NOT_ACTING_FOR_A_PERSON = {
 
 
 def _service_modules() -> list[Path]:
-    return sorted([*ROOT.glob("*/services.py"), *ROOT.glob("platform/*/services.py")])
+    return sorted(
+        [
+            *ROOT.glob("*/services.py"),
+            *ROOT.glob("*/services/*.py"),
+            *ROOT.glob("platform/*/services.py"),
+            *ROOT.glob("platform/*/services/*.py"),
+        ]
+    )
 
 
 def _endpoint_modules() -> list[Path]:
@@ -60,7 +67,7 @@ def test_the_rule_reads_the_services_it_should() -> None:
     system = system_services()
     # The marketplace's outcome services, for the disputes app and the jobs, are system services...
     for name in ("assignment_settle_outcome", "assignment_rejection_finalise", "assignment_rejection_dispute"):
-        assert system[name] == "tasks/services.py"
+        assert system[name] == "tasks/services/outcomes.py"
     # ...and what a requester does acts for a person.
     for name in ("assignment_rejection_withdraw", "assignment_approve", "assignment_reject", "case_respond"):
         assert name not in system

@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 from accounts.models import Organisation
 from core.models import AuditEvent
 from ledger.models import Transfer
-from tasks import services as task_services
 from tasks.models import Assignment, Batch
+from tasks.services import batches as batch_services  # where batch_publish writes its audit row
 from tests.factories import OrganisationFactory
 from tests.ledger.factories import fund
 from tests.tasks.factories import available, make_batch, slot_cost
@@ -60,7 +60,7 @@ def _assert_clean_503(response: Any) -> None:
 def _lose_connection_before(monkeypatch: pytest.MonkeyPatch, lose: Callable[[], None]) -> list[int]:
     """Replaces the publication's audit write: ``lose()`` drops the connection, then the
     real write runs (and fails as it would). Returns how many writes got that far."""
-    original = task_services.audit_record
+    original = batch_services.audit_record
     reached: list[int] = []
 
     def audit_then_fail(**kwargs: Any) -> Any:
@@ -68,7 +68,7 @@ def _lose_connection_before(monkeypatch: pytest.MonkeyPatch, lose: Callable[[], 
         lose()
         return original(**kwargs)
 
-    monkeypatch.setattr(task_services, "audit_record", audit_then_fail)
+    monkeypatch.setattr(batch_services, "audit_record", audit_then_fail)
     return reached
 
 
@@ -133,7 +133,7 @@ def test_an_unexpected_error_under_the_api_is_the_json_error_shape_not_a_stack_t
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(task_services, "audit_record", broken)
+    monkeypatch.setattr(batch_services, "audit_record", broken)
     client = APIClient(raise_request_exception=False)
     client.force_authenticate(batch.organisation.staff.get(role="owner").user)
     response = client.post(f"/api/batches/{batch.pk}/publish/", {}, format="json")

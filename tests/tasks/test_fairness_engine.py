@@ -248,11 +248,11 @@ def test_staff_present_or_former_cannot_take_rate_or_review_their_own_work(
 
 
 FAULT_POINTS = [
-    ("tasks.services.FairPayReview.objects.create", "review"),
-    ("tasks.services.Bonus.objects.bulk_create", "owe"),
-    ("tasks.services.escrow.bonus_pay", "ledger"),
-    ("tasks.services.Bonus.save", "mark paid"),
-    ("tasks.services._notice", "notice"),
+    ("tasks.services.fair_pay.FairPayReview.objects.create", "review"),
+    ("tasks.services.fair_pay.Bonus.objects.bulk_create", "owe"),
+    ("tasks.services.fair_pay.escrow.bonus_pay", "ledger"),
+    ("tasks.services.fair_pay.Bonus.save", "mark paid"),
+    ("tasks.services.fair_pay._notice", "notice"),
 ]
 
 
@@ -316,7 +316,7 @@ def test_a_crash_inside_the_top_up_transaction_leaves_nothing_half_done(organisa
         batch=batch, median_work_seconds=300, median_hourly_pay=600, floor_hourly=1200, top_up_per_assignment=50
     )
     slot.refresh_from_db()
-    services._owe_top_ups(batch, review, [slot])
+    services.fair_pay._owe_top_ups(batch, review, [slot])
     bonus = Bonus.objects.get()
     fund(organisation, 50)
     assert services.fair_pay_top_up_pay(bonus_id=bonus.pk) is True

@@ -1,0 +1,255 @@
+"""The worker's side: the task feed, a batch's preview, accept, the worker's assignments,
+submit, return, the approval rate."""
+
+from typing import Any
+
+from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import Pagination, StrictSerializer, paginated
+from core.errors import AppError
+from tasks import inputs, selectors, services
+from tasks.api.access import _worker
+from tasks.api.batches import RequirementOut
+from tasks.models import Assignment, Batch
+
+
+class FeedQuery(forms.Form):
+    """Query parameters of the task feed (validated; a bad value is a 400). A plain form:
+    the feed is cut from the market copy in Python (``selectors.task_feed``), so nothing
+    here builds a query, and a form is a third of a FilterSet's cost on every page."""
+
+    min_reward = forms.IntegerField(required=False)
+    min_hourly_pay = forms.IntegerField(required=False)
+    max_minutes = forms.IntegerField(required=False)
+    requester = forms.CharField(required=False)
+    qualified_only = forms.NullBooleanField(required=False)
+    ordering = forms.ChoiceField(choices=[(key, key) for key in selectors.FEED_ORDERINGS], required=False)
+
+    @classmethod
+    def params(cls, query: Any) -> dict[str, Any]:
+        """The filters given in ``query``, each read and cleaned by its field exactly as a
+        bound form would, without binding one: a form deep-copies its six fields (with their
+        widgets and choices), which cost more than the rest of a feed page. The fields are
+        only read, so one set serves every request. A bad value raises ``AppError`` naming
+        each bad filter."""
+        params: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for name, field in cls.base_fields.items():
+            try:
+                value = field.clean(field.widget.value_from_datadict(query, {}, name))
+            except forms.ValidationError as error:
+                errors[name] = list(error.messages)
+                continue
+            if value not in (None, ""):
+                params[name] = value
+        if errors:
+            raise AppError("invalid", "Some filters are not valid.", fields=errors)
+        return params
+
+
+class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    purpose = serializers.CharField()
+    data_use = serializers.CharField()
+    content_warnings = serializers.CharField()
+    requester = serializers.CharField(source="organisation.slug")
+    requester_name = serializers.CharField(source="organisation.display_name")
+    requester_measured_hourly_pay = serializers.SerializerMethodField()
+    requester_formerly = serializers.SerializerMethodField(
+        help_text="Names the requester went by before a rename within the governed former_name_days."
+    )
+    reward = serializers.IntegerField()
+    currency = serializers.CharField()
+    estimated_minutes = serializers.IntegerField()
+    estimated_hourly_pay = serializers.IntegerField()
+    time_allotted_minutes = serializers.IntegerField()
+    open_slots = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    requirements = RequirementOut(many=True, source="requirement_list")
+
+    def get_requester_formerly(self, batch: Batch) -> list[str]:
+        return list(getattr(batch.organisation, "former_names", []))
+
+    def get_requester_measured_hourly_pay(self, batch: Batch) -> int | None:
+        stat = getattr(batch.organisation, "pay_stat", None)
+        return stat.median_hourly_pay if stat is not None else None
+
+
+def _feed_item(batch: Batch) -> dict[str, Any]:
+    """A batch as the feed shows it, the same for every worker: serialized once per copy
+    of the live market (``selectors.live_market``) rather than on every page."""
+    item: dict[str, Any] | None = getattr(batch, "_feed_item", None)
+    if item is None:
+        item = batch._feed_item = FeedItemOut(batch).data  # type: ignore[attr-defined]
+    return item
+
+
+class FeedView(APIView):
+    @extend_schema(
+        operation_id="tasks_feed_list",
+        responses=paginated(FeedItemOut),
+        parameters=[
+            OpenApiParameter("min_reward", int),
+            OpenApiParameter("min_hourly_pay", int),
+            OpenApiParameter("max_minutes", int),
+            OpenApiParameter("requester", str),
+            OpenApiParameter("qualified_only", bool),
+            OpenApiParameter("ordering", str, enum=list(selectors.FEED_ORDERINGS)),
+        ],
+    )
+    def get(self, request: Request) -> Response:
+        """Batches a worker can take now. With ``qualified_only=false`` it also lists those
+        the worker does not qualify for; the preview says why."""
+        worker = _worker(request)
+        batches = selectors.task_feed(worker=worker, **FeedQuery.params(request.query_params))
+        paginator = Pagination()
+        page: list[Batch] = paginator.paginate_queryset(batches, request, view=self) or []  # type: ignore[arg-type]
+        return paginator.get_paginated_response([_feed_item(batch) for batch in page])
+
+
+class PreviewView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, batch_id: int) -> Response:
+        """Everything a worker should know before accepting, including why they cannot."""
+        worker = _worker(request)
+        batch = selectors.batch_for_worker(batch_id=batch_id)
+        reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
+        if batch.status != Batch.Status.PUBLISHED:
+            reasons.insert(0, "The requester has paused this batch.")
+        batch.open_slots = batch.assignments.filter(status=Assignment.Status.OPEN).count()  # type: ignore[attr-defined]
+        first = batch.tasks.order_by("row_number").first()
+        pay, sample = selectors.requester_measured_pay(organisation=batch.organisation)
+        return Response(
+            {
+                "batch": FeedItemOut(batch).data,
+                "can_accept": not reasons,
+                "reasons": reasons,
+                "requester_measured_hourly_pay": pay,
+                "requester_measured_pay_sample": sample,
+                "preview_html": inputs.template_render(batch.template_html, first.input if first else {}),
+                "external_url": batch.external_url,
+            }
+        )
+
+
+class AcceptIn(StrictSerializer):
+    task_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class AssignmentOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField()
+    batch_id = serializers.IntegerField()
+    task_id = serializers.IntegerField()
+    title = serializers.CharField(source="batch.title")
+    status = serializers.CharField()
+    reward = serializers.IntegerField(source="batch.reward")
+    accepted_at = serializers.DateTimeField(allow_null=True)
+    deadline_at = serializers.DateTimeField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    answers = serializers.JSONField()
+    approved_at = serializers.DateTimeField(allow_null=True)
+    rejected_at = serializers.DateTimeField(allow_null=True)
+    rejection_reason = serializers.CharField()
+    rejection_text = serializers.CharField()
+    rejection_final_at = serializers.DateTimeField(allow_null=True)
+    requester_feedback = serializers.CharField()
+
+
+class AssignmentDetailOut(AssignmentOut):
+    frame = serializers.SerializerMethodField()
+
+    def get_frame(self, assignment: Assignment) -> dict[str, Any]:
+        """The task to show in a sandboxed iframe (``srcdoc`` + ``sandbox``), or the external URL
+        with MTurk's query parameters."""
+        batch = assignment.batch
+        if batch.external_url:
+            separator = "&" if "?" in batch.external_url else "?"
+            url = f"{batch.external_url}{separator}assignmentId={assignment.pk}&hitId={assignment.task_id}"
+            return {"external_url": url, "sandbox": "allow-forms allow-scripts"}
+        return {
+            "srcdoc": inputs.template_render(batch.template_html, assignment.task.input),
+            "sandbox": "allow-forms allow-scripts",
+            "answer_fields": batch.answer_fields,
+        }
+
+
+class AcceptView(APIView):
+    @extend_schema(request=AcceptIn, responses={201: AssignmentDetailOut})
+    def post(self, request: Request, batch_id: int) -> Response:
+        """Claims an open slot (of ``task_id`` if given). Also "accept next" after a submit."""
+        worker = _worker(request)
+        data = AcceptIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = selectors.batch_for_worker(batch_id=batch_id)
+        assignment = services.assignment_accept(worker=worker, batch=batch, task_id=data.validated_data["task_id"])
+        return Response(AssignmentDetailOut(assignment).data, status=201)
+
+
+class MyAssignmentsView(APIView):
+    @extend_schema(
+        operation_id="assignments_list",
+        responses=paginated(AssignmentOut),
+        parameters=[OpenApiParameter("status", str)],
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.assignments_for_worker(worker=_worker(request), status=request.query_params.get("status"))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(AssignmentOut(page, many=True).data)
+
+
+class AssignmentDetailView(APIView):
+    @extend_schema(responses=AssignmentDetailOut)
+    def get(self, request: Request, assignment_id: int) -> Response:
+        assignment = selectors.access_assignment_for_worker(worker=_worker(request), assignment_id=assignment_id)
+        return Response(AssignmentDetailOut(assignment).data)
+
+
+class SubmitIn(StrictSerializer):
+    answers = serializers.DictField()
+
+
+class SubmitView(APIView):
+    @extend_schema(request=SubmitIn, responses=AssignmentOut)
+    def post(self, request: Request, assignment_id: int) -> Response:
+        worker = _worker(request)
+        assignment = selectors.access_assignment_for_worker(worker=worker, assignment_id=assignment_id)
+        data = SubmitIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_submit(
+            worker=worker, assignment=assignment, answers=data.validated_data["answers"]
+        )
+        return Response(AssignmentOut(assignment).data)
+
+
+class ReturnView(APIView):
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, assignment_id: int) -> Response:
+        worker = _worker(request)
+        assignment = selectors.access_assignment_for_worker(worker=worker, assignment_id=assignment_id)
+        services.assignment_return(worker=worker, assignment=assignment)
+        return Response({"id": assignment_id, "status": "returned"})
+
+
+class ApprovalRateView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        rate = selectors.worker_approval_rate(worker=_worker(request))
+        return Response(
+            {
+                "rate_bps": rate.rate_bps,
+                "approved": rate.approved,
+                "final_rejections": rate.final_rejections,
+                "approved_all_time": rate.approved_all_time,
+                "window_days": rate.window_days,
+                "formula": selectors.APPROVAL_RATE_FORMULA,
+            }
+        )
