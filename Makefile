@@ -33,7 +33,7 @@ bench: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy platform tasks payouts disputes governance mturk webhooks frontend
+	$(BIN)/mypy platform tasks payouts disputes governance mturk webhooks staff frontend
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
