@@ -13,7 +13,7 @@ from accounts.models import OrganisationStaff, OrganisationStaffDeparture, User
 from accounts.selectors import former_staff_since
 from core.audit import audit_record
 from core.errors import AppError, NotFound
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboxEvent
 from governance.selectors import rule_value
 from ledger import escrow
 from tasks import inputs, selectors
@@ -64,8 +64,8 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
 
 
 # The claim in one statement: on PostgreSQL a claim storm is bound by round trips, so the
-# slot update, the attempt row and the audit row (the same row core.audit.audit_record
-# writes) travel together. Table names come from the models.
+# slot update, the attempt row, the audit row and the outbox event (the same rows
+# core.audit.audit_record writes) travel together. Table names come from the models.
 _CLAIM_SQL = """
 WITH live AS (
     SELECT b.id, b.time_allotted_minutes FROM {batch} b
@@ -89,6 +89,10 @@ WITH live AS (
     INSERT INTO {audit} (created_at, actor_id, actor_kind, action, target_type, target_id, before, after)
     SELECT %(now)s, %(worker)s, 'user', 'assignment.accepted', %(target_type)s, id::text, '{{}}'::jsonb,
            jsonb_build_object('task', task_id)
+      FROM claimed
+), outbox AS (
+    INSERT INTO {outbox} (created_at, action, target_type, target_id, after)
+    SELECT %(now)s, 'assignment.accepted', %(target_type)s, id::text, jsonb_build_object('task', task_id)
       FROM claimed
 )
 SELECT id, task_id, deadline_at FROM claimed
@@ -134,6 +138,7 @@ def _claim_sql(
         "assignment": Assignment._meta.db_table,
         "attempt": AssignmentAttempt._meta.db_table,
         "audit": AuditEvent._meta.db_table,
+        "outbox": OutboxEvent._meta.db_table,
         "requirement": QualificationRequirement._meta.db_table,
         "blocked": BlockedWorker._meta.db_table,
         "staff": OrganisationStaff._meta.db_table,
