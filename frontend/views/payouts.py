@@ -1,5 +1,6 @@
 """Payout pages: the worker's method, schedule and payouts; the treasurer's SEPA bank files."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -59,54 +60,31 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             "minimum_amount": str(to_major(schedule.minimum_amount, platform_currency())),
         },
     )
+    # One payout-method form per rail; whichever was sent goes through the one writer.
+    sent: tuple[str, Any, str] | None = None
     if request.method == "POST" and "method-iban" in request.POST:
         method_form = PayoutMethodForm(request.POST, prefix="method")
-        if method_form.is_valid():
-            try:
-                payout_services.payout_method_set(
-                    user=worker,
-                    rail="sepa",
-                    details=method_form.cleaned_data,
-                    fresh_sign_in=fresh_sign_in_from_session(request),
-                )
-            except AppError as error:
-                if error.code == "reauthentication_required":
-                    return _reauthenticate(request, error)
-                add_app_error(method_form, error)
-            else:
-                messages.success(request, "Payout method saved; the earlier one is kept in your history.")
-                return redirect("worker_payouts")
+        sent = ("sepa", method_form, "Payout method saved; the earlier one is kept in your history.")
     elif request.method == "POST" and "paypal-email" in request.POST:
         paypal_form = PaypalMethodForm(request.POST, prefix="paypal")
-        if paypal_form.is_valid():
-            try:
-                payout_services.payout_method_set(
-                    user=worker,
-                    rail="paypal",
-                    details=paypal_form.cleaned_data,
-                    fresh_sign_in=fresh_sign_in_from_session(request),
-                )
-            except AppError as error:
-                if error.code == "reauthentication_required":
-                    return _reauthenticate(request, error)
-                add_app_error(paypal_form, error)
-            else:
-                messages.success(request, "PayPal saved as your payout method.")
-                return redirect("worker_payouts")
+        sent = ("paypal", paypal_form, "PayPal saved as your payout method.")
     elif request.method == "POST" and "wise-account_holder" in request.POST:
         wise_form = WiseMethodForm(request.POST, prefix="wise")
-        if wise_form.is_valid():
-            details = {key: value for key, value in wise_form.cleaned_data.items() if value}
+        sent = ("wise", wise_form, "Bank account saved with Wise; only a masked hint is kept here.")
+    if sent is not None:
+        rail, form, saved = sent
+        if form.is_valid():
+            details = form.cleaned_data if rail == "sepa" else {k: v for k, v in form.cleaned_data.items() if v}
             try:
                 payout_services.payout_method_set(
-                    user=worker, rail="wise", details=details, fresh_sign_in=fresh_sign_in_from_session(request)
+                    user=worker, rail=rail, details=details, fresh_sign_in=fresh_sign_in_from_session(request)
                 )
             except AppError as error:
                 if error.code == "reauthentication_required":
                     return _reauthenticate(request, error)
-                add_app_error(wise_form, error)
+                add_app_error(form, error)
             else:
-                messages.success(request, "Bank account saved with Wise; only a masked hint is kept here.")
+                messages.success(request, saved)
                 return redirect("worker_payouts")
     elif request.method == "POST":
         schedule_form = PayoutScheduleForm(request.POST, prefix="schedule")
