@@ -14,7 +14,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
 from accounts.models import Organisation, User, WorkerProfile
@@ -118,25 +129,27 @@ def _iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
 
 
-def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
-    """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only."""
-    work = paid_work(batch=batch)
+_RESULTS_BASE_COLUMNS = [
+    "HITId", "HITTypeId", "Title", "Description", "Keywords", "Reward", "CreationTime", "MaxAssignments",
+    "AssignmentDurationInSeconds", "AutoApprovalDelayInSeconds", "Expiration", "AssignmentId", "WorkerId",
+    "AssignmentStatus", "AcceptTime", "SubmitTime", "AutoApprovalTime", "ApprovalTime", "RejectionTime",
+    "RequesterFeedback", "WorkTimeInSeconds",
+]  # fmt: skip
+
+
+def _results_table(
+    batch: Batch, work: list[Assignment], assignment_status: str
+) -> tuple[list[str], list[dict[str, str]]]:
+    """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``) for ``work``."""
     input_names: dict[str, None] = {}
     answer_names: dict[str, None] = {name["name"]: None for name in batch.answer_fields}
     for assignment in work:
         input_names.update(dict.fromkeys(assignment.task.input))
         answer_names.update(dict.fromkeys(assignment.answers))
     auto_approval_seconds = batch.effective_auto_approval_hours * 3600 if batch.rule_versions else 0
-    base = [
-        "HITId", "HITTypeId", "Title", "Description", "Keywords", "Reward", "CreationTime", "MaxAssignments",
-        "AssignmentDurationInSeconds", "AutoApprovalDelayInSeconds", "Expiration", "AssignmentId", "WorkerId",
-        "AssignmentStatus", "AcceptTime", "SubmitTime", "AutoApprovalTime", "ApprovalTime", "RejectionTime",
-        "RequesterFeedback", "WorkTimeInSeconds",
-    ]  # fmt: skip
-    columns = base + [f"Input.{n}" for n in input_names] + [f"Answer.{n}" for n in answer_names]
+    columns = _RESULTS_BASE_COLUMNS + [f"Input.{n}" for n in input_names] + [f"Answer.{n}" for n in answer_names]
     rows: list[dict[str, str]] = []
     for a in work:
-        work_seconds = int((a.submitted_at - a.accepted_at).total_seconds()) if a.submitted_at and a.accepted_at else 0
         row = {
             "HITId": str(a.task_id),
             "HITTypeId": str(batch.pk),
@@ -151,19 +164,96 @@ def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str
             "Expiration": _iso(batch.expires_at),
             "AssignmentId": str(a.pk),
             "WorkerId": a.worker.pseudonym if a.worker else "",
-            "AssignmentStatus": "Approved",
+            "AssignmentStatus": assignment_status,
             "AcceptTime": _iso(a.accepted_at),
             "SubmitTime": _iso(a.submitted_at),
             "AutoApprovalTime": _iso(a.auto_approve_at),
             "ApprovalTime": _iso(a.approved_at or a.finalised_at),
             "RejectionTime": "",
             "RequesterFeedback": a.requester_feedback,
-            "WorkTimeInSeconds": str(work_seconds),
+            "WorkTimeInSeconds": str(submission_work_seconds(a) or 0),
         }
         row.update({f"Input.{n}": str(a.task.input.get(n, "")) for n in input_names})
         row.update({f"Answer.{n}": str(a.answers.get(n, "")) for n in answer_names})
         rows.append(row)
     return columns, rows
+
+
+def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
+    """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only."""
+    return _results_table(batch, paid_work(batch=batch), "Approved")
+
+
+def submission_work_seconds(assignment: Assignment) -> int | None:
+    """Seconds from accepting to submitting (MTurk's ``WorkTimeInSeconds``); None before a submission."""
+    if assignment.submitted_at is None or assignment.accepted_at is None:
+        return None
+    return max(0, int((assignment.submitted_at - assignment.accepted_at).total_seconds()))
+
+
+# --- Offline review and the submissions table (issue 24 point 4) ----------------------------------
+
+REVIEW_FILE_DECISION_COLUMNS = ["Approve", "Reject"]
+
+
+def batch_review_file(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
+    """The submissions of ``batch`` awaiting review, in MTurk's batch-results shape with its
+    empty ``Approve`` and ``Reject`` columns last: mark ``x`` under Approve, or write the
+    reason for the worker under Reject, and upload the file back
+    (``tasks.services.review_file_apply``). Only work whose pay is held in escrow."""
+    work = submissions_for_requester(batch=batch, status=Assignment.Status.SUBMITTED)
+    columns, rows = _results_table(batch, work, "Submitted")
+    for row in rows:
+        row.update(dict.fromkeys(REVIEW_FILE_DECISION_COLUMNS, ""))
+    return columns + REVIEW_FILE_DECISION_COLUMNS, rows
+
+
+SUBMISSION_TABLE_ORDERINGS = {
+    "id": ("id",),
+    "-id": ("-id",),
+    "submitted": ("submitted_at", "id"),
+    "-submitted": ("-submitted_at", "-id"),
+    "work_time": ("work_time", "id"),
+    "-work_time": ("-work_time", "-id"),
+    "worker": ("worker__pseudonym", "id"),
+    "-worker": ("-worker__pseudonym", "-id"),
+    "status": ("status", "id"),
+    "-status": ("-status", "-id"),
+}
+
+
+def submissions_table(
+    *,
+    batch: Batch,
+    status: str | None = None,
+    worker: str = "",
+    min_work_seconds: int | None = None,
+    max_work_seconds: int | None = None,
+    ordering: str = "id",
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[Assignment], int]:
+    """A page of ``batch``'s escrow-backed submissions for the table view, filtered and
+    sorted in the database (work time = submitted minus accepted), and how many match the
+    filters. ``ordering`` is a key of ``SUBMISSION_TABLE_ORDERINGS`` (anything else sorts by id).
+    ``batch`` must come from ``access_batch``."""
+    rows = (
+        batch.assignments.filter(status__in=REVIEWABLE_ASSIGNMENT, submitted_at__isnull=False)
+        .annotate(work_time=ExpressionWrapper(F("submitted_at") - F("accepted_at"), output_field=DurationField()))
+        .select_related("worker", "task")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    if worker.strip():
+        rows = rows.filter(worker__pseudonym__iexact=worker.strip())
+    if min_work_seconds is not None:
+        rows = rows.filter(work_time__gte=timedelta(seconds=min_work_seconds))
+    if max_work_seconds is not None:
+        rows = rows.filter(work_time__lte=timedelta(seconds=max_work_seconds))
+    total = rows.count()
+    ordered = rows.order_by(*SUBMISSION_TABLE_ORDERINGS.get(ordering, ("id",)))
+    window = ordered[offset : offset + limit] if limit is not None else ordered[offset:]
+    return _escrow_backed(list(window), ("pending", "posted")), total
 
 
 # --- Worker standing and eligibility ---------------------------------------------------------------

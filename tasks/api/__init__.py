@@ -40,6 +40,7 @@ from tasks.api.qualifications import (
     TestIn,
 )
 from tasks.api.reputation import RatingIn, RatingView, ReputationView
+from tasks.api.review_files import BonusFileOut, BonusFileView, ReviewFileIn, ReviewFileOut, ReviewFileView
 from tasks.api.submissions import (
     ApproveView,
     BonusIn,
@@ -101,6 +102,8 @@ urlpatterns = [
     path("batches/<int:batch_id>/extend/", BatchExtendView.as_view(), name="api-batch-extend"),
     path("batches/<int:batch_id>/submissions/", SubmissionsView.as_view(), name="api-submissions"),
     path("batches/<int:batch_id>/approve/", BulkApproveView.as_view(), name="api-bulk-approve"),
+    path("batches/<int:batch_id>/review-file/", ReviewFileView.as_view(), name="api-review-file"),
+    path("batches/<int:batch_id>/bonus-file/", BonusFileView.as_view(), name="api-bonus-file"),
     path("batches/<int:batch_id>/export/csv/", ExportCsvView.as_view(), name="api-export-csv"),
     path("batches/<int:batch_id>/export/json/", ExportJsonView.as_view(), name="api-export-json"),
     path(
@@ -146,6 +149,8 @@ __all__ = [
     "BatchInputView",
     "BlockIn",
     "BlockOut",
+    "BonusFileOut",
+    "BonusFileView",
     "BonusIn",
     "BonusOut",
     "BonusView",
@@ -187,6 +192,9 @@ __all__ = [
     "RequirementIn",
     "RequirementOut",
     "ReturnView",
+    "ReviewFileIn",
+    "ReviewFileOut",
+    "ReviewFileView",
     "SubmissionDetailView",
     "SubmissionOut",
     "SubmissionPageOut",

@@ -36,6 +36,10 @@ class SubmissionOut(serializers.Serializer):  # type: ignore[type-arg]
     rejection_reason = serializers.CharField()
     rejection_text = serializers.CharField()
     rejection_final_at = serializers.DateTimeField(allow_null=True)
+    work_seconds = serializers.SerializerMethodField(help_text="Seconds from accepting to submitting.")
+
+    def get_work_seconds(self, assignment: Assignment) -> int | None:
+        return selectors.submission_work_seconds(assignment)
 
 
 class FeedbackIn(StrictSerializer):
@@ -81,22 +85,45 @@ class SubmissionsView(APIView):
     @extend_schema(
         operation_id="batches_submissions_list",
         responses=SubmissionPageOut,
-        parameters=[OpenApiParameter("status", str)],
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("worker", str, description="A worker's pseudonym."),
+            OpenApiParameter("min_work_seconds", int),
+            OpenApiParameter("max_work_seconds", int),
+            OpenApiParameter("ordering", str, enum=list(selectors.SUBMISSION_TABLE_ORDERINGS)),
+        ],
     )
     def get(self, request: Request, batch_id: int) -> Response:
-        """Submissions whose pay is held in escrow or paid; nothing else is ever shown."""
+        """Submissions whose pay is held in escrow or paid; nothing else is ever shown.
+        Filtered by status, worker and work time, sorted by ``ordering``."""
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
         paginator = Pagination()
-        status = request.query_params.get("status")
+        params = request.query_params
         page_size = paginator.get_page_size(request) or 50
         try:
-            page = max(1, int(request.query_params.get("page", "1")))
+            page = max(1, int(params.get("page", "1")))
+            bounds = {
+                name: int(params[name]) if params.get(name, "") != "" else None
+                for name in ("min_work_seconds", "max_work_seconds")
+            }
         except ValueError:
-            raise AppError("invalid", "page must be a number.") from None
-        rows = selectors.submissions_for_requester(
-            batch=batch, status=status, offset=(page - 1) * page_size, limit=page_size
+            raise AppError("invalid", "page, min_work_seconds and max_work_seconds must be whole numbers.") from None
+        ordering = params.get("ordering", "id")
+        if ordering not in selectors.SUBMISSION_TABLE_ORDERINGS:
+            raise AppError(
+                "invalid",
+                f"ordering must be one of: {', '.join(selectors.SUBMISSION_TABLE_ORDERINGS)}.",
+                fields={"ordering": [f"One of: {', '.join(selectors.SUBMISSION_TABLE_ORDERINGS)}."]},
+            )
+        rows, total = selectors.submissions_table(
+            batch=batch,
+            status=params.get("status") or None,
+            worker=params.get("worker", ""),
+            ordering=ordering,
+            offset=(page - 1) * page_size,
+            limit=page_size,
+            **bounds,
         )
-        total = selectors.submissions_count(batch=batch, status=status)
         return Response({"count": total, "page": page, "results": SubmissionOut(rows, many=True).data})
 
 

@@ -70,6 +70,13 @@ from tasks.services.qualifications import (
     worker_unblock,
 )
 from tasks.services.review import assignment_approve, assignment_bonus, assignment_reject, assignments_approve_many
+from tasks.services.review_files import (
+    BonusFileResult,
+    ReviewFileResult,
+    bonus_file_apply,
+    bonus_file_token,
+    review_file_apply,
+)
 
 __all__ = [
     "BATCH_PERMISSIONS",
@@ -78,7 +85,9 @@ __all__ = [
     "MAX_ASSIGNMENTS_PER_TASK",
     "MAX_LIFETIME_HOURS",
     "MAX_TIME_ALLOTTED_MINUTES",
+    "BonusFileResult",
     "FairPayFigures",
+    "ReviewFileResult",
     "assignment_accept",
     "assignment_approve",
     "assignment_bonus",
@@ -107,6 +116,8 @@ __all__ = [
     "batch_resume",
     "batch_set_input",
     "batch_time_allotted_grow",
+    "bonus_file_apply",
+    "bonus_file_token",
     "fair_pay_collect_owed",
     "fair_pay_figures",
     "fair_pay_owe_late_top_ups",
@@ -120,6 +131,7 @@ __all__ = [
     "qualification_test_pay",
     "qualification_test_take",
     "requester_rate",
+    "review_file_apply",
     "worker_block",
     "worker_unblock",
 ]
