@@ -11,6 +11,7 @@ from frontend.views import (
     payouts,
     public,
     requester,
+    review_files,
     security,
     staff,
     team,
@@ -84,6 +85,15 @@ requester_patterns = [
     path("org/<slug:slug>/batches/<int:batch_id>/", requester.batch_page, name="org_batch"),
     path("org/<slug:slug>/batches/<int:batch_id>/input/", requester.batch_input, name="org_batch_input"),
     path("org/<slug:slug>/batches/<int:batch_id>/review/", requester.review, name="org_review"),
+    path("org/<slug:slug>/batches/<int:batch_id>/review/file/", review_files.review_file_page, name="org_review_file"),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/review/file.csv",
+        review_files.review_file_download,
+        name="org_review_file_download",
+    ),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/review/table/", review_files.submissions_table, name="org_review_table"
+    ),
     path(
         "org/<slug:slug>/batches/<int:batch_id>/review/approve-selected/",
         requester.review_bulk_approve,

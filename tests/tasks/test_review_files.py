@@ -206,9 +206,7 @@ def test_multipart_upload_and_outsiders(
     assert outsider.get(f"/api/batches/{batch.pk}/review-file/").status_code == 404
 
 
-def test_bonus_file_pays_once_and_a_reupload_pays_nothing(
-    requester_api: APIClient, organisation: Organisation
-) -> None:
+def test_bonus_file_pays_once_and_a_reupload_pays_nothing(requester_api: APIClient, organisation: Organisation) -> None:
     batch = published_batch(organisation, funds=10_000)
     first, second = submitted(batch), submitted(batch)
     services.assignment_approve(actor=None, assignment=first)
