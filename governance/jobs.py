@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from core.runner import run_each
-from governance import services, states
-from governance.models import Proposal
+from governance import dividends, services, states
+from governance.models import DividendAllocation, Proposal
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +87,18 @@ def activate_due_proposals(now: str | None = None) -> int:
         due,
         lambda pk: services.proposal_take_effect(proposal_id=pk, now=moment),
     )
+
+
+@shared_task(name="governance.jobs.pay_dividends")
+def pay_dividends() -> int:
+    """Books every owed dividend share to its member's earnings, one per transaction
+    (queued when a dividend is decided, and every five minutes for what a lost message or
+    a crash left owed); each share is paid exactly once."""
+    owed = list(
+        DividendAllocation.objects.filter(status=DividendAllocation.Status.OWED)
+        .order_by("id")
+        .values_list("id", "dividend__created_at")
+    )
+    return run_each(
+        "governance.jobs.pay_dividends", owed, lambda pk: dividends.dividend_allocation_pay(allocation_id=pk)
+    ).processed

@@ -130,6 +130,7 @@ class Proposal(models.Model):
         POLICY = "policy"  # a policy text
         BYLAW = "bylaw"  # a bylaw amendment, optionally changing a rule class's parameters
         APPOINTMENT = "appointment"  # appoints a person to a staff role, or removes them from it
+        DIVIDEND = "dividend"  # distributes part of a period's surplus as a patronage dividend
 
     class State(models.TextChoices):
         DRAFT = "draft"
@@ -163,6 +164,10 @@ class Proposal(models.Model):
     )
     staff_role = models.CharField(max_length=12, blank=True)
     appointment_action = models.CharField(max_length=8, blank=True)
+    # dividend: the period (first and last day, UTC, both included) and the amount to distribute.
+    dividend_period_start = models.DateField(null=True, blank=True)
+    dividend_period_end = models.DateField(null=True, blank=True)
+    dividend_amount = models.BigIntegerField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     discussion_started_at = models.DateTimeField(null=True, blank=True)
@@ -275,3 +280,64 @@ class Ballot(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["proposal", "choice"])]
+
+
+class Dividend(models.Model):
+    """A patronage dividend decided by an adopted proposal: one per period, for good.
+
+    The figures are the ones computed when the proposal took effect (the period had
+    ended, so its ledger rows no longer change); each member's share is a
+    ``DividendAllocation``, written as owed in the same transaction that set the money
+    aside, then paid one by one (``governance.dividends.dividend_allocation_pay``).
+    """
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="dividend")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    currency = models.CharField(max_length=3)
+    fees_earned = models.BigIntegerField()
+    rail_fees = models.BigIntegerField()
+    juror_pay = models.BigIntegerField()
+    reserve_bps = models.PositiveIntegerField()
+    reserve = models.BigIntegerField()
+    surplus = models.BigIntegerField()
+    amount = models.BigIntegerField()
+    bonuses_count = models.BooleanField()
+    total_patronage = models.BigIntegerField()
+    # The rule versions the computation read (rule key -> version id), shown with it.
+    rule_versions = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period_start", "period_end"], name="one_dividend_per_period"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="dividend_amount_not_negative"),
+            models.CheckConstraint(condition=models.Q(amount__lte=models.F("surplus")), name="dividend_within_surplus"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dividend {self.period_start}..{self.period_end}"
+
+
+class DividendAllocation(models.Model):
+    """One member's share of a dividend: owed when decided, paid when booked to their earnings."""
+
+    class Status(models.TextChoices):
+        OWED = "owed"
+        PAID = "paid"
+
+    dividend = models.ForeignKey(Dividend, on_delete=models.PROTECT, related_name="allocations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dividend_allocations")
+    patronage = models.BigIntegerField()
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OWED, db_index=True)
+    transfer_id = models.CharField(max_length=200, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dividend_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dividend", "user"], name="one_allocation_per_member_and_dividend"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="dividend_allocation_not_negative"),
+        ]

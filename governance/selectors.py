@@ -6,16 +6,30 @@ here); this module supplies its rows (``GovernanceRuleSource``).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
-from core.errors import AppError, NotFound
+from accounts.models import StaffRole
+from accounts.selectors import require_staff_role, user_has_staff_role, user_is_member
+from core.errors import AppError, NotFound, PermissionDenied
 
 # The reader of rules in force lives in the platform core; these names stay importable from here.
 from core.rules import RuleValue, rule_cache_invalidate, rule_in_force, rule_value, rules_in_force
-from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
+from governance import dividends
+from governance.models import (
+    Ballot,
+    Comment,
+    Dividend,
+    DividendAllocation,
+    Proposal,
+    Rule,
+    RuleClass,
+    RuleVersion,
+    VoterRollEntry,
+)
 from governance.states import CLOSED
 
 __all__ = ["RuleValue", "rule_cache_invalidate", "rule_in_force", "rule_value", "rules_in_force"]
@@ -168,3 +182,70 @@ def secret_ballot_receipts(*, proposal: Proposal, receipt: str | None = None) ->
     if receipt is not None:
         receipts = receipts.filter(receipt=receipt.strip().lower())
     return receipts
+
+
+# --- patronage dividends ---------------------------------------------------------------------
+
+
+def _require_member_or_treasurer(user: Any, doing: str) -> None:
+    if user.is_authenticated and (user_is_member(user) or user_has_staff_role(user=user, role=StaffRole.TREASURER)):
+        return
+    raise PermissionDenied(_("Only co-op members and the treasurer can %(doing)s.") % {"doing": doing})
+
+
+def surplus_preview(*, user: Any, period_start: date, period_end: date) -> dividends.Surplus:
+    """The surplus of a period as the formula computes it from the ledger (members and the
+    treasurer); a period backwards is ``invalid``."""
+    _require_member_or_treasurer(user, _("see the co-op's surplus"))
+    if period_end < period_start:
+        raise AppError("invalid", _("The last day comes before the first day."), fields={"period_end": ["-"]})
+    return dividends.surplus_compute(period_start=period_start, period_end=period_end)
+
+
+def dividends_visible(*, user: Any) -> QuerySet[Dividend]:
+    """Every dividend decided (members and the treasurer), newest period first."""
+    _require_member_or_treasurer(user, _("see the co-op's dividends"))
+    return Dividend.objects.select_related("proposal").order_by("-period_end", "-id")
+
+
+def access_dividend(*, user: Any, dividend_id: int) -> Dividend:
+    dividend = dividends_visible(user=user).filter(pk=dividend_id).first()
+    if dividend is None:
+        raise NotFound("dividend")
+    return dividend
+
+
+@dataclass(frozen=True, slots=True)
+class DividendComputation:
+    """One member's dividend with every figure of its computation, so the member can redo it:
+    share = amount x patronage / total patronage (then largest remainders, see
+    ``governance.dividends``)."""
+
+    dividend: Dividend
+    patronage: int
+    share: int
+    status: str | None  # owed | paid; None when the member had no patronage in the period
+
+
+def dividend_computations_own(*, user: Any) -> list[DividendComputation]:
+    """The dividends and, for each, the member's own patronage and share (two queries)."""
+    listed = list(dividends_visible(user=user)[:200])
+    own = {
+        a.dividend_id: a
+        for a in DividendAllocation.objects.filter(user_id=user.pk, dividend_id__in=[d.pk for d in listed])
+    }
+    return [
+        DividendComputation(
+            dividend=d,
+            patronage=own[d.pk].patronage if d.pk in own else 0,
+            share=own[d.pk].amount if d.pk in own else 0,
+            status=own[d.pk].status if d.pk in own else None,
+        )
+        for d in listed
+    ]
+
+
+def dividend_allocations_for_treasurer(*, user: Any, dividend: Dividend) -> QuerySet[DividendAllocation]:
+    """Every member's share of ``dividend``: the treasurer's whole view."""
+    require_staff_role(user=user, role=StaffRole.TREASURER, doing=_("see every member's dividend"))
+    return DividendAllocation.objects.filter(dividend=dividend).select_related("user").order_by("user__username")

@@ -15,7 +15,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -28,7 +28,7 @@ from accounts.selectors import user_has_staff_role, user_is_member
 from core.audit import audit_record
 from core.errors import AppError, InvalidTransition, PermissionDenied
 from core.models import AuditEvent
-from governance import notices, states
+from governance import dividends, notices, states
 from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
 from governance.selectors import rule_cache_invalidate, rule_value
 from governance.states import proposal_machine
@@ -39,6 +39,8 @@ BYLAWS_CLASS = "bylaws"
 # The class of appointments to and removals from the co-op's staff roles.
 APPOINTMENTS_CLASS = "appointments"
 APPOINTMENT_ACTIONS = ("grant", "remove")
+# The class that decides patronage dividends: the co-op's economic decisions.
+DIVIDENDS_CLASS = "economic"
 BALLOT_SECRET_MIN_LENGTH = 16
 BALLOT_SECRET_MAX_LENGTH = 128
 
@@ -144,8 +146,16 @@ def proposal_create(
     appointee_username: str | None = None,
     staff_role: str | None = None,
     appointment_action: str | None = None,
+    dividend_period_start: date | None = None,
+    dividend_period_end: date | None = None,
+    dividend_amount: int | None = None,
+    now: datetime | None = None,
 ) -> Proposal:
     """Creates a draft proposal by a member.
+
+    A dividend (``kind="dividend"``) names a finished period and the amount to share out;
+    it is governed by the economic class and checked against the period's surplus here
+    (``governance.dividends.dividend_proposal_check``) and again when it takes effect.
 
     An appointment (``kind="appointment"``) names a person, a staff role and ``grant`` or
     ``remove``; it is governed by the appointments class and, once in effect, grants or
@@ -176,6 +186,11 @@ def proposal_create(
     if kind == Proposal.Kind.APPOINTMENT:
         rule_class = RuleClass.objects.get(key=APPOINTMENTS_CLASS)
         appointee = _check_appointment(appointee_username, staff_role, appointment_action)
+    elif kind == Proposal.Kind.DIVIDEND:
+        rule_class = RuleClass.objects.get(key=DIVIDENDS_CLASS)
+        dividends.dividend_proposal_check(
+            period_start=dividend_period_start, period_end=dividend_period_end, amount=dividend_amount, now=now
+        )
     elif kind == Proposal.Kind.RULE_CHANGE:
         rule = Rule.objects.select_related("rule_class").filter(key=rule_key or "").first()
         if rule is None:
@@ -224,13 +239,21 @@ def proposal_create(
             appointee=appointee,
             staff_role=(staff_role or "") if appointee else "",
             appointment_action=(appointment_action or "") if appointee else "",
+            dividend_period_start=dividend_period_start if kind == Proposal.Kind.DIVIDEND else None,
+            dividend_period_end=dividend_period_end if kind == Proposal.Kind.DIVIDEND else None,
+            dividend_amount=dividend_amount if kind == Proposal.Kind.DIVIDEND else None,
         )
-        audit_record(
-            actor=author,
-            action="proposal.created",
-            target=proposal,
-            after={"kind": kind, "rule": rule_key if rule else None, "proposed_value": proposal.proposed_value},
-        )
+        after: dict[str, Any] = {
+            "kind": kind,
+            "rule": rule_key if rule else None,
+            "proposed_value": proposal.proposed_value,
+        }
+        if kind == Proposal.Kind.DIVIDEND:
+            after["dividend"] = {
+                "period": [str(dividend_period_start), str(dividend_period_end)],
+                "amount": dividend_amount,
+            }
+        audit_record(actor=author, action="proposal.created", target=proposal, after=after)
     return proposal
 
 
@@ -904,6 +927,8 @@ def proposal_take_effect(*, proposal_id: int, now: datetime | None = None) -> Pr
             )
         if proposal.kind == Proposal.Kind.APPOINTMENT:
             _appointment_take_effect(proposal)
+        if proposal.kind == Proposal.Kind.DIVIDEND:
+            dividends.dividend_decide(proposal=proposal, now=moment)
         proposal.in_effect_at = moment
         proposal.save(update_fields=["state", "in_effect_at"])
         notices.rule_in_effect(proposal)

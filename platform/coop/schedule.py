@@ -13,6 +13,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "governance-open-due-votes": {"task": "governance.jobs.open_due_votes", "schedule": 60.0},
     "governance-close-due-votes": {"task": "governance.jobs.close_due_votes", "schedule": 60.0},
     "governance-activate-due-proposals": {"task": "governance.jobs.activate_due_proposals", "schedule": 60.0},
+    "governance-pay-dividends": {"task": "governance.jobs.pay_dividends", "schedule": 300.0},
     "tasks-expire-assignments": {"task": "tasks.jobs.expire_assignments", "schedule": 30.0},
     "tasks-auto-approve": {"task": "tasks.jobs.auto_approve", "schedule": 60.0},
     "tasks-expire-batches": {"task": "tasks.jobs.expire_batches", "schedule": 60.0},

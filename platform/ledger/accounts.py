@@ -24,6 +24,7 @@ _MUST_NOT_GO_NEGATIVE = {
     Kind.WORKER_EARNINGS,
     Kind.COOP_FEES,
     Kind.COOP_RESERVE,
+    Kind.COOP_DIVIDENDS,
 }
 
 
@@ -118,3 +119,9 @@ def coop_payout_fees() -> Account:
 def external_wise() -> Account:
     """The co-op's Wise balance: worker payouts leave through it (may go negative)."""
     return _account(Kind.EXTERNAL_WISE)
+
+
+def coop_dividends() -> Account:
+    """Patronage dividends decided by the members and set aside from the fee income,
+    until each member's share is booked to their earnings (never negative)."""
+    return _account(Kind.COOP_DIVIDENDS)

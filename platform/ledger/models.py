@@ -29,6 +29,7 @@ class Account(models.Model):
         EXTERNAL_PAYPAL = "external_paypal", "PayPal (worker payouts)"
         EXTERNAL_WISE = "external_wise", "Wise (worker payouts)"
         COOP_PAYOUT_FEES = "coop_payout_fees", "Co-op payout rail fees"
+        COOP_DIVIDENDS = "coop_dividends", "Co-op dividends decided, not yet paid"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     organisation = models.ForeignKey(

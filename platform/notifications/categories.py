@@ -169,6 +169,29 @@ _CATEGORIES = [
     ),
     Category("requester_message", _("A message from %(requester)s: %(subject)s"), _("%(message)s")),
     Category(
+        "dividend_paid",
+        _("Your patronage dividend: %(amount)s"),
+        _(
+            "The members voted to share out part of the surplus of %(period_start)s to %(period_end)s. Your share, "
+            "in proportion to what you earned then, is in your balance and leaves with your next payout."
+        ),
+        default_email=DIGEST,
+    ),
+    Category(
+        "batch_data_report",
+        _("What became of your work on “%(batch)s”"),
+        _("%(requester)s reported what the data was used for: %(used_for)s"),
+        default_email=DIGEST,
+    ),
+    Category(
+        "data_report_due",
+        _("Report what became of the data of “%(batch)s”"),
+        _(
+            "The batch has closed. Tell the workers what the data was used for by %(deadline)s; a report not filed "
+            "in time is marked on your public page."
+        ),
+    ),
+    Category(
         "task_message",
         _("New message about “%(batch)s”"),
         _("%(sender)s wrote: %(excerpt)s"),

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.selectors import ledger_check
 
-CHECK_MODULES: tuple[str, ...] = ("payouts.reconciliation",)
+CHECK_MODULES: tuple[str, ...] = ("payouts.reconciliation", "governance.dividends")
 
 
 def app_checks() -> list[str]:
