@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import AppError
 from core.money import (
@@ -208,6 +209,7 @@ class ProposalForm(PageForm):
             ("rule_change", "Change a rule's value"),
             ("policy", "A policy text"),
             ("appointment", "Appoint or remove a staff member"),
+            ("dividend", _("Share out a period's surplus as a patronage dividend")),
         ],
         widget=forms.RadioSelect,
         initial="rule_change",
@@ -236,6 +238,18 @@ class ProposalForm(PageForm):
         label="Appoint or remove (appointments only)",
         required=False,
         choices=[("grant", "Appoint to the role"), ("remove", "Remove from the role")],
+    )
+    dividend_period_start = forms.DateField(
+        label=_("First day of the period (dividends only)"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    dividend_period_end = forms.DateField(
+        label=_("Last day of the period (dividends only)"), required=False, widget=forms.DateInput({"type": "date"})
+    )
+    dividend_amount = MoneyField(
+        label=_("Amount to share out (dividends only)"),
+        required=False,
+        maximum=10**13,
+        help_text=_("At most the period's surplus after the reserve, for example 250.00"),
     )
 
     def __init__(self, *args: Any, rules: list[Any], rule_classes: list[Any], **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from django.urls import path
 from frontend.views import (
     alerts,
     disputes,
+    dividends,
     inbox,
     jobs_health,
     member,
@@ -119,6 +120,7 @@ member_patterns = [
     path("coop/proposals/<int:proposal_id>/comment/", member.proposal_comment, name="proposal_comment"),
     path("coop/proposals/<int:proposal_id>/vote/", member.proposal_vote, name="proposal_vote"),
     path("coop/proposals/<int:proposal_id>/<str:action>/", member.proposal_action, name="proposal_action"),
+    path("coop/dividends/", dividends.dividends, name="dividends"),
     path("rules/", member.rules, name="rules"),
     path("rules/<slug:key>/", member.rule_page, name="rule"),
 ]
@@ -127,6 +129,7 @@ treasurer_patterns = [
     path("treasury/", treasurer.treasury, name="treasury"),
     path("treasury/deposits/<int:deposit_id>/confirm/", treasurer.deposit_confirm, name="treasury_deposit_confirm"),
     path("treasury/payouts/", payouts.treasury_payouts, name="treasury_payouts"),
+    path("treasury/dividends/", dividends.treasury_dividends, name="treasury_dividends"),
     path("treasury/payouts/new/", payouts.sepa_batch_create, name="treasury_sepa_create"),
     path("treasury/payouts/<int:batch_id>/", payouts.sepa_batch_page, name="treasury_sepa_batch"),
     path("treasury/payouts/<int:batch_id>/file.xml", payouts.sepa_batch_download, name="treasury_sepa_download"),

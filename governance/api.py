@@ -158,6 +158,9 @@ class ProposalOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "appointee",
             "staff_role",
             "appointment_action",
+            "dividend_period_start",
+            "dividend_period_end",
+            "dividend_amount",
             "secret_ballot",
             "created_at",
             "discussion_ends_at",
@@ -188,6 +191,10 @@ class ProposalIn(StrictSerializer):
     appointee = serializers.CharField(max_length=150, required=False)
     staff_role = serializers.CharField(max_length=12, required=False)
     appointment_action = serializers.ChoiceField(choices=["grant", "remove"], required=False)
+    # dividend: the period (first and last day, UTC) and the amount in minor units.
+    dividend_period_start = serializers.DateField(required=False)
+    dividend_period_end = serializers.DateField(required=False)
+    dividend_amount = serializers.IntegerField(required=False, min_value=1, max_value=10**13)
 
 
 class ProposalUpdateIn(StrictSerializer):
@@ -226,6 +233,9 @@ class ProposalListView(APIView):
             appointee_username=values.get("appointee"),
             staff_role=values.get("staff_role"),
             appointment_action=values.get("appointment_action"),
+            dividend_period_start=values.get("dividend_period_start"),
+            dividend_period_end=values.get("dividend_period_end"),
+            dividend_amount=values.get("dividend_amount"),
         )
         proposal = selectors.access_proposal(user=request.user, proposal_id=proposal.pk)
         return Response(ProposalOut(proposal).data, status=201)
@@ -379,8 +389,120 @@ class ReceiptListView(APIView):
         return paginator.get_paginated_response(PublishedReceiptOut(page, many=True).data)
 
 
+# --- patronage dividends ---------------------------------------------------------------------
+
+FORMULA = (
+    "net = fees earned - payout rail fees the co-op bore - juror pay (posted in the period); "
+    "reserve = net x dividend_reserve_bps / 10000, rounded up; surplus = net - reserve; "
+    "patronage = a member's work pay in the period (with bonuses and top-ups when dividend_bonuses_count is 1); "
+    "share = amount x patronage / total patronage, rounded down, the minor units left over going one each to "
+    "the largest remainders."
+)
+
+
+class SurplusOut(serializers.Serializer):  # type: ignore[type-arg]
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    currency = serializers.CharField()
+    fees_earned = serializers.IntegerField()
+    rail_fees = serializers.IntegerField()
+    juror_pay = serializers.IntegerField()
+    reserve_bps = serializers.IntegerField()
+    reserve = serializers.IntegerField()
+    surplus = serializers.IntegerField()
+    formula = serializers.CharField()
+
+
+_SURPLUS_FIELDS = (
+    "period_start",
+    "period_end",
+    "currency",
+    "fees_earned",
+    "rail_fees",
+    "juror_pay",
+    "reserve_bps",
+    "reserve",
+    "surplus",
+)
+
+
+class SurplusQuery(StrictSerializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+
+class SurplusView(APIView):
+    """The surplus of a period, computed from the ledger as a dividend would be (members)."""
+
+    @extend_schema(parameters=[SurplusQuery], responses=SurplusOut)
+    def get(self, request: Request) -> Response:
+        query = SurplusQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = selectors.surplus_preview(user=request.user, **query.validated_data)
+        body = {name: getattr(figures, name) for name in _SURPLUS_FIELDS}
+        return Response(SurplusOut({**body, "formula": FORMULA}).data)
+
+
+class DividendOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.IntegerField(source="dividend.pk")
+    proposal = serializers.IntegerField(source="dividend.proposal_id")
+    period_start = serializers.DateField(source="dividend.period_start")
+    period_end = serializers.DateField(source="dividend.period_end")
+    currency = serializers.CharField(source="dividend.currency")
+    fees_earned = serializers.IntegerField(source="dividend.fees_earned")
+    rail_fees = serializers.IntegerField(source="dividend.rail_fees")
+    juror_pay = serializers.IntegerField(source="dividend.juror_pay")
+    reserve_bps = serializers.IntegerField(source="dividend.reserve_bps")
+    reserve = serializers.IntegerField(source="dividend.reserve")
+    surplus = serializers.IntegerField(source="dividend.surplus")
+    amount = serializers.IntegerField(source="dividend.amount")
+    bonuses_count = serializers.BooleanField(source="dividend.bonuses_count")
+    total_patronage = serializers.IntegerField(source="dividend.total_patronage")
+    rule_versions = serializers.DictField(source="dividend.rule_versions", child=serializers.IntegerField())
+    my_patronage = serializers.IntegerField(source="patronage")
+    my_share = serializers.IntegerField(source="share")
+    my_status = serializers.CharField(source="status", allow_null=True, help_text="owed, paid, or null")
+    formula = serializers.SerializerMethodField()
+
+    def get_formula(self, computation: selectors.DividendComputation) -> str:
+        return FORMULA
+
+
+class DividendListView(APIView):
+    """Every dividend decided, each with the caller's own patronage and share (members)."""
+
+    @extend_schema(responses=DividendOut(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(DividendOut(selectors.dividend_computations_own(user=request.user), many=True).data)
+
+
+class DividendAllocationOut(serializers.Serializer):  # type: ignore[type-arg]
+    member = serializers.CharField(source="user.username")
+    patronage = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    status = serializers.CharField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class DividendAllocationListView(APIView):
+    """Every member's share of one dividend (the treasurer)."""
+
+    @extend_schema(responses=DividendAllocationOut(many=True))
+    def get(self, request: Request, dividend_id: int) -> Response:
+        dividend = selectors.access_dividend(user=request.user, dividend_id=dividend_id)
+        allocations = selectors.dividend_allocations_for_treasurer(user=request.user, dividend=dividend)
+        return Response(DividendAllocationOut(allocations, many=True).data)
+
+
 urlpatterns = [
     path("rules/", RuleListView.as_view(), name="api-governance-rules"),
+    path("surplus/", SurplusView.as_view(), name="api-governance-surplus"),
+    path("dividends/", DividendListView.as_view(), name="api-governance-dividends"),
+    path(
+        "dividends/<int:dividend_id>/allocations/",
+        DividendAllocationListView.as_view(),
+        name="api-governance-dividend-allocations",
+    ),
     path("rules/<slug:key>/", RuleDetailView.as_view(), name="api-governance-rule"),
     path("classes/", RuleClassListView.as_view(), name="api-governance-classes"),
     path("proposals/", ProposalListView.as_view(), name="api-governance-proposals"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import StaffRole
@@ -249,3 +249,10 @@ def dividend_allocations_for_treasurer(*, user: Any, dividend: Dividend) -> Quer
     """Every member's share of ``dividend``: the treasurer's whole view."""
     require_staff_role(user=user, role=StaffRole.TREASURER, doing=_("see every member's dividend"))
     return DividendAllocation.objects.filter(dividend=dividend).select_related("user").order_by("user__username")
+
+
+def dividends_for_treasurer(*, user: Any) -> QuerySet[Dividend]:
+    """Every dividend with every member's share (the treasurer's page; two queries)."""
+    require_staff_role(user=user, role=StaffRole.TREASURER, doing=_("see every member's dividend"))
+    shares = DividendAllocation.objects.select_related("user").order_by("user__username")
+    return Dividend.objects.prefetch_related(Prefetch("allocations", queryset=shares)).order_by("-period_end", "-id")

@@ -56,6 +56,9 @@ def proposals(request: HttpRequest) -> HttpResponse:
                 appointee_username=data["appointee"] or None,
                 staff_role=data["staff_role"] or None,
                 appointment_action=data["appointment_action"] or None,
+                dividend_period_start=data.get("dividend_period_start"),
+                dividend_period_end=data.get("dividend_period_end"),
+                dividend_amount=data.get("dividend_amount"),
             )
         except AppError as error:
             add_app_error(form, error)
@@ -123,6 +126,13 @@ def proposal_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
         else None,
         "proposed_value": value_text(proposal.rule, proposal.proposed_value) if proposal.rule else None,
         "is_author": proposal.author_id == user.pk,
+        "dividend_surplus": governance_selectors.surplus_preview(
+            user=user, period_start=proposal.dividend_period_start, period_end=proposal.dividend_period_end
+        )
+        if proposal.kind == Proposal.Kind.DIVIDEND
+        and proposal.dividend_period_start
+        and proposal.dividend_period_end
+        else None,
     }
     return render(request, "frontend/member/proposal.html", context)
 
