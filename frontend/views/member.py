@@ -129,9 +129,7 @@ def proposal_page(request: HttpRequest, proposal_id: int) -> HttpResponse:
         "dividend_surplus": governance_selectors.surplus_preview(
             user=user, period_start=proposal.dividend_period_start, period_end=proposal.dividend_period_end
         )
-        if proposal.kind == Proposal.Kind.DIVIDEND
-        and proposal.dividend_period_start
-        and proposal.dividend_period_end
+        if proposal.kind == Proposal.Kind.DIVIDEND and proposal.dividend_period_start and proposal.dividend_period_end
         else None,
     }
     return render(request, "frontend/member/proposal.html", context)

@@ -20,7 +20,7 @@ def _decided() -> tuple:  # type: ignore[type-arg]
 
 
 def test_a_member_sees_the_surplus_and_their_own_computation(api: APIClient) -> None:
-    ana, ben, _, dividend = _decided()
+    _ana, ben, _, dividend = _decided()
     api.force_authenticate(ben)
     surplus = api.get("/api/governance/surplus/", {"period_start": TODAY, "period_end": TODAY})
     assert surplus.status_code == 200
