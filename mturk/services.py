@@ -156,11 +156,13 @@ def requirements_translate(
                 raise _invalid("A Worker_Locale requirement supports EqualTo or In with LocaleValues.")
             if any(locale.get("Subdivision") for locale in locales):
                 raise _invalid("Locale requirements are by country only; remove the Subdivision.")
-            reason = _described(_LOCATION_REASON, description)
+            # The HIT's own line, else the organisation's default (issue 24 point 7).
+            reason = _described(_LOCATION_REASON, description) or organisation.default_location_reason
             if not reason:
                 raise _invalid(
                     "A location restriction needs a reason workers can read: add a line 'Location reason: ...' "
-                    "to the Description."
+                    "to the Description, or set your organisation's default location reason (its settings page, "
+                    "or PATCH /api/organisations/{slug}/ with default_location_reason)."
                 )
             built.append(
                 {
@@ -268,12 +270,16 @@ def hit_create(
     cannot cover it and ``AWS.MechanicalTurk.BelowMinimumWage`` under the wage floor;
     on every refusal nothing is created."""
     question = questions.parse_question(question_xml)
-    purpose = _described(_PURPOSE, hit_type.description)
-    data_use = _described(_DATA_USE, hit_type.description)
+    # The HIT's own lines, else the organisation's defaults: unchanged MTurk code writes
+    # neither line, and workers still read both before they accept (issue 24 point 7).
+    purpose = _described(_PURPOSE, hit_type.description) or organisation.default_purpose
+    data_use = _described(_DATA_USE, hit_type.description) or organisation.default_data_use
     if not purpose or not data_use:
         raise _invalid(
             "Every HIT states its purpose and how the data will be used: add the lines 'Purpose: ...' and "
-            "'Data use: ...' to the HIT type's Description (workers read it before they accept)."
+            "'Data use: ...' to the HIT type's Description (workers read it before they accept), or set your "
+            "organisation's defaults once (its settings page, or PATCH /api/organisations/{slug}/ with "
+            "default_purpose and default_data_use)."
         )
     if lifetime_seconds < 1:
         raise _invalid("LifetimeInSeconds must be positive.")

@@ -40,6 +40,10 @@ class Batch(models.Model):
     auto_approval_hours = models.PositiveIntegerField(null=True, blank=True)
     template_html = models.TextField(blank=True)
     external_url = models.URLField(max_length=500, blank=True)
+    # Prolific-style completion codes of an external task (a survey that cannot post back):
+    # the worker pastes the code the survey showed them; any code listed here submits.
+    # Never shown to workers.
+    completion_codes = models.JSONField(default=list, blank=True)
     # [{"name": str, "required": bool}] parsed from the template's form fields.
     answer_fields = models.JSONField(default=list, blank=True)
     placeholders = models.JSONField(default=list, blank=True)
@@ -83,6 +87,26 @@ class Batch(models.Model):
         if prefetched is not None:
             return prefetched
         return list(self.requirements.select_related("qualification").order_by("id"))
+
+
+class TaskTemplate(models.Model):
+    """An organisation's own task template in its library (the co-op's starter templates
+    are in ``tasks.starter_templates``): a form template or an external task URL."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="task_templates")
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    template_html = models.TextField(blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="one_template_name_per_org")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Task(models.Model):

@@ -44,6 +44,7 @@ from tasks.models import (
     QualificationRequirement,
     RequesterPayStat,
     RequesterRating,
+    TaskTemplate,
 )
 from tasks.states import PAID_ASSIGNMENT, REVIEWABLE_ASSIGNMENT
 
@@ -633,3 +634,8 @@ def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
             for c in organisation.name_changes.order_by("changed_at", "id")
         ],
     }
+
+
+def task_templates_for_organisation(*, organisation: Organisation) -> QuerySet[TaskTemplate]:
+    """The organisation's own task templates (its library; the caller checked its access)."""
+    return TaskTemplate.objects.filter(organisation=organisation).order_by("name", "id")

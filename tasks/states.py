@@ -21,6 +21,8 @@ BATCH = StateMachine(
         "completed": (frozenset({Batch.Status.PUBLISHED, Batch.Status.PAUSED}), Batch.Status.COMPLETED),
         # Editing inputs, template and settings is only possible before publishing.
         "edited": (frozenset({Batch.Status.DRAFT}), Batch.Status.DRAFT),
+        # Only a draft is deleted (its row goes; nothing was reserved or shown to workers).
+        "deleted": (frozenset({Batch.Status.DRAFT}), Batch.Status.DRAFT),
         # More slots or more time for a live batch.
         "extended": (frozenset({Batch.Status.PUBLISHED, Batch.Status.PAUSED}), Batch.Status.PUBLISHED),
     },

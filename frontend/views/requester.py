@@ -16,9 +16,9 @@ from core.errors import AppError, NotFound
 from core.money import format_amount
 from core.security import DEFAULT_POLICY
 from frontend import jobs
+from frontend.batch_forms import BatchEditForm, new_batch_initial
 from frontend.forms import (
     ApiKeyForm,
-    BatchForm,
     BonusForm,
     DepositForm,
     FeedbackForm,
@@ -264,20 +264,16 @@ def batch_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @app_page
 def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug, "publish")
-    form = BatchForm(request.POST or None, request.FILES or None)
+    # A template task or an external survey; prefilled from the organisation's defaults
+    # and, with ?template=, from its library (issue 24).
+    form = BatchEditForm(request.POST or None, request.FILES or None, initial=new_batch_initial(request, organisation))
     preview = None
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        upload = data.pop("input_file")
+        upload = form.cleaned_data.get("input_file")
         content = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
-        preview = _preview(data["template_html"], content, _file_format(upload.name if upload else ""))
+        preview = _preview(form.cleaned_data["template_html"], content, _file_format(upload.name if upload else ""))
         try:
-            batch = task_services.batch_create(
-                organisation=organisation,
-                actor=user_of(request),
-                requirements=form.requirements(),
-                **{k: v for k, v in data.items() if k not in ("locale_countries", "locale_reason")},
-            )
+            batch = task_services.batch_create(organisation=organisation, actor=user_of(request), **form.batch_values())
         except AppError as error:
             add_app_error(form, error)
         else:
@@ -292,7 +288,7 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
                 user_id=user_of(request).pk,
                 batch_id=batch.pk,
                 content=content,
-                file_format=_file_format(upload.name or ""),
+                file_format=_file_format(upload.name if upload else ""),
             )
             return redirect("operation", operation_id=operation_id)
     return render(

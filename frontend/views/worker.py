@@ -19,6 +19,7 @@ from core.errors import AppError
 from core.money import format_amount, platform_currency, share
 from disputes import services as dispute_services
 from frontend import charts
+from frontend.batch_forms import CompletionCodeForm
 from frontend.forms import (
     DisputeForm,
     FeedFilterForm,
@@ -28,10 +29,11 @@ from frontend.forms import (
     SuspensionAppealForm,
 )
 from frontend.pages import add_app_error, app_page, flash_error, user_of
+from frontend.views import surveys
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
 from payouts import selectors as payout_selectors
-from tasks import inputs
+from tasks import external, inputs
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 from tasks.models import Assignment
@@ -67,7 +69,12 @@ def feed(request: HttpRequest) -> HttpResponse:
 def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
     worker = user_of(request)
     batch = task_selectors.batch_for_worker(batch_id=batch_id)
-    return render(
+    # The task itself, before accepting (issue 24.2): an external page in MTurk's preview
+    # mode (assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE), a template in the sandboxed frame.
+    preview_url = ""
+    if batch.external_url:
+        preview_url = external.external_preview_url(batch=batch, task=batch.tasks.order_by("row_number").first())
+    response = render(
         request,
         "frontend/worker/batch.html",
         {
@@ -76,8 +83,13 @@ def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             "requirements": [task_selectors.requirement_text(r) for r in batch.requirements.all()],
             "ineligible": task_selectors.worker_ineligibility(worker=worker, batch=batch),
             "approval_rate_formula": task_selectors.APPROVAL_RATE_FORMULA,
+            "external_preview_url": preview_url,
+            "external_frame_sandbox": surveys.EXTERNAL_FRAME_SANDBOX,
         },
     )
+    if preview_url:
+        response["Content-Security-Policy"] = surveys.page_policy_with_frame(preview_url)
+    return response
 
 
 @require_POST
@@ -97,16 +109,26 @@ def assignments(request: HttpRequest) -> HttpResponse:
 @app_page
 def assignment_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = task_selectors.access_assignment_for_worker(worker=user_of(request), assignment_id=assignment_id)
-    return render(
+    working = assignment.status == Assignment.Status.ACCEPTED
+    # An external task opens with MTurk's parameters and the attempt-bound assignment id
+    # that /mturk/externalSubmit accepts (issue 24.1).
+    task_url = external.external_task_url(assignment=assignment) if working and assignment.batch.external_url else ""
+    response = render(
         request,
         "frontend/worker/assignment.html",
         {
             "assignment": assignment,
             "batch": assignment.batch,
-            "working": assignment.status == Assignment.Status.ACCEPTED,
+            "working": working,
             "form": DisputeForm(),
+            "external_task_url": task_url,
+            "external_frame_sandbox": surveys.EXTERNAL_FRAME_SANDBOX,
+            "completion_code_form": CompletionCodeForm() if assignment.batch.completion_codes else None,
         },
     )
+    if task_url:
+        response["Content-Security-Policy"] = surveys.page_policy_with_frame(task_url)
+    return response
 
 
 # The requester's HTML runs in an opaque origin (no allow-same-origin): it cannot read the

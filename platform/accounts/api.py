@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -244,7 +245,10 @@ class OrganisationOut(serializers.ModelSerializer):  # type: ignore[type-arg]
 
     class Meta:
         model = Organisation
-        fields = ["slug", "legal_name", "display_name", "country", "contact_email", "verified", "created_at"]
+        fields = [
+            "slug", "legal_name", "display_name", "country", "contact_email", "verified", "created_at",
+            "default_purpose", "default_data_use", "default_location_reason",
+        ]  # fmt: skip
 
 
 class OrganisationIn(StrictSerializer):
@@ -256,7 +260,19 @@ class OrganisationIn(StrictSerializer):
 
 
 class OrganisationUpdateIn(StrictSerializer):
-    display_name = serializers.CharField(max_length=120)
+    display_name = serializers.CharField(max_length=120, required=False)
+    default_purpose = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Used where a batch states no purpose."
+    )
+    default_data_use = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Used where a batch states no data use."
+    )
+    default_location_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Used where a batch limits workers by country without a reason.",
+    )
 
 
 class NameChangeOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -292,14 +308,32 @@ class OrganisationDetailView(APIView):
 
     @extend_schema(request=OrganisationUpdateIn, responses=OrganisationOut)
     def patch(self, request: Request, slug: str) -> Response:
-        organisation = organisation_for_request(request, slug, "manage")
+        """Rename (the ``manage`` capability: owners) and/or set the defaults for purpose,
+        data use and location reason (``publish``: whoever prepares batches, or a key with
+        that scope). Both are checked before anything changes."""
         data = OrganisationUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
-        organisation = services.organisation_rename(
-            organisation=organisation,
-            new_name=data.validated_data["display_name"],
-            actor=request_actor(request),
-        )
+        values = dict(data.validated_data)
+        new_name = values.pop("display_name", None)
+        if new_name is None and not values:
+            raise AppError("invalid", "Send display_name or a default_* field to change.")
+        organisation = organisation_for_request(request, slug, "manage" if new_name is not None else "publish")
+        if new_name is not None and values:
+            selectors.require_organisation_capability(
+                user=request_actor(request),
+                organisation=organisation,
+                capability="publish",
+                api_key=request.auth if isinstance(request.auth, ApiKey) else None,
+            )
+        with transaction.atomic():
+            if values:
+                organisation = services.organisation_defaults_set(
+                    organisation=organisation, actor=request_actor(request), changes=values
+                )
+            if new_name is not None:
+                organisation = services.organisation_rename(
+                    organisation=organisation, new_name=new_name, actor=request_actor(request)
+                )
         return Response(OrganisationOut(organisation).data)
 
 

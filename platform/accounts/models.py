@@ -49,6 +49,11 @@ class Organisation(models.Model):
     # django-guardian object permissions are granted to this group.
     staff_group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Used where a batch does not state its own (MTurk code that writes no "Purpose:",
+    # "Data use:" or "Location reason:" line); workers still read them before accepting.
+    default_purpose = models.TextField(blank=True)
+    default_data_use = models.TextField(blank=True)
+    default_location_reason = models.TextField(blank=True)
 
     class Meta:
         permissions = [("manage_organisation", "Manage the organisation, its keys and money")]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from guardian.shortcuts import assign_perm
 
 from accounts import hooks, keys, selectors
@@ -169,6 +170,44 @@ def organisation_rename(*, organisation: Organisation, new_name: str, actor: Use
             before={"display_name": old},
             after={"display_name": new_name},
         )
+    return organisation
+
+
+ORGANISATION_DEFAULT_FIELDS = ("default_purpose", "default_data_use", "default_location_reason")
+MAX_DEFAULT_TEXT = 2000
+
+
+def organisation_defaults_set(*, organisation: Organisation, actor: User, changes: dict[str, str]) -> Organisation:
+    """Sets the organisation's defaults for a batch's purpose, data use and location reason
+    (used where a batch, e.g. unchanged MTurk code, states none). Only the fields given
+    change; an empty text clears a default. Unknown fields or overlong texts are
+    ``invalid`` and change nothing. The caller checked the ``publish`` capability."""
+    fields: dict[str, list[str]] = {}
+    for name in sorted(set(changes) - set(ORGANISATION_DEFAULT_FIELDS)):
+        fields[name] = [gettext("Unknown field.")]
+    for name in ORGANISATION_DEFAULT_FIELDS:
+        if name in changes and len(str(changes[name])) > MAX_DEFAULT_TEXT:
+            fields[name] = [gettext("At most %(count)d characters.") % {"count": MAX_DEFAULT_TEXT}]
+    if fields:
+        first = next(iter(fields))
+        raise AppError("invalid", f"{first}: {fields[first][0]}", fields=fields)
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        before = {name: getattr(organisation, name) for name in ORGANISATION_DEFAULT_FIELDS}
+        changed = []
+        for name in ORGANISATION_DEFAULT_FIELDS:
+            if name in changes and str(changes[name]).strip() != before[name]:
+                setattr(organisation, name, str(changes[name]).strip())
+                changed.append(name)
+        if changed:
+            organisation.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action="organisation.defaults_set",
+                target=organisation,
+                before={name: before[name] for name in changed},
+                after={name: getattr(organisation, name) for name in changed},
+            )
     return organisation
 
 

@@ -44,6 +44,12 @@ class MarketBatchIn(StrictSerializer):
     auto_approval_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
     template_html = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     external_url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    completion_codes = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="Prolific-style codes an external survey shows at its end; a worker who pastes one submits.",
+    )
     requirements = RequirementIn(many=True, required=False, default=list)
 
 
@@ -79,7 +85,8 @@ class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "id", "organisation", "status", "title", "description", "purpose", "data_use", "content_warnings",
             "keywords", "reward", "currency", "fee_per_assignment", "assignments_per_task", "estimated_minutes",
             "estimated_hourly_pay", "time_allotted_minutes", "lifetime_hours", "auto_approval_hours",
-            "template_html", "external_url", "answer_fields", "placeholders", "rule_versions", "requirements",
+            "template_html", "external_url", "completion_codes", "answer_fields", "placeholders", "rule_versions",
+            "requirements",
             "created_at", "published_at", "expires_at", "ended_at",
         ]  # fmt: skip
 
@@ -161,12 +168,48 @@ class OrganisationBatchesView(APIView):
         return Response(MarketBatchDetailOut(batch).data, status=201)
 
 
+class CloneIn(StrictSerializer):
+    copy_rows = serializers.BooleanField(required=False, default=False)
+
+
 class BatchDetailView(APIView):
     accepts_organisation_keys = True
 
     @extend_schema(responses=MarketBatchDetailOut)
     def get(self, request: Request, batch_id: int) -> Response:
         return Response(MarketBatchDetailOut(batch_for_request(request, batch_id)).data)
+
+    @extend_schema(request=MarketBatchIn(partial=True), responses=MarketBatchDetailOut)
+    def patch(self, request: Request, batch_id: int) -> Response:
+        """Edit a draft: any field (``requirements`` replaces them all); its input rows go
+        through ``PUT .../input/``. A published batch changes only its ``keywords``: the
+        terms workers took its work on are refused with ``batch_not_draft`` (409)."""
+        batch = batch_for_request(request, batch_id, "tasks.change_batch")
+        data = MarketBatchIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_update(batch=batch, actor=_user(request), changes=dict(data.validated_data))
+        return Response(MarketBatchDetailOut(batch).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, batch_id: int) -> Response:
+        """Delete a draft with its input rows; any other batch is 409 and stays."""
+        batch = batch_for_request(request, batch_id, "tasks.change_batch")
+        services.batch_delete(batch=batch, actor=_user(request))
+        return Response(status=204)
+
+
+class BatchCloneView(APIView):
+    accepts_organisation_keys = True
+
+    @extend_schema(request=CloneIn, responses={201: MarketBatchDetailOut})
+    def post(self, request: Request, batch_id: int) -> Response:
+        """Run a batch again: a new draft with the same fields (and its input rows with
+        ``copy_rows``); upload new rows, then publish it."""
+        batch = batch_for_request(request, batch_id, "tasks.change_batch")
+        data = CloneIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        clone = services.batch_clone(batch=batch, actor=_user(request), copy_rows=data.validated_data["copy_rows"])
+        return Response(MarketBatchDetailOut(clone).data, status=201)
 
 
 class BatchInputView(APIView):

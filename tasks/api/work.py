@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.api import Pagination, StrictSerializer, paginated
 from core.errors import AppError
-from tasks import inputs, selectors, services
+from tasks import external, inputs, selectors, services
 from tasks.api.access import _worker
 from tasks.api.batches import RequirementOut
 from tasks.models import Assignment, Batch
@@ -134,8 +134,15 @@ class PreviewView(APIView):
                 "reasons": reasons,
                 "requester_measured_hourly_pay": pay,
                 "requester_measured_pay_sample": sample,
-                "preview_html": inputs.template_render(batch.template_html, first.input if first else {}),
+                "preview_html": inputs.template_render(batch.template_html, first.input if first else {})
+                if batch.template_html
+                else "",
                 "external_url": batch.external_url,
+                # The external page in MTurk's preview mode (assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE).
+                "external_preview_url": external.external_preview_url(batch=batch, task=first)
+                if batch.external_url
+                else "",
+                "completion_code": bool(batch.completion_codes),
             }
         )
 
@@ -171,9 +178,14 @@ class AssignmentDetailOut(AssignmentOut):
         with MTurk's query parameters."""
         batch = assignment.batch
         if batch.external_url:
-            separator = "&" if "?" in batch.external_url else "?"
-            url = f"{batch.external_url}{separator}assignmentId={assignment.pk}&hitId={assignment.task_id}"
-            return {"external_url": url, "sandbox": "allow-forms allow-scripts"}
+            # MTurk's parameters, with the attempt-bound assignment id that externalSubmit
+            # accepts; only while the worker holds the task (a finished one has no frame).
+            working = assignment.status == Assignment.Status.ACCEPTED
+            return {
+                "external_url": external.external_task_url(assignment=assignment) if working else "",
+                "sandbox": "allow-forms allow-scripts allow-same-origin allow-popups",
+                "completion_code": bool(batch.completion_codes),
+            }
         return {
             "srcdoc": inputs.template_render(batch.template_html, assignment.task.input),
             "sandbox": "allow-forms allow-scripts",
@@ -226,6 +238,26 @@ class SubmitView(APIView):
         data.is_valid(raise_exception=True)
         assignment = services.assignment_submit(
             worker=worker, assignment=assignment, answers=data.validated_data["answers"]
+        )
+        return Response(AssignmentOut(assignment).data)
+
+
+class CompletionCodeIn(StrictSerializer):
+    code = serializers.CharField(max_length=200, trim_whitespace=True)
+
+
+class CompletionCodeView(APIView):
+    @extend_schema(request=CompletionCodeIn, responses=AssignmentOut)
+    def post(self, request: Request, assignment_id: int) -> Response:
+        """Submit an external task with the completion code its survey showed at the end
+        (Prolific's way). A code that does not match is 400 ``completion_code_mismatch``
+        and changes nothing."""
+        worker = _worker(request)
+        assignment = selectors.access_assignment_for_worker(worker=worker, assignment_id=assignment_id)
+        data = CompletionCodeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = services.assignment_submit_completion_code(
+            worker=worker, assignment=assignment, code=data.validated_data["code"]
         )
         return Response(AssignmentOut(assignment).data)
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Organisation, User
@@ -84,10 +85,34 @@ def _validate_requirements(
     return built
 
 
-def batch_create(
+MAX_COMPLETION_CODES = 10_000
+MAX_COMPLETION_CODE_LENGTH = 100
+
+
+def _completion_codes_clean(codes: list[str] | None, external_url: str, fields: dict[str, list[str]]) -> list[str]:
+    """The batch's completion codes, stripped and without repeats, in the order given."""
+    cleaned: list[str] = []
+    for code in codes or []:
+        code = str(code).strip()
+        if code and code not in cleaned:
+            cleaned.append(code)
+    if not cleaned:
+        return []
+    if not external_url.strip():
+        fields["completion_codes"] = [_("Completion codes are for external tasks (a survey link) only.")]
+    elif len(cleaned) > MAX_COMPLETION_CODES:
+        fields["completion_codes"] = [_("At most %(count)d completion codes.") % {"count": MAX_COMPLETION_CODES}]
+    elif any(len(code) > MAX_COMPLETION_CODE_LENGTH or any(c.isspace() for c in code) for code in cleaned):
+        fields["completion_codes"] = [
+            _("Each completion code is one word of at most %(length)d characters, without spaces.")
+            % {"length": MAX_COMPLETION_CODE_LENGTH}
+        ]
+    return cleaned
+
+
+def _batch_fields_clean(
     *,
     organisation: Organisation,
-    actor: User,
     title: str,
     description: str,
     purpose: str,
@@ -102,16 +127,18 @@ def batch_create(
     auto_approval_hours: int | None = None,
     template_html: str = "",
     external_url: str = "",
+    completion_codes: list[str] | None = None,
     requirements: list[dict[str, Any]] | None = None,
-) -> Batch:
-    """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
-    with field errors and creates nothing on bad input. The organisation's staff group
-    gets view/change/review permissions on it."""
-    _require_staff(actor, organisation)
+) -> tuple[dict[str, Any], list[QualificationRequirement]]:
+    """A batch's fields checked and cleaned (as model field values) with its requirements
+    built but not saved; ``AppError("invalid")`` naming every bad field. Shared by
+    ``batch_create`` and ``batch_update`` so a draft is held to the same rules either way."""
     fields: dict[str, list[str]] = {}
     for name, text in (("title", title), ("description", description), ("purpose", purpose), ("data_use", data_use)):
         if not text.strip():
             fields[name] = ["Required: workers read this before they accept."]
+    if len(title.strip()) > 200:
+        fields["title"] = [_("At most 200 characters.")]
     if reward <= 0:
         fields["reward"] = ["The reward must be more than zero (minor units)."]
     elif reward > MAX_REWARD:
@@ -143,31 +170,82 @@ def batch_create(
             fields["template_html"] = ["The template has no named form fields (name=...) to answer."]
     elif not external_url.startswith("https://"):
         fields["external_url"] = ["The external task URL must start with https://."]
+    elif len(external_url.strip()) > 500:
+        fields["external_url"] = [_("At most 500 characters.")]
+    codes = _completion_codes_clean(completion_codes, external_url, fields)
     built = _validate_requirements(organisation, requirements or [], fields)
     if fields:
         raise _invalid(fields)
+    values = {
+        "title": title.strip(),
+        "description": description.strip(),
+        "purpose": purpose.strip(),
+        "data_use": data_use.strip(),
+        "content_warnings": content_warnings.strip(),
+        "keywords": keywords.strip(),
+        "reward": reward,
+        "assignments_per_task": assignments_per_task,
+        "estimated_minutes": estimated_minutes,
+        "estimated_hourly_pay": reward * 60 // estimated_minutes,
+        "time_allotted_minutes": time_allotted_minutes,
+        "lifetime_hours": lifetime_hours,
+        "auto_approval_hours": auto_approval_hours,
+        "template_html": template_html if template_html.strip() else "",
+        "external_url": external_url.strip() if not template_html.strip() else "",
+        "completion_codes": codes,
+        "answer_fields": answer_fields,
+        "placeholders": placeholders,
+    }
+    return values, built
+
+
+def batch_create(
+    *,
+    organisation: Organisation,
+    actor: User,
+    title: str,
+    description: str,
+    purpose: str,
+    data_use: str,
+    reward: int,
+    assignments_per_task: int,
+    estimated_minutes: int,
+    time_allotted_minutes: int,
+    lifetime_hours: int,
+    content_warnings: str = "",
+    keywords: str = "",
+    auto_approval_hours: int | None = None,
+    template_html: str = "",
+    external_url: str = "",
+    completion_codes: list[str] | None = None,
+    requirements: list[dict[str, Any]] | None = None,
+) -> Batch:
+    """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
+    with field errors and creates nothing on bad input. The organisation's staff group
+    gets view/change/review permissions on it."""
+    _require_staff(actor, organisation)
+    values, built = _batch_fields_clean(
+        organisation=organisation,
+        title=title,
+        description=description,
+        purpose=purpose,
+        data_use=data_use,
+        reward=reward,
+        assignments_per_task=assignments_per_task,
+        estimated_minutes=estimated_minutes,
+        time_allotted_minutes=time_allotted_minutes,
+        lifetime_hours=lifetime_hours,
+        content_warnings=content_warnings,
+        keywords=keywords,
+        auto_approval_hours=auto_approval_hours,
+        template_html=template_html,
+        external_url=external_url,
+        completion_codes=completion_codes,
+        requirements=requirements,
+    )
     with transaction.atomic():
         batch = Batch.objects.create(
-            organisation=organisation,
-            created_by=actor,
-            title=title.strip(),
-            description=description.strip(),
-            purpose=purpose.strip(),
-            data_use=data_use.strip(),
-            content_warnings=content_warnings.strip(),
-            keywords=keywords.strip(),
-            reward=reward,
-            currency=platform_currency(),
-            assignments_per_task=assignments_per_task,
-            estimated_minutes=estimated_minutes,
-            estimated_hourly_pay=reward * 60 // estimated_minutes,
-            time_allotted_minutes=time_allotted_minutes,
-            lifetime_hours=lifetime_hours,
-            auto_approval_hours=auto_approval_hours,
-            template_html=template_html,
-            external_url=external_url.strip(),
-            answer_fields=answer_fields,
-            placeholders=placeholders,
+            organisation=organisation, created_by=actor, currency=platform_currency(), **values
         )
         for requirement in built:
             requirement.batch = batch
@@ -200,7 +278,7 @@ def _create_slots(batch: Batch, per_task: int) -> list[int]:
     first_new = Assignment.objects.order_by("-id").values_list("id", flat=True).first() or 0
     task_ids = list(batch.tasks.order_by("id").values_list("id", flat=True))
     Assignment.objects.bulk_create(
-        [Assignment(batch=batch, task_id=task_id) for task_id in task_ids for _ in range(per_task)], batch_size=2000
+        [Assignment(batch=batch, task_id=task_id) for task_id in task_ids for _copy in range(per_task)], batch_size=2000
     )
     return list(
         Assignment.objects.filter(batch=batch, status=Assignment.Status.OPEN, id__gt=first_new)

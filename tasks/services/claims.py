@@ -1,6 +1,7 @@
 """The worker's side of a slot: claim it (one statement on PostgreSQL, ``FOR UPDATE SKIP
 LOCKED``), give it back, let it expire, submit the answers (within the governed grace)."""
 
+import hmac
 from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import OrganisationStaff, OrganisationStaffDeparture, User
 from accounts.selectors import former_staff_since
@@ -321,3 +323,34 @@ def _assignment_submit(*, worker: User, assignment: Assignment, answers: dict[st
         _end_attempt(slot, AssignmentAttempt.Outcome.SUBMITTED, now)
         audit_record(actor=worker, action="assignment.submitted", target=slot, after={"fields": sorted(clean)})
     return slot
+
+
+def assignment_submit_completion_code(*, worker: User, assignment: Assignment, code: str) -> Assignment:
+    """Submits an external task (a survey that cannot post back) with the completion code
+    the survey showed the worker at its end, Prolific's way: a code the batch lists
+    submits, with ``{"completion_code": code}`` as the answers. A code that matches none
+    is ``completion_code_mismatch`` (400) and changes nothing; a batch without codes is
+    ``no_completion_code`` (409). The rest is ``assignment_submit``'s checks."""
+    batch = assignment.batch
+    codes = [str(known) for known in batch.completion_codes or []]
+    if not codes:
+        raise AppError(
+            "no_completion_code",
+            _("This task is not finished with a completion code; submit it on the task's own page."),
+            status=409,
+        )
+    given = code.strip()
+    # Every code is compared (no early exit), so timing says nothing about which is close.
+    matched = False
+    for known in codes:
+        matched |= hmac.compare_digest(given.encode(), known.encode())
+    if not given or not matched:
+        raise AppError(
+            "completion_code_mismatch",
+            _(
+                "That completion code does not match this task; nothing was submitted. Copy the code the "
+                "survey showed at its end exactly as shown, then try again."
+            ),
+            fields={"completion_code": [_("This code does not match.")]},
+        )
+    return assignment_submit(worker=worker, assignment=assignment, answers={"completion_code": given})

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Organisation, User
 from core.models import AuditEvent
+from tasks.external import assignment_attempt_public_id
 from tasks.models import Assignment, AssignmentAttempt
 from tests.factories import UserFactory
 from tests.tasks.conftest import Clock, client_for
@@ -215,14 +216,19 @@ def test_workers_see_only_their_own_assignments(worker: User, organisation: Orga
     assert mine.status == "accepted"
 
 
-def test_external_url_frame_carries_assignment_id(worker: User, organisation: Organisation) -> None:
+def test_external_url_frame_carries_assignment_id(worker: User, organisation: Organisation, settings) -> None:
     from tasks import services
+
+    settings.SITE_URL = "https://coop.example"
 
     batch = published_batch(organisation, rows=None, template_html="", external_url="https://survey.example/s?x=1")
     assignment = services.assignment_accept(worker=worker, batch=batch)
     frame = client_for(worker).get(f"/api/assignments/{assignment.pk}/").json()["frame"]
-    assert (
-        frame["external_url"] == f"https://survey.example/s?x=1&assignmentId={assignment.pk}&hitId={assignment.task_id}"
+    # MTurk's parameters with the attempt-bound id /mturk/externalSubmit accepts (never the raw pk).
+    attempt = AssignmentAttempt.objects.get(assignment=assignment)
+    assert frame["external_url"] == (
+        f"https://survey.example/s?x=1&assignmentId={assignment_attempt_public_id(assignment.pk, attempt.pk)}"
+        f"&hitId={assignment.task_id}&workerId={worker.pseudonym}&turkSubmitTo=https%3A%2F%2Fcoop.example"
     )
     response = client_for(worker).post(
         f"/api/assignments/{assignment.pk}/submit/", {"answers": {"q1": "any", "q2": "value"}}, format="json"
