@@ -8,6 +8,7 @@ from frontend.views import (
     drafts,
     inbox,
     jobs_health,
+    language,
     member,
     operations,
     payouts,
@@ -208,6 +209,8 @@ inbox_patterns = [
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
+    path("language/", language.language_set, name="set_language"),
+    path("glossary/", public.glossary, name="glossary"),
     path("staff/jobs/", jobs_health.jobs_page, name="staff_jobs"),
     path("staff/jobs/<int:failure_id>/release/", jobs_health.job_item_release_page, name="staff_job_item_release"),
     path("operations/<str:operation_id>/", operations.operation_page, name="operation"),

@@ -9,6 +9,7 @@ fails (see ``payouts.services``).
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
 
 
@@ -169,8 +170,8 @@ class SepaBatch(models.Model):
 
 
 class FeeBearer(models.TextChoices):
-    COOP = "coop", "the co-op"
-    WORKER = "worker", "the worker"
+    COOP = "coop", _("the co-op")
+    WORKER = "worker", _("the worker")
 
 
 class PayoutQuote(models.Model):

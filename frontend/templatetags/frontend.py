@@ -1,11 +1,19 @@
-"""Template helpers: money in the platform's one format, percentages from basis points,
-and the role navigation."""
+"""Template helpers: money, percentages and times in the reader's language and time zone,
+human labels for internal names, and the role navigation."""
 
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from core.money import format_amount, platform_currency
+from core.money import exponent, platform_currency, to_major
+from frontend.labels import label
 from frontend.pages import roles_for
 
 register = template.Library()
@@ -13,18 +21,92 @@ register = template.Library()
 
 @register.filter
 def money(amount: int | None, currency: str = "") -> str:
-    """``1250|money`` -> ``12.50 EUR``; every amount on every page goes through here."""
+    """``1250|money`` -> ``12.50 EUR`` (``12,50 EUR`` in French); every amount on every page
+    goes through here, written the way the reader's language writes numbers."""
     if amount is None:
         return "-"
-    return format_amount(int(amount), currency or platform_currency())
+    code = (currency or platform_currency()).upper()
+    major = Decimal(to_major(int(amount), code))
+    return f"{formats.number_format(major, decimal_pos=exponent(code), use_l10n=True)} {code}"
 
 
 @register.filter
 def percent(bps: int | None) -> str:
-    """Basis points as a percentage: ``9250|percent`` -> ``92.5%``."""
+    """Basis points as a percentage: ``9250|percent`` -> ``92.5%`` (``92,5%`` in Spanish)."""
     if bps is None:
         return "-"
-    return f"{int(bps) / 100:g}%"
+    value = Decimal(int(bps)) / 100
+    places = 0 if value == value.to_integral_value() else len(str(value.normalize()).split(".")[1])
+    return f"{formats.number_format(value, decimal_pos=places, use_l10n=True)}%"
+
+
+def zone_label(moment: datetime) -> str:
+    """The zone's usual abbreviation (CET, IST, UTC), or its offset where it has none."""
+    name = moment.tzname() or ""
+    if name.isalpha():
+        return name
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}" if rest else f"UTC{sign}{hours:02d}"
+
+
+@register.filter
+def when(moment: datetime | None) -> SafeString | str:
+    """A moment in the reader's time zone, written their way, with the zone named:
+    ``Dec. 6, 2026, 2 p.m. CET``."""
+    if moment is None:
+        return "-"
+    if not isinstance(moment, datetime):
+        return formats.date_format(moment, "DATE_FORMAT")
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    shown = f"{formats.date_format(local, 'DATETIME_FORMAT')} {zone_label(local)}"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), timezone.get_current_timezone_name(), shown
+    )
+
+
+@register.filter
+def day(value: date | datetime | None) -> str:
+    """A date in the reader's language (a moment's date in their time zone)."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return formats.date_format(value, "DATE_FORMAT")
+
+
+def _span(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return ngettext("%(count)d minute", "%(count)d minutes", max(minutes, 1)) % {"count": max(minutes, 1)}
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    days = hours // 24
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
+@register.filter
+def relative(moment: datetime | None) -> str:
+    """``in 2 days`` or ``3 hours ago``."""
+    if moment is None:
+        return ""
+    seconds = (moment - timezone.now()).total_seconds()
+    if abs(seconds) < 60:
+        return _("now")
+    if seconds > 0:
+        return _("in %(span)s") % {"span": _span(seconds)}
+    return _("%(span)s ago") % {"span": _span(-seconds)}
+
+
+@register.filter
+def deadline(moment: datetime | None) -> SafeString | str:
+    """A deadline: the moment with its zone, and how far away it is (``… (in 2 days)``)."""
+    if moment is None:
+        return "-"
+    return format_html("{} ({})", when(moment), relative(moment))
 
 
 @register.inclusion_tag("frontend/_nav.html", takes_context=True)
@@ -38,3 +120,10 @@ def role_nav(context: dict[str, Any]) -> dict[str, Any]:
         "csrf_token": context.get("csrf_token"),
         "inbox": context.get("inbox"),
     }
+
+
+@register.filter(name="label")
+def label_filter(value: object) -> str:
+    """``awaiting_response|label`` -> ``Waiting for the requester's answer``: no stored name
+    reaches a page."""
+    return label(value)

@@ -1,6 +1,7 @@
 """The inbox: every notification, the unread count in the menu, mark read, settings, the
 one-click unsubscribe and the Web Push service worker."""
 
+import zoneinfo
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -9,10 +10,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
+from frontend.labels import category_label, label
 from frontend.pages import app_page, refusal, user_of
 from notifications import selectors, services
 from notifications.categories import CATEGORIES, EMAIL_MODES
@@ -29,7 +33,9 @@ def _local(target: str) -> bool:
 def _rendered(rows: Any, prefs: Any) -> list[dict[str, Any]]:
     shown = []
     for row in rows:
-        text = words(category=row.category, params=row.params, language=prefs.language, time_zone=prefs.time_zone)
+        text = words(
+            category=row.category, params=row.params, language=prefs.reading_language, time_zone=prefs.time_zone
+        )
         shown.append({"entry": row, "title": text.title, "body": text.body})
     return shown
 
@@ -70,7 +76,9 @@ def inbox_read(request: HttpRequest, notification_id: int) -> HttpResponse:
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
     count = services.notifications_mark_all_read(user=user_of(request))
-    messages.success(request, f"{count} marked as read.")
+    messages.success(
+        request, ngettext("%(count)d marked as read.", "%(count)d marked as read.", count) % {"count": count}
+    )
     return redirect("inbox")
 
 
@@ -100,13 +108,14 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         except AppError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "Notification settings saved.")
+            messages.success(request, _("Settings saved."))
             return redirect("notification_settings")
     prefs = selectors.settings_for(user=user)
     chosen = services.preferences_for(user=user)
     rows = [
         {
             "key": key,
+            "title": category_label(key),
             "mode": chosen[key],
             "opt_out": spec.opt_out,
         }
@@ -115,7 +124,13 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/inbox/settings.html",
-        {"prefs": prefs, "rows": rows, "modes": EMAIL_MODES, "languages": django_settings.LANGUAGES},
+        {
+            "prefs": prefs,
+            "rows": rows,
+            "modes": [(mode, label(mode)) for mode in EMAIL_MODES],
+            "languages": django_settings.LANGUAGES,
+            "time_zones": sorted(zoneinfo.available_timezones()),
+        },
     )
 
 
@@ -129,14 +144,14 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             _user, category = services.unsubscribe_apply(token=token)
         except AppError as error:
             return refusal(request, error)
-        return render(request, "frontend/inbox/unsubscribed.html", {"category": category})
+        return render(request, "frontend/inbox/unsubscribed.html", {"category": category_label(category)})
     from django.core import signing
 
     try:
         data = signing.loads(token, salt=services.UNSUBSCRIBE_SALT)
     except signing.BadSignature:
-        return refusal(request, AppError("invalid_link", "This unsubscribe link is not valid. Nothing was changed."))
-    return render(request, "frontend/inbox/unsubscribe.html", {"category": data.get("c", "")})
+        return refusal(request, AppError("invalid_link", _("This unsubscribe link is not valid. Nothing was changed.")))
+    return render(request, "frontend/inbox/unsubscribe.html", {"category": category_label(data.get("c", ""))})
 
 
 def push_worker(request: HttpRequest) -> HttpResponse:

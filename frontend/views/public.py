@@ -228,3 +228,8 @@ def login_verify(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", "That code is not right; try the current one from your app.")
                 status = 400
     return render(request, "registration/login_verify.html", {"form": form}, status=status)
+
+
+def glossary(request: HttpRequest) -> HttpResponse:
+    """The co-op's own words, explained once, linked from every page's footer."""
+    return render(request, "frontend/public/glossary.html")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.conf import locale as django_locale
 from django.core.exceptions import ImproperlyConfigured
 
 from coop import schedule as beat_schedule
@@ -89,11 +90,15 @@ MIDDLEWARE = [
     "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the switch's cookie, then the browser; the person's saved choice wins below.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with the second factor in this session.
     "django_otp.middleware.OTPMiddleware",
+    # A signed-in person's saved language and time zone (notifications.middleware).
+    "notifications.middleware.PersonalLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Staff, treasurers and organisation owners use their functions only so verified.
     "accounts.middleware.SecondFactorRequiredMiddleware",
@@ -193,9 +198,20 @@ LOGOUT_REDIRECT_URL = "/"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
-# The languages notifications are written in (the person chooses in their settings).
-LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
-LOCALE_PATHS = [BASE_DIR / "platform" / "notifications" / "locale"]
+# The interface languages; a person picks one (saved in their settings) or gets the browser's.
+# Every catalog is in locale/ and complete (tests/frontend/test_translations.py).
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("fr", "Français"),
+    ("hi", "हिन्दी"),
+    ("fil", "Filipino"),
+]
+# Django knows no Filipino of its own: its name for the language switch.
+django_locale.LANG_INFO.setdefault("fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"})
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

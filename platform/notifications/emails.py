@@ -34,7 +34,7 @@ def _entry_text(notification: Notification, prefs: NotificationSettings) -> tupl
     words = render.words(
         category=notification.category,
         params=notification.params,
-        language=prefs.language,
+        language=prefs.reading_language,
         time_zone=prefs.time_zone,
     )
     link = site_link(reverse("inbox_open", args=[notification.pk]))
@@ -45,7 +45,7 @@ def notification_email(*, notification: Notification, user: User, prefs: Notific
     """One immediate e-mail for one inbox entry."""
     title, text = _entry_text(notification, prefs)
     headers: dict[str, str] = {}
-    with translation.override(prefs.language):
+    with translation.override(prefs.reading_language):
         footer = _("You get this e-mail because of your notification settings.")
         if CATEGORIES[notification.category].opt_out:
             link = unsubscribe_link(user_id=user.pk, category=notification.category)
@@ -70,7 +70,7 @@ def digest_email(*, user: User, prefs: NotificationSettings, entries: Sequence[N
     for entry in entries:
         title, text = _entry_text(entry, prefs)
         parts.append(f"* {title}\n  {text}")
-    with translation.override(prefs.language):
+    with translation.override(prefs.reading_language):
         subject = _("Your daily co-op summary: %(count)d new") % {"count": len(entries)}
         lines = [
             _("Stop e-mail about “%(category)s”: %(link)s")

@@ -172,7 +172,7 @@ def send_push(first_id: int, last_id: int) -> int:
         shown = words(
             category=notification.category,
             params=notification.params,
-            language=prefs.language,
+            language=prefs.reading_language,
             time_zone=prefs.time_zone,
         )
         payload = {"title": shown.title, "body": shown.body, "url": emails.site_link(f"/inbox/{notification.pk}/")}

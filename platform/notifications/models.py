@@ -59,14 +59,20 @@ class NotificationPreference(models.Model):
 
 
 class NotificationSettings(models.Model):
-    """The language and time zone a person's notifications are written in. Minimal on purpose:
-    the full translation of the interface is another piece of work."""
+    """A person's language and time zone: the pages they see (``notifications.middleware``),
+    their notifications and their e-mails are all written in them. Chosen at registration and
+    in the account's settings; an empty language means "not chosen": the browser's is used."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    language = models.CharField(max_length=10, default="en")
+    language = models.CharField(max_length=10, blank=True, default="")
     time_zone = models.CharField(max_length=60, default="UTC")
     # Set when the provider reported a bounce or complaint and the person has not seen it yet.
     mail_problem = models.CharField(max_length=20, blank=True)
+
+    @property
+    def reading_language(self) -> str:
+        """The language to write to this person in when no browser is there to ask."""
+        return self.language or settings.LANGUAGE_CODE
 
 
 class EmailSuppression(models.Model):

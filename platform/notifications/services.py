@@ -252,7 +252,7 @@ def preferences_for(*, user: User) -> dict[str, str]:
 def notification_settings_set(*, user: User, language: str, time_zone: str) -> NotificationSettings:
     languages = {code for code, _name in django_settings.LANGUAGES}
     fields: dict[str, list[str]] = {}
-    if language not in languages:
+    if language and language not in languages:  # empty: not chosen, the browser's language is used
         fields["language"] = [f"Choose one of: {', '.join(sorted(languages))}."]
     if time_zone not in zoneinfo.available_timezones():
         fields["time_zone"] = ["Unknown time zone; use a name like Europe/Berlin."]

@@ -44,7 +44,8 @@ def test_worker_disputes_and_a_juror_decides(open_page, screenshot, organisation
     page.get_by_label("Why the rejection is wrong").fill("I wrote a comment: 'A cat.' The work is complete.")
     page.get_by_role("button", name="Open the dispute").click()
     page.wait_for_url(re.compile(r"/cases/\d+/$"))
-    assert page.locator("#case-state").inner_text() == "awaiting_response"
+    assert page.locator("#case-state").get_attribute("data-state") == "awaiting_response"
+    assert page.locator("#case-state").inner_text() == "Waiting for the requester's answer"
     case = Case.objects.get()
     screenshot(page, "dispute-opened")
 
@@ -60,7 +61,7 @@ def test_worker_disputes_and_a_juror_decides(open_page, screenshot, organisation
     staff.get_by_label("Contest: let a panel of members decide").check()
     staff.get_by_label("Your reasons").fill("The instructions ask for a full sentence.")
     staff.get_by_role("button", name="Send answer").click()
-    assert staff.locator("#case-state").inner_text() == "evidence"
+    assert staff.locator("#case-state").inner_text() == "Evidence period"
     assert Juror.objects.filter(case=case).count() == 3
 
     page.reload()
@@ -100,7 +101,7 @@ def test_worker_disputes_and_a_juror_decides(open_page, screenshot, organisation
     _deadline_passes(case)  # the appeal window closes unused
 
     page.reload()
-    assert page.locator("#case-state").inner_text() == "closed"
+    assert page.locator("#case-state").inner_text() == "Closed"
     assert "100% of the reward paid" in page.locator("#case-outcome").inner_text()
     screenshot(page, "decided")
     slot.refresh_from_db()

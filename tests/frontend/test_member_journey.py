@@ -37,7 +37,7 @@ def test_members_vote_and_the_rule_change_takes_effect(open_page, screenshot, or
     page.get_by_label("Proposed value").fill("48")
     page.get_by_role("button", name="Save draft").click()
     page.get_by_role("button", name="Open the discussion").click()
-    assert page.locator("#proposal-state").inner_text() == "Discussion"
+    assert page.locator("#proposal-state").inner_text() == "In discussion"
     proposal = Proposal.objects.get()
 
     colleague = open_page(other)
@@ -53,7 +53,7 @@ def test_members_vote_and_the_rule_change_takes_effect(open_page, screenshot, or
     page.get_by_label("Yes", exact=True).check()
     page.get_by_role("button", name="Cast my vote").click()
     assert "Your vote is recorded" in page.locator(".messages").inner_text()
-    assert page.locator("#own-ballot").inner_text().startswith("You have voted: yes")
+    assert page.locator("#own-ballot").inner_text().startswith("You have voted: Yes")
     screenshot(page, "voting")
 
     colleague.reload()
@@ -61,14 +61,14 @@ def test_members_vote_and_the_rule_change_takes_effect(open_page, screenshot, or
     colleague.get_by_role("button", name="Cast my vote").click()
     colleague.get_by_label("Yes", exact=True).check()
     colleague.get_by_role("button", name="Change my vote").click()
-    assert colleague.locator("#own-ballot").inner_text().startswith("You have voted: yes")
+    assert colleague.locator("#own-ballot").inner_text().startswith("You have voted: Yes")
 
     Proposal.objects.filter(pk=proposal.pk).update(voting_closes_at=timezone.now() - timedelta(seconds=1))
     assert jobs.close_due_votes() == 1
     assert jobs.activate_due_proposals() == 1
 
     page.reload()
-    assert page.locator("#proposal-state").inner_text() == "In Effect"
+    assert page.locator("#proposal-state").inner_text() == "In effect"
     assert page.locator("#result-summary").inner_text().startswith("2 yes, 0 no, 0 abstain; turnout 2 of 2")
     assert page.locator("svg.chart").count() == 1
     screenshot(page, "result")

@@ -1,0 +1,183 @@
+"""Human words for the internal names that states, kinds, roles and settings are stored
+under. Pages never show a stored name such as ``awaiting_response``: the ``label`` template
+filter looks it up here, and a name not listed yet is at least written as words."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+LABELS: dict[str, Promise] = {
+    # Batches and assignments
+    "draft": _("Draft"),
+    "published": _("Published"),
+    "paused": _("Paused"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+    "expired": _("Expired"),
+    "open": _("Open"),
+    "accepted": _("Being worked on"),
+    "submitted": _("Submitted"),
+    "approved": _("Approved"),
+    "rejected": _("Rejected"),
+    "disputed": _("Disputed"),
+    "settled": _("Settled"),
+    "refunded": _("Refunded to the requester"),
+    "active": _("Active"),
+    "returned": _("Returned"),
+    "bonus": _("Bonus"),
+    "fair_pay_top_up": _("Fair-pay top-up"),
+    # Disputes
+    "rejection": _("Disputed rejection"),
+    "mass_rejection": _("Mass rejection"),
+    "suspension": _("Suspension appeal"),
+    "awaiting_response": _("Waiting for the requester's answer"),
+    "offer_made": _("Offer made"),
+    "evidence": _("Evidence period"),
+    "voting": _("Voting"),
+    "decided": _("Decided"),
+    "closed": _("Closed"),
+    "pay_full": _("Paid in full"),
+    "pay_partial": _("Paid in part"),
+    "uphold": _("Rejection upheld"),
+    "requester_accepted": _("The requester accepted the dispute"),
+    "offer_accepted": _("The worker accepted the offer"),
+    "requester_silent": _("The requester did not answer in time"),
+    "panel": _("Decided by a panel"),
+    "appeal_panel": _("Decided by an appeal panel"),
+    "split": _("Heard separately"),
+    "held": _("Held"),
+    "executed": _("Carried out"),
+    "serving": _("Serving"),
+    "voted": _("Voted"),
+    "replaced": _("Replaced"),
+    "worker": _("Worker"),
+    "requester": _("Requester"),
+    # Governance
+    "rule_change": _("Rule change"),
+    "policy": _("Policy"),
+    "bylaw": _("Bylaw amendment"),
+    "appointment": _("Staff appointment"),
+    "discussion": _("In discussion"),
+    "adopted": _("Adopted"),
+    "failed_quorum": _("Failed: too few votes"),
+    "scheduled": _("Adopted, takes effect later"),
+    "in_effect": _("In effect"),
+    "withdrawn": _("Withdrawn"),
+    "yes": _("Yes"),
+    "no": _("No"),
+    "abstain": _("Abstain"),
+    "operational": _("operational decision"),
+    "economic": _("economic decision"),
+    "dispute_procedure": _("dispute-procedure decision"),
+    "bylaws": _("bylaw decision"),
+    "appointments": _("staff appointment decision"),
+    "Operational": _("operational decision"),
+    "Economic": _("economic decision"),
+    "Dispute procedure": _("dispute-procedure decision"),
+    "Bylaws": _("bylaw decision"),
+    "Staff appointments": _("staff appointment decision"),
+    "current": _("In force"),
+    "past": _("Replaced"),
+    "pending": _("Pending"),
+    # Payouts and money
+    "created": _("Created"),
+    "paid": _("Paid"),
+    "failed": _("Failed"),
+    "sent": _("Sent"),
+    "weekly": _("weekly"),
+    "daily": _("daily"),
+    "on_request": _("only when I ask"),
+    "coop": _("the co-op"),
+    "stripe": _("Card (Stripe)"),
+    "bank": _("Bank transfer"),
+    "stripe_refund": _("Card refund"),
+    "succeeded": _("Succeeded"),
+    "awaiting_transfer": _("Waiting for your transfer"),
+    "confirmed": _("Confirmed"),
+    "requested": _("Requested"),
+    "received": _("Received"),
+    "processed": _("Processed"),
+    "delivered": _("Delivered"),
+    "missing_in_ledger": _("Moved by the payout service, missing in the ledger"),
+    "missing_at_rail": _("In the ledger, never moved by the payout service"),
+    "amount_mismatch": _("Amounts differ"),
+    "unknown_transaction": _("Unknown transaction"),
+    "won": _("Won"),
+    "lost": _("Lost"),
+    # Accounts and staff
+    "owner": _("Owner"),
+    "reviewer": _("Reviewer"),
+    "finance": _("Finance"),
+    "suspended": _("Suspended"),
+    "left": _("Left"),
+    "more_information": _("More information asked for"),
+    "verified": _("Verified"),
+    "refused": _("Refused"),
+    "verifier": _("Verifier"),
+    "treasurer": _("Treasurer"),
+    "moderator": _("Moderator"),
+    "member": _("Member"),
+    "supporter": _("Supporter"),
+    "unverified": _("Not verified"),
+    "country": _("Country"),
+    "languages": _("Languages"),
+    "demographics": _("About you"),
+    # Saved searches and notifications
+    "none": _("none"),
+    "inbox": _("Inbox only"),
+    "email": _("Inbox and e-mail"),
+    "push": _("Inbox and browser notification"),
+    "immediate": _("at once"),
+    "digest": _("in the daily digest"),
+    "off": _("off"),
+    # Rule units
+    "hours": _("hours"),
+    "days": _("days"),
+    "minor units per hour": pgettext_lazy("rule unit", "per hour"),
+    "basis points of the reward": pgettext_lazy("rule unit", "hundredths of a percent of the reward"),
+}
+
+
+# The kinds of notification, as the settings page names them.
+CATEGORY_LABELS: dict[str, Promise] = {
+    "rejection": _("My work was rejected"),
+    "rejection_deadline": _("Last days to dispute a rejection"),
+    "dispute_opened": _("A worker disputes my rejection"),
+    "response_due": _("My answer to a dispute is due"),
+    "mass_case_opened": _("My rejected work is held in a case"),
+    "juror_drawn": _("I was drawn as a juror"),
+    "juror_vote_due": _("My vote as a juror is due"),
+    "juror_replaced": _("I was replaced as a juror"),
+    "case_decided": _("A case was decided"),
+    "proposal_discussion": _("A proposal is open for discussion"),
+    "proposal_voting": _("Voting opened on a proposal"),
+    "proposal_closing": _("Voting on a proposal closes soon"),
+    "rule_adopted": _("A rule change was adopted"),
+    "rule_in_effect": _("A rule change took effect"),
+    "payout_sent": _("A payout was sent"),
+    "payout_paid": _("A payout arrived"),
+    "payout_failed": _("A payout failed"),
+    "bonus": _("I received a bonus"),
+    "qualification_granted": _("I received a qualification"),
+    "qualification_revoked": _("A qualification was taken away"),
+    "suspension": _("My account was suspended"),
+    "verification": _("News about my organisation's verification"),
+    "saved_search_match": _("New work matches a saved search"),
+    "task_message": _("A message about a task"),
+}
+
+
+def category_label(key: str) -> str:
+    found = CATEGORY_LABELS.get(key)
+    return str(found) if found is not None else key.replace("_", " ")
+
+
+def label(value: object) -> str:
+    """The human label of a stored name; an unknown one is written as words, never raw."""
+    if value is None:
+        return ""
+    key = str(value)
+    found = LABELS.get(key)
+    if found is not None:
+        return str(found)
+    return key.replace("_", " ")
