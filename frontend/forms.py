@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import AppError
+from core.labels import label as label_of
 from core.money import (
     MAX_BONUS,
     MAX_DEPOSIT,
@@ -45,7 +46,7 @@ class MoneyField(forms.CharField):
         text = super().clean(value)
         if text in (None, ""):
             return None
-        label = str(self.label or "amount")
+        label = str(self.label or _("amount"))
         try:
             return parse_amount(
                 text, field=label, currency=platform_currency(), maximum=self.maximum, minimum=self.minimum
@@ -58,26 +59,26 @@ class MoneyField(forms.CharField):
 # --- worker -------------------------------------------------------------------------------------
 
 FEED_ORDER_CHOICES = [
-    ("-hourly_pay", "Best hourly pay first"),
-    ("newest", "Newest first"),
-    ("-reward", "Highest reward first"),
-    ("minutes", "Shortest first"),
-    ("available", "Most slots open"),
+    ("-hourly_pay", _("Best hourly pay first")),
+    ("newest", _("Newest first")),
+    ("-reward", _("Highest reward first")),
+    ("minutes", _("Shortest first")),
+    ("available", _("Most slots open")),
 ]
 
 
 class FeedFilterForm(PageForm):
-    ordering = forms.ChoiceField(label="Sort by", choices=FEED_ORDER_CHOICES, required=False)
-    min_hourly_pay = MoneyField(label="Paying at least (per hour)", required=False, help_text="For example 15.00")
-    max_minutes = forms.IntegerField(label="At most (minutes)", required=False, min_value=1)
+    ordering = forms.ChoiceField(label=_("Sort by"), choices=FEED_ORDER_CHOICES, required=False)
+    min_hourly_pay = MoneyField(label=_("Paying at least (per hour)"), required=False, help_text=_("For example 15.00"))
+    max_minutes = forms.IntegerField(label=_("At most (minutes)"), required=False, min_value=1)
 
 
 class ProfileForm(PageForm):
     country = forms.CharField(
-        label="Country", max_length=2, required=False, help_text="Two letters, for example KE or VE. Optional."
+        label=_("Country"), max_length=2, required=False, help_text=_("Two letters, for example KE or VE. Optional.")
     )
     languages = forms.CharField(
-        label="Languages", required=False, help_text="Codes separated by commas, for example en, es. Optional."
+        label=_("Languages"), required=False, help_text=_("Codes separated by commas, for example en, es. Optional.")
     )
 
     def clean_languages(self) -> list[str]:
@@ -89,10 +90,10 @@ RATING_CHOICES = [(str(n), str(n)) for n in range(5, 0, -1)]
 
 
 class RatingForm(PageForm):
-    pay_fairness = forms.TypedChoiceField(label="Fair pay (5 = very fair)", choices=RATING_CHOICES, coerce=int)
-    communication = forms.TypedChoiceField(label="Communication", choices=RATING_CHOICES, coerce=int)
-    review_speed = forms.TypedChoiceField(label="Review speed", choices=RATING_CHOICES, coerce=int)
-    comment = forms.CharField(label="Comment (optional)", required=False, widget=forms.Textarea)
+    pay_fairness = forms.TypedChoiceField(label=_("Fair pay (5 = very fair)"), choices=RATING_CHOICES, coerce=int)
+    communication = forms.TypedChoiceField(label=_("Communication"), choices=RATING_CHOICES, coerce=int)
+    review_speed = forms.TypedChoiceField(label=_("Review speed"), choices=RATING_CHOICES, coerce=int)
+    comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=forms.Textarea)
 
 
 # --- requester ----------------------------------------------------------------------------------
@@ -100,18 +101,18 @@ class RatingForm(PageForm):
 
 class RenameForm(PageForm):
     display_name = forms.CharField(
-        label="Public display name", max_length=120, help_text="Every earlier name stays visible to workers."
+        label=_("Public display name"), max_length=120, help_text=_("Every earlier name stays visible to workers.")
     )
 
 
 class ApiKeyForm(PageForm):
-    label = forms.CharField(label="Label (what the key is for)", max_length=80, required=False)
+    label = forms.CharField(label=_("Label (what the key is for)"), max_length=80, required=False)
     scopes = forms.MultipleChoiceField(
-        label="What the key may do",
+        label=_("What the key may do"),
         choices=[
-            ("publish", "Publish: batches, HITs, qualifications"),
-            ("review", "Review: read and decide submitted work, bonuses"),
-            ("funds", "Funds: deposits and withdrawals"),
+            ("publish", _("Publish: batches, HITs, qualifications")),
+            ("review", _("Review: read and decide submitted work, bonuses")),
+            ("funds", _("Funds: deposits and withdrawals")),
         ],
         initial=["publish", "review", "funds"],
         widget=forms.CheckboxSelectMultiple,
@@ -119,10 +120,10 @@ class ApiKeyForm(PageForm):
 
 
 class DepositForm(PageForm):
-    amount = MoneyField(label="Amount", help_text="In the platform currency, for example 250.00")
+    amount = MoneyField(label=_("Amount"), help_text=_("In the platform currency, for example 250.00"))
     method = forms.ChoiceField(
-        label="How you pay",
-        choices=[("bank", "Bank transfer (with a reference code)"), ("card", "Card (Stripe)")],
+        label=_("How you pay"),
+        choices=[("bank", _("Bank transfer (with a reference code)")), ("card", _("Card (Stripe)"))],
         widget=forms.RadioSelect,
         initial="bank",
     )
@@ -130,41 +131,49 @@ class DepositForm(PageForm):
     def __init__(self, *args: Any, card_available: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not card_available:
-            cast(forms.ChoiceField, self.fields["method"]).choices = [("bank", "Bank transfer (with a reference code)")]
+            cast(forms.ChoiceField, self.fields["method"]).choices = [
+                ("bank", _("Bank transfer (with a reference code)"))
+            ]
 
 
 class BatchForm(PageForm):
-    title = forms.CharField(label="Title", max_length=200)
-    description = forms.CharField(label="Instructions", widget=forms.Textarea)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Instructions"), widget=forms.Textarea)
     purpose = forms.CharField(
-        label="Purpose", widget=forms.Textarea, help_text="What the work is for. Workers read this before accepting."
+        label=_("Purpose"),
+        widget=forms.Textarea,
+        help_text=_("What the work is for. Workers read this before accepting."),
     )
     data_use = forms.CharField(
-        label="How the data will be used", widget=forms.Textarea, help_text="Who sees the answers and for what."
+        label=_("How the data will be used"), widget=forms.Textarea, help_text=_("Who sees the answers and for what.")
     )
     content_warnings = forms.CharField(
-        label="Content warnings", required=False, help_text="Anything distressing workers should know in advance."
+        label=_("Content warnings"), required=False, help_text=_("Anything distressing workers should know in advance.")
     )
-    keywords = forms.CharField(label="Keywords", required=False, max_length=400)
-    reward = MoneyField(label="Reward per assignment", maximum=MAX_REWARD, help_text="For example 0.50")
-    assignments_per_task = forms.IntegerField(label="Workers per task", min_value=1, initial=1)
+    keywords = forms.CharField(label=_("Keywords"), required=False, max_length=400)
+    reward = MoneyField(label=_("Reward per assignment"), maximum=MAX_REWARD, help_text=_("For example 0.50"))
+    assignments_per_task = forms.IntegerField(label=_("Workers per task"), min_value=1, initial=1)
     estimated_minutes = forms.IntegerField(
-        label="Estimated minutes per assignment", min_value=1, help_text="Checked against the minimum hourly wage."
+        label=_("Estimated minutes per assignment"),
+        min_value=1,
+        help_text=_("Checked against the minimum hourly wage."),
     )
-    time_allotted_minutes = forms.IntegerField(label="Time allotted (minutes)", min_value=1)
-    lifetime_hours = forms.IntegerField(label="Open for (hours)", min_value=1, initial=72)
+    time_allotted_minutes = forms.IntegerField(label=_("Time allotted (minutes)"), min_value=1)
+    lifetime_hours = forms.IntegerField(label=_("Open for (hours)"), min_value=1, initial=72)
     template_html = forms.CharField(
-        label="Task template (HTML)",
+        label=_("Task template (HTML)"),
         widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"}),
-        help_text="A form with named fields; ${column} is filled from each input row.",
+        help_text=_("A form with named fields; ${column} is filled from each input row."),
     )
     input_file = forms.FileField(
-        label="Input rows (CSV or JSON)", required=False, help_text="One row per task; the header names the columns."
+        label=_("Input rows (CSV or JSON)"),
+        required=False,
+        help_text=_("One row per task; the header names the columns."),
     )
     locale_countries = forms.CharField(
-        label="Only workers in (optional)", required=False, help_text="Two-letter codes separated by commas."
+        label=_("Only workers in (optional)"), required=False, help_text=_("Two-letter codes separated by commas.")
     )
-    locale_reason = forms.CharField(label="Why the location restriction", required=False)
+    locale_reason = forms.CharField(label=_("Why the location restriction"), required=False)
 
     def requirements(self) -> list[dict[str, Any]]:
         countries = [c.strip() for c in (self.cleaned_data.get("locale_countries") or "").split(",") if c.strip()]
@@ -180,23 +189,25 @@ class BatchForm(PageForm):
 
 
 class InputUploadForm(PageForm):
-    input_file = forms.FileField(label="Input rows (CSV or JSON)")
+    input_file = forms.FileField(label=_("Input rows (CSV or JSON)"))
 
 
 class RejectForm(PageForm):
-    reason = forms.ChoiceField(label="Reason", choices=list(REJECTION_REASONS.items()))
+    reason = forms.ChoiceField(label=_("Reason"), choices=list(REJECTION_REASONS.items()))
     text = forms.CharField(
-        label="Explanation for the worker", widget=forms.Textarea(attrs={"rows": 3}), help_text="They can dispute it."
+        label=_("Explanation for the worker"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("They can dispute it."),
     )
 
 
 class BonusForm(PageForm):
-    amount = MoneyField(label="Bonus", maximum=MAX_BONUS)
-    reason = forms.CharField(label="Why", max_length=500)
+    amount = MoneyField(label=_("Bonus"), maximum=MAX_BONUS)
+    reason = forms.CharField(label=_("Why"), max_length=500)
 
 
 class FeedbackForm(PageForm):
-    feedback = forms.CharField(label="Feedback to the worker (optional)", required=False, max_length=1000)
+    feedback = forms.CharField(label=_("Feedback to the worker (optional)"), required=False, max_length=1000)
 
 
 # --- member -------------------------------------------------------------------------------------
@@ -204,40 +215,40 @@ class FeedbackForm(PageForm):
 
 class ProposalForm(PageForm):
     kind = forms.ChoiceField(
-        label="Kind",
+        label=_("Kind"),
         choices=[
-            ("rule_change", "Change a rule's value"),
-            ("policy", "A policy text"),
-            ("appointment", "Appoint or remove a staff member"),
+            ("rule_change", _("Change a rule's value")),
+            ("policy", _("A policy text")),
+            ("appointment", _("Appoint or remove a staff member")),
             ("dividend", _("Share out a period's surplus as a patronage dividend")),
         ],
         widget=forms.RadioSelect,
         initial="rule_change",
     )
-    title = forms.CharField(label="Title", max_length=200)
-    body = forms.CharField(label="Why (the case for it)", widget=forms.Textarea)
-    rule_key = forms.ChoiceField(label="Rule", required=False, choices=[])
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Why (the case for it)"), widget=forms.Textarea)
+    rule_key = forms.ChoiceField(label=_("Rule"), required=False, choices=[])
     proposed_value = forms.CharField(
-        label="Proposed value",
+        label=_("Proposed value"),
         required=False,
-        help_text="Money as 12.50, percentages as 10 or 7.5, hours and days as whole numbers.",
+        help_text=_("Money as 12.50, percentages as 10 or 7.5, hours and days as whole numbers."),
     )
-    rule_class_key = forms.ChoiceField(label="Decided as (policies only)", required=False, choices=[])
-    appointee = forms.CharField(label="Person's user name (appointments only)", required=False, max_length=150)
+    rule_class_key = forms.ChoiceField(label=_("Decided as (policies only)"), required=False, choices=[])
+    appointee = forms.CharField(label=_("Person's user name (appointments only)"), required=False, max_length=150)
     staff_role = forms.ChoiceField(
-        label="Staff role (appointments only)",
+        label=_("Staff role (appointments only)"),
         required=False,
         choices=[
-            ("", "Choose a role"),
-            ("verifier", "Verifier"),
-            ("treasurer", "Treasurer"),
-            ("moderator", "Moderator"),
+            ("", _("Choose a role")),
+            ("verifier", _("Verifier")),
+            ("treasurer", _("Treasurer")),
+            ("moderator", _("Moderator")),
         ],
     )
     appointment_action = forms.ChoiceField(
-        label="Appoint or remove (appointments only)",
+        label=_("Appoint or remove (appointments only)"),
         required=False,
-        choices=[("grant", "Appoint to the role"), ("remove", "Remove from the role")],
+        choices=[("grant", _("Appoint to the role")), ("remove", _("Remove from the role"))],
     )
     dividend_period_start = forms.DateField(
         label=_("First day of the period (dividends only)"), required=False, widget=forms.DateInput({"type": "date"})
@@ -255,11 +266,11 @@ class ProposalForm(PageForm):
     def __init__(self, *args: Any, rules: list[Any], rule_classes: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rules = {rule.key: rule for rule in rules}
-        cast(forms.ChoiceField, self.fields["rule_key"]).choices = [("", "Choose a rule")] + [
+        cast(forms.ChoiceField, self.fields["rule_key"]).choices = [("", _("Choose a rule"))] + [
             (r.key, r.name) for r in rules
         ]
-        cast(forms.ChoiceField, self.fields["rule_class_key"]).choices = [("", "Choose a class")] + [
-            (c.key, c.name) for c in rule_classes
+        cast(forms.ChoiceField, self.fields["rule_class_key"]).choices = [("", _("Choose a kind of decision"))] + [
+            (c.key, label_of(c.key)) for c in rule_classes
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -267,7 +278,7 @@ class ProposalForm(PageForm):
         if data.get("kind") == "rule_change" and data.get("rule_key") in self.rules:
             text = (data.get("proposed_value") or "").strip()
             if not text:
-                self.add_error("proposed_value", "Say which value you propose.")
+                self.add_error("proposed_value", _("Say which value you propose."))
             else:
                 try:
                     data["proposed_value"] = rule_value_from_text(self.rules[data["rule_key"]].value_type, text)
@@ -286,7 +297,7 @@ def rule_value_from_text(value_type: str, text: str) -> int:
         if value_type == "basis_points":
             scaled = Decimal(text.rstrip("%").strip()) * 100
             if scaled != scaled.to_integral_value():
-                raise ValueError("At most two decimals in a percentage.")
+                raise ValueError(_("At most two decimals in a percentage."))
             return int(scaled)
         if value_type == "boolean":
             lowered = text.lower()
@@ -294,33 +305,37 @@ def rule_value_from_text(value_type: str, text: str) -> int:
                 return 1
             if lowered in {"no", "0", "false", "off"}:
                 return 0
-            raise ValueError("Write yes or no.")
+            raise ValueError(_("Write yes or no."))
         return int(text)
     except AppError as error:
         raise ValueError(error.message) from None
     except ArithmeticError:
-        raise ValueError(f"'{text}' is not a number.") from None
+        raise ValueError(_("'%(text)s' is not a number.") % {"text": text}) from None
     except ValueError as error:
         if "invalid literal" in str(error):
-            raise ValueError(f"'{text}' is not a whole number.") from None
+            raise ValueError(_("'%(text)s' is not a whole number.") % {"text": text}) from None
         raise
 
 
 class CommentForm(PageForm):
-    body = forms.CharField(label="Your comment", widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}))
     parent_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class BallotForm(PageForm):
     choice = forms.ChoiceField(
-        label="Your vote", choices=[("yes", "Yes"), ("no", "No"), ("abstain", "Abstain")], widget=forms.RadioSelect
+        label=_("Your vote"),
+        choices=[("yes", _("Yes")), ("no", _("No")), ("abstain", _("Abstain"))],
+        widget=forms.RadioSelect,
     )
     ballot_secret = forms.CharField(
-        label="Ballot secret",
+        label=_("Ballot secret"),
         required=False,
         max_length=128,
-        help_text="Secret votes only: leave empty for your first vote and keep the secret you are shown; "
-        "type it here to change your vote.",
+        help_text=_(
+            "Secret votes only: leave empty for your first vote and keep the secret you are shown; "
+            "type it here to change your vote."
+        ),
     )
 
 
@@ -328,42 +343,42 @@ class BallotForm(PageForm):
 
 
 class ConfirmDepositForm(PageForm):
-    amount = MoneyField(label="Amount received")
+    amount = MoneyField(label=_("Amount received"))
 
 
 class SepaFailForm(PageForm):
-    reason = forms.CharField(label="Why the bank returned it", max_length=200, help_text="The worker reads this.")
+    reason = forms.CharField(label=_("Why the bank returned it"), max_length=200, help_text=_("The worker reads this."))
 
 
 # --- payouts ------------------------------------------------------------------------------------
 
 
 class PayoutMethodForm(PageForm):
-    iban = forms.CharField(label="IBAN", max_length=42)
-    account_holder = forms.CharField(label="Account holder", max_length=70)
-    bic = forms.CharField(label="BIC (optional)", max_length=11, required=False)
+    iban = forms.CharField(label=_("IBAN"), max_length=42)
+    account_holder = forms.CharField(label=_("Account holder"), max_length=70)
+    bic = forms.CharField(label=_("BIC (optional)"), max_length=11, required=False)
 
 
 class PaypalMethodForm(PageForm):
-    email = forms.EmailField(label="Email address of your PayPal account", max_length=254)
+    email = forms.EmailField(label=_("Email address of your PayPal account"), max_length=254)
 
 
 class WiseMethodForm(PageForm):
     """A local bank account paid through Wise; which fields apply depends on the country."""
 
-    account_holder = forms.CharField(label="Account holder", max_length=70)
-    iban = forms.CharField(label="IBAN (Pakistan)", max_length=34, required=False)
-    bank_code = forms.CharField(label="Bank code", max_length=20, required=False)
-    branch_code = forms.CharField(label="Branch code (Bangladesh)", max_length=20, required=False)
-    account_number = forms.CharField(label="Account number", max_length=34, required=False)
+    account_holder = forms.CharField(label=_("Account holder"), max_length=70)
+    iban = forms.CharField(label=_("IBAN (Pakistan)"), max_length=34, required=False)
+    bank_code = forms.CharField(label=_("Bank code"), max_length=20, required=False)
+    branch_code = forms.CharField(label=_("Branch code (Bangladesh)"), max_length=20, required=False)
+    account_number = forms.CharField(label=_("Account number"), max_length=34, required=False)
 
 
 class PayoutScheduleForm(PageForm):
     frequency = forms.ChoiceField(
-        label="When",
-        choices=[("weekly", "Weekly, on Mondays"), ("daily", "Daily"), ("on_request", "Only when I ask")],
+        label=_("When"),
+        choices=[("weekly", _("Weekly, on Mondays")), ("daily", _("Daily")), ("on_request", _("Only when I ask"))],
     )
-    minimum_amount = MoneyField(label="Only once the balance reaches", maximum=MAX_PAYOUT_MINIMUM)
+    minimum_amount = MoneyField(label=_("Only once the balance reaches"), maximum=MAX_PAYOUT_MINIMUM)
 
 
 # --- disputes -----------------------------------------------------------------------------------
@@ -373,10 +388,10 @@ def _percent_to_bps(text: str) -> int:
     try:
         value = Decimal(text.strip().rstrip("%"))
     except ArithmeticError:
-        raise forms.ValidationError(f"'{text}' is not a percentage.") from None
+        raise forms.ValidationError(_("'%(text)s' is not a percentage.") % {"text": text}) from None
     scaled = value * 100
     if scaled != scaled.to_integral_value() or not 0 <= scaled <= 10_000:
-        raise forms.ValidationError("A percentage from 0 to 100, at most two decimals.")
+        raise forms.ValidationError(_("A percentage from 0 to 100, at most two decimals."))
     return int(scaled)
 
 
@@ -390,45 +405,50 @@ class PercentField(forms.CharField):
 
 class DisputeForm(PageForm):
     statement = forms.CharField(
-        label="Why the rejection is wrong", widget=forms.Textarea, help_text="The requester and the panel read it."
+        label=_("Why the rejection is wrong"),
+        widget=forms.Textarea,
+        help_text=_("The requester and the panel read it."),
     )
 
 
 class RespondForm(PageForm):
     action = forms.ChoiceField(
-        label="Your answer",
+        label=_("Your answer"),
         choices=[
-            ("accept", "Accept: pay the work in full"),
-            ("offer", "Offer part of the reward"),
-            ("contest", "Contest: let a panel of members decide"),
+            ("accept", _("Accept: pay the work in full")),
+            ("offer", _("Offer part of the reward")),
+            ("contest", _("Contest: let a panel of members decide")),
         ],
         widget=forms.RadioSelect,
     )
-    share = PercentField(label="Share offered (%)", required=False, help_text="Only for an offer, e.g. 50.")
-    text = forms.CharField(label="Your reasons", widget=forms.Textarea, required=False)
+    share = PercentField(label=_("Share offered (%)"), required=False, help_text=_("Only for an offer, e.g. 50."))
+    text = forms.CharField(label=_("Your reasons"), widget=forms.Textarea, required=False)
 
 
 class EvidenceForm(PageForm):
-    text = forms.CharField(label="Evidence for the panel", widget=forms.Textarea)
+    text = forms.CharField(label=_("Evidence for the panel"), widget=forms.Textarea)
 
 
 class JurorVoteForm(PageForm):
-    share = PercentField(label="Share of the reward to pay (%)", help_text="0 upholds the rejection, 100 pays in full.")
-    reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
+    share = PercentField(
+        label=_("Share of the reward to pay (%)"), help_text=_("0 upholds the rejection, 100 pays in full.")
+    )
+    reason = forms.CharField(label=_("Your reason"), widget=forms.Textarea, help_text=_("Published with the decision."))
 
 
 class MassVoteForm(PageForm):
     """A juror's vote on a mass case: one share per worker, each decided on their own work."""
 
-    reason = forms.CharField(label="Your reason", widget=forms.Textarea, help_text="Published with the decision.")
+    reason = forms.CharField(label=_("Your reason"), widget=forms.Textarea, help_text=_("Published with the decision."))
 
     def __init__(self, *args: Any, labels: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.labels = labels
         for index, label in enumerate(labels):
             self.fields[f"share_{index}"] = PercentField(
-                label=f"{label}: share of the reward to pay (%)",
-                help_text=f"Judge only {label}'s items: 0 upholds their rejections, 100 pays them in full.",
+                label=_("%(worker)s: share of the reward to pay (%%)") % {"worker": label},
+                help_text=_("Judge only the items of %(worker)s: 0 upholds their rejections, 100 pays them in full.")
+                % {"worker": label},
             )
         self.order_fields([f"share_{index}" for index in range(len(labels))] + ["reason"])
 
@@ -437,50 +457,52 @@ class MassVoteForm(PageForm):
 
 
 class AppealForm(PageForm):
-    reason = forms.CharField(label="Why the decision is wrong", widget=forms.Textarea)
+    reason = forms.CharField(label=_("Why the decision is wrong"), widget=forms.Textarea)
 
 
 # --- organisations and membership -----------------------------------------------------------------
 
 
 class OrganisationForm(PageForm):
-    legal_name = forms.CharField(label="Legal name", max_length=200, help_text="As registered; the co-op verifies it.")
-    display_name = forms.CharField(label="Public name", max_length=120, help_text="What workers see.")
-    country = forms.CharField(label="Country", max_length=2, help_text="Two letters, for example DE.")
-    contact_email = forms.EmailField(label="Contact email")
+    legal_name = forms.CharField(
+        label=_("Legal name"), max_length=200, help_text=_("As registered; the co-op verifies it.")
+    )
+    display_name = forms.CharField(label=_("Public name"), max_length=120, help_text=_("What workers see."))
+    country = forms.CharField(label=_("Country"), max_length=2, help_text=_("Two letters, for example DE."))
+    contact_email = forms.EmailField(label=_("Contact email"))
 
 
 class JurorOptInForm(PageForm):
     juror_opt_in = forms.BooleanField(
-        label="I am willing to serve as a juror (paid a flat fee per case)", required=False
+        label=_("I am willing to serve as a juror (paid a flat fee per case)"), required=False
     )
 
 
 class SuspensionAppealForm(PageForm):
-    statement = forms.CharField(label="Why the suspension should be lifted", widget=forms.Textarea)
+    statement = forms.CharField(label=_("Why the suspension should be lifted"), widget=forms.Textarea)
 
 
 # --- saved searches and messages ------------------------------------------------------------------
 
 ALERT_CHOICES = [
-    ("inbox", "In my inbox"),
-    ("email", "Inbox and e-mail at once"),
-    ("push", "Inbox and a browser notification"),
-    ("none", "No alert, just keep the search"),
+    ("inbox", _("In my inbox")),
+    ("email", _("Inbox and e-mail at once")),
+    ("push", _("Inbox and a browser notification")),
+    ("none", _("No alert, just keep the search")),
 ]
 
 
 class SavedSearchForm(PageForm):
-    name = forms.CharField(label="Name of the search", max_length=80)
-    min_hourly_pay = MoneyField(label="Paying at least (per hour)", required=False, help_text="For example 15.00")
-    max_minutes = forms.IntegerField(label="At most (minutes)", required=False, min_value=1)
-    keywords = forms.CharField(label="Keywords (all must appear)", required=False, max_length=200)
-    requester = forms.CharField(label="Only this requester (its short name)", required=False, max_length=60)
-    alert = forms.ChoiceField(label="Tell me about new matching work", choices=ALERT_CHOICES, initial="inbox")
+    name = forms.CharField(label=_("Name of the search"), max_length=80)
+    min_hourly_pay = MoneyField(label=_("Paying at least (per hour)"), required=False, help_text=_("For example 15.00"))
+    max_minutes = forms.IntegerField(label=_("At most (minutes)"), required=False, min_value=1)
+    keywords = forms.CharField(label=_("Keywords (all must appear)"), required=False, max_length=200)
+    requester = forms.CharField(label=_("Only this requester (its short name)"), required=False, max_length=60)
+    alert = forms.ChoiceField(label=_("Tell me about new matching work"), choices=ALERT_CHOICES, initial="inbox")
 
 
 class MessageForm(PageForm):
-    body = forms.CharField(label="Message", widget=forms.Textarea, max_length=5000)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea, max_length=5000)
 
 
 # --- verification, team and staff console --------------------------------------------------------
@@ -504,58 +526,60 @@ class VerificationForm(PageForm):
     """The requester's identity. The documents are checked by ``accounts.verification``
     (type by content, size)."""
 
-    legal_name = forms.CharField(label="Legal name", max_length=200)
-    country = forms.CharField(label="Country of registration", max_length=2, help_text="Two letters, e.g. DE.")
-    registration_number = forms.CharField(label="Registration or tax number", max_length=80)
-    address = forms.CharField(label="Registered address", widget=forms.Textarea(attrs={"rows": 3}))
-    responsible_person = forms.CharField(label="Responsible person", max_length=200)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    country = forms.CharField(label=_("Country of registration"), max_length=2, help_text=_("Two letters, e.g. DE."))
+    registration_number = forms.CharField(label=_("Registration or tax number"), max_length=80)
+    address = forms.CharField(label=_("Registered address"), widget=forms.Textarea(attrs={"rows": 3}))
+    responsible_person = forms.CharField(label=_("Responsible person"), max_length=200)
     documents = MultipleFileField(
-        label="Documents (optional)",
+        label=_("Documents (optional)"),
         required=False,
         widget=MultipleFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
-        help_text="PDF, PNG or JPEG, at most 4 MB each: e.g. a register extract. Only the co-op's verifiers see them.",
+        help_text=_(
+            "PDF, PNG or JPEG, at most 4 MB each: e.g. a register extract. Only the co-op's verifiers see them."
+        ),
     )
 
 
 class InviteForm(PageForm):
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(label=_("E-mail address"))
     role = forms.ChoiceField(
-        label="Role",
+        label=_("Role"),
         choices=[
-            ("reviewer", "Reviewer: prepares, publishes and reviews batches"),
-            ("finance", "Finance: funds and withdraws"),
-            ("owner", "Owner: everything, and manages members and keys"),
+            ("reviewer", _("Reviewer: prepares, publishes and reviews batches")),
+            ("finance", _("Finance: funds and withdraws")),
+            ("owner", _("Owner: everything, and manages members and keys")),
         ],
     )
 
 
 class MemberRoleForm(PageForm):
     role = forms.ChoiceField(
-        label="Role", choices=[("owner", "Owner"), ("reviewer", "Reviewer"), ("finance", "Finance")]
+        label=_("Role"), choices=[("owner", _("Owner")), ("reviewer", _("Reviewer")), ("finance", _("Finance"))]
     )
 
 
 class StaffReasonForm(PageForm):
-    reason = forms.CharField(label="Reason (kept in the audit log)", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason (kept in the audit log)"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class RefuseVerificationForm(PageForm):
-    code = forms.ChoiceField(label="Reason")
-    text = forms.CharField(label="Explanation to the requester", widget=forms.Textarea(attrs={"rows": 2}))
+    code = forms.ChoiceField(label=_("Reason"))
+    text = forms.CharField(label=_("Explanation to the requester"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["code"]).choices = [("", "Choose a reason"), *list(reasons.items())]
+        cast(forms.ChoiceField, self.fields["code"]).choices = [("", _("Choose a reason")), *list(reasons.items())]
 
 
 class AskInformationForm(PageForm):
-    text = forms.CharField(label="What is missing", widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("What is missing"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class SuspendForm(PageForm):
-    code = forms.ChoiceField(label="Reason")
-    reason = forms.CharField(label="What happened (the person reads it)", widget=forms.Textarea(attrs={"rows": 2}))
+    code = forms.ChoiceField(label=_("Reason"))
+    reason = forms.CharField(label=_("What happened (the person reads it)"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["code"]).choices = [("", "Choose a reason"), *list(reasons.items())]
+        cast(forms.ChoiceField, self.fields["code"]).choices = [("", _("Choose a reason")), *list(reasons.items())]

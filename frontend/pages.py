@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
 from accounts.models import User
@@ -33,7 +34,11 @@ def add_app_error(form: forms.Form, error: AppError) -> None:
     if not error.fields or not any(field in form.fields for field in error.fields):
         form.add_error(None, error.message)
     for row_error in error.details.get("errors", [])[:20]:
-        form.add_error(None, f"Row {row_error['row']}, column '{row_error['column']}': {row_error['message']}")
+        form.add_error(
+            None,
+            _("Row %(row)s, column '%(column)s': %(message)s")
+            % {"row": row_error["row"], "column": row_error["column"], "message": row_error["message"]},
+        )
 
 
 def form_errors_text(form: forms.Form) -> str:

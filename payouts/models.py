@@ -9,8 +9,8 @@ fails (see ``payouts.services``).
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Rail(models.TextChoices):

@@ -12,8 +12,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.labels import label
 from core.money import exponent, platform_currency, to_major
-from frontend.labels import label
 from frontend.pages import roles_for
 
 register = template.Library()

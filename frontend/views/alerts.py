@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
@@ -24,7 +25,7 @@ def saved_searches(request: HttpRequest) -> HttpResponse:
             except AppError as error:
                 add_app_error(form, error)
             else:
-                flash.success(request, "Search saved. New matching work will reach you as chosen.")
+                flash.success(request, _("Search saved. New matching work will reach you as chosen."))
                 return redirect("saved_searches")
         status = 400
     else:
@@ -46,7 +47,7 @@ def saved_searches(request: HttpRequest) -> HttpResponse:
 @app_page
 def saved_search_delete(request: HttpRequest, search_id: int) -> HttpResponse:
     searches.saved_search_delete(worker=user_of(request), search_id=search_id)
-    flash.success(request, "Search deleted.")
+    flash.success(request, _("Search deleted."))
     return redirect("saved_searches")
 
 
@@ -101,5 +102,5 @@ def assignment_message(request: HttpRequest, assignment_id: int) -> HttpResponse
             worker=user_of(request), assignment_id=assignment_id, body=form.cleaned_data["body"]
         )
         return redirect("task_thread", thread_id=message.thread_id)
-    flash.error(request, "Write a message first.")
+    flash.error(request, _("Write a message first."))
     return redirect("worker_assignment", assignment_id=assignment_id)

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError, NotFound
@@ -86,7 +87,7 @@ def dispute_open(request: HttpRequest, assignment_id: int) -> HttpResponse:
         except AppError as error:
             add_app_error(form, error)
         else:
-            messages.success(request, "Your dispute is open. The requester must answer before the deadline.")
+            messages.success(request, _("Your dispute is open. The requester must answer before the deadline."))
             return redirect("case", case_id=case.pk)
     return render(request, "frontend/disputes/open.html", {"form": form, "assignment_id": assignment_id}, status=400)
 
@@ -141,7 +142,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
                 own = dispute_services.case_split(
                     case=case, worker=user, statement=split_form.cleaned_data["statement"]
                 )
-                messages.success(request, "Your items are now in a case of your own; the requester must answer it.")
+                messages.success(request, _("Your items are now in a case of your own; the requester must answer it."))
                 return redirect("case", case_id=own.pk)
         elif action == "appeal":
             appeal_form = AppealForm(request.POST)
@@ -157,5 +158,5 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         add_app_error(target, error)  # type: ignore[arg-type]
     if any(getattr(form, "errors", None) for form in forms_.values()):
         return _render_case(request, case.pk, status=400, **forms_)
-    messages.success(request, "Recorded.")
+    messages.success(request, _("Recorded."))
     return redirect("case", case_id=case.pk)

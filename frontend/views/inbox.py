@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from frontend.labels import category_label, label
+from core.labels import category_label, label
 from frontend.pages import app_page, refusal, user_of
 from notifications import selectors, services
 from notifications.categories import CATEGORIES, EMAIL_MODES

@@ -4,6 +4,7 @@ with the parked items released from here."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import PermissionDenied
@@ -14,7 +15,7 @@ from frontend.pages import app_page, user_of
 
 def _staff_only(request: HttpRequest) -> None:
     if not user_of(request).is_staff:
-        raise PermissionDenied("Only staff see the jobs' health.")
+        raise PermissionDenied(_("Only staff see the jobs' health."))
 
 
 @app_page
@@ -30,5 +31,5 @@ def jobs_page(request: HttpRequest) -> HttpResponse:
 def job_item_release_page(request: HttpRequest, failure_id: int) -> HttpResponse:
     _staff_only(request)
     released = job_item_release(failure_ids=[failure_id])
-    messages.success(request, "The item is tried again at the next run." if released else "Nothing to release.")
+    messages.success(request, _("The item is tried again at the next run.") if released else _("Nothing to release."))
     return redirect("staff_jobs")

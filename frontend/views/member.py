@@ -5,14 +5,18 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from core.errors import AppError, PermissionDenied
-from core.money import format_amount, platform_currency
+from core.labels import counted
+from core.money import platform_currency
 from frontend import charts
 from frontend.forms import BallotForm, CommentForm, ProposalForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from frontend.templatetags.frontend import money, percent
 from governance import selectors as governance_selectors
 from governance import services as governance_services
 from governance import states as governance_states
@@ -20,21 +24,28 @@ from governance.models import Proposal, Rule
 
 
 def value_text(rule: Rule, value: int | None) -> str:
-    """A rule value as people read it, in the rule's unit."""
+    """A rule value as people read it, in the rule's unit and the reader's language."""
     if value is None:
         return "-"
     if rule.value_type == Rule.ValueType.MONEY:
-        return format_amount(value, platform_currency()) + (" an hour" if "hour" in rule.unit else "")
+        amount = money(value, platform_currency())
+        if "hour" in rule.unit:
+            return _("%(amount)s an hour") % {"amount": amount}
+        if "case" in rule.unit:
+            return _("%(amount)s per case") % {"amount": amount}
+        return amount
     if rule.value_type == Rule.ValueType.BASIS_POINTS:
-        return f"{value / 100:g}%"
+        return percent(value)
     if rule.value_type == Rule.ValueType.BOOLEAN:
-        return "yes" if value else "no"
-    return f"{value} {rule.unit}"
+        if rule.key == "payout_fee_workers_bear":
+            return _("the worker") if value else _("the co-op")
+        return _("yes") if value else _("no")
+    return counted(rule.unit, value)
 
 
 def _require_member(request: HttpRequest) -> None:
     if not account_selectors.user_is_member(user_of(request)):
-        raise PermissionDenied("Proposals and votes are for co-op members; join from your profile page.")
+        raise PermissionDenied(_("Proposals and votes are for co-op members; join from your profile page."))
 
 
 @app_page
@@ -63,7 +74,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
         except AppError as error:
             add_app_error(form, error)
         else:
-            messages.success(request, "Draft saved. Open the discussion when it is ready.")
+            messages.success(request, _("Draft saved. Open the discussion when it is ready."))
             return redirect("proposal", proposal_id=proposal.pk)
     listed = list(governance_selectors.proposals_visible(user=user_of(request))[:200])
     return render(
@@ -96,9 +107,9 @@ def _result_chart(proposal: Proposal) -> Any:
     result = governance_selectors.proposal_result(proposal=proposal)
     quorum_votes = -(-result.roll_size * result.quorum_bps // 10_000)
     return result, charts.bar_chart(
-        [charts.Bar("Yes", result.yes), charts.Bar("No", result.no), charts.Bar("Abstain", result.abstain)],
+        [charts.Bar(_("Yes"), result.yes), charts.Bar(_("No"), result.no), charts.Bar(_("Abstain"), result.abstain)],
         title=f"Result of “{proposal.title}”",
-        value_text=lambda votes: f"{votes} vote{'s' if votes != 1 else ''}",
+        value_text=lambda votes: ngettext("%(count)d vote", "%(count)d votes", votes) % {"count": votes},
         reference=quorum_votes,
         reference_label=f"quorum: {quorum_votes} of {result.roll_size} ballots",
     )
@@ -187,7 +198,7 @@ def proposal_vote(request: HttpRequest, proposal_id: int) -> HttpResponse:
     if receipt.ballot_secret:
         # Shown on this response only: the platform never stores it.
         return render(request, "frontend/member/vote_result.html", {"proposal": proposal, "receipt": receipt})
-    messages.success(request, "Your vote is recorded. You can change it until voting closes.")
+    messages.success(request, _("Your vote is recorded. You can change it until voting closes."))
     return redirect("proposal", proposal_id=proposal.pk)
 
 
@@ -200,10 +211,10 @@ def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> Http
     try:
         if action == "open-discussion":
             governance_services.proposal_open_discussion(proposal=proposal, actor=user)
-            messages.success(request, "The discussion is open; voting opens when it ends.")
+            messages.success(request, _("The discussion is open; voting opens when it ends."))
         elif action == "withdraw":
             governance_services.proposal_withdraw(proposal=proposal, actor=user)
-            messages.success(request, "Withdrawn.")
+            messages.success(request, _("Withdrawn."))
     except AppError as error:
         flash_error(request, error)
     return redirect("proposal", proposal_id=proposal.pk)

@@ -8,13 +8,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.reauthentication import fresh_sign_in_from_session
 from core.errors import AppError, NotFound
-from core.money import format_amount, platform_currency, to_major
+from core.money import platform_currency, to_major
 from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm, WiseMethodForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from frontend.templatetags.frontend import money
 from payouts import selectors as payout_selectors
 from payouts import services as payout_services
 
@@ -64,13 +66,13 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
     sent: tuple[str, Any, str] | None = None
     if request.method == "POST" and "method-iban" in request.POST:
         method_form = PayoutMethodForm(request.POST, prefix="method")
-        sent = ("sepa", method_form, "Payout method saved; the earlier one is kept in your history.")
+        sent = ("sepa", method_form, _("Payout method saved; the earlier one is kept in your history."))
     elif request.method == "POST" and "paypal-email" in request.POST:
         paypal_form = PaypalMethodForm(request.POST, prefix="paypal")
-        sent = ("paypal", paypal_form, "PayPal saved as your payout method.")
+        sent = ("paypal", paypal_form, _("PayPal saved as your payout method."))
     elif request.method == "POST" and "wise-account_holder" in request.POST:
         wise_form = WiseMethodForm(request.POST, prefix="wise")
-        sent = ("wise", wise_form, "Bank account saved with Wise; only a masked hint is kept here.")
+        sent = ("wise", wise_form, _("Bank account saved with Wise; only a masked hint is kept here."))
     if sent is not None:
         rail, form, saved = sent
         if form.is_valid():
@@ -94,7 +96,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             except AppError as error:
                 add_app_error(schedule_form, error)
             else:
-                messages.success(request, "Payout schedule saved.")
+                messages.success(request, _("Payout schedule saved."))
                 return redirect("worker_payouts")
     balance = payout_selectors.payout_balance(user=worker)
     method = payout_selectors.payout_method_current(user=worker)
@@ -163,7 +165,7 @@ def payout_cancel(request: HttpRequest, payout_id: int) -> HttpResponse:
     except AppError as error:
         flash_error(request, error)
     else:
-        messages.success(request, "Payout cancelled; the money is back in your balance.")
+        messages.success(request, _("Payout cancelled; the money is back in your balance."))
     return redirect("worker_payouts")
 
 
@@ -217,7 +219,9 @@ def payout_request(request: HttpRequest) -> HttpResponse:
         flash_error(request, error)
     else:
         messages.success(
-            request, f"Payout of {format_amount(payout.amount, payout.currency)} to {payout.display} is on its way."
+            request,
+            _("Payout of %(amount)s to %(display)s is on its way.")
+            % {"amount": money(payout.amount, payout.currency), "display": payout.display},
         )
     return redirect("worker_payouts")
 
@@ -274,7 +278,7 @@ def sepa_batch_action(request: HttpRequest, batch_id: int, action: str) -> HttpR
     try:
         if action == "sent":
             payout_services.sepa_batch_mark_sent(batch_id=batch.pk, actor=user)
-            messages.success(request, "Marked sent to the bank.")
+            messages.success(request, _("Marked sent to the bank."))
         else:
             raise NotFound("action")
     except AppError as error:
@@ -291,7 +295,7 @@ def sepa_payment_action(request: HttpRequest, batch_id: int, payout_id: int, act
     try:
         if action == "paid":
             payout_services.sepa_payment_mark_paid(payout_id=payout.pk, actor=user)
-            messages.success(request, f"Payment {payout.pk} marked paid.")
+            messages.success(request, _("Payment %(number)s marked paid.") % {"number": payout.pk})
         elif action == "failed":
             form = SepaFailForm(request.POST, prefix=f"p{payout.pk}")
             if not form.is_valid():
@@ -300,7 +304,10 @@ def sepa_payment_action(request: HttpRequest, batch_id: int, payout_id: int, act
                 payout_services.sepa_payment_mark_failed(
                     payout_id=payout.pk, actor=user, reason=form.cleaned_data["reason"]
                 )
-                messages.success(request, f"Payment {payout.pk} marked returned; the money is back in the balance.")
+                messages.success(
+                    request,
+                    _("Payment %(number)s marked returned; the money is back in the balance.") % {"number": payout.pk},
+                )
         else:
             raise NotFound("action")
     except AppError as error:

@@ -13,6 +13,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
 
@@ -46,17 +47,17 @@ def health(request: HttpRequest) -> JsonResponse:
 def _country_choices() -> list[tuple[str, str]]:
     from payouts.rails.coverage import all_countries
 
-    return [("", "Choose your country"), *all_countries()]
+    return [("", _("Choose your country")), *all_countries()]
 
 
 class RegisterForm(forms.Form):
     username = forms.CharField(max_length=150)
     email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, help_text="At least 8 characters, not a common password.")
+    password = forms.CharField(widget=forms.PasswordInput, help_text=_("At least 8 characters, not a common password."))
     country = forms.ChoiceField(
         choices=_country_choices,
         required=False,
-        help_text="Where you live: it decides how you can be paid (shown below the form).",
+        help_text=_("Where you live: it decides how you can be paid (shown below the form)."),
         # htmx shows the payout options of the chosen country without leaving the form.
         widget=forms.Select(
             attrs={
@@ -117,7 +118,7 @@ def register(request: HttpRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None)
     if getattr(request, "limited", False):
         form.is_valid()
-        form.add_error(None, "Too many attempts from your address; wait a few minutes and try again.")
+        form.add_error(None, _("Too many attempts from your address; wait a few minutes and try again."))
         return render(request, "registration/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -158,7 +159,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if getattr(request, "limited", False):
-            return self._refuse("Too many sign-in attempts; wait a few minutes and try again.")
+            return self._refuse(_("Too many sign-in attempts; wait a few minutes and try again."))
         username = str(request.POST.get("username", ""))
         if signin.signin_locked(username=username):
             return self._refuse(signin.locked_message())
@@ -191,7 +192,7 @@ PENDING_SECONDS = 300
 class CodeForm(forms.Form):
     code = forms.CharField(
         max_length=20,
-        label="Code from your authenticator app (or a backup code)",
+        label=_("Code from your authenticator app (or a backup code)"),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 
@@ -202,7 +203,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING_SIGN_IN)
     if not pending or time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
         request.session.pop(PENDING_SIGN_IN, None)
-        messages.error(request, "Your sign-in expired or was not started; sign in again.")
+        messages.error(request, _("Your sign-in expired or was not started; sign in again."))
         return redirect("login")
     user = User.objects.filter(pk=pending["user"], is_active=True).first()
     if user is None:
@@ -225,7 +226,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, signin.locked_message())
                 status = 429
             else:
-                form.add_error("code", "That code is not right; try the current one from your app.")
+                form.add_error("code", _("That code is not right; try the current one from your app."))
                 status = 400
     return render(request, "registration/login_verify.html", {"form": form}, status=status)
 

@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.models import Organisation
 from core.errors import AppError, NotFound
-from core.money import format_amount
 from core.security import DEFAULT_POLICY
 from frontend import jobs
 from frontend.batch_forms import BatchEditForm, new_batch_initial
@@ -29,6 +29,7 @@ from frontend.forms import (
 )
 from frontend.operations import operation_start
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
+from frontend.templatetags.frontend import money
 from frontend.views.team import verification_state_text
 from governance.selectors import rule_value
 from ledger import escrow
@@ -83,7 +84,7 @@ def organisation_new(request: HttpRequest) -> HttpResponse:
             add_app_error(form, error)
         else:
             messages.success(
-                request, "Organisation created. The co-op verifies its legal identity before it publishes."
+                request, _("Organisation created. The co-op verifies its legal identity before it publishes.")
             )
             return redirect("org_dashboard", slug=organisation.slug)
     return render(request, "frontend/requester/new.html", {"form": form})
@@ -119,7 +120,7 @@ def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
         except AppError as error:
             add_app_error(form, error)
         else:
-            messages.success(request, "Renamed. The earlier name stays in your public history.")
+            messages.success(request, _("Renamed. The earlier name stays in your public history."))
             return redirect("org_profile", slug=slug)
     return render(
         request,
@@ -170,7 +171,10 @@ def api_key_revoke(request: HttpRequest, slug: str, key_id: int) -> HttpResponse
     if key is None:
         raise NotFound("key")
     account_services.api_key_revoke(key=key, actor=user_of(request))
-    messages.success(request, f"Key {key.access_key_id} revoked; requests signed with it now fail.")
+    messages.success(
+        request,
+        _("Key %(access_key_id)s revoked; requests signed with it now fail.") % {"access_key_id": key.access_key_id},
+    )
     return redirect("org_keys", slug=slug)
 
 
@@ -234,7 +238,9 @@ def _preview(template_html: str, content: str, file_format: str) -> dict[str, An
         except AppError as error:
             problem = error.message
     elif placeholders:
-        problem = f"Upload input rows to fill {', '.join('${' + p + '}' for p in placeholders)}."
+        problem = _("Upload input rows to fill %(placeholders)s.") % {
+            "placeholders": ", ".join("${" + p + "}" for p in placeholders)
+        }
     return {
         "html": inputs.template_render(template_html, row),
         "placeholders": placeholders,
@@ -278,11 +284,11 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
             add_app_error(form, error)
         else:
             if not content:
-                messages.success(request, "Draft saved. Upload its input rows, then publish.")
+                messages.success(request, _("Draft saved. Upload its input rows, then publish."))
                 return redirect("org_batch", slug=slug, batch_id=batch.pk)
             operation_id = operation_start(
                 owner=user_of(request),
-                label=f"Input rows for {batch.title}",
+                label=_("Input rows for %(title)s") % {"title": batch.title},
                 job=jobs.batch_input_upload,
                 result_url=reverse("org_batch", args=[slug, batch.pk]),
                 user_id=user_of(request).pk,
@@ -338,12 +344,12 @@ def batch_input(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
     batch = _batch(request, slug, batch_id, "tasks.change_batch")
     form = InputUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Choose a CSV or JSON file with the input rows.")
+        messages.error(request, _("Choose a CSV or JSON file with the input rows."))
         return redirect("org_batch", slug=slug, batch_id=batch.pk)
     upload = form.cleaned_data["input_file"]
     operation_id = operation_start(
         owner=user_of(request),
-        label=f"Input rows for {batch.title}",
+        label=_("Input rows for %(title)s") % {"title": batch.title},
         job=jobs.batch_input_upload,
         result_url=reverse("org_batch", args=[slug, batch.pk]),
         user_id=user_of(request).pk,
@@ -360,10 +366,10 @@ def batch_action(request: HttpRequest, slug: str, batch_id: int, action: str) ->
     batch = _batch(request, slug, batch_id, "tasks.change_batch")
     actor = user_of(request)
     done = {
-        "publish": (task_services.batch_publish, "Published: every slot's pay is now held in escrow."),
-        "pause": (task_services.batch_pause, "Paused: no new workers until you resume."),
-        "resume": (task_services.batch_resume, "Resumed."),
-        "cancel": (task_services.batch_cancel, "Cancelled: unclaimed slots' escrow is back in your balance."),
+        "publish": (task_services.batch_publish, _("Published: every slot's pay is now held in escrow.")),
+        "pause": (task_services.batch_pause, _("Paused: no new workers until you resume.")),
+        "resume": (task_services.batch_resume, _("Resumed.")),
+        "cancel": (task_services.batch_cancel, _("Cancelled: unclaimed slots' escrow is back in your balance.")),
     }
     if action not in done:
         raise NotFound("action")
@@ -452,7 +458,7 @@ def review_decide(request: HttpRequest, slug: str, batch_id: int, assignment_id:
                 extra.pop("reject_form")
         elif decision == "withdraw-rejection":
             task_services.assignment_rejection_withdraw(actor=actor, assignment=assignment)
-            extra["notice"] = "Rejection withdrawn; the work is paid in full."
+            extra["notice"] = _("Rejection withdrawn; the work is paid in full.")
         elif decision == "bonus":
             bonus_form = BonusForm(request.POST, prefix=f"b{assignment.pk}")
             extra["bonus_form"] = bonus_form
@@ -465,7 +471,9 @@ def review_decide(request: HttpRequest, slug: str, batch_id: int, assignment_id:
                     token=request.POST.get("token", ""),
                 )
                 extra.pop("bonus_form")
-                extra["notice"] = f"Bonus of {format_amount(bonus_form.cleaned_data['amount'], batch.currency)} paid."
+                extra["notice"] = _("Bonus of %(amount)s paid.") % {
+                    "amount": money(bonus_form.cleaned_data["amount"], batch.currency)
+                }
         else:
             raise NotFound("decision")
     except AppError as error:
@@ -490,11 +498,11 @@ def review_bulk_approve(request: HttpRequest, slug: str, batch_id: int) -> HttpR
     batch = _batch(request, slug, batch_id, "tasks.review_batch")
     ids = [int(value) for value in request.POST.getlist("assignment_ids") if value.isdigit()]
     if not ids:
-        messages.error(request, "Tick at least one submission to approve.")
+        messages.error(request, _("Tick at least one submission to approve."))
         return redirect("org_review", slug=slug, batch_id=batch.pk)
     operation_id = operation_start(
         owner=user_of(request),
-        label=f"Approving {len(ids)} submissions of {batch.title}",
+        label=_("Approving %(amount)s submissions of %(title)s") % {"amount": len(ids), "title": batch.title},
         job=jobs.bulk_approve,
         result_url=reverse("org_review", args=[slug, batch.pk]) + "?show=all",
         user_id=user_of(request).pk,
@@ -511,10 +519,10 @@ def export(request: HttpRequest, slug: str, batch_id: int, file_format: str) -> 
     """Paid work only, prepared by a job (a large batch never holds the page up)."""
     batch = _batch(request, slug, batch_id, "tasks.review_batch")
     if file_format not in ("csv", "json"):
-        raise NotFound("export format")
+        raise NotFound(_("export format"))
     operation_id = operation_start(
         owner=user_of(request),
-        label=f"Export of {batch.title} ({file_format.upper()})",
+        label=_("Export of %(title)s (%(upper)s)") % {"title": batch.title, "upper": file_format.upper()},
         job=jobs.batch_export,
         result_url=reverse("org_batch", args=[slug, batch.pk]),
         user_id=user_of(request).pk,

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -33,8 +34,8 @@ def _next(request: HttpRequest, default: str) -> str:
 class CodeForm(PageForm):
     code = forms.CharField(
         max_length=20,
-        label="Code",
-        help_text="The 6 digits your authenticator app shows now (or a backup code).",
+        label=_("Code"),
+        help_text=_("The 6 digits your authenticator app shows now (or a backup code)."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -44,8 +45,8 @@ class PasswordForm(PageForm):
     code = forms.CharField(
         max_length=20,
         required=False,
-        label="Code",
-        help_text="Only if you use two-factor authentication.",
+        label=_("Code"),
+        help_text=_("Only if you use two-factor authentication."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -71,7 +72,7 @@ def security(request: HttpRequest) -> HttpResponse:
                 context["enrolment"] = two_factor.two_factor_enrol_start(user=user)
                 context["form"] = CodeForm()
             elif not form.is_valid():
-                raise AppError("invalid", "Enter the code.")
+                raise AppError("invalid", _("Enter the code."))
             elif action == "confirm":
                 context["backup_codes"] = two_factor.two_factor_enrol_confirm(
                     user=user, token=form.cleaned_data["code"]
@@ -79,13 +80,13 @@ def security(request: HttpRequest) -> HttpResponse:
                 device = two_factor.two_factor_device(user=user)
                 otp_login(request, device)
                 context.update(enabled=True, verified=True)
-                messages.success(request, "Two-factor authentication is on. Keep your backup codes somewhere safe.")
+                messages.success(request, _("Two-factor authentication is on. Keep your backup codes somewhere safe."))
             elif action == "verify":
                 device = two_factor.two_factor_verify(user=user, token=form.cleaned_data["code"])
                 if device is None:
-                    raise AppError("invalid_code", "That code is not right.")
+                    raise AppError("invalid_code", _("That code is not right."))
                 otp_login(request, device)
-                messages.success(request, "This session is confirmed with your second factor.")
+                messages.success(request, _("This session is confirmed with your second factor."))
                 return redirect(_next(request, "/account/security/"))
             elif action == "backup_codes":
                 context["backup_codes"] = two_factor.two_factor_backup_codes_renew(
@@ -93,10 +94,10 @@ def security(request: HttpRequest) -> HttpResponse:
                 )
             elif action == "disable":
                 two_factor.two_factor_disable(user=user, token=form.cleaned_data["code"])
-                messages.success(request, "Two-factor authentication is off.")
+                messages.success(request, _("Two-factor authentication is off."))
                 return redirect("account_security")
             else:
-                raise AppError("invalid", "Unknown action.")
+                raise AppError("invalid", _("Unknown action."))
         except AppError as error:
             form.add_error(None, error.message)
             status = 400 if error.status_code < 500 else error.status_code
@@ -150,7 +151,7 @@ def my_data_erase(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = PasswordForm(request.POST)
     if not form.is_valid() or request.POST.get("confirm") != "erase":
-        messages.error(request, "Type your password and tick the box to confirm.")
+        messages.error(request, _("Type your password and tick the box to confirm."))
         return redirect("account_data")
     try:
         proof = reauthentication.fresh_sign_in_with_password(
@@ -161,5 +162,5 @@ def my_data_erase(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("account_data")
     logout(request)
-    messages.success(request, "Your account is erased: your name and details are gone from the platform.")
+    messages.success(request, _("Your account is erased: your name and details are gone from the platform."))
     return redirect("home")

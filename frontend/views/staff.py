@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -72,13 +73,22 @@ def verification_decide(request: HttpRequest, verification_id: int, action: str)
     try:
         if action == "approve":
             verification.verification_approve(verification=found, actor=user, reason=data["reason"])
-            messages.success(request, f"{found.organisation.display_name} is verified.")
+            messages.success(
+                request, _("%(display_name)s is verified.") % {"display_name": found.organisation.display_name}
+            )
         elif action == "refuse":
             verification.verification_refuse(verification=found, actor=user, code=data["code"], text=data["text"])
-            messages.success(request, f"The request of {found.organisation.display_name} is refused.")
+            messages.success(
+                request,
+                _("The request of %(display_name)s is refused.") % {"display_name": found.organisation.display_name},
+            )
         else:
             verification.verification_request_information(verification=found, actor=user, text=data["text"])
-            messages.success(request, f"{found.organisation.display_name} is asked for more information.")
+            messages.success(
+                request,
+                _("%(display_name)s is asked for more information.")
+                % {"display_name": found.organisation.display_name},
+            )
     except AppError as error:
         if error.status_code in (403, 404):
             raise
@@ -144,10 +154,13 @@ def person_action(request: HttpRequest, person_id: int, action: str) -> HttpResp
             dispute_services.user_suspend(
                 user=person, actor=user, code=form.cleaned_data["code"], reason=form.cleaned_data["reason"]
             )
-            messages.success(request, f"{person.username} is suspended; their appeal is open in the queue.")
+            messages.success(
+                request,
+                _("%(username)s is suspended; their appeal is open in the queue.") % {"username": person.username},
+            )
         else:
             dispute_services.user_suspension_lift(user=person, actor=user, reason=form.cleaned_data["reason"])
-            messages.success(request, f"{person.username}'s suspension is lifted.")
+            messages.success(request, _("%(username)s's suspension is lifted.") % {"username": person.username})
     except AppError as error:
         if error.status_code in (403, 404):
             raise

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -21,11 +22,11 @@ def _organisation(request: HttpRequest, slug: str) -> Organisation:
 def verification_state_text(latest: OrganisationVerification | None, organisation: Organisation) -> str:
     """The sentence the requester's dashboard and verification page show."""
     if organisation.is_verified:
-        return "Verified: you can publish batches."
+        return _("Verified: you can publish batches.")
     if latest is None:
-        return "Not submitted: send your legal identity so the co-op can verify it before you publish."
+        return _("Not submitted: send your legal identity so the co-op can verify it before you publish.")
     if latest.state == OrganisationVerification.State.SUBMITTED:
-        return "Submitted: a verifier will check it."
+        return _("Submitted: a verifier will check it.")
     if latest.state == OrganisationVerification.State.MORE_INFORMATION:
         return f"More information needed: {latest.decision_text}"
     return (
@@ -67,7 +68,7 @@ def verification_page(request: HttpRequest, slug: str) -> HttpResponse:
         except AppError as error:
             add_app_error(form, error)
         else:
-            messages.success(request, "Sent. A verifier will check it; you will be told the outcome.")
+            messages.success(request, _("Sent. A verifier will check it; you will be told the outcome."))
             return redirect("org_verification", slug=slug)
     can_submit = not organisation.is_verified and (
         latest is None or latest.state != OrganisationVerification.State.SUBMITTED
@@ -105,7 +106,7 @@ def team_page(request: HttpRequest, slug: str) -> HttpResponse:
             except AppError as error:
                 add_app_error(form, error)
             else:
-                messages.success(request, f"Invitation sent to {invitation.email}.")
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
                 return redirect("org_team", slug=slug)
     role = account_selectors.organisation_role(user=user_of(request), organisation=organisation)
     return render(
@@ -142,7 +143,7 @@ def team_member_action(request: HttpRequest, slug: str, user_id: int, action: st
     try:
         if action == "remove":
             teams.member_remove(organisation=organisation, actor=user_of(request), user=person)
-            messages.success(request, f"{person.username} is no longer on the team.")
+            messages.success(request, _("%(username)s is no longer on the team.") % {"username": person.username})
         elif action == "role":
             form = MemberRoleForm(request.POST)
             if not form.is_valid():
@@ -151,7 +152,10 @@ def team_member_action(request: HttpRequest, slug: str, user_id: int, action: st
             teams.member_set_role(
                 organisation=organisation, actor=user_of(request), user=person, role=form.cleaned_data["role"]
             )
-            messages.success(request, f"{person.username} is now {form.cleaned_data['role']}.")
+            messages.success(
+                request,
+                _("%(username)s is now %(role)s.") % {"username": person.username, "role": form.cleaned_data["role"]},
+            )
         else:
             raise NotFound("action")
     except AppError as error:
@@ -173,6 +177,10 @@ def invitation_page(request: HttpRequest, token: str) -> HttpResponse:
                 raise
             flash_error(request, error)
             return redirect("invitation", token=token)
-        messages.success(request, f"You joined {invitation.organisation.display_name} as {invitation.role}.")
+        messages.success(
+            request,
+            _("You joined %(display_name)s as %(role)s.")
+            % {"display_name": invitation.organisation.display_name, "role": invitation.role},
+        )
         return redirect("org_dashboard", slug=invitation.organisation.slug)
     return render(request, "frontend/requester/invitation.html", {"invitation": invitation})

@@ -4,6 +4,7 @@ Every read goes through the payments selectors, which refuse anyone but the trea
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
@@ -52,5 +53,9 @@ def deposit_confirm(request: HttpRequest, deposit_id: int) -> HttpResponse:
     except AppError as error:
         flash_error(request, error)
     else:
-        messages.success(request, f"Deposit {deposit.reference} confirmed and credited to {deposit.organisation}.")
+        messages.success(
+            request,
+            _("Deposit %(reference)s confirmed and credited to %(organisation)s.")
+            % {"reference": deposit.reference, "organisation": deposit.organisation},
+        )
     return redirect("treasury")

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -14,9 +15,9 @@ from webhooks import selectors, services
 
 
 class WebhookForm(PageForm):
-    url = forms.CharField(label="URL", max_length=500, help_text="A public https:// address.")
+    url = forms.CharField(label=_("URL"), max_length=500, help_text=_("A public https:// address."))
     events = forms.MultipleChoiceField(
-        label="Events", choices=[(event, event) for event in services.EVENTS], widget=forms.CheckboxSelectMultiple
+        label=_("Events"), choices=[(event, event) for event in services.EVENTS], widget=forms.CheckboxSelectMultiple
     )
 
 
@@ -55,5 +56,5 @@ def webhook_remove(request: HttpRequest, slug: str, endpoint_id: int) -> HttpRes
     organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
     endpoint = selectors.access_webhook_endpoint(organisation=organisation, endpoint_id=endpoint_id)
     services.webhook_endpoint_deactivate(endpoint=endpoint, actor=user_of(request))
-    messages.success(request, f"Deliveries to {endpoint.url} stopped.")
+    messages.success(request, _("Deliveries to %(url)s stopped.") % {"url": endpoint.url})
     return redirect("org_webhooks", slug=slug)

@@ -10,13 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from core.errors import AppError
-from core.money import format_amount, platform_currency, share
+from core.money import platform_currency, share
 from disputes import services as dispute_services
 from frontend import charts
 from frontend.batch_forms import CompletionCodeForm
@@ -29,6 +30,7 @@ from frontend.forms import (
     SuspensionAppealForm,
 )
 from frontend.pages import add_app_error, app_page, flash_error, user_of
+from frontend.templatetags.frontend import money
 from frontend.views import surveys
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
@@ -173,7 +175,7 @@ def assignment_frame(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = task_selectors.access_assignment_for_worker(worker=user_of(request), assignment_id=assignment_id)
     batch = assignment.batch
     if assignment.status != Assignment.Status.ACCEPTED or not batch.template_html:
-        raise Http404("This task is not open for work.")
+        raise Http404(_("This task is not open for work."))
     body = inputs.template_render(batch.template_html, assignment.task.input)
     if "<form" not in body.lower():
         body = f'<form id="coop-task">{body}<p><button type="submit">Submit</button></p></form>'
@@ -197,7 +199,7 @@ def assignment_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     except json.JSONDecodeError:
         answers = None
     if not isinstance(answers, dict):
-        messages.error(request, "The task sent answers we could not read; nothing was submitted. Try again.")
+        messages.error(request, _("The task sent answers we could not read; nothing was submitted. Try again."))
         return redirect("worker_assignment", assignment_id=assignment.pk)
     try:
         task_services.assignment_submit(worker=worker, assignment=assignment, answers=answers)
@@ -205,7 +207,7 @@ def assignment_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
         details = "; ".join(f"{name}: {' '.join(problems)}" for name, problems in error.fields.items())
         messages.error(request, f"{error.message} {details}".strip())
         return redirect("worker_assignment", assignment_id=assignment.pk)
-    messages.success(request, f"Submitted. {assignment.batch.title} is now awaiting review.")
+    messages.success(request, _("Submitted. %(title)s is now awaiting review.") % {"title": assignment.batch.title})
     return redirect("worker_assignments")
 
 
@@ -215,7 +217,7 @@ def assignment_return(request: HttpRequest, assignment_id: int) -> HttpResponse:
     worker = user_of(request)
     assignment = task_selectors.access_assignment_for_worker(worker=worker, assignment_id=assignment_id)
     task_services.assignment_return(worker=worker, assignment=assignment)
-    messages.success(request, "Returned without penalty; the slot is open for others.")
+    messages.success(request, _("Returned without penalty; the slot is open for others."))
     return redirect("worker_feed")
 
 
@@ -245,8 +247,8 @@ def earnings(request: HttpRequest) -> HttpResponse:
     currency = platform_currency()
     earnings_chart = charts.bar_chart(
         [charts.Bar(day.isoformat(), amount) for day, amount in sorted(by_day.items())[-30:]],
-        title="Earnings per day",
-        value_text=lambda amount: format_amount(amount, currency),
+        title=_("Earnings per day"),
+        value_text=lambda amount: money(amount, currency),
     )
     hourly = []
     for assignment in paid[:20]:
@@ -261,10 +263,10 @@ def earnings(request: HttpRequest) -> HttpResponse:
     minimum = rule_value("minimum_hourly_wage")
     hourly_chart = charts.bar_chart(
         hourly,
-        title="Effective hourly pay per task",
-        value_text=lambda amount: format_amount(amount, currency) + "/h",
+        title=_("Effective hourly pay per task"),
+        value_text=lambda amount: money(amount, currency) + "/h",
         reference=minimum,
-        reference_label=f"co-op minimum {format_amount(minimum, currency)}/h",
+        reference_label=_("co-op minimum %(amount)s/h") % {"amount": money(minimum, currency)},
     )
     return render(
         request,
@@ -306,7 +308,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         except AppError as error:
             add_app_error(form, error)
         else:
-            messages.success(request, "Profile saved; the change is in your history below.")
+            messages.success(request, _("Profile saved; the change is in your history below."))
             return redirect("worker_profile")
     membership = getattr(worker, "membership", None)
     return render(
@@ -331,7 +333,7 @@ def juror_opt_in(request: HttpRequest) -> HttpResponse:
     form.is_valid()
     opt_in = bool(form.cleaned_data.get("juror_opt_in"))
     account_services.membership_set_juror_opt_in(user=user_of(request), opt_in=opt_in)
-    messages.success(request, "You may be drawn as a juror." if opt_in else "You will not be drawn as a juror.")
+    messages.success(request, _("You may be drawn as a juror.") if opt_in else _("You will not be drawn as a juror."))
     return redirect("worker_profile")
 
 
@@ -343,9 +345,9 @@ def suspension_appeal(request: HttpRequest) -> HttpResponse:
         case = dispute_services.suspension_appeal_open(
             worker=user_of(request), statement=form.cleaned_data["statement"]
         )
-        messages.success(request, "Your appeal is open; a panel of members decides it.")
+        messages.success(request, _("Your appeal is open; a panel of members decides it."))
         return redirect("case", case_id=case.pk)
-    messages.error(request, "Explain why the suspension should be lifted.")
+    messages.error(request, _("Explain why the suspension should be lifted."))
     return redirect("worker_profile")
 
 
@@ -365,7 +367,11 @@ def requester_public(request: HttpRequest, slug: str) -> HttpResponse:
             except AppError as error:
                 add_app_error(form, error)
             else:
-                messages.success(request, f"Thank you: your rating of {organisation.display_name} is saved.")
+                messages.success(
+                    request,
+                    _("Thank you: your rating of %(display_name)s is saved.")
+                    % {"display_name": organisation.display_name},
+                )
                 return redirect("requester_public", slug=slug)
     return render(
         request,
@@ -386,5 +392,5 @@ def membership_join(request: HttpRequest) -> HttpResponse:
     except AppError as error:
         flash_error(request, error)
     else:
-        messages.success(request, "Welcome, member: you can now propose and vote.")
+        messages.success(request, _("Welcome, member: you can now propose and vote."))
     return redirect("worker_profile")

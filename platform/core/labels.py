@@ -2,9 +2,11 @@
 under. Pages never show a stored name such as ``awaiting_response``: the ``label`` template
 filter looks it up here, and a name not listed yet is at least written as words."""
 
+from typing import Any
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 LABELS: dict[str, Promise] = {
     # Batches and assignments
@@ -181,3 +183,24 @@ def label(value: object) -> str:
     if found is not None:
         return str(found)
     return key.replace("_", " ")
+
+
+# A count in a rule's unit, e.g. "48 hours", "1 juror".
+UNIT_COUNTS: dict[str, Any] = {
+    "hours": ngettext_lazy("%(count)d hour", "%(count)d hours", "count"),
+    "days": ngettext_lazy("%(count)d day", "%(count)d days", "count"),
+    "days (0 = no activity required)": ngettext_lazy("%(count)d day", "%(count)d days", "count"),
+    "minutes": ngettext_lazy("%(count)d minute", "%(count)d minutes", "count"),
+    "jurors": ngettext_lazy("%(count)d juror", "%(count)d jurors", "count"),
+    "rejections": ngettext_lazy("%(count)d rejection", "%(count)d rejections", "count"),
+    "distinct workers": ngettext_lazy("%(count)d worker", "%(count)d workers", "count"),
+    "changes per year": ngettext_lazy("%(count)d change a year", "%(count)d changes a year", "count"),
+}
+
+
+def counted(unit: str, value: int) -> str:
+    """``counted("hours", 48)`` -> ``48 hours`` in the reader's language."""
+    phrase = UNIT_COUNTS.get(unit)
+    if phrase is None:
+        return f"{value} {label(unit)}"
+    return str(phrase % {"count": value})
