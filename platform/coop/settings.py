@@ -401,6 +401,12 @@ API_KEY_ENCRYPTION_KEY = env("API_KEY_ENCRYPTION_KEY", "")
 COOP_BANK_NAME = env("COOP_BANK_NAME", "Crowdwork Co-operative")
 COOP_BANK_IBAN = env("COOP_BANK_IBAN", "DE89370400440532013000")
 COOP_BANK_BIC = env("COOP_BANK_BIC", "COBADEFFXXX")
+# The co-op's details printed on deposit receipts and monthly statements (payments.documents).
+COOP_LEGAL_NAME = env("COOP_LEGAL_NAME", "Crowdwork Co-operative eG")
+COOP_ADDRESS = env("COOP_ADDRESS", "Musterstrasse 1, 10115 Berlin, Germany")
+COOP_REGISTRATION = env("COOP_REGISTRATION", "")  # register and number, e.g. "GnR 1234 B, Amtsgericht Berlin"
+COOP_VAT_ID = env("COOP_VAT_ID", "")
+COOP_CONTACT_EMAIL = env("COOP_CONTACT_EMAIL", "treasurer@coop.example")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

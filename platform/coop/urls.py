@@ -16,6 +16,7 @@ def ping(request: HttpRequest) -> HttpResponse:
 api_patterns = [
     path("", include("accounts.api")),
     path("", include("payments.api")),
+    path("", include("payments.statements_api")),
     path("", include("notifications.api")),
     path("governance/", include("governance.api")),
     path("", include("tasks.api")),

@@ -24,6 +24,7 @@ def _pages(slug: str, batch_id: int) -> list[str]:
         f"/org/{slug}/blocks/",
         f"/org/{slug}/withdrawals/",
         f"/org/{slug}/notices/",
+        f"/org/{slug}/statements/",
     ]
 
 
