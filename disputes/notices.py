@@ -113,3 +113,8 @@ def suspended(user: User) -> None:
     notify(
         users=[user.pk], category="suspension", params={"reason": user.suspension_reason}, url=reverse("worker_profile")
     )
+
+
+def suspension_lifted(user: User, *, reason: str) -> None:
+    """The person learns their suspension is over (cannot be turned off)."""
+    notify(users=[user.pk], category="suspension_lifted", params={"reason": reason}, url=reverse("worker_profile"))

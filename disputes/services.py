@@ -19,7 +19,6 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.authentication import forget_tokens
 from accounts.models import Organisation, StaffRole, User
-from accounts.notices import notify_person
 from accounts.reasons import SUSPENSION_REASONS, reason_text
 from accounts.selectors import require_staff_role
 from core.audit import audit_record
@@ -435,11 +434,7 @@ def _lift_suspension(user: User, case: Case) -> None:
     locked.save(update_fields=["suspended_at", "suspension_reason", "suspension_code"])
     forget_tokens(user=locked)
     audit_record(actor=None, action="user.suspension_lifted", target=locked, before=before, after={"case": case.pk})
-    notify_person(
-        email=locked.email,
-        subject="Your suspension is lifted",
-        body=f"The appeal (case {case.pk}) lifted your suspension; you can take work again.",
-    )
+    notices.suspension_lifted(locked, reason=f"The appeal (case {case.pk}) lifted your suspension.")
 
 
 def user_suspension_lift(*, user: User, actor: User, reason: str) -> User:
@@ -480,7 +475,7 @@ def user_suspension_lift(*, user: User, actor: User, reason: str) -> User:
                 now=timezone.now(),
                 actor=actor,
             )
-        notify_person(email=locked.email, subject="Your suspension is lifted", body=text)
+        notices.suspension_lifted(locked, reason=text)
     return locked
 
 

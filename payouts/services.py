@@ -151,14 +151,14 @@ def _method_replace(
         )
         security_notice_send(
             user=user,
-            subject="Your payout destination changed",
-            body=(
-                f"Your earnings will now be paid to {destination.display} ({rail}). "
-                + (f"It replaces {before['display']}. " if before else "")
-                + f"For your safety, nothing is paid there before {not_before:%Y-%m-%d %H:%M} UTC "
-                f"({hold.value} hours). If you did not make this change, sign in, cancel any waiting payout on "
-                "your payouts page, choose your own destination again, change your password and contact the co-op."
-            ),
+            category="payout_destination_changed",
+            params={
+                "destination": destination.display,
+                "previous": before["display"] if before else "—",
+                "not_before": not_before,
+                "hours": hold.value,
+            },
+            url="/work/payouts/",
         )
     return method
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
-from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating
+from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating, SavedSearch
 
 _OPEN_WORK = (Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
 
@@ -43,6 +43,11 @@ def _export(user: User) -> dict[str, Any]:
                 "organisation__slug", "pay_fairness", "communication", "review_speed", "comment"
             )
         ),
+        "saved_searches": list(
+            SavedSearch.objects.filter(worker=user)
+            .order_by("id")
+            .values("name", "min_hourly_pay", "max_minutes", "keywords", "requester__slug", "alert", "created_at")
+        ),
     }
 
 
@@ -54,6 +59,8 @@ def _blockers(user: User) -> list[str]:
 
 
 def _erase(user: User, erasure: Erasure) -> None:
+    # Saved searches are the person's own filters and alert choices; nothing else needs them.
+    SavedSearch.objects.filter(worker=user).delete()
     for rating in RequesterRating.objects.filter(worker=user).exclude(comment=""):
         scrubbed = erasure.scrub(rating.comment)
         if scrubbed != rating.comment:

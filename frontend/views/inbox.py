@@ -101,7 +101,9 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
                 time_zone=request.POST.get("time_zone", "UTC").strip(),
             )
             current = services.preferences_for(user=user)
-            for key in CATEGORIES:
+            for key, spec in CATEGORIES.items():
+                if spec.always_email:
+                    continue
                 wanted = request.POST.get(f"email_{key}")
                 if wanted and wanted != current[key]:
                     services.preference_set(user=user, category=key, email=wanted)
@@ -120,6 +122,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             "opt_out": spec.opt_out,
         }
         for key, spec in CATEGORIES.items()
+        if not spec.always_email  # security notices: always at once, nothing to choose
     ]
     return render(
         request,

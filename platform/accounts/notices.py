@@ -1,17 +1,15 @@
-"""Telling a person about a staff decision that concerns them (verification decided,
-account suspended or restored, team invitation). One function, so the notification
-service can take it over: today an e-mail queued when the decision commits."""
+"""Telling a person about a decision that concerns them by their e-mail address (a team
+invitation: the invited person may have no account yet). Through the notification service,
+registered in ``accounts.hooks``: an account holder gets an inbox entry and the e-mail; an
+address without an account gets the e-mail alone, in the same words."""
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from typing import Any
+
+from accounts import hooks
 
 
-def notify_person(*, email: str, subject: str, body: str) -> None:
-    """Sends ``body`` to ``email`` after the current transaction commits (never for a
-    decision that rolled back). A failing mail server does not undo the decision."""
-
-    def send() -> None:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True)
-
-    transaction.on_commit(send)
+def notify_person(*, email: str, category: str, params: dict[str, Any], url: str = "") -> None:
+    """Tells the person at ``email`` about ``category`` with ``params`` once the current
+    transaction commits (never for a decision that rolled back). A failing mail server does
+    not undo the decision."""
+    hooks.address_notify(email=email, category=category, params=params, url=url)

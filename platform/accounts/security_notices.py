@@ -1,32 +1,20 @@
-"""The one way this app tells a person about their account's security by e-mail.
+"""The one way this app tells a person about their account's security.
 
-Sign-in lockouts, a new or changed payout destination, two-factor changes and erasure
-requests all go through ``security_notice_send``, so the notification service can take
-them over by changing this one function.
+Sign-in lockouts, a new or changed payout destination, two-factor and passkey changes all
+go through ``security_notice_send``, which hands them to the notification service
+(``notifications.services.notify``, registered in ``accounts.hooks``): an inbox entry and
+an e-mail sent at once, in the person's language, that they cannot turn off (the
+categories are ``always_email``: no unsubscribe link, no digest).
 """
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from typing import Any
 
+from accounts import hooks
 from accounts.models import User
 
 
-def security_notice_send(*, user: User, subject: str, body: str) -> None:
-    """E-mails ``body`` to ``user``'s address once the current transaction commits
-    (at once outside one); nothing is sent if it rolls back. A mail failure is logged
-    by Django and never undoes the change it reports."""
-    address = user.email
-    if not address:
-        return
-
-    def send() -> None:
-        send_mail(
-            subject=f"[co-op] {subject}",
-            message=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[address],
-            fail_silently=True,
-        )
-
-    transaction.on_commit(send)
+def security_notice_send(*, user: User, category: str, params: dict[str, Any], url: str = "") -> None:
+    """Tells ``user`` about ``category`` (a notification category marked ``always_email``)
+    inside the current transaction; the e-mail goes after commit, nothing if it rolls back.
+    A mail failure never undoes the change it reports (the mail job retries it)."""
+    hooks.person_notify(user=user, category=category, params=params, url=url)

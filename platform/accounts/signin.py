@@ -59,12 +59,8 @@ def signin_failed(*, username: str) -> bool:
         if user is not None:
             security_notice_send(
                 user=user,
-                subject="Sign-in to your account was locked",
-                body=(
-                    f"Someone failed to sign in to your account '{user.username}' {failures} times, so sign-in "
-                    f"is locked for {lockout // 60} minutes. If it was not you, your password may be under "
-                    "attack: choose a new one (password reset) and turn on two-factor authentication."
-                ),
+                category="signin_locked",
+                params={"username": user.username, "failures": failures, "minutes": lockout // 60},
             )
     return True
 

@@ -65,12 +65,15 @@ def invitation_create(
         )
         notify_person(
             email=email,
-            subject=f"Join {organisation.display_name} on the co-op",
-            body=(
-                f"{actor.username} invites you to {organisation.display_name} as {role}. "
-                f"Sign in (or register with this address) and open {settings.SITE_URL}/invitations/{token}/ "
-                f"within {INVITATION_DAYS} days."
-            ),
+            category="team_invitation",
+            params={
+                "inviter": actor.username,
+                "organisation": organisation.display_name,
+                "role": role,
+                "days": INVITATION_DAYS,
+                "link": f"{settings.SITE_URL.rstrip('/')}/invitations/{token}/",
+            },
+            url=f"/invitations/{token}/",
         )
     return invitation, token
 

@@ -108,10 +108,7 @@ def two_factor_enrol_confirm(*, user: User, token: str) -> list[str]:
         Token.objects.filter(user=user).delete()
         audit_record(actor=user, action="two_factor.enabled", target=user, after={"device": "totp"})
         security_notice_send(
-            user=user,
-            subject="Two-factor authentication is on",
-            body="Your account now asks for a code from your authenticator app when you sign in. "
-            "If you did not do this, reset your password and contact the co-op at once.",
+            user=user, category="two_factor_enabled", params={"method": "authenticator app"}, url="/account/security/"
         )
     return codes
 
@@ -166,12 +163,7 @@ def two_factor_disable(*, user: User, token: str) -> None:
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         audit_record(actor=user, action="two_factor.disabled", target=user)
-        security_notice_send(
-            user=user,
-            subject="Two-factor authentication is off",
-            body="Your account no longer asks for a code when you sign in. "
-            "If you did not do this, reset your password and contact the co-op at once.",
-        )
+        security_notice_send(user=user, category="two_factor_disabled", params={}, url="/account/security/")
 
 
 def _clean(token: str) -> str:

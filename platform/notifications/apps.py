@@ -7,7 +7,8 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import hooks
-        from notifications import services, tracking
+        from notifications import personal_data, services, tracking  # noqa: F401  (personal_data registers)
 
         tracking.connect()
         hooks.verification_listener_register(services.verification_notify)
+        hooks.notifier_register(person=services.person_notify, address=services.address_notify)

@@ -25,6 +25,13 @@ class Category:
     # False: the e-mail cannot be turned off (suspension, a case against the person).
     opt_out: bool = True
     default_email: str = IMMEDIATE
+    # True: an account-security notice. Its e-mail goes at once whatever the person chose
+    # (a digest would arrive too late to act on it), and it is not listed in the settings.
+    always_email: bool = False
+
+    def __post_init__(self) -> None:
+        if self.always_email and self.opt_out:
+            raise ValueError(f"{self.key}: a notice that always goes by e-mail cannot be opted out of")
 
 
 _CATEGORIES = [
@@ -166,6 +173,84 @@ _CATEGORIES = [
         _("New work for your search “%(search)s”"),
         _("“%(batch)s” by %(requester)s pays about %(hourly)s per hour."),
         default_email=OFF,
+    ),
+    Category(
+        "suspension_lifted",
+        _("Your suspension is lifted"),
+        _("%(reason)s You can take work again."),
+        opt_out=False,
+    ),
+    # Account security (accounts.security_notices): e-mailed at once, cannot be turned off.
+    Category(
+        "signin_locked",
+        _("Sign-in to your account was locked"),
+        _(
+            "Someone failed to sign in to your account “%(username)s” %(failures)s times, so sign-in is locked "
+            "for %(minutes)s minutes. If it was not you, your password may be under attack: choose a new one "
+            "(password reset) and turn on two-factor authentication."
+        ),
+        opt_out=False,
+        always_email=True,
+    ),
+    Category(
+        "payout_destination_changed",
+        _("Your payout destination changed"),
+        _(
+            "Your earnings will now be paid to %(destination)s (previous destination: %(previous)s). For your "
+            "safety, nothing is paid there before %(not_before)s (%(hours)s hours). If you did not make this "
+            "change, sign in, cancel any waiting payout on your payouts page, choose your own destination again, "
+            "change your password and contact the co-op."
+        ),
+        opt_out=False,
+        always_email=True,
+    ),
+    Category(
+        "two_factor_enabled",
+        _("Two-factor authentication is on"),
+        _(
+            "Your account now asks for a second factor (%(method)s) when you sign in. If you did not do this, "
+            "reset your password and contact the co-op at once."
+        ),
+        opt_out=False,
+        always_email=True,
+    ),
+    Category(
+        "two_factor_disabled",
+        _("Two-factor authentication is off"),
+        _(
+            "Your account no longer asks for a code when you sign in. If you did not do this, reset your "
+            "password and contact the co-op at once."
+        ),
+        opt_out=False,
+        always_email=True,
+    ),
+    Category(
+        "passkey_added",
+        _("A passkey was added to your account"),
+        _(
+            "The passkey “%(name)s” can now be used as your second factor. If you did not add it, remove it "
+            "from your security page, reset your password and contact the co-op at once."
+        ),
+        opt_out=False,
+        always_email=True,
+    ),
+    Category(
+        "passkey_removed",
+        _("A passkey was removed from your account"),
+        _("The passkey “%(name)s” no longer signs you in. If you did not remove it, contact the co-op at once."),
+        opt_out=False,
+        always_email=True,
+    ),
+    # Team invitations (accounts.teams): the only copy of the link, so it cannot be turned off.
+    Category(
+        "team_invitation",
+        _("Join %(organisation)s on the co-op"),
+        _(
+            "%(inviter)s invites you to %(organisation)s as %(role)s. Sign in (or register with this address) "
+            "and open the invitation within %(days)s days: %(link)s"
+        ),
+        opt_out=False,
+        always_email=True,
     ),
     Category("requester_message", _("A message from %(requester)s: %(subject)s"), _("%(message)s")),
     Category(

@@ -18,8 +18,10 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.core import signing
 from django.core.cache import cache
+from django.core.mail import EmailMessage
 from django.db import connection, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
@@ -107,12 +109,13 @@ def notify(
     _require_category(category)
     spec = CATEGORIES[category]
     clean = _clean_params(category, params)
-    default_mode = IMMEDIATE if email_now else spec.default_email
+    default_mode = IMMEDIATE if email_now or spec.always_email else spec.default_email
+    honour_choice = not spec.always_email
     write = _write_chunk_sql if connection.vendor == "postgresql" else _write_chunk_orm
     created = 0
     with transaction.atomic():
         for index, chunk in enumerate(_chunks(_user_ids(users))):
-            written = write(chunk, category, clean, url, organisation, default_mode)
+            written = write(chunk, category, clean, url, organisation, default_mode, honour_choice)
             created += written.count
             if written.mail_pending:
                 queue_on_commit("notifications.jobs.send_emails", first_id=written.first, last_id=written.last)
@@ -131,10 +134,20 @@ class _Written:
 
 
 def _write_chunk_orm(
-    chunk: list[int], category: str, params: dict[str, Any], url: str, organisation: Any, default_mode: str
+    chunk: list[int],
+    category: str,
+    params: dict[str, Any],
+    url: str,
+    organisation: Any,
+    default_mode: str,
+    honour_choice: bool = True,
 ) -> _Written:
-    chosen = dict(
-        NotificationPreference.objects.filter(user_id__in=chunk, category=category).values_list("user_id", "email")
+    chosen = (
+        dict(
+            NotificationPreference.objects.filter(user_id__in=chunk, category=category).values_list("user_id", "email")
+        )
+        if honour_choice
+        else {}
     )
     rows = Notification.objects.bulk_create(
         [
@@ -161,7 +174,8 @@ WITH inserted AS (
            CASE COALESCE(chosen.email, %(default)s)
                WHEN 'immediate' THEN 'pending' WHEN 'digest' THEN 'digest' ELSE 'none' END
     FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS ids(user_id, position)
-    LEFT JOIN {preference} AS chosen ON chosen.user_id = ids.user_id AND chosen.category = %(category)s
+    LEFT JOIN {preference} AS chosen
+        ON chosen.user_id = ids.user_id AND chosen.category = %(category)s AND %(honour_choice)s
     ORDER BY ids.position
     RETURNING id, email
 )
@@ -170,7 +184,13 @@ SELECT count(*), min(id), max(id), coalesce(bool_or(email = 'pending'), false) F
 
 
 def _write_chunk_sql(
-    chunk: list[int], category: str, params: dict[str, Any], url: str, organisation: Any, default_mode: str
+    chunk: list[int],
+    category: str,
+    params: dict[str, Any],
+    url: str,
+    organisation: Any,
+    default_mode: str,
+    honour_choice: bool = True,
 ) -> _Written:
     """The same rows as ``_write_chunk_orm`` in one statement on PostgreSQL: the chunk's ids
     travel as one array and the preferences are joined in the database, so the cost does not
@@ -190,6 +210,7 @@ def _write_chunk_sql(
                 "organisation": organisation.pk if organisation is not None else None,
                 "now": timezone.now(),
                 "default": default_mode,
+                "honour_choice": honour_choice,
             },
         )
         count, first, last, pending = cursor.fetchone()
@@ -229,6 +250,12 @@ def preference_set(*, user: User, category: str, email: str) -> NotificationPref
     if email not in EMAIL_MODES:
         raise AppError(
             "invalid", f"Choose one of: {', '.join(EMAIL_MODES)}.", status=400, fields={"email": ["Unknown."]}
+        )
+    if CATEGORIES[category].always_email and email != IMMEDIATE:
+        raise AppError(
+            "cannot_unsubscribe",
+            "Security notices about your account are always e-mailed at once; they cannot be changed.",
+            status=409,
         )
     if email == OFF and not CATEGORIES[category].opt_out:
         raise AppError(
@@ -357,6 +384,38 @@ def push_subscription_delete(*, user: User, endpoint: str) -> int:
 def staff_of(organisation: Organisation) -> models.QuerySet[User, int]:
     """The people who act for a requester organisation (its staff group)."""
     return User.objects.filter(groups=organisation.staff_group_id, is_active=True).values_list("pk", flat=True)
+
+
+def person_notify(*, user: User, category: str, params: dict[str, Any], url: str = "") -> None:
+    """One person, through ``notify`` (registered with ``accounts.hooks`` for the account
+    security notices, which accounts cannot send itself)."""
+    notify(users=[user.pk], category=category, params=params, url=url)
+
+
+def address_notify(*, email: str, category: str, params: dict[str, Any], url: str = "") -> None:
+    """Reaches ``email``: the active account with that address gets ``notify`` (inbox and
+    e-mail); an address without one (a person invited before registering) gets the e-mail
+    alone, in the same words, after commit, unless the address bounced or complained.
+    Raises ``unknown_event``/``invalid_params`` (400) before anything is written."""
+    _require_category(category)
+    clean = _clean_params(category, params)
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).order_by("pk").first()
+    if user is not None:
+        notify(users=[user.pk], category=category, params=clean, url=url)
+        return
+    if EmailSuppression.objects.filter(address=email.strip().lower()).exists():
+        return
+    words = render.words(category=category, params=clean, language=django_settings.LANGUAGE_CODE)
+    link = django_settings.SITE_URL.rstrip("/") + url if url else ""
+    with translation.override(django_settings.LANGUAGE_CODE):
+        footer = gettext("This message concerns your account or a case against you; it cannot be turned off.")
+    message = EmailMessage(
+        subject=words.title,
+        body=f"{words.body}\n{link}\n\n-- \n{footer}\n",
+        from_email=django_settings.DEFAULT_FROM_EMAIL,
+        to=[email.strip()],
+    )
+    transaction.on_commit(lambda: message.send(fail_silently=True))
 
 
 def verification_notify(*, organisation: Organisation, decision: str, reason: str) -> None:

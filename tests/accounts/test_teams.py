@@ -16,6 +16,7 @@ from core.models import AuditEvent
 from mturk import dispatch
 from mturk.operations import Caller
 from mturk.protocol import CODE_NOT_AUTHORIZED, MTurkError, target_prefix
+from notifications.models import Notification
 from payments.models import Deposit
 from tasks.models import Batch
 from tests.factories import OrganisationFactory, UserFactory
@@ -61,8 +62,13 @@ def test_an_invitation_is_mailed_and_accepted_by_the_invited_person(
             format="json",
         )
     assert response.status_code == 201, response.content
-    assert [m.to for m in mail.outbox] == [["rita@example.org"]]
+    # Through the notification service: the account holder's inbox, and an e-mail to the
+    # account's address that carries no unsubscribe link (the invitation cannot be turned off).
+    assert [m.to for m in mail.outbox] == [["Rita@Example.org"]]
+    assert "List-Unsubscribe" not in mail.outbox[0].extra_headers
+    entry = Notification.objects.get(user=invited, category="team_invitation")
     token = mail.outbox[0].body.split("/invitations/")[1].split("/")[0]
+    assert entry.url == f"/invitations/{token}/"
     # Only a hash of the token is stored.
     assert not OrganisationInvitation.objects.filter(token_hash=token).exists()
 
@@ -209,3 +215,31 @@ def test_key_scopes_are_checked_on_the_mturk_endpoint(organisation, owner) -> No
         caller=Caller(organisation=organisation, actor=owner, key=publisher.key), target=target, body=body
     )
     assert made["HITTypeId"]
+
+
+def test_an_invitation_to_an_address_without_an_account_is_mailed_in_the_same_words(
+    organisation: Organisation, owner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        teams.invitation_create(organisation=organisation, actor=owner, email="new@example.org", role="finance")
+    assert [m.to for m in mail.outbox] == [["new@example.org"]]
+    message = mail.outbox[0]
+    assert message.subject == f"Join {organisation.display_name} on the co-op"
+    assert f"{owner.username} invites you to {organisation.display_name} as finance" in message.body
+    assert "/invitations/" in message.body and "List-Unsubscribe" not in message.extra_headers
+    assert not Notification.objects.filter(category="team_invitation").exists()
+
+
+def test_no_invitation_mail_when_the_invitation_rolls_back(
+    organisation: Organisation, owner: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        teams.invitation_create(organisation=organisation, actor=owner, email="new@example.org", role="finance")
+        raise RuntimeError("the caller failed")
+    assert callbacks == [] and mail.outbox == [] and not OrganisationInvitation.objects.exists()
