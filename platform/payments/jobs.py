@@ -84,12 +84,29 @@ def reconcile_daily(day: str | None = None) -> int:
 
 @shared_task(name="payments.jobs.deposit_stripe_fee_book")
 def deposit_stripe_fee_book(deposit_id: int) -> int:
-    """Books Stripe's card fee of a top-up once; Stripe unreachable: tried again later."""
+    """Books Stripe's card fee of a top-up once; Stripe unreachable: ``stripe_fees_book_due``
+    tries again."""
     deposit = Deposit.objects.filter(pk=deposit_id).first()
     if deposit is None:
         return 0
     try:
-        return services.deposit_stripe_fee_book(deposit=deposit)
+        return services.deposit_stripe_fee_book(deposit=deposit) or 0
     except StripeUnavailable:
         logger.warning("Stripe unreachable; the fee of deposit %s waits", deposit_id)
         return 0
+
+
+@shared_task(name="payments.jobs.stripe_fees_book_due")
+def stripe_fees_book_due() -> int:
+    """Books every card fee still unbooked (a lost job, Stripe unreachable, a balance
+    transaction not made yet), each on its own, failures recorded with backoff by the
+    runner; booking is idempotent, so a fee is never booked twice. Returns how many were
+    looked at."""
+
+    def step(deposit_id: int) -> None:
+        deposit = Deposit.objects.get(pk=deposit_id)
+        services.deposit_stripe_fee_book(deposit=deposit)
+
+    due = services.deposits_stripe_fee_due()
+    run_each("payments.jobs.stripe_fees_book_due", due, step, atomic=False)
+    return len(due)

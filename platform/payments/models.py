@@ -41,6 +41,10 @@ class Deposit(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     stripe_client_secret = models.CharField(max_length=200, blank=True)
     stripe_charge_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Stripe's card fee as booked in the ledger (``deposit:<id>:stripe-fee``); null until the
+    # fee job has read it from the charge's balance transaction (``stripe_fees_book_due``
+    # retries until it has).
+    stripe_fee = models.BigIntegerField(null=True, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     # Part of a Stripe deposit already refunded through withdrawals.
     refunded_amount = models.BigIntegerField(default=0)
@@ -252,6 +256,15 @@ class CardDispute(models.Model):
     organisation_debited = models.BigIntegerField(default=0)
     reserve_debited = models.BigIntegerField(default=0)
     uncovered = models.BigIntegerField(default=0)
+    # Stripe's dispute fee (the ``fee`` of the dispute's balance transactions, e.g. 15.00),
+    # booked like the disputed amount: the requester first, then the reserve; net of any
+    # fee Stripe gave back.
+    fee_organisation_debited = models.BigIntegerField(default=0)
+    fee_reserve_debited = models.BigIntegerField(default=0)
+    fee_uncovered = models.BigIntegerField(default=0)
+    # Per Stripe balance transaction whose fee was booked: {"txn_...": {"fee", "organisation",
+    # "reserve", "uncovered"}}; each is booked once, and reconciliation reads it.
+    fee_bookings = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -129,7 +129,28 @@ def _match_dispute(row: BalanceTransaction) -> Finding:
             f"Card dispute {dispute.stripe_dispute_id}: Stripe moved {row.amount}, the ledger booked {booked}"
             + (f" ({dispute.uncovered} uncovered)." if dispute.uncovered else "."),
         )
+    # Stripe's dispute fee on this transaction (e.g. 15.00 with the money taken back).
+    fee_booked = _dispute_fee_booked(dispute, row.id)
+    if fee_booked != row.fee:
+        uncovered = int((dispute.fee_bookings.get(row.id) or {}).get("uncovered") or 0)
+        return Finding(
+            Kind.AMOUNT_MISMATCH,
+            booked,
+            f"Card dispute {dispute.stripe_dispute_id}: Stripe's dispute fee is {row.fee}, the ledger booked "
+            f"{fee_booked}" + (f" ({uncovered} uncovered)." if uncovered else "."),
+        )
     return Finding(None, booked)
+
+
+def _dispute_fee_booked(dispute: CardDispute, balance_transaction_id: str) -> int:
+    """The fee the ledger booked for one of the dispute's balance transactions, signed as
+    Stripe signs it (positive: charged)."""
+    base = f"{dispute.ledger_transfer_id}:fee:{balance_transaction_id}"
+    moved = (_posted_amount(base) or 0) + (_posted_amount(f"{base}:reserve") or 0)
+    booking = dispute.fee_bookings.get(balance_transaction_id)
+    if booking is None:
+        return 0
+    return moved if int(booking["fee"]) > 0 else -moved
 
 
 MATCHERS: dict[str, Matcher] = {

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -214,62 +217,95 @@ def deposit_stripe_fee_transfer_id(deposit: Deposit) -> str:
     return f"{deposit.ledger_transfer_id}:stripe-fee"
 
 
-def deposit_stripe_fee_book(*, deposit: Deposit) -> int:
+def deposit_stripe_fee_book(*, deposit: Deposit) -> int | None:
     """Books Stripe's processing fee of a card top-up (issue 19 point 14), once.
 
     The fee is read from the charge's balance transaction (a Stripe call, made before any
     lock), then booked as ``deposit:<id>:stripe-fee`` (organisation available -> Stripe):
     the requester pays the card fee, as the co-op's fee rule says. Should the balance
     already be spent, the rest comes from the co-op reserve (``...:stripe-fee:reserve``),
-    never from workers. Returns the fee; a repeat books nothing more. Raises
-    ``StripeUnavailable`` (the job retries)."""
-    from ledger.models import Transfer
-    from ledger.selectors import balance as ledger_balance
-
+    never from workers. ``Deposit.stripe_fee`` records the fee once booked (or once known to
+    be 0). Returns the fee; ``None`` while Stripe has not made the balance transaction yet
+    (the periodic ``payments.jobs.stripe_fees_book_due`` asks again). A repeat books nothing
+    more and calls nobody. Raises ``StripeUnavailable`` (the job retries)."""
     if deposit.method != Deposit.Method.STRIPE or not deposit.stripe_charge_id:
         return 0
-    transfer_id = deposit_stripe_fee_transfer_id(deposit)
-    if Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).exists():
-        return int(
-            sum(
-                Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).values_list("amount", flat=True)
-            )
-        )
-    fee = stripe_gateway.charge_fee(charge_id=deposit.stripe_charge_id)
-    if fee <= 0:
-        return 0
+    if deposit.stripe_fee is not None:
+        return deposit.stripe_fee
+    booked = _stripe_fee_booked(deposit)
+    fee = booked if booked is not None else stripe_gateway.charge_fee(charge_id=deposit.stripe_charge_id)
+    if fee is None:
+        return None
     with transaction.atomic():
         deposit = Deposit.objects.select_for_update().select_related("organisation").get(pk=deposit.pk)
-        if Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).exists():
-            return fee
-        available_account = ledger_accounts.org_available(deposit.organisation)
-        from_organisation = min(fee, max(0, ledger_balance(available_account).available))
-        from_reserve = min(fee - from_organisation, max(0, ledger_balance(ledger_accounts.coop_reserve()).available))
-        if from_organisation:
-            ledger.transfer(
-                transfer_id=transfer_id,
-                debit=available_account,
-                credit=ledger_accounts.external_stripe(),
-                amount=from_organisation,
-                code="stripe_fee",
-                memo=f"Stripe's card fee for top-up {deposit.reference}",
-            )
-        if from_reserve:
-            ledger.transfer(
-                transfer_id=f"{transfer_id}:reserve",
-                debit=ledger_accounts.coop_reserve(),
-                credit=ledger_accounts.external_stripe(),
-                amount=from_reserve,
-                code="stripe_fee_reserve",
-                memo=f"Stripe's card fee for top-up {deposit.reference}, not covered by the balance",
-            )
-        audit_record(
-            actor=None,
-            action="deposit.stripe_fee",
-            target=deposit,
-            after={"fee": fee, "organisation": from_organisation, "reserve": from_reserve},
-        )
+        if deposit.stripe_fee is not None:
+            return deposit.stripe_fee
+        if _stripe_fee_booked(deposit) is None and fee > 0:
+            _stripe_fee_write(deposit=deposit, fee=fee)
+        deposit.stripe_fee = fee
+        deposit.save(update_fields=["stripe_fee"])
     return fee
+
+
+def _stripe_fee_booked(deposit: Deposit) -> int | None:
+    """What the ledger holds of the deposit's fee transfers (None: none written)."""
+    from ledger.models import Transfer
+
+    transfer_id = deposit_stripe_fee_transfer_id(deposit)
+    amounts = list(
+        Transfer.objects.filter(pk__in=[transfer_id, f"{transfer_id}:reserve"]).values_list("amount", flat=True)
+    )
+    return int(sum(amounts)) if amounts else None
+
+
+def _stripe_fee_write(*, deposit: Deposit, fee: int) -> None:
+    from ledger.selectors import balance as ledger_balance
+
+    transfer_id = deposit_stripe_fee_transfer_id(deposit)
+    available_account = ledger_accounts.org_available(deposit.organisation)
+    from_organisation = min(fee, max(0, ledger_balance(available_account).available))
+    from_reserve = min(fee - from_organisation, max(0, ledger_balance(ledger_accounts.coop_reserve()).available))
+    if from_organisation:
+        ledger.transfer(
+            transfer_id=transfer_id,
+            debit=available_account,
+            credit=ledger_accounts.external_stripe(),
+            amount=from_organisation,
+            code="stripe_fee",
+            memo=f"Stripe's card fee for top-up {deposit.reference}",
+        )
+    if from_reserve:
+        ledger.transfer(
+            transfer_id=f"{transfer_id}:reserve",
+            debit=ledger_accounts.coop_reserve(),
+            credit=ledger_accounts.external_stripe(),
+            amount=from_reserve,
+            code="stripe_fee_reserve",
+            memo=f"Stripe's card fee for top-up {deposit.reference}, not covered by the balance",
+        )
+    audit_record(
+        actor=None,
+        action="deposit.stripe_fee",
+        target=deposit,
+        after={"fee": fee, "organisation": from_organisation, "reserve": from_reserve},
+    )
+
+
+def deposits_stripe_fee_due() -> list[tuple[int, Any]]:
+    """Card deposits whose fee is not booked yet (the job was lost, Stripe was unreachable,
+    or its balance transaction did not exist yet), oldest first, with when they became due."""
+    settled = timezone.now() - timedelta(minutes=1)
+    return list(
+        Deposit.objects.filter(
+            method=Deposit.Method.STRIPE,
+            status=Deposit.Status.SUCCEEDED,
+            stripe_fee__isnull=True,
+            credited_at__lt=settled,
+        )
+        .exclude(stripe_charge_id="")
+        .order_by("credited_at", "id")
+        .values_list("id", "credited_at")[:500]
+    )
 
 
 def deposit_stripe_failed(*, intent: stripe_gateway.PaymentIntent, message: str) -> Deposit | None:
@@ -696,8 +732,24 @@ _DISPUTE_INQUIRY = ("warning_needs_response", "warning_under_review")
 _DISPUTE_WON = ("won", "warning_closed")
 
 
+@dataclass(frozen=True, slots=True)
+class DisputeFee:
+    """The fee on one of a dispute's balance transactions: positive when Stripe charged it
+    (the dispute fee, e.g. 15.00, with the money taken back), negative when it gave it back."""
+
+    balance_transaction_id: str
+    fee: int
+
+
 def card_dispute_record(
-    *, dispute_id: str, charge_id: str, payment_intent_id: str, amount: int, status: str, reason: str
+    *,
+    dispute_id: str,
+    charge_id: str,
+    payment_intent_id: str,
+    amount: int,
+    status: str,
+    reason: str,
+    fees: Sequence[DisputeFee] = (),
 ) -> CardDispute | None:
     """Records a Stripe dispute of one of our card top-ups and books the money it moved.
 
@@ -709,7 +761,11 @@ def card_dispute_record(
     reserve's balance and the governed ``card_dispute_reserve``; never workers' earnings.
     What neither covers stays ``uncovered`` for the treasurer. A won dispute (``won``,
     ``warning_closed``) returns both parts once (``:reinstated`` transfers); a lost one
-    just closes. Returns ``None`` for a charge no deposit of ours made.
+    just closes. Stripe's dispute fee (``fees``, read from the dispute's balance
+    transactions) is booked the same way, once per balance transaction, whatever the
+    dispute's state: ``card-dispute:<id>:fee:<txn>`` (requester), ``...:reserve`` (the
+    rest, within the same governed reserve limit); a fee given back returns the reserve's
+    part first. Returns ``None`` for a charge no deposit of ours made.
     """
     with transaction.atomic():
         deposit = (
@@ -740,13 +796,91 @@ def card_dispute_record(
                 target=dispute,
                 after={"deposit": deposit.reference, "amount": amount, "status": status},
             )
-        if dispute.status != CardDispute.Status.OPEN:
-            return dispute
-        if status not in _DISPUTE_INQUIRY and not dispute.funds_withdrawn and status not in _DISPUTE_WON:
-            _card_dispute_take(dispute=dispute, deposit=deposit)
-        if status in _DISPUTE_WON or status == "lost":
-            _card_dispute_close(dispute=dispute, won=status in _DISPUTE_WON)
+        if dispute.status == CardDispute.Status.OPEN:
+            if status not in _DISPUTE_INQUIRY and not dispute.funds_withdrawn and status not in _DISPUTE_WON:
+                _card_dispute_take(dispute=dispute, deposit=deposit)
+            if status in _DISPUTE_WON or status == "lost":
+                _card_dispute_close(dispute=dispute, won=status in _DISPUTE_WON)
+        for item in fees:
+            if item.fee and item.balance_transaction_id not in dispute.fee_bookings:
+                _card_dispute_fee_book(dispute=dispute, deposit=deposit, item=item)
     return dispute
+
+
+def _card_dispute_fee_book(*, dispute: CardDispute, deposit: Deposit, item: DisputeFee) -> None:
+    """Books one balance transaction's dispute fee; the caller holds the dispute's lock."""
+    from core.rules import rule_value
+    from ledger.selectors import balance as ledger_balance
+
+    base = f"{dispute.ledger_transfer_id}:fee:{item.balance_transaction_id}"
+    available_account = ledger_accounts.org_available(deposit.organisation)
+    reserve_account = ledger_accounts.coop_reserve()
+    memo = f"Stripe's fee for card dispute {dispute.stripe_dispute_id} of top-up {deposit.reference}"
+    if item.fee > 0:
+        from_organisation = min(item.fee, max(0, ledger_balance(available_account).available))
+        reserve_left = rule_value(CARD_DISPUTE_RESERVE_RULE) - dispute.reserve_debited - dispute.fee_reserve_debited
+        from_reserve = min(
+            item.fee - from_organisation, max(0, ledger_balance(reserve_account).available), max(0, reserve_left)
+        )
+        uncovered = item.fee - from_organisation - from_reserve
+        for transfer_id, debit, part, code in (
+            (base, available_account, from_organisation, "card_dispute_fee"),
+            (f"{base}:reserve", reserve_account, from_reserve, "card_dispute_fee_reserve"),
+        ):
+            if part:
+                ledger.transfer(
+                    transfer_id=transfer_id,
+                    debit=debit,
+                    credit=ledger_accounts.external_stripe(),
+                    amount=part,
+                    code=code,
+                    memo=memo,
+                )
+    else:
+        # Given back: the reserve (which only stood in for the requester) first, then the
+        # requester, then what was never covered.
+        returned = -item.fee
+        from_reserve = -min(returned, dispute.fee_reserve_debited)
+        from_organisation = -min(returned + from_reserve, dispute.fee_organisation_debited)
+        uncovered = -min(returned + from_reserve + from_organisation, dispute.fee_uncovered)
+        for transfer_id, credit, part in (
+            (base, available_account, -from_organisation),
+            (f"{base}:reserve", reserve_account, -from_reserve),
+        ):
+            if part:
+                ledger.transfer(
+                    transfer_id=transfer_id,
+                    debit=ledger_accounts.external_stripe(),
+                    credit=credit,
+                    amount=part,
+                    code="card_dispute_fee_returned",
+                    memo=memo + " (given back)",
+                )
+    dispute.fee_organisation_debited += from_organisation
+    dispute.fee_reserve_debited += from_reserve
+    dispute.fee_uncovered += uncovered
+    dispute.fee_bookings = {
+        **dispute.fee_bookings,
+        item.balance_transaction_id: {
+            "fee": item.fee,
+            "organisation": from_organisation,
+            "reserve": from_reserve,
+            "uncovered": uncovered,
+        },
+    }
+    dispute.save(update_fields=["fee_organisation_debited", "fee_reserve_debited", "fee_uncovered", "fee_bookings"])
+    audit_record(
+        actor=None,
+        action="card_dispute.fee_booked",
+        target=dispute,
+        after={
+            "balance_transaction": item.balance_transaction_id,
+            "fee": item.fee,
+            "organisation": from_organisation,
+            "reserve": from_reserve,
+            "uncovered": uncovered,
+        },
+    )
 
 
 def _card_dispute_take(*, dispute: CardDispute, deposit: Deposit) -> None:

@@ -184,16 +184,16 @@ def payment_intent_retrieve(*, payment_intent_id: str) -> PaymentIntent:
     return PaymentIntent.from_stripe(_plain(intent))
 
 
-def charge_fee(*, charge_id: str) -> int:
+def charge_fee(*, charge_id: str) -> int | None:
     """Stripe's processing fee of a charge (minor units), from the charge's balance
-    transaction; 0 while Stripe has not created that transaction yet."""
+    transaction; None while Stripe has not created that transaction yet."""
     client = _client()
     charge = _plain(_call(lambda: client.v1.charges.retrieve(charge_id)))
     transaction_id = charge.get("balance_transaction") or ""
     if isinstance(transaction_id, dict):
         return int(transaction_id.get("fee") or 0)
     if not transaction_id:
-        return 0
+        return None
     row = _plain(_call(lambda: client.v1.balance_transactions.retrieve(str(transaction_id))))
     return int(row.get("fee") or 0)
 

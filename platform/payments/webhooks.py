@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -134,7 +135,20 @@ def _charge_dispute(event: StripeEvent) -> None:
         amount=int(dispute.get("amount") or 0),
         status=str(dispute.get("status") or ""),
         reason=str(dispute.get("reason") or ""),
+        fees=_dispute_fees(dispute),
     )
+
+
+def _dispute_fees(dispute: Any) -> list[services.DisputeFee]:
+    """The fee of each of the dispute's balance transactions (Stripe sends them expanded:
+    the money taken back with the dispute fee, and any reinstatement)."""
+    fees = []
+    for row in dispute.get("balance_transactions") or []:
+        if isinstance(row, dict) and row.get("id"):
+            fees.append(services.DisputeFee(balance_transaction_id=str(row["id"]), fee=int(row.get("fee") or 0)))
+        else:  # an id alone says nothing of the fee; reconciliation reports an unbooked one
+            logger.warning("dispute %s lists balance transaction %r without its fee", dispute.get("id"), row)
+    return fees
 
 
 HANDLERS: dict[str, Handler] = {

@@ -396,9 +396,11 @@ class FakeStripe(stripe.HTTPClient):
         intent.update(status="succeeded", amount_received=intent["amount"], latest_charge=charge_id)
         return copy.deepcopy(intent)
 
-    def dispute_create(self, charge_id: str, *, status: str = "needs_response") -> dict[str, Any]:
+    def dispute_create(self, charge_id: str, *, status: str = "needs_response", fee: int = 15_00) -> dict[str, Any]:
         """The card payer disputes a charge; unless it is an inquiry (``warning_*``) Stripe
-        takes the disputed amount back at once (an ``adjustment`` balance transaction)."""
+        takes the disputed amount back at once with its dispute fee (an ``adjustment``
+        balance transaction, amount negative, ``fee`` 15.00 by default, ``fee_details`` one
+        ``stripe_fee`` "Dispute fee"); the dispute lists it expanded, as Stripe does."""
         charge = self.get("charge", charge_id)
         dispute = fixture("dispute")
         dispute.update(
@@ -413,24 +415,49 @@ class FakeStripe(stripe.HTTPClient):
         )
         if not status.startswith("warning"):
             dispute["balance_transactions"].append(
-                self._balance_transaction(
-                    kind="adjustment", amount=-charge["amount"], currency=charge["currency"], source=dispute["id"]
+                self._dispute_transaction(
+                    amount=-charge["amount"], currency=charge["currency"], dispute=dispute, fee=fee
                 )
             )
         self.objects["dispute"][dispute["id"]] = dispute
         return copy.deepcopy(dispute)
 
-    def dispute_close(self, dispute_id: str, *, won: bool) -> dict[str, Any]:
-        """The bank decided: a won dispute gives the money back (a positive adjustment)."""
+    def dispute_close(self, dispute_id: str, *, won: bool, fee_returned: int = 0) -> dict[str, Any]:
+        """The bank decided: a won dispute gives the money back (a positive adjustment),
+        and where Stripe refunds its dispute fee, that too (a negative ``fee``)."""
         dispute = self.get("dispute", dispute_id)
         if won and dispute["balance_transactions"]:
             dispute["balance_transactions"].append(
-                self._balance_transaction(
-                    kind="adjustment", amount=dispute["amount"], currency=dispute["currency"], source=dispute_id
+                self._dispute_transaction(
+                    amount=dispute["amount"], currency=dispute["currency"], dispute=dispute, fee=-fee_returned
                 )
             )
         dispute["status"] = "won" if won else "lost"
         return copy.deepcopy(dispute)
+
+    def _dispute_transaction(self, *, amount: int, currency: str, dispute: dict[str, Any], fee: int) -> dict[str, Any]:
+        transaction_id = self._balance_transaction(
+            kind="adjustment", amount=amount, currency=currency, source=dispute["id"], fee=fee
+        )
+        transaction = self.objects["balance_transaction"][transaction_id]
+        transaction.update(
+            description=f"Chargeback withdrawal for {dispute['charge']}"
+            if amount < 0
+            else f"Chargeback reversal for {dispute['charge']}",
+            reporting_category="dispute" if amount < 0 else "dispute_reversal",
+            fee_details=[
+                {
+                    "amount": fee,
+                    "application": None,
+                    "currency": currency,
+                    "description": "Dispute fee",
+                    "type": "stripe_fee",
+                }
+            ]
+            if fee
+            else [],
+        )
+        return copy.deepcopy(transaction)
 
     def payment_intent_fail(self, intent_id: str, *, message: str = "Your card was declined.") -> dict[str, Any]:
         """A payment attempt failed; the intent waits for another payment method."""

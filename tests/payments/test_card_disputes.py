@@ -179,7 +179,7 @@ def test_reconciliation_matches_dispute_adjustments_and_fees(organisation, reque
         amount=5_00,
         code="t",
     )
-    opened = fake_stripe.dispute_create(deposit.stripe_charge_id)
+    opened = fake_stripe.dispute_create(deposit.stripe_charge_id, fee=0)  # the dispute fee: tests below
     deliver(fake_stripe.event("charge.dispute.created", opened))
     deliver(fake_stripe.event("charge.dispute.closed", fake_stripe.dispute_close(opened["id"], won=True)))
 
