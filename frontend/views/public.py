@@ -1,6 +1,8 @@
 """Server-rendered pages. Views are thin: read a form, call one service, render."""
 
+import json
 import time
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -13,11 +15,14 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_ratelimit.decorators import ratelimit
 
-from accounts import selectors, services, signin, two_factor
+from accounts import passkeys, selectors, services, signin, two_factor
 from accounts.models import User
 from core.errors import AppError
 from core.jobs import HEARTBEAT_KEY
@@ -228,7 +233,91 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("code", _("That code is not right; try the current one from your app."))
                 status = 400
-    return render(request, "registration/login_verify.html", {"form": form}, status=status)
+    has_passkey = passkeys.passkeys_of(user=user) != []
+    return render(request, "registration/login_verify.html", {"form": form, "has_passkey": has_passkey}, status=status)
+
+
+# --- The second step with a passkey (sign-in), or confirming a signed-in session ----------------
+
+PASSKEY_AUTHENTICATION = "accounts:passkey_authentication"
+
+
+def _sign_in_expired() -> str:
+    return gettext("Your sign-in expired or was not started; sign in again.")
+
+
+def _passkey_person(request: HttpRequest) -> tuple[User | None, dict[str, Any] | None]:
+    """Who the passkey is for: the person half-way through sign-in, else the signed-in one."""
+    pending = request.session.get(PENDING_SIGN_IN)
+    if pending and time.time() - float(pending.get("at", 0)) <= PENDING_SECONDS:
+        return User.objects.filter(pk=pending["user"], is_active=True).first(), pending
+    if request.user.is_authenticated:
+        return request.user, None  # type: ignore[return-value]
+    return None, None
+
+
+def _passkey_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+@require_POST
+@ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False)
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """Options for the browser to sign with one of the person's passkeys."""
+    user, _pending = _passkey_person(request)
+    if user is None:
+        return _passkey_error("sign_in_expired", _sign_in_expired(), 400)
+    try:
+        ceremony = passkeys.passkey_authentication_options(user=user, site=passkeys.site_for_request(request))
+    except AppError as error:
+        return _passkey_error(error.code, str(error.message), error.status_code)
+    request.session[PASSKEY_AUTHENTICATION] = ceremony.challenge
+    return HttpResponse(ceremony.options_json, content_type="application/json")
+
+
+@require_POST
+@ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False)
+def passkey_verify(request: HttpRequest) -> HttpResponse:
+    """Checks the browser's signature: finishes a sign-in (as a right code does), or marks
+    the signed-in session verified. A wrong answer counts as a failed sign-in. The
+    challenge is used once."""
+    user, pending = _passkey_person(request)
+    challenge = request.session.pop(PASSKEY_AUTHENTICATION, "")
+    if user is None:
+        return _passkey_error("sign_in_expired", _sign_in_expired(), 400)
+    if getattr(request, "limited", False) or signin.signin_locked(username=user.username):
+        return _passkey_error("account_locked", str(signin.locked_message()), 429)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = {}
+    try:
+        device = passkeys.passkey_verify(
+            user=user,
+            credential=body.get("credential") if isinstance(body, dict) else None,
+            challenge=challenge,
+            site=passkeys.site_for_request(request),
+        )
+    except AppError as error:
+        if pending is not None and signin.signin_failed(username=user.username):
+            return _passkey_error("account_locked", str(signin.locked_message()), 429)
+        return _passkey_error(error.code, str(error.message), error.status_code)
+    if pending is not None:
+        signin.signin_succeeded(username=user.username)
+        del request.session[PENDING_SIGN_IN]
+        login(request, user, backend=pending["backend"])
+        target = pending.get("next") or settings.LOGIN_REDIRECT_URL
+    else:
+        target = _safe_next(request, "/account/security/")
+    otp_login(request, device)
+    return JsonResponse({"redirect": target})
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.GET.get("next") or default
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
 
 
 def glossary(request: HttpRequest) -> HttpResponse:

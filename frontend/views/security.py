@@ -1,20 +1,23 @@
 """The person's own security pages: two-factor authentication, re-entering the
 password before sensitive changes, and their personal data (download, erasure)."""
 
+import json
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import devices_for_user
 from django_otp import login as otp_login
 
-from accounts import personal_data, reauthentication, two_factor
+from accounts import passkeys, personal_data, reauthentication, two_factor
 from accounts.models import User
 from core.errors import AppError
 from frontend.forms import PageForm
@@ -56,7 +59,11 @@ def security(request: HttpRequest) -> HttpResponse:
     """Two-factor status and every action on it, one form per action (``action`` field)."""
     user = _user(request)
     context: dict[str, Any] = {
-        "enabled": two_factor.two_factor_enabled(user),
+        # ``enabled``: the authenticator app; ``two_factor_on``: any second factor (a passkey too).
+        "enabled": two_factor.totp_enabled(user),
+        "two_factor_on": two_factor.two_factor_enabled(user),
+        "passkeys": passkeys.passkeys_of(user=user),
+        "backup_codes": request.session.pop(SHOW_BACKUP_CODES, None) if request.method == "GET" else None,
         "required": two_factor.second_factor_required(user),
         "verified": reauthentication.session_verified(request),
         "next": _next(request, ""),
@@ -114,16 +121,21 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             proof = reauthentication.fresh_sign_in_with_password(
-                user=_user(request), password=form.cleaned_data["password"], otp=form.cleaned_data["code"]
+                user=_user(request),
+                password=form.cleaned_data["password"],
+                otp=form.cleaned_data["code"],
+                session_second_factor=reauthentication.session_verified(request),
             )
         except AppError as error:
             form.add_error(None, error.message)
             status = 429 if error.status_code == 429 else 400
         else:
             reauthentication.sign_in_recorded(request=request)
-            if proof.second_factor:
-                device = two_factor.two_factor_device(user=_user(request))
-                otp_login(request, device)
+            if proof.second_factor and form.cleaned_data["code"]:
+                # The code passed: the session counts as verified (with whichever device).
+                device = next(iter(devices_for_user(_user(request), confirmed=True)), None)
+                if device is not None:
+                    otp_login(request, device)
             return redirect(_next(request, "/work/payouts/"))
     return render(
         request, "frontend/account/reauthenticate.html", {"form": form, "next": _next(request, "")}, status=status
@@ -164,3 +176,75 @@ def my_data_erase(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, _("Your account is erased: your name and details are gone from the platform."))
     return redirect("home")
+
+
+# --- Passkeys (WebAuthn): adding and removing them on the security page -----------------------
+
+PASSKEY_REGISTRATION = "accounts:passkey_registration"
+SHOW_BACKUP_CODES = "accounts:show_backup_codes"
+
+
+def _json_error(error: AppError) -> JsonResponse:
+    return JsonResponse({"error": {"code": error.code, "message": str(error.message)}}, status=error.status_code)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+@login_required
+@require_POST
+def passkey_registration_options(request: HttpRequest) -> HttpResponse:
+    """The browser's options to create a passkey; the challenge stays in the session."""
+    user = _user(request)
+    try:
+        reauthentication.fresh_sign_in_check(user=user, proof=reauthentication.fresh_sign_in_from_session(request))
+        ceremony = passkeys.passkey_registration_options(user=user, site=passkeys.site_for_request(request))
+    except AppError as error:
+        return _json_error(error)
+    request.session[PASSKEY_REGISTRATION] = ceremony.challenge
+    return HttpResponse(ceremony.options_json, content_type="application/json")
+
+
+@login_required
+@require_POST
+def passkey_add(request: HttpRequest) -> HttpResponse:
+    """Keeps the passkey the browser created (``{"name", "credential"}``); the session is
+    then verified with it. The challenge is used once, whatever the outcome."""
+    user = _user(request)
+    body = _json_body(request)
+    challenge = request.session.pop(PASSKEY_REGISTRATION, "")
+    try:
+        device, codes = passkeys.passkey_register(
+            user=user,
+            credential=body.get("credential"),
+            challenge=challenge,
+            site=passkeys.site_for_request(request),
+            name=str(body.get("name") or ""),
+            fresh_sign_in=reauthentication.fresh_sign_in_from_session(request),
+        )
+    except AppError as error:
+        return _json_error(error)
+    otp_login(request, device)
+    if codes:
+        request.session[SHOW_BACKUP_CODES] = codes
+    messages.success(request, _("Your passkey “%(name)s” is added.") % {"name": device.name})
+    return JsonResponse({"redirect": reverse("account_security")})
+
+
+@login_required
+@require_POST
+def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
+    try:
+        passkeys.passkey_remove(
+            user=_user(request), passkey_id=passkey_id, session_verified=reauthentication.session_verified(request)
+        )
+    except AppError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("The passkey is removed."))
+    return redirect("account_security")

@@ -3,11 +3,13 @@
 import os
 import secrets
 import string
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
+from django_otp.models import Device
 
 _PSEUDONYM_ALPHABET = string.ascii_uppercase + string.digits
 
@@ -17,7 +19,7 @@ def new_pseudonym() -> str:
     return "A" + "".join(secrets.choice(_PSEUDONYM_ALPHABET) for _ in range(13))
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # django-otp's untyped Device.user (passkeys)
     email = models.EmailField(unique=True)
     # The only name requesters and jurors ever see of a worker.
     pseudonym = models.CharField(max_length=14, unique=True, default=new_pseudonym, editable=False)
@@ -333,3 +335,24 @@ class OrganisationInvitation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class WebAuthnDevice(Device):
+    """A passkey (a WebAuthn credential: a phone, a security key, the computer's own
+    authenticator) used as the second factor. A django-otp device, so a session signed in
+    with it is verified (``user.is_verified()``) and it counts wherever a confirmed second
+    factor is asked for (``two_factor_enabled``, the roles that require one). It has no
+    typed code: ``verify_token`` stays django-otp's ``False``; it is checked by
+    ``accounts.passkeys.passkey_verify``."""
+
+    # base64url of the credential id the authenticator made (what the browser names it by).
+    # (Annotated: django-otp's Device is untyped, so the stubs' plugin cannot infer them.)
+    credential_id: "models.CharField[str, str]" = models.CharField(max_length=400, unique=True)
+    public_key: "models.BinaryField[bytes, bytes]" = models.BinaryField()  # COSE key, as py_webauthn returns it
+    sign_count: "models.PositiveBigIntegerField[int, int]" = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at: "models.DateTimeField[Any, Any]" = models.DateTimeField(auto_now_add=True)
+    last_used_at: "models.DateTimeField[Any, Any]" = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "passkey"

@@ -44,6 +44,7 @@ from accounts.models import (
     Membership,
     OrganisationStaff,
     User,
+    WebAuthnDevice,
     WorkerProfile,
     WorkerProfileChange,
 )
@@ -137,6 +138,9 @@ def _core_export(user: User) -> dict[str, Any]:
         },
         "organisation_roles": list(
             OrganisationStaff.objects.filter(user=user).values("organisation__slug", "role", "added_at")
+        ),
+        "passkeys": list(
+            WebAuthnDevice.objects.filter(user=user).order_by("id").values("name", "created_at", "last_used_at")
         ),
         "api_keys_created": list(
             ApiKey.objects.filter(created_by=user).values("organisation__slug", "access_key_id", "label", "created_at")
@@ -246,6 +250,7 @@ def _core_erase(user: User, erasure: Erasure) -> None:
     Token.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    WebAuthnDevice.objects.filter(user=user).delete()
     # The audit trail keeps every row; only the identifying values inside it go.
     rows = AuditEvent.objects.filter(actor=user) | AuditEvent.objects.filter(
         target_type="accounts.user", target_id=str(user.pk)

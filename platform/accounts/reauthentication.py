@@ -62,10 +62,14 @@ def fresh_sign_in_from_session(request: Any) -> FreshSignIn | None:
     )
 
 
-def fresh_sign_in_with_password(*, user: User, password: str, otp: str = "") -> FreshSignIn:
+def fresh_sign_in_with_password(
+    *, user: User, password: str, otp: str = "", session_second_factor: bool = False
+) -> FreshSignIn:
     """Checks ``password`` (and ``otp`` when the person has a second factor) now. Failures
-    count against the account's sign-in throttle. Raises ``reauthentication_failed`` (403)
-    or ``account_locked`` (429)."""
+    count against the account's sign-in throttle. ``session_second_factor``: the web
+    session already passed the second factor (a passkey or a code at sign-in), so the
+    password alone renews it (a person whose only second factor is a passkey has no code
+    to type). Raises ``reauthentication_failed`` (403) or ``account_locked`` (429)."""
     from accounts.two_factor import two_factor_enabled, two_factor_verify
 
     if signin.signin_locked(username=user.username):
@@ -76,7 +80,9 @@ def fresh_sign_in_with_password(*, user: User, password: str, otp: str = "") -> 
             "reauthentication_failed", "That password is not right.", status=403, fields={"password": ["Wrong."]}
         )
     second = False
-    if two_factor_enabled(user):
+    if two_factor_enabled(user) and session_second_factor and not otp:
+        second = True
+    elif two_factor_enabled(user):
         if two_factor_verify(user=user, token=otp) is None:
             signin.signin_failed(username=user.username)
             raise AppError(

@@ -9,8 +9,10 @@ then on sign-in asks for a code (web: a second step; API token: the ``otp`` fiel
 every API token issued before enrolment is deleted, so each token of a person with a
 second factor was obtained with it.
 
-WebAuthn passkeys are not offered: no WebAuthn library with the upkeep of django-otp fit
-this platform's no-build-step pages in the time; TOTP works in every browser.
+Passkeys (WebAuthn, ``accounts.passkeys``) are the other second factor: a passkey is a
+django-otp device too, so everything here that asks for "a confirmed device" (whether
+two-factor is on, whether a role's requirement is met) counts it. The first passkey of a
+person without an app gets the backup codes too.
 """
 
 import base64
@@ -25,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from accounts.authentication import forget_tokens
-from accounts.models import TREASURER_GROUP, OrganisationStaff, User
+from accounts.models import TREASURER_GROUP, OrganisationStaff, User, WebAuthnDevice
 from accounts.security_notices import security_notice_send
 from core.audit import audit_record
 from core.errors import AppError
@@ -38,6 +40,11 @@ _BACKUP_NAME = "backup codes"
 def two_factor_enabled(user: User) -> bool:
     """Whether ``user`` has a confirmed second factor."""
     return bool(user.is_authenticated) and user_has_device(user, confirmed=True)
+
+
+def totp_enabled(user: User) -> bool:
+    """Whether ``user`` has a confirmed authenticator app (the codes this module checks)."""
+    return bool(user.is_authenticated) and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def second_factor_required(user: User) -> bool:
@@ -161,7 +168,8 @@ def two_factor_disable(*, user: User, token: str) -> None:
         raise AppError("invalid_code", "That code is not right.")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+        if not WebAuthnDevice.objects.filter(user=user, confirmed=True).exists():  # passkeys keep their backup codes
+            StaticDevice.objects.filter(user=user).delete()
         audit_record(actor=user, action="two_factor.disabled", target=user)
         security_notice_send(user=user, category="two_factor_disabled", params={}, url="/account/security/")
 

@@ -188,6 +188,9 @@ REAUTHENTICATION_MINUTES = int(env("REAUTHENTICATION_MINUTES", "10"))
 # without a device); the tests of the rule turn it on.
 SECOND_FACTOR_REQUIRED_FOR_ROLES = env_bool("SECOND_FACTOR_REQUIRED_FOR_ROLES", default=not TESTING)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Co-op crowdwork")
+# Passkeys (WebAuthn): the relying-party id, by default the host name the page was served
+# from (set it to the registrable domain to share passkeys across sub-domains).
+WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", "")
 # The MTurk-compatible endpoint (boto3 backs off and retries on its throttling answer).
 MTURK_RATE_PER_KEY = env("MTURK_RATE_PER_KEY", "100000/s" if TESTING else "20/s")
 MTURK_RATE_PER_ADDRESS = env("MTURK_RATE_PER_ADDRESS", "100000/s" if TESTING else "50/s")
