@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_staff_roles_verification_teams"),
+        ("accounts", "0004_organisation_defaults"),
     ]
 
     operations = [
