@@ -114,9 +114,7 @@ def two_factor_enrol_confirm(*, user: User, token: str) -> list[str]:
         forget_tokens(user=user)
         Token.objects.filter(user=user).delete()
         audit_record(actor=user, action="two_factor.enabled", target=user, after={"device": "totp"})
-        security_notice_send(
-            user=user, category="two_factor_enabled", params={"method": "authenticator app"}, url="/account/security/"
-        )
+        security_notice_send(user=user, category="two_factor_enabled", params={}, url="/account/security/")
     return codes
 
 

@@ -208,8 +208,8 @@ _CATEGORIES = [
         "two_factor_enabled",
         _("Two-factor authentication is on"),
         _(
-            "Your account now asks for a second factor (%(method)s) when you sign in. If you did not do this, "
-            "reset your password and contact the co-op at once."
+            "Your account now asks for a code from your authenticator app when you sign in. If you did not do "
+            "this, reset your password and contact the co-op at once."
         ),
         opt_out=False,
         always_email=True,
