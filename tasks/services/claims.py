@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -325,6 +326,10 @@ def _assignment_submit(*, worker: User, assignment: Assignment, answers: dict[st
     return slot
 
 
+# Completion codes that did not match, per worker and task, before further tries wait an hour.
+COMPLETION_CODE_MISSES_PER_HOUR = 20
+
+
 def assignment_submit_completion_code(*, worker: User, assignment: Assignment, code: str) -> Assignment:
     """Submits an external task (a survey that cannot post back) with the completion code
     the survey showed the worker at its end, Prolific's way: a code the batch lists
@@ -340,11 +345,28 @@ def assignment_submit_completion_code(*, worker: User, assignment: Assignment, c
             status=409,
         )
     given = code.strip()
+    # Guessing is bounded: a few typos are fine, a script trying codes is not.
+    misses_key = f"completion-code-misses:{assignment.pk}:{worker.pk}"
+    if int(cache.get(misses_key, 0)) >= COMPLETION_CODE_MISSES_PER_HOUR:
+        raise AppError(
+            "completion_code_attempts",
+            _(
+                "Too many codes that did not match were tried for this task; try again in an hour, or write to "
+                "the requester from the task page. Nothing was submitted."
+            ),
+            status=429,
+        )
     # Every code is compared (no early exit), so timing says nothing about which is close.
     matched = False
     for known in codes:
         matched |= hmac.compare_digest(given.encode(), known.encode())
     if not given or not matched:
+        # Counted in the cache, not the database: a mismatch changes nothing of the task.
+        if not cache.add(misses_key, 1, timeout=3600):
+            try:
+                cache.incr(misses_key)
+            except ValueError:  # expired between the two calls
+                cache.add(misses_key, 1, timeout=3600)
         raise AppError(
             "completion_code_mismatch",
             _(

@@ -73,6 +73,10 @@ def batch_fields(batch: Batch) -> dict[str, Any]:
     return values
 
 
+def _text(value: str) -> str:
+    return value.replace("\r\n", "\n").strip()
+
+
 def _changed_fields(batch: Batch, changes: dict[str, Any]) -> list[str]:
     """The names in ``changes`` whose value differs from the batch's."""
     changed: list[str] = []
@@ -89,7 +93,8 @@ def _changed_fields(batch: Batch, changes: dict[str, Any]) -> list[str]:
         else:
             current_value = getattr(batch, name)
             if isinstance(value, str) and isinstance(current_value, str):
-                if value.strip() != current_value.strip():
+                # Browsers send a textarea's line breaks as CRLF: the same text is no change.
+                if _text(value) != _text(current_value):
                     changed.append(name)
             elif value != current_value:
                 changed.append(name)

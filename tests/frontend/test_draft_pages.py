@@ -61,6 +61,21 @@ def test_edit_a_draft_and_refuse_a_published_batchs_terms(client: Client, organi
     assert "workers took its work on these terms" in refused.content.decode()
     assert Batch.objects.filter(pk=live.pk).values().get() == before
 
+    # The same form with only the keywords changed (line breaks as browsers send them: CRLF).
+    same_terms = {
+        **BATCH_FORM,
+        "assignments_per_task": "2",
+        "template_html": live.template_html.replace("\n", "\r\n"),
+        "description": live.description,
+        "purpose": live.purpose,
+        "data_use": live.data_use,
+        "keywords": "animals, photos",
+    }
+    saved = client.post(f"/org/{organisation.slug}/batches/{live.pk}/edit/", same_terms)
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    live.refresh_from_db()
+    assert live.keywords == "animals, photos" and live.template_html == before["template_html"]
+
 
 def test_delete_a_draft_but_not_a_published_batch(client: Client, organisation, requester) -> None:
     draft, live = make_batch(organisation), published_batch(organisation)

@@ -149,3 +149,18 @@ def test_external_submit_id_is_stale_after_the_slot_is_returned(worker: User, or
     assert response.status_code == 409
     slot.refresh_from_db()
     assert (slot.worker_id, slot.status) == (newcomer.pk, Assignment.Status.ACCEPTED)
+
+
+def test_guessing_completion_codes_is_bounded(worker: User, organisation: Organisation, monkeypatch) -> None:
+    from tasks.services import claims
+
+    monkeypatch.setattr(claims, "COMPLETION_CODE_MISSES_PER_HOUR", 3)
+    slot = services.assignment_accept(worker=worker, batch=_survey(organisation, completion_codes=["RIGHT"]))
+    api = client_for(worker)
+    url = f"/api/assignments/{slot.pk}/completion-code/"
+    for guess in ("A", "B", "C"):
+        assert api.post(url, {"code": guess}, format="json").json()["error"]["code"] == "completion_code_mismatch"
+    blocked = api.post(url, {"code": "RIGHT"}, format="json")
+    assert (blocked.status_code, blocked.json()["error"]["code"]) == (429, "completion_code_attempts")
+    slot.refresh_from_db()
+    assert slot.status == Assignment.Status.ACCEPTED
