@@ -295,6 +295,7 @@ def bonus_file_apply(
     rows = _read(content, ["AssignmentId", "BonusAmount", "Reason"])
     problems = _Problems([])
     parsed: list[tuple[int, int, int, str, str]] = []  # row, assignment id, amount, reason, token
+    worker_of_row = {int(row["__row"]): row.get("WorkerId", "") for row in rows}
     for row in rows:
         number, text = int(row["__row"]), row.get("AssignmentId", "")
         if not text.isdigit():
@@ -345,7 +346,7 @@ def bonus_file_apply(
         if assignment is None:
             problems.add(number, "AssignmentId", _unknown_message(assignment_id, batch))
             continue
-        worker_column = next((row.get("WorkerId", "") for row in rows if row["__row"] == str(number)), "")
+        worker_column = worker_of_row.get(number, "")
         if worker_column and (assignment.worker is None or assignment.worker.pseudonym != worker_column):
             problems.add(
                 number,

@@ -144,6 +144,10 @@ def test_pages_and_api_serve_pdf_and_csv(client: Client, organisation: Organisat
     assert ["issuer", "Crowdwork Co-operative eG (test)", "", ""] in rows
     assert ["summary", "deposits", "12.34", "EUR"] in rows
     assert ["available", "closing", "12.34", "EUR"] in rows
+    assert (
+        f"/org/{organisation.slug}/funds/{deposit.pk}/receipt/pdf/"
+        in client.get(f"/org/{organisation.slug}/funds/{deposit.pk}/").content.decode()
+    )
     receipt_pdf = client.get(f"/org/{organisation.slug}/funds/{deposit.pk}/receipt/pdf/")
     assert receipt_pdf.status_code == 200 and receipt_pdf.content.startswith(b"%PDF-")
     receipt_rows = list(
