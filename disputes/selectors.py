@@ -191,6 +191,8 @@ def _item_for_juror(item: CaseItem, label: str, redaction: JurorRedaction) -> di
         "answers": redaction.data(assignment.answers),
         "rejection_reason": assignment.rejection_reason,
         "rejection_text": redaction.text(assignment.rejection_text),
+        # A rejection under the batch's control threshold carries its checks (issue 27.1).
+        "control_evidence": redaction.data(assignment.control_evidence),
     }
 
 
@@ -204,6 +206,7 @@ def _item_for_party(item: CaseItem) -> dict[str, Any]:
         "rejection_reason": assignment.rejection_reason,
         "rejection_text": assignment.rejection_text,
         "executed_share_bps": item.executed_share_bps,
+        "control_evidence": assignment.control_evidence,
     }
 
 

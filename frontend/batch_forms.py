@@ -63,6 +63,9 @@ class BatchEditForm(BatchForm):
         data.pop("locale_countries", None)
         data.pop("locale_reason", None)
         data["requirements"] = self.requirements()
+        data.pop("control_threshold_percent", None)
+        data["control_threshold_bps"] = self.control_threshold_bps()
+        data["control_min_answered"] = data.get("control_min_answered") or 3
         return data
 
 
@@ -116,6 +119,8 @@ def batch_form_initial(batch: Batch) -> dict[str, Any]:
     initial: dict[str, Any] = {name: getattr(batch, name) for name in BatchEditForm.base_fields if hasattr(batch, name)}
     initial["reward"] = major_text(batch.reward, batch.currency)
     initial["completion_codes"] = "\n".join(batch.completion_codes or [])
+    if batch.control_threshold_bps is not None:
+        initial["control_threshold_percent"] = batch.control_threshold_bps / 100
     locale = next((r for r in batch.requirement_rows if r.kind == QualificationRequirement.Kind.LOCALE), None)
     if locale is not None:
         initial["locale_countries"] = ",".join(locale.country_list)

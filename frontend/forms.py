@@ -174,6 +174,21 @@ class BatchForm(PageForm):
         label=_("Only workers in (optional)"), required=False, help_text=_("Two-letter codes separated by commas.")
     )
     locale_reason = forms.CharField(label=_("Why the location restriction"), required=False)
+    control_threshold_percent = forms.DecimalField(
+        label=_("Control threshold (%, optional)"),
+        required=False,
+        help_text=_(
+            "Input rows with _expected_<field> columns are controls. Work of a worker whose control accuracy is under "
+            "this share may be rejected (the worker is told on the batch card and can dispute)."
+        ),
+    )
+    control_min_answered = forms.IntegerField(
+        label=_("Checks answered before the threshold applies"), initial=3, required=False
+    )
+
+    def control_threshold_bps(self) -> int | None:
+        percent = self.cleaned_data.get("control_threshold_percent")
+        return None if percent is None else int(percent * 100)
 
     def requirements(self) -> list[dict[str, Any]]:
         countries = [c.strip() for c in (self.cleaned_data.get("locale_countries") or "").split(",") if c.strip()]
@@ -583,3 +598,72 @@ class SuspendForm(PageForm):
     def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["code"]).choices = [("", _("Choose a reason")), *list(reasons.items())]
+
+
+# --- quality control (issue 27) -----------------------------------------------------------------
+
+
+class QualificationForm(PageForm):
+    """A qualification, with its test written one question a line:
+    ``question | option; option; option | correct answer`` (no options: a typed answer)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(
+        label=_("What it certifies"), widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Workers read this.")
+    )
+    questions = forms.CharField(
+        label=_("Test questions (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "code", "spellcheck": "false"}),
+        help_text=_(
+            "One question a line: question | option; option; option | correct answer. Leave the options empty for a "
+            "typed answer. Without questions, you grant the qualification by hand."
+        ),
+    )
+    pass_percent = forms.IntegerField(label=_("Pass mark (%)"), initial=100)
+    pool_size = forms.IntegerField(
+        label=_("Questions per attempt"),
+        initial=0,
+        help_text=_("Drawn at random from the questions above, in random order; 0 asks every question."),
+    )
+    estimated_minutes = forms.IntegerField(
+        label=_("Estimated minutes"), initial=1, help_text=_("A test longer than the co-op's free length is paid.")
+    )
+
+    def test(self) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The questions and answer key; a malformed line is a form error naming it."""
+        questions: list[dict[str, Any]] = []
+        key: dict[str, str] = {}
+        lines = [line for line in (self.cleaned_data.get("questions") or "").splitlines() if line.strip()]
+        for number, line in enumerate(lines, start=1):
+            parts = [part.strip() for part in line.split("|")]
+            if len(parts) != 3 or not parts[0] or not parts[2]:
+                raise forms.ValidationError(
+                    _("Line %(number)s: write question | options | correct answer (options may be empty).")
+                    % {"number": number}
+                )
+            options = [option.strip() for option in parts[1].split(";") if option.strip()]
+            name = f"q{number}"
+            questions.append({"name": name, "question": parts[0], "options": options})
+            key[name] = parts[2]
+        return questions, key
+
+
+class GrantForm(PageForm):
+    worker = forms.CharField(label=_("Worker's pseudonym"), max_length=64)
+
+
+def qualification_test_form(questions: list[dict[str, Any]], data: Any = None) -> forms.Form:
+    """The drawn questions of an attempt as a form: options as radio buttons, else a text box."""
+    form = PageForm(data)
+    for question in questions:
+        if question["options"]:
+            form.fields[question["name"]] = forms.ChoiceField(
+                label=question["question"],
+                choices=[(option, option) for option in question["options"]],
+                widget=forms.RadioSelect,
+                required=False,
+            )
+        else:
+            form.fields[question["name"]] = forms.CharField(label=question["question"], required=False, max_length=500)
+    return form

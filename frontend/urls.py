@@ -13,6 +13,7 @@ from frontend.views import (
     operations,
     payouts,
     public,
+    quality,
     requester,
     requester_tools,
     review_files,
@@ -223,6 +224,27 @@ inbox_patterns = [
     path("messages/<int:thread_id>/share/", alerts.thread_share, name="task_thread_share"),
 ]
 
+quality_patterns = [
+    path("org/<slug:slug>/qualifications/", quality.org_qualifications, name="org_qualifications"),
+    path(
+        "org/<slug:slug>/qualifications/<int:qualification_id>/",
+        quality.org_qualification,
+        name="org_qualification",
+    ),
+    path(
+        "org/<slug:slug>/qualifications/<int:qualification_id>/revoke/<str:pseudonym>/",
+        quality.org_qualification_revoke,
+        name="org_qualification_revoke",
+    ),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/review/control-rejections/",
+        quality.batch_control_reject,
+        name="org_batch_control_reject",
+    ),
+    path("work/qualifications/<int:qualification_id>/", quality.worker_qualification, name="worker_qualification"),
+    path("work/scores/", quality.worker_scores, name="worker_scores"),
+]
+
 urlpatterns = [
     path("", public.home, name="home"),
     path("health/", public.health, name="health"),
@@ -240,4 +262,5 @@ urlpatterns = [
     *staff_patterns,
     *case_patterns,
     *inbox_patterns,
+    *quality_patterns,
 ]

@@ -59,6 +59,17 @@ class Batch(models.Model):
     fair_pay_failures = models.PositiveIntegerField(default=0)
     fair_pay_error = models.TextField(blank=True)
     fair_pay_retry_at = models.DateTimeField(null=True, blank=True)
+    # Quality control (issue 27), disclosed on the batch card. Attention checks are taken out
+    # of the template as it is saved: {answer field: {"expected", "tolerance"}}; workers never
+    # receive them.
+    attention_checks = models.JSONField(default=dict, blank=True)
+    # Share of tasks that are controls (basis points), set with the input rows.
+    control_share_bps = models.PositiveIntegerField(default=0)
+    # Control accuracy (basis points) under which the requester may reject a worker's work in
+    # this batch (provisionally, disputable); None: no threshold. Applies only to a worker who
+    # answered at least ``control_min_answered`` checks.
+    control_threshold_bps = models.PositiveIntegerField(null=True, blank=True)
+    control_min_answered = models.PositiveIntegerField(default=3)
 
     class Meta:
         permissions = [("review_batch", "Review submissions and pay workers of the batch")]
@@ -113,6 +124,9 @@ class Task(models.Model):
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="tasks")
     row_number = models.PositiveIntegerField()
     input = models.JSONField(default=dict)
+    # A control task's known answers (issue 27), never shown to workers:
+    # {answer field: {"expected": str, "tolerance": str}}; empty for an ordinary task.
+    control = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "row_number"], name="unique_task_row")]
@@ -155,6 +169,9 @@ class Assignment(models.Model):
     finalised_at = models.DateTimeField(null=True, blank=True)
     settled_share_bps = models.PositiveIntegerField(null=True, blank=True)
     requester_feedback = models.TextField(blank=True)
+    # A rejection for control accuracy under the batch's threshold keeps its evidence here
+    # (accuracy, threshold, each check with the expected and given answer) for the jurors.
+    control_evidence = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [
@@ -255,11 +272,44 @@ class Qualification(models.Model):
     # The requester's estimate of the test's length; a test longer than the governed
     # ``qualification_test_free_minutes`` is paid at the wage floor, escrowed when started.
     estimated_minutes = models.PositiveIntegerField(default=1)
+    # How many questions each attempt draws from ``test_questions`` (in random order); 0: all.
+    pool_size = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     @property
     def has_test(self) -> bool:
         return bool(self.test_questions)
+
+    @property
+    def questions_per_attempt(self) -> int:
+        return self.pool_size or len(self.test_questions)
+
+
+class QualificationTestAttempt(models.Model):
+    """One go at a qualification test: the questions drawn for it (names, in the order shown)
+    and, once submitted, the score. Retakes wait for the governed cooldown and stop at the
+    governed number of attempts (issue 27.4)."""
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="attempts")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    question_names = models.JSONField(default=list)
+    started_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    correct = models.PositiveIntegerField(null=True, blank=True)
+    score_bps = models.PositiveIntegerField(null=True, blank=True)
+    # The pass mark in force when it was scored (the requester may not move it afterwards).
+    pass_bps = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["qualification_id", "worker_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["qualification", "worker", "number"], name="one_attempt_number"),
+        ]
+
+    @property
+    def passed(self) -> bool:
+        return self.score_bps is not None and self.score_bps >= self.pass_bps
 
 
 class QualificationTestOffer(models.Model):

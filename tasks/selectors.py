@@ -46,6 +46,7 @@ from tasks.models import (
     RequesterRating,
     TaskTemplate,
 )
+from tasks.quality.selectors import aggregate_answers
 from tasks.states import PAID_ASSIGNMENT, REVIEWABLE_ASSIGNMENT
 
 APPROVAL_RATE_FORMULA = (
@@ -181,8 +182,14 @@ def _results_table(
 
 
 def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
-    """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only."""
-    return _results_table(batch, paid_work(batch=batch), "Approved")
+    """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only.
+    Redundant work (several assignments per task) gains aggregated columns (issue 27.3)."""
+    work = paid_work(batch=batch)
+    columns, rows = _results_table(batch, work, "Approved")
+    if batch.assignments_per_task > 1 and work:
+        answer_names = [column.removeprefix("Answer.") for column in columns if column.startswith("Answer.")]
+        _add_aggregated_columns(work, answer_names, columns, rows)
+    return columns, rows
 
 
 def submission_work_seconds(assignment: Assignment) -> int | None:
@@ -255,6 +262,29 @@ def submissions_table(
     ordered = rows.order_by(*SUBMISSION_TABLE_ORDERINGS.get(ordering, ("id",)))
     window = ordered[offset : offset + limit] if limit is not None else ordered[offset:]
     return _escrow_backed(list(window), ("pending", "posted")), total
+
+
+def _add_aggregated_columns(
+    work: list[Assignment], answer_names: list[str], columns: list[str], rows: list[dict[str, str]]
+) -> None:
+    """Beside the raw answers of redundant work: per answer field, the task's majority answer
+    and Dawid-Skene answer with their confidence (0 to 1), over the exported (paid) work."""
+    aggregates = aggregate_answers(
+        answer_fields=answer_names, rows=((a.task_id, a.worker_id or 0, a.answers) for a in work)
+    )
+    for aggregate in aggregates:
+        prefix = f"Aggregated.{aggregate.field}"
+        columns += [
+            f"{prefix}.MajorityVote", f"{prefix}.MajorityVoteConfidence",
+            f"{prefix}.DawidSkene", f"{prefix}.DawidSkeneConfidence",
+        ]  # fmt: skip
+        for assignment, row in zip(work, rows, strict=True):
+            vote = aggregate.majority.get(assignment.task_id)
+            skene = aggregate.dawid_skene.get(assignment.task_id)
+            row[f"{prefix}.MajorityVote"] = vote.label if vote else ""
+            row[f"{prefix}.MajorityVoteConfidence"] = f"{vote.confidence:.4f}" if vote else ""
+            row[f"{prefix}.DawidSkene"] = skene.label if skene else ""
+            row[f"{prefix}.DawidSkeneConfidence"] = f"{skene.confidence:.4f}" if skene else ""
 
 
 # --- Worker standing and eligibility ---------------------------------------------------------------
@@ -415,7 +445,7 @@ FEED_ORDERINGS = {
 FEED_FIELDS = (
     "id", "status", "title", "description", "purpose", "data_use", "content_warnings", "reward", "currency",
     "estimated_minutes", "estimated_hourly_pay", "time_allotted_minutes", "published_at", "expires_at",
-    "organisation",
+    "organisation", "control_share_bps", "control_threshold_bps", "attention_checks",
 )  # fmt: skip
 
 # (built at, batches): this process's copy of the live market, see ``live_market``.

@@ -30,6 +30,7 @@ from frontend.forms import (
 from frontend.operations import operation_start
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
 from frontend.templatetags.frontend import money
+from frontend.views.quality import batch_quality_summary
 from frontend.views.team import verification_state_text
 from governance.selectors import rule_value
 from ledger import escrow
@@ -411,6 +412,7 @@ def review(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
             "feedback_form": FeedbackForm(),
             "reasons": REJECTION_REASONS,
             "awaiting": task_selectors.submissions_count(batch=batch, status=Assignment.Status.SUBMITTED),
+            "quality": batch_quality_summary(batch),
         },
     )
 

@@ -32,6 +32,7 @@ from frontend.forms import (
 from frontend.pages import add_app_error, app_page, flash_error, user_of
 from frontend.templatetags.frontend import money
 from frontend.views import surveys
+from frontend.views.quality import batch_quality_disclosure
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
 from payouts import selectors as payout_selectors
@@ -87,6 +88,7 @@ def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             "approval_rate_formula": task_selectors.APPROVAL_RATE_FORMULA,
             "external_preview_url": preview_url,
             "external_frame_sandbox": surveys.EXTERNAL_FRAME_SANDBOX,
+            "quality": batch_quality_disclosure(batch),
         },
     )
     if preview_url:

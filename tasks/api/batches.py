@@ -51,6 +51,15 @@ class MarketBatchIn(StrictSerializer):
         help_text="Prolific-style codes an external survey shows at its end; a worker who pastes one submits.",
     )
     requirements = RequirementIn(many=True, required=False, default=list)
+    control_threshold_bps = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Control accuracy (basis points) under which work may be rejected, shown to workers; null: none.",
+    )
+    control_min_answered = serializers.IntegerField(
+        required=False, default=3, help_text="Checks a worker must have answered before the threshold applies."
+    )
 
 
 class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -87,7 +96,8 @@ class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "estimated_hourly_pay", "time_allotted_minutes", "lifetime_hours", "auto_approval_hours",
             "template_html", "external_url", "completion_codes", "answer_fields", "placeholders", "rule_versions",
             "requirements",
-            "created_at", "published_at", "expires_at", "ended_at",
+            "created_at", "published_at", "expires_at", "ended_at", "control_share_bps", "control_threshold_bps",
+            "control_min_answered", "attention_checks",
         ]  # fmt: skip
 
     def to_representation(self, batch: Batch) -> dict[str, Any]:

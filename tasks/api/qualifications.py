@@ -1,6 +1,8 @@
 """Qualifications: the organisation's (create, list, grant, revoke) and the worker's (read,
 take the test)."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -25,6 +27,9 @@ class QualificationIn(StrictSerializer):
     estimated_minutes = serializers.IntegerField(
         required=False, default=1, help_text="Longer than the governed free length: the test is paid."
     )
+    pool_size = serializers.IntegerField(
+        required=False, default=0, help_text="Questions drawn (in random order) for each attempt; 0: all."
+    )
 
 
 class QualificationOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -36,6 +41,8 @@ class QualificationOut(serializers.Serializer):  # type: ignore[type-arg]
     description = serializers.CharField()
     test_questions = serializers.JSONField()
     pass_bps = serializers.IntegerField()
+    pool_size = serializers.IntegerField()
+    questions_per_attempt = serializers.IntegerField()
 
 
 class GrantIn(StrictSerializer):
@@ -95,30 +102,58 @@ class TestIn(StrictSerializer):
     answers = serializers.DictField(child=serializers.CharField(allow_blank=True))
 
 
+def _standing(qualification: Qualification, worker: Any) -> dict[str, Any]:
+    standing = services.qualification_retake_standing(qualification=qualification, worker=worker)
+    return {
+        "attempts_used": standing.attempts_used,
+        "attempts_allowed": standing.attempts_allowed,
+        "next_attempt_at": standing.next_attempt_at,
+        "granted": standing.granted,
+    }
+
+
 class QualificationTestView(APIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request, qualification_id: int) -> Response:
-        """Opens the test: its questions, and for a paid test its pay, escrowed from now."""
+        """Opens an attempt (or the one open): its questions drawn from the pool in random
+        order (never the answer key), the pass mark, and for a paid test its pay, escrowed
+        from now. Refused within the governed retake wait or after the last attempt."""
         qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)
-        offer = services.qualification_test_offer(qualification=qualification, worker=_worker(request))
+        worker = _worker(request)
+        attempt = services.qualification_test_start(qualification=qualification, worker=worker)
+        offer = services.qualification_test_offer(qualification=qualification, worker=worker)
         return Response(
             {
-                "questions": qualification.test_questions,
+                "attempt": attempt.number,
+                "questions": services.qualification_attempt_questions(attempt),
+                "pass_bps": attempt.pass_bps,
                 "estimated_minutes": qualification.estimated_minutes,
                 "pay": offer.amount if offer is not None else 0,
                 "pay_status": offer.status if offer is not None else "unpaid_test",
+                **_standing(qualification, worker),
             }
         )
 
     @extend_schema(request=TestIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, qualification_id: int) -> Response:
+        """Scores the open attempt: the score and the pass mark, never the answer key."""
         qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)
         data = TestIn(data=request.data)
         data.is_valid(raise_exception=True)
-        score = services.qualification_test_take(
-            qualification=qualification, worker=_worker(request), answers=data.validated_data["answers"]
+        worker = _worker(request)
+        attempt = services.qualification_test_take(
+            qualification=qualification, worker=worker, answers=data.validated_data["answers"]
         )
-        return Response({"score_bps": score, "granted": score >= qualification.pass_bps})
+        return Response(
+            {
+                "attempt": attempt.number,
+                "score_bps": attempt.score_bps,
+                "correct": attempt.correct,
+                "questions": len(attempt.question_names),
+                "pass_bps": attempt.pass_bps,
+                **_standing(qualification, worker),
+            }
+        )
 
 
 class QualificationRevokeView(APIView):

@@ -74,6 +74,14 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     open_slots = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
     requirements = RequirementOut(many=True, source="requirement_list")
+    control_share_bps = serializers.IntegerField(help_text="Share of the tasks that are controls (known answers).")
+    attention_checks = serializers.SerializerMethodField(help_text="How many attention checks each task has.")
+    control_threshold_bps = serializers.IntegerField(
+        allow_null=True, help_text="Control accuracy under which work may be rejected (disputable); null: none."
+    )
+
+    def get_attention_checks(self, batch: Batch) -> int:
+        return len(batch.attention_checks)
 
     def get_requester_formerly(self, batch: Batch) -> list[str]:
         return list(getattr(batch.organisation, "former_names", []))

@@ -10,7 +10,8 @@ The package has one module per lifecycle, and this module re-exports every publi
 callers keep ``from tasks import services``: ``batches`` (draft to completion), ``claims`` (the
 worker's side of a slot), ``review`` (approve, reject, bonus), ``outcomes`` (what becomes of a
 rejection: dispute, lapse, finalise, settle, withdraw), ``fair_pay`` (the top-ups) and
-``qualifications`` (also the block list and ratings); ``common`` holds the shared checks and locks.
+``qualifications`` (also the block list and ratings), ``controls`` (rejection under a batch's
+control threshold); ``common`` holds the shared checks and locks.
 """
 
 from tasks.services.batches import (
@@ -39,6 +40,7 @@ from tasks.services.claims import (
     assignment_submit_completion_code,
     late_submission_grace,
 )
+from tasks.services.controls import batch_reject_below_control_threshold
 from tasks.services.drafts import (
     BATCH_EDITABLE_FIELDS,
     PUBLISHED_EDITABLE_FIELDS,
@@ -70,11 +72,15 @@ from tasks.services.outcomes import (
     assignment_settle_outcome,
 )
 from tasks.services.qualifications import (
+    RetakeStanding,
+    qualification_attempt_questions,
     qualification_create,
     qualification_grant,
+    qualification_retake_standing,
     qualification_revoke,
     qualification_test_offer,
     qualification_test_pay,
+    qualification_test_start,
     qualification_test_take,
     requester_rate,
     worker_block,
@@ -100,6 +106,7 @@ __all__ = [
     "PUBLISHED_EDITABLE_FIELDS",
     "BonusFileResult",
     "FairPayFigures",
+    "RetakeStanding",
     "ReviewFileResult",
     "assignment_accept",
     "assignment_approve",
@@ -130,6 +137,7 @@ __all__ = [
     "batch_hourly_pay",
     "batch_pause",
     "batch_publish",
+    "batch_reject_below_control_threshold",
     "batch_resume",
     "batch_set_input",
     "batch_time_allotted_grow",
@@ -142,11 +150,14 @@ __all__ = [
     "fair_pay_top_up_pay",
     "good_faith_median",
     "late_submission_grace",
+    "qualification_attempt_questions",
     "qualification_create",
     "qualification_grant",
+    "qualification_retake_standing",
     "qualification_revoke",
     "qualification_test_offer",
     "qualification_test_pay",
+    "qualification_test_start",
     "qualification_test_take",
     "requester_rate",
     "review_file_apply",

@@ -22,6 +22,7 @@ from ledger import escrow
 from tasks import inputs
 from tasks.hooks import batch_is_held, organisation_publish_blocked
 from tasks.models import Assignment, Batch, Qualification, QualificationRequirement, Task
+from tasks.quality import controls
 from tasks.services.common import _invalid, _lock_batch, _require_staff
 from tasks.services.fair_pay import _batch_rule, batch_good_faith_seconds, good_faith_median
 from tasks.states import BATCH, UNFINISHED_ASSIGNMENT
@@ -129,6 +130,9 @@ def _batch_fields_clean(
     external_url: str = "",
     completion_codes: list[str] | None = None,
     requirements: list[dict[str, Any]] | None = None,
+    control_threshold_bps: int | None = None,
+    control_min_answered: int = 3,
+    attention_checks: dict[str, dict[str, str]] | None = None,
 ) -> tuple[dict[str, Any], list[QualificationRequirement]]:
     """A batch's fields checked and cleaned (as model field values) with its requirements
     built but not saved; ``AppError("invalid")`` naming every bad field. Shared by
@@ -161,6 +165,23 @@ def _batch_fields_clean(
             fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {longest} hours."]
     answer_fields: list[dict[str, Any]] = []
     placeholders: list[str] = []
+    if control_threshold_bps is not None and (
+        isinstance(control_threshold_bps, bool)
+        or not isinstance(control_threshold_bps, int)
+        or not 0 <= control_threshold_bps <= 10_000
+    ):
+        fields["control_threshold_bps"] = [_("A control threshold is a share from 0 to 100 %.")]
+    if (
+        isinstance(control_min_answered, bool)
+        or not isinstance(control_min_answered, int)
+        or not 1 <= control_min_answered <= 1000
+    ):
+        fields["control_min_answered"] = [_("Between 1 and 1000 answered checks.")]
+    # Attention checks leave the template here (issue 27.2); those kept from before (a draft
+    # edited or cloned, whose stored template no longer has them) are checked again.
+    template_html, found_checks, check_errors = controls.template_attention_checks(template_html)
+    fields.update(check_errors)
+    checks = {**controls.attention_checks_clean(attention_checks, fields), **found_checks}
     if bool(template_html.strip()) == bool(external_url.strip()):
         fields["template_html"] = ["Give either an HTML task template or an external task URL, not both."]
     elif template_html.strip():
@@ -168,10 +189,18 @@ def _batch_fields_clean(
         placeholders = inputs.template_placeholders(template_html)
         if not answer_fields:
             fields["template_html"] = ["The template has no named form fields (name=...) to answer."]
+        leaks = controls.placeholder_problems(placeholders)
+        if leaks:
+            fields.setdefault("template_html", []).extend(leaks)
+        # A check belongs to its form field: a field gone from the template takes its check along.
+        names = {field["name"] for field in answer_fields}
+        checks = {name: check for name, check in checks.items() if name in names}
     elif not external_url.startswith("https://"):
         fields["external_url"] = ["The external task URL must start with https://."]
     elif len(external_url.strip()) > 500:
         fields["external_url"] = [_("At most 500 characters.")]
+    if not answer_fields:
+        checks = {}
     codes = _completion_codes_clean(completion_codes, external_url, fields)
     built = _validate_requirements(organisation, requirements or [], fields)
     if fields:
@@ -195,6 +224,9 @@ def _batch_fields_clean(
         "completion_codes": codes,
         "answer_fields": answer_fields,
         "placeholders": placeholders,
+        "attention_checks": checks,
+        "control_threshold_bps": control_threshold_bps,
+        "control_min_answered": control_min_answered,
     }
     return values, built
 
@@ -219,10 +251,15 @@ def batch_create(
     external_url: str = "",
     completion_codes: list[str] | None = None,
     requirements: list[dict[str, Any]] | None = None,
+    control_threshold_bps: int | None = None,
+    control_min_answered: int = 3,
+    attention_checks: dict[str, dict[str, str]] | None = None,
 ) -> Batch:
     """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
     with field errors and creates nothing on bad input. The organisation's staff group
-    gets view/change/review permissions on it."""
+    gets view/change/review permissions on it. Attention checks (``data-expected``) are taken
+    out of the template (``tasks.quality.controls``); ``control_threshold_bps`` is the control
+    accuracy under which work may be rejected."""
     _require_staff(actor, organisation)
     values, built = _batch_fields_clean(
         organisation=organisation,
@@ -242,6 +279,9 @@ def batch_create(
         external_url=external_url,
         completion_codes=completion_codes,
         requirements=requirements,
+        control_threshold_bps=control_threshold_bps,
+        control_min_answered=control_min_answered,
+        attention_checks=attention_checks,
     )
     with transaction.atomic():
         batch = Batch.objects.create(
@@ -261,16 +301,33 @@ def batch_set_input(*, batch: Batch, actor: User, content: str, file_format: str
     count. A bad file raises ``AppError("invalid_input_file")`` with per-row errors in
     ``details["errors"]`` and changes nothing."""
     rows = inputs.parse_input_rows(content=content, file_format=file_format, placeholders=batch.placeholders)
+    split = controls.split_control_columns(rows, batch.answer_fields)
     with transaction.atomic():
         batch = _lock_batch(batch)
         BATCH.target(batch.status, "edited")
-        batch.tasks.all().delete()
-        Task.objects.bulk_create(
-            [Task(batch=batch, row_number=number, input=row) for number, row in enumerate(rows, start=1)],
-            batch_size=2000,
+        control_count = _tasks_replace(batch, split)
+        audit_record(
+            actor=actor, action="batch.input_set", target=batch, after={"rows": len(rows), "controls": control_count}
         )
-        audit_record(actor=actor, action="batch.input_set", target=batch, after={"rows": len(rows)})
     return len(rows)
+
+
+def _tasks_replace(batch: Batch, split: list[tuple[dict[str, str], dict[str, dict[str, str]]]]) -> int:
+    """Replaces the locked draft's tasks with ``split`` rows (input shown to workers, control
+    answers: ``controls.split_control_columns``) and records the controls' share; returns how
+    many rows are controls (issue 27.1)."""
+    batch.tasks.all().delete()
+    Task.objects.bulk_create(
+        [
+            Task(batch=batch, row_number=number, input=shown, control=control)
+            for number, (shown, control) in enumerate(split, start=1)
+        ],
+        batch_size=2000,
+    )
+    control_count = sum(1 for _shown, control in split if control)
+    batch.control_share_bps = control_count * 10_000 // len(split) if split else 0
+    batch.save(update_fields=["control_share_bps"])
+    return control_count
 
 
 def _create_slots(batch: Batch, per_task: int) -> list[int]:

@@ -14,7 +14,14 @@ from core.audit import audit_record
 from core.errors import AppError
 from tasks import inputs
 from tasks.models import Batch, QualificationRequirement, Task, TaskTemplate
-from tasks.services.batches import BATCH_PERMISSIONS, _batch_fields_clean, _validate_requirements, batch_create
+from tasks.quality import controls
+from tasks.services.batches import (
+    BATCH_PERMISSIONS,
+    _batch_fields_clean,
+    _tasks_replace,
+    _validate_requirements,
+    batch_create,
+)
 from tasks.services.common import _invalid, _lock_batch, _require_staff
 from tasks.states import BATCH
 
@@ -36,6 +43,9 @@ BATCH_EDITABLE_FIELDS = (
     "external_url",
     "completion_codes",
     "requirements",
+    "control_threshold_bps",
+    "control_min_answered",
+    "attention_checks",
 )
 # What may still change once workers see the batch: only how it is found.
 PUBLISHED_EDITABLE_FIELDS = frozenset({"keywords"})
@@ -160,10 +170,14 @@ def batch_update(
         BATCH.target(batch.status, "edited")
         merged = {**batch_fields(batch), **changes}
         values, built = _batch_fields_clean(organisation=batch.organisation, **merged)
-        rows: list[dict[str, str]] | None = None
+        rows: list[tuple[dict[str, str], dict[str, dict[str, str]]]] | None = None
         if input_content is not None:
-            rows = inputs.parse_input_rows(
-                content=input_content, file_format=input_format, placeholders=values["placeholders"]
+            # Control answers leave the rows workers see, as in ``batch_set_input`` (issue 27.1).
+            rows = controls.split_control_columns(
+                inputs.parse_input_rows(
+                    content=input_content, file_format=input_format, placeholders=values["placeholders"]
+                ),
+                values["answer_fields"],
             )
         elif values["placeholders"] and values["placeholders"] != batch.placeholders:
             missing = sorted(
@@ -198,11 +212,7 @@ def batch_update(
             QualificationRequirement.objects.bulk_create(built)
             changed.append("requirements")
         if rows is not None:
-            batch.tasks.all().delete()
-            Task.objects.bulk_create(
-                [Task(batch=batch, row_number=number, input=row) for number, row in enumerate(rows, start=1)],
-                batch_size=2000,
-            )
+            _tasks_replace(batch, rows)
             changed.append("input rows")
         audit_record(actor=actor, action="batch.edited", target=batch, after={"fields": sorted(changed)})
     return batch
@@ -233,11 +243,15 @@ def batch_clone(*, batch: Batch, actor: User, copy_rows: bool = False) -> Batch:
         if copy_rows:
             Task.objects.bulk_create(
                 [
-                    Task(batch=clone, row_number=row_number, input=row)
-                    for row_number, row in batch.tasks.order_by("row_number").values_list("row_number", "input")
+                    Task(batch=clone, row_number=row_number, input=row, control=control)
+                    for row_number, row, control in batch.tasks.order_by("row_number").values_list(
+                        "row_number", "input", "control"
+                    )
                 ],
                 batch_size=2000,
             )
+            clone.control_share_bps = batch.control_share_bps
+            clone.save(update_fields=["control_share_bps"])
         audit_record(
             actor=actor, action="batch.cloned", target=clone, after={"from_batch": batch.pk, "rows": copy_rows}
         )

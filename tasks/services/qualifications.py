@@ -1,10 +1,14 @@
 """Requester qualifications (granted by hand or by a test, paid or not), the organisation's
 block list, and the workers' ratings of requesters."""
 
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_is_organisation_staff
@@ -18,9 +22,11 @@ from tasks.models import (
     BlockedWorker,
     Qualification,
     QualificationGrant,
+    QualificationTestAttempt,
     QualificationTestOffer,
     RequesterRating,
 )
+from tasks.quality.scoring import Check, answer_correct
 from tasks.services.common import _invalid, _require_staff
 
 
@@ -34,10 +40,13 @@ def qualification_create(
     answer_key: dict[str, str] | None = None,
     pass_bps: int = 10_000,
     estimated_minutes: int = 1,
+    pool_size: int = 0,
 ) -> Qualification:
     """A requester qualification, granted by hand or by a test whose answer key grants it.
     A test estimated longer than the governed ``qualification_test_free_minutes`` is paid
-    to every worker who takes it (``qualification_test_offer``)."""
+    to every worker who takes it (``qualification_test_offer``). Each attempt draws
+    ``pool_size`` of the questions (0: all) in random order. Raises ``invalid`` with field
+    errors and saves nothing on bad input."""
     _require_staff(actor, organisation)
     fields: dict[str, list[str]] = {}
     if not name.strip():
@@ -48,11 +57,34 @@ def qualification_create(
     key = answer_key or {}
     names = [q.get("name") for q in questions if isinstance(q, dict)]
     if len(names) != len(questions) or not all(isinstance(n, str) and n for n in names):
-        fields["test_questions"] = ["Each question needs a name and the question text."]
-    elif set(names) != set(key):
-        fields["answer_key"] = ["Give exactly one answer for each question."]
+        fields["test_questions"] = [_("Each question needs a name and the question text.")]
+    elif any(not isinstance(q.get("question"), str) or not q["question"].strip() for q in questions):
+        fields["test_questions"] = [_("Each question needs the question text.")]
+    elif any(
+        not isinstance(q.get("options", []), list) or not all(isinstance(o, str) for o in q.get("options", []))
+        for q in questions
+    ):
+        fields["test_questions"] = [_("A question's options are a list of texts.")]
+    elif len(set(names)) != len(names):
+        fields["test_questions"] = [_("Two questions have the same name.")]
+    elif set(names) != set(key) or not all(str(answer).strip() for answer in key.values()):
+        fields["answer_key"] = [_("Give exactly one answer for each question.")]
+    else:
+        for question in questions:
+            options = question.get("options") or []
+            if options and str(key[question["name"]]) not in options:
+                fields["answer_key"] = [
+                    _("The answer to '%(name)s' is not one of its options.") % {"name": question["name"]}
+                ]
+    if isinstance(pool_size, bool) or not isinstance(pool_size, int) or pool_size < 0:
+        fields["pool_size"] = [_("A whole number, zero or more (0: every question in each attempt).")]
+    elif pool_size > len(questions):
+        fields["pool_size"] = [
+            _("The test has %(count)s question(s), not enough to draw %(pool)s for each attempt.")
+            % {"count": len(questions), "pool": pool_size}
+        ]
     if not 0 < pass_bps <= 10_000:
-        fields["pass_bps"] = ["Between 1 and 10000."]
+        fields["pass_bps"] = [_("Between 1 and 10000.")]
     if not isinstance(estimated_minutes, int) or not 1 <= estimated_minutes <= 600:
         fields["estimated_minutes"] = ["Between 1 and 600 minutes: how long the test takes an honest worker."]
     if fields:
@@ -66,6 +98,7 @@ def qualification_create(
             answer_key={str(k): str(v) for k, v in key.items()},
             pass_bps=pass_bps,
             estimated_minutes=estimated_minutes,
+            pool_size=pool_size,
         )
         audit_record(actor=actor, action="qualification.created", target=qualification, after={"name": name})
     return qualification
@@ -134,15 +167,126 @@ def qualification_test_offer(*, qualification: Qualification, worker: User) -> Q
     return offer
 
 
-def qualification_test_take(*, qualification: Qualification, worker: User, answers: dict[str, str]) -> int:
-    """Scores a qualification test against its answer key; grants it when the score reaches
-    ``pass_bps``. A paid test (``qualification_test_pay``) pays the worker its escrowed pay
-    whatever the score, once. Returns the score in basis points (the worker sees it)."""
+@dataclass(frozen=True)
+class RetakeStanding:
+    """Where a worker stands with a test: attempts used and allowed, when the next may start
+    (None: now, or never when none are left), and whether the qualification is held."""
+
+    attempts_used: int
+    attempts_allowed: int
+    next_attempt_at: datetime | None
+    granted: bool
+    open_attempt: QualificationTestAttempt | None
+
+    @property
+    def attempts_left(self) -> int:
+        return max(0, self.attempts_allowed - self.attempts_used)
+
+
+def qualification_retake_standing(
+    *, qualification: Qualification, worker: User, now: datetime | None = None
+) -> RetakeStanding:
+    """The governed retake rules applied to ``worker`` (read-only)."""
+    now = now or timezone.now()
+    attempts = list(QualificationTestAttempt.objects.filter(qualification=qualification, worker=worker))
+    scored = [a for a in attempts if a.submitted_at is not None]
+    open_attempt = next((a for a in attempts if a.submitted_at is None), None)
+    allowed = rule_value("qualification_test_max_attempts", at=now)
+    next_at: datetime | None = None
+    if scored:
+        last = max(a.submitted_at for a in scored if a.submitted_at is not None)
+        next_at = last + timedelta(hours=rule_value("qualification_retake_cooldown_hours", at=now))
+        if next_at <= now:
+            next_at = None
+    return RetakeStanding(
+        attempts_used=len(scored),
+        attempts_allowed=allowed,
+        next_attempt_at=next_at,
+        granted=QualificationGrant.objects.filter(qualification=qualification, worker=worker).exists(),
+        open_attempt=open_attempt,
+    )
+
+
+def qualification_test_start(*, qualification: Qualification, worker: User) -> QualificationTestAttempt:
+    """Opens an attempt: draws ``pool_size`` questions in random order, or returns the attempt
+    already open (the same questions: reloading never redraws). Refuses, changing nothing,
+    ``no_test`` (409), ``already_qualified`` (409), ``attempts_exhausted`` (409) after the
+    governed number of attempts, and ``retake_too_soon`` (409, with the time) within the
+    governed cooldown after the last attempt. A paid test's pay is escrowed (once)."""
     if not qualification.has_test:
-        raise AppError("no_test", "This qualification is granted by the requester, not by a test.", status=409)
-    # A worker who never opened the test (e.g. through the MTurk endpoint) is offered it now.
-    qualification_test_offer(qualification=qualification, worker=worker)
+        raise AppError("no_test", _("This qualification is granted by the requester, not by a test."), status=409)
     with transaction.atomic():
+        # One worker, one test at a time: the grant row's neighbours are not enough, so lock
+        # the worker's row (a double click must not open two attempts).
+        User.objects.select_for_update().filter(pk=worker.pk).first()
+        standing = qualification_retake_standing(qualification=qualification, worker=worker)
+        if standing.open_attempt is not None:
+            return standing.open_attempt
+        if standing.granted:
+            raise AppError("already_qualified", _("You already hold this qualification."), status=409)
+        if standing.attempts_left == 0:
+            raise AppError(
+                "attempts_exhausted",
+                _("You have taken this test %(count)s time(s), the most the co-op's rules allow.")
+                % {"count": standing.attempts_used},
+                status=409,
+            )
+        if standing.next_attempt_at is not None:
+            raise AppError(
+                "retake_too_soon",
+                _("You can take this test again from %(moment)s (UTC), after the wait the co-op's rules set.")
+                % {"moment": standing.next_attempt_at.strftime("%Y-%m-%d %H:%M")},
+                status=409,
+                details={"next_attempt_at": standing.next_attempt_at.isoformat()},
+            )
+        names = [question["name"] for question in qualification.test_questions]
+        drawn = random.SystemRandom().sample(names, qualification.questions_per_attempt)
+        attempt = QualificationTestAttempt.objects.create(
+            qualification=qualification,
+            worker=worker,
+            number=standing.attempts_used + 1,
+            question_names=drawn,
+            started_at=timezone.now(),
+            pass_bps=qualification.pass_bps,
+        )
+        audit_record(
+            actor=worker, action="qualification.test_started", target=qualification, after={"attempt": attempt.number}
+        )
+        # In the same transaction: a paid test the requester cannot fund opens no attempt.
+        qualification_test_offer(qualification=qualification, worker=worker)
+    return attempt
+
+
+def qualification_attempt_questions(attempt: QualificationTestAttempt) -> list[dict[str, Any]]:
+    """The drawn questions in the attempt's order, as workers see them (never the key)."""
+    by_name = {question["name"]: question for question in attempt.qualification.test_questions}
+    return [
+        {
+            "name": name,
+            "question": by_name[name].get("question", ""),
+            "options": list(by_name[name].get("options") or []),
+        }
+        for name in attempt.question_names
+        if name in by_name
+    ]
+
+
+def qualification_test_take(
+    *, qualification: Qualification, worker: User, answers: dict[str, str]
+) -> QualificationTestAttempt:
+    """Scores the worker's open attempt (opening one first, under the same rules, for a
+    client that never opened it) against the answer key, over the questions drawn for it;
+    grants the qualification when the score reaches the pass mark. A paid test pays the
+    worker its escrowed pay whatever the score, once. Returns the scored attempt (score and
+    pass mark, never the key). Answers must be text; a malformed one is ``invalid``."""
+    bad = sorted(str(name) for name, value in answers.items() if not isinstance(value, str))
+    if bad:
+        raise _invalid({"answers": [_("Answers are text: %(names)s.") % {"names": ", ".join(bad[:10])}]})
+    attempt = qualification_test_start(qualification=qualification, worker=worker)
+    with transaction.atomic():
+        attempt = QualificationTestAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if attempt.submitted_at is not None:  # a concurrent submission scored it first
+            return attempt
         offer = (
             QualificationTestOffer.objects.select_for_update()
             .filter(qualification=qualification, worker=worker, status=QualificationTestOffer.Status.OFFERED)
@@ -154,16 +298,25 @@ def qualification_test_take(*, qualification: Qualification, worker: User, answe
             offer.paid_at = timezone.now()
             offer.save(update_fields=["status", "paid_at"])
             audit_record(actor=worker, action="qualification.test_paid", target=offer, after={"amount": offer.amount})
-        return _qualification_score(qualification, worker, answers)
-
-
-def _qualification_score(qualification: Qualification, worker: User, answers: dict[str, str]) -> int:
-    key = qualification.answer_key
-    correct = sum(1 for name, answer in key.items() if str(answers.get(name, "")).strip() == answer)
-    score = correct * 10_000 // max(1, len(key))
-    if score >= qualification.pass_bps:
-        qualification_grant(qualification=qualification, worker=worker, actor=None)
-    return score
+        key = qualification.answer_key
+        correct = sum(
+            1
+            for name in attempt.question_names
+            if answer_correct(given=answers.get(name), check=Check(str(key.get(name, ""))))
+        )
+        attempt.correct = correct
+        attempt.score_bps = correct * 10_000 // max(1, len(attempt.question_names))
+        attempt.submitted_at = timezone.now()
+        attempt.save(update_fields=["correct", "score_bps", "submitted_at"])
+        audit_record(
+            actor=worker,
+            action="qualification.test_taken",
+            target=qualification,
+            after={"attempt": attempt.number, "score_bps": attempt.score_bps},
+        )
+        if attempt.passed:
+            qualification_grant(qualification=qualification, worker=worker, actor=None)
+    return attempt
 
 
 def worker_block(*, organisation: Organisation, actor: User, worker: User, reason: str) -> BlockedWorker:
