@@ -250,7 +250,7 @@ def worker_qualification(request: HttpRequest, qualification_id: int) -> HttpRes
             standing = task_services.qualification_retake_standing(qualification=qualification, worker=worker)
             if standing.open_attempt is None:
                 raise AppError("no_open_attempt", _("Start the test first."), status=409)
-            questions = task_services.qualification_attempt_questions(standing.open_attempt)
+            questions = quality_selectors.qualification_attempt_questions(standing.open_attempt)
             test_form = qualification_test_form(questions, request.POST)
             test_form.is_valid()
             answers = {name: str(test_form.cleaned_data.get(name) or "") for name in test_form.fields}
@@ -260,7 +260,7 @@ def worker_qualification(request: HttpRequest, qualification_id: int) -> HttpRes
             return redirect("worker_qualification", qualification_id=qualification.pk)
     standing = task_services.qualification_retake_standing(qualification=qualification, worker=worker)
     if standing.open_attempt is not None:
-        test_form = qualification_test_form(task_services.qualification_attempt_questions(standing.open_attempt))
+        test_form = qualification_test_form(quality_selectors.qualification_attempt_questions(standing.open_attempt))
     last = (
         QualificationTestAttempt.objects.filter(qualification=qualification, worker=worker, submitted_at__isnull=False)
         .order_by("-number")

@@ -16,6 +16,7 @@ from core.errors import NotFound
 from tasks import selectors, services
 from tasks.api.access import _user, _worker, _worker_by_pseudonym
 from tasks.models import Qualification
+from tasks.quality import selectors as quality_selectors
 
 
 class QualificationIn(StrictSerializer):
@@ -125,7 +126,7 @@ class QualificationTestView(APIView):
         return Response(
             {
                 "attempt": attempt.number,
-                "questions": services.qualification_attempt_questions(attempt),
+                "questions": quality_selectors.qualification_attempt_questions(attempt),
                 "pass_bps": attempt.pass_bps,
                 "estimated_minutes": qualification.estimated_minutes,
                 "pay": offer.amount if offer is not None else 0,

@@ -211,5 +211,19 @@ def batch_aggregates(*, batch: Batch, statuses: Iterable[str] = REVIEWABLE_ASSIG
     return aggregate_answers(answer_fields=[f["name"] for f in batch.answer_fields], rows=rows)
 
 
+def qualification_attempt_questions(attempt: QualificationTestAttempt) -> list[dict[str, Any]]:
+    """The drawn questions in the attempt's order, as workers see them (never the key)."""
+    by_name = {question["name"]: question for question in attempt.qualification.test_questions}
+    return [
+        {
+            "name": name,
+            "question": by_name[name].get("question", ""),
+            "options": list(by_name[name].get("options") or []),
+        }
+        for name in attempt.question_names
+        if name in by_name
+    ]
+
+
 def qualification_for_requester(*, organisation_id: int, qualification_id: int) -> Qualification | None:
     return Qualification.objects.filter(organisation_id=organisation_id, pk=qualification_id).first()

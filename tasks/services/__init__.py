@@ -73,7 +73,6 @@ from tasks.services.outcomes import (
 )
 from tasks.services.qualifications import (
     RetakeStanding,
-    qualification_attempt_questions,
     qualification_create,
     qualification_grant,
     qualification_retake_standing,
@@ -150,7 +149,6 @@ __all__ = [
     "fair_pay_top_up_pay",
     "good_faith_median",
     "late_submission_grace",
-    "qualification_attempt_questions",
     "qualification_create",
     "qualification_grant",
     "qualification_retake_standing",

@@ -257,20 +257,6 @@ def qualification_test_start(*, qualification: Qualification, worker: User) -> Q
     return attempt
 
 
-def qualification_attempt_questions(attempt: QualificationTestAttempt) -> list[dict[str, Any]]:
-    """The drawn questions in the attempt's order, as workers see them (never the key)."""
-    by_name = {question["name"]: question for question in attempt.qualification.test_questions}
-    return [
-        {
-            "name": name,
-            "question": by_name[name].get("question", ""),
-            "options": list(by_name[name].get("options") or []),
-        }
-        for name in attempt.question_names
-        if name in by_name
-    ]
-
-
 def qualification_test_take(
     *, qualification: Qualification, worker: User, answers: dict[str, str]
 ) -> QualificationTestAttempt:

@@ -17,6 +17,7 @@ NOT_ACTING_FOR_A_PERSON = {
     "user_register": "creates the person; nobody is signed in yet",
     "reward_text": "formats an amount; changes nothing",
     "batch_hourly_pay": "arithmetic; changes nothing",
+    "qualification_test_pay": "arithmetic from the governed wage floor; changes nothing",
     "sepa_batch_file": "renders a decided file; the batch came through treasury_access_sepa_batch",
     "deposit_payment_intent_ensure": "idempotent retry on a deposit the caller got through access_deposit",
     "notification_test_send": "MTurk's test event, to the key's own destination; changes nothing",

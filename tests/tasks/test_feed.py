@@ -1,15 +1,18 @@
 """The task feed: filters, sorting, qualification fit (hidden with reasons on request),
 block lists, and a constant number of queries per page."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Organisation, User
 from accounts.services import worker_profile_update
 from tasks import services
-from tasks.models import Assignment
+from tasks.models import Assignment, QualificationTestAttempt
 from tests.factories import OrganisationFactory, UserFactory
 from tests.tasks.conftest import client_for
 from tests.tasks.factories import published_batch
@@ -97,10 +100,13 @@ def test_unqualified_batches_are_hidden_and_the_preview_says_why(worker: User, o
     shown = client.get(f"/api/qualifications/{qualification.pk}/").json()
     assert "answer_key" not in shown and shown["test_questions"][0]["question"] == "Forked tail?"
     wrong = client.post(f"/api/qualifications/{qualification.pk}/test/", {"answers": {"q1": "buzzard"}}, format="json")
-    assert wrong.json() == {"score_bps": 0, "granted": False}
+    assert (wrong.json()["score_bps"], wrong.json()["pass_bps"], wrong.json()["granted"]) == (0, 10_000, False)
+    assert "kite" not in wrong.content.decode()  # the score and the pass mark, never the key
     assert titles(client) == ["anyone"]
+    # A retake waits for the governed cooldown (issue 27.4).
+    QualificationTestAttempt.objects.filter(worker=worker).update(submitted_at=timezone.now() - timedelta(days=2))
     right = client.post(f"/api/qualifications/{qualification.pk}/test/", {"answers": {"q1": "kite"}}, format="json")
-    assert right.json() == {"score_bps": 10_000, "granted": True}
+    assert (right.json()["score_bps"], right.json()["attempt"], right.json()["granted"]) == (10_000, 2, True)
     assert titles(client, "?ordering=newest") == ["birds", "anyone"]
     assert client.post(f"/api/tasks/feed/{birds.pk}/accept/", {}, format="json").status_code == 201
 
