@@ -602,12 +602,13 @@ def qualification_request_submit(
             )
             decided = QualificationRequest.Status.ACCEPTED
         elif qualification.has_test:
-            score = task_services.qualification_test_take(
+            # The co-op's governed retake rules apply here too (issue 27.4).
+            attempt = task_services.qualification_test_take(
                 qualification=qualification, worker=worker, answers=answers or {}
             )
-            passed = score >= qualification.pass_bps
-            decided = QualificationRequest.Status.ACCEPTED if passed else QualificationRequest.Status.REJECTED
-            request.reason = f"Test score {score / 100:g}%."
+            score = attempt.score_bps or 0
+            decided = QualificationRequest.Status.ACCEPTED if attempt.passed else QualificationRequest.Status.REJECTED
+            request.reason = f"Test score {score / 100:g}% (pass mark {attempt.pass_bps / 100:g}%)."
         if decided is not None:
             request.status = decided
             request.decided_at = timezone.now()

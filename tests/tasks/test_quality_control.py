@@ -296,7 +296,8 @@ def test_a_pass_grants_and_ends_the_test(organisation: Organisation) -> None:
         ({"pool_size": -1}, "pool_size", "A whole number, zero or more (0: every question in each attempt)."),
         ({"answer_key": {**KEY, "q1": "c"}}, "answer_key", "The answer to 'q1' is not one of its options."),
         ({"answer_key": {"q1": "a"}}, "answer_key", "Give exactly one answer for each question."),
-        ({"test_questions": [*POOL[:4], {"name": "q5", "question": " "}]}, "test_questions", "Each question needs the question text."),
+        ({"test_questions": [*POOL[:4], {"name": "q5", "question": " "}]}, "test_questions",
+         "Each question needs the question text."),
         ({"pass_bps": 0}, "pass_bps", "Between 1 and 10000."),
     ],
 )  # fmt: skip

@@ -34,7 +34,9 @@ from tasks.quality.scoring import Check, answer_correct, check_problem
         ("", "yes", "", False),
     ],
 )
-def test_each_answer_type_is_scored_by_its_rule(given: str | None, expected: str, tolerance: str, correct: bool) -> None:
+def test_each_answer_type_is_scored_by_its_rule(
+    given: str | None, expected: str, tolerance: str, correct: bool
+) -> None:
     assert answer_correct(given=given, check=Check(expected, tolerance)) is correct
 
 
