@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tasks", "0006_saved_searches_and_task_messages"),
+        ("tasks", "0007_completion_codes_and_template_library"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

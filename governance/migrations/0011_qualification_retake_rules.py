@@ -66,5 +66,5 @@ def unload(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0009_payout_fee_bearer_rule")]
+    dependencies = [("governance", "0010_dividends")]
     operations = [migrations.RunPython(load, unload)]
