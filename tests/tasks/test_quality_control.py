@@ -330,3 +330,29 @@ def test_a_paid_test_the_requester_cannot_fund_opens_no_attempt(organisation: Or
     assert not QualificationTestAttempt.objects.exists()
     fund(organisation, 1000)
     assert services.qualification_test_start(qualification=qualification, worker=UserFactory()).number == 1
+
+
+def test_editing_and_cloning_a_draft_keep_controls_out_of_the_rows_and_checks_out_of_the_template(
+    organisation: Organisation,
+) -> None:
+    draft = make_batch(organisation, template_html=TEMPLATE, rows=None, control_threshold_bps=5000)
+    services.batch_update(
+        batch=draft,
+        actor=owner(organisation),
+        changes={"title": "Spot animals"},
+        input_content=ROWS,
+        input_format="csv",
+    )
+    draft = Batch.objects.get(pk=draft.pk)
+    assert draft.control_share_bps == 5000 and draft.attention_checks == {
+        "attention": {"expected": "blue", "tolerance": ""}
+    }
+    assert all("_expected_answer" not in row for row in draft.tasks.values_list("input", flat=True))
+    assert draft.tasks.exclude(control={}).count() == 2
+
+    clone = services.batch_clone(batch=draft, actor=owner(organisation), copy_rows=True)
+    assert (clone.control_threshold_bps, clone.control_share_bps) == (5000, 5000)
+    assert clone.attention_checks == draft.attention_checks and "data-expected" not in clone.template_html
+    assert sorted(clone.tasks.values_list("control", flat=True), key=str) == sorted(
+        draft.tasks.values_list("control", flat=True), key=str
+    )
