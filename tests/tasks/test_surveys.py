@@ -164,3 +164,18 @@ def test_guessing_completion_codes_is_bounded(worker: User, organisation: Organi
     assert (blocked.status_code, blocked.json()["error"]["code"]) == (429, "completion_code_attempts")
     slot.refresh_from_db()
     assert slot.status == Assignment.Status.ACCEPTED
+
+
+def test_accepting_through_the_api_hands_out_the_survey_address_at_once(
+    worker: User, organisation: Organisation
+) -> None:
+    batch = _survey(organisation)
+    response = client_for(worker).post(f"/api/tasks/feed/{batch.pk}/accept/", {}, format="json")
+    assert response.status_code == 201, response.content
+    slot = Assignment.objects.get(worker=worker)
+    attempt = AssignmentAttempt.objects.get(assignment=slot)
+    params = _params(response.json()["frame"]["external_url"])
+    assert (params["assignmentId"], params["workerId"]) == (
+        assignment_attempt_public_id(slot.pk, attempt.pk),
+        worker.pseudonym,
+    )
