@@ -82,3 +82,17 @@ def execute_closed_cases() -> int:
     """Resumes the settlement of every closed case not yet fully executed."""
     run = run_each("disputes.jobs.execute_closed_cases", services.cases_to_execute(), _execute_all, atomic=False)
     return sum(run.values)
+
+
+@shared_task(name="disputes.jobs.pay_juror_fees")
+def pay_juror_fees() -> int:
+    """Pays every juror fee a decision left owed, each juror alone (one transaction each,
+    ``services.juror_fee_pay``); queued when a round is decided and run periodically, so a
+    fee owed by a decision whose follow-up was lost is paid at the next tick. Returns how
+    many were paid now."""
+    run = run_each(
+        "disputes.jobs.pay_juror_fees",
+        services.juror_fees_owed(),
+        lambda juror_id: services.juror_fee_pay(juror_id=juror_id),
+    )
+    return sum(1 for paid in run.values if paid)

@@ -163,6 +163,9 @@ class Juror(models.Model):
     label = models.CharField(max_length=20)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SERVING)
     seated_at = models.DateTimeField(auto_now_add=True)
+    # The fee this juror is owed for the round, written with the round's decision (0: none
+    # owed); ``fee_transfer_id`` is set when the job ``disputes.jobs.pay_juror_fees`` pays it.
+    fee_owed = models.PositiveIntegerField(default=0)
     fee_transfer_id = models.CharField(max_length=200, blank=True)
 
     class Meta:

@@ -150,26 +150,55 @@ def _seat(case: Case, made: Draw) -> list[Juror]:
     return jurors
 
 
-def _pay_juror_fees(case: Case) -> None:
-    """Pays every juror who voted in the current round the case's flat fee, whatever they
-    voted, from the co-op's juror-fee account (an expense account that may run below zero).
-    Idempotent: the transfer id is per case and juror."""
+def _owe_juror_fees(case: Case) -> int:
+    """Records the case's flat fee as owed to every juror who voted in the current round,
+    whatever they voted, in the decision's own transaction; the job
+    ``disputes.jobs.pay_juror_fees`` pays each one (``juror_fee_pay``), queued on commit and
+    run periodically, so a crash between the decision and the payment loses no fee. Returns
+    how many fees were newly owed; a juror already owed is left alone."""
     fee = case.rule("juror_fee")
     if fee <= 0:
-        return
-    expense = ledger_accounts.coop_juror_fees()
-    for juror in Juror.objects.filter(case=case, round=case.round, status=Juror.Status.VOTED).select_related("user"):
-        transfer_id = f"juror-fee:case:{case.pk}:juror:{juror.pk}"
+        return 0
+    owed = Juror.objects.filter(case=case, round=case.round, status=Juror.Status.VOTED, fee_owed=0).update(fee_owed=fee)
+    if owed:
+        queue_on_commit("disputes.jobs.pay_juror_fees")
+    return owed
+
+
+def juror_fee_pay(*, juror_id: int) -> bool:
+    """System service, for the job ``disputes.jobs.pay_juror_fees``: pays one owed juror fee
+    from the co-op's juror-fee account (an expense account that may run below zero) to the
+    juror's earnings. Exactly once: the juror row is locked, the transfer id is per case and
+    juror, and the transfer, the juror's ``fee_transfer_id`` and the audit row are one
+    transaction, so a crash anywhere leaves the fee owed for the next run. Returns True if
+    paid now, False if nothing is owed (never owed, or already paid)."""
+    with transaction.atomic():
+        juror = Juror.objects.select_for_update().select_related("user").filter(pk=juror_id).first()
+        if juror is None or juror.fee_owed <= 0 or juror.fee_transfer_id:
+            return False
+        transfer_id = f"juror-fee:case:{juror.case_id}:juror:{juror.pk}"
         transfer(
             transfer_id=transfer_id,
-            debit=expense,
+            debit=ledger_accounts.coop_juror_fees(),
             credit=ledger_accounts.worker_earnings(juror.user),
-            amount=fee,
+            amount=juror.fee_owed,
             code="juror_fee",
-            memo=f"case {case.pk} round {case.round}",
+            memo=f"case {juror.case_id} round {juror.round}",
         )
         juror.fee_transfer_id = transfer_id
         juror.save(update_fields=["fee_transfer_id"])
+        audit_record(
+            actor=None,
+            action="case.juror_fee_paid",
+            target=juror,
+            after={"case": juror.case_id, "amount": juror.fee_owed, "transfer": transfer_id},
+        )
+    return True
+
+
+def juror_fees_owed() -> list[tuple[int, datetime | None]]:
+    """``(juror id, seated at)`` of every juror fee owed and not yet paid, oldest first."""
+    return list(Juror.objects.filter(fee_owed__gt=0, fee_transfer_id="").order_by("id").values_list("id", "seated_at"))
 
 
 # A case with more held items than this is settled after its closing commits, in chunks of
@@ -713,7 +742,8 @@ def decision_share(shares: list[int]) -> int:
 
 
 def _decide(case: Case, now: datetime) -> Case:
-    """Decides the round on the votes cast (``decision_share``) and pays the jurors. On a
+    """Decides the round on the votes cast (``decision_share``) and owes the jurors their
+    fees (paid by a job after commit, ``_owe_juror_fees``). On a
     mass case each worker is decided on their own: the median of the jurors' shares for that
     worker; the case's share is then the middle of those, for the record."""
     votes = list(Vote.objects.filter(juror__case=case, juror__round=case.round))
@@ -727,7 +757,7 @@ def _decide(case: Case, now: datetime) -> Case:
         if case.worker_shares:
             share = decision_share(list(case.worker_shares.values()))
         case.save(update_fields=["worker_shares"])
-    _pay_juror_fees(case)
+    _owe_juror_fees(case)
     if case.round > 1:
         return _close(
             case, action="decide_final", share_bps=share, resolution=Case.Resolution.APPEAL_PANEL, now=now, actor=None

@@ -23,6 +23,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "tasks-refresh-requester-pay": {"task": "tasks.jobs.refresh_requester_pay", "schedule": 3600.0},
     "disputes-run-deadlines": {"task": "disputes.jobs.run_deadlines", "schedule": 60.0},
     "disputes-execute-closed-cases": {"task": "disputes.jobs.execute_closed_cases", "schedule": 60.0},
+    "disputes-pay-juror-fees": {"task": "disputes.jobs.pay_juror_fees", "schedule": 60.0},
     "disputes-scan-mass-rejections": {"task": "disputes.jobs.scan_mass_rejections", "schedule": 300.0},
     "payments-webhook-events-retry": {"task": "payments.jobs.webhook_events_retry", "schedule": 120.0},
     "payments-withdrawals-resume": {"task": "payments.jobs.withdrawals_resume", "schedule": 300.0},

@@ -246,6 +246,10 @@ def test_the_full_panel_path_to_an_upheld_rejection(case, work, panel, clock):
     # Decided but not final: the escrow waits for the appeal window.
     assert money(work) == RESERVED and status(work) == "disputed"
     fee = 300
+    # The decision owes each juror the fee; the job queued on its commit pays it, once.
+    assert [(j.fee_owed, j.fee_transfer_id) for j in seated(case)] == [(fee, "")] * 3
+    assert jobs.pay_juror_fees.delay().get() == 3
+    assert jobs.pay_juror_fees.delay().get() == 0
     for juror in seated(case):
         assert balance(accounts.worker_earnings(juror.user)).posted == fee
     assert balance(accounts.coop_juror_fees()).posted == -3 * fee
@@ -327,6 +331,7 @@ def test_a_juror_who_does_not_vote_in_time_is_replaced(case, work, panel, clock)
 
     services.case_vote(case=case, juror_user=replacement.user, share_bps=10_000, reason="Fine.")
     assert reload(case).state == "decided"
+    assert jobs.pay_juror_fees.delay().get() == 3
     # The late juror completed nothing and is paid nothing.
     assert balance(accounts.worker_earnings(late.user)).posted == 0
     assert balance(accounts.worker_earnings(replacement.user)).posted == 300
@@ -384,6 +389,7 @@ def test_an_appeal_goes_to_a_larger_fresh_panel_once(case, work, panel, clock):
     assert Precedent.objects.get(case=case).appealed is True
     assert len(Precedent.objects.get(case=case).juror_reasons) == 8
     # Eight jurors each completed their round and were paid once.
+    jobs.pay_juror_fees.delay()
     assert balance(accounts.coop_juror_fees()).posted == -8 * 300
 
 

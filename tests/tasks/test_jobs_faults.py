@@ -10,8 +10,9 @@ from django.db import OperationalError
 from accounts.models import Organisation
 from core.models import AuditEvent, JobItemFailure
 from ledger.escrow import escrow_status
+from ledger.selectors import ledger_check
 from tasks import jobs, services
-from tasks.models import Assignment
+from tasks.models import Assignment, Batch
 from tests.factories import UserFactory
 from tests.faults import every_write
 from tests.tasks.conftest import Clock
@@ -101,6 +102,39 @@ def test_expiry_reopens_each_slot_once_whatever_write_fails(organisation: Organi
 
     retry = lambda: retry_after(clock, jobs.expire_assignments)  # noqa: E731
     assert every_write(setup=setup, run=jobs.expire_assignments.delay, retry=retry, check=check, **ITEM_WRITES) > 2
+
+
+def test_expiry_ends_each_batch_once_and_returns_its_unclaimed_escrow_whatever_write_fails(
+    organisation: Organisation, clock: Clock
+) -> None:
+    def setup() -> tuple[list[Batch], list[Assignment], int]:
+        batches = [published_batch(organisation, lifetime_hours=1) for _ in range(2)]
+        # One slot of the first batch is claimed and submitted: it stays escrowed for review.
+        worker = UserFactory()
+        claimed = services.assignment_accept(worker=worker, batch=batches[0])
+        submitted = services.assignment_submit(worker=worker, assignment=claimed, answers={"answer": "yes"})
+        clock.advance(hours=2)
+        return batches, [submitted], available(organisation)
+
+    def check(items: tuple[list[Batch], list[Assignment], int]) -> None:
+        batches, kept, before = items
+        ended = Counter(
+            AuditEvent.objects.filter(action="batch.expire", target_id__in=[str(b.pk) for b in batches]).values_list(
+                "target_id", flat=True
+            )
+        )
+        assert ended == Counter({str(b.pk): 1 for b in batches})
+        assert {Batch.objects.get(pk=b.pk).status for b in batches} == {Batch.Status.EXPIRED}
+        # Each batch has 2 tasks x 2 slots; all but the one submitted slot come back, once.
+        assert available(organisation) == before + 7 * (50 + 5)
+        slots = Assignment.objects.filter(batch__in=batches).exclude(pk=kept[0].pk)
+        assert set(escrow_status([a.escrow_key for a in slots]).values()) == {"voided"}
+        assert escrow_status([kept[0].escrow_key]) == {kept[0].escrow_key: "pending"}
+        assert ledger_check() == []
+        assert not JobItemFailure.objects.exists()
+
+    retry = lambda: retry_after(clock, jobs.expire_batches)  # noqa: E731
+    assert every_write(setup=setup, run=jobs.expire_batches.delay, retry=retry, check=check, **ITEM_WRITES) > 3
 
 
 def test_a_poison_submission_is_parked_while_the_others_are_paid(
