@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
+from accounts.models import Organisation
 from core.errors import AppError
 from frontend.forms import PageForm
 from frontend.pages import add_app_error, app_page, user_of
@@ -21,9 +22,21 @@ class WebhookForm(PageForm):
     )
 
 
+def _organisation_for_webhooks(request: HttpRequest, slug: str) -> Organisation:
+    """Anyone on the team sees the endpoints and the log; registering or removing one
+    needs the ``review`` capability, as on the API (``webhooks.api``): the events carry
+    the organisation's work and disputes, so a finance member may not redirect them."""
+    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    if request.method == "POST":
+        account_selectors.require_organisation_capability(
+            user=user_of(request), organisation=organisation, capability=account_selectors.CAPABILITY_REVIEW
+        )
+    return organisation
+
+
 @app_page
 def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    organisation = _organisation_for_webhooks(request, slug)
     form = WebhookForm(request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -53,7 +66,7 @@ def webhooks(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 @app_page
 def webhook_remove(request: HttpRequest, slug: str, endpoint_id: int) -> HttpResponse:
-    organisation = account_selectors.access_organisation(user=user_of(request), slug=slug)
+    organisation = _organisation_for_webhooks(request, slug)
     endpoint = selectors.access_webhook_endpoint(organisation=organisation, endpoint_id=endpoint_id)
     services.webhook_endpoint_deactivate(endpoint=endpoint, actor=user_of(request))
     messages.success(request, _("Deliveries to %(url)s stopped.") % {"url": endpoint.url})

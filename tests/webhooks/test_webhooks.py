@@ -225,3 +225,28 @@ def test_the_page_registers_an_endpoint_and_shows_the_log(
     endpoint = WebhookEndpoint.objects.get()
     client.post(f"/org/{organisation.slug}/webhooks/{endpoint.pk}/remove/")
     assert not WebhookEndpoint.objects.get().active
+
+
+def test_a_team_member_without_review_may_see_but_not_register_or_remove_endpoints(
+    organisation, owner, receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """The pages ask the same capability as the API (``review``): a finance member once
+    registered and removed endpoints through them (issue 18's permission audit)."""
+    from accounts import services as account_services
+    from accounts.models import OrganisationStaff
+
+    endpoint, _ = registered(organisation, owner, receiver.url, ["submitted"])
+    finance = UserFactory()
+    account_services.organisation_staff_add(
+        organisation=organisation, user=finance, role=OrganisationStaff.Role.FINANCE, actor=owner
+    )
+    client = Client()
+    client.force_login(finance)
+    page = f"/org/{organisation.slug}/webhooks/"
+    assert client.get(page).status_code == 200
+    refused = client.post(page, {"url": receiver.url, "events": ["submitted"]})
+    assert refused.status_code == 403
+    removal = client.post(f"/org/{organisation.slug}/webhooks/{endpoint.pk}/remove/")
+    assert removal.status_code == 403
+    assert list(WebhookEndpoint.objects.values_list("pk", "active")) == [(endpoint.pk, True)]
+    assert not AuditEvent.objects.filter(action__startswith="webhook.", actor=finance).exists()
