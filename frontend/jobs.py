@@ -13,7 +13,7 @@ from django.core.files.storage import default_storage
 
 from accounts.models import User
 from core.errors import AppError
-from frontend.operations import operation_update
+from frontend.operations import OperationState, operation_update
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="frontend.jobs.batch_input_upload")
 def batch_input_upload(*, operation_id: str, user_id: int, batch_id: int, content: str, file_format: str) -> None:
-    operation_update(operation_id, state="running", message="Checking every row…")
+    operation_update(operation_id, state=OperationState.RUNNING, message="Checking every row…")
     try:
         user = User.objects.get(pk=user_id)
         batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.change_batch")
@@ -30,17 +30,21 @@ def batch_input_upload(*, operation_id: str, user_id: int, batch_id: int, conten
     except AppError as error:
         operation_update(
             operation_id,
-            state="failed",
+            state=OperationState.FAILED,
             message=error.message,
             errors=[f"Row {e['row']}, column '{e['column']}': {e['message']}" for e in error.details.get("errors", [])],
         )
         return
-    operation_update(operation_id, state="done", message=f"{rows} input row{'s' if rows != 1 else ''} saved.")
+    operation_update(
+        operation_id, state=OperationState.DONE, message=f"{rows} input row{'s' if rows != 1 else ''} saved."
+    )
 
 
 @shared_task(name="frontend.jobs.bulk_approve")
 def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_ids: list[int], feedback: str) -> None:
-    operation_update(operation_id, state="running", message=f"Approving and paying {len(assignment_ids)} submissions…")
+    operation_update(
+        operation_id, state=OperationState.RUNNING, message=f"Approving and paying {len(assignment_ids)} submissions…"
+    )
     try:
         user = User.objects.get(pk=user_id)
         batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.review_batch")
@@ -48,9 +52,9 @@ def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_i
             actor=user, batch=batch, assignment_ids=assignment_ids, feedback=feedback
         )
     except AppError as error:
-        operation_update(operation_id, state="failed", message=error.message + " Nothing was approved.")
+        operation_update(operation_id, state=OperationState.FAILED, message=error.message + " Nothing was approved.")
         return
-    operation_update(operation_id, state="done", message=f"{approved} submissions approved and paid.")
+    operation_update(operation_id, state=OperationState.DONE, message=f"{approved} submissions approved and paid.")
 
 
 def export_path(operation_id: str, file_format: str) -> str:
@@ -71,20 +75,20 @@ def export_render(*, columns: list[str], rows: list[dict[str, str]], file_format
 @shared_task(name="frontend.jobs.batch_export")
 def batch_export(*, operation_id: str, user_id: int, batch_id: int, file_format: str) -> None:
     """Writes the batch's paid results to a private file the operation's owner downloads."""
-    operation_update(operation_id, state="running", message="Collecting the paid results…")
+    operation_update(operation_id, state=OperationState.RUNNING, message="Collecting the paid results…")
     try:
         user = User.objects.get(pk=user_id)
         batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.review_batch")
         columns, rows = task_selectors.batch_results_export(batch=batch)
     except AppError as error:
-        operation_update(operation_id, state="failed", message=error.message)
+        operation_update(operation_id, state=OperationState.FAILED, message=error.message)
         return
     path = export_path(operation_id, file_format)
     default_storage.delete(path)
     default_storage.save(path, ContentFile(export_render(columns=columns, rows=rows, file_format=file_format)))
     operation_update(
         operation_id,
-        state="done",
+        state=OperationState.DONE,
         message=f"{len(rows)} paid result{'s' if len(rows) != 1 else ''} ready (rejected work is never exported).",
         file=path,
         filename=f"batch-{batch.pk}-results.{file_format}",

@@ -7,10 +7,20 @@ import uuid
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 
 from accounts.models import User
 from core.errors import NotFound
+
+
+class OperationState(models.TextChoices):
+    """Where a page's long operation is (the record's ``state``; the progress page reads it)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
 
 _PREFIX = "frontend:operation:"
 _TIMEOUT = 24 * 3600
@@ -28,7 +38,7 @@ def operation_start(*, owner: User, label: str, job: Any, result_url: str, **job
     operation_id = uuid.uuid4().hex
     cache.set(
         _key(operation_id),
-        {"owner_id": owner.pk, "label": label, "state": "queued", "message": "Waiting to start…",
+        {"owner_id": owner.pk, "label": label, "state": OperationState.QUEUED, "message": "Waiting to start…",
          "result_url": result_url, "errors": []},
         _TIMEOUT,
     )  # fmt: skip

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from core.errors import AppError
 from core.runner import blocked_keys, run_each
-from tasks import searches, selectors, services
+from tasks import searches, selectors, services, states
 from tasks.models import Assignment, AssignmentAttempt, Batch, RequesterPayStat
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ CHUNK = 500
 def expire_assignments() -> int:
     """Reopens accepted slots whose time allotted has passed."""
     due = Assignment.objects.filter(
-        status="accepted", deadline_at__lte=timezone.now() - services.late_submission_grace()
+        status=Assignment.Status.ACCEPTED, deadline_at__lte=timezone.now() - services.late_submission_grace()
     ).order_by("id")
     items = list(due.values_list("id", "deadline_at")[:10_000])
     run = run_each("tasks.jobs.expire_assignments", items, lambda pk: services.assignment_expire(assignment_id=pk))
@@ -65,7 +65,9 @@ def _approve_batch(batch_id: int, ids: list[int]) -> int:
 @shared_task(name=AUTO_APPROVE)
 def auto_approve() -> int:
     """Approves and pays submissions whose review window (``auto_approve_at``) has passed."""
-    due = Assignment.objects.filter(status="submitted", auto_approve_at__lte=timezone.now()).order_by("id")
+    due = Assignment.objects.filter(status=Assignment.Status.SUBMITTED, auto_approve_at__lte=timezone.now()).order_by(
+        "id"
+    )
     rows = list(due.values_list("batch_id", "id", "auto_approve_at")[:10_000])
     blocked = blocked_keys(AUTO_APPROVE)
     by_batch: dict[int, list[int]] = {}
@@ -88,7 +90,7 @@ def auto_approve() -> int:
 @shared_task(name="tasks.jobs.expire_batches")
 def expire_batches() -> int:
     """Ends live batches whose lifetime has passed; their unclaimed escrow returns."""
-    due = Batch.objects.filter(status__in=("published", "paused"), expires_at__lte=timezone.now()).order_by("id")
+    due = Batch.objects.filter(status__in=states.LIVE_BATCH, expires_at__lte=timezone.now()).order_by("id")
     items = list(due.values_list("id", "expires_at"))
     run = run_each("tasks.jobs.expire_batches", items, lambda pk: services.batch_expire(batch=Batch.objects.get(pk=pk)))
     return run.processed
@@ -97,7 +99,9 @@ def expire_batches() -> int:
 @shared_task(name="tasks.jobs.finalise_rejections")
 def finalise_rejections() -> int:
     """Rejections not disputed within the contest window become final (escrow returns)."""
-    due = Assignment.objects.filter(status="rejected", rejection_final_at__lte=timezone.now()).order_by("id")
+    due = Assignment.objects.filter(status=Assignment.Status.REJECTED, rejection_final_at__lte=timezone.now()).order_by(
+        "id"
+    )
     items = list(due.values_list("id", "rejection_final_at")[:10_000])
     run = run_each(
         "tasks.jobs.finalise_rejections",
@@ -115,9 +119,11 @@ def fair_pay_reviews() -> int:
     """Measures every finished batch once (no slot accepted or awaiting review) and pays
     top-ups where the median hourly pay fell below the floor; retries owed top-ups.
     Each batch is one item of the runner: a batch that fails is retried later alone."""
-    in_progress = Assignment.objects.filter(batch=OuterRef("pk"), status__in=("accepted", "submitted"))
+    in_progress = Assignment.objects.filter(
+        batch=OuterRef("pk"), status__in=(Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
+    )
     due = (
-        Batch.objects.filter(status__in=("completed", "cancelled", "expired"), fair_pay_reviewed_at__isnull=True)
+        Batch.objects.filter(status__in=states.FINISHED_BATCH, fair_pay_reviewed_at__isnull=True)
         .filter(~Exists(in_progress))
         .exclude(fair_pay_retry_at__gt=timezone.now())
     )
@@ -153,7 +159,7 @@ def grow_short_clocks() -> int:
     """Gives live batches whose measured work time nears their time allotted more time
     (``services.batch_time_allotted_grow``); each batch on its own."""
     grown = 0
-    for batch in Batch.objects.filter(status__in=("published", "paused")).order_by("id")[:5000]:
+    for batch in Batch.objects.filter(status__in=states.LIVE_BATCH).order_by("id")[:5000]:
         try:
             grown += services.batch_time_allotted_grow(batch=batch) is not None
         except Exception:
@@ -166,7 +172,7 @@ def refresh_requester_pay() -> int:
     """Recomputes each active requester's measured hourly pay for the feed."""
     since = timezone.now() - timedelta(days=90)
     organisation_ids = (
-        AssignmentAttempt.objects.filter(outcome="submitted", ended_at__gte=since)
+        AssignmentAttempt.objects.filter(outcome=AssignmentAttempt.Outcome.SUBMITTED, ended_at__gte=since)
         .values_list("batch__organisation_id", flat=True)
         .distinct()
     )

@@ -48,6 +48,12 @@ ASSIGNMENT = StateMachine(
     },
 )
 
+# A batch open to claims, or paused: the one its lifetime and its clock still run for.
+LIVE_BATCH = frozenset({Batch.Status.PUBLISHED, Batch.Status.PAUSED})
+# A batch that has ended, for good: the fair-pay review measures it.
+FINISHED_BATCH = frozenset({Batch.Status.COMPLETED, Batch.Status.CANCELLED, Batch.Status.EXPIRED})
+# Work that was paid (in full, or a share decided by a dispute).
+PAID_ASSIGNMENT = frozenset({Assignment.Status.APPROVED, Assignment.Status.SETTLED})
 # A worker's slot is live (counted against a batch being finished) in these states.
 UNFINISHED_ASSIGNMENT = frozenset({Assignment.Status.OPEN, Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED})
 # Work the requester may read: its pay is still reserved in escrow or already paid.

@@ -7,7 +7,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from core.errors import NotFound
-from frontend.operations import access_operation
+from frontend.operations import OperationState, access_operation
 from frontend.pages import app_page, user_of
 
 
@@ -21,7 +21,7 @@ def operation_page(request: HttpRequest, operation_id: str) -> HttpResponse:
 def operation_download(request: HttpRequest, operation_id: str) -> HttpResponseBase:
     """The file a finished operation produced, for the person who started it only."""
     operation = access_operation(user=user_of(request), operation_id=operation_id)
-    if operation.get("state") != "done" or not operation.get("file"):
+    if operation.get("state") != OperationState.DONE or not operation.get("file"):
         raise NotFound("file")
     return FileResponse(
         default_storage.open(operation["file"], "rb"), as_attachment=True, filename=operation["filename"]

@@ -18,7 +18,7 @@ from core.errors import AppError
 from core.money import format_amount
 from governance.selectors import rule_in_force
 from ledger import escrow
-from tasks import notices
+from tasks import notices, states
 from tasks.models import Assignment, AssignmentAttempt, Batch, Bonus, FairPayReview
 from tasks.services.common import _lock_batch
 
@@ -175,7 +175,7 @@ def batch_fair_pay_review(*, batch: Batch) -> FairPayReview | None:
     ``batch_fair_pay_review_failed`` records it for the job's retry."""
     with transaction.atomic():
         batch = _lock_batch(batch)
-        if batch.fair_pay_reviewed_at is not None or batch.status not in ("completed", "cancelled", "expired"):
+        if batch.fair_pay_reviewed_at is not None or batch.status not in states.FINISHED_BATCH:
             return None
         now = timezone.now()
         batch.fair_pay_reviewed_at = now
@@ -203,7 +203,7 @@ def batch_fair_pay_review(*, batch: Batch) -> FairPayReview | None:
         )
         owed = 0
         if figures.top_up_per_assignment:
-            paid_work = list(Assignment.objects.filter(batch=batch, status__in=("approved", "settled")).order_by("id"))
+            paid_work = list(Assignment.objects.filter(batch=batch, status__in=states.PAID_ASSIGNMENT).order_by("id"))
             owed = _owe_top_ups(batch, review, paid_work)
             currency = batch.currency
             _notice(

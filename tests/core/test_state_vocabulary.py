@@ -15,17 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_MODULES = ["tasks.states", "disputes.states", "governance.states", "payouts.states", "payments.states"]
 STATE_FIELDS = {"status", "state"}
 
-# Where a bare state string may stay, each with why.
+# Where a bare state string may stay, each with why. Nothing else: the code and the tests
+# compare and filter states by the models' members.
 ALLOWED = {
     # A Stripe Refund object's status, not one of our models' states.
     ("platform/payments/services.py", "withdrawal_refunds_send"),
-    # Rewritten by other branches of issue 18 point 1 / issues 20 and 29 (the jobs and fair-pay
-    # work); spelled with members when they merge. The lead deletes these lines then.
-    ("tasks/jobs.py", "*"),
-    ("frontend/jobs.py", "*"),
-    ("tasks/services/fair_pay.py", "batch_fair_pay_review"),
-    ("tasks/services/fair_pay.py", "fair_pay_collect_owed"),
-    ("tasks/services/fair_pay.py", "_pay_top_ups"),
 }
 
 
