@@ -173,7 +173,7 @@ def test_a_refusal_needs_a_published_reason_and_words(organisation, owner, verif
             verification.verification_refuse(verification=submitted, actor=verifier, code=code, text=text)
         assert refused.value.code == "reason_required"
     submitted.refresh_from_db()
-    assert submitted.state == "submitted" and submitted.decided_by is None
+    assert submitted.state == OrganisationVerification.State.SUBMITTED and submitted.decided_by is None
     refused_request = verification.verification_refuse(
         verification=submitted, actor=verifier, code="registration_not_found", text="No entry under HRB 998877."
     )
@@ -190,7 +190,7 @@ def test_a_refusal_needs_a_published_reason_and_words(organisation, owner, verif
     assert shown["refusal_reason"] == VERIFICATION_REFUSAL_REASONS["registration_not_found"]
     assert shown["decision_text"] == "No entry under HRB 998877."
     again = submit(organisation, owner)
-    assert again.pk != submitted.pk and again.state == "submitted"
+    assert again.pk != submitted.pk and again.state == OrganisationVerification.State.SUBMITTED
 
 
 def test_asking_for_more_information_reopens_the_same_request(organisation, owner, verifier) -> None:
@@ -200,9 +200,13 @@ def test_asking_for_more_information_reopens_the_same_request(organisation, owne
     asked = verification.verification_request_information(
         verification=submitted, actor=verifier, text="Send the register extract."
     )
-    assert asked.state == "more_information"
+    assert asked.state == OrganisationVerification.State.MORE_INFORMATION
     answered = submit(organisation, owner, SimpleUploadedFile("extract.pdf", PDF))
-    assert answered.pk == submitted.pk and answered.state == "submitted" and answered.documents.count() == 1
+    assert (
+        answered.pk == submitted.pk
+        and answered.state == OrganisationVerification.State.SUBMITTED
+        and answered.documents.count() == 1
+    )
 
 
 def test_a_verifier_does_not_decide_on_their_own_organisation(organisation, owner) -> None:

@@ -23,7 +23,7 @@ NOT_ACTING_FOR_A_PERSON = {
     "deposit_payment_intent_ensure": "idempotent retry on a deposit the caller got through access_deposit",
     "notification_test_send": "MTurk's test event, to the key's own destination; changes nothing",
     "unsubscribe_apply": "the signed link is the authority: it acts for the person it was signed for",
-    "external_submit": "MTurk's externalSubmit: the HMAC-bound assignment id, given only to its holder, is the authority",
+    "external_submit": "MTurk's externalSubmit: the HMAC-bound assignment id, given only to its holder, authorises",
 }
 
 
@@ -68,7 +68,9 @@ def _endpoint_modules() -> list[Path]:
 
 
 def _public_functions(path: Path) -> list[ast.FunctionDef]:
-    return [n for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+    return [
+        n for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+    ]
 
 
 def _required_people(node: ast.FunctionDef) -> list[str]:

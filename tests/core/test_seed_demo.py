@@ -20,7 +20,7 @@ def test_seed_demo_loads_a_funded_requester_with_a_published_batch(capsys) -> No
     organisation = Organisation.objects.get(slug="demo-lab")
     assert organisation.is_verified
     batch = Batch.objects.get(organisation=organisation)
-    assert batch.status == "published"
+    assert batch.status == Batch.Status.PUBLISHED
     slots = Assignment.objects.filter(batch=batch).count()
     assert slots == 10
     reserved = slots * (batch.reward + batch.fee_per_assignment)

@@ -108,9 +108,9 @@ def test_an_appeal_racing_the_end_of_the_window_either_appeals_or_finalises(cloc
 
     case.refresh_from_db()
     if case.round == 2:
-        assert case.state == "evidence" and case.executed_at is None
+        assert case.state == Case.State.EVIDENCE and case.executed_at is None
     else:
-        assert case.state == "closed" and case.executed_at is not None
+        assert case.state == Case.State.CLOSED and case.executed_at is not None
 
 
 def test_a_worker_disputing_while_the_guard_freezes_ends_in_one_case_only():
@@ -130,6 +130,6 @@ def test_a_worker_disputing_while_the_guard_freezes_ends_in_one_case_only():
     # Either the worker's case or the guard took it first; neither deadlocked.
     assert outcomes in (Counter({"ok": 2}), Counter({"ok": 1, "already_disputed": 1}))
 
-    live = CaseItem.objects.filter(assignment=mine).exclude(state="split")
+    live = CaseItem.objects.filter(assignment=mine).exclude(state=CaseItem.State.SPLIT)
     assert live.count() == 1
-    assert CaseItem.objects.exclude(state="split").count() == 3
+    assert CaseItem.objects.exclude(state=CaseItem.State.SPLIT).count() == 3

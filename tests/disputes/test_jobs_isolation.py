@@ -30,8 +30,8 @@ def test_a_failing_case_is_parked_and_the_other_deadlines_are_acted_on(clock, mo
     clock.advance(hours=73)
     jobs.run_deadlines.delay().get()
 
-    assert Case.objects.get(pk=stuck.pk).state == "awaiting_response"
-    assert Case.objects.get(pk=other.pk).state != "awaiting_response"
+    assert Case.objects.get(pk=stuck.pk).state == Case.State.AWAITING_RESPONSE
+    assert Case.objects.get(pk=other.pk).state != Case.State.AWAITING_RESPONSE
     assert JobItemFailure.objects.get().item_key == str(stuck.pk)
     report = jobs_health()["disputes.jobs.run_deadlines"]
     assert report["failing"] == 1 and report["oldest_due_age_seconds"] >= 3600 - 5

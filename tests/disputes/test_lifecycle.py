@@ -57,7 +57,9 @@ def contest(case: Case) -> Case:
 
 
 def seated(case: Case, round_number: int = 1) -> list[Juror]:
-    return list(Juror.objects.filter(case=case, round=round_number).exclude(status="replaced").select_related("user"))
+    return list(
+        Juror.objects.filter(case=case, round=round_number).exclude(status=Juror.Status.REPLACED).select_related("user")
+    )
 
 
 def vote_all(case: Case, shares: list[int]) -> None:
@@ -73,7 +75,7 @@ def reload(case: Case) -> Case:
 
 
 def test_a_rejection_is_provisional_and_opening_holds_it(work, clock):
-    assert work.status == "rejected" and work.rejection_reason and money(work) == RESERVED
+    assert work.status == Assignment.Status.REJECTED and work.rejection_reason and money(work) == RESERVED
     assert worker_approval_rate(worker=work.worker).final_rejections == 0
 
     case = services.dispute_open(worker=work.worker, assignment_id=work.pk, statement="I did it right.")
@@ -143,7 +145,7 @@ def test_requester_accepts_and_pays_in_full(case, work):
 def test_requester_silence_past_the_deadline_means_the_worker_wins(case, work, clock):
     clock.advance(hours=71)
     jobs.run_deadlines.delay()
-    assert reload(case).state == "awaiting_response"
+    assert reload(case).state == Case.State.AWAITING_RESPONSE
 
     clock.advance(hours=1, seconds=1)
     jobs.run_deadlines.delay()
@@ -161,12 +163,12 @@ def test_a_response_after_the_deadline_is_refused_before_the_job_runs(case, work
     with pytest.raises(AppError) as refused:
         services.case_respond(case=case, actor=owner(case), action="contest", text="Late.")
     assert refused.value.code == "response_deadline_passed"
-    assert reload(case).state == "awaiting_response" and money(work) == RESERVED
+    assert reload(case).state == Case.State.AWAITING_RESPONSE and money(work) == RESERVED
 
 
 def test_a_partial_offer_accepted_pays_that_share(case, work):
     services.case_respond(case=case, actor=owner(case), action="offer", share_bps=5000, text="Half was fine.")
-    assert reload(case).state == "offer_made"
+    assert reload(case).state == Case.State.OFFER_MADE
 
     services.case_offer_answer(case=case, worker=work.worker, accept=True)
 
@@ -186,7 +188,7 @@ def test_an_offer_declined_goes_to_a_panel(case, work, panel):
     services.case_respond(case=case, actor=owner(case), action="offer", share_bps=2000)
     services.case_offer_answer(case=case, worker=work.worker, accept=False)
     case = reload(case)
-    assert case.state == "evidence" and len(seated(case)) == 3
+    assert case.state == Case.State.EVIDENCE and len(seated(case)) == 3
     assert money(work) == RESERVED
 
 
@@ -194,7 +196,7 @@ def test_an_offer_the_worker_leaves_unanswered_goes_to_a_panel(case, work, panel
     services.case_respond(case=case, actor=owner(case), action="offer", share_bps=2000)
     clock.advance(hours=72, seconds=1)
     jobs.run_deadlines.delay()
-    assert reload(case).state == "evidence" and len(seated(case)) == 3
+    assert reload(case).state == Case.State.EVIDENCE and len(seated(case)) == 3
 
 
 @pytest.mark.parametrize("share", [0, 10_000])
@@ -202,14 +204,14 @@ def test_an_offer_must_be_partial(case, share):
     with pytest.raises(AppError) as refused:
         services.case_respond(case=case, actor=owner(case), action="offer", share_bps=share)
     assert refused.value.code == "invalid"
-    assert reload(case).state == "awaiting_response" and reload(case).offer_share_bps is None
+    assert reload(case).state == Case.State.AWAITING_RESPONSE and reload(case).offer_share_bps is None
 
 
 def test_only_the_requesters_staff_answer(case, work):
     with pytest.raises(AppError) as refused:
         services.case_respond(case=case, actor=work.worker, action="accept")
     assert refused.value.code == "permission_denied"
-    assert reload(case).state == "awaiting_response" and money(work) == RESERVED
+    assert reload(case).state == Case.State.AWAITING_RESPONSE and money(work) == RESERVED
 
 
 def test_contesting_without_eligible_jurors_changes_nothing(case, work):
@@ -217,7 +219,7 @@ def test_contesting_without_eligible_jurors_changes_nothing(case, work):
         contest(case)
     assert refused.value.code == "no_eligible_jurors"
     case = reload(case)
-    assert case.state == "awaiting_response" and case.response_text == "" and not case.draws.exists()
+    assert case.state == Case.State.AWAITING_RESPONSE and case.response_text == "" and not case.draws.exists()
 
 
 # --- Panel, evidence, votes, decision --------------------------------------------------------
@@ -226,7 +228,7 @@ def test_contesting_without_eligible_jurors_changes_nothing(case, work):
 def test_the_full_panel_path_to_an_upheld_rejection(case, work, panel, clock):
     contest(case)
     case = reload(case)
-    assert case.state == "evidence"
+    assert case.state == Case.State.EVIDENCE
     assert [j.label for j in seated(case)] == ["Juror 1", "Juror 2", "Juror 3"]
     services.case_add_evidence(case=case, actor=work.worker, text="Screenshot of my answers.")
     services.case_add_evidence(case=case, actor=owner(case), text="The gold answer was dog.")
@@ -235,7 +237,7 @@ def test_the_full_panel_path_to_an_upheld_rejection(case, work, panel, clock):
     clock.advance(hours=48, seconds=1)
     jobs.run_deadlines.delay()
     case = reload(case)
-    assert case.state == "voting"
+    assert case.state == Case.State.VOTING
     with pytest.raises(AppError) as refused:
         services.case_add_evidence(case=case, actor=work.worker, text="One more thing.")
     assert refused.value.code == "invalid_state"
@@ -297,7 +299,7 @@ def test_votes_are_sealed_and_cannot_change(case, panel, clock):
     with pytest.raises(AppError) as refused:
         services.case_vote(case=case, juror_user=first.user, share_bps=10_000, reason="Changed my mind.")
     assert refused.value.code == "already_voted"
-    assert first.vote.share_bps == 0 and reload(case).state == "voting"
+    assert first.vote.share_bps == 0 and reload(case).state == Case.State.VOTING
 
 
 def test_voting_before_the_evidence_closes_is_refused(case, panel):
@@ -305,7 +307,7 @@ def test_voting_before_the_evidence_closes_is_refused(case, panel):
     with pytest.raises(AppError) as refused:
         services.case_vote(case=case, juror_user=seated(case)[0].user, share_bps=0, reason="Early.")
     assert refused.value.code == "invalid_state"
-    assert not Juror.objects.filter(case=case, status="voted").exists()
+    assert not Juror.objects.filter(case=case, status=Juror.Status.VOTED).exists()
 
 
 def test_a_juror_who_does_not_vote_in_time_is_replaced(case, work, panel, clock):
@@ -321,16 +323,16 @@ def test_a_juror_who_does_not_vote_in_time_is_replaced(case, work, panel, clock)
 
     case = reload(case)
     late.refresh_from_db()
-    assert late.status == "replaced" and not late.user.has_perm("disputes.view_case", case)
-    replacement = Juror.objects.get(case=case, status="serving")
+    assert late.status == Juror.Status.REPLACED and not late.user.has_perm("disputes.view_case", case)
+    replacement = Juror.objects.get(case=case, status=Juror.Status.SERVING)
     assert replacement.label == "Juror 4" and replacement.user_id not in {first.user_id, second.user_id, late.user_id}
     assert replacement.user.has_perm("disputes.view_case", case)
-    assert case.state == "voting" and case.draws.filter(purpose="replacement").count() == 1
+    assert case.state == Case.State.VOTING and case.draws.filter(purpose="replacement").count() == 1
     with pytest.raises(AppError):
         services.case_vote(case=case, juror_user=late.user, share_bps=0, reason="Sorry I'm late.")
 
     services.case_vote(case=case, juror_user=replacement.user, share_bps=10_000, reason="Fine.")
-    assert reload(case).state == "decided"
+    assert reload(case).state == Case.State.DECIDED
     assert jobs.pay_juror_fees.delay().get() == 3
     # The late juror completed nothing and is paid nothing.
     assert balance(accounts.worker_earnings(late.user)).posted == 0

@@ -9,7 +9,7 @@ from disputes.models import Case, CaseItem, Juror
 from ledger import accounts
 from ledger.selectors import balance
 from tasks import services as task_services
-from tasks.models import Assignment
+from tasks.models import Assignment, Batch
 from tests.disputes.factories import FEE, REWARD, adopt, approve, batch_for, jurors, reject, submitted
 from tests.factories import OrganisationFactory, UserFactory
 from tests.ledger.factories import fund
@@ -242,7 +242,7 @@ def test_a_mass_case_is_decided_per_worker_and_no_outcome_follows_from_anothers_
     posted = browser.post(reverse("case_action", args=[case.pk, "vote"]), form)
     assert posted.status_code in (302, 303), posted.content.decode()[:500]
     case.refresh_from_db()
-    assert case.state == "decided"
+    assert case.state == Case.State.DECIDED
     assert case.worker_shares == {str(good.pk): 10_000, str(spammer.pk): 0, str(careful.pk): 10_000}
 
     clock.advance(hours=73)
@@ -278,7 +278,7 @@ def test_a_worker_may_take_their_own_case_out_of_the_mass_case():
 
     assert (own.kind, own.state, own.worker_id, own.parent_id) == ("rejection", "awaiting_response", worker.pk, case.pk)
     assert list(own.items.values_list("assignment_id", flat=True)) == [rejected[0].pk]
-    assert case.items.filter(state="held").count() == 2
+    assert case.items.filter(state=CaseItem.State.HELD).count() == 2
     assert not worker.has_perm("disputes.view_case", case) and worker.has_perm("disputes.view_case", own)
     assert statuses(rejected) == ["disputed"] * 3
 
@@ -286,7 +286,7 @@ def test_a_worker_may_take_their_own_case_out_of_the_mass_case():
     services.case_split(case=case, worker=rejected[2].worker, statement="And mine.")
     case.refresh_from_db()
     assert (case.state, case.resolution) == ("closed", "split")
-    assert CaseItem.objects.filter(state="held").count() == 3
+    assert CaseItem.objects.filter(state=CaseItem.State.HELD).count() == 3
 
 
 def test_a_stranger_cannot_split_a_mass_case():
@@ -296,7 +296,7 @@ def test_a_stranger_cannot_split_a_mass_case():
     with pytest.raises(AppError) as refused:
         services.case_split(case=case, worker=UserFactory(), statement="Me too.")
     assert refused.value.code == "not_found"
-    assert Case.objects.count() == 1 and case.items.filter(state="held").count() == 3
+    assert Case.objects.count() == 1 and case.items.filter(state=CaseItem.State.HELD).count() == 3
 
 
 def test_rejections_past_their_contest_window_are_not_frozen(clock):
@@ -332,15 +332,18 @@ def test_a_mass_case_on_one_batch_holds_that_batch_only():
     batch = later[0].batch
     case = services.mass_rejection_check(organisation_id=organisation.pk)
     batch.refresh_from_db()
-    assert batch.status == "paused"
+    assert batch.status == Batch.Status.PAUSED
     with pytest.raises(AppError) as refused:
         task_services.batch_resume(batch=batch, actor=owner(organisation))
     assert refused.value.code == "batch_held"
     fund(organisation, REWARD + FEE)
-    assert task_services.batch_publish(batch=draft(organisation), actor=owner(organisation)).status == "published"
+    assert (
+        task_services.batch_publish(batch=draft(organisation), actor=owner(organisation)).status
+        == Batch.Status.PUBLISHED
+    )
 
     services.case_respond(case=case, actor=owner(organisation), action="accept")
-    assert task_services.batch_resume(batch=batch, actor=owner(organisation)).status == "published"
+    assert task_services.batch_resume(batch=batch, actor=owner(organisation)).status == Batch.Status.PUBLISHED
 
 
 def test_an_undecided_mass_case_across_batches_freezes_publishing_until_it_is_decided():
@@ -357,11 +360,11 @@ def test_an_undecided_mass_case_across_batches_freezes_publishing_until_it_is_de
         task_services.batch_publish(batch=batch, actor=owner(organisation))
     assert refused.value.code == "publishing_frozen"
     batch.refresh_from_db()
-    assert batch.status == "draft" and not batch.assignments.exists()
+    assert batch.status == Batch.Status.DRAFT and not batch.assignments.exists()
     assert balance(accounts.org_available(organisation)).available == REWARD + FEE
 
     services.case_respond(case=case, actor=owner(organisation), action="accept")
-    assert task_services.batch_publish(batch=batch, actor=owner(organisation)).status == "published"
+    assert task_services.batch_publish(batch=batch, actor=owner(organisation)).status == Batch.Status.PUBLISHED
 
 
 def test_a_rejection_queues_the_guard_once_committed(django_capture_on_commit_callbacks):

@@ -29,7 +29,7 @@ def test_a_worker_can_find_and_accept_work_with_the_keyboard_alone(open_page, or
     assert outline == "solid"  # a visible focus ring
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/work/assignments/\d+/$"))
-    assert Assignment.objects.get(worker=worker).status == "accepted"
+    assert Assignment.objects.get(worker=worker).status == Assignment.Status.ACCEPTED
 
 
 def test_pages_fit_a_phone_screen(open_page, screenshot, organisation, requester, worker) -> None:

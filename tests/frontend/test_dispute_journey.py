@@ -57,7 +57,7 @@ def test_worker_disputes_and_a_juror_decides(open_page, screenshot, organisation
     staff.get_by_role("button", name="Send answer").click()
     assert staff.locator("#id_text_error").inner_text() == "Explain to the panel why the rejection stands."
     case.refresh_from_db()
-    assert case.state == "awaiting_response"
+    assert case.state == Case.State.AWAITING_RESPONSE
     staff.get_by_label("Contest: let a panel of members decide").check()
     staff.get_by_label("Your reasons").fill("The instructions ask for a full sentence.")
     staff.get_by_role("button", name="Send answer").click()
@@ -71,7 +71,7 @@ def test_worker_disputes_and_a_juror_decides(open_page, screenshot, organisation
 
     _deadline_passes(case)
     case.refresh_from_db()
-    assert case.state == "voting"
+    assert case.state == Case.State.VOTING
 
     seat = Juror.objects.filter(case=case).order_by("id").first()
     juror_page = open_page(seat.user)
@@ -97,7 +97,7 @@ def test_worker_disputes_and_a_juror_decides(open_page, screenshot, organisation
     for other in Juror.objects.filter(case=case).exclude(pk=seat.pk).order_by("id"):
         dispute_services.case_vote(case=case, juror_user=other.user, share_bps=10_000, reason="Complete work.")
     case.refresh_from_db()
-    assert case.state == "decided"
+    assert case.state == Case.State.DECIDED
     _deadline_passes(case)  # the appeal window closes unused
 
     page.reload()

@@ -38,7 +38,7 @@ def test_another_organisations_pages_and_batches_are_not_found(client: Client, o
     response = client.post(f"/org/{other.slug}/batches/{theirs.pk}/cancel/")
     assert response.status_code == 404
     theirs.refresh_from_db()
-    assert theirs.status == "draft"
+    assert theirs.status == Batch.Status.DRAFT
 
 
 def test_batch_form_below_the_wage_floor_is_refused_at_publish_and_nothing_is_reserved(
@@ -51,7 +51,7 @@ def test_batch_form_below_the_wage_floor_is_refused_at_publish_and_nothing_is_re
     publish = client.post(f"/org/{organisation.slug}/batches/{batch.pk}/publish/", follow=True)
     assert "the co-op&#x27;s minimum is 12.00 EUR" in publish.content.decode()
     batch.refresh_from_db()
-    assert batch.status == "draft" and Assignment.objects.count() == 0
+    assert batch.status == Batch.Status.DRAFT and Assignment.objects.count() == 0
 
 
 def test_batch_form_shows_field_errors_and_saves_nothing(client: Client, organisation, requester) -> None:
@@ -93,7 +93,7 @@ def test_bulk_approval_of_work_not_awaiting_review_approves_nothing(
 
     first = services.assignment_accept(worker=worker, batch=batch)
     services.assignment_submit(worker=worker, assignment=first, answers={"answer": "yes"})
-    open_slot = Assignment.objects.filter(batch=batch, status="open").first()
+    open_slot = Assignment.objects.filter(batch=batch, status=Assignment.Status.OPEN).first()
     client.force_login(requester)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -104,7 +104,7 @@ def test_bulk_approval_of_work_not_awaiting_review_approves_nothing(
     assert operation["state"] == "failed"
     assert operation["message"].endswith("Nothing was approved.")
     first.refresh_from_db()
-    assert first.status == "submitted"
+    assert first.status == Assignment.Status.SUBMITTED
 
 
 def test_progress_of_someone_elses_operation_is_not_found(client: Client, organisation, requester) -> None:

@@ -104,7 +104,7 @@ def test_requester_funds_publishes_and_reviews(open_page, screenshot, organisati
     rejected.get_by_role("button", name="Reject").click()
     page.locator(f"#id_r{second.pk}-text_error").wait_for()
     second.refresh_from_db()
-    assert second.status == "submitted"
+    assert second.status == Assignment.Status.SUBMITTED
     rejected = page.locator(f"#submission-{second.pk}")
     rejected.get_by_label("Explanation for the worker").fill("The comment box is empty.")
     rejected.get_by_role("button", name="Reject").click()

@@ -46,7 +46,7 @@ def test_a_verifier_refuses_from_the_console_only_with_a_published_reason(client
     response = client.post(url, {"refuse-code": "", "refuse-text": "Not in the register."})
     assert response.status_code == 302
     request.refresh_from_db()
-    assert request.state == "submitted"
+    assert request.state == OrganisationVerification.State.SUBMITTED
     client.post(url, {"refuse-code": "registration_not_found", "refuse-text": "Not in the register."})
     request.refresh_from_db()
     assert (request.state, request.refusal_code, request.decided_by) == (
@@ -70,7 +70,7 @@ def test_a_treasurer_or_moderator_cannot_decide_verifications(client: Client) ->
         response = client.post(f"/staff/verifications/{request.pk}/approve/", {"approve-reason": "Fine."})
         assert response.status_code == 403
     request.refresh_from_db()
-    assert request.state == "submitted" and not request.organisation.is_verified
+    assert request.state == OrganisationVerification.State.SUBMITTED and not request.organisation.is_verified
 
 
 def test_a_moderator_suspends_from_the_people_page_and_the_appeal_opens(client: Client) -> None:

@@ -48,7 +48,7 @@ def test_worker_finds_accepts_submits_and_gets_paid(open_page, screenshot, organ
     card.get_by_role("button", name=re.compile("Accept a task")).click()
     page.wait_for_url(re.compile(r"/work/assignments/\d+/$"))
     assignment = Assignment.objects.get(worker=worker)
-    assert assignment.status == "accepted"
+    assert assignment.status == Assignment.Status.ACCEPTED
     assert page.locator(".timer").inner_text() != ""
     frame = page.frame_locator("#task-frame")
     frame.get_by_text("Is this image of a cat?").wait_for()
@@ -60,7 +60,7 @@ def test_worker_finds_accepts_submits_and_gets_paid(open_page, screenshot, organ
     page.wait_for_url(re.compile(r"/work/assignments/$"))
     assert "Submitted" in page.locator(".messages").inner_text()
     assignment.refresh_from_db()
-    assert assignment.status == "submitted"
+    assert assignment.status == Assignment.Status.SUBMITTED
     assert assignment.answers == {"answer": "yes", "comment": "A tabby cat."}
 
     task_services.assignment_approve(actor=requester, assignment=assignment)

@@ -36,7 +36,7 @@ def adopt(proposal: Proposal, voters: list[User]) -> Proposal:
     proposal = to_voting(proposal)
     vote(proposal, voters, "yes")
     closed = services.proposal_close(proposal_id=proposal.pk, now=after_close(proposal))
-    assert closed.state == "adopted"
+    assert closed.state == Proposal.State.ADOPTED
     scheduled = services.proposal_schedule(proposal_id=proposal.pk)
     assert scheduled.effective_at is not None
     return services.proposal_take_effect(proposal_id=proposal.pk, now=scheduled.effective_at + timedelta(seconds=1))
@@ -49,7 +49,7 @@ def test_an_adopted_appointment_grants_and_a_later_one_removes_the_role(client: 
     assert (proposal.rule_class.key, proposal.rule_class.secret_ballot) == ("appointments", True)
     assert not user_has_staff_role(user=person, role="verifier")
     adopted = adopt(proposal, voters)
-    assert adopted.state == "in_effect"
+    assert adopted.state == Proposal.State.IN_EFFECT
     assert user_has_staff_role(user=person, role="verifier")
     held = StaffAppointment.objects.get(user=person)
     assert (held.role, held.source, held.granted_by_proposal_id, held.ended_at) == (
@@ -78,7 +78,7 @@ def test_a_rejected_appointment_grants_nothing() -> None:
     person = UserFactory()
     proposal = to_voting(appointment(voters[0], person, "moderator", "grant"))
     vote(proposal, voters, "no")
-    assert services.proposal_close(proposal_id=proposal.pk, now=after_close(proposal)).state == "rejected"
+    assert services.proposal_close(proposal_id=proposal.pk, now=after_close(proposal)).state == Proposal.State.REJECTED
     assert not user_has_staff_role(user=person, role="moderator")
     assert not StaffAppointment.objects.exists()
 

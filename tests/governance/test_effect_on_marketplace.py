@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.errors import AppError
 from governance import jobs
 from governance import services as governance
-from governance.models import RuleVersion
+from governance.models import Proposal, RuleVersion
 from tasks import services as marketplace
 from tasks.models import Batch
 from tests.governance.factories import members, rule_change
@@ -37,7 +37,7 @@ def test_a_wage_floor_adopted_by_vote_refuses_cheaper_batches_only_from_its_effe
     clock[0] = start + timedelta(days=14)
     jobs.close_due_votes()
     proposal.refresh_from_db()
-    assert proposal.state == "scheduled"
+    assert proposal.state == Proposal.State.SCHEDULED
     assert proposal.effective_at == start + timedelta(days=28)
 
     # A minute before the effective time: 0.50 for 2 minutes (15.00/h) is above the old floor.

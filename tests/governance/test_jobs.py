@@ -9,6 +9,7 @@ from django.utils import timezone
 from coop.celery import app
 from coop.schedule import BEAT_SCHEDULE
 from governance import jobs, services
+from governance.models import Proposal
 from tests.governance.factories import members, policy
 
 pytestmark = pytest.mark.django_db
@@ -45,4 +46,4 @@ def test_jobs_run_through_celery_and_repeat_harmlessly() -> None:
     assert jobs.activate_due_proposals.delay(now=proposal.effective_at.isoformat()).get() == 1
     assert jobs.activate_due_proposals.delay(now=proposal.effective_at.isoformat()).get() == 0
     proposal.refresh_from_db()
-    assert proposal.state == "in_effect"
+    assert proposal.state == Proposal.State.IN_EFFECT

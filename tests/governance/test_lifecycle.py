@@ -27,7 +27,7 @@ def test_a_higher_minimum_wage_adopted_by_vote_takes_effect_after_the_notice_per
     opened_at = start + timedelta(days=7)  # economic: 7 days of discussion
     assert jobs.open_due_votes(now=opened_at.isoformat()) == 1
     proposal.refresh_from_db()
-    assert proposal.state == "voting"
+    assert proposal.state == Proposal.State.VOTING
     assert proposal.roll_size == 5
     assert proposal.secret_ballot is True  # the economic class votes in secret
 
@@ -38,7 +38,7 @@ def test_a_higher_minimum_wage_adopted_by_vote_takes_effect_after_the_notice_per
     assert jobs.close_due_votes(now=(closes_at - timedelta(seconds=1)).isoformat()) == 0
     assert jobs.close_due_votes(now=closes_at.isoformat()) == 1
     proposal.refresh_from_db()
-    assert proposal.state == "scheduled"
+    assert proposal.state == Proposal.State.SCHEDULED
     assert (proposal.yes_count, proposal.no_count, proposal.abstain_count, proposal.quorum_met) == (3, 1, 1, True)
     effective_at = closes_at + timedelta(days=14)  # economic: 14 days' notice
     assert proposal.effective_at == effective_at
@@ -64,7 +64,7 @@ def test_a_higher_minimum_wage_adopted_by_vote_takes_effect_after_the_notice_per
     assert jobs.activate_due_proposals(now=(effective_at - timedelta(seconds=1)).isoformat()) == 0
     assert jobs.activate_due_proposals(now=effective_at.isoformat()) == 1
     proposal.refresh_from_db()
-    assert proposal.state == "in_effect"
+    assert proposal.state == Proposal.State.IN_EFFECT
     # Running the jobs again changes nothing.
     assert jobs.close_due_votes(now=effective_at.isoformat()) == 0
     assert jobs.activate_due_proposals(now=effective_at.isoformat()) == 0

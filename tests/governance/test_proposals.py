@@ -118,7 +118,7 @@ def test_voting_does_not_open_before_the_discussion_period_ends() -> None:
 def test_withdrawing_before_voting_and_not_after() -> None:
     (author,) = members(1)
     draft = policy(author)
-    assert services.proposal_withdraw(proposal=draft, actor=author).state == "withdrawn"
+    assert services.proposal_withdraw(proposal=draft, actor=author).state == Proposal.State.WITHDRAWN
     voting = to_voting(policy(author), START)
     before = _snapshot(voting)
     with pytest.raises(AppError) as error:

@@ -103,7 +103,7 @@ def test_an_empty_roll_fails_nothing_silently() -> None:
     author.membership.save()
     proposal = services.proposal_open_voting(proposal_id=proposal.pk, now=START + timedelta(days=3))
     assert proposal.roll_size == 0
-    assert _close(proposal).state == "rejected"
+    assert _close(proposal).state == Proposal.State.REJECTED
 
 
 @pytest.mark.parametrize(
@@ -133,4 +133,4 @@ def test_class_parameters_are_frozen_when_voting_opens() -> None:
     # A class amended while a vote runs does not change that vote's quorum.
     RuleClass.objects.filter(key="operational").update(quorum_bps=9000)
     vote(proposal, voters[:1], "yes")
-    assert _close(proposal).state == "adopted"
+    assert _close(proposal).state == Proposal.State.ADOPTED

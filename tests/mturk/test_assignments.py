@@ -65,7 +65,7 @@ def test_rejection_needs_feedback(mturk, organisation, worker) -> None:
         mturk.reject_assignment(AssignmentId=assignment_id, RequesterFeedback="  ")
     assert "must explain the rejection" in error_of(excinfo)["message"]
     slot.refresh_from_db()
-    assert slot.status == "submitted"
+    assert slot.status == Assignment.Status.SUBMITTED
 
 
 def test_finally_rejected_work_is_never_listed_again(mturk, organisation, worker) -> None:

@@ -185,7 +185,7 @@ def test_another_organisation_sees_none_of_it(mturk, organisation, live_server) 
     assert error_of(excinfo)["turk"] == "AWS.MechanicalTurk.ObjectDoesNotExist"
     with pytest.raises(ClientError):
         stranger.update_expiration_for_hit(HITId=hit_id, ExpireAt=dt.datetime(2020, 1, 1))
-    assert Batch.objects.get().status == "published"
+    assert Batch.objects.get().status == Batch.Status.PUBLISHED
 
 
 def test_expiration_extends_or_expires_now(mturk, organisation, worker) -> None:
@@ -207,7 +207,7 @@ def test_expiration_extends_or_expires_now(mturk, organisation, worker) -> None:
     slot = task_services.assignment_accept(worker=worker, batch=batch)
     mturk.update_expiration_for_hit(HITId=hit_id, ExpireAt=dt.datetime(2015, 1, 1))
     batch.refresh_from_db()
-    assert batch.status == "cancelled"
+    assert batch.status == Batch.Status.CANCELLED
     # The unclaimed slot's escrow went back; the accepted one can still be submitted and paid.
     assert available(organisation) == 1_000 - SLOT_COST
     assert escrow_status([slot.escrow_key]) == {slot.escrow_key: "pending"}

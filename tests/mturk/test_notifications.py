@@ -43,7 +43,7 @@ def test_a_test_event_is_posted_and_signed(mturk, keys, receiver) -> None:
     document = verified(received, keys[1])
     assert document["EventDocVersion"] == "2014-08-15"
     assert [event["EventType"] for event in document["Events"]] == ["Ping"]
-    assert NotificationDelivery.objects.get().status == "delivered"
+    assert NotificationDelivery.objects.get().status == NotificationDelivery.Status.DELIVERED
 
 
 def test_assignment_events_of_a_hit_type_are_delivered_once(mturk, organisation, keys, receiver, worker) -> None:

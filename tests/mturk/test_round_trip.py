@@ -29,7 +29,7 @@ def test_create_work_submit_list_approve_export(mturk, organisation, worker) -> 
     assert created["RequesterAnnotation"] == "batch-7"
     assert created["AssignmentDurationInSeconds"] == 600
     assert available(organisation) == 1_000 - 2 * SLOT_COST
-    assert hit.batch.status == "published"
+    assert hit.batch.status == Batch.Status.PUBLISHED
 
     slot = task_services.assignment_accept(worker=worker, batch=hit.batch)
     got = mturk.get_hit(HITId=hit.hit_id)["HIT"]

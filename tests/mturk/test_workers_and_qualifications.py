@@ -137,7 +137,7 @@ def test_a_test_with_an_answer_key_is_scored_at_once(mturk, organisation, worker
     )
 
     assert (failed.status, failed.reason) == ("rejected", "Test score 50% (pass mark 100%).")
-    assert passed.status == "accepted"
+    assert passed.status == QualificationRequest.Status.ACCEPTED
     assert [g.worker for g in QualificationGrant.objects.all()] == [worker]
     assert mturk.list_qualification_requests(QualificationTypeId=type_id)["QualificationRequests"] == []
 

@@ -85,7 +85,7 @@ def test_a_late_juror_is_told_of_the_replacement_and_the_new_juror_is_drawn(cloc
     Notification.objects.filter(category="juror_drawn").delete()
     clock.advance(hours=72, seconds=1)
     dispute_jobs.run_deadlines.delay()
-    replacement = Juror.objects.get(case=case, status="serving")
+    replacement = Juror.objects.get(case=case, status=Juror.Status.SERVING)
     assert told("juror_replaced") == {late.user_id}
     assert told("juror_drawn") == {replacement.user_id}
 

@@ -177,7 +177,7 @@ def test_treasurer_sees_and_sends_bank_withdrawals(api, organisation, requester)
     ).json()["id"]
     assert api.get("/api/treasury/withdrawals/").status_code == 403
     assert api.post(f"/api/treasury/withdrawals/{withdrawal_id}/confirm/").status_code == 403
-    assert Withdrawal.objects.get().status == "requested"
+    assert Withdrawal.objects.get().status == Withdrawal.Status.REQUESTED
 
     api.force_authenticate(treasurer())
     (listed,) = api.get("/api/treasury/withdrawals/").json()["results"]

@@ -54,7 +54,7 @@ def test_a_dispute_debits_the_requester_and_blocks_withdrawals(organisation, req
     deliver(won)
     deliver(won)
     dispute.refresh_from_db()
-    assert dispute.status == "won" and _available(organisation) == 100_00
+    assert dispute.status == CardDispute.Status.WON and _available(organisation) == 100_00
     assert ledger_check() == []
 
 

@@ -74,7 +74,7 @@ def test_the_same_event_processed_by_two_workers_at_once_credits_once(organisati
     assert {r.status for r in results} == {"processed"}
     stored.refresh_from_db()
     assert stored.attempts == 1
-    assert Deposit.objects.get().status == "succeeded"
+    assert Deposit.objects.get().status == Deposit.Status.SUCCEEDED
     assert Transfer.objects.filter(code="deposit_stripe").count() == 1
     assert organisation_balance(organisation=organisation).available == 80_00
 

@@ -79,7 +79,7 @@ def test_success_webhook_before_the_intent_id_was_saved_finds_the_deposit_by_met
 
 def test_bank_deposit_gets_a_human_reference_and_is_credited_on_confirmation(organisation, requester) -> None:
     deposit = services.deposit_bank_start(organisation=organisation, actor=requester, amount=100_00)
-    assert deposit.status == "awaiting_transfer"
+    assert deposit.status == Deposit.Status.AWAITING_TRANSFER
     assert len(deposit.reference) == 14 and deposit.reference.startswith("COOP-") and deposit.reference[9] == "-"
     assert organisation_balance(organisation=organisation).available == 0
 
@@ -117,7 +117,7 @@ def test_a_card_deposit_cannot_be_confirmed_by_the_treasurer(organisation, reque
         services.deposit_bank_confirm(deposit=deposit, amount=10_00, actor=treasurer())
     assert refused.value.code == "not_a_bank_deposit"
     deposit.refresh_from_db()
-    assert deposit.status == "pending"
+    assert deposit.status == Deposit.Status.PENDING
     assert not Transfer.objects.exists()
 
 
@@ -138,5 +138,5 @@ def test_amount_out_of_range_is_refused(organisation, requester, amount) -> None
 
 def test_fund_by_card_helper_credits(organisation, requester, fake_stripe) -> None:
     deposit = fund_by_card(organisation=organisation, actor=requester, fake=fake_stripe, amount=12_34)
-    assert deposit.status == "succeeded"
+    assert deposit.status == Deposit.Status.SUCCEEDED
     assert organisation_balance(organisation=organisation).available == 1234

@@ -80,7 +80,7 @@ def test_each_secret_still_delivers_its_own_events(fake_stripe, pending_deposit)
     connect = fake_stripe.event("account.updated", {"id": "acct_1X", "object": "account"}, account="acct_1X")
     assert deliver(connect, secret=CONNECT_WEBHOOK_SECRET).status_code == 200
     pending_deposit.refresh_from_db()
-    assert pending_deposit.status == "succeeded"
+    assert pending_deposit.status == Deposit.Status.SUCCEEDED
     assert WebhookEvent.objects.count() == 2
 
 
@@ -96,7 +96,7 @@ def test_a_stored_connected_account_payment_is_not_credited_when_processed(fake_
         event_created=event["created"],
         payload=event,
     )
-    assert webhooks.webhook_event_process(webhook_event_id=stored.pk).status == "processed"
+    assert webhooks.webhook_event_process(webhook_event_id=stored.pk).status == WebhookEvent.Status.PROCESSED
     pending_deposit.refresh_from_db()
     assert (pending_deposit.status, pending_deposit.credited_amount) == ("pending", 0)
     assert not Transfer.objects.exists()

@@ -33,7 +33,7 @@ def test_bad_signature_is_refused_and_nothing_is_stored(api, fake_stripe, pendin
         assert response.json()["error"]["code"] == "webhook_signature_invalid"
     assert not WebhookEvent.objects.exists()
     pending_deposit.refresh_from_db()
-    assert pending_deposit.status == "pending"
+    assert pending_deposit.status == Deposit.Status.PENDING
     assert not Transfer.objects.exists()
 
 
@@ -51,7 +51,7 @@ def test_the_endpoint_needs_no_session_or_csrf_token(fake_stripe, pending_deposi
         )
     assert response.status_code == 200
     assert response.json() == {"received": True, "duplicate": False, "status": "received"}
-    assert WebhookEvent.objects.get().status == "processed"
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
 
 
 def test_a_replayed_webhook_is_stored_once_and_credits_once(organisation, fake_stripe, pending_deposit) -> None:
@@ -78,7 +78,7 @@ def test_the_same_payment_reported_by_two_events_credits_once(organisation, fake
     intent = fake_stripe.payment_intent_succeed(pending_deposit.stripe_payment_intent_id)
     deliver(fake_stripe.event("payment_intent.succeeded", intent))
     deliver(fake_stripe.event("payment_intent.succeeded", intent))  # Stripe resent under a new id
-    assert WebhookEvent.objects.filter(status="processed").count() == 2
+    assert WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count() == 2
     assert organisation_balance(organisation=organisation).available == 3000
 
 

@@ -76,7 +76,7 @@ def test_crash_after_stripe_refunded_and_before_the_ledger_is_completed_by_a_ret
     with pytest.raises(SystemExit):
         request(organisation, requester, amount=70_00, method="stripe_refund")
     withdrawal = Withdrawal.objects.get()
-    assert withdrawal.status == "requested"
+    assert withdrawal.status == Withdrawal.Status.REQUESTED
     assert len(fake_stripe.objects["refund"]) == 1  # Stripe did refund
     assert not Transfer.objects.filter(pk=f"withdrawal:{withdrawal.pk}:post").exists()
     assert available(organisation) == 3000  # reserved, not yet posted
@@ -101,8 +101,8 @@ def test_a_lost_refund_response_is_retried_under_the_same_key(organisation, requ
     fake_stripe.lose_next_responses()
 
     withdrawal = request(organisation, requester, amount=50_00, method="stripe_refund")
-    assert withdrawal.status == "requested"
-    assert WithdrawalRefund.objects.get().status == "pending"
+    assert withdrawal.status == Withdrawal.Status.REQUESTED
+    assert WithdrawalRefund.objects.get().status == WithdrawalRefund.Status.PENDING
 
     assert withdrawal_process(withdrawal.pk) == "completed"
     assert withdrawal_process(withdrawal.pk) == "completed"
@@ -170,7 +170,7 @@ def test_bank_withdrawal_waits_for_the_treasurer(organisation, requester) -> Non
         services.withdrawal_bank_confirm(withdrawal=withdrawal, actor=requester)
     assert refused.value.code == "permission_denied"
     withdrawal.refresh_from_db()
-    assert withdrawal.status == "requested"
+    assert withdrawal.status == Withdrawal.Status.REQUESTED
 
     done = services.withdrawal_bank_confirm(withdrawal=withdrawal, actor=treasurer())
     assert (done.status, done.paid_amount) == ("completed", 3000)
@@ -206,7 +206,7 @@ def test_a_refund_that_fails_days_later_gives_the_money_back_once(organisation, 
     assert "expired_or_canceled_card" in withdrawal.failure_message
     deposit.refresh_from_db()
     assert deposit.refunded_amount == 0
-    assert WithdrawalRefund.objects.get().status == "failed"
+    assert WithdrawalRefund.objects.get().status == WithdrawalRefund.Status.FAILED
     assert Transfer.objects.filter(code="withdrawal_refund_failed").count() == 1
 
 
@@ -219,7 +219,7 @@ def test_a_harmless_refund_update_changes_nothing(organisation, requester, fake_
 
     deliver(fake_stripe.event("refund.updated", refund))
 
-    assert WithdrawalRefund.objects.get().status == "succeeded"
+    assert WithdrawalRefund.objects.get().status == WithdrawalRefund.Status.SUCCEEDED
     assert available(organisation) == 0
 
 

@@ -146,7 +146,7 @@ def test_stripe_global_payout_from_request_to_settled(stripe_v2, country: str, c
     assert _available(user) == 40_00  # an estimate reserves nothing
 
     payout = _confirm(user, quote)
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert (payout.fee, payout.rate, payout.destination_currency) == (65, quote.rate, currency)
     assert payout.destination_amount == quote.destination_amount
     assert _available(user) == 0
@@ -159,7 +159,7 @@ def test_stripe_global_payout_from_request_to_settled(stripe_v2, country: str, c
         stripe_v2, "v2.money_management.outbound_payment.posted", payment["id"], "v2.money_management.outbound_payment"
     )
     payout.refresh_from_db()
-    assert payout.state == "paid"
+    assert payout.state == Payout.State.PAID
     assert payout.arrived_amount == quote.destination_amount
     # The rail fee is its own ledger line, borne by the co-op (the founding rule).
     fee_line = Transfer.objects.get(pk=f"payout:{payout.pk}:fee")
@@ -191,12 +191,12 @@ def test_lost_stripe_answer_is_retried_without_paying_twice(stripe_v2) -> None:
     quote = services.payout_quote_create(user=user)
     stripe_v2.lose_next_responses(1)
     payout = _confirm(user, quote)
-    assert payout.state == "created"  # the confirmation happened, its answer was lost
+    assert payout.state == Payout.State.CREATED  # the confirmation happened, its answer was lost
     assert len(stripe_v2.outbound_payments()) == 1
     Payout.objects.filter(pk=payout.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     payouts_resume()
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert len(stripe_v2.outbound_payments()) == 1  # the same key replayed Stripe's first answer
     assert payout.rail_reference == stripe_v2.outbound_payments()[0]["id"]
     # Confirming the same estimate again (a double click, a retried request) is the same payout.
@@ -218,7 +218,7 @@ def test_v2_events_duplicated_and_out_of_order_settle_once(stripe_v2) -> None:
     assert (first["duplicate"], again["duplicate"]) == (False, True)
     assert WebhookEvent.objects.get(stripe_event_id="evt_posted_1").deliveries == 2
     payout.refresh_from_db()
-    assert payout.state == "paid"
+    assert payout.state == Payout.State.PAID
     assert Transfer.objects.filter(pk__startswith=f"payout:{payout.pk}:post").count() == 1
     assert Transfer.objects.filter(pk=f"payout:{payout.pk}:fee").count() == 1
     assert ledger_check() == []
@@ -356,7 +356,7 @@ def test_v2_event_for_an_unknown_payout_changes_nothing(stripe_v2) -> None:
     kind = "v2.money_management.outbound_payment"
     _deliver_v2(stripe_v2, f"{kind}.posted", payment["id"], kind)
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert _available(user) == 0
 
 
@@ -370,7 +370,7 @@ def test_paypal_payout_from_request_to_settled(paypal, country: str) -> None:
     quote = services.payout_quote_create(user=user)
     assert (quote.fee, quote.rate, quote.expires_at) == (60, "1", None)  # 2% of 30.00
     payout = _confirm(user, quote)
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     batch = paypal.batches[payout.rail_reference]
     assert batch["batch_header"]["sender_batch_header"]["sender_batch_id"] == f"coop-payout-{payout.pk}"
     item = paypal.item_for_batch(payout.rail_reference)
@@ -394,12 +394,12 @@ def test_paypal_lost_answer_is_retried_without_paying_twice(paypal) -> None:
     with TestCase.captureOnCommitCallbacks(execute=True):
         payout = services.payout_request(user=user)
     payout.refresh_from_db()
-    assert payout.state == "created"
+    assert payout.state == Payout.State.CREATED
     assert len(paypal.batches) == 1
     Payout.objects.filter(pk=payout.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     payouts_resume()
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert len(paypal.batches) == 1
     assert payout.rail_reference == next(iter(paypal.batches))
 
@@ -411,7 +411,7 @@ def test_paypal_timeout_keeps_the_payout_for_a_retry(paypal) -> None:
     with TestCase.captureOnCommitCallbacks(execute=True):
         payout = services.payout_request(user=user)
     payout.refresh_from_db()
-    assert payout.state == "created"
+    assert payout.state == Payout.State.CREATED
     assert paypal.batches == {}
     assert _available(user) == 0  # reserved, on its way; the resume job sends it
 
@@ -429,7 +429,7 @@ def test_paypal_webhooks_duplicated_out_of_order_and_returned_credit_back_once(p
     assert _deliver_paypal(*succeeded).json()["duplicate"] is True
     assert ProviderWebhookEvent.objects.get(event_id="WH-1").deliveries == 2
     payout.refresh_from_db()
-    assert payout.state == "paid"
+    assert payout.state == Payout.State.PAID
     assert _available(user) == 0
 
     paypal.item_set(item_id, "RETURNED")
@@ -455,7 +455,7 @@ def test_paypal_failed_item_returns_the_money_before_it_was_paid(paypal) -> None
     paypal.item_set(item_id, "FAILED", error="RECEIVER_UNREGISTERED")
     _deliver_paypal(*paypal.webhook("PAYMENT.PAYOUTS-ITEM.FAILED", item_id))
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert "receiver unregistered" in payout.failure_message
     assert _available(user) == 30_00
     assert not Transfer.objects.filter(pk=f"payout:{payout.pk}:fee").exists()
@@ -480,7 +480,7 @@ def test_paypal_forged_webhook_and_unknown_payout(paypal) -> None:
     assert response.status_code == 200
     assert response.json()["note"] == "No payout of ours matches this PayPal item; nothing was changed."
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
 
 
 def test_paypal_not_configured_is_refused_with_the_variables(settings) -> None:
@@ -542,7 +542,7 @@ def test_wise_payout_from_request_to_settled(wise, country: str, currency: str) 
     quote = services.payout_quote_create(user=user)
     assert (quote.fee, quote.destination_currency) == (78, currency)  # 0.65% + 0.45
     payout = _confirm(user, quote)
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert payout.rail_reference in wise.funded
     transfer = wise.transfers[payout.rail_reference]
     assert transfer["reference"] == f"COOP PAYOUT {payout.pk}"
@@ -561,11 +561,11 @@ def test_wise_lost_answer_makes_one_transfer_and_forged_webhooks_are_refused(wis
     quote = services.payout_quote_create(user=user)
     wise.lose_next_responses(1)
     payout = _confirm(user, quote)
-    assert payout.state == "created"
+    assert payout.state == Payout.State.CREATED
     Payout.objects.filter(pk=payout.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     payouts_resume()
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert len(wise.transfers) == 1
     response = _deliver_wise(*wise.webhook(payout.rail_reference, "outgoing_payment_sent", forged=True))
     assert response.status_code == 400
@@ -654,7 +654,7 @@ def test_ledger_verify_checks_every_payout_against_its_ledger_rows(paypal) -> No
     assert payouts_ledger_check() == []
     call_command("ledger_verify")
     # A payout row that disagrees with the ledger (as a bad hand edit would leave it):
-    Payout.objects.filter(pk=payout.pk).update(state="submitted")
+    Payout.objects.filter(pk=payout.pk).update(state=Payout.State.SUBMITTED)
     assert payouts_ledger_check() == [f"payout {payout.pk} (paypal) is submitted but its reservation is resolved"]
     with pytest.raises(CommandError):
         call_command("ledger_verify")

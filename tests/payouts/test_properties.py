@@ -54,13 +54,15 @@ def test_every_cent_is_accounted_for(organisation, operations) -> None:
                 try:
                     services.payout_pay(payout_id=payout.pk)
                 except AppError as error:
-                    assert error.code == "invalid_state" and payout.state == "failed"
+                    assert error.code == "invalid_state" and payout.state == Payout.State.FAILED
             else:  # a failure, or a bank return when it was already paid
                 services.payout_fail(payout_id=payout.pk, code="test", message="returned in a test")
         figures = balance(accounts.worker_earnings(worker))
-        paid = sum(Payout.objects.filter(user=worker, state="paid").values_list("amount", flat=True))
+        paid = sum(Payout.objects.filter(user=worker, state=Payout.State.PAID).values_list("amount", flat=True))
         on_the_way = sum(
-            Payout.objects.filter(user=worker, state__in=["created", "submitted"]).values_list("amount", flat=True)
+            Payout.objects.filter(user=worker, state__in=[Payout.State.CREATED, Payout.State.SUBMITTED]).values_list(
+                "amount", flat=True
+            )
         )
         assert figures.available >= 0
         assert figures.debits_pending == on_the_way

@@ -38,7 +38,7 @@ def _two_workers_in_a_batch() -> tuple[SepaBatch, Payout, Payout]:
 def test_the_run_batches_sepa_payouts_and_the_file_says_exactly_what_to_pay(settings) -> None:
     batch, first, second = _two_workers_in_a_batch()
     assert (batch.state, batch.payment_count, batch.total_amount) == ("open", 2, 12_34 + 56_78)
-    assert first.state == second.state == "created"
+    assert first.state == second.state == Payout.State.CREATED
     assert first.rule_versions["payout_minimum_floor"]["value"] == 500
 
     document = services.sepa_batch_file(batch=batch)
@@ -74,7 +74,7 @@ def test_sent_then_paid_and_failed_settle_the_ledger_and_close_the_batch() -> No
     cashier = treasurer()
     services.sepa_batch_mark_sent(batch_id=batch.pk, actor=cashier)
     first.refresh_from_db()
-    assert first.state == "submitted"
+    assert first.state == Payout.State.SUBMITTED
 
     services.sepa_payment_mark_paid(payout_id=first.pk, actor=cashier)
     services.sepa_payment_mark_paid(payout_id=first.pk, actor=cashier)  # the bank report read twice
@@ -84,10 +84,10 @@ def test_sent_then_paid_and_failed_settle_the_ledger_and_close_the_batch() -> No
     first.refresh_from_db()
     second.refresh_from_db()
     batch.refresh_from_db()
-    assert first.state == "paid"
-    assert second.state == "failed"
+    assert first.state == Payout.State.PAID
+    assert second.state == Payout.State.FAILED
     assert "account closed" in second.failure_message
-    assert batch.state == "closed" and batch.closed_at is not None
+    assert batch.state == SepaBatch.State.CLOSED and batch.closed_at is not None
     assert balance(accounts.worker_earnings(first.user)).available == 0
     assert balance(accounts.worker_earnings(second.user)).available == 56_78
     assert balance(accounts.external_bank()).posted == 12_34
@@ -102,7 +102,7 @@ def test_a_payment_cannot_be_marked_before_the_file_is_sent_and_nothing_changes(
         services.sepa_payment_mark_paid(payout_id=first.pk, actor=cashier)
     assert error.value.code == "batch_not_sent"
     first.refresh_from_db()
-    assert first.state == "created"
+    assert first.state == Payout.State.CREATED
     assert not Transfer.objects.filter(pending_id=first.ledger_pending_id).exists()
 
 
@@ -112,14 +112,14 @@ def test_only_the_treasurer_settles_and_a_failure_needs_a_reason() -> None:
         services.sepa_batch_mark_sent(batch_id=batch.pk, actor=first.user)
     assert error.value.code == "permission_denied"
     batch.refresh_from_db()
-    assert batch.state == "open"
+    assert batch.state == SepaBatch.State.OPEN
     cashier = treasurer()
     services.sepa_batch_mark_sent(batch_id=batch.pk, actor=cashier)
     with pytest.raises(AppError) as error:
         services.sepa_payment_mark_failed(payout_id=first.pk, actor=cashier, reason="  ")
     assert error.value.code == "reason_required"
     first.refresh_from_db()
-    assert first.state == "submitted"
+    assert first.state == Payout.State.SUBMITTED
     with pytest.raises(AppError) as error:
         services.sepa_batch_mark_sent(batch_id=batch.pk, actor=cashier)
     assert error.value.code == "invalid_state"
@@ -144,7 +144,7 @@ def test_treasury_api_lists_downloads_and_settles(api) -> None:
     refused = api.post(f"/api/treasury/payout-batches/{batch.pk}/payments/{second.pk}/failed/", {}, format="json")
     assert refused.status_code == 400
     second.refresh_from_db()
-    assert second.state == "submitted"
+    assert second.state == Payout.State.SUBMITTED
     failed = api.post(
         f"/api/treasury/payout-batches/{batch.pk}/payments/{second.pk}/failed/",
         {"reason": "IBAN unknown"},
@@ -187,13 +187,13 @@ def test_management_command_runs_the_whole_cycle(tmp_path) -> None:
     call_command("sepa_batch", "sent", str(batch.pk), treasurer=cashier.username, stdout=StringIO())
     call_command("sepa_batch", "paid", payout.end_to_end_id, treasurer=cashier.username, stdout=StringIO())
     payout.refresh_from_db()
-    assert payout.state == "paid"
+    assert payout.state == Payout.State.PAID
     # A SEPA return after the bank reported it paid: the money comes back to the worker.
     call_command(
         "sepa_batch", "failed", str(payout.pk), treasurer=cashier.username, reason="account closed", stdout=StringIO()
     )
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert Transfer.objects.get(pk=f"payout:{payout.pk}:returned").amount == 20_00
     assert balance(accounts.worker_earnings(worker)).available == 20_00
     with pytest.raises(CommandError, match="invalid_state"):

@@ -36,7 +36,7 @@ def _submitted_payout(fake, user, amount: int = 40_00) -> Payout:
     with TestCase.captureOnCommitCallbacks(execute=True):
         payout = services.payout_request(user=user)
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     return payout
 
 
@@ -127,7 +127,7 @@ def test_weekly_run_transfers_once_and_payout_paid_posts_the_ledger(fake_stripe)
     deliver(event)  # Stripe delivers again
 
     payout.refresh_from_db()
-    assert payout.state == "paid" and payout.paid_at is not None
+    assert payout.state == Payout.State.PAID and payout.paid_at is not None
     assert Transfer.objects.filter(pending_id=f"payout:{payout.pk}").count() == 1
     assert Transfer.objects.get(pk=f"payout:{payout.pk}:post").amount == 35_00
     assert balance(accounts.worker_earnings(user)).posted == 0
@@ -144,7 +144,7 @@ def test_payout_failed_returns_the_money_and_reverses_the_transfer(fake_stripe) 
     deliver(event)
 
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert payout.failure_code == "account_closed"
     assert "The bank account has been closed." in payout.failure_message
     assert "back in your balance" in payout.failure_message
@@ -160,7 +160,7 @@ def test_payout_failed_returns_the_money_and_reverses_the_transfer(fake_stripe) 
     deliver(reversed_event)
     deliver(event)
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert len(transfer["reversals"]["data"]) == 1
     assert Transfer.objects.filter(pending_id=f"payout:{payout.pk}").count() == 1
     assert _available(user) == 40_00
@@ -180,7 +180,7 @@ def test_paid_then_failed_out_of_order_ends_failed_with_money_back_once(fake_str
     deliver(failed_event)  # the later event arrives first
     deliver(paid_event)
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert not Transfer.objects.filter(pk=f"payout:{payout.pk}:post").exists()
     assert _available(user) == 40_00
     assert ledger_check() == []
@@ -198,7 +198,7 @@ def test_a_payout_returned_after_paid_is_credited_back(fake_stripe) -> None:
         )
     )
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert Transfer.objects.get(pk=f"payout:{payout.pk}:returned").amount == 40_00
     assert _available(user) == 40_00
     assert fake_stripe.get("transfer", payout.stripe_transfer_id)["reversed"] is True
@@ -213,7 +213,7 @@ def test_transfer_reversed_before_the_bank_payout_fails_the_payout(fake_stripe) 
     transfer = fake_stripe.get("transfer", payout.stripe_transfer_id)
     deliver(fake_stripe.event("transfer.reversed", transfer))
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert payout.failure_code == "transfer_reversed"
     assert _available(user) == 40_00
     assert ledger_check() == []
@@ -225,9 +225,9 @@ def test_an_event_about_another_account_settles_nothing(fake_stripe) -> None:
     paid = fake_stripe.payout_settle(payout.stripe_payout_id)
     deliver(fake_stripe.event("payout.paid", paid, account="acct_someone_else"))
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert not Transfer.objects.filter(pk=f"payout:{payout.pk}:post").exists()
-    assert WebhookEvent.objects.get(type="payout.paid").status == "processed"
+    assert WebhookEvent.objects.get(type="payout.paid").status == WebhookEvent.Status.PROCESSED
 
 
 def test_killed_after_stripe_and_retried_pays_once(fake_stripe, monkeypatch) -> None:
@@ -243,14 +243,14 @@ def test_killed_after_stripe_and_retried_pays_once(fake_stripe, monkeypatch) -> 
     with pytest.raises(SystemExit), TestCase.captureOnCommitCallbacks(execute=True):
         services.payout_request(user=user)
     payout = Payout.objects.get(user=user)
-    assert payout.state == "created" and payout.stripe_transfer_id is None
+    assert payout.state == Payout.State.CREATED and payout.stripe_transfer_id is None
     assert len(_transfers_to(fake_stripe, account_id)) == 1
 
     monkeypatch.setattr(services, "_submission_record", original)
     Payout.objects.filter(pk=payout.pk).update(created_at=payout.created_at.replace(year=2020))
     assert payouts_resume() == 1  # the periodic job picks it up again
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert len(_transfers_to(fake_stripe, account_id)) == 1
     assert len(_bank_payouts(fake_stripe, account_id)) == 1
     replayed = [r for r in fake_stripe.requests if r.path == "/v1/transfers" and r.replayed]
@@ -259,7 +259,7 @@ def test_killed_after_stripe_and_retried_pays_once(fake_stripe, monkeypatch) -> 
     paid = fake_stripe.payout_settle(payout.stripe_payout_id)
     deliver(fake_stripe.event("payout.paid", paid, account=account_id))
     payout.refresh_from_db()
-    assert payout.state == "paid"
+    assert payout.state == Payout.State.PAID
     assert Transfer.objects.filter(code="payout", kind="post_pending").count() == 1
     assert Transfer.objects.filter(code="payout", kind="pending").count() == 1
     assert ledger_check() == []
@@ -278,9 +278,9 @@ def test_webhook_before_the_crashed_job_recorded_still_pays_once(fake_stripe, mo
     [bank_payout] = _bank_payouts(fake_stripe, account_id)
     deliver(fake_stripe.event("payout.paid", fake_stripe.payout_settle(bank_payout["id"]), account=account_id))
     payout = Payout.objects.get(user=user)
-    assert payout.state == "paid" and payout.stripe_payout_id == bank_payout["id"]
+    assert payout.state == Payout.State.PAID and payout.stripe_payout_id == bank_payout["id"]
     retried = services.payout_submit(payout_id=payout.pk)  # the job runs again
-    assert retried.state == "paid"
+    assert retried.state == Payout.State.PAID
     assert retried.stripe_transfer_id == _transfers_to(fake_stripe, account_id)[0]["id"]
     assert len(_transfers_to(fake_stripe, account_id)) == 1
     assert len(_bank_payouts(fake_stripe, account_id)) == 1
@@ -300,7 +300,7 @@ def test_failed_before_the_crashed_job_recorded_still_reverses_the_transfer(fake
     deliver(fake_stripe.event("payout.failed", failed, account=account_id))
     payout = Payout.objects.get(user=user)
     [transfer] = _transfers_to(fake_stripe, account_id)
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert payout.stripe_transfer_id == transfer["id"]
     assert transfer["reversed"] is True
     assert _available(user) == 25_00
@@ -314,10 +314,10 @@ def test_stripe_unreachable_leaves_the_payout_created_for_a_retry(fake_stripe) -
     with TestCase.captureOnCommitCallbacks(execute=True):
         payout = services.payout_request(user=user)
     payout.refresh_from_db()
-    assert payout.state == "created"
+    assert payout.state == Payout.State.CREATED
     services.payout_submit(payout_id=payout.pk)
     payout.refresh_from_db()
-    assert payout.state == "submitted"
+    assert payout.state == Payout.State.SUBMITTED
     assert len(fake_stripe.objects["transfer"]) == 1
     assert ledger_check() == []
 
@@ -329,7 +329,7 @@ def test_stripe_refusing_the_bank_payout_fails_and_reverses(fake_stripe) -> None
     with TestCase.captureOnCommitCallbacks(execute=True):
         payout = services.payout_request(user=user)
     payout.refresh_from_db()
-    assert payout.state == "failed"
+    assert payout.state == Payout.State.FAILED
     assert "Payouts are disabled." in payout.failure_message
     [transfer] = fake_stripe.objects["transfer"].values()
     assert transfer["reversed"] is True
@@ -361,7 +361,7 @@ def test_a_lost_reversal_answer_is_finished_by_reversals_resume(fake_stripe) -> 
     fake_stripe.lose_next_responses(1)  # the reversal happens, its answer is lost
     deliver(fake_stripe.event("payout.failed", failed, account=payout.destination["account"]))
     payout.refresh_from_db()
-    assert payout.state == "failed" and payout.stripe_reversal_id == ""
+    assert payout.state == Payout.State.FAILED and payout.stripe_reversal_id == ""
     assert reversals_resume() == 1
     payout.refresh_from_db()
     transfer = fake_stripe.get("transfer", payout.stripe_transfer_id)

@@ -22,6 +22,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from coop.celery import app
+from governance.models import Proposal
+from tasks.models import Assignment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -154,7 +156,6 @@ def test_an_auto_approval_run_killed_half_way_pays_every_submission_exactly_once
     from ledger.escrow import balance, escrow_status
     from tasks import jobs
     from tasks import services as task_services
-    from tasks.models import Assignment
     from tests.factories import OrganisationFactory, UserFactory
     from tests.tasks.factories import earnings, published_batch
 
@@ -170,13 +171,13 @@ def test_an_auto_approval_run_killed_half_way_pays_every_submission_exactly_once
 
     _kill_mid_job(
         worker,
-        started=lambda: Assignment.objects.filter(batch=batch, status="approved").exists(),
-        finished=lambda: not Assignment.objects.filter(batch=batch, status="submitted").exists(),
+        started=lambda: Assignment.objects.filter(batch=batch, status=Assignment.Status.APPROVED).exists(),
+        finished=lambda: not Assignment.objects.filter(batch=batch, status=Assignment.Status.SUBMITTED).exists(),
         send=lambda: jobs.auto_approve.apply_async(queue=queue),
     )
 
     keys = [f"assignment:{pk}" for pk in Assignment.objects.filter(batch=batch).values_list("id", flat=True)]
-    assert Assignment.objects.filter(batch=batch, status="approved").count() == 1000
+    assert Assignment.objects.filter(batch=batch, status=Assignment.Status.APPROVED).count() == 1000
     assert set(escrow_status(keys).values()) == {"posted"}
     for person in people:  # paid once per submission: a second settlement would double this
         assert earnings(person) == 500 * batch.reward
@@ -189,7 +190,7 @@ def test_a_vote_closing_run_killed_half_way_closes_every_vote_exactly_once(
 ) -> None:
     from core.models import AuditEvent
     from governance import jobs
-    from governance.models import Proposal, RuleClass
+    from governance.models import RuleClass
     from tests.governance.factories import members, policy, to_voting, vote
 
     queue, worker = worker_queue
@@ -213,7 +214,7 @@ def test_a_vote_closing_run_killed_half_way_closes_every_vote_exactly_once(
 
     closed = Proposal.objects.filter(pk__in=ids)
     assert {(p.yes_count, p.no_count, p.quorum_met) for p in closed} == {(3, 0, True)}
-    assert closed.exclude(state="voting").count() == len(ids)
+    assert closed.exclude(state=Proposal.State.VOTING).count() == len(ids)
     # One closing record per proposal: a vote closed twice would show two.
-    closings = AuditEvent.objects.filter(target_type="governance.proposal", before__state="voting")
+    closings = AuditEvent.objects.filter(target_type="governance.proposal", before__state=Proposal.State.VOTING)
     assert sorted(closings.values_list("target_id", flat=True)) == sorted(str(pk) for pk in ids)

@@ -18,7 +18,7 @@ from core.models import JobItemFailure
 from disputes import services as dispute_services
 from disputes.models import Case, Juror
 from frontend.jobs import batch_input_upload
-from frontend.operations import operation_start, operation_update
+from frontend.operations import OperationState, operation_start, operation_update
 from governance.models import Proposal, RuleClass
 from payments import services as payment_services
 from payments.models import Deposit, ReconciliationDifference, ReconciliationRun, Withdrawal
@@ -163,7 +163,7 @@ def world_build() -> World:
         owner=requester, label="Export", job=batch_input_upload, result_url=f"/org/{organisation.slug}/"
     )
     stored = default_storage.save("exports/results.csv", ContentFile(b"Input.animal,Answer.answer\ncat,yes\n"))
-    operation_update(operation_id, state="done", file=stored, filename="results.csv")
+    operation_update(operation_id, state=OperationState.DONE, file=stored, filename="results.csv")
 
     webhook, _ = webhook_endpoint_create(
         organisation=organisation, actor=requester, url="https://hooks.example.org/coop", events=["submitted"]

@@ -92,7 +92,7 @@ def test_bad_answers_are_refused_and_change_nothing(
     assert error["code"] == "invalid_answers"
     assert error["fields"] == {"bogus": ["The task has no such answer field."], "answer": ["This answer is required."]}
     assignment.refresh_from_db()
-    assert assignment.status == "accepted" and assignment.answers == {}
+    assert assignment.status == Assignment.Status.ACCEPTED and assignment.answers == {}
 
 
 def test_submit_after_the_time_allotted_is_refused(
@@ -109,7 +109,7 @@ def test_submit_after_the_time_allotted_is_refused(
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "assignment_expired"
     assignment.refresh_from_db()
-    assert assignment.status == "accepted" and assignment.submitted_at is None
+    assert assignment.status == Assignment.Status.ACCEPTED and assignment.submitted_at is None
     # The attempt is marked as expired while the worker worked (the fair-pay median counts it).
     assert assignment.attempts.get().late_submission_at == clock.now
 
@@ -145,13 +145,13 @@ def test_return_reopens_the_slot_without_penalty(
     response = worker_api.post(f"/api/assignments/{assignment.pk}/return/")
     assert response.status_code == 200
     assignment.refresh_from_db()
-    assert assignment.status == "open" and assignment.worker is None
+    assert assignment.status == Assignment.Status.OPEN and assignment.worker is None
     assert AssignmentAttempt.objects.get(assignment=assignment).outcome == "returned"
     assert worker_approval_rate(worker=worker).rate_bps == 10_000
     # Returning again is refused; the worker may take the task again.
     assert worker_api.post(f"/api/assignments/{assignment.pk}/return/").status_code == 404
     again = services.assignment_accept(worker=worker, batch=batch, task_id=assignment.task_id)
-    assert again.status == "accepted"
+    assert again.status == Assignment.Status.ACCEPTED
 
 
 def test_accept_on_a_full_task_is_refused(organisation: Organisation) -> None:
@@ -213,7 +213,7 @@ def test_workers_see_only_their_own_assignments(worker: User, organisation: Orga
     listing = client_for(worker).get("/api/assignments/").json()["results"]
     assert [a["id"] for a in listing] == [mine.pk]
     mine.refresh_from_db()
-    assert mine.status == "accepted"
+    assert mine.status == Assignment.Status.ACCEPTED
 
 
 def test_external_url_frame_carries_assignment_id(worker: User, organisation: Organisation, settings) -> None:

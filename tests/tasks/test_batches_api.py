@@ -151,7 +151,7 @@ def test_publish_below_minimum_wage_is_refused_and_changes_nothing(
     assert error["details"] == {"minimum_hourly_wage": 1200, "minimum_reward": 40}
     assert "Raise the reward to at least 0.40 EUR" in error["message"]
     batch.refresh_from_db()
-    assert batch.status == "draft" and batch.rule_versions == {}
+    assert batch.status == Batch.Status.DRAFT and batch.rule_versions == {}
     assert Assignment.objects.count() == 0
     assert available(organisation) == 1000
 
@@ -165,7 +165,7 @@ def test_publish_without_funds_is_refused_and_changes_nothing(
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "insufficient_funds"
     batch.refresh_from_db()
-    assert batch.status == "draft"
+    assert batch.status == Batch.Status.DRAFT
     assert Assignment.objects.count() == 0
     assert available(organisation) == 4 * 55 - 1
 
@@ -185,7 +185,7 @@ def test_template_without_rows_cannot_be_published(requester_api: APIClient, org
     response = requester_api.post(f"/api/batches/{batch.pk}/publish/")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "no_input"
-    assert Batch.objects.get(pk=batch.pk).status == "draft"
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.DRAFT
 
 
 def test_external_url_batch_is_one_task(requester_api: APIClient, organisation: Organisation) -> None:
@@ -245,7 +245,7 @@ def test_other_organisations_cannot_see_or_act_on_a_batch(
     assert outsider.post(f"/api/batches/{batch.pk}/publish/").status_code == 404
     assert client_for(worker).get(f"/api/batches/{batch.pk}/").status_code == 404
     assert outsider.get(f"/api/organisations/{organisation.slug}/batches/").status_code == 404
-    assert Batch.objects.get(pk=batch.pk).status == "draft"
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.DRAFT
 
 
 def test_api_key_must_belong_to_the_batch_organisation(

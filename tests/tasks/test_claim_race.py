@@ -57,8 +57,8 @@ def test_many_threads_claim_every_slot_exactly_once() -> None:
     slots = Assignment.objects.filter(batch=batch)
     assert slots.count() == 200
     assert outcomes["claimed"] == 200
-    assert slots.filter(status="accepted").count() == 200
-    assert slots.filter(status="open").count() == 0
+    assert slots.filter(status=Assignment.Status.ACCEPTED).count() == 200
+    assert slots.filter(status=Assignment.Status.OPEN).count() == 0
     # Every worker stopped on "nothing left", none on an error.
     assert set(outcomes) == {"claimed", "no_open_slot"}
     assert outcomes["no_open_slot"] == len(workers)
@@ -78,8 +78,8 @@ def test_only_one_of_many_gets_the_last_slot_of_a_task() -> None:
     outcomes = rush(batch, workers, task_id=task.pk, per_worker=1)
     assert outcomes == Counter({"claimed": 1, "no_open_slot": 23})
     winner = Assignment.objects.get(task=task)
-    assert winner.status == "accepted" and winner.worker in workers
-    assert Assignment.objects.filter(batch=batch, status="open").count() == 1  # the other task's slot
+    assert winner.status == Assignment.Status.ACCEPTED and winner.worker in workers
+    assert Assignment.objects.filter(batch=batch, status=Assignment.Status.OPEN).count() == 1  # the other task's slot
 
 
 def test_one_worker_racing_itself_holds_one_slot_per_task() -> None:

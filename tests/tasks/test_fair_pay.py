@@ -5,7 +5,7 @@ import pytest
 from accounts.models import Organisation
 from notifications.models import Notification
 from tasks import jobs, services
-from tasks.models import Bonus, FairPayReview
+from tasks.models import Batch, Bonus, FairPayReview
 from tasks.services import fair_pay_figures
 from tests.factories import UserFactory
 from tests.ledger.factories import fund
@@ -39,7 +39,7 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     first, second = _work(batch, clock, 5), _work(batch, clock, 5)
     services.assignments_approve_many(actor=owner, batch=batch, assignment_ids=[first.pk, second.pk])
     batch.refresh_from_db()
-    assert batch.status == "completed"
+    assert batch.status == Batch.Status.COMPLETED
     fund(organisation, 50)  # enough for one top-up only
 
     assert jobs.fair_pay_reviews.delay().get() == 1

@@ -130,7 +130,7 @@ def test_work_paid_by_a_dispute_after_the_review_gets_its_top_up(organisation: O
     )
     assert opened.status_code == 201, opened.json()
     batch.refresh_from_db()
-    assert batch.status == "completed"  # a disputed slot does not hold the review back
+    assert batch.status == Batch.Status.COMPLETED  # a disputed slot does not hold the review back
     fund(organisation, 200)
 
     assert jobs.fair_pay_reviews.delay().get() == 1
@@ -236,7 +236,7 @@ def test_staff_present_or_former_cannot_take_rate_or_review_their_own_work(
     again = client_for(insider).post(f"/api/tasks/feed/{batch.pk}/accept/", {}, format="json")
     assert again.status_code == 403
     assert Assignment.objects.filter(worker=insider).count() == 1
-    assert Assignment.objects.get(pk=slot.pk).status == "submitted"
+    assert Assignment.objects.get(pk=slot.pk).status == Assignment.Status.SUBMITTED
     # After the governed period they are an ordinary worker again.
     clock.advance(days=181)
     later = client_for(insider).post(f"/api/tasks/feed/{batch.pk}/accept/", {}, format="json")
@@ -311,7 +311,7 @@ def test_a_crash_inside_the_top_up_transaction_leaves_nothing_half_done(organisa
     slot = Assignment.objects.filter(batch=batch).first()
     assert slot is not None
     with transaction.atomic():
-        Assignment.objects.filter(pk=slot.pk).update(worker=UserFactory(), status="approved")
+        Assignment.objects.filter(pk=slot.pk).update(worker=UserFactory(), status=Assignment.Status.APPROVED)
     review = FairPayReview.objects.create(
         batch=batch, median_work_seconds=300, median_hourly_pay=600, floor_hourly=1200, top_up_per_assignment=50
     )
@@ -422,7 +422,7 @@ def test_the_auto_approval_window_may_not_exceed_its_governed_maximum(organisati
     refused = api.post(f"/api/batches/{batch.pk}/publish/")
     assert refused.status_code == 400 and "auto_approval_hours" in refused.json()["error"]["fields"]
     batch.refresh_from_db()
-    assert batch.status == "draft" and not batch.assignments.exists()
+    assert batch.status == Batch.Status.DRAFT and not batch.assignments.exists()
 
 
 def test_the_rules_page_states_the_fair_pay_and_mass_rejection_formulas() -> None:

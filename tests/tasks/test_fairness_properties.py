@@ -80,12 +80,12 @@ def _play(organisation: Organisation, clock: Clock, spec: dict, panel: list[User
         slot.refresh_from_db()
         if worker.good and slot.status == Assignment.Status.REJECTED:
             dispute_services.dispute_open(worker=worker.user, assignment_id=slot.pk, statement="Careful work.")
-    for case in Case.objects.filter(kind=Case.Kind.MASS_REJECTION, state="awaiting_response"):
+    for case in Case.objects.filter(kind=Case.Kind.MASS_REJECTION, state=Case.State.AWAITING_RESPONSE):
         dispute_services.case_respond(case=case, actor=owner, action="contest", text="All of it was junk.")
     clock.advance(hours=49)
     dispute_jobs.run_deadlines.delay()
-    for case in Case.objects.filter(kind=Case.Kind.MASS_REJECTION, state="voting"):
-        for juror in Juror.objects.filter(case=case, status="serving").select_related("user"):
+    for case in Case.objects.filter(kind=Case.Kind.MASS_REJECTION, state=Case.State.VOTING):
+        for juror in Juror.objects.filter(case=case, status=Juror.Status.SERVING).select_related("user"):
             view = dispute_selectors.case_view(access=dispute_selectors.access_case(user=juror.user, case_id=case.pk))
             # Each juror judges each worker on that worker's own sampled items only.
             shares = {
@@ -121,7 +121,7 @@ def _play(organisation: Organisation, clock: Clock, spec: dict, panel: list[User
             assert statuses == {"refunded"}, (spec, statuses)
             assert earnings(worker.user) == 0
     # A mass case decided each worker alone: every item executed with its own worker's share.
-    for item in CaseItem.objects.filter(case__kind=Case.Kind.MASS_REJECTION, state="executed"):
+    for item in CaseItem.objects.filter(case__kind=Case.Kind.MASS_REJECTION, state=CaseItem.State.EXECUTED):
         good = next(w.good for w in workers if w.user.pk == item.worker_id)
         assert item.executed_share_bps == (10_000 if good else 0)
     assert panel  # the jurors were there to draw

@@ -24,7 +24,7 @@ def test_expiry_job_reopens_slots_past_their_time(organisation: Organisation, wo
     late.refresh_from_db()
     on_time.refresh_from_db()
     assert (late.status, late.worker_id) == ("open", None)
-    assert on_time.status == "accepted"
+    assert on_time.status == Assignment.Status.ACCEPTED
     assert AssignmentAttempt.objects.get(assignment=late).outcome == "expired"
     assert escrow_status([late.escrow_key]) == {late.escrow_key: "pending"}
     # Idempotent: a second run finds nothing; the reopened slot can be claimed again.
@@ -41,7 +41,7 @@ def test_expiry_in_an_ended_batch_returns_the_escrow(organisation: Organisation,
     clock.advance(minutes=16)  # the time allotted and its grace
     jobs.expire_assignments.delay()
     slot.refresh_from_db()
-    assert slot.status == "withdrawn"
+    assert slot.status == Assignment.Status.WITHDRAWN
     assert available(organisation) == 4 * 55
 
 
@@ -96,7 +96,7 @@ def test_rejection_becomes_final_after_the_contest_window(
     clock.advance(days=1, seconds=1)
     assert jobs.finalise_rejections.delay().get() == 1
     slot.refresh_from_db()
-    assert slot.status == "refunded"
+    assert slot.status == Assignment.Status.REFUNDED
     assert escrow_status([slot.escrow_key]) == {slot.escrow_key: "voided"}
     assert available(organisation) == 55
 
@@ -112,7 +112,7 @@ def test_disputed_rejection_is_not_finalised_by_the_job(organisation: Organisati
     clock.advance(days=30)
     assert jobs.finalise_rejections.delay().get() == 0
     slot.refresh_from_db()
-    assert slot.status == "disputed"
+    assert slot.status == Assignment.Status.DISPUTED
     assert escrow_status([slot.escrow_key]) == {slot.escrow_key: "pending"}
 
 
@@ -130,7 +130,7 @@ def test_a_dispute_opened_after_the_job_read_its_list_keeps_the_escrow(
     services.assignment_rejection_dispute(assignment=slot)  # the worker disputes in between
     assert services.assignment_rejection_lapse(assignment=stale) is False
     slot.refresh_from_db()
-    assert slot.status == "disputed"
+    assert slot.status == Assignment.Status.DISPUTED
     assert escrow_status([slot.escrow_key]) == {slot.escrow_key: "pending"}
 
 
@@ -142,8 +142,8 @@ def test_batch_expiry_job_returns_unclaimed_escrow(organisation: Organisation, w
     clock.advance(hours=1, seconds=1)
     assert jobs.expire_batches.delay().get() == 1
     batch.refresh_from_db()
-    assert batch.status == "expired"
-    assert Assignment.objects.filter(batch=batch, status="withdrawn").count() == 3
+    assert batch.status == Batch.Status.EXPIRED
+    assert Assignment.objects.filter(batch=batch, status=Assignment.Status.WITHDRAWN).count() == 3
     assert available(organisation) == 3 * 55
     assert jobs.expire_batches.delay().get() == 0
-    assert Batch.objects.get(pk=batch.pk).status == "expired"
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.EXPIRED

@@ -168,4 +168,4 @@ def test_a_poison_submission_is_parked_while_the_others_are_paid(
         jobs.auto_approve.delay().get()
     failure.refresh_from_db()
     assert failure.parked_at is not None
-    assert Assignment.objects.get(pk=poison.pk).status == "submitted"
+    assert Assignment.objects.get(pk=poison.pk).status == Assignment.Status.SUBMITTED

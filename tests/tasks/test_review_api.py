@@ -53,19 +53,19 @@ def test_approve_before_submission_is_refused(
     response = requester_api.post(f"/api/batches/{batch.pk}/submissions/{accepted.pk}/approve/", {}, format="json")
     assert response.status_code == 404
     accepted.refresh_from_db()
-    assert accepted.status == "accepted" and earnings(worker) == 0
+    assert accepted.status == Assignment.Status.ACCEPTED and earnings(worker) == 0
 
 
 def test_bulk_approve_is_all_or_nothing(requester_api: APIClient, organisation: Organisation, worker: User) -> None:
     batch = published_batch(organisation)
     first, second = submitted(batch), submitted(batch)
-    open_slot = Assignment.objects.filter(batch=batch, status="open").first()
+    open_slot = Assignment.objects.filter(batch=batch, status=Assignment.Status.OPEN).first()
     response = requester_api.post(
         f"/api/batches/{batch.pk}/approve/", {"assignment_ids": [first.pk, open_slot.pk]}, format="json"
     )
     assert response.status_code == 409
     assert response.json()["error"]["details"] == {"assignment_ids": [open_slot.pk]}
-    assert Assignment.objects.filter(status="approved").count() == 0
+    assert Assignment.objects.filter(status=Assignment.Status.APPROVED).count() == 0
     response = requester_api.post(
         f"/api/batches/{batch.pk}/approve/", {"assignment_ids": [first.pk, second.pk]}, format="json"
     )
@@ -92,7 +92,7 @@ def test_reject_needs_a_published_reason_and_text(
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     work.refresh_from_db()
-    assert work.status == "submitted"
+    assert work.status == Assignment.Status.SUBMITTED
 
 
 def test_rejection_is_provisional_and_keeps_escrow(requester_api: APIClient, organisation: Organisation) -> None:
@@ -105,7 +105,7 @@ def test_rejection_is_provisional_and_keeps_escrow(requester_api: APIClient, org
     )
     assert response.status_code == 200, response.content
     work.refresh_from_db()
-    assert work.status == "rejected"
+    assert work.status == Assignment.Status.REJECTED
     assert work.rejection_final_at == work.rejected_at + __import__("datetime").timedelta(days=7)
     assert escrow_status([work.escrow_key]) == {work.escrow_key: "pending"}
     assert earnings(work.worker) == 0
@@ -128,7 +128,7 @@ def test_settle_outcome_and_finalise_for_disputes(organisation: Organisation) ->
     partly.refresh_from_db()
     upheld.refresh_from_db()
     assert (partly.status, partly.settled_share_bps) == ("settled", 5_000)
-    assert upheld.status == "refunded"
+    assert upheld.status == Assignment.Status.REFUNDED
     assert earnings(partly.worker) == 25 and earnings(upheld.worker) == 0
     # Unclaimed 2 slots stay reserved; the unpaid half of one slot (55 - 25 - 3) and all of the other came back.
     assert available(organisation) == 27 + 55
@@ -237,7 +237,7 @@ def test_other_requesters_cannot_review(organisation: Organisation, other_organi
     assert outsider.get(f"/api/batches/{batch.pk}/export/csv/").status_code == 404
     assert client_for(work.worker).get(f"/api/batches/{batch.pk}/submissions/").status_code == 404
     work.refresh_from_db()
-    assert work.status == "submitted"
+    assert work.status == Assignment.Status.SUBMITTED
 
 
 def test_batch_completes_when_every_slot_is_reviewed(organisation: Organisation) -> None:
@@ -245,16 +245,16 @@ def test_batch_completes_when_every_slot_is_reviewed(organisation: Organisation)
     owner = organisation.staff.get().user
     first, second = submitted(batch), submitted(batch)
     services.assignment_approve(actor=owner, assignment=first)
-    assert Batch.objects.get(pk=batch.pk).status == "published"
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.PUBLISHED
     services.assignment_reject(actor=owner, assignment=second, reason="incomplete", text="Empty.")
-    assert Batch.objects.get(pk=batch.pk).status == "completed"
+    assert Batch.objects.get(pk=batch.pk).status == Batch.Status.COMPLETED
 
 
 def test_exports_trust_the_ledger_not_the_status(requester_api: APIClient, organisation: Organisation) -> None:
     """A row marked approved whose escrow was never posted is not paid work: not exported."""
     batch = published_batch(organisation)
     work = submitted(batch)
-    Assignment.objects.filter(pk=work.pk).update(status="approved")
+    Assignment.objects.filter(pk=work.pk).update(status=Assignment.Status.APPROVED)
     assert requester_api.get(f"/api/batches/{batch.pk}/export/json/").json()["results"] == []
     csv_rows = list(
         csv.DictReader(io.StringIO(requester_api.get(f"/api/batches/{batch.pk}/export/csv/").content.decode()))
@@ -278,7 +278,7 @@ def test_review_refusals_change_nothing(requester_api: APIClient, organisation: 
         "details": {"state": "approved", "action": "rejected"},
     }
     approved.refresh_from_db()
-    assert approved.status == "approved" and approved.rejected_at is None
+    assert approved.status == Assignment.Status.APPROVED and approved.rejected_at is None
     assert earnings(approved.worker) == 50
     # Input cannot be replaced once the batch is published.
     response = requester_api.put(
@@ -296,4 +296,4 @@ def test_worker_cannot_return_submitted_work(organisation: Organisation, worker:
     response = client_for(worker).post(f"/api/assignments/{work.pk}/return/")
     assert response.status_code == 409
     work.refresh_from_db()
-    assert work.status == "submitted" and work.worker == worker
+    assert work.status == Assignment.Status.SUBMITTED and work.worker == worker

@@ -49,7 +49,7 @@ def test_a_rejection_whose_guard_fails_after_commit_is_answered_as_done(
     assert calls == [organisation.pk]
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "rejected"
-    assert Assignment.objects.get(pk=work.pk).status == "rejected"
+    assert Assignment.objects.get(pk=work.pk).status == Assignment.Status.REJECTED
     assert "disputes.jobs.check_mass_rejection" in caplog.text
     # A retry of the same request is refused for what it is, not as a lost change.
     assert requester_api.post(url, body, format="json").json()["error"]["code"] == "invalid_state"
@@ -82,7 +82,7 @@ def test_an_error_after_a_committed_change_never_says_nothing_was_changed(
         {"reason": "incomplete", "text": "Half of it is empty."},
         format="json",
     )
-    assert Assignment.objects.get(pk=work.pk).status == "rejected"
+    assert Assignment.objects.get(pk=work.pk).status == Assignment.Status.REJECTED
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "saved_with_errors"
     assert "nothing was changed" not in response.json()["error"]["message"]
@@ -105,4 +105,4 @@ def test_a_database_error_before_any_change_still_says_nothing_was_changed(
     )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
-    assert Assignment.objects.get(pk=work.pk).status == "submitted"
+    assert Assignment.objects.get(pk=work.pk).status == Assignment.Status.SUBMITTED

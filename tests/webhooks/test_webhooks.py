@@ -143,7 +143,7 @@ def test_events_are_delivered_signed_to_the_organisation_that_chose_them(  # typ
         organisation.slug,
         slot_id,
     )
-    assert WebhookDelivery.objects.get().status == "delivered"
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
     # Read once: running again delivers nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.collect.delay().get() == 0
@@ -178,7 +178,7 @@ def test_a_failed_delivery_is_retried_with_growing_delays_then_given_up(  # type
         jobs.collect.delay().get()
         delivery.refresh_from_db()
         assert delivery.attempts == attempt
-    assert delivery.status == "failed"
+    assert delivery.status == WebhookDelivery.Status.FAILED
 
 
 def test_a_delivery_that_fails_once_arrives_on_the_retry(  # type: ignore[no-untyped-def]
@@ -201,7 +201,7 @@ def test_a_delivery_that_fails_once_arrives_on_the_retry(  # type: ignore[no-unt
     assert WebhookDelivery.objects.get().last_error == "HTTP 503"
     WebhookDelivery.objects.update(next_attempt_at=timezone.now())
     jobs.collect.delay().get()
-    assert WebhookDelivery.objects.get().status == "delivered"
+    assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.DELIVERED
     assert len(receiver.received) == 1
 
 
