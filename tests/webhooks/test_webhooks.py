@@ -221,7 +221,7 @@ def test_the_page_registers_an_endpoint_and_shows_the_log(
     with django_capture_on_commit_callbacks(execute=True):
         jobs.collect.delay().get()
     shown = client.get(page).content.decode()
-    assert receiver.url in shown and "delivered" in shown
+    assert receiver.url in shown and "Delivered" in shown  # the state by its label (i18n)
     endpoint = WebhookEndpoint.objects.get()
     client.post(f"/org/{organisation.slug}/webhooks/{endpoint.pk}/remove/")
     assert not WebhookEndpoint.objects.get().active
