@@ -42,7 +42,7 @@ def test_a_control_rejection_is_disputed_and_overturned_by_jurors_who_see_the_ch
         )
     assert task_services.batch_reject_below_control_threshold(actor=owner, batch=batch) == 3
     disputed = Assignment.objects.filter(worker=worker).order_by("id").first()
-    assert disputed is not None and disputed.status == "rejected"
+    assert disputed is not None and disputed.status == Assignment.Status.REJECTED
 
     case = services.dispute_open(
         worker=worker, assignment_id=disputed.pk, statement="Sky colour is a trick question here: it was grey."
@@ -72,11 +72,11 @@ def test_a_control_rejection_is_disputed_and_overturned_by_jurors_who_see_the_ch
 
     clock.advance(hours=48, seconds=1)
     jobs.run_deadlines.delay()
-    for juror in Juror.objects.filter(case=case).exclude(status="replaced").select_related("user"):
+    for juror in Juror.objects.filter(case=case).exclude(status=Juror.Status.REPLACED).select_related("user"):
         services.case_vote(case=case, juror_user=juror.user, share_bps=10_000, reason="The attention check was unfair.")
     assert Case.objects.get(pk=case.pk).outcome_share_bps == 10_000
     clock.advance(hours=72, seconds=1)
     jobs.run_deadlines.delay()
 
-    assert Assignment.objects.get(pk=disputed.pk).status == "settled"
+    assert Assignment.objects.get(pk=disputed.pk).status == Assignment.Status.SETTLED
     assert balance(accounts.worker_earnings(worker)).posted == batch.reward  # overturned: paid in full

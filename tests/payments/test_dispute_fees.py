@@ -143,7 +143,7 @@ def test_a_fee_given_back_returns_the_reserves_part_first(organisation, requeste
     deliver(fake_stripe.event("charge.dispute.closed", won))
 
     dispute.refresh_from_db()
-    assert dispute.status == "won"
+    assert dispute.status == CardDispute.Status.WON
     assert (dispute.fee_organisation_debited, dispute.fee_reserve_debited) == (10_00 - 3_00, 0)
     assert balance(accounts.coop_reserve()).available == 100_00
     assert _available(organisation) == 100_00 + 10_00 - 7_00

@@ -127,7 +127,7 @@ def test_rejecting_without_a_threshold_is_refused(organisation: Organisation) ->
     with pytest.raises(AppError) as refused:
         services.batch_reject_below_control_threshold(actor=owner(organisation), batch=batch)
     assert refused.value.code == "no_control_threshold"
-    assert not Assignment.objects.filter(status="rejected").exists()
+    assert not Assignment.objects.filter(status=Assignment.Status.REJECTED).exists()
 
 
 @pytest.mark.parametrize("threshold", [-1, 10_001, 15_000])
