@@ -28,7 +28,7 @@ ADDED_RULES = [
         "dividend_bonuses_count",
         "economic",
         "boolean",
-        "0 = work pay only, 1 = with bonuses and top-ups",
+        "1 = with bonuses and top-ups",
         0,
         1,
         1,
