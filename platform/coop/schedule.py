@@ -28,6 +28,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "payments-webhook-events-retry": {"task": "payments.jobs.webhook_events_retry", "schedule": 120.0},
     "payments-withdrawals-resume": {"task": "payments.jobs.withdrawals_resume", "schedule": 300.0},
     "payments-stripe-fees-book-due": {"task": "payments.jobs.stripe_fees_book_due", "schedule": 600.0},
+    "payments-card-funds-release": {"task": "payments.jobs.card_funds_release", "schedule": 3600.0},
     "ledger-verify-daily": {"task": "ledger.jobs.verify", "schedule": crontab(hour=2, minute=0)},
     "payments-reconcile-daily": {"task": "payments.jobs.reconcile_daily", "schedule": crontab(hour=2, minute=15)},
     "payouts-run-daily": {"task": "payouts.jobs.run_daily", "schedule": crontab(hour=6, minute=0)},

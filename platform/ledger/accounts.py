@@ -25,6 +25,7 @@ _MUST_NOT_GO_NEGATIVE = {
     Kind.COOP_FEES,
     Kind.COOP_RESERVE,
     Kind.COOP_DIVIDENDS,
+    Kind.ORG_CARD_FUNDS,
 }
 
 
@@ -125,3 +126,17 @@ def coop_dividends() -> Account:
     """Patronage dividends decided by the members and set aside from the fee income,
     until each member's share is booked to their earnings (never negative)."""
     return _account(Kind.COOP_DIVIDENDS)
+
+
+def org_card_funds(organisation: Organisation) -> Account:
+    """The card-funded part of the organisation's balance (issue 19 point 9): credited when
+    a card top-up is, debited when it is refunded to its card or the governed holding
+    period releases it. Never negative. What may go to a bank is the available balance
+    less this (at most the available balance: spending counts against bank money first)."""
+    return _account(Kind.ORG_CARD_FUNDS, organisation=organisation)
+
+
+def card_funds_contra() -> Account:
+    """The other side of every ``org_card_funds`` movement (runs below zero by the total
+    bound): card-funded balances are a sub-ledger of the available ones, not new money."""
+    return _account(Kind.CARD_FUNDS_CONTRA)

@@ -30,6 +30,10 @@ class Account(models.Model):
         EXTERNAL_WISE = "external_wise", "Wise (worker payouts)"
         COOP_PAYOUT_FEES = "coop_payout_fees", "Co-op payout rail fees"
         COOP_DIVIDENDS = "coop_dividends", "Co-op dividends decided, not yet paid"
+        # The card-funded part of a requester's balance (issue 19 point 9): what card top-ups
+        # credited and may still refund to their cards, until the holding period releases it.
+        ORG_CARD_FUNDS = "org_card_funds", "Requester balance bound to cards"
+        CARD_FUNDS_CONTRA = "card_funds_contra", "Card-bound balances (contra)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     organisation = models.ForeignKey(

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from core.runner import run_each
-from payments import services, webhooks
+from payments import card_funds, services, webhooks
 from payments.models import Deposit, WebhookEvent, Withdrawal
 from payments.stripe_gateway import StripeUnavailable
 
@@ -110,3 +110,10 @@ def stripe_fees_book_due() -> int:
     due = services.deposits_stripe_fee_due()
     run_each("payments.jobs.stripe_fees_book_due", due, step, atomic=False)
     return len(due)
+
+
+@shared_task(name="payments.jobs.card_funds_release")
+def card_funds_release() -> int:
+    """Releases the card-bound part of every card top-up whose governed holding period is
+    over, so it may go by bank too (bank withdrawals also release their own first)."""
+    return card_funds.card_funds_release_due()

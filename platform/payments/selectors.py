@@ -1,16 +1,15 @@
 """Reads of deposits, withdrawals and balances, each scoped to who may see them."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from django.db.models import F, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
 from core.errors import AppError, NotFound, PermissionDenied
 from core.money import platform_currency
-from core.rules import rule_value
+from ledger.models import Account
+from ledger.selectors import balance as ledger_balance
 from ledger.selectors import organisation_balances
 from payments.models import Deposit, ReconciliationDifference, Withdrawal
 
@@ -124,28 +123,25 @@ def deposit_for_reference(*, organisation_slug: str, reference: str) -> Deposit:
 CARD_HOLDING_RULE = "card_funds_holding_days"
 
 
-def card_bound_amount(*, organisation: Organisation, at: datetime | None = None) -> int:
-    """The part of the available balance that must go back to cards (issue 19 point 9).
-
-    The per-organisation tally of card money: what the organisation's card deposits
-    credited within the governed ``card_funds_holding_days`` can still refund (credited
-    minus refunded or being refunded), capped at the available balance. Spending on work
-    is counted against bank money first, so the bound part never shrinks by spending
-    while bank money is left: a card top-up can become worker pay or go back to its card,
-    never out to an IBAN before the holding period ends."""
-    moment = at or timezone.now()
-    days = rule_value(CARD_HOLDING_RULE, at=moment)
-    unrefunded = Deposit.objects.filter(
-        organisation=organisation,
-        method=Deposit.Method.STRIPE,
-        status=Deposit.Status.SUCCEEDED,
-        credited_at__gt=moment - timedelta(days=days),
-    ).aggregate(total=Sum(F("credited_amount") - F("refunded_amount")))["total"]
+def card_bound_amount(*, organisation: Organisation) -> int:
+    """The part of the available balance that must go back to cards (issue 19 point 9),
+    read from the ledger: the organisation's ``org_card_funds`` sub-account (card top-ups
+    credited, less what was refunded to cards or released after the governed
+    ``card_funds_holding_days``; see ``payments.card_funds``), at most the available
+    balance. Spending on work counts against bank money first, so the bound part never
+    shrinks by spending while bank money is left: a card top-up can become worker pay or
+    go back to its card, never out to an IBAN before the holding period ends."""
+    account = Account.objects.filter(
+        kind=Account.Kind.ORG_CARD_FUNDS, organisation=organisation, currency=platform_currency()
+    ).first()
+    if account is None:
+        return 0
+    bound = ledger_balance(account).available
     available = organisation_balance(organisation=organisation).available
-    return max(0, min(available, int(unrefunded or 0)))
+    return max(0, min(available, bound))
 
 
-def bank_withdrawable_amount(*, organisation: Organisation, at: datetime | None = None) -> int:
+def bank_withdrawable_amount(*, organisation: Organisation) -> int:
     """What a bank withdrawal may take: the available balance minus the card-bound part."""
     available = organisation_balance(organisation=organisation).available
-    return max(0, available - card_bound_amount(organisation=organisation, at=at))
+    return max(0, available - card_bound_amount(organisation=organisation))

@@ -28,7 +28,7 @@ from core.money import MAX_DEPOSIT, MAX_WITHDRAWAL, format_amount, platform_curr
 from core.queue import queue_on_commit
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
-from payments import selectors, stripe_gateway
+from payments import card_funds, selectors, stripe_gateway
 from payments.models import CardDispute, Deposit, Withdrawal, WithdrawalRefund
 from payments.states import DEPOSIT, WITHDRAWAL
 
@@ -201,6 +201,7 @@ def deposit_stripe_succeeded(*, intent: stripe_gateway.PaymentIntent) -> Deposit
             code="deposit_stripe",
             memo=f"Card top-up {deposit.reference} ({intent.id})",
         )
+        card_funds.card_funds_bind(deposit=deposit, amount=deposit.credited_amount)
         audit_record(
             actor=None,
             action="deposit.succeeded",
@@ -525,6 +526,7 @@ def _withdrawal_request_locked(
         for deposit, take in parts:
             WithdrawalRefund.objects.create(withdrawal=withdrawal, deposit=deposit, amount=take)
             Deposit.objects.filter(pk=deposit.pk).update(refunded_amount=F("refunded_amount") + take)
+            card_funds.card_funds_refund(deposit=deposit, amount=take, withdrawal_id=withdrawal.pk)
         audit_record(
             actor=actor,
             action="withdrawal.requested",
@@ -547,6 +549,8 @@ def _check_bank_withdrawable(*, organisation: Organisation, amount: int, currenc
         .order_by("id")
         .values_list("id", flat=True)
     )
+    # The periodic job may not have run yet: what the holding period freed is released now.
+    card_funds.card_funds_release_due(organisation=organisation)
     card_bound = selectors.card_bound_amount(organisation=organisation)
     withdrawable = selectors.organisation_balance(organisation=organisation).available - card_bound
     # Above the whole available balance the ledger answers insufficient_funds, as ever.
@@ -606,6 +610,10 @@ def _refund_part_record(*, part: WithdrawalRefund, refund_id: str | None, succee
         part.save(update_fields=["status", "stripe_refund_id", "failure_message"])
         if not succeeded:
             Deposit.objects.filter(pk=part.deposit_id).update(refunded_amount=F("refunded_amount") - part.amount)
+            card_funds.card_funds_refund_failed(
+                deposit=Deposit.objects.select_related("organisation").get(pk=part.deposit_id),
+                withdrawal_id=part.withdrawal_id,
+            )
         audit_record(
             actor=None,
             action="withdrawal.refund_" + part.status,
@@ -703,6 +711,10 @@ def withdrawal_refund_failed(*, refund_id: str, metadata: dict[str, str], messag
         part.failure_message = message[:300]
         part.save(update_fields=["status", "stripe_refund_id", "failure_message"])
         Deposit.objects.filter(pk=part.deposit_id).update(refunded_amount=F("refunded_amount") - part.amount)
+        card_funds.card_funds_refund_failed(
+            deposit=Deposit.objects.select_related("organisation").get(pk=part.deposit_id),
+            withdrawal_id=withdrawal.pk,
+        )
         if was_paid:
             ledger.transfer(
                 transfer_id=f"{withdrawal.ledger_transfer_id}:refund-failed:{part.deposit_id}",
