@@ -74,15 +74,37 @@ def card_funds_bind(*, deposit: Deposit, amount: int, transfer_id: str = "") -> 
 def card_funds_refund(*, deposit: Deposit, amount: int, withdrawal_id: int) -> int:
     """A refund to the card takes up to ``amount`` of what the deposit still has bound;
     returns what it took. The caller holds the deposit's lock."""
+    return _unbind(deposit=deposit, amount=amount, suffix=f"refund:{withdrawal_id}", code="card_funds_refunded")
+
+
+def card_funds_disputed(*, deposit: Deposit, amount: int, dispute_id: int) -> int:
+    """The card's bank took ``amount`` back (a dispute): it is no longer there to refund."""
+    return _unbind(deposit=deposit, amount=amount, suffix=f"dispute:{dispute_id}", code="card_funds_disputed")
+
+
+def card_funds_dispute_won(*, deposit: Deposit, dispute_id: int) -> None:
+    """A won dispute gives the money back: what the dispute took is bound again."""
+    taken = (
+        Transfer.objects.filter(pk=f"{_prefix(deposit.pk)}:dispute:{dispute_id}")
+        .values_list("amount", flat=True)
+        .first()
+    )
+    if taken:
+        card_funds_bind(
+            deposit=deposit, amount=int(taken), transfer_id=f"{_prefix(deposit.pk)}:dispute:{dispute_id}:won"
+        )
+
+
+def _unbind(*, deposit: Deposit, amount: int, suffix: str, code: str) -> int:
     take = min(amount, deposit_card_bound(deposit=deposit))
     if take > 0:
         ledger.transfer(
-            transfer_id=f"{_prefix(deposit.pk)}:refund:{withdrawal_id}",
+            transfer_id=f"{_prefix(deposit.pk)}:{suffix}",
             debit=ledger_accounts.org_card_funds(deposit.organisation),
             credit=ledger_accounts.card_funds_contra(),
             amount=take,
-            code="card_funds_refunded",
-            memo=f"Refund of card top-up {deposit.reference} (withdrawal {withdrawal_id})",
+            code=code,
+            memo=f"Card top-up {deposit.reference}: {suffix}",
         )
     return take
 

@@ -922,6 +922,7 @@ def _card_dispute_take(*, dispute: CardDispute, deposit: Deposit) -> None:
             code="card_dispute_reserve",
             memo=f"Card dispute {dispute.stripe_dispute_id}: what {deposit.organisation.slug} could not cover",
         )
+    card_funds.card_funds_disputed(deposit=deposit, amount=dispute.amount, dispute_id=dispute.pk)
     dispute.funds_withdrawn = True
     dispute.organisation_debited = from_organisation
     dispute.reserve_debited = from_reserve
@@ -955,6 +956,8 @@ def _card_dispute_close(*, dispute: CardDispute, won: bool) -> None:
                 code="card_dispute_won",
                 memo=f"Card dispute {dispute.stripe_dispute_id} won",
             )
+    if won and dispute.funds_withdrawn:
+        card_funds.card_funds_dispute_won(deposit=dispute.deposit, dispute_id=dispute.pk)
     dispute.status = CardDispute.Status.WON if won else CardDispute.Status.LOST
     dispute.closed_at = timezone.now()
     dispute.save(update_fields=["status", "closed_at"])

@@ -128,3 +128,21 @@ def test_the_migration_binds_the_card_money_of_existing_deposits(organisation):
     card = Account.objects.get(kind=Account.Kind.ORG_CARD_FUNDS, organisation=organisation)
     assert card.credits_posted == 65_00 and card.debits_must_not_exceed_credits
     assert ledger_check() == []
+
+
+def test_a_dispute_takes_the_card_money_out_of_the_card_funds_and_a_won_one_binds_it_again(
+    organisation, requester, fake_stripe
+):
+    from tests.payments.factories import deliver
+
+    deposit = fund_by_card(organisation=organisation, actor=requester, fake=fake_stripe, amount=100_00)
+    fund_by_bank(organisation=organisation, actor=requester, amount=40_00)
+    opened = fake_stripe.dispute_create(deposit.stripe_charge_id, fee=0)
+    deliver(fake_stripe.event("charge.dispute.created", opened))
+    # The bank took the card's 100.00 back: the 40.00 left came by bank and is not card-bound.
+    assert _card_funds(organisation) == 0
+    assert selectors.card_bound_amount(organisation=organisation) == 0
+    deliver(fake_stripe.event("charge.dispute.closed", fake_stripe.dispute_close(opened["id"], won=True)))
+    assert _card_funds(organisation) == 100_00
+    assert selectors.bank_withdrawable_amount(organisation=organisation) == 40_00
+    assert ledger_check() == []
