@@ -147,6 +147,11 @@ class BatchForm(PageForm):
     data_use = forms.CharField(
         label=_("How the data will be used"), widget=forms.Textarea, help_text=_("Who sees the answers and for what.")
     )
+    reuse_beyond_purpose = forms.BooleanField(
+        label=_("The data may be reused beyond this purpose"),
+        required=False,
+        help_text=_("Each worker can then refuse that for their own answers; your exports say so per answer."),
+    )
     content_warnings = forms.CharField(
         label=_("Content warnings"), required=False, help_text=_("Anything distressing workers should know in advance.")
     )

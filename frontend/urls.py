@@ -3,6 +3,7 @@ from django.urls import path
 
 from frontend.views import (
     alerts,
+    data_promises,
     disputes,
     dividends,
     drafts,
@@ -58,6 +59,11 @@ worker_patterns = [
     path("work/batches/<int:batch_id>/", worker.batch_preview, name="worker_batch"),
     path("work/batches/<int:batch_id>/accept/", worker.batch_accept, name="worker_accept"),
     path("work/batches/<int:batch_id>/preview-frame/", surveys.batch_preview_frame, name="worker_batch_preview_frame"),
+    path(
+        "work/assignments/<int:assignment_id>/reuse-opt-out/",
+        data_promises.reuse_opt_out,
+        name="worker_reuse_opt_out",
+    ),
     path("work/assignments/", worker.assignments, name="worker_assignments"),
     path("work/assignments/<int:assignment_id>/", worker.assignment_page, name="worker_assignment"),
     path("work/assignments/<int:assignment_id>/frame/", worker.assignment_frame, name="worker_assignment_frame"),
@@ -148,6 +154,11 @@ requester_patterns = [
         "org/<slug:slug>/batches/<int:batch_id>/export/<str:file_format>/",
         requester.export,
         name="org_export",
+    ),
+    path(
+        "org/<slug:slug>/batches/<int:batch_id>/data-report/",
+        data_promises.data_report,
+        name="org_data_report",
     ),
     # Last: publish, pause, resume, cancel (the named sub-pages above take precedence).
     path("org/<slug:slug>/batches/<int:batch_id>/<str:action>/", requester.batch_action, name="org_batch_action"),

@@ -436,6 +436,7 @@ class SurplusView(APIView):
 
     @extend_schema(parameters=[SurplusQuery], responses=SurplusOut)
     def get(self, request: Request) -> Response:
+        selectors.require_dividend_reader(request.user)
         query = SurplusQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         figures = selectors.surplus_preview(user=request.user, **query.validated_data)

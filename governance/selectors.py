@@ -187,6 +187,12 @@ def secret_ballot_receipts(*, proposal: Proposal, receipt: str | None = None) ->
 # --- patronage dividends ---------------------------------------------------------------------
 
 
+def require_dividend_reader(user: Any) -> None:
+    """Members and the treasurer read the surplus and the dividends; anyone else is refused
+    (``permission_denied``) before their input is even looked at."""
+    _require_member_or_treasurer(user, _("see the co-op's surplus and dividends"))
+
+
 def _require_member_or_treasurer(user: Any, doing: str) -> None:
     if user.is_authenticated and (user_is_member(user) or user_has_staff_role(user=user, role=StaffRole.TREASURER)):
         return

@@ -9,5 +9,6 @@ class TasksConfig(AppConfig):
         from tasks import notices
 
         reminders.register("tasks", notices.deadlines)
+        reminders.register("tasks-data-reports", notices.data_report_deadlines)
 
         from tasks import personal_data  # noqa: F401  (registers what it holds about a person)

@@ -18,6 +18,7 @@ from core.errors import AppError
 from core.runner import blocked_keys, run_each
 from tasks import searches, selectors, services, states
 from tasks.models import Assignment, AssignmentAttempt, Batch, RequesterPayStat
+from tasks.states import DATA_REPORTABLE_BATCH
 
 logger = logging.getLogger(__name__)
 CHUNK = 500
@@ -196,3 +197,27 @@ def refresh_requester_pay() -> int:
 def saved_search_alerts(batch_id: int) -> int:
     """Alerts the workers whose saved searches match a newly published batch."""
     return searches.saved_search_alerts(batch_id=batch_id)
+
+
+@shared_task(name="tasks.jobs.data_reports_overdue")
+def data_reports_overdue() -> int:
+    """Marks every closed batch whose data report is past due and not filed (each once, in
+    its own transaction; a batch already marked or reported is left alone)."""
+    now = timezone.now()
+    # The governed deadline is at least a day: batches closed less than a day ago cannot be due.
+    candidates = (
+        Batch.objects.filter(
+            status__in=DATA_REPORTABLE_BATCH,
+            data_report__isnull=True,
+            data_report_overdue_at__isnull=True,
+            ended_at__lte=now - timedelta(days=1),
+        )
+        .order_by("ended_at", "id")
+        .values_list("id", "ended_at")
+    )
+    run = run_each(
+        "tasks.jobs.data_reports_overdue",
+        list(candidates),
+        lambda pk: services.batch_data_report_mark_overdue(batch_id=pk, now=now),
+    )
+    return run.processed

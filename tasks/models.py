@@ -70,6 +70,12 @@ class Batch(models.Model):
     # answered at least ``control_min_answered`` checks.
     control_threshold_bps = models.PositiveIntegerField(null=True, blank=True)
     control_min_answered = models.PositiveIntegerField(default=3)
+    # The batch's data use allows reuse of the answers beyond its stated purpose: each worker
+    # may then opt out for their own answers (``ReuseOptOut``), and exports say so per answer.
+    reuse_beyond_purpose = models.BooleanField(default=False)
+    # Set once by the beat job when the end-of-batch data report was not filed in time;
+    # shown on the requester's public page for good.
+    data_report_overdue_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [("review_batch", "Review submissions and pay workers of the batch")]
@@ -463,3 +469,40 @@ class TaskMessage(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class BatchDataReport(models.Model):
+    """What the requester says became of a closed batch's data, filed once, shown to the
+    workers who worked on it (inbox and work history) and on the requester's public page."""
+
+    class Matched(models.TextChoices):
+        YES = "yes"
+        PARTLY = "partly"
+        NO = "no"
+
+    batch = models.OneToOneField(Batch, on_delete=models.PROTECT, related_name="data_report")
+    used_for = models.TextField()
+    matched = models.CharField(max_length=8, choices=Matched.choices)
+    matched_explanation = models.TextField(blank=True)
+    published_where = models.TextField(blank=True)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+
+    @property
+    def late(self) -> bool:
+        return self.filed_at > self.due_at
+
+
+class ReuseOptOut(models.Model):
+    """A worker's refusal that their answers on one slot be reused beyond the batch's purpose.
+    Keyed by slot and worker: a slot returned and taken by someone else is not covered."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="reuse_opt_outs")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "worker"], name="one_reuse_opt_out_per_slot_and_worker")
+        ]

@@ -3,16 +3,19 @@
 A worker is told only about their own work; a requester's notices go to its staff."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.urls import reverse
 
 from core.money import format_amount
+from core.rules import rule_value
 from notifications.models import Notification
 from notifications.reminders import Deadline
 from notifications.services import notify, staff_of
-from tasks.models import Assignment, Batch, Bonus, Qualification
+from tasks.models import Assignment, Batch, BatchDataReport, Bonus, Qualification
+from tasks.selectors import data_report_due_at
+from tasks.states import DATA_REPORTABLE_BATCH
 
 # The fair-pay notices' kinds (tasks.services.fair_pay._notice) and their categories.
 NOTICE_CATEGORIES = {
@@ -103,3 +106,44 @@ def deadlines(now: datetime, until: datetime) -> Iterable[Deadline]:
             params={"batch": assignment.batch.title},
             url=_assignment_url(assignment),
         )
+
+
+def data_report_deadlines(now: datetime, until: datetime) -> Iterable[Deadline]:
+    """Reminder source: a closed batch's data report falls due (it is then marked on the
+    requester's public page); to the organisation's staff, until the report is filed."""
+    days = rule_value("data_report_days", at=now)
+    # The rule may change; a window of a day either side, then the exact due time decides.
+    closing = (
+        Batch.objects.filter(
+            status__in=DATA_REPORTABLE_BATCH,
+            data_report__isnull=True,
+            data_report_overdue_at__isnull=True,
+            ended_at__gt=now - timedelta(days=days + 1),
+            ended_at__lte=until - timedelta(days=days - 1),
+        )
+        .select_related("organisation")
+        .order_by("id")
+    )
+    for batch in closing.iterator(chunk_size=500):
+        due_at = data_report_due_at(batch)
+        if due_at is None or not now < due_at <= until:
+            continue
+        yield Deadline(
+            key=f"batch:{batch.pk}:data-report",
+            due_at=due_at,
+            user_ids=list(staff_of(batch.organisation)),
+            category="data_report_due",
+            params={"batch": batch.title, "deadline": due_at},
+            url=reverse("org_batch", args=[batch.organisation.slug, batch.pk]),
+        )
+
+
+def data_report_filed(report: BatchDataReport, worker_ids: list[int]) -> None:
+    """The requester's report, to every worker who handed in work on the batch."""
+    batch = report.batch
+    notify(
+        users=worker_ids,
+        category="batch_data_report",
+        params={"batch": batch.title, "requester": batch.organisation.display_name, "used_for": report.used_for[:300]},
+        url=reverse("worker_assignments") + f"#batch-{batch.pk}",
+    )

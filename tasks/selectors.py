@@ -38,16 +38,18 @@ from tasks.models import (
     Assignment,
     AssignmentAttempt,
     Batch,
+    BatchDataReport,
     BlockedWorker,
     Qualification,
     QualificationGrant,
     QualificationRequirement,
     RequesterPayStat,
     RequesterRating,
+    ReuseOptOut,
     TaskTemplate,
 )
 from tasks.quality.selectors import aggregate_answers
-from tasks.states import PAID_ASSIGNMENT, REVIEWABLE_ASSIGNMENT
+from tasks.states import DATA_REPORTABLE_BATCH, PAID_ASSIGNMENT, REVIEWABLE_ASSIGNMENT, WORKED_ASSIGNMENT
 
 APPROVAL_RATE_FORMULA = (
     "approval rate = approved / (approved + finally rejected), counting only decisions made in the last "
@@ -181,6 +183,9 @@ def _results_table(
     return columns, rows
 
 
+REUSE_OPT_OUT_COLUMN = "ReuseOptOut"
+
+
 def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
     """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only.
     Redundant work (several assignments per task) gains aggregated columns (issue 27.3)."""
@@ -189,6 +194,13 @@ def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str
     if batch.assignments_per_task > 1 and work:
         answer_names = [column.removeprefix("Answer.") for column in columns if column.startswith("Answer.")]
         _add_aggregated_columns(work, answer_names, columns, rows)
+    if batch.reuse_beyond_purpose:
+        # Where the batch allows reuse beyond its purpose, a last column says per answer
+        # whether its worker refused that reuse (issue 28): the requester must honour it.
+        opted_out = reuse_opted_out_ids(assignments=work)
+        for assignment, row in zip(work, rows, strict=True):
+            row[REUSE_OPT_OUT_COLUMN] = "true" if assignment.pk in opted_out else "false"
+        columns = [*columns, REUSE_OPT_OUT_COLUMN]
     return columns, rows
 
 
@@ -669,3 +681,48 @@ def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
 def task_templates_for_organisation(*, organisation: Organisation) -> QuerySet[TaskTemplate]:
     """The organisation's own task templates (its library; the caller checked its access)."""
     return TaskTemplate.objects.filter(organisation=organisation).order_by("name", "id")
+
+
+# --- The co-op's data promises (issue 28) ----------------------------------------------------
+
+
+def data_report_due_at(batch: Batch) -> datetime | None:
+    """When the data report of a closed batch is due: its end plus the governed
+    ``data_report_days`` in force when it ended. None for a batch that owes no report (not
+    closed, or cancelled)."""
+    if batch.status not in DATA_REPORTABLE_BATCH or batch.ended_at is None:
+        return None
+    return batch.ended_at + timedelta(days=rule_value("data_report_days", at=batch.ended_at))
+
+
+def reuse_opted_out_ids(*, assignments: list[Assignment]) -> set[int]:
+    """The ids of ``assignments`` whose present worker opted out of reuse (one query)."""
+    pairs = {(a.pk, a.worker_id) for a in assignments if a.worker_id}
+    if not pairs:
+        return set()
+    rows = ReuseOptOut.objects.filter(assignment_id__in=[pk for pk, _ in pairs]).values_list(
+        "assignment_id", "worker_id"
+    )
+    return {assignment_id for assignment_id, worker_id in rows if (assignment_id, worker_id) in pairs}
+
+
+def data_reports_for_worker(*, worker: User) -> dict[int, BatchDataReport]:
+    """The data reports of the batches ``worker`` handed in work on, by batch id."""
+    batch_ids = Assignment.objects.filter(worker=worker, status__in=WORKED_ASSIGNMENT).values("batch_id")
+    return {r.batch_id: r for r in BatchDataReport.objects.filter(batch_id__in=batch_ids)}
+
+
+def data_reports_public(*, organisation: Organisation) -> tuple[list[BatchDataReport], list[Batch]]:
+    """A requester's filed data reports and its batches marked for a report not filed in time
+    (public, newest first)."""
+    reports = list(
+        BatchDataReport.objects.filter(batch__organisation=organisation)
+        .select_related("batch")
+        .order_by("-filed_at")[:100]
+    )
+    overdue = list(
+        Batch.objects.filter(organisation=organisation, data_report_overdue_at__isnull=False).order_by(
+            "-data_report_overdue_at"
+        )[:100]
+    )
+    return reports, overdue

@@ -77,3 +77,18 @@ REJECTION_REASONS = {
     "duplicate_submission": "The same work was submitted more than once.",
     "other": "Another reason, explained in the text.",
 }
+
+# Batches that produced data and closed: their requester owes the workers a data report
+# (a cancelled batch owes none, and a report on one is refused).
+DATA_REPORTABLE_BATCH = frozenset({Batch.Status.COMPLETED, Batch.Status.EXPIRED})
+# Slots whose worker handed in work: the people a batch's data report is for.
+WORKED_ASSIGNMENT = frozenset(
+    {
+        Assignment.Status.SUBMITTED,
+        Assignment.Status.APPROVED,
+        Assignment.Status.REJECTED,
+        Assignment.Status.DISPUTED,
+        Assignment.Status.REFUNDED,
+        Assignment.Status.SETTLED,
+    }
+)

@@ -31,6 +31,7 @@ def _last_month() -> tuple[date, date]:
 @app_page
 def dividends(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
+    governance_selectors.require_dividend_reader(user)
     computations = governance_selectors.dividend_computations_own(user=user)
     start, end = _last_month()
     form = SurplusForm(request.GET or None, initial={"period_start": start, "period_end": end})

@@ -100,14 +100,28 @@ def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
 @app_page
 def batch_accept(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    opt_out = bool(request.POST.get("reuse_opt_out")) and batch.reuse_beyond_purpose
     assignment = task_services.assignment_accept(worker=user_of(request), batch=batch)
+    if opt_out:
+        task_services.assignment_reuse_opt_out(worker=user_of(request), assignment=assignment)
     return redirect("worker_assignment", assignment_id=assignment.pk)
 
 
 @app_page
 def assignments(request: HttpRequest) -> HttpResponse:
-    rows = list(task_selectors.assignments_for_worker(worker=user_of(request))[:200])
-    return render(request, "frontend/worker/assignments.html", {"assignments": rows})
+    worker = user_of(request)
+    rows = list(task_selectors.assignments_for_worker(worker=worker)[:200])
+    reports = task_selectors.data_reports_for_worker(worker=worker)
+    opted_out = task_selectors.reuse_opted_out_ids(assignments=rows)
+    for row in rows:
+        row.data_report = reports.get(row.batch_id)  # type: ignore[attr-defined]
+        row.reuse_opted_out = row.pk in opted_out  # type: ignore[attr-defined]
+    reported_batches = {row.batch_id: row for row in rows if reports.get(row.batch_id)}
+    return render(
+        request,
+        "frontend/worker/assignments.html",
+        {"assignments": rows, "reported": list(reported_batches.values())},
+    )
 
 
 @app_page
@@ -382,6 +396,7 @@ def requester_public(request: HttpRequest, slug: str) -> HttpResponse:
             "organisation": organisation,
             "reputation": task_selectors.requester_reputation(organisation=organisation),
             "form": form,
+            "data_reports": task_selectors.data_reports_public(organisation=organisation),
         },
     )
 

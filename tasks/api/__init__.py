@@ -28,6 +28,14 @@ from tasks.api.batches import (
     _batch_action,
 )
 from tasks.api.blocks import BlockIn, BlockOut, OrganisationBlockDetailView, OrganisationBlocksView
+from tasks.api.data_promises import (
+    BatchDataReportView,
+    DataReportIn,
+    DataReportOut,
+    DataReportStatusOut,
+    ReuseOptOutOut,
+    ReuseOptOutView,
+)
 from tasks.api.notices import NoticeOut, NoticesView, OrganisationNoticesView
 from tasks.api.qualifications import (
     GrantIn,
@@ -109,6 +117,7 @@ urlpatterns = [
     path("batches/<int:batch_id>/review-file/", ReviewFileView.as_view(), name="api-review-file"),
     path("batches/<int:batch_id>/bonus-file/", BonusFileView.as_view(), name="api-bonus-file"),
     path("batches/<int:batch_id>/export/csv/", ExportCsvView.as_view(), name="api-export-csv"),
+    path("batches/<int:batch_id>/data-report/", BatchDataReportView.as_view(), name="api-batch-data-report"),
     path("batches/<int:batch_id>/export/json/", ExportJsonView.as_view(), name="api-export-json"),
     path(
         "batches/<int:batch_id>/submissions/<int:assignment_id>/",
@@ -134,6 +143,7 @@ urlpatterns = [
     path("assignments/<int:assignment_id>/submit/", SubmitView.as_view(), name="api-submit"),
     path("assignments/<int:assignment_id>/return/", ReturnView.as_view(), name="api-return"),
     path("assignments/<int:assignment_id>/completion-code/", CompletionCodeView.as_view(), name="api-completion-code"),
+    path("assignments/<int:assignment_id>/reuse-opt-out/", ReuseOptOutView.as_view(), name="api-reuse-opt-out"),
     path("qualifications/<int:qualification_id>/", QualificationDetailView.as_view(), name="api-qualification"),
     path("qualifications/<int:qualification_id>/test/", QualificationTestView.as_view(), name="api-qual-test"),
     path("requesters/<slug:slug>/reputation/", ReputationView.as_view(), name="api-reputation"),
@@ -150,6 +160,7 @@ __all__ = [
     "AssignmentOut",
     "BatchAddAssignmentsView",
     "BatchCloneView",
+    "BatchDataReportView",
     "BatchDetailView",
     "BatchExtendView",
     "BatchInputView",
@@ -164,6 +175,9 @@ __all__ = [
     "BulkApproveView",
     "CompletionCodeIn",
     "CompletionCodeView",
+    "DataReportIn",
+    "DataReportOut",
+    "DataReportStatusOut",
     "ExportCsvView",
     "ExportJsonView",
     "FeedItemOut",
@@ -200,6 +214,8 @@ __all__ = [
     "RequirementIn",
     "RequirementOut",
     "ReturnView",
+    "ReuseOptOutOut",
+    "ReuseOptOutView",
     "ReviewFileIn",
     "ReviewFileOut",
     "ReviewFileView",

@@ -60,6 +60,11 @@ class MarketBatchIn(StrictSerializer):
     control_min_answered = serializers.IntegerField(
         required=False, default=3, help_text="Checks a worker must have answered before the threshold applies."
     )
+    reuse_beyond_purpose = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The data use allows reuse of the answers beyond the stated purpose; each worker may opt out.",
+    )
 
 
 class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -97,7 +102,7 @@ class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "template_html", "external_url", "completion_codes", "answer_fields", "placeholders", "rule_versions",
             "requirements",
             "created_at", "published_at", "expires_at", "ended_at", "control_share_bps", "control_threshold_bps",
-            "control_min_answered", "attention_checks",
+            "control_min_answered", "attention_checks", "reuse_beyond_purpose",
         ]  # fmt: skip
 
     def to_representation(self, batch: Batch) -> dict[str, Any]:

@@ -41,6 +41,20 @@ class SubmissionOut(serializers.Serializer):  # type: ignore[type-arg]
     def get_work_seconds(self, assignment: Assignment) -> int | None:
         return selectors.submission_work_seconds(assignment)
 
+    reuse_opted_out = serializers.SerializerMethodField(
+        help_text="The worker refused reuse of these answers beyond the batch's purpose (only where the batch "
+        "allows reuse)."
+    )
+
+    def get_reuse_opted_out(self, assignment: Assignment) -> bool:
+        return assignment.pk in self.context.get("reuse_opted_out", set())
+
+
+def _submissions_out(rows: list[Assignment]) -> list[dict[str, object]]:
+    """Serialized submissions with each one's reuse opt-out (one query for the page)."""
+    opted_out = selectors.reuse_opted_out_ids(assignments=rows)
+    return SubmissionOut(rows, many=True, context={"reuse_opted_out": opted_out}).data  # type: ignore[return-value]
+
 
 class FeedbackIn(StrictSerializer):
     feedback = serializers.CharField(required=False, allow_blank=True, default="")
@@ -124,7 +138,7 @@ class SubmissionsView(APIView):
             limit=page_size,
             **bounds,
         )
-        return Response({"count": total, "page": page, "results": SubmissionOut(rows, many=True).data})
+        return Response({"count": total, "page": page, "results": _submissions_out(list(rows))})
 
 
 class SubmissionDetailView(APIView):
@@ -133,9 +147,8 @@ class SubmissionDetailView(APIView):
     @extend_schema(responses=SubmissionOut)
     def get(self, request: Request, batch_id: int, assignment_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
-        return Response(
-            SubmissionOut(selectors.submission_for_requester(batch=batch, assignment_id=assignment_id)).data
-        )
+        [submission] = _submissions_out([selectors.submission_for_requester(batch=batch, assignment_id=assignment_id)])
+        return Response(submission)
 
 
 def _submission(request: Request, batch_id: int, assignment_id: int) -> Assignment:

@@ -4,6 +4,7 @@ submit, return, the approval rate."""
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -157,6 +158,11 @@ class PreviewView(APIView):
 
 class AcceptIn(StrictSerializer):
     task_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    reuse_opt_out = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Refuse reuse of your answers beyond the batch's purpose (where the batch allows reuse).",
+    )
 
 
 class AssignmentOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -176,10 +182,15 @@ class AssignmentOut(serializers.Serializer):  # type: ignore[type-arg]
     rejection_text = serializers.CharField()
     rejection_final_at = serializers.DateTimeField(allow_null=True)
     requester_feedback = serializers.CharField()
+    reuse_beyond_purpose = serializers.BooleanField(source="batch.reuse_beyond_purpose")
 
 
 class AssignmentDetailOut(AssignmentOut):
     frame = serializers.SerializerMethodField()
+    reuse_opted_out = serializers.SerializerMethodField()
+
+    def get_reuse_opted_out(self, assignment: Assignment) -> bool:
+        return assignment.pk in selectors.reuse_opted_out_ids(assignments=[assignment])
 
     def get_frame(self, assignment: Assignment) -> dict[str, Any]:
         """The task to show in a sandboxed iframe (``srcdoc`` + ``sandbox``), or the external URL
@@ -209,7 +220,17 @@ class AcceptView(APIView):
         data = AcceptIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = selectors.batch_for_worker(batch_id=batch_id)
+        opt_out = data.validated_data["reuse_opt_out"]
+        if opt_out and not batch.reuse_beyond_purpose:
+            # Refused before the claim, so a refusal leaves no slot taken.
+            raise AppError(
+                "reuse_not_allowed",
+                _("This batch's data use allows no reuse beyond its purpose, so there is nothing to opt out of."),
+                status=409,
+            )
         assignment = services.assignment_accept(worker=worker, batch=batch, task_id=data.validated_data["task_id"])
+        if opt_out:
+            services.assignment_reuse_opt_out(worker=worker, assignment=assignment)
         return Response(AssignmentDetailOut(assignment).data, status=201)
 
 

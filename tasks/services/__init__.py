@@ -41,6 +41,12 @@ from tasks.services.claims import (
     late_submission_grace,
 )
 from tasks.services.controls import batch_reject_below_control_threshold
+from tasks.services.data_promises import (
+    assignment_reuse_opt_out,
+    batch_data_report_file,
+    batch_data_report_mark_overdue,
+    batch_worker_ids,
+)
 from tasks.services.drafts import (
     BATCH_EDITABLE_FIELDS,
     PUBLISHED_EDITABLE_FIELDS,
@@ -117,6 +123,7 @@ __all__ = [
     "assignment_rejection_lapse",
     "assignment_rejection_withdraw",
     "assignment_return",
+    "assignment_reuse_opt_out",
     "assignment_settle_outcome",
     "assignment_submit",
     "assignment_submit_completion_code",
@@ -125,6 +132,8 @@ __all__ = [
     "batch_cancel",
     "batch_clone",
     "batch_create",
+    "batch_data_report_file",
+    "batch_data_report_mark_overdue",
     "batch_delete",
     "batch_expire",
     "batch_extend_lifetime",
@@ -141,6 +150,7 @@ __all__ = [
     "batch_set_input",
     "batch_time_allotted_grow",
     "batch_update",
+    "batch_worker_ids",
     "bonus_file_apply",
     "bonus_file_token",
     "fair_pay_collect_owed",

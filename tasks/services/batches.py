@@ -133,6 +133,7 @@ def _batch_fields_clean(
     control_threshold_bps: int | None = None,
     control_min_answered: int = 3,
     attention_checks: dict[str, dict[str, str]] | None = None,
+    reuse_beyond_purpose: bool = False,
 ) -> tuple[dict[str, Any], list[QualificationRequirement]]:
     """A batch's fields checked and cleaned (as model field values) with its requirements
     built but not saved; ``AppError("invalid")`` naming every bad field. Shared by
@@ -227,6 +228,7 @@ def _batch_fields_clean(
         "attention_checks": checks,
         "control_threshold_bps": control_threshold_bps,
         "control_min_answered": control_min_answered,
+        "reuse_beyond_purpose": bool(reuse_beyond_purpose),
     }
     return values, built
 
@@ -254,6 +256,7 @@ def batch_create(
     control_threshold_bps: int | None = None,
     control_min_answered: int = 3,
     attention_checks: dict[str, dict[str, str]] | None = None,
+    reuse_beyond_purpose: bool = False,
 ) -> Batch:
     """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
     with field errors and creates nothing on bad input. The organisation's staff group
@@ -282,6 +285,7 @@ def batch_create(
         control_threshold_bps=control_threshold_bps,
         control_min_answered=control_min_answered,
         attention_checks=attention_checks,
+        reuse_beyond_purpose=reuse_beyond_purpose,
     )
     with transaction.atomic():
         batch = Batch.objects.create(

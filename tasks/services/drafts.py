@@ -42,6 +42,7 @@ BATCH_EDITABLE_FIELDS = (
     "template_html",
     "external_url",
     "completion_codes",
+    "reuse_beyond_purpose",
     "requirements",
     "control_threshold_bps",
     "control_min_answered",

@@ -92,6 +92,7 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         "person_id": world.people["worker"].pk,  # type: ignore[union-attr]
         "user_id": world.owner().pk,
         "country": "KE",
+        "dividend_id": world.dividend_id,
     }
     values.update(ACTIONS.get(route.name, {}))
     if route.name == "invitation":

@@ -110,6 +110,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-governance-ballot": {"GET": SIGNED_IN, "POST": MEMBERS, "PUT": MEMBERS},
     "api-governance-results": {"GET": SIGNED_IN},
     "api-governance-receipts": {"GET": SIGNED_IN},
+    "api-governance-surplus": {"GET": MEMBERS | TREASURER},
+    "api-governance-dividends": {"GET": MEMBERS | TREASURER},
+    "api-governance-dividend-allocations": {"GET": TREASURER},
     # marketplace, requester side
     "api-org-notices": {"GET": REQUESTER},
     "api-qual-revoke": {"DELETE": REQUESTER},
@@ -135,6 +138,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-reject": {"POST": REQUESTER},
     "api-bonus": {"POST": REQUESTER},
     "api-withdraw-rejection": {"POST": REQUESTER},
+    "api-batch-data-report": {"GET": REQUESTER, "POST": REQUESTER},
     # marketplace, worker side
     "api-feed": {"GET": SIGNED_IN},
     "api-preview": {"GET": SIGNED_IN},
@@ -147,6 +151,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-assignment": {"GET": WORKER},
     "api-submit": {"POST": WORKER},
     "api-return": {"POST": WORKER},
+    "api-reuse-opt-out": {"POST": WORKER},  # the worker's own slot (the world's batch allows no reuse: 409)
     "api-qualification": {"GET": SIGNED_IN},
     "api-qual-test": {"POST": SIGNED_IN},
     "api-reputation": {"GET": SIGNED_IN},
@@ -216,6 +221,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "worker_assignment_frame": {"GET": WORKER},
     "worker_assignment_submit": {"POST": WORKER},
     "worker_assignment_return": {"POST": WORKER},
+    "worker_reuse_opt_out": {"POST": WORKER},
     "worker_earnings": {"GET": SIGNED_IN},
     "worker_profile": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "worker_payouts": {"GET": SIGNED_IN, "POST": SIGNED_IN},
@@ -250,6 +256,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "org_review_decide": {"POST": REQUESTER},
     "org_export": {"POST": REQUESTER},  # queues the export job
     "org_batch_action": {"POST": REQUESTER},
+    "org_data_report": {"GET": REQUESTER, "POST": REQUESTER},
     "org_verification": {"GET": REQUESTER, "POST": REQUESTER},
     "org_team": {"GET": REQUESTER, "POST": REQUESTER},
     "org_team_member": {"POST": REQUESTER},
@@ -271,6 +278,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "proposal_comment": {"POST": MEMBERS},
     "proposal_vote": {"POST": MEMBERS},
     "proposal_action": {"POST": AUTHOR},
+    "dividends": {"GET": MEMBERS | TREASURER},
     "rules": {"GET": ANYONE},
     "rule": {"GET": ANYONE},
     # pages: treasurer
@@ -282,6 +290,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "treasury_sepa_download": {"GET": TREASURER},
     "treasury_sepa_payment": {"POST": TREASURER},
     "treasury_sepa_action": {"POST": TREASURER},
+    "treasury_dividends": {"GET": TREASURER},
     # pages: cases
     "cases": {"GET": SIGNED_IN},
     "case": {"GET": CASE_READERS},
@@ -514,6 +523,7 @@ ORGANISATION_KEY: dict[str, frozenset[str]] = {
     "api-reject": frozenset({"POST"}),
     "api-withdraw-rejection": frozenset({"POST"}),
     "api-bonus": frozenset({"POST"}),
+    "api-batch-data-report": frozenset({"GET", "POST"}),
     "api-dispute-cases": frozenset({"GET"}),
     "api-dispute-case": frozenset({"GET"}),
     "api-dispute-respond": frozenset({"POST"}),

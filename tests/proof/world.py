@@ -19,7 +19,7 @@ from disputes import services as dispute_services
 from disputes.models import Case, Juror
 from frontend.jobs import batch_input_upload
 from frontend.operations import OperationState, operation_start, operation_update
-from governance.models import Proposal, RuleClass
+from governance.models import Dividend, Proposal, RuleClass
 from payments import services as payment_services
 from payments.models import Deposit, ReconciliationDifference, ReconciliationRun, Withdrawal
 from payouts import services as payout_services
@@ -77,6 +77,8 @@ class World:
     notification_id: int = 0
     saved_search_id: int = 0
     thread_id: int = 0
+    # A patronage dividend decided earlier (issue 28).
+    dividend_id: int = 0
 
     def owner(self, organisation: Organisation | None = None) -> User:
         return (organisation or self.organisation).staff.get(role="owner").user
@@ -204,6 +206,33 @@ def world_build() -> World:
     _invitation, invitation_token = invitation_create(
         organisation=organisation, actor=requester, email=other_worker.email, role="reviewer"
     )
+    # A dividend the members decided for an earlier month. Its rows are written directly: the
+    # matrix needs one to read, and the vote-to-payout path has its own tests (tests/governance).
+    dividend = Dividend.objects.create(
+        proposal=Proposal.objects.create(
+            kind=Proposal.Kind.DIVIDEND,
+            state=Proposal.State.IN_EFFECT,
+            title="Share out July's surplus",
+            body="We earned more than we spent.",
+            author=member,
+            rule_class=RuleClass.objects.get(key="economic"),
+            dividend_period_start=date(2026, 7, 1),
+            dividend_period_end=date(2026, 7, 31),
+            dividend_amount=0,
+        ),
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 7, 31),
+        currency="EUR",
+        fees_earned=0,
+        rail_fees=0,
+        juror_pay=0,
+        reserve_bps=2000,
+        reserve=0,
+        surplus=0,
+        amount=0,
+        bonuses_count=True,
+        total_patronage=0,
+    )
 
     return World(
         organisation=organisation,
@@ -240,6 +269,7 @@ def world_build() -> World:
         notification_id=notification_id or 0,
         saved_search_id=saved_search.pk,
         thread_id=thread_id,
+        dividend_id=dividend.pk,
         verification=verification,
         document=document,
         invitation_token=invitation_token,
