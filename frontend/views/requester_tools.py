@@ -104,10 +104,8 @@ def block_remove(request: HttpRequest, slug: str, pseudonym: str) -> HttpRespons
     if request.method != "POST":
         raise NotFound("page")
     organisation = _organisation(request, slug, "review")
-    worker = organisation.blocked_workers.filter(worker__pseudonym=pseudonym).select_related("worker").first()
-    if worker is None:
-        raise NotFound("block")
-    task_services.worker_unblock(organisation=organisation, actor=user_of(request), worker=worker.worker)
+    # As the API's DELETE: unblocking someone not on the list changes nothing and is no error.
+    task_services.worker_unblock(organisation=organisation, actor=user_of(request), worker=_worker(pseudonym))
     messages.success(request, _("%(worker)s can work on your batches again.") % {"worker": pseudonym})
     return redirect("org_blocks", slug=slug)
 

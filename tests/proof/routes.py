@@ -58,6 +58,9 @@ ACTIONS = {
     "staff_verification_decide": {"action": "approve"},
     "staff_person_action": {"action": "suspend"},
     "org_team_member": {"action": "role"},
+    "org_statement": {"month": 1, "file_format": "csv"},
+    "api-statement": {"month": 1},
+    "org_receipt": {"file_format": "csv"},
 }
 
 
@@ -94,6 +97,8 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         "country": "KE",
         "dividend_id": world.dividend_id,
     }
+    if route.name in ("org_receipt", "api-deposit-receipt"):  # a receipt exists for credited deposits only
+        values["deposit_id"] = world.credited_deposit.pk  # type: ignore[union-attr]
     values.update(ACTIONS.get(route.name, {}))
     if route.name == "invitation":
         values["token"] = world.invitation_token

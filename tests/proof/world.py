@@ -60,6 +60,7 @@ class World:
     proposal: Proposal
     qualification: Qualification
     deposit: Deposit
+    credited_deposit: Deposit  # confirmed by the treasurer: it has a receipt
     api_key: ApiKey
     api_key_header: str
     payout: Payout
@@ -134,6 +135,11 @@ def world_build() -> World:
 
     treasurer = UserFactory()
     treasurer_grant(user=treasurer)
+    credited_deposit = payment_services.deposit_bank_confirm(
+        deposit=payment_services.deposit_bank_start(organisation=organisation, actor=requester, amount=1_00),
+        amount=1_00,
+        actor=treasurer,
+    )
     earn(worker, 5_000)
     WorkerProfile.objects.filter(user=worker).update(country="DE")
     payout_services.payout_method_set(
@@ -256,6 +262,7 @@ def world_build() -> World:
         proposal=proposal,
         qualification=qualification,
         deposit=deposit,
+        credited_deposit=credited_deposit,
         api_key=new_key.key,
         api_key_header=f"ApiKey {new_key.key.access_key_id}:{new_key.secret}",
         payout=payout,
