@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 from webauthn import (
     generate_authentication_options,
@@ -99,7 +100,9 @@ def passkey_registration_options(*, user: User, site: Site) -> Ceremony:
     authenticator is not registered twice). Raises ``too_many_passkeys`` (409)."""
     if WebAuthnDevice.objects.filter(user=user).count() >= MAX_PASSKEYS:
         raise AppError(
-            "too_many_passkeys", f"You can keep up to {MAX_PASSKEYS} passkeys; remove one first.", status=409
+            "too_many_passkeys",
+            _("You can keep up to %(count)d passkeys; remove one first.") % {"count": MAX_PASSKEYS},
+            status=409,
         )
     options = generate_registration_options(
         rp_id=site.rp_id,
@@ -125,9 +128,9 @@ def _credential(raw: Any) -> dict[str, Any]:
         try:
             raw = json.loads(raw)
         except ValueError as error:
-            raise _invalid_passkey("The browser's answer was not readable; try again.") from error
+            raise _invalid_passkey(_("The browser's answer was not readable; try again.")) from error
     if not isinstance(raw, dict):
-        raise _invalid_passkey("The browser's answer was not readable; try again.")
+        raise _invalid_passkey(_("The browser's answer was not readable; try again."))
     return raw
 
 
@@ -151,7 +154,7 @@ def passkey_register(
     fresh_sign_in_check(user=user, proof=fresh_sign_in)
     name = " ".join(str(name or "").split())[:NAME_MAX] or "passkey"
     if not challenge:
-        raise _invalid_passkey("Start again: the passkey request expired.")
+        raise _invalid_passkey(_("Start again: the passkey request expired."))
     try:
         verified = verify_registration_response(
             credential=_credential(credential),
@@ -160,13 +163,13 @@ def passkey_register(
             expected_origin=site.origin,
         )
     except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-        raise _invalid_passkey(f"The passkey could not be checked: {error}") from error
+        raise _invalid_passkey(_("The passkey could not be checked: %(reason)s") % {"reason": error}) from error
     credential_id = bytes_to_base64url(verified.credential_id)
     transports = [str(item) for item in (_credential(credential).get("response", {}).get("transports") or [])][:8]
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if WebAuthnDevice.objects.filter(credential_id=credential_id).exists():
-            raise AppError("passkey_exists", "This passkey is registered already.", status=409)
+            raise AppError("passkey_exists", _("This passkey is registered already."), status=409)
         first_factor = not two_factor_enabled(locked)
         device = WebAuthnDevice.objects.create(
             user=locked,
@@ -189,7 +192,7 @@ def passkey_authentication_options(*, user: User, site: Site) -> Ceremony:
     """Options to sign in with one of ``user``'s passkeys. Raises ``no_passkey`` (409)."""
     allowed = _descriptors(user)
     if not allowed:
-        raise AppError("no_passkey", "This account has no passkey; use the code from your app.", status=409)
+        raise AppError("no_passkey", _("This account has no passkey; use the code from your app."), status=409)
     options = generate_authentication_options(
         rp_id=site.rp_id, allow_credentials=allowed, user_verification=UserVerificationRequirement.PREFERRED
     )
@@ -203,7 +206,7 @@ def passkey_verify(*, user: User, credential: Any, challenge: str, site: Site) -
     ``invalid_passkey`` (400); the caller counts it as a failed sign-in."""
     answer = _credential(credential)
     if not challenge:
-        raise _invalid_passkey("Start again: the passkey request expired.")
+        raise _invalid_passkey(_("Start again: the passkey request expired."))
     with transaction.atomic():
         device = (
             WebAuthnDevice.objects.select_for_update()
@@ -211,7 +214,7 @@ def passkey_verify(*, user: User, credential: Any, challenge: str, site: Site) -
             .first()
         )
         if device is None:
-            raise _invalid_passkey("That passkey does not belong to this account.")
+            raise _invalid_passkey(_("That passkey does not belong to this account."))
         try:
             verified = verify_authentication_response(
                 credential=answer,
@@ -222,7 +225,7 @@ def passkey_verify(*, user: User, credential: Any, challenge: str, site: Site) -
                 credential_current_sign_count=device.sign_count,
             )
         except (WebAuthnException, ValueError, KeyError, TypeError) as error:
-            raise _invalid_passkey(f"The passkey could not be checked: {error}") from error
+            raise _invalid_passkey(_("The passkey could not be checked: %(reason)s") % {"reason": error}) from error
         device.sign_count = verified.new_sign_count
         device.last_used_at = timezone.now()
         device.save(update_fields=["sign_count", "last_used_at"])
@@ -241,7 +244,7 @@ def passkey_remove(*, user: User, passkey_id: int, session_verified: bool) -> No
     from core.errors import NotFound
 
     if not session_verified:
-        raise AppError("second_factor_needed", "Confirm this session with your second factor first.", status=403)
+        raise AppError("second_factor_needed", _("Confirm this session with your second factor first."), status=403)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         device = WebAuthnDevice.objects.filter(user=locked, pk=passkey_id).first()
@@ -254,7 +257,7 @@ def passkey_remove(*, user: User, passkey_id: int, session_verified: bool) -> No
         if second_factor_required(locked) and not others and not totp:
             raise AppError(
                 "second_factor_required_for_role",
-                "Your role requires a second factor: add another passkey or an authenticator app first.",
+                _("Your role requires a second factor: add another passkey or an authenticator app first."),
                 status=409,
             )
         name = device.name

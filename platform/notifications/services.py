@@ -254,7 +254,7 @@ def preference_set(*, user: User, category: str, email: str) -> NotificationPref
     if CATEGORIES[category].always_email and email != IMMEDIATE:
         raise AppError(
             "cannot_unsubscribe",
-            "Security notices about your account are always e-mailed at once; they cannot be changed.",
+            gettext("Security notices about your account are always e-mailed at once; they cannot be changed."),
             status=409,
         )
     if email == OFF and not CATEGORIES[category].opt_out:
