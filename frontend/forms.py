@@ -71,6 +71,13 @@ class FeedFilterForm(PageForm):
     ordering = forms.ChoiceField(label=_("Sort by"), choices=FEED_ORDER_CHOICES, required=False)
     min_hourly_pay = MoneyField(label=_("Paying at least (per hour)"), required=False, help_text=_("For example 15.00"))
     max_minutes = forms.IntegerField(label=_("At most (minutes)"), required=False, min_value=1)
+    keywords = forms.CharField(
+        label=_("Keywords (all must appear in the title, description or tags)"),
+        required=False,
+        max_length=200,
+    )
+    tags = forms.CharField(label=_("Tags (separated by commas)"), required=False, max_length=400)
+    requester = forms.CharField(label=_("Only this requester (its short name)"), required=False, max_length=60)
 
 
 class ProfileForm(PageForm):

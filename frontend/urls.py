@@ -64,6 +64,8 @@ worker_patterns = [
         data_promises.reuse_opt_out,
         name="worker_reuse_opt_out",
     ),
+    path("work/batches/<int:batch_id>/apply/", worker.batch_apply, name="worker_apply"),
+    path("work/draws/", worker.my_draws, name="worker_draws"),
     path("work/assignments/", worker.assignments, name="worker_assignments"),
     path("work/assignments/<int:assignment_id>/", worker.assignment_page, name="worker_assignment"),
     path("work/assignments/<int:assignment_id>/frame/", worker.assignment_frame, name="worker_assignment_frame"),

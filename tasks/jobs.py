@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Organisation
 from core.errors import AppError
 from core.runner import blocked_keys, run_each
-from tasks import searches, selectors, services, states
+from tasks import dispatch, searches, selectors, services, states
 from tasks.models import Assignment, AssignmentAttempt, Batch, RequesterPayStat
 from tasks.states import DATA_REPORTABLE_BATCH
 
@@ -221,3 +221,17 @@ def data_reports_overdue() -> int:
         lambda pk: services.batch_data_report_mark_overdue(batch_id=pk, now=now),
     )
     return run.processed
+
+
+DISPATCH_DRAW = "tasks.jobs.dispatch_draw_due_waves"
+
+
+@shared_task(name=DISPATCH_DRAW)
+def dispatch_draw_due_waves() -> int:
+    """Draws every wave whose application window has closed (fair dispatch). Each wave is
+    one transaction in ``services.dispatch_wave_draw``, which locks the wave and does
+    nothing to a wave already drawn: a run repeated, overlapping or resumed after a crash
+    gives no slot twice. Returns how many slots were given."""
+    items = dispatch.due_waves()
+    run = run_each(DISPATCH_DRAW, items, lambda pk: services.dispatch_wave_draw(wave_id=pk).slots_given)
+    return sum(int(value) for value in run.values)

@@ -9,6 +9,14 @@ from django.conf import settings
 from django.db import models
 
 
+class DispatchMode(models.TextChoices):
+    """How a batch's slots open (the requester's choice, bounded by the dispatch rule)."""
+
+    AUTO = "auto"  # all at once where the rule allows it, else waves
+    WAVES = "waves"
+    ALL_AT_ONCE = "all_at_once"
+
+
 class Batch(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft"
@@ -76,6 +84,16 @@ class Batch(models.Model):
     # Set once by the beat job when the end-of-batch data report was not filed in time;
     # shown on the requester's public page for good.
     data_report_overdue_at = models.DateTimeField(null=True, blank=True)
+    # Fair dispatch (tasks.dispatch): what the requester asked for, and what the governed
+    # rule decided at publish. ``dispatch_fcfs_at`` null: every slot open to first come,
+    # first served from publication; else slots are given only by wave lotteries until then.
+    dispatch_mode = models.CharField(max_length=12, choices=DispatchMode.choices, default=DispatchMode.AUTO)
+    dispatch_fcfs_at = models.DateTimeField(null=True, blank=True)
+    # Until then no worker holds more than ``dispatch_cap_slots`` of the batch's slots.
+    dispatch_cap_until = models.DateTimeField(null=True, blank=True)
+    dispatch_cap_slots = models.PositiveIntegerField(default=0)
+    # {rule key: {"version_id": int, "value": int}}: the dispatch rule in force at publish.
+    dispatch_rules = models.JSONField(default=dict, blank=True)
 
     class Meta:
         permissions = [("review_batch", "Review submissions and pay workers of the batch")]
@@ -506,3 +524,58 @@ class ReuseOptOut(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["assignment", "worker"], name="one_reuse_opt_out_per_slot_and_worker")
         ]
+
+
+class DispatchWave(models.Model):
+    """One wave of a batch opened in waves: workers apply during ``opens_at`` to
+    ``draws_at``; then a weighted lottery gives up to the slots planned so far. The seed,
+    the pool (worker ids and weights, in id order) and the order drawn are kept, so anyone
+    can re-run the draw (``tasks.dispatch.draw_order``)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DRAWN = "drawn"
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="waves")
+    number = models.PositiveIntegerField()
+    opens_at = models.DateTimeField()
+    draws_at = models.DateTimeField(db_index=True)
+    # Share of the batch's slots planned in hands by the end of this wave, in basis points
+    # (for display; the draw computes slots * number // waves exactly).
+    cumulative_bps = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    seed = models.CharField(max_length=64, blank=True)
+    # [[worker id, weight], ...] in worker id order: the pool as drawn.
+    pool = models.JSONField(default=list, blank=True)
+    # Worker ids in the order the lottery drew them (including any skipped at the draw).
+    drawn = models.JSONField(default=list, blank=True)
+    slots_offered = models.PositiveIntegerField(default=0)
+    slots_given = models.PositiveIntegerField(default=0)
+    drawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["batch", "number"], name="one_wave_number_per_batch")]
+
+
+class WaveApplication(models.Model):
+    """A worker's request for a slot in one wave, with the weight the lottery gives them."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending"
+        GIVEN = "given"  # drawn and given a slot
+        NOT_DRAWN = "not_drawn"
+        SKIPPED = "skipped"  # drawn, but no longer eligible (or at the cap) at the draw
+
+    wave = models.ForeignKey(DispatchWave, on_delete=models.CASCADE, related_name="applications")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    applied_at = models.DateTimeField()
+    # What the worker earned in the lookback before applying (minor units) and the weight it gives.
+    recent_earnings = models.BigIntegerField(default=0)
+    weight = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    assignment = models.ForeignKey(Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["wave", "worker"], name="one_application_per_wave")]
+        indexes = [models.Index(fields=["worker", "wave"])]

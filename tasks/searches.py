@@ -15,7 +15,7 @@ from core.errors import AppError, NotFound
 from core.money import format_amount
 from notifications.services import notify
 from tasks.models import Batch, SavedSearch
-from tasks.selectors import attach_requirements, worker_ineligibility
+from tasks.selectors import attach_requirements, keywords_match, worker_ineligibility
 
 MAX_SEARCHES = 20
 # A worker matched by several searches hears once, by the most insistent alert chosen.
@@ -84,8 +84,15 @@ def saved_searches_for_worker(*, worker: User) -> QuerySet[SavedSearch]:
     return SavedSearch.objects.filter(worker=worker).select_related("requester").order_by("id")
 
 
-def _keywords_match(search: SavedSearch, text: str) -> bool:
-    return all(word in text for word in search.keywords.lower().split())
+def saved_search_filters(search: SavedSearch) -> dict[str, Any]:
+    """The feed filters of a saved search (``tasks.selectors.task_feed`` keywords): the
+    same keywords rule its alerts use (``keywords_match``)."""
+    return {
+        "min_hourly_pay": search.min_hourly_pay,
+        "max_minutes": search.max_minutes,
+        "search": search.keywords,
+        "requester": search.requester.slug if search.requester else None,
+    }
 
 
 def searches_matching(*, batch: Batch) -> QuerySet[SavedSearch]:
@@ -109,11 +116,12 @@ def saved_search_alerts(*, batch_id: int) -> int:
     if batch is None:
         return 0
     batch = attach_requirements([batch])[0]
-    text = " ".join([batch.title, batch.description, batch.keywords]).lower()
+    words_of: dict[str, list[str]] = {}
     chosen: dict[int, tuple[str, str]] = {}
     workers: dict[int, User] = {}
     for search in searches_matching(batch=batch).iterator(chunk_size=1000):
-        if not _keywords_match(search, text):
+        words = words_of.setdefault(search.keywords, search.keywords.lower().split())
+        if words and not keywords_match(words, batch):
             continue
         previous = chosen.get(search.worker_id)
         if previous is None or ALERT_STRENGTH[search.alert] > ALERT_STRENGTH[previous[0]]:  # type: ignore[index]

@@ -458,6 +458,7 @@ FEED_FIELDS = (
     "id", "status", "title", "description", "purpose", "data_use", "content_warnings", "reward", "currency",
     "estimated_minutes", "estimated_hourly_pay", "time_allotted_minutes", "published_at", "expires_at",
     "organisation", "control_share_bps", "control_threshold_bps", "attention_checks",
+    "keywords", "dispatch_mode", "dispatch_fcfs_at", "dispatch_rules",
 )  # fmt: skip
 
 # (built at, batches): this process's copy of the live market, see ``live_market``.
@@ -521,6 +522,17 @@ def attach_former_names(batches: list[Batch], *, at: Any = None) -> None:
         ]
 
 
+def batch_tags(batch: Batch) -> set[str]:
+    """The batch's tags: its keywords, comma-separated as MTurk's, in lower case."""
+    return {tag.strip().lower() for tag in batch.keywords.split(",") if tag.strip()}
+
+
+def keywords_match(words: list[str], batch: Batch) -> bool:
+    """Every one of ``words`` (lower case) appears in the batch's title, description or tags."""
+    text = " ".join([batch.title, batch.description, batch.keywords]).lower()
+    return all(word in text for word in words)
+
+
 # Each worker's standing for the feed, shared through the cache and copied in each process.
 _standings: LocalCopies[WorkerStanding] = LocalCopies(max_entries=10_000)
 
@@ -544,15 +556,22 @@ def task_feed(
     max_minutes: int | None = None,
     requester: str | None = None,
     qualified_only: bool = True,
+    search: str = "",
+    tags: list[str] | None = None,
 ) -> list[Batch]:
     """Live batches with at least one open slot (``open_slots`` set on each), cut from
     ``live_market`` by the filters and sorted by ``ordering``.
 
     With ``qualified_only`` (the default) batches the worker cannot take (blocked,
     requirements not met) are left out, decided by ``worker_ineligibility``: the same
-    rules, in the same words, that the preview gives as reasons. Costs no query when the
-    market and the worker's standing are cached, and a constant few when not."""
+    rules, in the same words, that the preview gives as reasons. ``search``: every word must
+    appear in the title, description or tags (any case), the rule saved searches alert by;
+    ``tags``: every one must be among the batch's tags (its comma-separated keywords).
+    Costs no query when the market and the worker's standing are cached, and a constant few
+    when not."""
     now = timezone.now()
+    words = search.lower().split()
+    wanted_tags = {tag.strip().lower() for tag in tags or [] if tag.strip()}
     batches = [
         batch
         for batch in live_market()
@@ -562,6 +581,8 @@ def task_feed(
         and (min_hourly_pay is None or batch.estimated_hourly_pay >= min_hourly_pay)
         and (max_minutes is None or batch.estimated_minutes <= max_minutes)
         and (not requester or batch.organisation.slug == requester)
+        and (not words or keywords_match(words, batch))
+        and (not wanted_tags or wanted_tags <= batch_tags(batch))
     ]
     if qualified_only:
         standing = feed_standing(worker=worker)

@@ -1,5 +1,7 @@
 """A worker's saved searches with alerts, and messages about a task between worker and requester."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages as flash
 from django.http import HttpRequest, HttpResponse
@@ -8,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
+from core.money import major_text, platform_currency
 from frontend.forms import MessageForm, SavedSearchForm
 from frontend.pages import add_app_error, app_page, user_of
 from tasks import messages, searches
+from tasks.models import SavedSearch
 
 
 @app_page
@@ -36,11 +40,28 @@ def saved_searches(request: HttpRequest) -> HttpResponse:
         "frontend/worker/searches.html",
         {
             "form": form,
-            "searches": searches.saved_searches_for_worker(worker=worker),
+            "searches": _with_feed_query(list(searches.saved_searches_for_worker(worker=worker))),
             "vapid_public_key": settings.VAPID_PUBLIC_KEY,
         },
         status=status,
     )
+
+
+def _with_feed_query(rows: list[SavedSearch]) -> list[SavedSearch]:
+    """Sets ``feed_query`` on each search: the feed's query string with its filters, so a
+    saved search opens the feed filtered the way it alerts (``searches.saved_search_filters``)."""
+    for search in rows:
+        filters = searches.saved_search_filters(search)
+        query = {
+            "keywords": filters["search"],
+            "requester": filters["requester"] or "",
+            "max_minutes": filters["max_minutes"] or "",
+            "min_hourly_pay": major_text(filters["min_hourly_pay"], platform_currency())
+            if filters["min_hourly_pay"]
+            else "",
+        }
+        search.feed_query = urlencode({k: v for k, v in query.items() if v})  # type: ignore[attr-defined]
+    return rows
 
 
 @require_POST

@@ -36,6 +36,7 @@ from frontend.views.quality import batch_quality_disclosure
 from governance.selectors import rule_value
 from ledger.selectors import worker_balance
 from payouts import selectors as payout_selectors
+from tasks import dispatch as task_dispatch
 from tasks import external, inputs
 from tasks import selectors as task_selectors
 from tasks import services as task_services
@@ -56,15 +57,25 @@ def feed(request: HttpRequest) -> HttpResponse:
             "ordering": form.cleaned_data["ordering"] or "-hourly_pay",
             "min_hourly_pay": form.cleaned_data["min_hourly_pay"],
             "max_minutes": form.cleaned_data["max_minutes"],
+            "search": form.cleaned_data["keywords"] or "",
+            "tags": [tag for tag in (form.cleaned_data["tags"] or "").split(",") if tag.strip()],
+            "requester": form.cleaned_data["requester"] or None,
         }
     # The feed shows each requester's measured pay from its refreshed statistic (joined by
     # the selector), so a page costs the same few queries however many requesters it lists;
     # the full reputation (ratings, approvals, name history) is one click away.
     batches = list(task_selectors.task_feed(worker=worker, **filters)[:FEED_PAGE]) if not form.errors else []
+    # Fair dispatch: each card says whether the batch opens in waves, when the next window
+    # opens and whether this worker applied (one query for the whole page).
+    lines = task_dispatch.feed_dispatch(worker=worker, batches=batches)
     return render(
         request,
         "frontend/worker/feed.html",
-        {"form": form, "batches": batches, "minimum_wage": rule_value("minimum_hourly_wage")},
+        {
+            "form": form,
+            "batches": [(batch, lines[batch.pk]) for batch in batches],
+            "minimum_wage": rule_value("minimum_hourly_wage"),
+        },
     )
 
 
@@ -89,11 +100,39 @@ def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             "external_preview_url": preview_url,
             "external_frame_sandbox": surveys.EXTERNAL_FRAME_SANDBOX,
             "quality": batch_quality_disclosure(batch),
+            "dispatch": task_dispatch.batch_dispatch_public(batch=batch),
+            "dispatch_line": task_dispatch.feed_dispatch(worker=worker, batches=[batch])[batch.pk],
+            "my_draws": task_dispatch.worker_draws(worker=worker, batch=batch),
         },
     )
     if preview_url:
         response["Content-Security-Policy"] = surveys.page_policy_with_frame(preview_url)
     return response
+
+
+@require_POST
+@app_page
+def batch_apply(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Asks for a slot in the batch's open wave; a refusal says why and changes nothing."""
+    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    try:
+        application = task_services.wave_apply(worker=user_of(request), batch=batch)
+    except AppError as error:
+        flash_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("You applied to wave %(wave)s. The slots are drawn at %(when)s UTC; see the result on this page.")
+            % {"wave": application.wave.number, "when": f"{application.wave.draws_at:%H:%M}"},
+        )
+    return redirect("worker_batch", batch_id=batch.pk)
+
+
+@app_page
+def my_draws(request: HttpRequest) -> HttpResponse:
+    """The worker's own applications to waves and what each draw gave them."""
+    rows = task_dispatch.worker_draws(worker=user_of(request))
+    return render(request, "frontend/worker/draws.html", {"applications": rows})
 
 
 @require_POST

@@ -15,6 +15,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "governance-activate-due-proposals": {"task": "governance.jobs.activate_due_proposals", "schedule": 60.0},
     "governance-pay-dividends": {"task": "governance.jobs.pay_dividends", "schedule": 300.0},
     "tasks-expire-assignments": {"task": "tasks.jobs.expire_assignments", "schedule": 30.0},
+    "tasks-dispatch-draw-due-waves": {"task": "tasks.jobs.dispatch_draw_due_waves", "schedule": 15.0},
     "tasks-auto-approve": {"task": "tasks.jobs.auto_approve", "schedule": 60.0},
     "tasks-expire-batches": {"task": "tasks.jobs.expire_batches", "schedule": 60.0},
     "tasks-finalise-rejections": {"task": "tasks.jobs.finalise_rejections", "schedule": 300.0},

@@ -65,6 +65,13 @@ class MarketBatchIn(StrictSerializer):
         default=False,
         help_text="The data use allows reuse of the answers beyond the stated purpose; each worker may opt out.",
     )
+    dispatch_mode = serializers.ChoiceField(
+        choices=["auto", "waves", "all_at_once"],
+        required=False,
+        default="auto",
+        help_text="How the slots open: all_at_once only up to the governed dispatch_all_at_once_max_slots; "
+        "auto opens small batches all at once and larger ones in waves.",
+    )
 
 
 class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]

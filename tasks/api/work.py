@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from core.api import Pagination, StrictSerializer, paginated
 from core.errors import AppError
-from tasks import external, inputs, selectors, services
+from tasks import dispatch, external, inputs, selectors, services
 from tasks.api.access import _worker
 from tasks.api.batches import RequirementOut
-from tasks.models import Assignment, Batch
+from tasks.models import Assignment, Batch, WaveApplication
 
 
 class FeedQuery(forms.Form):
@@ -31,6 +32,8 @@ class FeedQuery(forms.Form):
     requester = forms.CharField(required=False)
     qualified_only = forms.NullBooleanField(required=False)
     ordering = forms.ChoiceField(choices=[(key, key) for key in selectors.FEED_ORDERINGS], required=False)
+    search = forms.CharField(required=False, max_length=200)
+    tags = forms.CharField(required=False, max_length=400)
 
     @classmethod
     def params(cls, query: Any) -> dict[str, Any]:
@@ -51,6 +54,8 @@ class FeedQuery(forms.Form):
                 params[name] = value
         if errors:
             raise AppError("invalid", "Some filters are not valid.", fields=errors)
+        if "tags" in params:
+            params["tags"] = [tag for tag in params["tags"].split(",") if tag.strip()]
         return params
 
 
@@ -84,6 +89,19 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     def get_attention_checks(self, batch: Batch) -> int:
         return len(batch.attention_checks)
 
+    tags = serializers.SerializerMethodField()
+    dispatch = serializers.SerializerMethodField(
+        help_text="'all_at_once' (first come, first served from publication, as the dispatch rule allows) or "
+        "'waves' (slots drawn by lot per wave until first_come_first_served_at)."
+    )
+    first_come_first_served_at = serializers.DateTimeField(source="dispatch_fcfs_at", allow_null=True)
+
+    def get_tags(self, batch: Batch) -> list[str]:
+        return sorted(selectors.batch_tags(batch))
+
+    def get_dispatch(self, batch: Batch) -> str:
+        return "all_at_once" if batch.dispatch_fcfs_at is None else "waves"
+
     def get_requester_formerly(self, batch: Batch) -> list[str]:
         return list(getattr(batch.organisation, "former_names", []))
 
@@ -112,6 +130,8 @@ class FeedView(APIView):
             OpenApiParameter("requester", str),
             OpenApiParameter("qualified_only", bool),
             OpenApiParameter("ordering", str, enum=list(selectors.FEED_ORDERINGS)),
+            OpenApiParameter("search", str, description="Words that must all appear in title, description or tags."),
+            OpenApiParameter("tags", str, description="Comma-separated tags the batch must all carry."),
         ],
     )
     def get(self, request: Request) -> Response:
@@ -312,5 +332,78 @@ class ApprovalRateView(APIView):
                 "approved_all_time": rate.approved_all_time,
                 "window_days": rate.window_days,
                 "formula": selectors.APPROVAL_RATE_FORMULA,
+            }
+        )
+
+
+# --- Fair dispatch: apply to a wave, the draws ----------------------------------------------------
+
+
+class ApplicationOut(serializers.Serializer):  # type: ignore[type-arg]
+    batch_id = serializers.IntegerField(source="wave.batch_id")
+    title = serializers.CharField(source="wave.batch.title")
+    wave = serializers.IntegerField(source="wave.number")
+    applied_at = serializers.DateTimeField()
+    draws_at = serializers.DateTimeField(source="wave.draws_at")
+    recent_earnings = serializers.IntegerField()
+    weight = serializers.IntegerField()
+    outcome = serializers.CharField()
+    assignment_id = serializers.IntegerField(allow_null=True)
+
+
+class ApplyView(APIView):
+    @extend_schema(request=None, responses={201: ApplicationOut})
+    def post(self, request: Request, batch_id: int) -> Response:
+        """Asks for a slot in the open wave of a batch that opens in waves; the slots are
+        drawn by lot when the window closes (see ``GET /api/tasks/batches/<id>/dispatch/``)."""
+        worker = _worker(request)
+        batch = selectors.batch_for_worker(batch_id=batch_id)
+        application = services.wave_apply(worker=worker, batch=batch)
+        application = WaveApplication.objects.select_related("wave", "wave__batch").get(pk=application.pk)
+        return Response(ApplicationOut(application).data, status=201)
+
+
+class MyDrawsView(APIView):
+    @extend_schema(responses={200: ApplicationOut(many=True)})
+    def get(self, request: Request) -> Response:
+        """The worker's own applications to waves and what the draws gave them."""
+        worker = _worker(request)
+        return Response(ApplicationOut(dispatch.worker_draws(worker=worker), many=True).data)
+
+
+class DispatchView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request, batch_id: int) -> Response:
+        """A live batch's dispatch, for anyone to check: the rule in force at publication,
+        and per drawn wave its seed, pool (pseudonyms and weights, in draw order of the
+        formula) and the order drawn, enough to re-run the draw."""
+        _worker(request)
+        batch = selectors.batch_for_worker(batch_id=batch_id)
+        public = dispatch.batch_dispatch_public(batch=batch)
+        ids = {int(w) for wave in public["waves"] for w, _weight in wave.pool}
+        names = dict(User.objects.filter(pk__in=ids).values_list("pk", "pseudonym"))
+        return Response(
+            {
+                "dispatch": "all_at_once" if public["all_at_once"] else "waves",
+                "first_come_first_served_at": public["fcfs_at"],
+                "cap_slots": public["cap_slots"],
+                "cap_until": public["cap_until"],
+                "rules": public["rules"],
+                "formula": public["formula"],
+                "waves": [
+                    {
+                        "number": wave.number,
+                        "opens_at": wave.opens_at,
+                        "draws_at": wave.draws_at,
+                        "state": wave.state,
+                        "seed": wave.seed,
+                        "applicants": len(wave.pool),
+                        "pool": [[names.get(int(w), ""), int(weight)] for w, weight in wave.pool],
+                        "drawn": [names.get(int(w), "") for w in wave.drawn],
+                        "slots_offered": wave.slots_offered,
+                        "slots_given": wave.slots_given,
+                    }
+                    for wave in public["waves"]
+                ],
             }
         )

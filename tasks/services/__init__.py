@@ -57,6 +57,7 @@ from tasks.services.drafts import (
     task_template_delete,
     task_template_save,
 )
+from tasks.services.dispatch import dispatch_wave_draw, wave_apply
 from tasks.services.fair_pay import (
     FAIR_PAY_FORMULA,
     FairPayFigures,
@@ -153,6 +154,7 @@ __all__ = [
     "batch_worker_ids",
     "bonus_file_apply",
     "bonus_file_token",
+    "dispatch_wave_draw",
     "fair_pay_collect_owed",
     "fair_pay_figures",
     "fair_pay_owe_late_top_ups",
@@ -171,6 +173,7 @@ __all__ = [
     "review_file_apply",
     "task_template_delete",
     "task_template_save",
+    "wave_apply",
     "worker_block",
     "worker_unblock",
 ]

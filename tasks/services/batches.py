@@ -21,9 +21,10 @@ from governance.selectors import rule_in_force, rule_value
 from ledger import escrow
 from tasks import inputs
 from tasks.hooks import batch_is_held, organisation_publish_blocked
-from tasks.models import Assignment, Batch, Qualification, QualificationRequirement, Task
+from tasks.models import Assignment, Batch, DispatchMode, Qualification, QualificationRequirement, Task
 from tasks.quality import controls
 from tasks.services.common import _invalid, _lock_batch, _require_staff
+from tasks.services.dispatch import _batch_dispatch_plan
 from tasks.services.fair_pay import _batch_rule, batch_good_faith_seconds, good_faith_median
 from tasks.states import BATCH, UNFINISHED_ASSIGNMENT
 
@@ -134,6 +135,7 @@ def _batch_fields_clean(
     control_min_answered: int = 3,
     attention_checks: dict[str, dict[str, str]] | None = None,
     reuse_beyond_purpose: bool = False,
+    dispatch_mode: str = DispatchMode.AUTO,
 ) -> tuple[dict[str, Any], list[QualificationRequirement]]:
     """A batch's fields checked and cleaned (as model field values) with its requirements
     built but not saved; ``AppError("invalid")`` naming every bad field. Shared by
@@ -203,6 +205,8 @@ def _batch_fields_clean(
     if not answer_fields:
         checks = {}
     codes = _completion_codes_clean(completion_codes, external_url, fields)
+    if dispatch_mode not in DispatchMode.values:
+        fields["dispatch_mode"] = [_("Choose automatic, waves or all at once.")]
     built = _validate_requirements(organisation, requirements or [], fields)
     if fields:
         raise _invalid(fields)
@@ -229,6 +233,7 @@ def _batch_fields_clean(
         "control_threshold_bps": control_threshold_bps,
         "control_min_answered": control_min_answered,
         "reuse_beyond_purpose": bool(reuse_beyond_purpose),
+        "dispatch_mode": dispatch_mode,
     }
     return values, built
 
@@ -257,6 +262,7 @@ def batch_create(
     control_min_answered: int = 3,
     attention_checks: dict[str, dict[str, str]] | None = None,
     reuse_beyond_purpose: bool = False,
+    dispatch_mode: str = DispatchMode.AUTO,
 ) -> Batch:
     """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
     with field errors and creates nothing on bad input. The organisation's staff group
@@ -286,6 +292,7 @@ def batch_create(
         control_min_answered=control_min_answered,
         attention_checks=attention_checks,
         reuse_beyond_purpose=reuse_beyond_purpose,
+        dispatch_mode=dispatch_mode,
     )
     with transaction.atomic():
         batch = Batch.objects.create(
@@ -419,13 +426,21 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
         batch.expires_at = now + timedelta(hours=batch.lifetime_hours)
         batch.save(update_fields=["fee_per_assignment", "rule_versions", "status", "published_at", "expires_at"])
         slot_ids = _create_slots(batch, batch.assignments_per_task)
+        # Fair dispatch: all at once or in waves, as the governed rule allows (tasks.dispatch).
+        _batch_dispatch_plan(batch, total_slots=len(slot_ids), now=now)
+        batch.save(update_fields=["dispatch_rules", "dispatch_fcfs_at", "dispatch_cap_until", "dispatch_cap_slots"])
         _reserve(batch, slot_ids)
         audit_record(
             actor=actor,
             action="batch.published",
             target=batch,
             before={"status": Batch.Status.DRAFT},
-            after={"status": Batch.Status.PUBLISHED, "slots": len(slot_ids), "rule_versions": batch.rule_versions},
+            after={
+                "status": Batch.Status.PUBLISHED,
+                "slots": len(slot_ids),
+                "rule_versions": batch.rule_versions,
+                "dispatch": "waves" if batch.dispatch_fcfs_at else "all_at_once",
+            },
         )
         queue_on_commit("tasks.jobs.saved_search_alerts", batch_id=batch.pk)  # workers' saved searches
     return batch

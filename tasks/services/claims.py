@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,7 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
         reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
         if reasons:
             raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
+        _refuse_outside_dispatch(batch=batch, worker=worker, now=now)
         claimed = _claim_open_slot(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=False)
     if claimed is None:
         raise AppError(
@@ -66,13 +68,48 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     )
 
 
+def _refuse_outside_dispatch(*, batch: Batch, worker: User, now: Any) -> None:
+    """Explains a claim the dispatch gate refused: the batch still opens in waves (apply),
+    or the worker holds the most one worker may in the batch's first hours."""
+    if batch.dispatch_fcfs_at is not None and now < batch.dispatch_fcfs_at:
+        raise AppError(
+            "dispatch_waves",
+            _(
+                "This batch opens its slots in waves shared across time zones: apply during a wave's application "
+                "window and the slots are drawn by lot. It is first come, first served from %(when)s UTC."
+            )
+            % {"when": f"{batch.dispatch_fcfs_at:%Y-%m-%d %H:%M}"},
+            status=409,
+            details={"first_come_first_served_at": batch.dispatch_fcfs_at.isoformat()},
+        )
+    if (
+        batch.dispatch_cap_until is not None
+        and now < batch.dispatch_cap_until
+        and Assignment.objects.filter(batch_id=batch.pk, worker_id=worker.pk).count() >= batch.dispatch_cap_slots
+    ):
+        raise _cap_reached(batch)
+
+
+def _cap_reached(batch: Batch) -> AppError:
+    until = batch.dispatch_cap_until
+    return AppError(
+        "cap_reached",
+        _(
+            "You hold %(cap)s slots of this batch, the most one worker may hold in its first hours "
+            "(until %(until)s UTC)."
+        )
+        % {"cap": batch.dispatch_cap_slots, "until": f"{until:%Y-%m-%d %H:%M}" if until else ""},
+        status=409,
+    )
+
+
 # The claim in one statement: on PostgreSQL a claim storm is bound by round trips, so the
 # slot update, the attempt row, the audit row and the outbox event (the same rows
 # core.audit.audit_record writes) travel together. Table names come from the models.
 _CLAIM_SQL = """
 WITH live AS (
     SELECT b.id, b.time_allotted_minutes FROM {batch} b
-     WHERE b.id = %(batch)s AND b.status = 'published' AND b.expires_at > %(now)s {fast}
+     WHERE b.id = %(batch)s AND b.status = 'published' AND b.expires_at > %(now)s {fast} {gate}
 ), claimed AS (
     UPDATE {assignment} a
        SET status = %(status)s, worker_id = %(worker)s, accepted_at = %(now)s,
@@ -114,27 +151,39 @@ _FAST_CONDITIONS = """
 """
 
 
+# Fair dispatch (tasks.dispatch): while a batch opens in waves its slots are given only by
+# the wave draws, and until its cap period ends no worker holds more than the cap.
+_DISPATCH_GATE = """
+       AND (b.dispatch_fcfs_at IS NULL OR b.dispatch_fcfs_at <= %(now)s)
+       AND (b.dispatch_cap_until IS NULL OR b.dispatch_cap_until <= %(now)s
+            OR (SELECT count(*) FROM {assignment} c WHERE c.batch_id = b.id AND c.worker_id = %(worker)s)
+               < b.dispatch_cap_slots)
+"""
+
+
 def _claim_open_slot(
-    *, batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool
+    *, batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, gate: bool = True
 ) -> tuple[int, int, Any] | None:
     """Marks the first unlocked open slot of a live batch, on a task the worker does not hold,
     as accepted and records the attempt and the audit row; returns (id, task_id, deadline).
     With ``fast`` it also requires a batch without requirements and a worker not blocked.
+    With ``gate`` (every claim but a wave draw's, which decided by lottery) it also requires
+    a batch past its waves and a worker under its cap.
     On SQLite (which serialises writers) the same steps run through the ORM."""
     target = ASSIGNMENT.target(Assignment.Status.OPEN, "accepted")
     try:
         # A savepoint only when nested: a top-level single statement commits on its own.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             if connection.vendor == "postgresql":
-                return _claim_sql(batch_id, worker_id, task_id, now, fast, target)
-            return _claim_orm(batch_id, worker_id, task_id, now, fast, target)
+                return _claim_sql(batch_id, worker_id, task_id, now, fast, target, gate)
+            return _claim_orm(batch_id, worker_id, task_id, now, fast, target, gate)
     except IntegrityError:
         # The same worker claimed another slot of this task at the same moment.
         return None
 
 
 def _claim_sql(
-    batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str
+    batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str, gate: bool
 ) -> tuple[int, int, Any] | None:
     tables = {
         "batch": Batch._meta.db_table,
@@ -149,6 +198,7 @@ def _claim_sql(
     }
     sql = _CLAIM_SQL.format(
         fast=_FAST_CONDITIONS.format(**tables) if fast else "",
+        gate=_DISPATCH_GATE.format(**tables) if gate else "",
         task="AND o.task_id = %(task)s" if task_id is not None else "",
         **tables,
     )
@@ -172,9 +222,14 @@ def _claim_sql(
 
 
 def _claim_orm(
-    batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str
+    batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str, gate: bool
 ) -> tuple[int, int, Any] | None:
     live = Batch.objects.filter(pk=batch_id, status=Batch.Status.PUBLISHED, expires_at__gt=now)
+    if gate:
+        holding = Assignment.objects.filter(batch_id=batch_id, worker_id=worker_id).count()
+        live = live.filter(Q(dispatch_fcfs_at__isnull=True) | Q(dispatch_fcfs_at__lte=now)).filter(
+            Q(dispatch_cap_until__isnull=True) | Q(dispatch_cap_until__lte=now) | Q(dispatch_cap_slots__gt=holding)
+        )
     if fast:
         live = live.exclude(requirements__isnull=False).exclude(organisation__blocked_workers__worker_id=worker_id)
         live = live.exclude(organisation__staff__user_id=worker_id).exclude(

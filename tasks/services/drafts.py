@@ -39,6 +39,7 @@ BATCH_EDITABLE_FIELDS = (
     "time_allotted_minutes",
     "lifetime_hours",
     "auto_approval_hours",
+    "dispatch_mode",
     "template_html",
     "external_url",
     "completion_codes",

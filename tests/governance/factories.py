@@ -105,6 +105,8 @@ def founding_rules_reload() -> None:
     for module_info in pkgutil.iter_modules(importlib.import_module("governance.migrations").__path__):
         added = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "ADDED_RULES", None)
         effective = getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "EFFECTIVE", None)
+        for spec in getattr(importlib.import_module(f"governance.migrations.{module_info.name}"), "ADDED_CLASSES", []):
+            classes[spec["key"]] = RuleClass.objects.get_or_create(key=spec["key"], defaults=spec)[0]
         for key, class_key, value_type, unit, low, high, value, name, description in added or []:
             rule, created = Rule.objects.get_or_create(
                 key=key,

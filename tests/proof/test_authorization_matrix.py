@@ -149,6 +149,9 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     # Anyone signed in but the batch's own organisation's staff (no self-dealing, issue 19.2).
     "api-accept": {"POST": SIGNED_IN - REQUESTER},
     "api-accept-next": {"POST": SIGNED_IN - REQUESTER},
+    "api-apply": {"POST": SIGNED_IN - REQUESTER},
+    "api-dispatch": {"GET": SIGNED_IN},
+    "api-draws": {"GET": SIGNED_IN},
     "api-approval-rate": {"GET": SIGNED_IN},
     "api-task-notices": {"GET": SIGNED_IN},
     "api-assignments": {"GET": SIGNED_IN},
@@ -220,6 +223,8 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "worker_feed": {"GET": SIGNED_IN},
     "worker_batch": {"GET": SIGNED_IN},
     "worker_accept": {"POST": SIGNED_IN - REQUESTER},
+    "worker_apply": {"POST": SIGNED_IN - REQUESTER},
+    "worker_draws": {"GET": SIGNED_IN},
     "worker_assignments": {"GET": SIGNED_IN},
     "worker_assignment": {"GET": WORKER},
     "worker_assignment_frame": {"GET": WORKER},

@@ -1,0 +1,276 @@
+"""Fair dispatch, the reading side: the lottery itself (pure functions anyone can re-run),
+the wave plan a batch was published with, and what workers and the public may see of it.
+
+How a fresh batch opens (the governed "dispatch" rule class, recorded on the batch at
+publish in ``Batch.dispatch_rules``):
+
+- A batch of at most ``dispatch_all_at_once_max_slots`` slots may open all at once (first
+  come, first served); the requester chooses, the feed says so. Larger batches open in waves.
+- Waves: ``dispatch_waves`` waves spread over ``dispatch_period_hours``. Each wave starts
+  with an application window of ``dispatch_window_minutes``; then a lottery gives up to the
+  wave's cumulative share of the slots, less the slots already in workers' hands, so slots
+  not given (too few applicants, returns, expiries) roll over to the next wave. After the
+  period, what is left is first come, first served.
+- The lottery: each applicant's weight is ``WEIGHT_SCALE * reference // (reference +
+  earned)``, where ``earned`` is what the worker was paid in the lookback. ``draw_order``
+  draws without replacement: step ``i`` takes ``int(sha256(f"{seed}:{i}"), 16)`` modulo
+  the remaining weight and walks the remaining pool (in worker id order) to the applicant
+  whose weight covers it. The seed, the pool and the drawn order are stored on the wave.
+- Caps: until ``dispatch_cap_hours`` after publication no worker holds more than
+  ``dispatch_cap_bps`` of the batch's slots (at least one).
+"""
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from core.rules import rule_value
+from tasks.models import Assignment, Batch, DispatchWave, WaveApplication
+
+DISPATCH_RULES = (
+    "dispatch_period_hours",
+    "dispatch_waves",
+    "dispatch_window_minutes",
+    "dispatch_weight_reference",
+    "dispatch_lookback_days",
+    "dispatch_cap_bps",
+    "dispatch_cap_hours",
+    "dispatch_all_at_once_max_slots",
+)
+
+WEIGHT_SCALE = 1_000_000
+
+DRAW_FORMULA = (
+    "weight = 1,000,000 x reference / (reference + earned in the lookback), rounded down, at least 1. "
+    "Draw step i (from 0): r = SHA-256 of '<seed>:<i>' read as a number, modulo the remaining total weight; "
+    "walk the remaining applicants in worker order, subtracting weights, and take the one where r falls. "
+    "Repeat without that applicant until the wave's slots are given or nobody is left."
+)
+
+
+# --- The lottery (pure) ---------------------------------------------------------------------------
+
+
+def lottery_weight(*, earned: int, reference: int) -> int:
+    """The applicant's weight: halves when ``earned`` reaches ``reference``; never 0."""
+    return max(1, WEIGHT_SCALE * reference // (reference + max(0, earned)))
+
+
+def _step_number(seed: str, step: int) -> int:
+    return int(hashlib.sha256(f"{seed}:{step}".encode()).hexdigest(), 16)
+
+
+def draw_iter(*, seed: str, pool: Iterable[tuple[int, int]]) -> Iterator[int]:
+    """Worker ids in the order the weighted lottery draws them from ``pool`` ((worker id,
+    weight) pairs; sorted by worker id here so that the order of the input never matters)."""
+    remaining = sorted((int(worker), int(weight)) for worker, weight in pool)
+    total = sum(weight for _, weight in remaining)
+    step = 0
+    while remaining:
+        target = _step_number(seed, step) % total
+        index = 0
+        while target >= remaining[index][1]:
+            target -= remaining[index][1]
+            index += 1
+        worker, weight = remaining.pop(index)
+        total -= weight
+        step += 1
+        yield worker
+
+
+def draw_order(*, seed: str, pool: Iterable[tuple[int, int]], count: int) -> list[int]:
+    """The first ``count`` workers the lottery draws (re-running a stored draw)."""
+    drawn: list[int] = []
+    for worker in draw_iter(seed=seed, pool=pool):
+        if len(drawn) >= count:
+            break
+        drawn.append(worker)
+    return drawn
+
+
+def wave_rerun(*, wave: DispatchWave) -> bool:
+    """Re-runs the stored draw of ``wave`` from its seed and pool: True when it gives the
+    same order as stored. Anyone may call it (the API publishes the same three values)."""
+    pool = [(int(worker), int(weight)) for worker, weight in wave.pool]
+    return draw_order(seed=wave.seed, pool=pool, count=len(wave.drawn)) == [int(w) for w in wave.drawn]
+
+
+# --- The plan -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WavePlan:
+    number: int
+    opens_at: datetime
+    draws_at: datetime
+    cumulative_bps: int
+
+
+def wave_plan(*, published_at: datetime, rules: dict[str, int]) -> list[WavePlan]:
+    """The waves of a batch published at ``published_at`` under ``rules``: equal shares,
+    evenly spaced; a window longer than the spacing is cut to it."""
+    count = rules["dispatch_waves"]
+    spacing = timedelta(hours=rules["dispatch_period_hours"]) / count
+    window = min(timedelta(minutes=rules["dispatch_window_minutes"]), spacing)
+    return [
+        WavePlan(
+            number=k + 1,
+            opens_at=published_at + spacing * k,
+            draws_at=published_at + spacing * k + window,
+            cumulative_bps=(k + 1) * 10_000 // count,
+        )
+        for k in range(count)
+    ]
+
+
+def slots_to_give(*, total: int, open_now: int, number: int, waves: int) -> int:
+    """How many slots wave ``number`` of ``waves`` gives: its cumulative share of ``total``
+    (``total * number // waves``, all of it at the last wave), less the slots already in
+    workers' hands, so what earlier waves did not give (and returns) rolls over."""
+    in_hands = total - open_now
+    return max(0, min(open_now, total * number // waves - in_hands))
+
+
+def cap_slots(*, total: int, cap_bps: int) -> int:
+    return max(1, total * cap_bps // 10_000)
+
+
+def recent_earnings(*, worker_id: int, days: int, at: datetime | None = None) -> int:
+    """What the worker was paid for work in the ``days`` before ``at`` (minor units):
+    approved rewards, and the paid share of dispute settlements."""
+    since = (at or timezone.now()) - timedelta(days=days)
+    approved = Assignment.objects.filter(
+        worker_id=worker_id, status=Assignment.Status.APPROVED, approved_at__gte=since
+    ).aggregate(total=Sum("batch__reward"))["total"]
+    settled = Assignment.objects.filter(
+        worker_id=worker_id, status=Assignment.Status.SETTLED, finalised_at__gte=since
+    ).aggregate(total=Sum(F("batch__reward") * F("settled_share_bps") / 10_000))["total"]
+    return int(approved or 0) + int(settled or 0)
+
+
+def dispatch_rule_values(*, at: datetime | None = None) -> dict[str, int]:
+    return {key: rule_value(key, at=at) for key in DISPATCH_RULES}
+
+
+# --- What people see ------------------------------------------------------------------------------
+
+
+def in_waves(batch: Batch, *, at: datetime | None = None) -> bool:
+    """Whether ``batch``'s slots are still given only by wave lotteries."""
+    return batch.dispatch_fcfs_at is not None and (at or timezone.now()) < batch.dispatch_fcfs_at
+
+
+@dataclass(frozen=True)
+class FeedDispatch:
+    """A feed card's dispatch line."""
+
+    in_waves: bool
+    all_at_once: bool
+    window_open: bool
+    next_window_at: datetime | None
+    window_closes_at: datetime | None
+    applied: bool
+    fcfs_at: datetime | None
+
+
+def _current_and_next(batch: Batch, now: datetime) -> tuple[WavePlan | None, WavePlan | None]:
+    rules = {key: int(value["value"]) for key, value in batch.dispatch_rules.items()}
+    if batch.published_at is None or not rules:
+        return None, None
+    current = None
+    for wave in wave_plan(published_at=batch.published_at, rules=rules):
+        if wave.opens_at <= now < wave.draws_at:
+            current = wave
+        elif wave.opens_at > now:
+            return current, wave
+    return current, None
+
+
+def feed_dispatch(*, worker: User, batches: list[Batch], at: datetime | None = None) -> dict[int, FeedDispatch]:
+    """Each batch's dispatch line for ``worker``'s feed: waves or all at once, the window
+    open now or the next one, and whether the worker applied to the current wave. One
+    query (the worker's applications to those batches' waves), none without waves."""
+    now = at or timezone.now()
+    waving = [b for b in batches if in_waves(b, at=now)]
+    applied: set[tuple[int, int]] = set()
+    if waving:
+        applied = set(
+            WaveApplication.objects.filter(
+                worker_id=worker.pk, wave__batch_id__in=[b.pk for b in waving], wave__draws_at__gt=now
+            ).values_list("wave__batch_id", "wave__number")
+        )
+    lines: dict[int, FeedDispatch] = {}
+    for batch in batches:
+        if not in_waves(batch, at=now):
+            lines[batch.pk] = FeedDispatch(
+                in_waves=False,
+                all_at_once=batch.dispatch_fcfs_at is None and batch.dispatch_mode != "",
+                window_open=False,
+                next_window_at=None,
+                window_closes_at=None,
+                applied=False,
+                fcfs_at=batch.dispatch_fcfs_at,
+            )
+            continue
+        current, upcoming = _current_and_next(batch, now)
+        lines[batch.pk] = FeedDispatch(
+            in_waves=True,
+            all_at_once=False,
+            window_open=current is not None,
+            next_window_at=upcoming.opens_at if upcoming else None,
+            window_closes_at=current.draws_at if current else None,
+            applied=current is not None and (batch.pk, current.number) in applied,
+            fcfs_at=batch.dispatch_fcfs_at,
+        )
+    return lines
+
+
+def batch_dispatch_public(*, batch: Batch) -> dict[str, Any]:
+    """What anyone may see of a batch's dispatch: the rule in force at its publication
+    (values and version ids), and per drawn wave its seed, applicants and slots given."""
+    waves = list(DispatchWave.objects.filter(batch=batch).order_by("number"))
+    return {
+        "in_waves": in_waves(batch),
+        "all_at_once": batch.dispatch_fcfs_at is None,
+        "fcfs_at": batch.dispatch_fcfs_at,
+        "cap_slots": batch.dispatch_cap_slots,
+        "cap_until": batch.dispatch_cap_until,
+        "rules": batch.dispatch_rules,
+        "formula": DRAW_FORMULA,
+        "waves": waves,
+    }
+
+
+def worker_draws(*, worker: User, batch: Batch | None = None) -> list[WaveApplication]:
+    """The worker's own applications and their outcomes, newest first."""
+    rows = WaveApplication.objects.filter(worker=worker).select_related("wave", "wave__batch")
+    if batch is not None:
+        rows = rows.filter(wave__batch=batch)
+    return list(rows.order_by("-applied_at", "-id")[:200])
+
+
+def current_wave(*, batch: Batch, at: datetime | None = None) -> DispatchWave | None:
+    now = at or timezone.now()
+    return DispatchWave.objects.filter(batch=batch, opens_at__lte=now, draws_at__gt=now).order_by("number").first()
+
+
+def next_wave(*, batch: Batch, at: datetime | None = None) -> DispatchWave | None:
+    now = at or timezone.now()
+    return DispatchWave.objects.filter(batch=batch, opens_at__gt=now).order_by("number").first()
+
+
+def due_waves(*, at: datetime | None = None) -> list[tuple[int, datetime]]:
+    """(wave id, draws_at) of the waves whose window has closed and that are not drawn yet."""
+    now = at or timezone.now()
+    return list(
+        DispatchWave.objects.filter(state=DispatchWave.State.PENDING, draws_at__lte=now)
+        .filter(~Q(batch__status=Batch.Status.PAUSED))
+        .order_by("draws_at", "id")
+        .values_list("id", "draws_at")[:1000]
+    )

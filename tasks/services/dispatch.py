@@ -1,0 +1,244 @@
+"""Fair dispatch, the writing side: the plan a batch is published with, a worker's
+application to a wave, and the wave's draw (see ``tasks.dispatch`` for the rule itself).
+
+Lock order: the wave row, then (through the claim) one open slot at a time with SKIP LOCKED.
+An application takes a KEY SHARE lock on its wave and checks that it is still undrawn; the
+draw takes the wave FOR UPDATE, so it waits for every application in flight and no
+application lands after its pool was read. The draw gives slots through the claim itself
+(``_claim_open_slot``), so a slot is never given twice and a racing claim or return never
+loses one.
+"""
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.audit import audit_record
+from core.errors import AppError
+from core.rules import rule_in_force
+from tasks import dispatch, selectors
+from tasks.models import Assignment, Batch, DispatchMode, DispatchWave, WaveApplication
+from tasks.services.claims import _cap_reached, _claim_open_slot
+
+
+def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> None:
+    """Decides at publish (under the batch lock) how ``batch``'s slots open, records the
+    dispatch rule in force and writes the waves. Raises ``all_at_once_not_allowed`` (409)
+    when the requester asked for all at once above the rule's limit; the caller's
+    transaction then rolls back with nothing published."""
+    found = {key: rule_in_force(key, at=now) for key in dispatch.DISPATCH_RULES}
+    rules = {key: found[key].value for key in dispatch.DISPATCH_RULES}
+    limit = rules["dispatch_all_at_once_max_slots"]
+    if batch.dispatch_mode == DispatchMode.ALL_AT_ONCE and total_slots > limit:
+        raise AppError(
+            "all_at_once_not_allowed",
+            _(
+                "The co-op's dispatch rule lets a batch open all at once only up to %(limit)s slots; this one has "
+                "%(slots)s. Publish it in waves (choose 'waves' or 'automatic')."
+            )
+            % {"limit": limit, "slots": total_slots},
+            status=409,
+            details={"all_at_once_max_slots": limit, "slots": total_slots},
+        )
+    batch.dispatch_rules = {key: {"version_id": r.version_id, "value": r.value} for key, r in found.items()}
+    waves = batch.dispatch_mode == DispatchMode.WAVES or (
+        batch.dispatch_mode == DispatchMode.AUTO and total_slots > limit
+    )
+    if not waves:
+        batch.dispatch_fcfs_at = None
+        batch.dispatch_cap_until = None
+        batch.dispatch_cap_slots = 0
+        return
+    plan = dispatch.wave_plan(published_at=now, rules=rules)
+    # After the period (the last wave drawn) what is left is first come, first served.
+    batch.dispatch_fcfs_at = max(now + timedelta(hours=rules["dispatch_period_hours"]), plan[-1].draws_at)
+    batch.dispatch_cap_until = now + timedelta(hours=rules["dispatch_cap_hours"])
+    batch.dispatch_cap_slots = dispatch.cap_slots(total=total_slots, cap_bps=rules["dispatch_cap_bps"])
+    DispatchWave.objects.bulk_create(
+        [
+            DispatchWave(
+                batch=batch,
+                number=wave.number,
+                opens_at=wave.opens_at,
+                draws_at=wave.draws_at,
+                cumulative_bps=wave.cumulative_bps,
+            )
+            for wave in plan
+        ]
+    )
+
+
+def _at_cap(batch: Batch, worker_id: int, now: datetime) -> bool:
+    if batch.dispatch_cap_until is None or batch.dispatch_cap_until <= now:
+        return False
+    return Assignment.objects.filter(batch_id=batch.pk, worker_id=worker_id).count() >= batch.dispatch_cap_slots
+
+
+def _lock_wave_for_application(wave_id: int) -> DispatchWave:
+    """The wave, locked against its draw (KEY SHARE on PostgreSQL: applications do not
+    wait for each other, only the draw's FOR UPDATE waits for them)."""
+    if connection.vendor == "postgresql":
+        return DispatchWave.objects.raw("SELECT * FROM tasks_dispatchwave WHERE id = %s FOR KEY SHARE", [wave_id])[0]
+    return DispatchWave.objects.select_for_update().get(pk=wave_id)
+
+
+def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
+    """``worker`` asks for a slot in the wave of ``batch`` whose window is open now.
+
+    Refuses, changing nothing: ``suspended`` (403), ``batch_not_available`` (409),
+    ``not_eligible`` (403: blocked, requirements not met or the requester's own staff,
+    reasons in ``details``), ``not_in_waves`` (409, the batch is first come, first served:
+    accept directly), ``window_closed`` (409, with the next window's time in ``details``),
+    ``cap_reached`` (409) and ``already_applied`` (409)."""
+    if worker.is_suspended:
+        raise AppError("suspended", _("Your account is suspended: %s") % worker.suspension_reason, status=403)
+    now = timezone.now()
+    batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
+    if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
+        raise AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
+    reasons = selectors.worker_ineligibility(worker=worker, batch=selectors.attach_requirements([batch])[0])
+    if reasons:
+        raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
+    if not dispatch.in_waves(batch, at=now):
+        raise AppError(
+            "not_in_waves",
+            _("This batch is first come, first served: accept a task directly, no application is needed."),
+            status=409,
+        )
+    wave = dispatch.current_wave(batch=batch, at=now)
+    if wave is None:
+        upcoming = dispatch.next_wave(batch=batch, at=now)
+        when = upcoming.opens_at if upcoming else batch.dispatch_fcfs_at
+        raise AppError(
+            "window_closed",
+            _("No application window of this batch is open now; the next opens at %(when)s UTC.")
+            % {"when": f"{when:%Y-%m-%d %H:%M}"},
+            status=409,
+            details={"next_window_at": when.isoformat() if when else None},
+        )
+    if _at_cap(batch, worker.pk, now):
+        raise _cap_reached(batch)
+    days = int(batch.dispatch_rules["dispatch_lookback_days"]["value"])
+    reference = int(batch.dispatch_rules["dispatch_weight_reference"]["value"])
+    earned = dispatch.recent_earnings(worker_id=worker.pk, days=days, at=now)
+    weight = dispatch.lottery_weight(earned=earned, reference=reference)
+    with transaction.atomic():
+        locked = _lock_wave_for_application(wave.pk)
+        if locked.state != DispatchWave.State.PENDING or locked.draws_at <= timezone.now():
+            raise AppError(
+                "window_closed", _("This wave's application window has just closed; try the next one."), status=409
+            )
+        try:
+            with transaction.atomic():
+                application = WaveApplication.objects.create(
+                    wave_id=wave.pk, worker=worker, applied_at=now, recent_earnings=earned, weight=weight
+                )
+        except IntegrityError:
+            raise AppError(
+                "already_applied",
+                _("You have already applied to this wave; the draw is at %(when)s UTC.")
+                % {"when": f"{wave.draws_at:%Y-%m-%d %H:%M}"},
+                status=409,
+            ) from None
+        audit_record(
+            actor=worker,
+            action="dispatch.applied",
+            target=application,
+            after={"batch": batch.pk, "wave": wave.number, "weight": weight},
+        )
+    return application
+
+
+def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
+    """Draws the lottery of a wave whose window has closed and gives its slots (system
+    service: the periodic job ``tasks.jobs.dispatch_draw_due_waves`` calls it).
+
+    Idempotent and crash-safe: the wave row is locked, a drawn wave is returned as it is,
+    and the seed, pool, order drawn, every slot given and every outcome commit together or
+    not at all. A paused batch's wave waits; an ended batch's wave is closed with nothing
+    given. A drawn worker no longer eligible, suspended or at the cap is skipped (recorded
+    as such) and the lottery draws the next."""
+    with transaction.atomic():
+        wave = DispatchWave.objects.select_for_update(of=("self",)).select_related("batch").get(pk=wave_id)
+        now = timezone.now()
+        if wave.state != DispatchWave.State.PENDING or wave.draws_at > now:
+            return wave
+        batch = Batch.objects.select_related("organisation").get(pk=wave.batch_id)
+        if batch.status == Batch.Status.PAUSED:
+            return wave
+        applications = list(wave.applications.select_related("worker").order_by("worker_id"))
+        pool = [(a.worker_id, a.weight) for a in applications]
+        by_worker = {a.worker_id: a for a in applications}
+        offered = 0
+        if batch.status == Batch.Status.PUBLISHED:
+            total = Assignment.objects.filter(batch_id=batch.pk).exclude(status=Assignment.Status.WITHDRAWN).count()
+            open_now = Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).count()
+            waves = int(batch.dispatch_rules["dispatch_waves"]["value"])
+            offered = dispatch.slots_to_give(total=total, open_now=open_now, number=wave.number, waves=waves)
+        seed = secrets.token_hex(16)
+        drawn: list[int] = []
+        given: dict[int, int] = {}
+        skipped: set[int] = set()
+        if offered and pool:
+            batch = selectors.attach_requirements([batch])[0]
+            for worker_id in dispatch.draw_iter(seed=seed, pool=pool):
+                drawn.append(worker_id)
+                application = by_worker[worker_id]
+                worker = application.worker
+                if (
+                    worker.is_suspended
+                    or not worker.is_active
+                    or _at_cap(batch, worker_id, now)
+                    or selectors.worker_ineligibility(worker=worker, batch=batch)
+                ):
+                    skipped.add(worker_id)
+                    continue
+                claimed = _claim_open_slot(
+                    batch_id=batch.pk, worker_id=worker_id, task_id=None, now=now, fast=False, gate=False
+                )
+                if claimed is None:
+                    # No open slot on a task this worker does not hold (or none left at all).
+                    skipped.add(worker_id)
+                    if not Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).exists():
+                        break
+                    continue
+                given[worker_id] = claimed[0]
+                if len(given) >= offered:
+                    break
+        for worker_id, assignment_id in given.items():
+            WaveApplication.objects.filter(pk=by_worker[worker_id].pk).update(
+                outcome=WaveApplication.Outcome.GIVEN, assignment_id=assignment_id
+            )
+        if skipped:
+            WaveApplication.objects.filter(wave=wave, worker_id__in=skipped).update(
+                outcome=WaveApplication.Outcome.SKIPPED
+            )
+        WaveApplication.objects.filter(wave=wave, outcome=WaveApplication.Outcome.PENDING).update(
+            outcome=WaveApplication.Outcome.NOT_DRAWN
+        )
+        wave.state = DispatchWave.State.DRAWN
+        wave.seed = seed
+        wave.pool = [[worker_id, weight] for worker_id, weight in sorted(pool)]
+        wave.drawn = drawn
+        wave.slots_offered = offered
+        wave.slots_given = len(given)
+        wave.drawn_at = now
+        wave.save(update_fields=["state", "seed", "pool", "drawn", "slots_offered", "slots_given", "drawn_at"])
+        audit_record(
+            actor=None,
+            action="dispatch.wave_drawn",
+            target=wave,
+            after={
+                "batch": batch.pk,
+                "wave": wave.number,
+                "seed": seed,
+                "applicants": len(pool),
+                "offered": offered,
+                "given": len(given),
+            },
+        )
+    return wave
