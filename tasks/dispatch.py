@@ -30,7 +30,9 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core.money import format_amount, platform_currency
 from core.rules import rule_value
+from governance.models import Rule
 from tasks.models import Assignment, Batch, DispatchWave, WaveApplication
 
 DISPATCH_RULES = (
@@ -235,7 +237,22 @@ def batch_dispatch_public(*, batch: Batch) -> dict[str, Any]:
     """What anyone may see of a batch's dispatch: the rule in force at its publication
     (values and version ids), and per drawn wave its seed, applicants and slots given."""
     waves = list(DispatchWave.objects.filter(batch=batch).order_by("number"))
+    described = {rule.key: rule for rule in Rule.objects.filter(key__in=list(batch.dispatch_rules))}
+    rule_rows = [
+        {
+            "key": key,
+            "name": described[key].name if key in described else key,
+            "unit": described[key].unit if key in described else "",
+            "value": int(version["value"]),
+            "shown": format_amount(int(version["value"]), platform_currency())
+            if key in described and described[key].value_type == Rule.ValueType.MONEY
+            else f"{int(version['value'])} {described[key].unit if key in described else ''}".strip(),
+            "version_id": int(version["version_id"]),
+        }
+        for key, version in batch.dispatch_rules.items()
+    ]
     return {
+        "rule_rows": rule_rows,
         "in_waves": in_waves(batch),
         "all_at_once": batch.dispatch_fcfs_at is None,
         "fcfs_at": batch.dispatch_fcfs_at,
