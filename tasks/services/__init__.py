@@ -47,6 +47,7 @@ from tasks.services.data_promises import (
     batch_data_report_mark_overdue,
     batch_worker_ids,
 )
+from tasks.services.dispatch import dispatch_wave_draw, wave_apply
 from tasks.services.drafts import (
     BATCH_EDITABLE_FIELDS,
     PUBLISHED_EDITABLE_FIELDS,
@@ -57,7 +58,6 @@ from tasks.services.drafts import (
     task_template_delete,
     task_template_save,
 )
-from tasks.services.dispatch import dispatch_wave_draw, wave_apply
 from tasks.services.fair_pay import (
     FAIR_PAY_FORMULA,
     FairPayFigures,
