@@ -48,6 +48,7 @@ from tasks.api.qualifications import (
     QualificationTestView,
     TestIn,
 )
+from tasks.api.quality import BatchQualityView, ControlRejectionsView, MyScoresView
 from tasks.api.reputation import RatingIn, RatingView, ReputationView
 from tasks.api.review_files import BonusFileOut, BonusFileView, ReviewFileIn, ReviewFileOut, ReviewFileView
 from tasks.api.submissions import (
@@ -119,6 +120,9 @@ urlpatterns = [
     path("batches/<int:batch_id>/approve/", BulkApproveView.as_view(), name="api-bulk-approve"),
     path("batches/<int:batch_id>/review-file/", ReviewFileView.as_view(), name="api-review-file"),
     path("batches/<int:batch_id>/bonus-file/", BonusFileView.as_view(), name="api-bonus-file"),
+    path("batches/<int:batch_id>/quality/", BatchQualityView.as_view(), name="api-batch-quality"),
+    path("batches/<int:batch_id>/control-rejections/", ControlRejectionsView.as_view(), name="api-control-rejections"),
+    path("tasks/scores/", MyScoresView.as_view(), name="api-my-scores"),
     path("batches/<int:batch_id>/export/csv/", ExportCsvView.as_view(), name="api-export-csv"),
     path("batches/<int:batch_id>/data-report/", BatchDataReportView.as_view(), name="api-batch-data-report"),
     path("batches/<int:batch_id>/export/json/", ExportJsonView.as_view(), name="api-export-json"),

@@ -13,18 +13,20 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 Answer = tuple[Hashable, Hashable, str]
 
-MAJORITY_VOTE_FORMULA = (
+MAJORITY_VOTE_FORMULA = _(
     "majority vote: the answer given by the most workers on the item; confidence = its share of the item's "
     "answers. A tie goes to the answer that comes first alphabetically."
 )
-DAWID_SKENE_FORMULA = (
+DAWID_SKENE_FORMULA = _(
     "Dawid-Skene: starting from the majority vote, estimates each worker's confusion matrix (how often they give "
     "each answer when another is true) and the answers' prior shares, alternately, until they settle; "
     "confidence = the estimated probability that the chosen answer is true."
 )
-ALPHA_FORMULA = (
+ALPHA_FORMULA = _(
     "Krippendorff's alpha (nominal) = 1 - observed disagreement / disagreement expected by chance, over items "
     "with at least two answers: 1 is perfect agreement, 0 what chance gives."
 )
@@ -51,7 +53,7 @@ def majority_vote(answers: Iterable[Answer]) -> list[ItemResult]:
     results: list[ItemResult] = []
     for item, given in _group(answers).items():
         counts: dict[str, int] = defaultdict(int)
-        for _, label in given:
+        for _worker, label in given:
             counts[label] += 1
         label = min(counts, key=lambda candidate: (-counts[candidate], candidate))
         results.append(ItemResult(item=item, label=label, confidence=counts[label] / len(given), answers=len(given)))
@@ -68,7 +70,7 @@ def dawid_skene(answers: Iterable[Answer], *, max_iterations: int = 100, toleran
     grouped = _group(answers)
     if not grouped:
         return []
-    labels = sorted({label for given in grouped.values() for _, label in given})
+    labels = sorted({label for given in grouped.values() for _worker, label in given})
     label_index = {label: index for index, label in enumerate(labels)}
     worker_index: dict[Hashable, int] = {}
     items = list(grouped)
@@ -85,14 +87,14 @@ def dawid_skene(answers: Iterable[Answer], *, max_iterations: int = 100, toleran
     posteriors: list[list[float]] = []
     for row in coded:
         shares = [0.0] * size
-        for _, observed in row:
+        for _worker, observed in row:
             shares[observed] += 1.0
         posteriors.append([share / len(row) for share in shares])
     # The loop of crowd-kit's DawidSkene: E-step, then priors and error matrices, then the
     # evidence lower bound per answer, stopping once it gains less than ``tolerance``.
     priors, log_errors = _m_step(coded, posteriors, size, workers)
     previous = -math.inf
-    for _ in range(max_iterations):
+    for _iteration in range(max_iterations):
         log_priors = [math.log(max(p, _EPS)) for p in priors]
         posteriors = _e_step(coded, log_priors, log_errors, size)
         priors, log_errors = _m_step(coded, posteriors, size, workers)
@@ -112,7 +114,7 @@ def _m_step(
 ) -> tuple[list[float], list[list[list[float]]]]:
     """Priors and, per worker, log P(observed | true) laid out [worker][observed][true]."""
     priors = [sum(posterior[true] for posterior in posteriors) / len(posteriors) for true in range(size)]
-    counts = [[[0.0] * size for _ in range(size)] for _ in range(workers)]
+    counts = [[[0.0] * size for _observed in range(size)] for _worker in range(workers)]
     for row, posterior in zip(coded, posteriors, strict=True):
         for worker, observed in row:
             cell = counts[worker][observed]
@@ -181,7 +183,7 @@ def krippendorff_alpha(answers: Iterable[Answer]) -> float | None:
         if count < 2:
             continue
         values: dict[str, int] = defaultdict(int)
-        for _, label in given:
+        for _worker, label in given:
             values[label] += 1
         for first, n_first in values.items():
             for second, n_second in values.items():
@@ -189,7 +191,7 @@ def krippendorff_alpha(answers: Iterable[Answer]) -> float | None:
                 if pairs:
                     coincidence[(first, second)] += pairs / (count - 1)
     totals: dict[str, float] = defaultdict(float)
-    for (first, _), value in coincidence.items():
+    for (first, _second), value in coincidence.items():
         totals[first] += value
     n = sum(totals.values())
     if n < 2:

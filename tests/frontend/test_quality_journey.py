@@ -78,7 +78,7 @@ def test_requester_writes_a_test_and_workers_take_it(open_page, screenshot, orga
     shown = [question for question in KEY if form.get_by_text(question).count()]
     assert len(shown) == 2  # two of the three, drawn for this attempt
     for question in shown:
-        form.locator(".field", has_text=question).get_by_label(KEY[question], exact=True).check()
+        form.get_by_role("group", name=question).get_by_label(KEY[question], exact=True).check()
     form.get_by_role("button", name="Submit my answers").click()
     result = page.locator("#test-result").inner_text()
     assert "You scored 100%" in result and "the pass mark is 100%" in result and "Passed" in result
@@ -93,7 +93,7 @@ def test_requester_writes_a_test_and_workers_take_it(open_page, screenshot, orga
     form = page.locator("#test-form")
     for question in [q for q in KEY if form.get_by_text(q).count()]:
         wrong = {"kestrel": "buzzard", "kite": "buzzard", "white-tailed eagle": "golden eagle"}[KEY[question]]
-        form.locator(".field", has_text=question).get_by_label(wrong, exact=True).check()
+        form.get_by_role("group", name=question).get_by_label(wrong, exact=True).check()
     form.get_by_role("button", name="Submit my answers").click()
     result = page.locator("#test-result").inner_text()
     assert "You scored 0%" in result and "Not passed" in result

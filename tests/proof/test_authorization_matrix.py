@@ -161,6 +161,10 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "api-reuse-opt-out": {"POST": WORKER},  # the worker's own slot (the world's batch allows no reuse: 409)
     "api-qualification": {"GET": SIGNED_IN},
     "api-qual-test": {"POST": SIGNED_IN},
+    # quality control (issue 27)
+    "api-batch-quality": {"GET": REQUESTER},
+    "api-control-rejections": {"POST": REQUESTER},
+    "api-my-scores": {"GET": SIGNED_IN},
     "api-reputation": {"GET": SIGNED_IN},
     "api-ratings": {"POST": SIGNED_IN},
     # disputes
@@ -280,6 +284,13 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "org_verification": {"GET": REQUESTER, "POST": REQUESTER},
     "org_team": {"GET": REQUESTER, "POST": REQUESTER},
     "org_team_member": {"POST": REQUESTER},
+    # pages: quality control (issue 27, 20.8, 24.5)
+    "org_qualifications": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_qualification": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_qualification_revoke": {"POST": REQUESTER},
+    "org_batch_control_reject": {"POST": REQUESTER},
+    "worker_qualification": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "worker_scores": {"GET": SIGNED_IN},
     "invitation": {"GET": SIGNED_IN, "POST": INVITED},
     # pages: staff console
     "staff_console": {"GET": STAFF},
@@ -542,6 +553,8 @@ ORGANISATION_KEY: dict[str, frozenset[str]] = {
     "api-deposit-receipt": frozenset({"GET"}),
     "api-statement": frozenset({"GET"}),
     "api-export-json": frozenset({"GET"}),
+    "api-batch-quality": frozenset({"GET"}),
+    "api-control-rejections": frozenset({"POST"}),
     "api-submission": frozenset({"GET"}),
     "api-approve": frozenset({"POST"}),
     "api-reject": frozenset({"POST"}),

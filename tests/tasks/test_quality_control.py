@@ -356,3 +356,35 @@ def test_editing_and_cloning_a_draft_keep_controls_out_of_the_rows_and_checks_ou
     assert sorted(clone.tasks.values_list("control", flat=True), key=str) == sorted(
         draft.tasks.values_list("control", flat=True), key=str
     )
+
+
+def test_the_api_shows_quality_to_the_requester_and_scores_to_the_worker(organisation: Organisation) -> None:
+    batch = control_batch(organisation, assignments_per_task=2, control_threshold_bps=7000)
+    good, careless = UserFactory(), UserFactory()
+    do_all(batch, good, GOOD)
+    do_all(batch, careless, CARELESS)
+    requester_api = client_for(owner(organisation))
+
+    quality = requester_api.get(f"/api/batches/{batch.pk}/quality/").json()
+    by_worker = {row["worker"]: row for row in quality["control_accuracy"]}
+    assert by_worker[careless.pseudonym] == {
+        "worker": careless.pseudonym,
+        "correct": 1,
+        "answered": 6,
+        "accuracy_bps": 1666,
+    }
+    assert by_worker[good.pseudonym]["accuracy_bps"] == 10_000
+    answer = next(field for field in quality["aggregates"] if field["field"] == "answer")
+    assert answer["items"] == 4 and answer["answers"] == 8 and len(answer["tasks"]) == 4
+    # A stranger's key or person sees nothing of it.
+    assert client_for(UserFactory()).get(f"/api/batches/{batch.pk}/quality/").status_code == 404
+
+    rejected = requester_api.post(f"/api/batches/{batch.pk}/control-rejections/")
+    assert rejected.json() == {"rejected": 4}
+
+    scores = client_for(careless).get("/api/tasks/scores/").json()
+    assert [(row["batch"], row["accuracy_bps"], row["threshold_bps"]) for row in scores["control_accuracy"]] == [
+        (batch.pk, 1666, 7000)
+    ]
+    assert "approved / (approved + finally rejected)" in scores["approval_rate"]["formula"]
+    assert scores["control_accuracy_formula"].startswith("control accuracy = ")
