@@ -3,6 +3,7 @@ data report and the reuse opt-out, with refusals that change nothing."""
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -11,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import Organisation, User
 from core.models import AuditEvent
 from notifications.models import Notification
-from tasks import jobs, services
+from tasks import jobs, notices, services
 from tasks.models import Assignment, Batch, BatchDataReport, ReuseOptOut
 from tests.factories import OrganisationFactory, UserFactory
 from tests.tasks.conftest import Clock, client_for
@@ -198,3 +199,21 @@ def test_the_export_of_a_batch_without_reuse_has_no_opt_out_column(
     _work_through(batch, [UserFactory()])  # paid work, the batch still open
     header = requester_api.get(f"/api/batches/{batch.pk}/export/csv/").content.decode().splitlines()[0]
     assert "ReuseOptOut" not in header
+
+
+def test_the_requester_is_reminded_before_the_report_falls_due(organisation: Organisation) -> None:
+    batch = published_batch(organisation, title="Sort the shells")
+    _work_through(batch, [UserFactory(), UserFactory()])
+    assert batch.ended_at is not None
+    due = batch.ended_at + timedelta(days=30)
+    [deadline] = list(notices.data_report_deadlines(due - timedelta(hours=24), due + timedelta(minutes=1)))
+    assert (deadline.key, deadline.due_at, deadline.category) == (
+        f"batch:{batch.pk}:data-report",
+        due,
+        "data_report_due",
+    )
+    assert set(deadline.user_ids) == {organisation.staff.get(role="owner").user.pk}
+    BatchDataReport.objects.create(
+        batch=batch, used_for="x", matched="yes", filed_by=batch.created_by, filed_at=due, due_at=due
+    )
+    assert list(notices.data_report_deadlines(due - timedelta(hours=24), due + timedelta(minutes=1))) == []
