@@ -173,7 +173,7 @@ def test_applications_racing_the_draw_are_either_drawn_or_refused(monkeypatch: p
     assert not applications.filter(outcome=WaveApplication.Outcome.PENDING).exists()
     given = applications.filter(outcome=WaveApplication.Outcome.GIVEN)
     assert given.count() == wave.slots_given == min(2, applications.count())
-    assert Assignment.objects.filter(batch=batch, status="accepted").count() == wave.slots_given
+    assert Assignment.objects.filter(batch=batch, status=Assignment.Status.ACCEPTED).count() == wave.slots_given
 
 
 def test_claims_and_returns_racing_a_draw_lose_no_slot_and_give_none_twice(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,7 +191,7 @@ def test_claims_and_returns_racing_a_draw_lose_no_slot_and_give_none_twice(monke
         now["at"] = wave.draws_at
         services.dispatch_wave_draw(wave_id=wave.pk)
     assert first_wave.pk
-    held = list(Assignment.objects.filter(batch=batch, status="accepted").select_related("worker"))
+    held = list(Assignment.objects.filter(batch=batch, status=Assignment.Status.ACCEPTED).select_related("worker"))
     holders = [slot.worker for slot in held]  # type: ignore[misc]
     assert len(held) == 12
     wave7 = DispatchWave.objects.get(batch=batch, number=7)
@@ -227,10 +227,10 @@ def test_claims_and_returns_racing_a_draw_lose_no_slot_and_give_none_twice(monke
     assert refused == Counter({"dispatch_waves": 12})
     wave7.refresh_from_db()
     slots = Assignment.objects.filter(batch=batch)
-    accepted = slots.filter(status="accepted")
+    accepted = slots.filter(status=Assignment.Status.ACCEPTED)
     # Every slot is open or held by exactly one worker, none twice, none lost.
     assert slots.count() == 48
-    assert accepted.count() + slots.filter(status="open").count() == 48
+    assert accepted.count() + slots.filter(status=Assignment.Status.OPEN).count() == 48
     assert accepted.values("worker_id").distinct().count() == accepted.count()
     # Wave 7 planned 14 in hands; it gave what was missing when it counted (2, plus any returns it saw).
     assert 2 <= wave7.slots_given <= 8
@@ -245,4 +245,4 @@ def test_claims_and_returns_racing_a_draw_lose_no_slot_and_give_none_twice(monke
         services.wave_apply(worker=worker, batch=batch)
     now["at"] = wave8.draws_at
     services.dispatch_wave_draw(wave_id=wave8.pk)
-    assert Assignment.objects.filter(batch=batch, status="accepted").count() == 48 * 8 // 24
+    assert Assignment.objects.filter(batch=batch, status=Assignment.Status.ACCEPTED).count() == 48 * 8 // 24
