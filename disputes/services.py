@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.authentication import forget_tokens
@@ -366,6 +367,12 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
         )
         if assignment is None:
             raise NotFound("assignment")
+        if assignment.batch.is_sandbox:
+            raise AppError(
+                "sandbox",
+                _("This is sandbox work, paid in play money: its rejections cannot be disputed."),
+                status=409,
+            )
         if assignment.status == Assignment.Status.DISPUTED:
             raise AppError("already_disputed", "This rejection is already under dispute.", status=409)
         if assignment.status != Assignment.Status.REJECTED:

@@ -118,7 +118,12 @@ def call(*, caller: Caller, target: str, body: Any) -> dict[str, Any]:
         token = params.get("UniqueRequestToken")
         if token and operation.name in operations.IDEMPOTENT:
             return services.request_token_call(
-                organisation=caller.organisation, operation=operation.name, token=token, params=params, call=run
+                organisation=caller.organisation,
+                # A token used in the sandbox is never answered for real work, and the reverse.
+                operation=f"Sandbox.{operation.name}" if caller.sandbox else operation.name,
+                token=token,
+                params=params,
+                call=run,
             )
         return run()
     except MTurkError:

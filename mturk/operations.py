@@ -38,6 +38,9 @@ class Caller:
     organisation: Organisation
     actor: User  # the key's creator, a member of the organisation's staff
     key: ApiKey
+    # Called at /mturk/sandbox/: every HIT made is a sandbox batch (play money, issue 24.6)
+    # and only sandbox HITs are seen; the real endpoint never sees them.
+    sandbox: bool = False
 
 
 Handler = Callable[[Caller, dict[str, Any]], dict[str, Any]]
@@ -57,7 +60,8 @@ def _hit_dict(hit: Hit, counts: dict[str, int]) -> dict[str, Any]:
         "HITTypeId": hit_type.hit_type_id,
         "HITGroupId": hit_type.hit_type_id,
         "CreationTime": hit.created_at,
-        "Title": batch.title,
+        # Marked on every answer, as a sandbox HIT's title is nowhere a real one's.
+        "Title": f"[SANDBOX] {batch.title}" if batch.is_sandbox else batch.title,
         "Description": batch.description,
         "Question": hit.question_xml,
         "Keywords": batch.keywords,
@@ -242,6 +246,7 @@ def _create_hit(caller: Caller, params: dict[str, Any], hit_type: HitType) -> di
         lifetime_seconds=int(params["LifetimeInSeconds"]),
         question_xml=params["Question"],
         requester_annotation=params.get("RequesterAnnotation", ""),
+        sandbox=caller.sandbox,
     )
     hit = Hit.objects.select_related("hit_type", "batch", "task").get(pk=hit.pk)
     return {"HIT": _hits([hit])[0]}
@@ -262,7 +267,11 @@ def create_hit_with_hit_type(caller: Caller, params: dict[str, Any]) -> dict[str
 
 def _hit(caller: Caller, hit_id: str, permission: str = "tasks.view_batch") -> Hit:
     return selectors.access_hit(
-        organisation=caller.organisation, actor=caller.actor, hit_id=hit_id, permission=permission
+        organisation=caller.organisation,
+        actor=caller.actor,
+        hit_id=hit_id,
+        permission=permission,
+        sandbox=caller.sandbox,
     )
 
 
@@ -272,7 +281,10 @@ def get_hit(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
 
 def list_hits(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     page, token = paginate(
-        caller, "ListHITs", params, selectors.hits_for_organisation(organisation=caller.organisation)
+        caller,
+        "ListHITs",
+        params,
+        selectors.hits_for_organisation(organisation=caller.organisation, sandbox=caller.sandbox),
     )
     return _listing("HITs", _hits(page), token)
 
@@ -282,6 +294,7 @@ def list_reviewable_hits(caller: Caller, params: dict[str, Any]) -> dict[str, An
         organisation=caller.organisation,
         reviewing=params.get("Status") == "Reviewing",
         hit_type_id=params.get("HITTypeId"),
+        sandbox=caller.sandbox,
     )
     page, token = paginate(caller, "ListReviewableHITs", params, rows)
     return _listing("HITs", _hits(page), token)
@@ -346,7 +359,7 @@ def list_assignments_for_hit(caller: Caller, params: dict[str, Any]) -> dict[str
 
 def _assignment(caller: Caller, assignment_id: str) -> tuple[Assignment, Hit]:
     assignment = selectors.access_assignment(
-        organisation=caller.organisation, actor=caller.actor, assignment_id=assignment_id
+        organisation=caller.organisation, actor=caller.actor, assignment_id=assignment_id, sandbox=caller.sandbox
     )
     hit = Hit.objects.select_related("hit_type", "batch", "task").get(batch_id=assignment.batch_id)
     return assignment, hit
@@ -359,9 +372,7 @@ def get_assignment(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
 
 def approve_assignment(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     assignment, hit = _assignment(caller, params["AssignmentId"])
-    selectors.access_hit(
-        organisation=caller.organisation, actor=caller.actor, hit_id=hit.hit_id, permission="tasks.review_batch"
-    )
+    _hit(caller, hit.hit_id, "tasks.review_batch")
     if assignment.status in (Assignment.Status.REJECTED, Assignment.Status.DISPUTED):
         if not params.get("OverrideRejection"):
             raise MTurkError(
@@ -392,9 +403,7 @@ def _rejection_reason(feedback: str) -> tuple[str, str]:
 def reject_assignment(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """A provisional rejection: the pay stays in escrow while the worker may dispute it."""
     assignment, hit = _assignment(caller, params["AssignmentId"])
-    selectors.access_hit(
-        organisation=caller.organisation, actor=caller.actor, hit_id=hit.hit_id, permission="tasks.review_batch"
-    )
+    _hit(caller, hit.hit_id, "tasks.review_batch")
     reason, text = _rejection_reason(params["RequesterFeedback"])
     if not text:
         raise MTurkError("RequesterFeedback must explain the rejection; the worker reads it and can dispute it.")
@@ -403,9 +412,7 @@ def reject_assignment(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_file_upload_url(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-    selectors.access_assignment(
-        organisation=caller.organisation, actor=caller.actor, assignment_id=params["AssignmentId"]
-    )
+    _assignment(caller, params["AssignmentId"])
     raise MTurkError(
         "File upload answers are not supported here (QuestionForms with FileUploadAnswer are refused), so there "
         "is no upload URL; answers are in the assignment's Answer XML.",
@@ -421,9 +428,7 @@ def send_bonus(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
 
     assignment, hit = _assignment(caller, params["AssignmentId"])
     # A bonus is a review decision: the same permission as the API's bonus endpoint.
-    selectors.access_hit(
-        organisation=caller.organisation, actor=caller.actor, hit_id=hit.hit_id, permission="tasks.review_batch"
-    )
+    _hit(caller, hit.hit_id, "tasks.review_batch")
     if assignment.worker is None or assignment.worker.pseudonym != params["WorkerId"]:
         raise MTurkError("The WorkerId is not the worker of this assignment.")
     try:
@@ -446,17 +451,22 @@ def list_bonus_payments(caller: Caller, params: dict[str, Any]) -> dict[str, Any
     if bool(params.get("HITId")) == bool(params.get("AssignmentId")):
         raise MTurkError("Send either HITId or AssignmentId.")
     if params.get("HITId"):
-        rows = selectors.bonuses(organisation=caller.organisation, hit=_hit(caller, params["HITId"]))
+        rows = selectors.bonuses(
+            organisation=caller.organisation, hit=_hit(caller, params["HITId"]), sandbox=caller.sandbox
+        )
     else:
         assignment, _ = _assignment(caller, params["AssignmentId"])
-        rows = selectors.bonuses(organisation=caller.organisation, assignment=assignment)
+        rows = selectors.bonuses(organisation=caller.organisation, assignment=assignment, sandbox=caller.sandbox)
     page, token = paginate(caller, "ListBonusPayments", params, rows)
     return _listing("BonusPayments", [_bonus_dict(b) for b in page], token)
 
 
 def get_account_balance(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """AvailableBalance: what can still fund HITs; OnHoldBalance: what escrow holds."""
-    figures = selectors.account_balance(organisation=caller.organisation)
+    if caller.sandbox:
+        figures = selectors.sandbox_account_balance(organisation=caller.organisation)
+    else:
+        figures = selectors.account_balance(organisation=caller.organisation)
     return {"AvailableBalance": _reward(figures.available), "OnHoldBalance": _reward(figures.on_hold)}
 
 
@@ -630,7 +640,9 @@ def list_workers_with_qualification_type(caller: Caller, params: dict[str, Any])
 
 def list_hits_for_qualification_type(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     qualification = _qualification(caller, params["QualificationTypeId"])
-    rows = selectors.hits_for_qualification(organisation=caller.organisation, qualification=qualification)
+    rows = selectors.hits_for_qualification(
+        organisation=caller.organisation, qualification=qualification, sandbox=caller.sandbox
+    )
     page, token = paginate(caller, "ListHITsForQualificationType", params, rows)
     return _listing("HITs", _hits(page), token)
 

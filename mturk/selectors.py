@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.errors import NotFound
+from core.money import platform_currency
 from ledger.selectors import organisation_balances
 from mturk.ids import assignment_pk_from_public_id, assignment_public_id
 from mturk.models import Hit, HitType, QualificationRequest, QualificationTypeInfo
@@ -30,10 +31,20 @@ MTURK_ASSIGNMENT_STATUS = {
 COMPLETED_STATUSES = ("approved", "rejected", "disputed", "refunded", "settled")
 
 
-def access_hit(*, organisation: Organisation, actor: User, hit_id: str, permission: str = "tasks.view_batch") -> Hit:
-    """The organisation's HIT ``hit_id`` if ``actor`` holds ``permission`` on its batch."""
+def access_hit(
+    *,
+    organisation: Organisation,
+    actor: User,
+    hit_id: str,
+    permission: str = "tasks.view_batch",
+    sandbox: bool = False,
+) -> Hit:
+    """The organisation's HIT ``hit_id`` if ``actor`` holds ``permission`` on its batch; a
+    sandbox HIT only through the sandbox endpoint and a real one only through the real one."""
     hit = (
-        Hit.objects.select_related("hit_type", "batch", "task").filter(organisation=organisation, hit_id=hit_id).first()
+        Hit.objects.select_related("hit_type", "batch", "task")
+        .filter(organisation=organisation, hit_id=hit_id, batch__is_sandbox=sandbox)
+        .first()
     )
     if hit is None:
         raise NotFound("HIT")
@@ -41,18 +52,20 @@ def access_hit(*, organisation: Organisation, actor: User, hit_id: str, permissi
     return hit
 
 
-def hits_for_organisation(*, organisation: Organisation) -> QuerySet[Hit]:
+def hits_for_organisation(*, organisation: Organisation, sandbox: bool = False) -> QuerySet[Hit]:
     return (
-        Hit.objects.filter(organisation=organisation, disposed_at__isnull=True)
+        Hit.objects.filter(organisation=organisation, disposed_at__isnull=True, batch__is_sandbox=sandbox)
         .select_related("hit_type", "batch", "task")
         .order_by("id")
     )
 
 
-def reviewable_hits(*, organisation: Organisation, reviewing: bool, hit_type_id: str | None = None) -> QuerySet[Hit]:
+def reviewable_hits(
+    *, organisation: Organisation, reviewing: bool, hit_type_id: str | None = None, sandbox: bool = False
+) -> QuerySet[Hit]:
     """HITs in MTurk's Reviewable state (nothing accepted and nothing left to claim) or,
     with ``reviewing``, those the requester marked as being reviewed."""
-    hits = hits_for_organisation(organisation=organisation).filter(reviewing=reviewing)
+    hits = hits_for_organisation(organisation=organisation, sandbox=sandbox).filter(reviewing=reviewing)
     if hit_type_id:
         hits = hits.filter(hit_type__hit_type_id=hit_type_id)
     if reviewing:
@@ -102,11 +115,14 @@ def hit_status(hit: Hit, counts: dict[str, int], now: datetime | None = None) ->
     return "Reviewable"
 
 
-def access_assignment(*, organisation: Organisation, actor: User, assignment_id: str) -> Assignment:
-    """Submitted, escrow-backed work of one of the organisation's HITs, by its MTurk id."""
+def access_assignment(
+    *, organisation: Organisation, actor: User, assignment_id: str, sandbox: bool = False
+) -> Assignment:
+    """Submitted, escrow-backed work of one of the organisation's HITs, by its MTurk id
+    (of a sandbox HIT only with ``sandbox``, of a real one only without)."""
     pk = assignment_pk_from_public_id(assignment_id)
     batch_id = (
-        Assignment.objects.filter(pk=pk or 0, batch__mturk_hit__organisation=organisation)
+        Assignment.objects.filter(pk=pk or 0, batch__mturk_hit__organisation=organisation, batch__is_sandbox=sandbox)
         .values_list("batch_id", flat=True)
         .first()
     )
@@ -132,11 +148,11 @@ def worker_has_worked_for(*, organisation: Organisation, worker: User) -> bool:
 
 
 def bonuses(
-    *, organisation: Organisation, hit: Hit | None = None, assignment: Assignment | None = None
+    *, organisation: Organisation, hit: Hit | None = None, assignment: Assignment | None = None, sandbox: bool = False
 ) -> QuerySet[Bonus]:
-    rows = Bonus.objects.filter(assignment__batch__organisation=organisation, kind=Bonus.Kind.BONUS).select_related(
-        "worker"
-    )
+    rows = Bonus.objects.filter(
+        assignment__batch__organisation=organisation, assignment__batch__is_sandbox=sandbox, kind=Bonus.Kind.BONUS
+    ).select_related("worker")
     if hit is not None:
         rows = rows.filter(assignment__task_id=hit.task_id)
     if assignment is not None:
@@ -208,9 +224,11 @@ def access_qualification_request(*, organisation: Organisation, request_id: str)
     return found
 
 
-def hits_for_qualification(*, organisation: Organisation, qualification: Qualification) -> QuerySet[Hit]:
+def hits_for_qualification(
+    *, organisation: Organisation, qualification: Qualification, sandbox: bool = False
+) -> QuerySet[Hit]:
     return (
-        hits_for_organisation(organisation=organisation)
+        hits_for_organisation(organisation=organisation, sandbox=sandbox)
         .filter(batch__requirements__qualification=qualification)
         .distinct()
     )
@@ -225,6 +243,31 @@ class AccountBalance:
     available: int
     on_hold: int
     currency: str
+
+
+# The sandbox's play money (issue 24.6), as MTurk's sandbox: a fixed available balance that
+# never touches the ledger; what live sandbox work would hold is counted from its slots.
+SANDBOX_PLAY_BALANCE = 1_000_000
+
+
+def sandbox_account_balance(*, organisation: Organisation) -> AccountBalance:
+    """The play balance of the organisation's sandbox: ``SANDBOX_PLAY_BALANCE`` available,
+    reward + fee of its unfinished sandbox slots on hold. No ledger read."""
+    held = Assignment.objects.filter(
+        batch__organisation=organisation,
+        batch__is_sandbox=True,
+        status__in=(
+            Assignment.Status.OPEN,
+            Assignment.Status.ACCEPTED,
+            Assignment.Status.SUBMITTED,
+            Assignment.Status.REJECTED,
+        ),
+    ).values_list("batch__reward", "batch__fee_per_assignment")
+    return AccountBalance(
+        available=SANDBOX_PLAY_BALANCE,
+        on_hold=sum(reward + fee for reward, fee in held),
+        currency=platform_currency(),
+    )
 
 
 def account_balance(*, organisation: Organisation) -> AccountBalance:

@@ -262,9 +262,11 @@ def hit_create(
     lifetime_seconds: int,
     question_xml: str,
     requester_annotation: str = "",
+    sandbox: bool = False,
 ) -> Hit:
-    """Publishes a HIT as a one-task batch: the wage floor is checked and reward + fee of
-    every assignment is reserved in escrow before anything is visible, all or nothing.
+    """Publishes a HIT as a one-task batch (a sandbox batch with ``sandbox``: play money):
+    the wage floor is checked and reward + fee of every assignment is reserved in escrow
+    before anything is visible, all or nothing.
 
     Raises ``MTurkError`` with ``AWS.MechanicalTurk.InsufficientFunds`` when escrow
     cannot cover it and ``AWS.MechanicalTurk.BelowMinimumWage`` under the wage floor;
@@ -312,6 +314,7 @@ def hit_create(
                 template_html=question.template_html,
                 external_url=question.external_url,
                 requirements=requirements,
+                sandbox=sandbox,
             )
             batch = task_services.batch_publish(batch=batch, actor=actor)
             task = batch.tasks.get()

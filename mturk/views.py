@@ -36,6 +36,18 @@ def _answer(body: Mapping[str, object], status: int, request_id: str) -> HttpRes
 def endpoint(request: HttpRequest) -> HttpResponse:
     """POST with ``X-Amz-Target: MTurkRequesterServiceV20170117.<Operation>``, signed with
     an organisation's API key pair; answers in the model's output shape or MTurk's errors."""
+    return _endpoint(request, sandbox=False)
+
+
+@csrf_exempt
+def sandbox_endpoint(request: HttpRequest) -> HttpResponse:
+    """The same endpoint in sandbox mode (MTurk's sandbox, issue 24.6): HITs are published
+    with play money that never touches the ledger and are worked by the organisation's own
+    staff; only sandbox HITs are seen here."""
+    return _endpoint(request, sandbox=True)
+
+
+def _endpoint(request: HttpRequest, *, sandbox: bool) -> HttpResponse:
     request_id = str(uuid.uuid4())
     try:
         if request.method != "POST":
@@ -61,7 +73,9 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             data = json.loads(body or b"{}")
         except ValueError:
             raise MTurkError("The request body is not JSON.") from None
-        caller = Caller(organisation=signed.key.organisation, actor=signed.key.created_by, key=signed.key)
+        caller = Caller(
+            organisation=signed.key.organisation, actor=signed.key.created_by, key=signed.key, sandbox=sandbox
+        )
         target = request.headers.get("X-Amz-Target", "")
         if target.rsplit(".", 1)[-1] not in REPLAY_GUARDED_OPERATIONS:
             return _answer(dispatch.call(caller=caller, target=target, body=data), 200, request_id)

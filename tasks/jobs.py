@@ -124,7 +124,8 @@ def fair_pay_reviews() -> int:
         batch=OuterRef("pk"), status__in=(Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
     )
     due = (
-        Batch.objects.filter(status__in=states.FINISHED_BATCH, fair_pay_reviewed_at__isnull=True)
+        # A sandbox batch paid play money: never measured, never topped up (issue 24.6).
+        Batch.objects.filter(status__in=states.FINISHED_BATCH, fair_pay_reviewed_at__isnull=True, is_sandbox=False)
         .filter(~Exists(in_progress))
         .exclude(fair_pay_retry_at__gt=timezone.now())
     )
@@ -173,7 +174,9 @@ def refresh_requester_pay() -> int:
     """Recomputes each active requester's measured hourly pay for the feed."""
     since = timezone.now() - timedelta(days=90)
     organisation_ids = (
-        AssignmentAttempt.objects.filter(outcome=AssignmentAttempt.Outcome.SUBMITTED, ended_at__gte=since)
+        AssignmentAttempt.objects.filter(
+            outcome=AssignmentAttempt.Outcome.SUBMITTED, ended_at__gte=since, batch__is_sandbox=False
+        )
         .values_list("batch__organisation_id", flat=True)
         .distinct()
     )

@@ -94,6 +94,11 @@ class Batch(models.Model):
     dispatch_cap_slots = models.PositiveIntegerField(default=0)
     # {rule key: {"version_id": int, "value": int}}: the dispatch rule in force at publish.
     dispatch_rules = models.JSONField(default=dict, blank=True)
+    # A sandbox batch (issue 24.6), fixed at creation: published with play money that never
+    # touches the ledger (no escrow, fees, payouts or bonuses), worked only by the
+    # organisation's own staff, and left out of the real feed, reports, exports, reputation
+    # and disputes. See docs/contracts.md "Sandbox".
+    is_sandbox = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         permissions = [("review_batch", "Review submissions and pay workers of the batch")]

@@ -27,13 +27,14 @@ from django.db.models import (
     Subquery,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Organisation, User, WorkerProfile
+from accounts.models import Organisation, OrganisationStaff, User, WorkerProfile
 from core.cache import LocalCopies
 from core.errors import NotFound
 from core.money import format_amount, platform_currency
 from governance.selectors import rule_value
-from ledger import escrow
+from tasks import books
 from tasks.models import (
     Assignment,
     AssignmentAttempt,
@@ -90,7 +91,7 @@ def batch_status_counts(*, batch: Batch) -> dict[str, int]:
 def _escrow_backed(assignments: list[Assignment], allowed: tuple[str, ...]) -> list[Assignment]:
     if not assignments:
         return []
-    statuses = escrow.escrow_status([a.escrow_key for a in assignments])
+    statuses = books.statuses(assignments)
     return [a for a in assignments if statuses.get(a.escrow_key) in allowed]
 
 
@@ -316,7 +317,7 @@ def worker_approval_rate(*, worker: User, at: datetime | None = None) -> Approva
     now = at or timezone.now()
     window_days = rule_value("approval_rate_window_days", at=now)
     since = now - timedelta(days=window_days)
-    figures = Assignment.objects.filter(worker=worker).aggregate(
+    figures = Assignment.objects.filter(worker=worker, batch__is_sandbox=False).aggregate(
         approved=Count(
             "id",
             filter=Q(status=Assignment.Status.APPROVED, approved_at__gte=since)
@@ -420,7 +421,13 @@ def worker_ineligibility(*, worker: User, batch: Batch, standing: WorkerStanding
     """Why ``worker`` may not take ``batch``, in plain words; empty when they may."""
     standing = standing or worker_standing(worker=worker)
     reasons: list[str] = []
-    if batch.organisation_id in standing.staff_of:
+    if batch.is_sandbox:
+        # The sandbox is the other way round: only the organisation's present staff test it.
+        if not OrganisationStaff.objects.filter(organisation_id=batch.organisation_id, user=worker).exists():
+            reasons.append(
+                _("This is a sandbox batch: only the requester's own people can work it, to test it with play money.")
+            )
+    elif batch.organisation_id in standing.staff_of:
         reasons.append(
             "You work for this requester (or did recently): its staff cannot take its tasks, so that nobody pays "
             "themselves through the platform."
@@ -485,7 +492,7 @@ def live_market() -> list[Batch]:
     count = open_slots.order_by().values("batch").annotate(n=Count("id")).values("n")
     batches = attach_requirements(
         list(
-            Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now)
+            Batch.objects.filter(status=Batch.Status.PUBLISHED, expires_at__gt=now, is_sandbox=False)
             .filter(Exists(open_slots))
             # What the feed filters, sorts and shows; not the template or the recorded rules.
             .only(*FEED_FIELDS)
@@ -639,7 +646,7 @@ def requester_measured_pay(*, organisation: Organisation, days: int = 90) -> tup
     submitted work in the last ``days`` days, with the sample size."""
     since = timezone.now() - timedelta(days=days)
     rows = AssignmentAttempt.objects.filter(
-        batch__organisation=organisation, outcome="submitted", ended_at__gte=since
+        batch__organisation=organisation, batch__is_sandbox=False, outcome="submitted", ended_at__gte=since
     ).values_list("batch__reward", "work_seconds")
     pay = [reward * 3600 // max(1, seconds or 1) for reward, seconds in rows]
     if not pay:
@@ -657,7 +664,7 @@ def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
         values = list(ratings.values_list(field, flat=True))
         return round(sum(values) / len(values), 2) if values else None
 
-    decisions = Assignment.objects.filter(batch__organisation=organisation).aggregate(
+    decisions = Assignment.objects.filter(batch__organisation=organisation, batch__is_sandbox=False).aggregate(
         approved=Count("id", filter=Q(status=Assignment.Status.APPROVED)),
         rejected=Count(
             "id",
@@ -711,7 +718,7 @@ def data_report_due_at(batch: Batch) -> datetime | None:
     """When the data report of a closed batch is due: its end plus the governed
     ``data_report_days`` in force when it ended. None for a batch that owes no report (not
     closed, or cancelled)."""
-    if batch.status not in DATA_REPORTABLE_BATCH or batch.ended_at is None:
+    if batch.status not in DATA_REPORTABLE_BATCH or batch.ended_at is None or batch.is_sandbox:
         return None
     return batch.ended_at + timedelta(days=rule_value("data_report_days", at=batch.ended_at))
 

@@ -18,8 +18,7 @@ from core.money import MAX_REWARD, basis_points, format_amount, platform_currenc
 from core.queue import queue_on_commit
 from governance.models import Rule
 from governance.selectors import rule_in_force, rule_value
-from ledger import escrow
-from tasks import inputs
+from tasks import books, inputs
 from tasks.hooks import batch_is_held, organisation_publish_blocked
 from tasks.models import Assignment, Batch, DispatchMode, Qualification, QualificationRequirement, Task
 from tasks.quality import controls
@@ -263,8 +262,10 @@ def batch_create(
     attention_checks: dict[str, dict[str, str]] | None = None,
     reuse_beyond_purpose: bool = False,
     dispatch_mode: str = DispatchMode.AUTO,
+    sandbox: bool = False,
 ) -> Batch:
-    """Creates a draft batch (nothing is reserved yet). Raises ``AppError("invalid")``
+    """Creates a draft batch (nothing is reserved yet); ``sandbox`` makes it a sandbox batch
+    for good (play money, the organisation's own staff as workers: ``tasks.books``). Raises ``AppError("invalid")``
     with field errors and creates nothing on bad input. The organisation's staff group
     gets view/change/review permissions on it. Attention checks (``data-expected``) are taken
     out of the template (``tasks.quality.controls``); ``control_threshold_bps`` is the control
@@ -296,14 +297,20 @@ def batch_create(
     )
     with transaction.atomic():
         batch = Batch.objects.create(
-            organisation=organisation, created_by=actor, currency=platform_currency(), **values
+            organisation=organisation,
+            created_by=actor,
+            currency=platform_currency(),
+            is_sandbox=sandbox,
+            **values,
         )
         for requirement in built:
             requirement.batch = batch
         QualificationRequirement.objects.bulk_create(built)
         for permission in BATCH_PERMISSIONS:
             assign_perm(permission, organisation.staff_group, batch)
-        audit_record(actor=actor, action="batch.created", target=batch, after={"title": batch.title})
+        audit_record(
+            actor=actor, action="batch.created", target=batch, after={"title": batch.title, "sandbox": sandbox}
+        )
     return batch
 
 
@@ -356,13 +363,7 @@ def _create_slots(batch: Batch, per_task: int) -> list[int]:
 
 
 def _reserve(batch: Batch, assignment_ids: list[int]) -> None:
-    escrow.escrow_reserve_slots(
-        organisation=batch.organisation,
-        slots=[
-            escrow.EscrowSlot(key=f"assignment:{pk}", reward=batch.reward, fee=batch.fee_per_assignment)
-            for pk in assignment_ids
-        ],
-    )
+    books.reserve(batch, assignment_ids)
 
 
 def batch_publish(*, batch: Batch, actor: User) -> Batch:
@@ -376,7 +377,8 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
         batch = _lock_batch(batch)
         BATCH.target(batch.status, "published")
         organisation = batch.organisation
-        if not organisation.is_verified:
+        # The sandbox moves no money, so it needs no verified legal identity.
+        if not organisation.is_verified and not batch.is_sandbox:
             raise AppError(
                 "organisation_unverified",
                 "The organisation's legal identity is not verified yet; the co-op must verify it before publishing.",
@@ -442,7 +444,8 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
                 "dispatch": "waves" if batch.dispatch_fcfs_at else "all_at_once",
             },
         )
-        queue_on_commit("tasks.jobs.saved_search_alerts", batch_id=batch.pk)  # workers' saved searches
+        if not batch.is_sandbox:
+            queue_on_commit("tasks.jobs.saved_search_alerts", batch_id=batch.pk)  # workers' saved searches
     return batch
 
 
@@ -488,7 +491,7 @@ def _withdraw_open_slots(batch: Batch) -> int:
         .values_list("id", flat=True)
     )
     for pk in open_ids:
-        escrow.escrow_return(key=f"assignment:{pk}")
+        books.give_back(batch, f"assignment:{pk}")
     Assignment.objects.filter(pk__in=open_ids).update(status=Assignment.Status.WITHDRAWN)
     return len(open_ids)
 

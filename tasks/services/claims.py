@@ -19,8 +19,7 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound
 from core.models import AuditEvent, OutboxEvent
 from governance.selectors import rule_value
-from ledger import escrow
-from tasks import inputs, selectors
+from tasks import books, inputs, selectors
 from tasks.models import Assignment, AssignmentAttempt, Batch, BlockedWorker, QualificationRequirement
 from tasks.services.common import _lock_assignment
 from tasks.states import ASSIGNMENT
@@ -140,6 +139,7 @@ SELECT id, task_id, deadline_at FROM claimed
 
 
 _FAST_CONDITIONS = """
+       AND NOT b.is_sandbox
        AND NOT EXISTS (SELECT 1 FROM {requirement} r WHERE r.batch_id = b.id)
        AND NOT EXISTS (SELECT 1 FROM {blocked} k
                         WHERE k.organisation_id = b.organisation_id AND k.worker_id = %(worker)s)
@@ -231,7 +231,11 @@ def _claim_orm(
             Q(dispatch_cap_until__isnull=True) | Q(dispatch_cap_until__lte=now) | Q(dispatch_cap_slots__gt=holding)
         )
     if fast:
-        live = live.exclude(requirements__isnull=False).exclude(organisation__blocked_workers__worker_id=worker_id)
+        live = (
+            live.exclude(is_sandbox=True)
+            .exclude(requirements__isnull=False)
+            .exclude(organisation__blocked_workers__worker_id=worker_id)
+        )
         live = live.exclude(organisation__staff__user_id=worker_id).exclude(
             organisation__staff_departures__user_id=worker_id,
             organisation__staff_departures__left_at__gt=former_staff_since(at=now),
@@ -278,7 +282,7 @@ def _reopen(slot: Assignment, action: str, outcome: str, actor: User | None, aud
     if slot.batch.status not in (Batch.Status.PUBLISHED, Batch.Status.PAUSED):
         # The batch ended meanwhile: nobody can claim the slot again, so its escrow returns.
         slot.status = ASSIGNMENT.target(slot.status, "withdrawn")
-        escrow.escrow_return(key=slot.escrow_key)
+        books.give_back(slot.batch, slot.escrow_key)
     slot.save(update_fields=fields)
     audit_record(actor=actor, action=audit_action, target=slot, before={"worker": worker_id})
     return slot

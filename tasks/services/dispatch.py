@@ -33,7 +33,7 @@ def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> No
     found = {key: rule_in_force(key, at=now) for key in dispatch.DISPATCH_RULES}
     rules = {key: found[key].value for key in dispatch.DISPATCH_RULES}
     limit = rules["dispatch_all_at_once_max_slots"]
-    if batch.dispatch_mode == DispatchMode.ALL_AT_ONCE and total_slots > limit:
+    if batch.dispatch_mode == DispatchMode.ALL_AT_ONCE and total_slots > limit and not batch.is_sandbox:
         raise AppError(
             "all_at_once_not_allowed",
             _(
@@ -45,8 +45,9 @@ def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> No
             details={"all_at_once_max_slots": limit, "slots": total_slots},
         )
     batch.dispatch_rules = {key: {"version_id": r.version_id, "value": r.value} for key, r in found.items()}
-    waves = batch.dispatch_mode == DispatchMode.WAVES or (
-        batch.dispatch_mode == DispatchMode.AUTO and total_slots > limit
+    # The sandbox (the requester's own people, play money) opens all at once: no lottery.
+    waves = not batch.is_sandbox and (
+        batch.dispatch_mode == DispatchMode.WAVES or (batch.dispatch_mode == DispatchMode.AUTO and total_slots > limit)
     )
     if not waves:
         batch.dispatch_fcfs_at = None

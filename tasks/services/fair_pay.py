@@ -17,8 +17,7 @@ from core.audit import audit_record
 from core.errors import AppError
 from core.money import format_amount
 from governance.selectors import rule_in_force
-from ledger import escrow
-from tasks import notices, states
+from tasks import books, notices, states
 from tasks.models import Assignment, AssignmentAttempt, Batch, Bonus, FairPayReview
 from tasks.services.common import _lock_batch
 
@@ -261,7 +260,7 @@ def fair_pay_top_up_pay(*, bonus_id: int) -> bool:
         if bonus is None or bonus.paid:
             return False
         batch = bonus.assignment.batch
-        escrow.bonus_pay(organisation=batch.organisation, worker=bonus.worker, amount=bonus.amount, key=bonus.key)
+        books.bonus_pay(batch, worker=bonus.worker, amount=bonus.amount, key=bonus.key)
         bonus.paid = True
         bonus.save(update_fields=["paid"])
         FairPayReview.objects.filter(batch=batch).update(

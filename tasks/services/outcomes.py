@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError, NotFound
-from ledger import escrow
+from tasks import books
 from tasks.hooks import rejection_is_held, rejection_withdrawal_resolve_case
 from tasks.models import Assignment, Batch
 from tasks.services.common import _invalid, _lock_assignment
@@ -56,7 +56,7 @@ def assignment_rejection_finalise(*, assignment: Assignment, actor: User | None 
 def _rejection_finalise_locked(slot: Assignment, *, actor: User | None) -> None:
     before = slot.status
     slot.status = ASSIGNMENT.target(slot.status, "finalised")
-    escrow.escrow_return(key=slot.escrow_key)
+    books.give_back(slot.batch, slot.escrow_key)
     slot.finalised_at = timezone.now()
     slot.save(update_fields=["status", "finalised_at"])
     audit_record(actor=actor, action="assignment.rejection_final", target=slot, before={"status": before})
@@ -75,7 +75,7 @@ def assignment_settle_outcome(*, assignment: Assignment, share_bps: int, actor: 
         before = slot.status
         slot.status = ASSIGNMENT.target(slot.status, "settled")
         assert slot.worker is not None
-        escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker, share_bps=share_bps)
+        books.settle(slot.batch, slot.escrow_key, slot.worker, share_bps)
         slot.settled_share_bps = share_bps
         slot.finalised_at = timezone.now()
         slot.save(update_fields=["status", "settled_share_bps", "finalised_at"])
@@ -134,7 +134,7 @@ def _rejection_withdraw(*, actor: User, assignment: Assignment, retried: bool = 
         before = slot.status
         slot.status = ASSIGNMENT.target(slot.status, "settled")
         assert slot.worker is not None
-        escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker, share_bps=10_000)
+        books.settle(slot.batch, slot.escrow_key, slot.worker, 10_000)
         slot.settled_share_bps = 10_000
         slot.finalised_at = timezone.now()
         slot.save(update_fields=["status", "settled_share_bps", "finalised_at"])

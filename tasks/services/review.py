@@ -12,8 +12,7 @@ from core.audit import audit_record
 from core.errors import AppError
 from core.money import MAX_BONUS, format_amount
 from core.queue import queue_on_commit
-from ledger import escrow
-from tasks import notices
+from tasks import books, notices
 from tasks.models import Assignment, Batch, Bonus
 from tasks.services.batches import _complete_if_done
 from tasks.services.common import _invalid, _lock_assignment, _lock_batch
@@ -30,7 +29,7 @@ def _refuse_own_work(actor: User | None, slots: list[Assignment]) -> None:
 
 
 def _check_reviewable(slot: Assignment) -> None:
-    status = escrow.escrow_status([slot.escrow_key]).get(slot.escrow_key)
+    status = books.statuses([slot]).get(slot.escrow_key)
     if status != "pending":
         raise AppError("not_escrowed", "This work's pay is not held in escrow; it cannot be reviewed.", status=409)
 
@@ -44,7 +43,7 @@ def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: 
         _refuse_own_work(actor, [slot])
         slot.status = ASSIGNMENT.target(slot.status, "approved")
         assert slot.worker is not None
-        escrow.escrow_settle(key=slot.escrow_key, worker=slot.worker)
+        books.settle(slot.batch, slot.escrow_key, slot.worker)
         slot.approved_at = timezone.now()
         slot.requester_feedback = feedback.strip()
         slot.save(update_fields=["status", "approved_at", "requester_feedback"])
@@ -86,7 +85,7 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
                 status=409,
                 details={"assignment_ids": not_ready},
             )
-        escrow.escrow_settle_many(items=[(slot.escrow_key, slot.worker) for slot in slots])  # type: ignore[misc]
+        books.settle_many(batch, [(slot.escrow_key, slot.worker) for slot in slots])  # type: ignore[misc]
         now = timezone.now()
         Assignment.objects.filter(pk__in=ids).update(
             status=ASSIGNMENT.target("submitted", "approved"), approved_at=now, requester_feedback=feedback.strip()
@@ -133,7 +132,8 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
         # Mass-rejection guard (disputes app), once the rejection is committed; by the job's
         # name, so tasks does not import disputes. A failing check never changes this answer:
         # disputes.jobs.scan_mass_rejections runs the guard again.
-        queue_on_commit("disputes.jobs.check_mass_rejection", organisation_id=slot.batch.organisation_id)
+        if not slot.batch.is_sandbox:
+            queue_on_commit("disputes.jobs.check_mass_rejection", organisation_id=slot.batch.organisation_id)
     return slot
 
 
@@ -185,7 +185,7 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
             if winner is None:
                 raise
             return _bonus_replayed(winner, assignment=assignment, amount=amount)
-        escrow.bonus_pay(organisation=organisation, worker=bonus.worker, amount=amount, key=key)
+        books.bonus_pay(assignment.batch, worker=bonus.worker, amount=amount, key=key)
         notices.bonus_paid(bonus, assignment)
         audit_record(actor=actor, action="assignment.bonus", target=assignment, after={"amount": amount, "key": key})
     return bonus

@@ -19,7 +19,7 @@ from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
 from core.money import MAX_BONUS, format_amount, parse_amount, platform_currency
-from ledger import escrow
+from tasks import books
 from tasks.models import Assignment, Batch, Bonus
 from tasks.services.review import assignment_bonus, assignment_reject, assignments_approve_many
 from tasks.states import REJECTION_REASONS
@@ -161,7 +161,7 @@ def review_file_apply(
     problems = _Problems([])
     by_id = _assignment_ids(rows, problems)
     known = _known(organisation, batch, list(by_id))
-    escrow_states = escrow.escrow_status([assignment.escrow_key for assignment in known.values()])
+    escrow_states = books.statuses(known.values())
     approvals: dict[tuple[int, str], list[int]] = defaultdict(list)
     rejections: list[tuple[Assignment, str, str]] = []
     undecided = 0

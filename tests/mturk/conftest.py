@@ -30,11 +30,11 @@ def key_pair(organisation: Organisation) -> tuple[str, str]:
 _open_clients: list[Any] = []
 
 
-def client_for(base_url: str, access_key_id: str, secret: str) -> Any:
+def client_for(base_url: str, access_key_id: str, secret: str, path: str = "/mturk/") -> Any:
     # No retries: a refusal must show at once (boto3 would retry a ServiceFault).
     client = boto3.client(
         "mturk",
-        endpoint_url=base_url + "/mturk/",
+        endpoint_url=base_url + path,
         region_name="us-east-1",
         aws_access_key_id=access_key_id,
         aws_secret_access_key=secret,

@@ -1,0 +1,138 @@
+"""MTurk's sandbox at /mturk/sandbox/ through boto3 (issue 24.6): unchanged code publishes
+there, the organisation's own people work the HIT, the requester approves and sends a
+bonus, and not one ledger row is written; sandbox and real HITs never see each other."""
+
+import io
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from django.core.management import call_command
+
+from accounts.models import Organisation, User
+from accounts.services import organisation_staff_add
+from core.errors import AppError
+from ledger.models import Account, Transfer
+from mturk.ids import assignment_public_id
+from mturk.models import Hit
+from tasks import selectors as task_selectors
+from tasks import services as task_services
+from tests.factories import UserFactory
+from tests.ledger.factories import fund
+from tests.mturk.conftest import client_for, live
+from tests.mturk.helpers import available, error_of, hit_params
+
+pytestmark = [live]
+
+
+@pytest.fixture
+def sandbox(live_server: Any, keys: tuple[str, str]) -> Any:
+    return client_for(live_server.url, *keys, path="/mturk/sandbox/")
+
+
+@pytest.fixture
+def tester(organisation: Organisation, owner: User) -> User:
+    """One of the organisation's own people, not the key's owner (nobody reviews their own work)."""
+    user = UserFactory()
+    organisation_staff_add(organisation=organisation, user=user, actor=owner)
+    return user
+
+
+def _ledger_clean() -> None:
+    out = io.StringIO()
+    call_command("ledger_verify", stdout=out)
+    assert "consistent" in out.getvalue()
+
+
+def test_sandbox_hit_is_published_worked_approved_and_bonused_without_a_ledger_row(
+    sandbox: Any, mturk: Any, organisation: Organisation, tester: User
+) -> None:
+    fund(organisation, 1_000)
+    transfers, accounts_before = Transfer.objects.count(), Account.objects.count()
+
+    created = sandbox.create_hit(**hit_params())["HIT"]
+
+    assert created["Title"] == "[SANDBOX] Is there a cat?"
+    assert created["HITStatus"] == "Assignable"
+    hit = Hit.objects.select_related("batch").get(hit_id=created["HITId"])
+    assert hit.batch.is_sandbox
+    assert available(organisation) == 1_000  # nothing reserved from the real balance
+    balance = sandbox.get_account_balance()
+    assert balance["AvailableBalance"] == "10000.00"
+    assert balance["OnHoldBalance"] == "1.10"  # two slots of 0.50 + 0.05 fee, in play money
+    # The real endpoint neither lists nor finds it; the sandbox lists only it.
+    assert mturk.list_hits()["HITs"] == []
+    with pytest.raises(ClientError):
+        mturk.get_hit(HITId=hit.hit_id)
+    assert [h["HITId"] for h in sandbox.list_hits()["HITs"]] == [hit.hit_id]
+    assert mturk.get_account_balance()["AvailableBalance"] == "10.00"
+
+    slot = task_services.assignment_accept(worker=tester, batch=hit.batch)
+    task_services.assignment_submit(worker=tester, assignment=slot, answers={"cat": "yes", "comment": "tabby"})
+    public_id = assignment_public_id(slot.pk)
+    listed = sandbox.list_assignments_for_hit(HITId=hit.hit_id)["Assignments"]
+    assert [a["AssignmentId"] for a in listed] == [public_id]
+    # The real endpoint cannot decide sandbox work.
+    with pytest.raises(ClientError):
+        mturk.approve_assignment(AssignmentId=public_id)
+
+    sandbox.approve_assignment(AssignmentId=public_id, RequesterFeedback="Works.")
+    sandbox.send_bonus(WorkerId=tester.pseudonym, AssignmentId=public_id, BonusAmount="0.25", Reason="Test bonus")
+
+    got = sandbox.get_assignment(AssignmentId=public_id)
+    assert got["Assignment"]["AssignmentStatus"] == "Approved"
+    assert got["HIT"]["Title"].startswith("[SANDBOX]")
+    assert [b["BonusAmount"] for b in sandbox.list_bonus_payments(HITId=hit.hit_id)["BonusPayments"]] == ["0.25"]
+    # No real money moved: no transfer, no account, the real balance untouched.
+    assert Transfer.objects.count() == transfers
+    assert Account.objects.count() == accounts_before
+    assert available(organisation) == 1_000
+    _ledger_clean()
+
+
+def test_only_the_organisations_own_people_work_a_sandbox_hit(
+    sandbox: Any, organisation: Organisation, owner: User, tester: User
+) -> None:
+    created = sandbox.create_hit(**hit_params())["HIT"]
+    hit = Hit.objects.select_related("batch").get(hit_id=created["HITId"])
+    outsider = UserFactory()
+
+    with pytest.raises(AppError) as refused:
+        task_services.assignment_accept(worker=outsider, batch=hit.batch)
+    assert refused.value.code == "not_eligible"
+    assert "sandbox" in refused.value.message
+    # Never in the real feed, for anyone.
+    assert hit.batch.pk not in {b.pk for b in task_selectors.live_market()}
+    # A member may (the self-dealing rule is for real money only).
+    assert task_services.assignment_accept(worker=tester, batch=hit.batch).worker == tester
+
+
+def test_a_real_hit_still_refuses_the_organisations_own_people(
+    mturk: Any, organisation: Organisation, tester: User
+) -> None:
+    fund(organisation, 1_000)
+    created = mturk.create_hit(**hit_params())["HIT"]
+    assert created["Title"] == "Is there a cat?"
+    hit = Hit.objects.select_related("batch").get(hit_id=created["HITId"])
+    assert not hit.batch.is_sandbox
+    with pytest.raises(AppError) as refused:
+        task_services.assignment_accept(worker=tester, batch=hit.batch)
+    assert refused.value.code == "not_eligible"
+
+
+def test_an_unverified_organisation_may_test_in_the_sandbox_but_not_publish_for_real(
+    live_server: Any, open_clients: list[Any]
+) -> None:
+    from tests.factories import OrganisationFactory
+    from tests.governance.factories import founding_rules_reload
+    from tests.mturk.conftest import key_pair
+
+    founding_rules_reload()
+    organisation = OrganisationFactory(verified=False)
+    keys = key_pair(organisation)
+    real = client_for(live_server.url, *keys)
+    play = client_for(live_server.url, *keys, path="/mturk/sandbox/")
+    with pytest.raises(ClientError) as refused:
+        real.create_hit(**hit_params())
+    assert error_of(refused)["status"] >= 400
+    assert play.create_hit(**hit_params())["HIT"]["Title"].startswith("[SANDBOX]")
