@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import add, mul
 
 from django.utils.translation import gettext_lazy as _
 
@@ -117,9 +118,8 @@ def _m_step(
     counts = [[[0.0] * size for _observed in range(size)] for _worker in range(workers)]
     for row, posterior in zip(coded, posteriors, strict=True):
         for worker, observed in row:
-            cell = counts[worker][observed]
-            for true in range(size):
-                cell[true] += posterior[true]
+            matrix = counts[worker]
+            matrix[observed] = list(map(add, matrix[observed], posterior))
     log_errors = []
     for matrix in counts:
         totals = [sum(max(matrix[observed][true], _EPS) for observed in range(size)) for true in range(size)]
@@ -136,13 +136,10 @@ def _e_step(
     coded: Sequence[Sequence[tuple[int, int]]], log_priors: list[float], log_errors: list[list[list[float]]], size: int
 ) -> list[list[float]]:
     posteriors: list[list[float]] = []
-    span = range(size)
     for row in coded:
-        scores = list(log_priors)
+        scores = log_priors
         for worker, observed in row:
-            column = log_errors[worker][observed]
-            for true in span:
-                scores[true] += column[true]
+            scores = list(map(add, scores, log_errors[worker][observed]))
         top = max(scores)
         weights = [math.exp(score - top) for score in scores]
         total = sum(weights)
@@ -162,13 +159,13 @@ def _evidence_lower_bound(
     log_priors = [math.log(max(p, _EPS)) for p in priors]
     joint = 0.0
     entropy = 0.0
-    span = range(size)
     for row, posterior in zip(coded, posteriors, strict=True):
+        # sum over answers of posterior . (log error column + log priors), regrouped
+        joint += len(row) * sum(map(mul, posterior, log_priors))
         for worker, observed in row:
-            column = log_errors[worker][observed]
-            joint += sum(posterior[true] * (column[true] + log_priors[true]) for true in span)
-        for true in span:
-            share = max(posterior[true], _EPS)
+            joint += sum(map(mul, posterior, log_errors[worker][observed]))
+        for share in posterior:
+            share = max(share, _EPS)
             entropy -= share * math.log(share)
     return joint + entropy
 
