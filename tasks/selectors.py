@@ -465,7 +465,7 @@ FEED_FIELDS = (
     "id", "status", "title", "description", "purpose", "data_use", "content_warnings", "reward", "currency",
     "estimated_minutes", "estimated_hourly_pay", "time_allotted_minutes", "published_at", "expires_at",
     "organisation", "control_share_bps", "control_threshold_bps", "attention_checks",
-    "keywords", "dispatch_mode", "dispatch_fcfs_at", "dispatch_rules",
+    "keywords", "dispatch_mode", "dispatch_fcfs_at", "dispatch_rules", "is_sandbox",
 )  # fmt: skip
 
 # (built at, batches): this process's copy of the live market, see ``live_market``.
