@@ -215,6 +215,13 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "login_verify": {"GET": NOBODY, "POST": NOBODY},
     "account_security": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "account_reauthenticate": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # Passkeys: adding and removing one's own; the sign-in step (or confirming a session) is
+    # open like the sign-in form and answers "sign in again" to a caller with nothing pending.
+    "passkey_add_options": {"POST": SIGNED_IN},
+    "passkey_add": {"POST": SIGNED_IN},
+    "passkey_remove": {"POST": SIGNED_IN},
+    "passkey_options": {"POST": ANYONE},
+    "passkey_verify": {"POST": ANYONE},
     "account_data": {"GET": SIGNED_IN},
     "account_data_download": {"GET": SIGNED_IN},
     "account_data_erase": {"POST": SIGNED_IN},
