@@ -275,12 +275,16 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
     # and, with ?template=, from its library (issue 24).
     form = BatchEditForm(request.POST or None, request.FILES or None, initial=new_batch_initial(request, organisation))
     preview = None
+    # A sandbox batch (issue 24.6): play money, tested by the organisation's own people.
+    sandbox = (request.POST if request.method == "POST" else request.GET).get("sandbox") == "1"
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data.get("input_file")
         content = upload.read().decode("utf-8-sig", errors="replace") if upload else ""
         preview = _preview(form.cleaned_data["template_html"], content, _file_format(upload.name if upload else ""))
         try:
-            batch = task_services.batch_create(organisation=organisation, actor=user_of(request), **form.batch_values())
+            batch = task_services.batch_create(
+                organisation=organisation, actor=user_of(request), sandbox=sandbox, **form.batch_values()
+            )
         except AppError as error:
             add_app_error(form, error)
         else:
@@ -306,6 +310,7 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "preview": preview,
             "minimum_wage": rule_value("minimum_hourly_wage"),
+            "sandbox": sandbox,
         },
     )
 
@@ -375,6 +380,8 @@ def batch_action(request: HttpRequest, slug: str, batch_id: int, action: str) ->
     if action not in done:
         raise NotFound("action")
     service, message = done[action]
+    if action == "publish" and batch.is_sandbox:
+        message = _("Published in the sandbox with play money: your organisation's own people can work it now.")
     try:
         service(batch=batch, actor=actor)
     except AppError as error:

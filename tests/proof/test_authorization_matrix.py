@@ -268,6 +268,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "org_funds": {"GET": REQUESTER, "POST": REQUESTER},
     "org_deposit": {"GET": REQUESTER},
     "org_batch_new": {"GET": REQUESTER, "POST": REQUESTER},
+    "org_sandbox": {"GET": REQUESTER},
     "org_batch_preview": {"POST": REQUESTER},
     "org_batch": {"GET": REQUESTER},
     "org_batch_input": {"POST": REQUESTER},

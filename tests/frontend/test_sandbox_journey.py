@@ -1,0 +1,103 @@
+"""The sandbox on the web (issue 24.6): a requester publishes a sandbox batch with play
+money, one of the organisation's own people works it in the real task frame, the requester
+approves it, and not one ledger row is written; an outsider never sees or works it, and the
+sandbox is marked on every page that shows it. In a real browser."""
+
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+
+from accounts.services import organisation_staff_add
+from ledger.models import Account, Transfer
+from payments.selectors import organisation_balance
+from tasks.models import Assignment, Batch
+from tests.factories import UserFactory
+from tests.ledger.factories import fund
+
+pytestmark = pytest.mark.browser
+
+ONE_QUESTION = """<p>Is the sky blue today?</p>
+<form>
+  <input type="radio" name="answer" value="yes" required> yes
+  <input type="radio" name="answer" value="no"> no
+  <input type="submit" value="Send">
+</form>"""
+
+BANNER = "SANDBOX"
+
+
+def test_sandbox_batch_is_published_and_worked_without_a_ledger_row(
+    open_page, screenshot, organisation, requester
+) -> None:
+    slug = organisation.slug
+    fund(organisation, 2_000)
+    tester = UserFactory()
+    organisation_staff_add(organisation=organisation, user=tester, actor=requester)
+    outsider = UserFactory()
+    transfers, accounts_before = Transfer.objects.count(), Account.objects.count()
+
+    page = open_page(requester)
+    page.goto(f"/org/{slug}/")
+    page.get_by_role("link", name="Sandbox", exact=True).click()
+    assert BANNER in page.locator("#sandbox-banner").inner_text()
+    page.get_by_role("link", name="New sandbox batch").click()
+    assert BANNER in page.locator("#sandbox-banner").inner_text()
+    page.get_by_label("Title").fill("Sky check")
+    page.get_by_label("Instructions").fill("Look outside and answer.")
+    page.get_by_label("Purpose", exact=True).fill("Testing our task before we pay for it.")
+    page.get_by_label("How the data will be used").fill("Thrown away after the test.")
+    page.get_by_label("Reward per assignment").fill("0.50")
+    page.get_by_label("Workers per task").fill("1")
+    page.get_by_label("Estimated minutes per assignment").fill("2")
+    page.get_by_label("Time allotted (minutes)").fill("10")
+    page.get_by_label("Task template (HTML)").fill(ONE_QUESTION)
+    page.get_by_role("button", name="Save sandbox draft").click()
+    page.wait_for_url(re.compile(rf"/org/{slug}/batches/\d+/$"))
+    batch = Batch.objects.get(title="Sky check")
+    assert batch.is_sandbox
+    assert BANNER in page.locator("#sandbox-banner").inner_text()
+    page.get_by_role("button", name="Publish with play money").click()
+    assert page.locator("#batch-status").inner_text() == "Published"
+    assert organisation_balance(organisation=organisation).available == 2_000  # nothing reserved
+    screenshot(page, "sandbox-published")
+
+    # An outsider: not in their feed, and accepting is refused with the reason.
+    stranger = open_page(outsider)
+    stranger.goto("/work/")
+    assert "Sky check" not in stranger.locator("main").inner_text()
+    stranger.goto(f"/work/batches/{batch.pk}/")
+    assert BANNER in stranger.locator("#sandbox-banner").inner_text()
+    assert "only the requester's own people" in stranger.locator("main .errors").inner_text()
+    assert stranger.get_by_role("button", name="Accept a task").count() == 0
+    assert not Assignment.objects.filter(batch=batch, worker=outsider).exists()
+
+    # One of the organisation's own people works it from the sandbox area.
+    own = open_page(tester)
+    own.goto(f"/org/{slug}/sandbox/")
+    own.locator("#sandbox-live").get_by_role("link", name="Sky check").click()
+    own.get_by_role("button", name="Accept a task").click()
+    own.wait_for_url(re.compile(r"/work/assignments/\d+/$"))
+    assert BANNER in own.locator("#sandbox-banner").inner_text()
+    frame = own.frame_locator("#task-frame")
+    frame.locator("input[name=answer][value=yes]").check()
+    frame.locator("input[type=submit]").click()
+    own.wait_for_url(re.compile(r"/work/assignments/$"))
+    slot = Assignment.objects.get(batch=batch, worker=tester)
+    assert slot.status == Assignment.Status.SUBMITTED
+
+    page.goto(f"/org/{slug}/batches/{batch.pk}/review/")
+    assert BANNER in page.locator("#sandbox-banner").inner_text()
+    page.locator(f"#submission-{slot.pk}").get_by_role("button", name="Approve and pay").click()
+    page.locator(f"#submission-{slot.pk} .badge", has_text="Approved").wait_for()
+    slot.refresh_from_db()
+    assert slot.status == Assignment.Status.APPROVED
+
+    # Not one ledger row, the real balance untouched, and the books still add up.
+    assert Transfer.objects.count() == transfers
+    assert Account.objects.count() == accounts_before
+    assert organisation_balance(organisation=organisation).available == 2_000
+    out = io.StringIO()
+    call_command("ledger_verify", stdout=out)
+    assert "consistent" in out.getvalue()
