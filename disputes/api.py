@@ -8,6 +8,7 @@ the caller's role may see.
 from typing import Any
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -39,7 +40,7 @@ def _access(request: Request, case_id: int, *, role: str | None = None) -> selec
     ):
         raise NotFound("case")
     if role is not None and access.role != role:
-        raise PermissionDenied(f"Only the {role} of this case can do that.")
+        raise PermissionDenied(_("Only the %(role)s of this case can do that.") % {"role": role})
     return access
 
 
@@ -118,7 +119,7 @@ class CaseListView(APIView):
     @extend_schema(request=OpenIn, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, ApiKey):
-            raise PermissionDenied("A worker opens a dispute with their own sign-in, not an API key.")
+            raise PermissionDenied(_("A worker opens a dispute with their own sign-in, not an API key."))
         data = OpenIn(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.dispute_open(worker=_user(request), **data.validated_data)
@@ -176,7 +177,7 @@ class EvidenceView(APIView):
     def post(self, request: Request, case_id: int) -> Response:
         access = _access(request, case_id)
         if access.role == selectors.JUROR:
-            raise PermissionDenied("Jurors read the evidence; the parties add it.")
+            raise PermissionDenied(_("Jurors read the evidence; the parties add it."))
         data = TextIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.case_add_evidence(case=access.case, actor=_user(request), text=data.validated_data["text"])
@@ -190,7 +191,7 @@ class VoteIn(StrictSerializer):
     worker_shares = serializers.DictField(
         child=serializers.IntegerField(min_value=0, max_value=10_000),
         required=False,
-        help_text='A mass case: one share per worker label, e.g. {"Worker 1": 10000, "Worker 2": 0}.',
+        help_text=_('A mass case: one share per worker label, e.g. {"Worker 1": 10000, "Worker 2": 0}.'),
     )
     reason = serializers.CharField(max_length=services.MAX_TEXT)
 
@@ -216,7 +217,7 @@ class AppealView(APIView):
     def post(self, request: Request, case_id: int) -> Response:
         access = _access(request, case_id)
         if access.role == selectors.JUROR:
-            raise PermissionDenied("Only a party can appeal.")
+            raise PermissionDenied(_("Only a party can appeal."))
         data = ReasonIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.case_appeal(case=access.case, actor=_user(request), reason=data.validated_data["reason"])
@@ -243,7 +244,7 @@ class SuspensionAppealView(APIView):
     @extend_schema(request=StatementIn, responses={201: CaseOut})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, ApiKey):
-            raise PermissionDenied("Appeal with your own sign-in, not an API key.")
+            raise PermissionDenied(_("Appeal with your own sign-in, not an API key."))
         data = StatementIn(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.suspension_appeal_open(worker=_user(request), statement=data.validated_data["statement"])

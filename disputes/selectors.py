@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
 from accounts.models import Organisation, User
@@ -103,7 +104,7 @@ def case_draws_for_audit(*, user: User, case_id: int) -> list[dict[str, Any]]:
     same jurors. Co-op staff only: the pool and result name members, which the parties
     must not learn."""
     if not user.is_staff:
-        raise PermissionDenied("Only co-op staff audit juror draws.")
+        raise PermissionDenied(_("Only co-op staff audit juror draws."))
     return [
         {
             "id": made.pk,

@@ -75,7 +75,11 @@ def _require_text(name: str, text: str, message: str) -> str:
     if not text:
         raise AppError("invalid", message, fields={name: [message]})
     if len(text) > MAX_TEXT:
-        raise AppError("invalid", f"{name}: at most {MAX_TEXT} characters.", fields={name: ["Too long."]})
+        raise AppError(
+            "invalid",
+            _("%(name)s: at most %(MAX_TEXT)s characters.") % {"name": name, "MAX_TEXT": MAX_TEXT},
+            fields={name: [_("Too long.")]},
+        )
     return text
 
 
@@ -103,7 +107,7 @@ def _require_side(case: Case, user: User, side: str) -> None:
     if case_side(case=case, user=user) != side:
         if case_side(case=case, user=user) is None:
             raise NotFound("case")
-        raise PermissionDenied(f"Only the {side} side of this case can do that.")
+        raise PermissionDenied(_("Only the %(side)s side of this case can do that.") % {"side": side})
 
 
 def _grant_parties(case: Case) -> None:
@@ -121,7 +125,7 @@ def _open_panel(case: Case, *, size: int, now: datetime) -> Draw:
     if not made.chosen:
         raise AppError(
             "no_eligible_jurors",
-            "No member is eligible to serve on this case right now; the co-op is asked to recruit jurors.",
+            _("No member is eligible to serve on this case right now; the co-op is asked to recruit jurors."),
             status=409,
         )
     _seat(case, made)
@@ -144,7 +148,11 @@ def _seat(case: Case, made: Draw) -> list[Juror]:
     jurors = []
     for offset, user_id in enumerate(made.chosen, start=1):
         juror = Juror.objects.create(
-            case=case, round=case.round, user_id=user_id, draw=made, label=f"Juror {seated_before + offset}"
+            case=case,
+            round=case.round,
+            user_id=user_id,
+            draw=made,
+            label=_("Juror %(value)s") % {"value": seated_before + offset},
         )
         assign_perm(VIEW_CASE, juror.user, case)
         jurors.append(juror)
@@ -374,17 +382,19 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
                 status=409,
             )
         if assignment.status == Assignment.Status.DISPUTED:
-            raise AppError("already_disputed", "This rejection is already under dispute.", status=409)
+            raise AppError("already_disputed", _("This rejection is already under dispute."), status=409)
         if assignment.status != Assignment.Status.REJECTED:
             raise AppError(
-                "not_rejected", f"This assignment is {assignment.status}; only a rejection can be disputed.", status=409
+                "not_rejected",
+                _("This assignment is %(status)s; only a rejection can be disputed.") % {"status": assignment.status},
+                status=409,
             )
         now = timezone.now()
         if assignment.rejection_final_at is not None and assignment.rejection_final_at <= now:
             raise AppError(
                 "contest_window_closed",
-                f"The contest window ended at {assignment.rejection_final_at:%Y-%m-%d %H:%M} UTC; "
-                "the rejection is final.",
+                _("The contest window ended at %(rejection_final_at)s UTC; the rejection is final.")
+                % {"rejection_final_at": format(assignment.rejection_final_at, "%Y-%m-%d %H:%M")},
                 status=409,
             )
         task_services.assignment_rejection_dispute(assignment=assignment, actor=worker)
@@ -428,24 +438,30 @@ def user_suspend(*, user: User, actor: User, code: str, reason: str) -> User:
     if code not in SUSPENSION_REASONS:
         raise AppError(
             "reason_required",
-            "Choose a suspension reason from the published list.",
-            fields={"code": [f"One of: {', '.join(SUSPENSION_REASONS)}."]},
+            _("Choose a suspension reason from the published list."),
+            fields={
+                "code": [_("One of: %(SUSPENSION_REASONS)s.") % {"SUSPENSION_REASONS": ", ".join(SUSPENSION_REASONS)}]
+            },
         )
     text = reason.strip()
     if not text:
         raise AppError(
             "reason_required",
-            "A suspension must state its reason to the person.",
-            fields={"reason": ["Say what happened."]},
+            _("A suspension must state its reason to the person."),
+            fields={"reason": [_("Say what happened.")]},
         )
     if len(text) > MAX_TEXT:
-        raise AppError("invalid", f"reason: at most {MAX_TEXT} characters.", fields={"reason": ["Too long."]})
+        raise AppError(
+            "invalid",
+            _("reason: at most %(MAX_TEXT)s characters.") % {"MAX_TEXT": MAX_TEXT},
+            fields={"reason": [_("Too long.")]},
+        )
     if actor.pk == user.pk:
-        raise PermissionDenied("A moderator does not suspend their own account.")
+        raise PermissionDenied(_("A moderator does not suspend their own account."))
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_suspended:
-            raise AppError("already_suspended", "This account is already suspended.", status=409)
+            raise AppError("already_suspended", _("This account is already suspended."), status=409)
         user.suspended_at = timezone.now()
         user.suspension_reason = reason_text(SUSPENSION_REASONS, code, text)
         user.suspension_code = code
@@ -480,11 +496,11 @@ def user_suspension_lift(*, user: User, actor: User, reason: str) -> User:
     require_staff_role(user=actor, role=StaffRole.MODERATOR, doing="lift a suspension")
     text = reason.strip()
     if not text:
-        raise AppError("reason_required", "Say why the suspension is lifted.", fields={"reason": ["Required."]})
+        raise AppError("reason_required", _("Say why the suspension is lifted."), fields={"reason": [_("Required.")]})
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_suspended:
-            raise AppError("not_suspended", "This account is not suspended.", status=409)
+            raise AppError("not_suspended", _("This account is not suspended."), status=409)
         before = {
             "suspended_at": locked.suspended_at.isoformat() if locked.suspended_at else None,
             "code": locked.suspension_code,
@@ -524,7 +540,7 @@ def suspension_appeal_open(*, worker: User, statement: str) -> Case:
     with transaction.atomic():
         worker = User.objects.select_for_update().get(pk=worker.pk)
         if not worker.is_suspended:
-            raise AppError("not_suspended", "Your account is not suspended.", status=409)
+            raise AppError("not_suspended", _("Your account is not suspended."), status=409)
         open_case = (
             Case.objects.select_for_update()
             .filter(kind=Case.Kind.SUSPENSION, worker=worker)
@@ -533,7 +549,9 @@ def suspension_appeal_open(*, worker: User, statement: str) -> Case:
         )
         if open_case is not None:
             if open_case.statement != AUTO_APPEAL_STATEMENT:
-                raise AppError("already_appealed", "Your appeal against this suspension is already open.", status=409)
+                raise AppError(
+                    "already_appealed", _("Your appeal against this suspension is already open."), status=409
+                )
             open_case.statement = statement
             open_case.save(update_fields=["statement"])
             audit_record(
@@ -564,7 +582,7 @@ def case_respond(*, case: Case, actor: User, action: str, text: str = "", share_
     ``no_eligible_jurors`` (409, nothing changes), ``invalid``.
     """
     if action not in ("accept", "offer", "contest"):
-        raise AppError("invalid", "Answer with accept, offer or contest.", fields={"action": ["Unknown action."]})
+        raise AppError("invalid", _("Answer with accept, offer or contest."), fields={"action": [_("Unknown action.")]})
     with transaction.atomic():
         case = _lock_case(case)
         _require_side(case, actor, REQUESTER)
@@ -573,7 +591,7 @@ def case_respond(*, case: Case, actor: User, action: str, text: str = "", share_
         if case.due_at is not None and case.due_at <= now:
             raise AppError(
                 "response_deadline_passed",
-                "The deadline to answer has passed; the case is decided for the worker.",
+                _("The deadline to answer has passed; the case is decided for the worker."),
                 status=409,
             )
         if action == "accept":
@@ -592,14 +610,14 @@ def case_respond(*, case: Case, actor: User, action: str, text: str = "", share_
             if case.kind != Case.Kind.REJECTION:
                 raise AppError(
                     "offer_not_available",
-                    "A partial offer is made to one worker; on this case accept or contest.",
+                    _("A partial offer is made to one worker; on this case accept or contest."),
                     status=409,
                 )
             if not isinstance(share_bps, int) or not 1 <= share_bps < FULL_SHARE:
                 raise AppError(
                     "invalid",
-                    "Offer a share between 1 and 9999 basis points; to pay in full, accept.",
-                    fields={"share_bps": ["Between 1 and 9999."]},
+                    _("Offer a share between 1 and 9999 basis points; to pay in full, accept."),
+                    fields={"share_bps": [_("Between 1 and 9999.")]},
                 )
             case.offer_share_bps = share_bps
             case.response_text = text.strip()
@@ -708,7 +726,7 @@ def case_vote(
     ``invalid``."""
     reason = _require_text("reason", reason, "Explain your vote; the reason is published with the decision.")
     if case.kind != Case.Kind.MASS_REJECTION and not _valid_share(share_bps):
-        raise AppError("invalid", "A share is 0 to 10000 basis points.", fields={"share_bps": ["0 to 10000."]})
+        raise AppError("invalid", _("A share is 0 to 10000 basis points."), fields={"share_bps": [_("0 to 10000.")]})
     with transaction.atomic():
         case = _lock_case(case)
         per_worker: dict[str, int] = {}
@@ -722,11 +740,11 @@ def case_vote(
         if case.kind == Case.Kind.SUSPENSION and share_bps not in (0, FULL_SHARE):
             raise AppError(
                 "invalid",
-                "On a suspension appeal vote 0 (the suspension stands) or 10000 (lift it).",
-                fields={"share_bps": ["0 or 10000."]},
+                _("On a suspension appeal vote 0 (the suspension stands) or 10000 (lift it)."),
+                fields={"share_bps": [_("0 or 10000.")]},
             )
         if juror.status == Juror.Status.VOTED:
-            raise AppError("already_voted", "You have voted on this case; a sealed vote cannot change.", status=409)
+            raise AppError("already_voted", _("You have voted on this case; a sealed vote cannot change."), status=409)
         CASE.target(case.state, "vote")
         vote = Vote.objects.create(juror=juror, share_bps=share_bps, worker_shares=per_worker, reason=reason)
         juror.status = Juror.Status.VOTED
@@ -743,7 +761,7 @@ def decision_share(shares: list[int]) -> int:
     upper middle one, so that a split panel resolves towards the worker whose pay is
     escrowed. Always one of the votes cast; never below what half the panel voted."""
     if not shares:
-        raise ValueError("a decision needs at least one vote")
+        raise ValueError(_("a decision needs at least one vote"))
     ordered = sorted(shares)
     return ordered[len(ordered) // 2]
 
@@ -798,11 +816,13 @@ def case_appeal(*, case: Case, actor: User, reason: str) -> Case:
         if side is None:
             raise NotFound("case")
         if case.round > 1:
-            raise AppError("appeal_not_available", "A case can be appealed only once.", status=409)
+            raise AppError("appeal_not_available", _("A case can be appealed only once."), status=409)
         CASE.target(case.state, "appeal")
         now = timezone.now()
         if case.due_at is not None and case.due_at <= now:
-            raise AppError("appeal_window_closed", "The appeal window has closed; the decision is final.", status=409)
+            raise AppError(
+                "appeal_window_closed", _("The appeal window has closed; the decision is final."), status=409
+            )
         before = {"state": case.state, "outcome": case.outcome, "share_bps": case.outcome_share_bps}
         case.state = CASE.target(case.state, "appeal")
         case.round = 2
@@ -841,7 +861,11 @@ def case_split(*, case: Case, worker: User, statement: str) -> Case:
         if case.kind != Case.Kind.MASS_REJECTION or case_side(case=case, user=worker) != WORKER:
             raise NotFound("case")
         if case.state not in states.SPLITTABLE:
-            raise AppError("invalid_state", f"This case is {case.state}; it can no longer be split.", status=409)
+            raise AppError(
+                "invalid_state",
+                _("This case is %(state)s; it can no longer be split.") % {"state": case.state},
+                status=409,
+            )
         items = list(CaseItem.objects.select_for_update().filter(case=case, worker=worker, state=CaseItem.State.HELD))
         batch_ids = {item.assignment.batch_id for item in items}
         own = _new_case(
@@ -1139,8 +1163,11 @@ def case_rejection_withdraw(*, assignment_id: int, actor: User | None) -> bool:
         if case.kind != Case.Kind.REJECTION or case.state != Case.State.AWAITING_RESPONSE:
             raise AppError(
                 "rejection_under_dispute",
-                f"This rejection is held by dispute case {case.pk}, which is {case.state}; "
-                "answer the case under /api/disputes/cases/ instead.",
+                _(
+                    "This rejection is held by dispute case %(number)s, which is "
+                    "%(state)s; answer the case under /api/disputes/cases/ instead."
+                )
+                % {"number": case.pk, "state": case.state},
                 status=409,
                 details={"case": case.pk, "state": case.state},
             )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import AppError
 from core.labels import label as label_of
+from core.labels import rule_name
 from core.money import (
     MAX_BONUS,
     MAX_DEPOSIT,
@@ -294,7 +295,7 @@ class ProposalForm(PageForm):
         super().__init__(*args, **kwargs)
         self.rules = {rule.key: rule for rule in rules}
         cast(forms.ChoiceField, self.fields["rule_key"]).choices = [("", _("Choose a rule"))] + [
-            (r.key, r.name) for r in rules
+            (r.key, rule_name(r)) for r in rules
         ]
         cast(forms.ChoiceField, self.fields["rule_class_key"]).choices = [("", _("Choose a kind of decision"))] + [
             (c.key, label_of(c.key)) for c in rule_classes

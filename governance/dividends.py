@@ -168,12 +168,12 @@ def largest_remainder_allocate(*, amount: int, weights: Mapping[int, int]) -> di
     up to ``amount`` exactly and no share differs from its exact value by a unit or more.
     """
     if amount < 0:
-        raise ValueError("amount must not be negative")
+        raise ValueError(_("amount must not be negative"))
     if any(weight < 0 for weight in weights.values()):
-        raise ValueError("weights must not be negative")
+        raise ValueError(_("weights must not be negative"))
     total = sum(weights.values())
     if total <= 0:
-        raise ValueError("at least one weight must be positive")
+        raise ValueError(_("at least one weight must be positive"))
     shares = {key: amount * weight // total for key, weight in weights.items()}
     remainders = {key: amount * weight % total for key, weight in weights.items()}
     left = amount - sum(shares.values())
@@ -243,8 +243,8 @@ def dividend_proposal_check(
     if amount > surplus.surplus:
         raise AppError(
             "dividend_beyond_surplus",
-            _("The amount is more than the period's surplus (%(surplus)s minor units after the reserve).")
-            % {"surplus": surplus.surplus},
+            _("The amount is more than the period's surplus (%(surplus)s after the reserve).")
+            % {"surplus": format_amount(surplus.surplus, platform_currency())},
             status=409,
             fields={"dividend_amount": [_("At most the surplus.")]},
             details={"surplus": surplus.surplus, "reserve": surplus.reserve, "currency": surplus.currency},
@@ -408,7 +408,10 @@ def dividends_ledger_check() -> list[str]:
     for dividend in Dividend.objects.all():
         shared = DividendAllocation.objects.filter(dividend=dividend).aggregate(total=Sum("amount"))["total"] or 0
         if shared != dividend.amount:
-            problems.append(f"dividend {dividend.pk}: shares add up to {shared}, not {dividend.amount}")
+            problems.append(
+                _("dividend %(number)s: shares add up to %(shared)s, not %(amount)s")
+                % {"number": dividend.pk, "shared": shared, "amount": dividend.amount}
+            )
     paid = DividendAllocation.objects.filter(status=DividendAllocation.Status.PAID, amount__gt=0)
     transfers = dict(
         Transfer.objects.filter(code=CODE_DIVIDEND, pk__in=paid.values("transfer_id")).values_list("pk", "amount")
@@ -416,13 +419,17 @@ def dividends_ledger_check() -> list[str]:
     for allocation in paid:
         if transfers.get(allocation.transfer_id) != allocation.amount:
             problems.append(
-                f"dividend share {allocation.pk} is paid but its transfer {allocation.transfer_id!r} differs"
+                _("dividend share %(number)s is paid but its transfer %(transfer_id)s differs")
+                % {"number": allocation.pk, "transfer_id": repr(allocation.transfer_id)}
             )
     owed = DividendAllocation.objects.filter(status=DividendAllocation.Status.OWED).aggregate(total=Sum("amount"))
     account = Account.objects.filter(kind=Account.Kind.COOP_DIVIDENDS, currency=platform_currency()).first()
     held = account.credits_posted - account.debits_posted if account else 0
     if held != int(owed["total"] or 0):
-        problems.append(f"the dividends account holds {held} but the shares still owed add up to {owed['total'] or 0}")
+        problems.append(
+            _("the dividends account holds %(held)s but the shares still owed add up to %(value)s")
+            % {"held": held, "value": owed["total"] or 0}
+        )
     return problems
 
 

@@ -123,7 +123,7 @@ def _require_published(proposal: Proposal) -> None:
     if proposal.state not in CLOSED:
         raise AppError(
             "results_not_published",
-            f"This proposal is {proposal.state}; results are published when voting closes.",
+            _("This proposal is %(state)s; results are published when voting closes.") % {"state": proposal.state},
             status=409,
         )
 
@@ -177,7 +177,7 @@ def secret_ballot_receipts(*, proposal: Proposal, receipt: str | None = None) ->
     """
     _require_published(proposal)
     if not proposal.secret_ballot:
-        raise AppError("not_a_secret_ballot", "This vote was not secret; it has no receipt list.", status=404)
+        raise AppError("not_a_secret_ballot", _("This vote was not secret; it has no receipt list."), status=404)
     receipts = Ballot.objects.filter(proposal=proposal).order_by("receipt").values("receipt", "choice")
     if receipt is not None:
         receipts = receipts.filter(receipt=receipt.strip().lower())

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.appointments import staff_role_grant, staff_role_remove
 from accounts.models import Membership, StaffAppointment, StaffRole, User
@@ -64,7 +65,11 @@ def _now(now: datetime | None) -> datetime:
 
 def _require_member(user: User, doing: str) -> None:
     if not user_is_member(user):
-        raise AppError("not_a_member", f"Only active co-op members can {doing}; join the co-op first.", status=403)
+        raise AppError(
+            "not_a_member",
+            _("Only active co-op members can %(doing)s; join the co-op first.") % {"doing": doing},
+            status=403,
+        )
 
 
 def _require_state(proposal: Proposal, allowed: frozenset[str], action: str) -> None:
@@ -85,29 +90,40 @@ def _check_class_parameters(parameters: dict[str, Any]) -> dict[str, int | bool]
     if not parameters:
         raise AppError(
             "invalid",
-            "Say which parameters of the rule class should change.",
-            fields={"class_parameters": ["Give at least one parameter."]},
+            _("Say which parameters of the rule class should change."),
+            fields={"class_parameters": [_("Give at least one parameter.")]},
         )
     unknown = sorted(set(parameters) - set(CLASS_PARAMETER_LIMITS))
     if unknown:
         raise AppError(
             "invalid",
-            f"Unknown rule class parameters: {', '.join(unknown)}.",
-            fields={"class_parameters": [f"Allowed: {', '.join(sorted(CLASS_PARAMETER_LIMITS))}."]},
+            _("Unknown rule class parameters: %(unknown)s.") % {"unknown": ", ".join(unknown)},
+            fields={
+                "class_parameters": [_("Allowed: %(sorted)s.") % {"sorted": ", ".join(sorted(CLASS_PARAMETER_LIMITS))}]
+            },
         )
     clean: dict[str, int | bool] = {}
     for name, value in parameters.items():
         low, high = CLASS_PARAMETER_LIMITS[name]
         if name in _BOOLEAN_CLASS_PARAMETERS:
             if not isinstance(value, bool):
-                raise AppError("invalid", f"{name} must be true or false.", fields={"class_parameters": [name]})
+                raise AppError(
+                    "invalid",
+                    _("%(name)s must be true or false.") % {"name": name},
+                    fields={"class_parameters": [name]},
+                )
             clean[name] = value
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise AppError(
                 "value_out_of_limits",
-                f"{name} must be a whole number between {low} and {high}.",
-                fields={"class_parameters": [f"{name}: between {low} and {high}."]},
+                _("%(name)s must be a whole number between %(low)s and %(high)s.")
+                % {"name": name, "low": low, "high": high},
+                fields={
+                    "class_parameters": [
+                        _("%(name)s: between %(low)s and %(high)s.") % {"name": name, "low": low, "high": high}
+                    ]
+                },
             )
         clean[name] = value
     return clean
@@ -119,9 +135,12 @@ def _check_class_result(rule_class: RuleClass, parameters: dict[str, int | bool]
     if numerator > denominator:
         raise AppError(
             "value_out_of_limits",
-            f"A pass threshold of {numerator}/{denominator} is more than everyone; keep the numerator "
-            "at most the denominator.",
-            fields={"class_parameters": ["threshold_numerator must not exceed threshold_denominator."]},
+            _(
+                "A pass threshold of %(numerator)s/%(denominator)s is more than "
+                "everyone; keep the numerator at most the denominator."
+            )
+            % {"numerator": numerator, "denominator": denominator},
+            fields={"class_parameters": [_("threshold_numerator must not exceed threshold_denominator.")]},
         )
 
 
@@ -171,13 +190,13 @@ def proposal_create(
     title, body = title.strip(), body.strip()
     fields: dict[str, list[str]] = {}
     if not title:
-        fields["title"] = ["Give the proposal a title."]
+        fields["title"] = [_("Give the proposal a title.")]
     if not body:
-        fields["body"] = ["Explain the proposal."]
+        fields["body"] = [_("Explain the proposal.")]
     if kind not in Proposal.Kind.values:
-        fields["kind"] = [f"Choose one of: {', '.join(Proposal.Kind.values)}."]
+        fields["kind"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(Proposal.Kind.values)}]
     if fields:
-        raise AppError("invalid", "Some fields need attention.", fields=fields)
+        raise AppError("invalid", _("Some fields need attention."), fields=fields)
 
     rule: Rule | None = None
     target_class: RuleClass | None = None
@@ -196,11 +215,12 @@ def proposal_create(
         if rule is None:
             raise AppError(
                 "unknown_rule",
-                f"There is no governed rule named '{rule_key}'; see /api/governance/rules/.",
-                fields={"rule": ["Unknown rule."]},
+                _("There is no governed rule named '%(rule_key)s'; see /api/governance/rules/.")
+                % {"rule_key": rule_key},
+                fields={"rule": [_("Unknown rule.")]},
             )
         if proposed_value is None:
-            raise AppError("invalid", "Say which value you propose.", fields={"proposed_value": ["Required."]})
+            raise AppError("invalid", _("Say which value you propose."), fields={"proposed_value": [_("Required.")]})
         _check_rule_value(rule, proposed_value)
         rule_class = rule.rule_class
     elif kind == Proposal.Kind.BYLAW:
@@ -210,8 +230,8 @@ def proposal_create(
             if target_class is None:
                 raise AppError(
                     "unknown_rule_class",
-                    f"There is no rule class named '{target_class_key}'.",
-                    fields={"target_class": ["Unknown rule class."]},
+                    _("There is no rule class named '%(target_class_key)s'.") % {"target_class_key": target_class_key},
+                    fields={"target_class": [_("Unknown rule class.")]},
                 )
             parameters = _check_class_parameters(class_parameters or {})
             _check_class_result(target_class, parameters)
@@ -220,8 +240,8 @@ def proposal_create(
         if found is None:
             raise AppError(
                 "unknown_rule_class",
-                "Name the rule class that decides this policy (e.g. operational).",
-                fields={"rule_class": ["Unknown rule class."]},
+                _("Name the rule class that decides this policy (e.g. operational)."),
+                fields={"rule_class": [_("Unknown rule class.")]},
             )
         rule_class = found
 
@@ -261,21 +281,25 @@ def _check_appointment(username: str | None, role: str | None, action: str | Non
     fields: dict[str, list[str]] = {}
     appointee = User.objects.filter(username=username or "").first()
     if appointee is None:
-        fields["appointee"] = ["Name the person by their user name."]
+        fields["appointee"] = [_("Name the person by their user name.")]
     if role not in StaffRole.values:
-        fields["staff_role"] = [f"One of: {', '.join(StaffRole.values)}."]
+        fields["staff_role"] = [_("One of: %(values)s.") % {"values": ", ".join(StaffRole.values)}]
     if action not in APPOINTMENT_ACTIONS:
-        fields["appointment_action"] = ["grant or remove."]
+        fields["appointment_action"] = [_("grant or remove.")]
     if fields or appointee is None:
-        raise AppError("invalid", "An appointment names a person, a staff role and grant or remove.", fields=fields)
+        raise AppError("invalid", _("An appointment names a person, a staff role and grant or remove."), fields=fields)
     holds = user_has_staff_role(user=appointee, role=role or "")
     if action == "grant" and holds:
         raise AppError(
-            "invalid", f"{appointee.username} already holds the role {role}.", fields={"appointee": ["Holds it."]}
+            "invalid",
+            _("%(username)s already holds the role %(role)s.") % {"username": appointee.username, "role": role},
+            fields={"appointee": [_("Holds it.")]},
         )
     if action == "remove" and not holds:
         raise AppError(
-            "invalid", f"{appointee.username} does not hold the role {role}.", fields={"appointee": ["Not a holder."]}
+            "invalid",
+            _("%(username)s does not hold the role %(role)s.") % {"username": appointee.username, "role": role},
+            fields={"appointee": [_("Not a holder.")]},
         )
     return appointee
 
@@ -322,28 +346,30 @@ def proposal_update(
             Proposal.objects.select_for_update(of=("self",)).select_related("rule", "target_class").get(pk=proposal.pk)
         )
         if proposal.author_id != actor.pk:
-            raise PermissionDenied("Only the author can edit a proposal.")
+            raise PermissionDenied(_("Only the author can edit a proposal."))
         _require_state(proposal, states.EDITABLE, "edited")
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         changes: dict[str, Any] = {}
         if title is not None:
             if not title.strip():
-                raise AppError("invalid", "The title cannot be empty.", fields={"title": ["Required."]})
+                raise AppError("invalid", _("The title cannot be empty."), fields={"title": [_("Required.")]})
             changes["title"] = title.strip()
         if body is not None:
             if not body.strip():
-                raise AppError("invalid", "The text cannot be empty.", fields={"body": ["Required."]})
+                raise AppError("invalid", _("The text cannot be empty."), fields={"body": [_("Required.")]})
             changes["body"] = body.strip()
         if proposed_value is not None:
             if proposal.rule is None:
-                raise AppError("invalid", "Only a rule change has a proposed value.", fields={"proposed_value": ["-"]})
+                raise AppError(
+                    "invalid", _("Only a rule change has a proposed value."), fields={"proposed_value": ["-"]}
+                )
             _check_rule_value(proposal.rule, proposed_value)
             changes["proposed_value"] = proposed_value
         if class_parameters is not None:
             if proposal.target_class is None:
                 raise AppError(
-                    "invalid", "This proposal does not amend a rule class.", fields={"class_parameters": ["-"]}
+                    "invalid", _("This proposal does not amend a rule class."), fields={"class_parameters": ["-"]}
                 )
             clean = _check_class_parameters(class_parameters)
             _check_class_result(proposal.target_class, clean)
@@ -365,7 +391,7 @@ def proposal_open_discussion(*, proposal: Proposal, actor: User, now: datetime |
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update(of=("self",)).select_related("rule_class").get(pk=proposal.pk)
         if proposal.author_id != actor.pk:
-            raise PermissionDenied("Only the author can open the discussion.")
+            raise PermissionDenied(_("Only the author can open the discussion."))
         _require_member(actor, "open a discussion")
         proposal.state = proposal_machine.target(proposal.state, "open_discussion")
         proposal.discussion_started_at = moment
@@ -387,7 +413,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
     with transaction.atomic():
         proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.author_id != actor.pk:
-            raise PermissionDenied("Only the author can withdraw a proposal.")
+            raise PermissionDenied(_("Only the author can withdraw a proposal."))
         before = proposal.state
         proposal.state = proposal_machine.target(proposal.state, "withdraw")
         proposal.save(update_fields=["state"])
@@ -458,7 +484,8 @@ def proposal_open_voting(*, proposal_id: int, now: datetime | None = None) -> Pr
         if moment < proposal.discussion_ends_at:
             raise AppError(
                 "discussion_not_over",
-                f"The discussion runs until {proposal.discussion_ends_at.isoformat()}; voting opens after it.",
+                _("The discussion runs until %(isoformat)s; voting opens after it.")
+                % {"isoformat": proposal.discussion_ends_at.isoformat()},
                 status=409,
             )
         if proposal.rule is not None and proposal.proposed_value is not None:
@@ -511,13 +538,14 @@ def comment_add(*, proposal: Proposal, author: User, body: str, parent_id: int |
     _require_member(author, "take part in the discussion")
     body = body.strip()
     if not body:
-        raise AppError("invalid", "The comment is empty.", fields={"body": ["Write something."]})
+        raise AppError("invalid", _("The comment is empty."), fields={"body": [_("Write something.")]})
     with transaction.atomic():
         proposal = Proposal.objects.get(pk=proposal.pk)
         if proposal.state not in states.COMMENTABLE:
             raise AppError(
                 "discussion_closed",
-                f"This proposal is {proposal.state}; comments are open during discussion and voting.",
+                _("This proposal is %(state)s; comments are open during discussion and voting.")
+                % {"state": proposal.state},
                 status=409,
             )
         parent: Comment | None = None
@@ -525,7 +553,9 @@ def comment_add(*, proposal: Proposal, author: User, body: str, parent_id: int |
             parent = Comment.objects.filter(pk=parent_id, proposal=proposal).first()
             if parent is None:
                 raise AppError(
-                    "invalid", "The comment you reply to is not in this discussion.", fields={"parent": ["Unknown."]}
+                    "invalid",
+                    _("The comment you reply to is not in this discussion."),
+                    fields={"parent": [_("Unknown.")]},
                 )
         comment = Comment.objects.create(proposal=proposal, author=author, parent=parent, body=body)
         audit_record(actor=author, action="comment.added", target=comment, after={"proposal": proposal.pk})
@@ -582,7 +612,7 @@ def _lock_proposal_for_vote(proposal_id: int) -> Proposal:
 
 def _voting_gate(proposal_id: int, voter: User, choice: str, moment: datetime) -> tuple[Proposal, VoterRollEntry]:
     if choice not in Ballot.Choice.values:
-        raise AppError("invalid", "Vote yes, no or abstain.", fields={"choice": ["Choose yes, no or abstain."]})
+        raise AppError("invalid", _("Vote yes, no or abstain."), fields={"choice": [_("Choose yes, no or abstain.")]})
     proposal = _lock_proposal_for_vote(proposal_id)
     if proposal.state in states.CLOSED or (
         proposal.state == states.VOTING and proposal.voting_closes_at and moment >= proposal.voting_closes_at
@@ -590,18 +620,24 @@ def _voting_gate(proposal_id: int, voter: User, choice: str, moment: datetime) -
         closed_at = proposal.closed_at or proposal.voting_closes_at
         raise AppError(
             "voting_closed",
-            f"Voting on this proposal closed{f' at {closed_at.isoformat()}' if closed_at else ''}; "
-            "ballots are no longer accepted.",
+            _("Voting on this proposal closed%(value)s; ballots are no longer accepted.")
+            % {"value": f" at {closed_at.isoformat()}" if closed_at else ""},
             status=409,
         )
     if proposal.state != states.VOTING:
-        raise AppError("voting_not_open", f"This proposal is {proposal.state}; voting has not opened.", status=409)
+        raise AppError(
+            "voting_not_open",
+            _("This proposal is %(state)s; voting has not opened.") % {"state": proposal.state},
+            status=409,
+        )
     entry = VoterRollEntry.objects.select_for_update().filter(proposal_id=proposal_id, user_id=voter.pk).first()
     if entry is None:
         raise AppError(
             "not_on_roll",
-            "You are not on this proposal's voter roll, which was frozen when voting opened; "
-            "only members eligible at that moment can vote on it.",
+            _(
+                "You are not on this proposal's voter roll, which was frozen when "
+                "voting opened; only members eligible at that moment can vote on it."
+            ),
             status=403,
         )
     return proposal, entry
@@ -613,9 +649,16 @@ def _clean_secret(ballot_secret: str | None) -> str:
     if not BALLOT_SECRET_MIN_LENGTH <= len(ballot_secret) <= BALLOT_SECRET_MAX_LENGTH:
         raise AppError(
             "invalid",
-            f"A ballot secret has {BALLOT_SECRET_MIN_LENGTH} to {BALLOT_SECRET_MAX_LENGTH} characters; "
-            "leave it out and the platform makes one for you.",
-            fields={"ballot_secret": ["Wrong length."]},
+            _(
+                "A ballot secret has %(BALLOT_SECRET_MIN_LENGTH)s to "
+                "%(BALLOT_SECRET_MAX_LENGTH)s characters; leave it out and the "
+                "platform makes one for you."
+            )
+            % {
+                "BALLOT_SECRET_MIN_LENGTH": BALLOT_SECRET_MIN_LENGTH,
+                "BALLOT_SECRET_MAX_LENGTH": BALLOT_SECRET_MAX_LENGTH,
+            },
+            fields={"ballot_secret": [_("Wrong length.")]},
         )
     return ballot_secret
 
@@ -639,7 +682,7 @@ def ballot_cast(
         if entry.voted:
             raise AppError(
                 "already_voted",
-                "You have already voted on this proposal. You can change your ballot until voting closes.",
+                _("You have already voted on this proposal. You can change your ballot until voting closes."),
                 status=409,
             )
         receipt: str | None = None
@@ -661,8 +704,8 @@ def ballot_cast(
             except IntegrityError:
                 raise AppError(
                     "invalid",
-                    "That ballot secret is already in use on this proposal; choose another one.",
-                    fields={"ballot_secret": ["Choose another secret."]},
+                    _("That ballot secret is already in use on this proposal; choose another one."),
+                    fields={"ballot_secret": [_("Choose another secret.")]},
                 ) from None
         else:
             Ballot.objects.create(proposal_id=proposal.pk, voter=voter, choice=choice)
@@ -700,30 +743,30 @@ def ballot_change(
     with transaction.atomic():
         proposal, entry = _voting_gate(proposal_id, voter, choice, moment)
         if not entry.voted:
-            raise AppError("not_voted", "You have not voted on this proposal yet; cast a ballot first.", status=409)
+            raise AppError("not_voted", _("You have not voted on this proposal yet; cast a ballot first."), status=409)
         receipt: str | None = None
         if proposal.secret_ballot:
             if ballot_secret is None:
                 raise AppError(
                     "ballot_secret_mismatch",
-                    "Send the ballot secret you were given when you voted; without it nobody can find your ballot.",
+                    _("Send the ballot secret you were given when you voted; without it nobody can find your ballot."),
                     status=403,
-                    fields={"ballot_secret": ["Required to change a secret ballot."]},
+                    fields={"ballot_secret": [_("Required to change a secret ballot.")]},
                 )
             receipt = ballot_receipt(proposal_id=proposal.pk, ballot_secret=ballot_secret)
             ballot = Ballot.objects.select_for_update().filter(proposal_id=proposal.pk, receipt=receipt).first()
             if ballot is None:
                 raise AppError(
                     "ballot_secret_mismatch",
-                    "That ballot secret does not match a ballot on this proposal; send the one you voted with.",
+                    _("That ballot secret does not match a ballot on this proposal; send the one you voted with."),
                     status=403,
-                    fields={"ballot_secret": ["Does not match."]},
+                    fields={"ballot_secret": [_("Does not match.")]},
                 )
             binding = ballot_voter_binding(proposal_id=proposal.pk, ballot_secret=ballot_secret, voter_id=voter.pk)
             if ballot.voter_binding and not hmac.compare_digest(ballot.voter_binding, binding):
                 raise AppError(
                     "not_your_ballot",
-                    "That is not your ballot: a secret ballot can be changed only by the member who cast it.",
+                    _("That is not your ballot: a secret ballot can be changed only by the member who cast it."),
                     status=403,
                 )
             ballot.choice = choice
@@ -797,7 +840,9 @@ def proposal_close(*, proposal_id: int, now: datetime | None = None) -> Proposal
         assert proposal.voting_closes_at is not None
         if moment < proposal.voting_closes_at:
             raise AppError(
-                "voting_still_open", f"Voting runs until {proposal.voting_closes_at.isoformat()}.", status=409
+                "voting_still_open",
+                _("Voting runs until %(isoformat)s.") % {"isoformat": proposal.voting_closes_at.isoformat()},
+                status=409,
             )
         tally = ballot_tally(proposal_id=proposal.pk)
         turnout = tally.yes + tally.no + tally.abstain
@@ -908,7 +953,9 @@ def proposal_take_effect(*, proposal_id: int, now: datetime | None = None) -> Pr
         assert proposal.effective_at is not None
         if moment < proposal.effective_at:
             raise AppError(
-                "not_yet_effective", f"This proposal takes effect at {proposal.effective_at.isoformat()}.", status=409
+                "not_yet_effective",
+                _("This proposal takes effect at %(isoformat)s.") % {"isoformat": proposal.effective_at.isoformat()},
+                status=409,
             )
         if proposal.target_class_id is not None:
             rule_class = RuleClass.objects.select_for_update().get(pk=proposal.target_class_id)

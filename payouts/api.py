@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -386,7 +387,7 @@ def _year_bounds(request: Request) -> tuple[datetime | None, datetime | None]:
     if not year:
         return None, None
     if not year.isdigit() or not 2000 <= int(year) <= 2100:
-        raise AppError("invalid", "year must be a year like 2026.", fields={"year": ["A year like 2026."]})
+        raise AppError("invalid", _("year must be a year like 2026."), fields={"year": [_("A year like 2026.")]})
     start = datetime(int(year), 1, 1, tzinfo=UTC)
     return start, start.replace(year=int(year) + 1)
 
@@ -452,7 +453,7 @@ class YearlyStatementView(APIView):
     @extend_schema(operation_id="payouts_yearly_statement_retrieve", responses=YearlyStatementOut)
     def get(self, request: Request, year: int) -> Response:
         if not 2000 <= year <= 2100:
-            raise AppError("invalid", "year must be a year like 2026.")
+            raise AppError("invalid", _("year must be a year like 2026."))
         yearly = selectors.worker_yearly_statement(user=_user(request), year=year)
         currency = yearly.currency
         money = ("opening_balance", "closing_balance", "earnings", "bonuses", "rewards", "total_earned", "paid_out")
@@ -673,7 +674,8 @@ class CoverageCountryView(APIView):
         if len(country) != 2 or pycountry.countries.get(alpha_2=country.upper()) is None:
             raise AppError(
                 "unknown_country",
-                f"'{country}' is not an ISO 3166 country code; use two letters such as KE or IN.",
+                _("'%(country)s' is not an ISO 3166 country code; use two letters such as KE or IN.")
+                % {"country": country},
                 status=404,
             )
         return Response(_coverage_out(country))

@@ -14,11 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Rail(models.TextChoices):
-    STRIPE_CONNECT = "stripe_connect", "Stripe Connect (to your bank)"
-    SEPA = "sepa", "SEPA credit transfer"
-    PAYPAL = "paypal", "PayPal Payouts (to your PayPal wallet)"
-    STRIPE_GLOBAL = "stripe_global", "Stripe Global Payouts (to your local bank or card)"
-    WISE = "wise", "Wise (to your local bank account)"
+    STRIPE_CONNECT = "stripe_connect", _("Stripe Connect (to your bank)")
+    SEPA = "sepa", _("SEPA credit transfer")
+    PAYPAL = "paypal", _("PayPal Payouts (to your PayPal wallet)")
+    STRIPE_GLOBAL = "stripe_global", _("Stripe Global Payouts (to your local bank or card)")
+    WISE = "wise", _("Wise (to your local bank account)")
 
 
 class ConnectedAccount(models.Model):
@@ -101,7 +101,7 @@ class PayoutSchedule(models.Model):
     class Frequency(models.TextChoices):
         WEEKLY = "weekly"
         DAILY = "daily"
-        ON_REQUEST = "on_request", "Only when I ask"
+        ON_REQUEST = "on_request", _("Only when I ask")
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_schedule")
     frequency = models.CharField(max_length=12, choices=Frequency.choices, default=Frequency.WEEKLY)

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import AppError
@@ -164,9 +165,9 @@ def paypal_webhook_receive(*, headers: dict[str, str], body: bytes) -> tuple[Pro
     try:
         event = json.loads(body)
     except ValueError:
-        raise AppError("invalid_webhook", "The body is not a PayPal event.", status=400) from None
+        raise AppError("invalid_webhook", _("The body is not a PayPal event."), status=400) from None
     if not isinstance(event, dict) or not event.get("id") or not event.get("event_type"):
-        raise AppError("invalid_webhook", "The body is not a PayPal event.", status=400)
+        raise AppError("invalid_webhook", _("The body is not a PayPal event."), status=400)
     paypal_client.webhook_verify(headers=headers, event=event)
     try:
         with transaction.atomic():
@@ -270,7 +271,7 @@ def wise_webhook_receive(*, headers: dict[str, str], body: bytes) -> tuple[Provi
         resource = data["resource"]
         event_id = f"{resource['id']}:{data.get('current_state')}:{data.get('occurred_at')}"
     except (ValueError, KeyError, TypeError):
-        raise AppError("invalid_webhook", "The body is not a Wise event.", status=400) from None
+        raise AppError("invalid_webhook", _("The body is not a Wise event."), status=400) from None
     try:
         with transaction.atomic():
             stored = ProviderWebhookEvent.objects.create(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import user_is_treasurer
@@ -343,7 +344,7 @@ def worker_yearly_statement(*, user: User, year: int) -> YearlyStatement:
 
 def _require_treasurer(user: User) -> None:
     if not user_is_treasurer(user):
-        raise PermissionDenied("Only the treasurer can see payout batches.")
+        raise PermissionDenied(_("Only the treasurer can see payout batches."))
 
 
 def sepa_batches_for_treasurer(*, user: User) -> QuerySet[SepaBatch]:
@@ -394,7 +395,7 @@ def payouts_by_rail_for_treasurer(*, user: User) -> list[RailSummary]:
 def treasury_access_sepa_batch(*, user: User, batch_id: int) -> SepaBatch:
     batch = sepa_batches_for_treasurer(user=user).filter(pk=batch_id).first()
     if batch is None:
-        raise NotFound("payout batch")
+        raise NotFound(_("payout batch"))
     return batch
 
 
@@ -402,5 +403,5 @@ def treasury_access_sepa_payment(*, user: User, batch: SepaBatch, payout_id: int
     _require_treasurer(user)
     payout = batch.payouts.filter(pk=payout_id).first()
     if payout is None:
-        raise NotFound("payment in this batch")
+        raise NotFound(_("payment in this batch"))
     return payout

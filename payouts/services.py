@@ -31,6 +31,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User, WorkerProfile
 from accounts.reauthentication import FreshSignIn, fresh_sign_in_check
@@ -97,7 +98,7 @@ def _lock_worker(user: User) -> None:
 
 def _require_treasurer(actor: User) -> None:
     if not user_is_treasurer(actor):
-        raise PermissionDenied("Only the treasurer can do that.")
+        raise PermissionDenied(_("Only the treasurer can do that."))
 
 
 def _lock_payout(payout_id: int) -> Payout:
@@ -182,7 +183,7 @@ def payout_method_set(
     if chosen.name in (Rail.STRIPE_CONNECT, Rail.STRIPE_GLOBAL):
         raise AppError(
             "use_stripe_onboarding",
-            "Stripe payouts are set up through Stripe's onboarding; start it from the Stripe option.",
+            _("Stripe payouts are set up through Stripe's onboarding; start it from the Stripe option."),
         )
     if chosen.name != Rail.SEPA:
         rails.rail_require_configured(chosen)
@@ -363,18 +364,20 @@ def payout_schedule_set(*, user: User, frequency: str, minimum_amount: int) -> P
     if frequency not in PayoutSchedule.Frequency.values:
         raise AppError(
             "invalid",
-            f"'{frequency}' is not a schedule; choose weekly, daily or on_request.",
-            fields={"frequency": ["Unknown schedule."]},
+            _("'%(frequency)s' is not a schedule; choose weekly, daily or on_request.") % {"frequency": frequency},
+            fields={"frequency": [_("Unknown schedule.")]},
         )
     floor = rule_in_force(FLOOR_RULE)
     if not isinstance(minimum_amount, int) or minimum_amount < floor.value:
         currency = platform_currency()
         raise AppError(
             "minimum_below_floor",
-            f"The minimum payout must be at least {format_amount(floor.value, currency)} "
-            f"(the co-op's rule payout_minimum_floor); you asked for "
-            f"{format_amount(int(minimum_amount), currency)}.",
-            fields={"minimum_amount": [f"At least {format_amount(floor.value, currency)}."]},
+            _(
+                "The minimum payout must be at least %(amount)s (the co-op's “Payout minimum floor” "
+                "rule); you asked for %(amount2)s."
+            )
+            % {"amount": format_amount(floor.value, currency), "amount2": format_amount(int(minimum_amount), currency)},
+            fields={"minimum_amount": [_("At least %(amount)s.") % {"amount": format_amount(floor.value, currency)}]},
             details={"floor": floor.value, "rule_version_id": floor.version_id},
         )
     with transaction.atomic():
@@ -405,7 +408,7 @@ def payout_schedule_set(*, user: User, frequency: str, minimum_amount: int) -> P
 def _current_method(user: User) -> PayoutMethod:
     method = PayoutMethod.objects.filter(user=user, retired_at__isnull=True).first()
     if method is None:
-        raise AppError("no_payout_method", "Choose a payout method first.", status=409)
+        raise AppError("no_payout_method", _("Choose a payout method first."), status=409)
     return method
 
 
@@ -415,14 +418,15 @@ def _rail_ready_for(method: PayoutMethod, *, country: str) -> rails.PayoutRail:
     if method.rail not in rails.enabled_rail_names():
         raise AppError(
             "rail_not_available",
-            "Your payout method is no longer offered; choose another one to be paid.",
+            _("Your payout method is no longer offered; choose another one to be paid."),
             status=409,
         )
     rail = rails.rail_get(method.rail)
     if country and country not in rail.countries:
         raise AppError(
             "country_not_supported",
-            f"{rail.label} does not pay workers in {country}; choose a payout method offered in your country.",
+            _("%(label)s does not pay workers in %(country)s; choose a payout method offered in your country.")
+            % {"label": rail.label, "country": country},
             status=409,
             details={"country": country},
         )
@@ -430,7 +434,8 @@ def _rail_ready_for(method: PayoutMethod, *, country: str) -> rails.PayoutRail:
     if currency not in rail.currencies:
         raise AppError(
             "currency_not_supported",
-            f"{rail.label} cannot be funded in {currency}, the co-op's currency; choose another payout method.",
+            _("%(label)s cannot be funded in %(currency)s, the co-op's currency; choose another payout method.")
+            % {"label": rail.label, "currency": currency},
             status=409,
         )
     if rail.name in KEYED_RAILS:
@@ -445,18 +450,22 @@ def _bounds_check(rail: rails.PayoutRail, amount: int, currency: str) -> None:
     if amount < rail.min_amount:
         raise AppError(
             "amount_below_rail_minimum",
-            f"{rail.label} pays at least {format_amount(rail.min_amount, currency)}; "
-            f"{format_amount(amount, currency)} is too little.",
+            _("%(label)s pays at least %(amount)s; %(amount2)s is too little.")
+            % {
+                "label": rail.label,
+                "amount": format_amount(rail.min_amount, currency),
+                "amount2": format_amount(amount, currency),
+            },
             status=409,
-            fields={"amount": [f"At least {format_amount(rail.min_amount, currency)}."]},
+            fields={"amount": [_("At least %(amount)s.") % {"amount": format_amount(rail.min_amount, currency)}]},
         )
     if amount > rail.max_amount:
         raise AppError(
             "amount_above_rail_maximum",
-            f"{rail.label} pays at most {format_amount(rail.max_amount, currency)} at a time; ask for that much "
-            "or less.",
+            _("%(label)s pays at most %(amount)s at a time; ask for that much or less.")
+            % {"label": rail.label, "amount": format_amount(rail.max_amount, currency)},
             status=409,
-            fields={"amount": [f"At most {format_amount(rail.max_amount, currency)}."]},
+            fields={"amount": [_("At most %(amount)s.") % {"amount": format_amount(rail.max_amount, currency)}]},
         )
 
 
@@ -465,25 +474,26 @@ def _wanted_amount(*, amount: int | None, available: int, floor: RuleValue, curr
     if wanted <= 0:
         raise AppError(
             "nothing_to_pay",
-            f"Your balance is {format_amount(available, currency)}; there is nothing to pay out.",
+            _("Your balance is %(amount)s; there is nothing to pay out.")
+            % {"amount": format_amount(available, currency)},
             status=409,
         )
     if wanted > available:
         raise AppError(
             "amount_above_balance",
-            f"You asked for {format_amount(wanted, currency)} but your balance is "
-            f"{format_amount(available, currency)}; ask for that much or less.",
+            _("You asked for %(amount)s but your balance is %(amount2)s; ask for that much or less.")
+            % {"amount": format_amount(wanted, currency), "amount2": format_amount(available, currency)},
             status=409,
-            fields={"amount": [f"At most {format_amount(available, currency)}."]},
+            fields={"amount": [_("At most %(amount)s.") % {"amount": format_amount(available, currency)}]},
             details={"available": available},
         )
     if wanted < floor.value:
         raise AppError(
             "amount_below_floor",
-            f"A payout must be at least {format_amount(floor.value, currency)} (the co-op's rule "
-            f"payout_minimum_floor); you have {format_amount(available, currency)}.",
+            _("A payout must be at least %(amount)s (the co-op's “Payout minimum floor” rule); you have %(amount2)s.")
+            % {"amount": format_amount(floor.value, currency), "amount2": format_amount(available, currency)},
             status=409,
-            fields={"amount": [f"At least {format_amount(floor.value, currency)}."]},
+            fields={"amount": [_("At least %(amount)s.") % {"amount": format_amount(floor.value, currency)}]},
         )
     return wanted
 
@@ -500,7 +510,8 @@ def _priced(
         if net <= 0:
             raise AppError(
                 "amount_below_rail_minimum",
-                f"The fee of {format_amount(quote.fee, currency)} is more than the payout; ask for more.",
+                _("The fee of %(amount)s is more than the payout; ask for more.")
+                % {"amount": format_amount(quote.fee, currency)},
                 status=409,
             )
         _bounds_check(rail, net, currency)
@@ -520,7 +531,9 @@ def payout_quote_create(*, user: User, amount: int | None = None) -> PayoutQuote
     ``amount_above_rail_maximum``, and the provider's ``*_unavailable`` (503).
     """
     if amount is not None and (not isinstance(amount, int) or amount <= 0):
-        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+        raise AppError(
+            "invalid_amount", _("The amount must be more than zero."), fields={"amount": [_("Must be > 0.")]}
+        )
     method = _current_method(user)
     rail = _rail_ready_for(method, country=_worker_country(user))
     earnings = ledger_accounts.worker_earnings(user)
@@ -584,20 +597,22 @@ def _payout_create(
             if quote.user_id != user.pk or quote.method_id != method.pk:
                 raise AppError(
                     "quote_stale",
-                    "Your payout method changed since this estimate; ask for a new estimate.",
+                    _("Your payout method changed since this estimate; ask for a new estimate."),
                     status=409,
                 )
             if quote.expires_at is not None and quote.expires_at <= timezone.now():
                 raise AppError(
                     "quote_expired",
-                    f"The estimate expired at {quote.expires_at:%H:%M} UTC; ask for a new one (rates move).",
+                    _("The estimate expired at %(expires_at)s UTC; ask for a new one (rates move).")
+                    % {"expires_at": format(quote.expires_at, "%H:%M")},
                     status=409,
                     details={"expired_at": quote.expires_at.isoformat()},
                 )
         elif rail.name in QUOTED_RAILS:
             raise AppError(
                 "quote_required",
-                f"{rail.label} converts currency: ask for an estimate, check it, then confirm the payout.",
+                _("%(label)s converts currency: ask for an estimate, check it, then confirm the payout.")
+                % {"label": rail.label},
                 status=409,
             )
         ledger.lock_accounts(sorted({earnings.pk, external.pk, ledger_accounts.coop_payout_fees().pk}))
@@ -699,12 +714,14 @@ def payout_request(*, user: User, amount: int | None = None, quote_id: int | Non
     worker is paid like anyone else.
     """
     if amount is not None and (not isinstance(amount, int) or amount <= 0):
-        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+        raise AppError(
+            "invalid_amount", _("The amount must be more than zero."), fields={"amount": [_("Must be > 0.")]}
+        )
     quote = None
     if quote_id is not None:
         quote = PayoutQuote.objects.filter(pk=quote_id, user=user).first()
         if quote is None:
-            raise AppError("quote_not_found", "There is no such estimate of yours; ask for a new one.", status=404)
+            raise AppError("quote_not_found", _("There is no such estimate of yours; ask for a new one."), status=404)
     return _payout_create(user=user, amount=amount, run=None, floor=rule_in_force(FLOOR_RULE), quote=quote)
 
 
@@ -716,7 +733,7 @@ def payout_cancel_held(*, user: User, payout_id: int) -> Payout:
     with transaction.atomic():
         payout = Payout.objects.select_for_update().filter(pk=payout_id, user=user).first()
         if payout is None:
-            raise AppError("not_found", "No such payout.", status=404)
+            raise AppError("not_found", _("No such payout."), status=404)
         if (
             payout.state != Payout.State.CREATED
             or payout.batch_id is not None
@@ -725,7 +742,7 @@ def payout_cancel_held(*, user: User, payout_id: int) -> Payout:
         ):
             raise AppError(
                 "payout_not_held",
-                "Only a payout waiting for a new destination's hold can be cancelled; this one is on its way.",
+                _("Only a payout waiting for a new destination's hold can be cancelled; this one is on its way."),
                 status=409,
             )
         # Under the same lock, so the submission job cannot send it meanwhile.
@@ -741,7 +758,7 @@ def run_key(*, frequency: str, at: datetime) -> str:
     day = timezone.localtime(at).date() if timezone.is_aware(at) else at.date()
     if frequency == PayoutSchedule.Frequency.DAILY:
         return f"daily:{day.isoformat()}"
-    year, week, _ = day.isocalendar()
+    year, week, _created = day.isocalendar()
     return f"weekly:{year}-W{week:02d}"
 
 
@@ -757,10 +774,10 @@ def payout_run_execute(*, frequency: str, at: datetime | None = None) -> PayoutR
     from payouts.selectors import payout_run_candidates
 
     if frequency not in (PayoutSchedule.Frequency.DAILY, PayoutSchedule.Frequency.WEEKLY):
-        raise AppError("invalid", f"'{frequency}' is not a scheduled frequency.")
+        raise AppError("invalid", _("'%(frequency)s' is not a scheduled frequency.") % {"frequency": frequency})
     moment = at or timezone.now()
     floor = rule_in_force(FLOOR_RULE, at=moment)
-    run, _ = PayoutRun.objects.get_or_create(
+    run, _created = PayoutRun.objects.get_or_create(
         key=run_key(frequency=frequency, at=moment),
         defaults={"frequency": frequency, "rule_versions": _floor_versions(floor)},
     )
@@ -1113,10 +1130,12 @@ def sepa_batch_create(*, actor: User | None, execution_date: date | None = None)
             .order_by("id")
         )
         if not payouts:
-            raise AppError("nothing_to_batch", "No SEPA payout is waiting for a bank file.", status=409)
+            raise AppError("nothing_to_batch", _("No SEPA payout is waiting for a bank file."), status=409)
         currencies = {payout.currency for payout in payouts}
         if len(currencies) != 1:
-            raise AppError("mixed_currencies", "SEPA payouts in different currencies cannot share a file.", status=409)
+            raise AppError(
+                "mixed_currencies", _("SEPA payouts in different currencies cannot share a file."), status=409
+            )
         batch = SepaBatch.objects.create(
             message_id=_new_message_id(now),
             currency=currencies.pop(),
@@ -1168,11 +1187,11 @@ def sepa_batch_mark_sent(*, batch_id: int, actor: User) -> SepaBatch:
 def _sepa_payment(*, payout_id: int) -> tuple[SepaBatch, Payout]:
     batch_id = Payout.objects.filter(pk=payout_id, rail=Rail.SEPA).values_list("batch_id", flat=True).first()
     if batch_id is None:
-        raise AppError("not_in_a_batch", "This is not a SEPA payment of a bank file.", status=409)
+        raise AppError("not_in_a_batch", _("This is not a SEPA payment of a bank file."), status=409)
     batch = SepaBatch.objects.select_for_update().get(pk=batch_id)
     if batch.state == SepaBatch.State.OPEN:
         raise AppError(
-            "batch_not_sent", "Mark the batch sent first: the bank has not received this payment yet.", status=409
+            "batch_not_sent", _("Mark the batch sent first: the bank has not received this payment yet."), status=409
         )
     return batch, _lock_payout(payout_id)
 
@@ -1190,7 +1209,7 @@ def sepa_payment_mark_paid(*, payout_id: int, actor: User) -> Payout:
     Idempotent. The batch closes when its last payment is settled."""
     _require_treasurer(actor)
     with transaction.atomic():
-        batch, _ = _sepa_payment(payout_id=payout_id)
+        batch, _created = _sepa_payment(payout_id=payout_id)
         payout = payout_pay(payout_id=payout_id, actor=actor)
         _batch_close_if_done(batch)
     return payout
@@ -1204,11 +1223,11 @@ def sepa_payment_mark_failed(*, payout_id: int, actor: User, reason: str) -> Pay
     if not reason:
         raise AppError(
             "reason_required",
-            "Say why the bank returned the payment (e.g. 'account closed'); the worker sees it.",
-            fields={"reason": ["Required."]},
+            _("Say why the bank returned the payment (e.g. 'account closed'); the worker sees it."),
+            fields={"reason": [_("Required.")]},
         )
     with transaction.atomic():
-        batch, _ = _sepa_payment(payout_id=payout_id)
+        batch, _created = _sepa_payment(payout_id=payout_id)
         payout = payout_fail(
             payout_id=payout_id,
             code="bank_returned",

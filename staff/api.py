@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.http import FileResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -29,7 +30,7 @@ from staff.downloads import document_response
 def _staff(request: Request) -> User:
     """The signed-in person, never an organisation key; ``permission_denied`` without a staff role."""
     if isinstance(request.auth, ApiKey):
-        raise PermissionDenied("The staff console takes a personal sign-in, not an organisation key.")
+        raise PermissionDenied(_("The staff console takes a personal sign-in, not an organisation key."))
     user = cast(User, request.user)
     account_selectors.require_any_staff_role(user=user)
     return user

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import (
     STAFF_ROLE_GROUPS,
@@ -120,7 +121,9 @@ def audit_search(
         person = User.objects.filter(username=actor.strip()).first()
         if person is None:
             raise AppError(
-                "invalid", f"No person with the user name '{actor.strip()}'.", fields={"actor": ["Unknown."]}
+                "invalid",
+                _("No person with the user name '%(strip)s'.") % {"strip": actor.strip()},
+                fields={"actor": [_("Unknown.")]},
             )
         rows = rows.filter(actor=person)
     if target_type.strip():

@@ -15,6 +15,7 @@ import hmac
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from tasks.models import Assignment, AssignmentAttempt, Batch, Task
@@ -46,7 +47,7 @@ def assignment_attempt_public_id(assignment_pk: int, attempt_pk: int) -> str:
 
 def _parse(public_id: str) -> tuple[int, int | None] | None:
     tag, rest = public_id[:_TAG_LENGTH], public_id[_TAG_LENGTH:]
-    slot_digits, _, attempt_digits = rest.partition(_ATTEMPT_SEPARATOR)
+    slot_digits, _unused, attempt_digits = rest.partition(_ATTEMPT_SEPARATOR)
     if not slot_digits.isdigit() or len(slot_digits) > 18 or len(attempt_digits) > 18:
         return None
     if attempt_digits:
@@ -92,7 +93,7 @@ def external_task_url(*, assignment: Assignment) -> str:
     when the holder has no running attempt (returned, expired or submitted)."""
     batch = assignment.batch
     if assignment.worker is None:
-        raise AppError("invalid_state", "This task is not accepted by anyone.", status=409)
+        raise AppError("invalid_state", _("This task is not accepted by anyone."), status=409)
     attempt_id = (
         AssignmentAttempt.objects.filter(
             assignment=assignment, worker=assignment.worker, outcome=AssignmentAttempt.Outcome.ACTIVE
@@ -101,7 +102,7 @@ def external_task_url(*, assignment: Assignment) -> str:
         .first()
     )
     if attempt_id is None:
-        raise AppError("invalid_state", "This task is not accepted by you any more.", status=409)
+        raise AppError("invalid_state", _("This task is not accepted by you any more."), status=409)
     return _with_params(
         batch.external_url,
         {

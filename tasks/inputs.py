@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.errors import AppError
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
@@ -116,7 +118,7 @@ def parse_input_rows(*, content: str, file_format: str, placeholders: list[str])
         try:
             header = next(reader, None)
             if not header or not any(cell.strip() for cell in header):
-                raise AppError("invalid_input_file", "The CSV file is empty; put column names in the first row.")
+                raise AppError("invalid_input_file", _("The CSV file is empty; put column names in the first row."))
             names = [cell.strip() for cell in header]
             duplicates = sorted({name for name in names if names.count(name) > 1})
             for name in duplicates:
@@ -132,16 +134,20 @@ def parse_input_rows(*, content: str, file_format: str, placeholders: list[str])
                     continue
                 raw_rows.append(dict(zip(names, cells, strict=True)))
         except csv.Error as error:
-            raise AppError("invalid_input_file", f"The CSV file could not be read: {error}.") from None
+            raise AppError(
+                "invalid_input_file", _("The CSV file could not be read: %(error)s.") % {"error": error}
+            ) from None
     elif file_format == "json":
         try:
             data = json.loads(content)
         except json.JSONDecodeError as error:
             raise AppError(
-                "invalid_input_file", f"The JSON file could not be read (line {error.lineno}): {error.msg}."
+                "invalid_input_file",
+                _("The JSON file could not be read (line %(lineno)s): %(msg)s.")
+                % {"lineno": error.lineno, "msg": error.msg},
             ) from None
         if not isinstance(data, list):
-            raise AppError("invalid_input_file", "The JSON file must be a list of objects, one per task.")
+            raise AppError("invalid_input_file", _("The JSON file must be a list of objects, one per task."))
         for number, item in enumerate(data, start=1):
             if not isinstance(item, dict):
                 errors.append(RowError(number, "", "Each item must be an object of column names to values."))
@@ -149,19 +155,26 @@ def parse_input_rows(*, content: str, file_format: str, placeholders: list[str])
             else:
                 raw_rows.append(item)
     else:
-        raise AppError("invalid_input_file", "Send the input rows as CSV or JSON.")
+        raise AppError("invalid_input_file", _("Send the input rows as CSV or JSON."))
     if not raw_rows and not errors:
-        raise AppError("invalid_input_file", "The file has no data rows; add one row per task.")
+        raise AppError("invalid_input_file", _("The file has no data rows; add one row per task."))
     if len(raw_rows) > MAX_ROWS:
-        raise AppError("invalid_input_file", f"The file has {len(raw_rows)} rows; the limit is {MAX_ROWS}.")
+        raise AppError(
+            "invalid_input_file",
+            _("The file has %(amount)s rows; the limit is %(MAX_ROWS)s.")
+            % {"amount": len(raw_rows), "MAX_ROWS": MAX_ROWS},
+        )
     bad_rows = {error.row for error in errors}
     rows = _check_rows(raw_rows, placeholders, errors, skip=bad_rows)
     if errors:
         shown = errors[:200]
         raise AppError(
             "invalid_input_file",
-            f"The input file has {len(errors)} problem(s); nothing was created. First: row {shown[0].row}, "
-            f"column '{shown[0].column}': {shown[0].message}",
+            _(
+                "The input file has %(amount)s problem(s); nothing was created. First: "
+                "row %(row)s, column '%(column)s': %(message)s"
+            )
+            % {"amount": len(errors), "row": shown[0].row, "column": shown[0].column, "message": shown[0].message},
             details={"errors": [error.as_dict() for error in shown], "error_count": len(errors)},
         )
     return rows
@@ -176,22 +189,22 @@ def validate_answers(
     known = {field["name"]: bool(field["required"]) for field in answer_fields}
     for name, value in answers.items():
         if not free_form and name not in known:
-            fields[name] = ["The task has no such answer field."]
+            fields[name] = [_("The task has no such answer field.")]
             continue
         if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
             value = "|".join(str(item) for item in value)  # a multi-select, joined as MTurk does
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            fields[name] = ["Answers are text."]
+            fields[name] = [_("Answers are text.")]
             continue
         if len(str(value)) > MAX_VALUE_LENGTH:
-            fields[name] = [f"At most {MAX_VALUE_LENGTH} characters."]
+            fields[name] = [_("At most %(MAX_VALUE_LENGTH)s characters.") % {"MAX_VALUE_LENGTH": MAX_VALUE_LENGTH}]
             continue
         clean[str(name)] = str(value)
     for name, required in known.items():
         if required and not clean.get(name, "").strip() and name not in fields:
-            fields[name] = ["This answer is required."]
+            fields[name] = [_("This answer is required.")]
     if not clean and not fields:
-        raise AppError("invalid_answers", "The submission has no answers; fill in the task before submitting.")
+        raise AppError("invalid_answers", _("The submission has no answers; fill in the task before submitting."))
     if fields:
-        raise AppError("invalid_answers", "Some answers need attention; nothing was submitted.", fields=fields)
+        raise AppError("invalid_answers", _("Some answers need attention; nothing was submitted."), fields=fields)
     return clean

@@ -10,6 +10,7 @@ once both sides have agreed to share it.
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.audit import audit_record
@@ -23,7 +24,11 @@ MAX_BODY = 5000
 def _clean(body: str) -> str:
     body = body.strip()
     if not body or len(body) > MAX_BODY:
-        raise AppError("invalid", f"Write a message of 1 to {MAX_BODY} characters.", fields={"body": ["Required."]})
+        raise AppError(
+            "invalid",
+            _("Write a message of 1 to %(MAX_BODY)s characters.") % {"MAX_BODY": MAX_BODY},
+            fields={"body": [_("Required.")]},
+        )
     return body
 
 
@@ -91,9 +96,9 @@ def message_to_requester(*, worker: User, assignment_id: int, body: str) -> Task
     if assignment is None:
         raise NotFound("assignment")
     if assignment.submitted_at is None:
-        raise AppError("not_worked_on", "You can write to the requester about work you submitted.", status=409)
+        raise AppError("not_worked_on", _("You can write to the requester about work you submitted."), status=409)
     with transaction.atomic():
-        thread, _ = TaskThread.objects.get_or_create(
+        thread, _created = TaskThread.objects.get_or_create(
             assignment=assignment, defaults={"worker": worker, "organisation": assignment.batch.organisation}
         )
         thread = (

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
@@ -37,27 +38,30 @@ def saved_search_create(
     fields: dict[str, list[str]] = {}
     name = name.strip()
     if not name or len(name) > 80:
-        fields["name"] = ["Give the search a name of up to 80 characters."]
+        fields["name"] = [_("Give the search a name of up to 80 characters.")]
     if alert not in SavedSearch.Alert.values:
-        fields["alert"] = [f"Choose one of: {', '.join(SavedSearch.Alert.values)}."]
+        fields["alert"] = [_("Choose one of: %(values)s.") % {"values": ", ".join(SavedSearch.Alert.values)}]
     if min_hourly_pay is not None and min_hourly_pay < 0:
-        fields["min_hourly_pay"] = ["Cannot be negative."]
+        fields["min_hourly_pay"] = [_("Cannot be negative.")]
     if max_minutes is not None and max_minutes < 1:
-        fields["max_minutes"] = ["At least 1."]
+        fields["max_minutes"] = [_("At least 1.")]
     if len(keywords) > 200:
-        fields["keywords"] = ["At most 200 characters."]
+        fields["keywords"] = [_("At most 200 characters.")]
     organisation = None
     if requester:
         organisation = Organisation.objects.filter(slug=requester).first()
         if organisation is None:
-            fields["requester"] = ["No requester with that name."]
+            fields["requester"] = [_("No requester with that name.")]
     if name and SavedSearch.objects.filter(worker=worker, name=name).exists():
-        fields["name"] = ["You already have a search with this name."]
+        fields["name"] = [_("You already have a search with this name.")]
     if fields:
-        raise AppError("invalid", "Check the search's filters.", fields=fields)
+        raise AppError("invalid", _("Check the search's filters."), fields=fields)
     with transaction.atomic():
         if SavedSearch.objects.filter(worker=worker).count() >= MAX_SEARCHES:
-            raise AppError("too_many_searches", f"You can keep up to {MAX_SEARCHES} searches; delete one first.")
+            raise AppError(
+                "too_many_searches",
+                _("You can keep up to %(MAX_SEARCHES)s searches; delete one first.") % {"MAX_SEARCHES": MAX_SEARCHES},
+            )
         search = SavedSearch.objects.create(
             worker=worker,
             name=name,
@@ -75,7 +79,7 @@ def saved_search_delete(*, worker: User, search_id: int) -> None:
     with transaction.atomic():
         search = SavedSearch.objects.filter(pk=search_id, worker=worker).first()
         if search is None:
-            raise NotFound("saved search")
+            raise NotFound(_("saved search"))
         audit_record(actor=worker, action="saved_search.deleted", target=search)
         search.delete()
 

@@ -429,22 +429,42 @@ def worker_ineligibility(*, worker: User, batch: Batch, standing: WorkerStanding
             )
     elif batch.organisation_id in standing.staff_of:
         reasons.append(
-            "You work for this requester (or did recently): its staff cannot take its tasks, so that nobody pays "
-            "themselves through the platform."
+            _(
+                "You work for this requester (or did recently): its staff cannot take "
+                "its tasks, so that nobody pays themselves through the platform."
+            )
         )
     if batch.organisation_id in standing.blocked_by:
-        reasons.append(f"This requester has blocked you from its batches: {standing.blocked_by[batch.organisation_id]}")
+        reasons.append(
+            _("This requester has blocked you from its batches: %(blocked_by)s")
+            % {"blocked_by": standing.blocked_by[batch.organisation_id]}
+        )
     for requirement in batch.requirement_rows:
         kind = requirement.kind
         if kind == "approval_rate" and standing.rate.rate_bps < requirement.value:
-            reasons.append(f"Needs {requirement_text(requirement)} Yours is {standing.rate.rate_bps / 100:g}%.")
+            reasons.append(
+                _("Needs %(requirement_text)s Yours is %(value)s%%.")
+                % {
+                    "requirement_text": requirement_text(requirement),
+                    "value": format(standing.rate.rate_bps / 100, "g"),
+                }
+            )
         elif kind == "approved_count" and standing.rate.approved_all_time < requirement.value:
-            reasons.append(f"Needs {requirement_text(requirement)} You have {standing.rate.approved_all_time}.")
+            reasons.append(
+                _("Needs %(requirement_text)s You have %(approved_all_time)s.")
+                % {
+                    "requirement_text": requirement_text(requirement),
+                    "approved_all_time": standing.rate.approved_all_time,
+                }
+            )
         elif kind == "locale" and standing.country not in requirement.country_list:
             where = standing.country or "no country in your profile"
-            reasons.append(f"Needs {requirement_text(requirement)} Yours: {where}.")
+            reasons.append(
+                _("Needs %(requirement_text)s Yours: %(where)s.")
+                % {"requirement_text": requirement_text(requirement), "where": where}
+            )
         elif kind == "qualification" and standing.grants.get(requirement.qualification_id or 0, -1) < requirement.value:
-            reasons.append(f"Needs {requirement_text(requirement)}")
+            reasons.append(_("Needs %(requirement_text)s") % {"requirement_text": requirement_text(requirement)})
     return reasons
 
 

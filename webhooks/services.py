@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.keys import decrypt_secret, encrypt_secret, new_secret
 from accounts.models import Organisation, User
@@ -71,16 +72,23 @@ def webhook_endpoint_create(
         fields["url"] = [problem]
     unknown = sorted(set(events) - set(EVENTS))
     if unknown:
-        fields["events"] = [f"Unknown event type(s): {', '.join(unknown)}. Choose from: {', '.join(EVENTS)}."]
+        fields["events"] = [
+            _("Unknown event type(s): %(unknown)s. Choose from: %(EVENTS)s.")
+            % {"unknown": ", ".join(unknown), "EVENTS": ", ".join(EVENTS)}
+        ]
     elif not events:
-        fields["events"] = [f"Choose at least one event: {', '.join(EVENTS)}."]
+        fields["events"] = [_("Choose at least one event: %(EVENTS)s.") % {"EVENTS": ", ".join(EVENTS)}]
     if fields:
         raise _invalid(fields)
     secret = new_secret()
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
         if WebhookEndpoint.objects.filter(organisation=organisation, active=True).count() >= MAX_ENDPOINTS:
-            raise AppError("too_many_webhooks", f"An organisation may register at most {MAX_ENDPOINTS} endpoints.")
+            raise AppError(
+                "too_many_webhooks",
+                _("An organisation may register at most %(MAX_ENDPOINTS)s endpoints.")
+                % {"MAX_ENDPOINTS": MAX_ENDPOINTS},
+            )
         endpoint = WebhookEndpoint.objects.create(
             organisation=organisation,
             url=url,
@@ -135,7 +143,7 @@ def _subjects(rows: list[OutboxEvent]) -> list[tuple[OutboxEvent, str, int, dict
         elif row.target_type == "tasks.batch" and row.action in BATCH_EVENTS and target in batches:
             subjects.append((row, BATCH_EVENTS[row.action], batches[target], {"batch_id": target}))
         elif row.target_type == "disputes.case" and row.action in CASE_EVENTS and target in cases:
-            organisation_id, _ = cases[target]
+            organisation_id, _created = cases[target]
             data = {"case_id": target, "outcome": row.after.get("outcome", "")}
             subjects.append((row, CASE_EVENTS[row.action], organisation_id, data))
     return subjects

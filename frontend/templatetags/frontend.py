@@ -1,6 +1,7 @@
 """Template helpers: money, percentages and times in the reader's language and time zone,
 human labels for internal names, and the role navigation."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from core.labels import label
+from core.labels import label, rule_description, rule_name
 from core.money import exponent, platform_currency, to_major
 from frontend.pages import roles_for
 
@@ -127,3 +128,30 @@ def label_filter(value: object) -> str:
     """``awaiting_response|label`` -> ``Waiting for the requester's answer``: no stored name
     reaches a page."""
     return label(value)
+
+
+@register.filter(name="rule_name")
+def rule_name_filter(rule: object) -> str:
+    """A governed rule's name in the reader's language."""
+    return rule_name(rule)
+
+
+@register.filter(name="rule_description")
+def rule_description_filter(rule: object) -> str:
+    return rule_description(rule)
+
+
+_PARTY = re.compile(r"^(Juror|Worker) (\d+)$")
+
+
+@register.filter
+def party(stored: object) -> str:
+    """A stored pseudonymous label (``Juror 2``, ``Worker 1``) in the reader's language."""
+    text = str(stored or "")
+    found = _PARTY.match(text)
+    if found is None:
+        return text
+    number = found.group(2)
+    if found.group(1) == "Juror":
+        return _("Juror %(number)s") % {"number": number}
+    return _("Worker %(number)s") % {"number": number}

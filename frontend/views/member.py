@@ -245,13 +245,19 @@ def rule_page(request: HttpRequest, key: str) -> HttpResponse:
         {
             "version": version,
             "value": value_text(rule, version.value),
-            "state": "in force" if version.pk == current.version_id else (
-                "scheduled" if version.effective_at > current.effective_at else "earlier"),
+            "state": _("in force") if version.pk == current.version_id else (
+                _("scheduled") if version.effective_at > current.effective_at else _("earlier")),
         }
         for version in governance_selectors.rule_history(rule=rule).select_related("adopted_by_proposal")
     ]  # fmt: skip
     return render(
         request,
         "frontend/member/rule.html",
-        {"rule": rule, "current": value_text(rule, current.value), "versions": versions},
+        {
+            "rule": rule,
+            "current": value_text(rule, current.value),
+            "minimum": value_text(rule, rule.min_value),
+            "maximum": value_text(rule, rule.max_value),
+            "versions": versions,
+        },
     )

@@ -2,6 +2,7 @@
 
 import json
 import time
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -14,9 +15,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -27,6 +29,7 @@ from accounts.models import User
 from core.errors import AppError
 from core.jobs import HEARTBEAT_KEY
 from core.runner import jobs_health
+from notifications import services as notification_services
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -55,14 +58,38 @@ def _country_choices() -> list[tuple[str, str]]:
     return [("", _("Choose your country")), *all_countries()]
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
 class RegisterForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, help_text=_("At least 8 characters, not a common password."))
+    username = forms.CharField(label=gettext_lazy("User name"), max_length=150)
+    email = forms.EmailField(label=gettext_lazy("E-mail address"))
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        widget=forms.PasswordInput,
+        help_text=gettext_lazy("At least 8 characters, not a common password."),
+    )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Your language"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=gettext_lazy("The pages, notifications and e-mails are written in it; you can change it any time."),
+    )
+    time_zone = forms.ChoiceField(
+        label=gettext_lazy("Your time zone"),
+        choices=_time_zone_choices,
+        required=False,
+        initial="UTC",
+        help_text=gettext_lazy("Every time and deadline is shown in it. Your browser's guess is chosen for you."),
+        # app.js puts the browser's zone (Intl) here while the person has not chosen one.
+        widget=forms.Select(attrs={"data-guess-time-zone": "yes"}),
+    )
     country = forms.ChoiceField(
+        label=gettext_lazy("Country"),
         choices=_country_choices,
         required=False,
-        help_text=_("Where you live: it decides how you can be paid (shown below the form)."),
+        help_text=gettext_lazy("Where you live: it decides how you can be paid (shown below the form)."),
         # htmx shows the payout options of the chosen country without leaving the form.
         widget=forms.Select(
             attrs={
@@ -120,7 +147,7 @@ def _credentials_rate() -> str:
 
 @ratelimit(key="ip", rate=lambda group, request: _credentials_rate(), method="POST", block=False)
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegisterForm(request.POST or None)
+    form = RegisterForm(request.POST or None, initial={"language": translation.get_language()})
     if getattr(request, "limited", False):
         form.is_valid()
         form.add_error(None, _("Too many attempts from your address; wait a few minutes and try again."))
@@ -128,10 +155,13 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         country = data.pop("country", "")
+        language = data.pop("language") or translation.get_language()
+        time_zone = data.pop("time_zone") or "UTC"
         try:
             user = services.user_register(**data)
             if country:
                 services.worker_profile_update(user=user, changes={"country": country})
+            notification_services.notification_settings_set(user=user, language=language, time_zone=time_zone)
         except AppError as error:
             for field, messages in error.fields.items():
                 for message in messages:

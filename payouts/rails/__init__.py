@@ -8,6 +8,7 @@ Which countries each rail serves is data: each rail's ``offers`` table
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from payouts.rails.base import Destination, PayoutRail, Quote, RailRefused, Submission
@@ -48,8 +49,9 @@ def rail_get(name: str) -> PayoutRail:
     if rail is None:
         raise AppError(
             "unknown_rail",
-            f"There is no payout rail '{name}'; choose one of {', '.join(sorted(RAILS))}.",
-            fields={"rail": ["Unknown rail."]},
+            _("There is no payout rail '%(name)s'; choose one of %(sorted)s.")
+            % {"name": name, "sorted": ", ".join(sorted(RAILS))},
+            fields={"rail": [_("Unknown rail.")]},
         )
     return rail
 
@@ -78,8 +80,11 @@ def rail_require_configured(rail: PayoutRail) -> None:
     if not rail.configured():
         raise AppError(
             "rail_not_configured",
-            f"{rail.label} is not configured on this server; choose another payout method "
-            "(the operator must set its keys first).",
+            _(
+                "%(label)s is not configured on this server; choose another payout "
+                "method (the operator must set its keys first)."
+            )
+            % {"label": rail.label},
             status=409,
             details={"settings": list(rail.required_settings)},
         )
@@ -92,15 +97,16 @@ def rail_for_country(name: str, country: str) -> PayoutRail:
     if not country:
         raise AppError(
             "country_required",
-            "Set your country in your profile first: payout rails are offered per country.",
-            fields={"country": ["Required."]},
+            _("Set your country in your profile first: payout rails are offered per country."),
+            fields={"country": [_("Required.")]},
         )
     if rail in rails_for_country(country):
         return rail
     others = ", ".join(r.label for r in rails_for_country(country)) or "none yet"
     raise AppError(
         "rail_not_available",
-        f"{rail.label} is not available for workers in {country.upper()}. Rails available to you: {others}.",
-        fields={"rail": ["Not available in your country."]},
+        _("%(label)s is not available for workers in %(upper)s. Rails available to you: %(others)s.")
+        % {"label": rail.label, "upper": country.upper(), "others": others},
+        fields={"rail": [_("Not available in your country.")]},
         details={"available": [r.name for r in rails_for_country(country)]},
     )

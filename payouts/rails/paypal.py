@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from core.money import basis_points, major_text
@@ -72,10 +73,10 @@ class PaypalRail:
         except ValidationError:
             raise AppError(
                 "invalid_destination",
-                "Enter the email address of your PayPal account.",
-                fields={"email": ["Not an email address."]},
+                _("Enter the email address of your PayPal account."),
+                fields={"email": [_("Not an email address.")]},
             ) from None
-        user, _, domain = email.partition("@")
+        user, _unused, domain = email.partition("@")
         return Destination(data={"email": email.lower()}, display=f"PayPal {user[:2]}…@{domain}")
 
     def not_ready_reason(self, *, method: "PayoutMethod") -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 from requests.adapters import BaseAdapter
 
 from core.errors import AppError
@@ -95,7 +96,7 @@ def _access_token() -> str:
     if not configured():
         raise AppError(
             "paypal_not_configured",
-            "PayPal payouts are not configured on this server; choose another payout method.",
+            _("PayPal payouts are not configured on this server; choose another payout method."),
             status=503,
         )
     with _lock:

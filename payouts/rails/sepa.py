@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
@@ -145,7 +146,7 @@ class SepaRail:
     def submit(self, *, payout: "Payout") -> Submission:
         raise AppError(
             "submitted_by_bank_file",
-            "SEPA payouts are paid through a bank file; the treasurer sends the batch.",
+            _("SEPA payouts are paid through a bank file; the treasurer sends the batch."),
             status=409,
         )
 
@@ -204,7 +205,8 @@ def pain001_build(
     except Exception as error:  # sepaxml raises bare Exception/XMLSyntaxError on a schema failure
         raise AppError(
             "sepa_file_invalid",
-            f"The SEPA file did not pass the {SCHEMA} schema ({error}); nothing was sent.",
+            _("The SEPA file did not pass the %(SCHEMA)s schema (%(error)s); nothing was sent.")
+            % {"SCHEMA": SCHEMA, "error": error},
             status=500,
         ) from error
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from ledger import accounts
@@ -111,8 +112,8 @@ class StripeConnectRail:
         if not account_id.startswith("acct_"):
             raise AppError(
                 "invalid_destination",
-                "Start the Stripe onboarding to create your payout account.",
-                fields={"account": ["Not a Stripe account id."]},
+                _("Start the Stripe onboarding to create your payout account."),
+                fields={"account": [_("Not a Stripe account id.")]},
             )
         return Destination(data={"account": account_id}, display=f"Stripe account …{account_id[-6:]}")
 

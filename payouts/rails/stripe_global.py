@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from ledger import accounts
@@ -67,15 +68,15 @@ class StripeGlobalRail:
         if not account_id.startswith("acct_"):
             raise AppError(
                 "invalid_destination",
-                "Start Stripe's form to add your bank account or card.",
-                fields={"account": ["Not a Stripe account id."]},
+                _("Start Stripe's form to add your bank account or card."),
+                fields={"account": [_("Not a Stripe account id.")]},
             )
         offer = next((o for o in self.offers if o.country == country.upper()), None)
         if offer is None:
             raise AppError(
                 "rail_not_available",
-                f"Stripe Global Payouts does not reach {country.upper()}.",
-                fields={"rail": ["Not available in your country."]},
+                _("Stripe Global Payouts does not reach %(upper)s.") % {"upper": country.upper()},
+                fields={"rail": [_("Not available in your country.")]},
             )
         return Destination(
             data={"account": account_id, "currency": offer.currency},

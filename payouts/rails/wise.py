@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -84,7 +85,9 @@ class WiseRail:
     def validate_destination(self, *, country: str, details: Mapping[str, Any]) -> Destination:
         country = country.upper()
         if country not in FIELDS:
-            raise AppError("rail_not_available", f"Wise does not pay bank accounts in {country} here.")
+            raise AppError(
+                "rail_not_available", _("Wise does not pay bank accounts in %(country)s here.") % {"country": country}
+            )
         holder = " ".join(str(details.get("account_holder") or "").split())
         if not holder:
             raise _invalid("account_holder", "Required.", "Enter the account holder's name as the bank knows it.")

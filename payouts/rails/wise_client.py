@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
+from django.utils.translation import gettext as _
 from requests.adapters import BaseAdapter
 
 from core.errors import AppError
@@ -59,7 +60,7 @@ def _call(method: str, path: str, *, json: Any = None) -> Any:
     if not configured():
         raise AppError(
             "wise_not_configured",
-            "Wise payouts are not configured on this server; choose another payout method.",
+            _("Wise payouts are not configured on this server; choose another payout method."),
             status=503,
         )
     try:

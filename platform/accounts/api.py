@@ -6,6 +6,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -29,7 +30,7 @@ def request_user(request: Request) -> User:
     An organisation's API key is never a person: it gets 403 ``organisation_key_refused``
     (the permission class refuses it first on personal endpoints; this is the backstop)."""
     if isinstance(request.user, OrganisationPrincipal):
-        raise AppError("organisation_key_refused", "An organisation's API key cannot act as a person.", status=403)
+        raise AppError("organisation_key_refused", _("An organisation's API key cannot act as a person."), status=403)
     return cast(User, request.user)
 
 
@@ -147,19 +148,21 @@ class TokenView(ObtainAuthToken):
             locked = signin.signin_failed(username=username)
             if locked:
                 raise AppError("account_locked", signin.locked_message(), status=429)
-            raise AppError("invalid_credentials", "Unable to sign in with those credentials.", status=400)
+            raise AppError("invalid_credentials", _("Unable to sign in with those credentials."), status=400)
         if two_factor.two_factor_enabled(user):
             otp = data.validated_data.get("otp", "")
             if not otp:
                 raise AppError(
-                    "otp_required", "This account uses two-factor authentication: send the code as 'otp'.", status=400
+                    "otp_required",
+                    _("This account uses two-factor authentication: send the code as 'otp'."),
+                    status=400,
                 )
             if two_factor.two_factor_verify(user=user, token=otp) is None:
                 if signin.signin_failed(username=username):
                     raise AppError("account_locked", signin.locked_message(), status=429)
-                raise AppError("invalid_credentials", "Unable to sign in with those credentials.", status=400)
+                raise AppError("invalid_credentials", _("Unable to sign in with those credentials."), status=400)
         signin.signin_succeeded(username=username)
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 
@@ -192,7 +195,7 @@ class ProfileChangeOut(serializers.Serializer):  # type: ignore[type-arg]
 class ProfileView(APIView):
     @extend_schema(responses=ProfileSerializer)
     def get(self, request: Request) -> Response:
-        profile, _ = WorkerProfile.objects.get_or_create(user=request_user(request))
+        profile, _created = WorkerProfile.objects.get_or_create(user=request_user(request))
         return Response(ProfileSerializer(profile).data)
 
     @extend_schema(request=ProfileIn, responses=ProfileSerializer)
@@ -206,7 +209,7 @@ class ProfileView(APIView):
 class ProfileHistoryView(APIView):
     @extend_schema(responses=ProfileChangeOut(many=True))
     def get(self, request: Request) -> Response:
-        profile, _ = WorkerProfile.objects.get_or_create(user=request_user(request))
+        profile, _created = WorkerProfile.objects.get_or_create(user=request_user(request))
         changes = profile.changes.order_by("changed_at", "id")
         return Response(ProfileChangeOut(changes, many=True).data)
 
@@ -316,7 +319,7 @@ class OrganisationDetailView(APIView):
         values = dict(data.validated_data)
         new_name = values.pop("display_name", None)
         if new_name is None and not values:
-            raise AppError("invalid", "Send display_name or a default_* field to change.")
+            raise AppError("invalid", _("Send display_name or a default_* field to change."))
         organisation = organisation_for_request(request, slug, "manage" if new_name is not None else "publish")
         if new_name is not None and values:
             selectors.require_organisation_capability(
@@ -417,7 +420,7 @@ class ApiKeyRevokeView(APIView):
         organisation = organisation_for_request(request, slug, "manage")
         key = selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
         if key is None:
-            raise NotFound("API key")
+            raise NotFound(_("API key"))
         key = services.api_key_revoke(key=key, actor=request_user(request))
         return Response(ApiKeyOut(key).data)
 
@@ -590,7 +593,7 @@ class InvitationAcceptView(APIView):
     @extend_schema(request=InvitationAcceptIn, responses={201: MemberOut})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, ApiKey):
-            raise PermissionDenied("Accept an invitation signed in as yourself, not with an organisation key.")
+            raise PermissionDenied(_("Accept an invitation signed in as yourself, not with an organisation key."))
         data = InvitationAcceptIn(data=request.data)
         data.is_valid(raise_exception=True)
         member = teams.invitation_accept(token=data.validated_data["token"], user=request_user(request))

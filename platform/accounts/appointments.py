@@ -10,6 +10,7 @@ transaction, with an audit row."""
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import STAFF_ROLE_GROUPS, StaffAppointment, StaffRole, User
 from core.audit import audit_record
@@ -20,8 +21,9 @@ def _check_role(role: str) -> StaffRole:
     if role not in StaffRole.values:
         raise AppError(
             "invalid",
-            f"Unknown staff role '{role}'; choose {', '.join(StaffRole.values)}.",
-            fields={"role": ["Unknown."]},
+            _("Unknown staff role '%(role)s'; choose %(values)s.")
+            % {"role": role, "values": ", ".join(StaffRole.values)},
+            fields={"role": [_("Unknown.")]},
         )
     return StaffRole(role)
 
@@ -40,7 +42,7 @@ def staff_role_grant(
         appointment = StaffAppointment.objects.create(
             user=user, role=staff_role, source=source, granted_by_proposal_id=proposal_id, granted_at=timezone.now()
         )
-        group, _ = Group.objects.get_or_create(name=STAFF_ROLE_GROUPS[staff_role])
+        group, _created = Group.objects.get_or_create(name=STAFF_ROLE_GROUPS[staff_role])
         user.groups.add(group)
         audit_record(
             actor=actor,
@@ -63,7 +65,12 @@ def staff_role_remove(*, user: User, role: str, proposal_id: int | None = None, 
             .first()
         )
         if current is None:
-            raise AppError("not_appointed", f"{user.username} does not hold the role {staff_role.value}.", status=409)
+            raise AppError(
+                "not_appointed",
+                _("%(username)s does not hold the role %(value)s.")
+                % {"username": user.username, "value": staff_role.value},
+                status=409,
+            )
         current.ended_at = timezone.now()
         current.ended_by_proposal_id = proposal_id
         current.save(update_fields=["ended_at", "ended_by_proposal_id"])
@@ -83,8 +90,8 @@ def staff_roles_bootstrap(*, holders: list[tuple[User, str]]) -> list[StaffAppoi
     nothing changed) once anyone holds any staff role: from then on only the members'
     vote appoints and removes."""
     if not holders:
-        raise AppError("invalid", "Name at least one first holder (person and role).")
-    for _, role in holders:
+        raise AppError("invalid", _("Name at least one first holder (person and role)."))
+    for _unused, role in holders:
         _check_role(role)
     with transaction.atomic():
         # Serialises concurrent bootstraps on the groups' rows.
@@ -96,7 +103,7 @@ def staff_roles_bootstrap(*, holders: list[tuple[User, str]]) -> list[StaffAppoi
         ):
             raise AppError(
                 "staff_exists",
-                "Staff roles already have holders; roles now change only by an adopted appointment proposal.",
+                _("Staff roles already have holders; roles now change only by an adopted appointment proposal."),
                 status=409,
             )
         return [

@@ -9,6 +9,7 @@ disputes as a worker, juror work, ratings, claims or feed.
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -38,8 +39,11 @@ class OrganisationKeysOnOrganisationEndpoints(BasePermission):
         ):
             raise AppError(
                 "organisation_key_refused",
-                "An organisation's API key acts for the organisation only; this endpoint is a "
-                "person's own. Sign in as yourself (a personal token or the web session).",
+                _(
+                    "An organisation's API key acts for the organisation only; this "
+                    "endpoint is a person's own. Sign in as yourself (a personal token or "
+                    "the web session)."
+                ),
                 status=403,
             )
         if not isinstance(request.user, OrganisationPrincipal) and second_factor_missing(
@@ -47,8 +51,11 @@ class OrganisationKeysOnOrganisationEndpoints(BasePermission):
         ):
             raise AppError(
                 "second_factor_required",
-                "Your role (co-op staff, treasurer or organisation owner) requires two-factor authentication: "
-                "turn it on at /account/security/ and sign in with a code.",
+                _(
+                    "Your role (co-op staff, treasurer or organisation owner) requires "
+                    "two-factor authentication: turn it on at /account/security/ and sign "
+                    "in with a code."
+                ),
                 status=403,
             )
         return True

@@ -36,6 +36,7 @@ from django.contrib.auth.models import Group
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.authentication import forget_tokens
 from accounts.models import (
@@ -161,9 +162,9 @@ def _core_blockers(user: User) -> list[str]:
         )
     )
     if owned:
-        reasons.append(f"You own {', '.join(owned)}: hand ownership to someone else first.")
+        reasons.append(_("You own %(owned)s: hand ownership to someone else first.") % {"owned": ", ".join(owned)})
     if user.is_staff or user.is_superuser or user.groups.filter(name=TREASURER_GROUP).exists():
-        reasons.append("You hold a co-op staff or treasurer role: the members must relieve you of it first.")
+        reasons.append(_("You hold a co-op staff or treasurer role: the members must relieve you of it first."))
     return reasons
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import signin
 from accounts.models import User
@@ -77,7 +78,7 @@ def fresh_sign_in_with_password(
     if not password or authenticate(username=user.username, password=password) is None:
         signin.signin_failed(username=user.username)
         raise AppError(
-            "reauthentication_failed", "That password is not right.", status=403, fields={"password": ["Wrong."]}
+            "reauthentication_failed", _("That password is not right."), status=403, fields={"password": [_("Wrong.")]}
         )
     second = False
     if two_factor_enabled(user) and session_second_factor and not otp:
@@ -87,9 +88,9 @@ def fresh_sign_in_with_password(
             signin.signin_failed(username=user.username)
             raise AppError(
                 "reauthentication_failed",
-                "Send the code from your authenticator app (or a backup code) as well.",
+                _("Send the code from your authenticator app (or a backup code) as well."),
                 status=403,
-                fields={"otp": ["Wrong or missing."]},
+                fields={"otp": [_("Wrong or missing.")]},
             )
         second = True
     return FreshSignIn(user_id=user.pk, at=timezone.now(), second_factor=second)
@@ -115,13 +116,17 @@ def fresh_sign_in_check(*, user: User, proof: FreshSignIn | None) -> None:
     if proof is None or proof.user_id != user.pk or timezone.now() - proof.at > timedelta(minutes=minutes):
         raise AppError(
             "reauthentication_required",
-            f"For your safety, confirm it is you: sign in again (or send your password) within {minutes} minutes "
-            "before changing where your money goes.",
+            _(
+                "For your safety, confirm it is you: sign in again (or send your "
+                "password) within %(minutes)s minutes before changing where your money "
+                "goes."
+            )
+            % {"minutes": minutes},
             status=403,
         )
     if not proof.second_factor and two_factor_enabled(user):
         raise AppError(
             "reauthentication_required",
-            "Confirm it is you with the code from your authenticator app as well.",
+            _("Confirm it is you with the code from your authenticator app as well."),
             status=403,
         )

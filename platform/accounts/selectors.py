@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import (
     MODERATOR_GROUP,
@@ -214,7 +215,8 @@ def require_staff_role(*, user: User, role: str, doing: str) -> None:
     """Raises ``permission_denied`` (403) unless ``user`` holds ``role`` now."""
     if not user_has_staff_role(user=user, role=role):
         raise PermissionDenied(
-            f"Only a {role} can {doing}; your roles: {', '.join(sorted(user_staff_roles(user=user))) or 'none'}."
+            _("Only a %(role)s can %(doing)s; your roles: %(value)s.")
+            % {"role": role, "doing": doing, "value": ", ".join(sorted(user_staff_roles(user=user))) or "none"}
         )
 
 
@@ -222,7 +224,7 @@ def require_any_staff_role(*, user: User) -> set[str]:
     """The staff roles of ``user``; ``permission_denied`` if none (the console's door)."""
     roles = user_staff_roles(user=user)
     if not roles:
-        raise PermissionDenied("The staff console is for the co-op's verifiers, treasurers and moderators.")
+        raise PermissionDenied(_("The staff console is for the co-op's verifiers, treasurers and moderators."))
     return roles
 
 
@@ -267,11 +269,14 @@ def require_organisation_capability(
         if api_key.organisation_id != organisation.pk:
             raise NotFound("organisation")
         if capability == CAPABILITY_MANAGE:
-            raise PermissionDenied("An API key cannot manage members or keys; an owner signs in to do that.")
+            raise PermissionDenied(_("An API key cannot manage members or keys; an owner signs in to do that."))
         if capability not in api_key.scopes:
             raise PermissionDenied(
-                f"This API key lacks the '{capability}' scope (it has: {', '.join(api_key.scopes) or 'none'}); "
-                "an owner can create a key with it."
+                _(
+                    "This API key lacks the '%(capability)s' scope (it has: %(value)s); an "
+                    "owner can create a key with it."
+                )
+                % {"capability": capability, "value": ", ".join(api_key.scopes) or "none"}
             )
         return
     role = organisation_role(user=user, organisation=organisation)
@@ -279,8 +284,12 @@ def require_organisation_capability(
         raise NotFound("organisation")
     if capability not in ROLE_CAPABILITIES.get(role, frozenset()):
         raise PermissionDenied(
-            f"Your role on {organisation.display_name} is {role}; only those who may "
-            f"{_CAPABILITY_WORDS[capability]} can do that."
+            _("Your role on %(display_name)s is %(role)s; only those who may %(_CAPABILITY_WORDS)s can do that.")
+            % {
+                "display_name": organisation.display_name,
+                "role": role,
+                "_CAPABILITY_WORDS": _CAPABILITY_WORDS[capability],
+            }
         )
 
 
@@ -318,5 +327,5 @@ def verification_for_verifier(*, user: User, verification_id: int) -> Organisati
         .first()
     )
     if verification is None:
-        raise NotFound("verification request")
+        raise NotFound(_("verification request"))
     return verification

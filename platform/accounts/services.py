@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from accounts import hooks, keys, selectors
@@ -38,22 +39,22 @@ def user_register(*, username: str, email: str, password: str) -> User:
     """Creates a user with an empty worker profile. Raises ``AppError`` with field errors."""
     fields: dict[str, list[str]] = {}
     if not username.strip():
-        fields["username"] = ["Choose a user name."]
+        fields["username"] = [_("Choose a user name.")]
     elif User.objects.filter(username__iexact=username).exists():
-        fields["username"] = ["That user name is taken."]
+        fields["username"] = [_("That user name is taken.")]
     if User.objects.filter(email__iexact=email).exists():
-        fields["email"] = ["An account with that email address exists; sign in or reset your password."]
+        fields["email"] = [_("An account with that email address exists; sign in or reset your password.")]
     try:
         validate_password(password, User(username=username, email=email))
     except ValidationError as error:
         fields["password"] = list(error.messages)
     if fields:
-        raise AppError("invalid", "Some fields need attention.", fields=fields)
+        raise AppError("invalid", _("Some fields need attention."), fields=fields)
     with transaction.atomic():
         try:
             user = User.objects.create_user(username=username, email=email, password=password)
         except IntegrityError:
-            raise AppError("invalid", "That user name or email is taken.", status=409) from None
+            raise AppError("invalid", _("That user name or email is taken."), status=409) from None
         WorkerProfile.objects.create(user=user)
         audit_record(actor=user, action="user.registered", target=user, after={"username": username})
     return user
@@ -68,12 +69,16 @@ def organisation_create(
     """
     slug = slugify(slug or display_name)[:60]
     if not slug:
-        raise AppError("invalid", "The organisation needs a name.", fields={"display_name": ["Required."]})
+        raise AppError("invalid", _("The organisation needs a name."), fields={"display_name": [_("Required.")]})
     if len(country) != 2 or not country.isalpha():
-        raise AppError("invalid", "Country must be a two-letter code.", fields={"country": ["Use e.g. DE or US."]})
+        raise AppError(
+            "invalid", _("Country must be a two-letter code."), fields={"country": [_("Use e.g. DE or US.")]}
+        )
     with transaction.atomic():
         if Organisation.objects.filter(slug=slug).exists():
-            raise AppError("invalid", "That organisation address is taken.", fields={"slug": ["Taken."]}, status=409)
+            raise AppError(
+                "invalid", _("That organisation address is taken."), fields={"slug": [_("Taken.")]}, status=409
+            )
         group = Group.objects.create(name=f"organisation:{slug}")
         organisation = Organisation.objects.create(
             slug=slug,
@@ -93,7 +98,7 @@ def organisation_staff_add(
     *, organisation: Organisation, user: User, role: str = OrganisationStaff.Role.REVIEWER, actor: Any
 ) -> OrganisationStaff:
     with transaction.atomic():
-        staff, _ = OrganisationStaff.objects.get_or_create(
+        staff, _created = OrganisationStaff.objects.get_or_create(
             organisation=organisation, user=user, defaults={"role": role}
         )
         user.groups.add(organisation.staff_group)
@@ -114,7 +119,7 @@ def organisation_verify(*, organisation: Organisation, verified_by: User, legal_
     verification queue (seeds, benchmarks and operators' scripts; Django's ``is_staff``
     operators may too). Requesters go through ``accounts.verification``."""
     if not (verified_by.is_staff or selectors.user_has_staff_role(user=verified_by, role=StaffRole.VERIFIER)):
-        raise PermissionDenied("Only the co-op's verifiers verify organisations.")
+        raise PermissionDenied(_("Only the co-op's verifiers verify organisations."))
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         before = {"legal_name": organisation.legal_name, "verified_at": None}
@@ -142,9 +147,9 @@ def organisation_rename(*, organisation: Organisation, new_name: str, actor: Use
     """
     new_name = new_name.strip()
     if not new_name:
-        raise AppError("invalid", "The display name cannot be empty.", fields={"display_name": ["Required."]})
+        raise AppError("invalid", _("The display name cannot be empty."), fields={"display_name": [_("Required.")]})
     if len(new_name) > 120:
-        raise AppError("invalid", "The display name is too long.", fields={"display_name": ["At most 120."]})
+        raise AppError("invalid", _("The display name is too long."), fields={"display_name": [_("At most 120.")]})
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         if new_name == organisation.display_name:
@@ -154,7 +159,11 @@ def organisation_rename(*, organisation: Organisation, new_name: str, actor: Use
         if recent >= allowed:
             raise AppError(
                 "rename_limit",
-                f"This organisation has changed its name {recent} times in the last year; the co-op allows {allowed}.",
+                _(
+                    "This organisation has changed its name %(recent)s times in the last "
+                    "year; the co-op allows %(allowed)s."
+                )
+                % {"recent": recent, "allowed": allowed},
                 status=409,
             )
         old = organisation.display_name
@@ -218,21 +227,27 @@ def worker_profile_update(*, user: User, changes: dict[str, Any]) -> WorkerProfi
     """Applies the worker's own edits and records each changed field in the history."""
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
     if unknown:
-        raise AppError("invalid", "Unknown profile fields.", fields={name: ["Unknown field."] for name in unknown})
+        raise AppError("invalid", _("Unknown profile fields."), fields={name: ["Unknown field."] for name in unknown})
     if (
         "country" in changes
         and changes["country"]
         and (not isinstance(changes["country"], str) or len(changes["country"]) != 2)
     ):
-        raise AppError("invalid", "Country must be a two-letter code.", fields={"country": ["Use e.g. KE or VE."]})
+        raise AppError(
+            "invalid", _("Country must be a two-letter code."), fields={"country": [_("Use e.g. KE or VE.")]}
+        )
     if "languages" in changes and not (
         isinstance(changes["languages"], list) and all(isinstance(x, str) for x in changes["languages"])
     ):
-        raise AppError("invalid", "Languages must be a list of codes.", fields={"languages": ["e.g. ['en', 'es']"]})
+        raise AppError(
+            "invalid", _("Languages must be a list of codes."), fields={"languages": [_("e.g. ['en', 'es']")]}
+        )
     if "demographics" in changes and not isinstance(changes["demographics"], dict):
-        raise AppError("invalid", "Demographics must be an object.", fields={"demographics": ["Key-value pairs."]})
+        raise AppError(
+            "invalid", _("Demographics must be an object."), fields={"demographics": [_("Key-value pairs.")]}
+        )
     with transaction.atomic():
-        profile, _ = WorkerProfile.objects.select_for_update().get_or_create(user=user)
+        profile, _created = WorkerProfile.objects.select_for_update().get_or_create(user=user)
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for name, value in changes.items():
@@ -253,7 +268,11 @@ def worker_profile_update(*, user: User, changes: dict[str, Any]) -> WorkerProfi
 def membership_join(*, user: User, member_class: str = Membership.MemberClass.WORKER) -> Membership:
     """Makes ``user`` a member (idempotent: one person, one membership)."""
     if member_class not in Membership.MemberClass.values:
-        raise AppError("invalid", f"Unknown member class '{member_class}'.", fields={"member_class": ["Unknown."]})
+        raise AppError(
+            "invalid",
+            _("Unknown member class '%(member_class)s'.") % {"member_class": member_class},
+            fields={"member_class": [_("Unknown.")]},
+        )
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, defaults={"member_class": member_class, "joined_at": timezone.now()}
@@ -267,7 +286,7 @@ def membership_set_juror_opt_in(*, user: User, opt_in: bool) -> Membership:
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(user=user).first()
         if membership is None:
-            raise AppError("not_a_member", "Join the co-op first to serve as a juror.", status=409)
+            raise AppError("not_a_member", _("Join the co-op first to serve as a juror."), status=409)
         membership.juror_opt_in = opt_in
         membership.save(update_fields=["juror_opt_in"])
         audit_record(actor=user, action="membership.juror_opt_in", target=membership, after={"opt_in": opt_in})
@@ -286,14 +305,14 @@ def api_key_create(
     """An owner creates a key with ``scopes`` (default: all of ``KeyScope``). Raises
     ``permission_denied`` (not an owner, or an API key asking) and ``invalid`` scopes."""
     if not created_by.has_perm("accounts.manage_organisation", organisation):
-        raise PermissionDenied("Only the organisation's staff can create its keys.")
+        raise PermissionDenied(_("Only the organisation's staff can create its keys."))
     selectors.require_organisation_capability(user=created_by, organisation=organisation, capability="manage")
     chosen = list(KeyScope.values) if scopes is None else [scope for scope in KeyScope.values if scope in scopes]
     unknown = sorted(set(scopes or []) - set(KeyScope.values))
     if unknown or not chosen:
         raise AppError(
             "invalid",
-            f"Choose the key's scopes among {', '.join(KeyScope.values)}.",
+            _("Choose the key's scopes among %(values)s.") % {"values": ", ".join(KeyScope.values)},
             fields={"scopes": [f"Unknown: {', '.join(unknown)}." if unknown else "Choose at least one."]},
         )
     secret = keys.new_secret()

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import selectors
 from accounts.models import (
@@ -33,7 +34,11 @@ def _token_hash(token: str) -> str:
 
 def _check_role(role: str) -> str:
     if role not in Role.values:
-        raise AppError("invalid", f"Choose a role: {', '.join(Role.values)}.", fields={"role": ["Unknown role."]})
+        raise AppError(
+            "invalid",
+            _("Choose a role: %(values)s.") % {"values": ", ".join(Role.values)},
+            fields={"role": [_("Unknown role.")]},
+        )
     return role
 
 
@@ -47,9 +52,11 @@ def invitation_create(
     role = _check_role(role)
     email = email.strip()
     if "@" not in email or len(email) > 254:
-        raise AppError("invalid", "Give the e-mail address to invite.", fields={"email": ["Not an e-mail address."]})
+        raise AppError(
+            "invalid", _("Give the e-mail address to invite."), fields={"email": [_("Not an e-mail address.")]}
+        )
     if organisation.staff.filter(user__email__iexact=email).exists():
-        raise AppError("already_member", f"{email} is on the team already.", status=409)
+        raise AppError("already_member", _("%(email)s is on the team already.") % {"email": email}, status=409)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = OrganisationInvitation.objects.create(
@@ -95,18 +102,18 @@ def invitation_accept(*, token: str, user: User) -> OrganisationStaff:
         if invitation is None:
             raise NotFound("invitation")
         if invitation.accepted_at is not None or invitation.revoked_at is not None:
-            raise AppError("invitation_used", "This invitation was used or withdrawn already.", status=409)
+            raise AppError("invitation_used", _("This invitation was used or withdrawn already."), status=409)
         if invitation.expires_at <= timezone.now():
-            raise AppError("invitation_expired", "This invitation has expired; ask for a new one.", status=409)
+            raise AppError("invitation_expired", _("This invitation has expired; ask for a new one."), status=409)
         if invitation.email.lower() != user.email.lower():
             raise AppError(
                 "wrong_person",
-                "This invitation was sent to another e-mail address; sign in with that account.",
+                _("This invitation was sent to another e-mail address; sign in with that account."),
                 status=403,
             )
         organisation = invitation.organisation
         if organisation.staff.filter(user=user).exists():
-            raise AppError("already_member", "You are on this team already.", status=409)
+            raise AppError("already_member", _("You are on this team already."), status=409)
         member = _member_add(organisation=organisation, user=user, role=invitation.role)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
@@ -141,7 +148,7 @@ def member_set_role(*, organisation: Organisation, actor: User, user: User, role
         if member is None:
             raise NotFound("member")
         if member.role == Role.OWNER and role != Role.OWNER and _owner_count(organisation) <= 1:
-            raise AppError("last_owner", "The team must keep an owner; make someone else owner first.", status=409)
+            raise AppError("last_owner", _("The team must keep an owner; make someone else owner first."), status=409)
         before = member.role
         if before != role:
             member.role = role
@@ -167,7 +174,9 @@ def member_remove(*, organisation: Organisation, actor: User, user: User) -> Non
         if member is None:
             raise NotFound("member")
         if member.role == Role.OWNER and _owner_count(organisation) <= 1:
-            raise AppError("last_owner", "The last owner cannot be removed; make someone else owner first.", status=409)
+            raise AppError(
+                "last_owner", _("The last owner cannot be removed; make someone else owner first."), status=409
+            )
         member.delete()
         # Former staff stay barred from its tasks and cases for the governed former_staff_days.
         OrganisationStaffDeparture.objects.create(organisation=organisation, user=user, left_at=timezone.now())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import segno
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp import devices_for_user, user_has_device
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -76,7 +77,7 @@ def two_factor_enrol_start(*, user: User) -> Enrolment:
         if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             raise AppError(
                 "two_factor_already_enabled",
-                "Two-factor authentication is already on; turn it off first to enrol a new app.",
+                _("Two-factor authentication is already on; turn it off first to enrol a new app."),
                 status=409,
             )
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -92,7 +93,7 @@ def two_factor_enrol_start(*, user: User) -> Enrolment:
 def _new_backup_codes(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=_BACKUP_NAME, confirmed=True)
-    codes = [StaticToken.random_token() for _ in range(BACKUP_CODE_COUNT)]
+    codes = [StaticToken.random_token() for _unused in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
 
@@ -103,10 +104,10 @@ def two_factor_enrol_confirm(*, user: User, token: str) -> list[str]:
     Raises ``two_factor_not_started`` (409) or ``invalid_code`` (400); nothing changes then."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
-        raise AppError("two_factor_not_started", "Start enrolment first to get a secret for your app.", status=409)
+        raise AppError("two_factor_not_started", _("Start enrolment first to get a secret for your app."), status=409)
     # Verified outside the writing transaction: a failure must still count (django-otp throttles).
     if not device.verify_token(_clean(token)):
-        raise AppError("invalid_code", "That code is not right; check the app's clock and try the next code.")
+        raise AppError("invalid_code", _("That code is not right; check the app's clock and try the next code."))
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -135,16 +136,16 @@ def two_factor_device(*, user: User) -> TOTPDevice:
     """The person's confirmed authenticator device (to mark a session verified with it)."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        raise AppError("two_factor_not_enabled", "Two-factor authentication is not on.", status=409)
+        raise AppError("two_factor_not_enabled", _("Two-factor authentication is not on."), status=409)
     return device
 
 
 def two_factor_backup_codes_renew(*, user: User, token: str) -> list[str]:
     """New backup codes for a current code; the old ones stop working."""
     if not two_factor_enabled(user):
-        raise AppError("two_factor_not_enabled", "Turn on two-factor authentication first.", status=409)
+        raise AppError("two_factor_not_enabled", _("Turn on two-factor authentication first."), status=409)
     if two_factor_verify(user=user, token=token) is None:
-        raise AppError("invalid_code", "That code is not right.")
+        raise AppError("invalid_code", _("That code is not right."))
     with transaction.atomic():
         codes = _new_backup_codes(user)
         audit_record(actor=user, action="two_factor.backup_codes_renewed", target=user)
@@ -155,15 +156,15 @@ def two_factor_disable(*, user: User, token: str) -> None:
     """Turns the second factor off for a current code. Refused while the person holds a
     role that requires it (``second_factor_required_for_role``, 409)."""
     if not two_factor_enabled(user):
-        raise AppError("two_factor_not_enabled", "Two-factor authentication is not on.", status=409)
+        raise AppError("two_factor_not_enabled", _("Two-factor authentication is not on."), status=409)
     if second_factor_required(user):
         raise AppError(
             "second_factor_required_for_role",
-            "Your role (co-op staff, treasurer or organisation owner) requires two-factor authentication.",
+            _("Your role (co-op staff, treasurer or organisation owner) requires two-factor authentication."),
             status=409,
         )
     if two_factor_verify(user=user, token=token) is None:
-        raise AppError("invalid_code", "That code is not right.")
+        raise AppError("invalid_code", _("That code is not right."))
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         if not WebAuthnDevice.objects.filter(user=user, confirmed=True).exists():  # passkeys keep their backup codes

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import hooks, selectors
 from accounts.models import Organisation, OrganisationVerification, StaffRole, User, VerificationDocument
@@ -64,7 +65,11 @@ def document_check(upload: UploadedDocument) -> CheckedDocument:
         message = f"{name} is larger than {limit / (1024 * 1024):.1f} MB; send a smaller scan."
         raise AppError("invalid_document", message, fields={"documents": [message]}, status=413)
     if not content:
-        raise AppError("invalid_document", f"{name} is empty.", fields={"documents": [f"{name}: empty."]})
+        raise AppError(
+            "invalid_document",
+            _("%(name)s is empty.") % {"name": name},
+            fields={"documents": [_("%(name)s: empty.") % {"name": name}]},
+        )
     for signature, content_type, extension in _SIGNATURES:
         if content.startswith(signature):
             return CheckedDocument(name=name, content=content, content_type=content_type, extension=extension)
@@ -85,13 +90,13 @@ def _clean_fields(
     fields: dict[str, list[str]] = {}
     for name, value in values.items():
         if not value:
-            fields[name] = ["Required."]
+            fields[name] = [_("Required.")]
         elif len(value) > (MAX_TEXT if name == "address" else 200):
-            fields[name] = ["Too long."]
+            fields[name] = [_("Too long.")]
     if values["country"] and (len(values["country"]) != 2 or not values["country"].isalpha()):
-        fields["country"] = ["Use a two-letter code, e.g. DE or US."]
+        fields["country"] = [_("Use a two-letter code, e.g. DE or US.")]
     if fields:
-        raise AppError("invalid", "Some fields of the verification need attention.", fields=fields)
+        raise AppError("invalid", _("Some fields of the verification need attention."), fields=fields)
     return values
 
 
@@ -122,15 +127,16 @@ def verification_submit(
     if len(documents) > settings.VERIFICATION_DOCUMENTS_MAX:
         raise AppError(
             "invalid_document",
-            f"Send at most {settings.VERIFICATION_DOCUMENTS_MAX} documents.",
-            fields={"documents": ["Too many."]},
+            _("Send at most %(VERIFICATION_DOCUMENTS_MAX)s documents.")
+            % {"VERIFICATION_DOCUMENTS_MAX": settings.VERIFICATION_DOCUMENTS_MAX},
+            fields={"documents": [_("Too many.")]},
         )
     checked = [document_check(upload) for upload in documents]
     now = timezone.now()
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         if organisation.is_verified:
-            raise AppError("already_verified", "This organisation is verified already.", status=409)
+            raise AppError("already_verified", _("This organisation is verified already."), status=409)
         pending = (
             OrganisationVerification.objects.select_for_update()
             .filter(organisation=organisation, state__in=[State.SUBMITTED, State.MORE_INFORMATION])
@@ -139,7 +145,7 @@ def verification_submit(
         if pending is not None and pending.state == State.SUBMITTED:
             raise AppError(
                 "verification_pending",
-                "A verification request of this organisation is already waiting for a verifier.",
+                _("A verification request of this organisation is already waiting for a verifier."),
                 status=409,
             )
         if pending is None:
@@ -151,7 +157,7 @@ def verification_submit(
             except IntegrityError:
                 raise AppError(
                     "verification_pending",
-                    "A verification request of this organisation is already waiting.",
+                    _("A verification request of this organisation is already waiting."),
                     status=409,
                 ) from None
             action = "verification.submitted"
@@ -190,7 +196,7 @@ def _decide(verification: OrganisationVerification, actor: User, doing: str) -> 
     if locked.state != State.SUBMITTED:
         raise InvalidTransition("verification request", locked.state, doing.split(" ")[0] + "d")
     if selectors.organisation_role(user=actor, organisation=locked.organisation) is not None:
-        raise PermissionDenied("A verifier does not decide on an organisation they work for.")
+        raise PermissionDenied(_("A verifier does not decide on an organisation they work for."))
     return locked
 
 
@@ -199,7 +205,9 @@ def _require_reason(text: str, field: str, message: str) -> str:
     if not text:
         raise AppError("reason_required", message, fields={field: [message]})
     if len(text) > MAX_TEXT:
-        raise AppError("invalid", f"At most {MAX_TEXT} characters.", fields={field: ["Too long."]})
+        raise AppError(
+            "invalid", _("At most %(MAX_TEXT)s characters.") % {"MAX_TEXT": MAX_TEXT}, fields={field: [_("Too long.")]}
+        )
     return text
 
 
@@ -249,8 +257,13 @@ def verification_refuse(
     if code not in VERIFICATION_REFUSAL_REASONS:
         raise AppError(
             "reason_required",
-            "Choose a refusal reason from the published list.",
-            fields={"code": [f"One of: {', '.join(VERIFICATION_REFUSAL_REASONS)}."]},
+            _("Choose a refusal reason from the published list."),
+            fields={
+                "code": [
+                    _("One of: %(VERIFICATION_REFUSAL_REASONS)s.")
+                    % {"VERIFICATION_REFUSAL_REASONS": ", ".join(VERIFICATION_REFUSAL_REASONS)}
+                ]
+            },
         )
     text = _require_reason(text, "text", "Explain the refusal to the requester.")
     with transaction.atomic():

@@ -204,3 +204,171 @@ def counted(unit: str, value: int) -> str:
     if phrase is None:
         return f"{value} {label(unit)}"
     return str(phrase % {"count": value})
+
+
+# The governed rules' names and descriptions as people read them; the stored ones (written
+# once by the founding migrations) are the English fallback for a rule added later.
+RULE_TEXTS: dict[str, tuple[Promise, Promise]] = {
+    "appeal_jury_size": (_("Appeal jury size"), _("Jurors drawn for an appeal panel (larger and fresh).")),
+    "appeal_window_hours": (
+        _("Appeal window"),
+        _("Time after a decision during which either party may appeal once."),
+    ),
+    "approval_rate_window_days": (
+        _("Approval-rate window"),
+        _("Only final decisions within this recent window count in a worker's approval rate."),
+    ),
+    "auto_approval_hours": (
+        _("Auto-approval window"),
+        _("A submission not reviewed within this time is approved and paid."),
+    ),
+    "auto_approval_hours_max": (
+        _("Auto-approval maximum"),
+        _("The longest auto-approval window a requester may set on a batch."),
+    ),
+    "card_dispute_reserve": (
+        _("Card dispute reserve"),
+        _(
+            "The most the co-op's reserve covers of card disputes a requester's balance cannot pay; workers' "
+            "earnings are never touched."
+        ),
+    ),
+    "card_funds_holding_days": (
+        _("Card money holding period"),
+        _(
+            "Balance funded by card can leave only as a refund to that card until this many days after the "
+            "payment (card disputes can come for about 120 days); after that it may be withdrawn by bank "
+            "transfer too."
+        ),
+    ),
+    "conflict_lookback_days": (
+        _("Conflict look-back"),
+        _("Members who worked for a requester in this period are not drawn for its cases."),
+    ),
+    "contest_window_days": (
+        _("Contest window"),
+        _("How long a worker has to dispute a rejection before it becomes final."),
+    ),
+    "display_name_changes_per_year": (
+        _("Requester name changes"),
+        _("How often a requester may change its public display name in a year."),
+    ),
+    "evidence_hours": (_("Evidence period"), _("Time for both parties to add evidence once a panel is drawn.")),
+    "fair_pay_fast_share_bps": (
+        _("Implausibly fast work"),
+        _(
+            "In the fair-pay review, work done faster than this share of the good-faith median is left out of "
+            "the measured median (see the formula on the rules page)."
+        ),
+    ),
+    "former_name_days": (
+        _("Former names shown"),
+        _("A requester renamed within this many days shows its earlier name on every task card."),
+    ),
+    "former_staff_days": (
+        _("Former staff"),
+        _(
+            "A person who left a requester's staff counts as its staff for this many days: they cannot accept "
+            "its tasks, rate it, or sit on its cases, and their work is not measured for its fair-pay review."
+        ),
+    ),
+    "juror_fee": (_("Juror fee"), _("Flat fee paid to each juror for each case completed, whatever the vote.")),
+    "juror_min_tenure_days": (
+        _("Juror tenure"),
+        _("Days of membership before a member can be drawn as a juror."),
+    ),
+    "juror_vote_hours": (_("Juror voting deadline"), _("A juror who does not vote in time is replaced.")),
+    "jury_size": (_("Jury size"), _("Jurors drawn for a first-round dispute panel.")),
+    "late_submission_grace_minutes": (
+        _("Late submission grace"),
+        _("A submission arriving this long after its time allotted ended is accepted and paid like any other."),
+    ),
+    "mass_rejection_min_count": (
+        _("Mass-rejection count"),
+        _(
+            "Number of distinct workers a requester rejected across its batches in the period that triggers "
+            "the guard whatever the share."
+        ),
+    ),
+    "mass_rejection_min_workers": (
+        _("Mass-rejection workers"),
+        _(
+            "The guard triggers on a batch only when the requester rejected work of at least this many distinct "
+            "workers in it within the period (and their share of the batch's workers reaches the mass-rejection "
+            "share); rejecting the work of one or two workers never triggers it."
+        ),
+    ),
+    "mass_rejection_period_hours": (
+        _("Mass-rejection period"),
+        _("The window over which rejections are counted by the guard."),
+    ),
+    "mass_rejection_share_bps": (
+        _("Mass-rejection share"),
+        _(
+            "Share of a batch's distinct workers (decided in the period) whose work the requester rejected that, "
+            "with the mass-rejection workers count, freezes those rejections and opens one case."
+        ),
+    ),
+    "minimum_hourly_wage": (
+        _("Minimum hourly wage"),
+        _(
+            "Reward per estimated hour below which a batch cannot be published, and the floor for the measured "
+            "median pay that triggers a top-up."
+        ),
+    ),
+    "payout_destination_hold_hours": (
+        _("Hold on a new payout destination"),
+        _(
+            "A payout to a destination added or changed less than this long ago waits until the destination is "
+            "this old; meanwhile the person, told by e-mail, can cancel it."
+        ),
+    ),
+    "payout_fee_workers_bear": (
+        _("Who bears payout fees"),
+        _(
+            "Either the co-op pays the payout services' fees (PayPal, Stripe, Wise), or they are taken from the "
+            "payout and shown to the worker before confirming."
+        ),
+    ),
+    "payout_minimum_floor": (_("Payout minimum floor"), _("The lowest payout minimum a worker may choose.")),
+    "platform_fee_bps": (
+        _("Platform fee"),
+        _("Charged to the requester on top of each reward; never taken from the worker."),
+    ),
+    "qualification_test_free_minutes": (
+        _("Unpaid qualification test length"),
+        _(
+            "A qualification test estimated longer than this is paid at the minimum hourly wage by the "
+            "requester, escrowed when a worker starts it."
+        ),
+    ),
+    "requester_response_hours": (
+        _("Requester response deadline"),
+        _("A requester who does not answer a dispute in time loses it."),
+    ),
+    "time_allotted_headroom_bps": (
+        _("Time allotted headroom"),
+        _(
+            "When a live batch's measured median work time times this ratio passes its time allotted, the time "
+            "allotted of its open and accepted slots grows to it."
+        ),
+    ),
+    "voter_activity_days": (
+        _("Voter activity"),
+        _("A member must have worked or served within this many days to vote; 0 disables."),
+    ),
+    "voter_min_tenure_days": (
+        _("Voter tenure"),
+        _("Days of membership before a member is on a voter roll."),
+    ),
+}
+
+
+def rule_name(rule: Any) -> str:
+    found = RULE_TEXTS.get(getattr(rule, "key", ""))
+    return str(found[0]) if found else str(getattr(rule, "name", ""))
+
+
+def rule_description(rule: Any) -> str:
+    found = RULE_TEXTS.get(getattr(rule, "key", ""))
+    return str(found[1]) if found else str(getattr(rule, "description", ""))

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 
@@ -32,7 +33,7 @@ class Money:
 
     def __post_init__(self) -> None:
         if not isinstance(self.amount, int) or isinstance(self.amount, bool):
-            raise TypeError("Money amounts are integers in minor units.")
+            raise TypeError(_("Money amounts are integers in minor units."))
 
     def __add__(self, other: "Money") -> "Money":
         self._same(other)
@@ -47,7 +48,10 @@ class Money:
 
     def _same(self, other: "Money") -> None:
         if other.currency != self.currency:
-            raise ValueError(f"Cannot combine {self.currency} with {other.currency}.")
+            raise ValueError(
+                _("Cannot combine %(currency)s with %(currency2)s.")
+                % {"currency": self.currency, "currency2": other.currency}
+            )
 
     def __str__(self) -> str:
         return format_amount(self.amount, self.currency)
@@ -56,7 +60,7 @@ class Money:
 def share(amount: int, numerator: int, denominator: int) -> int:
     """``amount * numerator / denominator`` rounded half up, in minor units."""
     if denominator <= 0:
-        raise ValueError("denominator must be positive")
+        raise ValueError(_("denominator must be positive"))
     quotient = Decimal(amount) * Decimal(numerator) / Decimal(denominator)
     return int(quotient.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
@@ -85,8 +89,8 @@ _MINOR = re.compile(r"[0-9]{1,18}")
 def _amount_error(field: str, text: str, hint: str) -> AppError:
     return AppError(
         "invalid_amount",
-        f"{field}: '{text[:40]}' is not an amount; {hint}",
-        fields={field: [f"Not an amount; {hint}"]},
+        _("%(field)s: '%(text)s' is not an amount; %(hint)s") % {"field": field, "text": text[:40], "hint": hint},
+        fields={field: [_("Not an amount; %(hint)s") % {"hint": hint}]},
         details={"field": field},
     )
 
@@ -125,8 +129,9 @@ def parse_amount(
         if len(fraction.rstrip("0")) > places:
             raise AppError(
                 "invalid_amount",
-                f"{field}: '{text[:40]}' has more decimals than {currency} allows ({places}).",
-                fields={field: [f"At most {places} decimals."]},
+                _("%(field)s: '%(text)s' has more decimals than %(currency)s allows (%(places)s).")
+                % {"field": field, "text": text[:40], "currency": currency, "places": places},
+                fields={field: [_("At most %(places)s decimals.") % {"places": places}]},
                 details={"field": field},
             )
         amount = int(match["whole"]) * 10**places + int((fraction[:places] or "0").ljust(places, "0"))
@@ -134,8 +139,8 @@ def parse_amount(
         low, high = format_amount(minimum, currency), format_amount(maximum, currency)
         raise AppError(
             "amount_out_of_range",
-            f"{field} must be between {low} and {high}.",
-            fields={field: [f"Must be between {low} and {high}."]},
+            _("%(field)s must be between %(low)s and %(high)s.") % {"field": field, "low": low, "high": high},
+            fields={field: [_("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}]},
             details={
                 "field": field,
                 "minimum": major_text(minimum, currency),

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 
@@ -55,7 +56,7 @@ def rule_source_register(source: RuleSource) -> None:
 
 def _registered_source() -> RuleSource:
     if _source is None:
-        raise AppError("rules_unavailable", "No store of governed rules is registered.", status=500)
+        raise AppError("rules_unavailable", _("No store of governed rules is registered."), status=500)
     return _source
 
 
@@ -65,7 +66,7 @@ def _versions(key: str) -> list[tuple[datetime, int, int]]:
         return list(cached)
     rows = _registered_source().versions(key)
     if rows is None:
-        raise AppError("unknown_rule", f"There is no governed rule named '{key}'.", status=500)
+        raise AppError("unknown_rule", _("There is no governed rule named '%(key)s'.") % {"key": key}, status=500)
     cache.set(_CACHE_PREFIX + key, rows, timeout=3600)
     return rows
 
@@ -80,7 +81,11 @@ def rule_in_force(key: str, *, at: datetime | None = None) -> RuleValue:
         else:
             break
     if current is None:
-        raise AppError("rule_not_in_force", f"The rule '{key}' has no value in force at {moment.isoformat()}.")
+        raise AppError(
+            "rule_not_in_force",
+            _("The rule '%(key)s' has no value in force at %(isoformat)s.")
+            % {"key": key, "isoformat": moment.isoformat()},
+        )
     return RuleValue(key=key, value=current[1], effective_at=current[0], version_id=current[2])
 
 

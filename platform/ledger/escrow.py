@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from core.errors import AppError
@@ -122,7 +123,8 @@ def _not_found(keys: list[str]) -> AppError:
     shown = ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
     return AppError(
         "escrow_not_found",
-        f"No escrow was reserved for {shown}; a slot must be reserved at publishing before it is paid.",
+        _("No escrow was reserved for %(shown)s; a slot must be reserved at publishing before it is paid.")
+        % {"shown": shown},
         status=404,
         details={"keys": keys[:100]},
     )
@@ -142,13 +144,18 @@ def escrow_reserve_slots(*, organisation: Organisation, slots: list[EscrowSlot])
         return
     keys = [slot.key for slot in slots]
     if len(set(keys)) != len(keys):
-        raise AppError("invalid", "Each escrow slot needs its own key.")
+        raise AppError("invalid", _("Each escrow slot needs its own key."))
     for slot in slots:
         for amount in (slot.reward, slot.fee):
             if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
-                raise AppError("invalid_amount", f"Slot {slot.key}: reward and fee are whole minor units, at least 0.")
+                raise AppError(
+                    "invalid_amount",
+                    _("Slot %(key)s: reward and fee are whole minor units, at least 0.") % {"key": slot.key},
+                )
         if slot.reward + slot.fee == 0:
-            raise AppError("invalid_amount", f"Slot {slot.key} reserves nothing; a slot must pay a reward.")
+            raise AppError(
+                "invalid_amount", _("Slot %(key)s reserves nothing; a slot must pay a reward.") % {"key": slot.key}
+            )
     # Accounts are created inside the transaction too: a refusal leaves no trace.
     with transaction.atomic():
         available = accounts.org_available(organisation)
@@ -170,7 +177,8 @@ def escrow_reserve_slots(*, organisation: Organisation, slots: list[EscrowSlot])
                 ):
                     raise AppError(
                         "transfer_id_reused",
-                        f"Slot {slot.key} is already reserved with other amounts or another organisation.",
+                        _("Slot %(key)s is already reserved with other amounts or another organisation.")
+                        % {"key": slot.key},
                         status=409,
                         details={"key": slot.key},
                     )
@@ -232,7 +240,7 @@ def _settlement_rows(pending: _Pending, key: str, earnings_id: int, fees_id: int
 def _refuse_voided(key: str) -> AppError:
     return AppError(
         "escrow_returned",
-        f"The escrow of {key} was already returned to the requester; it cannot be paid any more.",
+        _("The escrow of %(key)s was already returned to the requester; it cannot be paid any more.") % {"key": key},
         status=409,
         details={"key": key},
     )
@@ -251,7 +259,7 @@ def escrow_settle(*, key: str, worker: User, share_bps: int = FULL_SHARE) -> Non
     if not isinstance(share_bps, int) or not 1 <= share_bps <= FULL_SHARE:
         raise AppError(
             "invalid_share",
-            "A share is 1 to 10000 basis points of the reward; to pay nothing, return the escrow instead.",
+            _("A share is 1 to 10000 basis points of the reward; to pay nothing, return the escrow instead."),
         )
     pending = _pendings([_pending_id(key)]).get(_pending_id(key))
     if pending is None:
@@ -263,7 +271,7 @@ def escrow_settle(*, key: str, worker: User, share_bps: int = FULL_SHARE) -> Non
         locked = lock_accounts([pending.debit_account_id, pending.credit_account_id, earnings.pk, fees.pk])
         resolution = _resolutions([pending.pk]).get(pending.pk)
         if resolution is not None:
-            _, kind, amount = resolution
+            _unused, kind, amount = resolution
             if kind == Transfer.Kind.VOID_PENDING:
                 raise _refuse_voided(key)
             paid_to = Transfer.objects.filter(pk=f"{pending.pk}:reward").values_list("credit_account_id", flat=True)
@@ -271,7 +279,8 @@ def escrow_settle(*, key: str, worker: User, share_bps: int = FULL_SHARE) -> Non
                 return
             raise AppError(
                 "escrow_already_settled",
-                f"The escrow of {key} was already paid out with a different share or to another worker.",
+                _("The escrow of %(key)s was already paid out with a different share or to another worker.")
+                % {"key": key},
                 status=409,
                 details={"key": key},
             )
@@ -292,7 +301,7 @@ def escrow_settle_many(*, items: list[tuple[str, User]]) -> int:
     worker_of: dict[str, int] = {}
     for key, worker in items:
         if worker_of.setdefault(key, worker.pk) != worker.pk:
-            raise AppError("invalid", f"Slot {key} is listed twice with different workers.")
+            raise AppError("invalid", _("Slot %(key)s is listed twice with different workers.") % {"key": key})
     keys = list(worker_of)
     ids = [_pending_id(key) for key in keys]
     pendings = _pendings(ids)
@@ -315,8 +324,8 @@ def escrow_settle_many(*, items: list[tuple[str, User]]) -> int:
         if returned:
             raise AppError(
                 "escrow_returned",
-                f"{len(returned)} of these slots were already returned to the requester "
-                f"({', '.join(returned[:5])}); none was paid.",
+                _("%(amount)s of these slots were already returned to the requester (%(returned)s); none was paid.")
+                % {"amount": len(returned), "returned": ", ".join(returned[:5])},
                 status=409,
                 details={"keys": returned[:100]},
             )
@@ -351,7 +360,7 @@ def escrow_return(*, key: str) -> None:
                 return
             raise AppError(
                 "escrow_settled",
-                f"The escrow of {key} was already paid out; it cannot be returned.",
+                _("The escrow of %(key)s was already paid out; it cannot be returned.") % {"key": key},
                 status=409,
                 details={"key": key},
             )

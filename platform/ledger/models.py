@@ -14,26 +14,27 @@ itself refuses the overdraft through a CHECK constraint, whatever code runs.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        ORG_AVAILABLE = "org_available", "Requester available balance"
-        ORG_ESCROW = "org_escrow", "Requester escrow"
-        WORKER_EARNINGS = "worker_earnings", "Worker earnings"
-        COOP_FEES = "coop_fees", "Co-op fee income"
-        COOP_RESERVE = "coop_reserve", "Co-op reserve"
-        COOP_JUROR_FEES = "coop_juror_fees", "Co-op juror fees"
-        EXTERNAL_STRIPE = "external_stripe", "Stripe (money in and out)"
-        EXTERNAL_BANK = "external_bank", "Bank (money in and out)"
-        EXTERNAL_PAYPAL = "external_paypal", "PayPal (worker payouts)"
-        EXTERNAL_WISE = "external_wise", "Wise (worker payouts)"
-        COOP_PAYOUT_FEES = "coop_payout_fees", "Co-op payout rail fees"
-        COOP_DIVIDENDS = "coop_dividends", "Co-op dividends decided, not yet paid"
+        ORG_AVAILABLE = "org_available", _("Requester available balance")
+        ORG_ESCROW = "org_escrow", _("Requester escrow")
+        WORKER_EARNINGS = "worker_earnings", _("Worker earnings")
+        COOP_FEES = "coop_fees", _("Co-op fee income")
+        COOP_RESERVE = "coop_reserve", _("Co-op reserve")
+        COOP_JUROR_FEES = "coop_juror_fees", _("Co-op juror fees")
+        EXTERNAL_STRIPE = "external_stripe", _("Stripe (money in and out)")
+        EXTERNAL_BANK = "external_bank", _("Bank (money in and out)")
+        EXTERNAL_PAYPAL = "external_paypal", _("PayPal (worker payouts)")
+        EXTERNAL_WISE = "external_wise", _("Wise (worker payouts)")
+        COOP_PAYOUT_FEES = "coop_payout_fees", _("Co-op payout rail fees")
+        COOP_DIVIDENDS = "coop_dividends", _("Co-op dividends decided, not yet paid")
         # The card-funded part of a requester's balance (issue 19 point 9): what card top-ups
         # credited and may still refund to their cards, until the holding period releases it.
-        ORG_CARD_FUNDS = "org_card_funds", "Requester balance bound to cards"
-        CARD_FUNDS_CONTRA = "card_funds_contra", "Card-bound balances (contra)"
+        ORG_CARD_FUNDS = "org_card_funds", _("Requester balance bound to cards")
+        CARD_FUNDS_CONTRA = "card_funds_contra", _("Card-bound balances (contra)")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     organisation = models.ForeignKey(

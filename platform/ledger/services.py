@@ -27,6 +27,7 @@ from typing import NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from core.money import format_amount
@@ -182,18 +183,18 @@ def write_transfers(
         if "must_not_exceed" in text or "totals_not_negative" in text:
             raise AppError(
                 "insufficient_funds",
-                "An account does not have enough money for this transfer; nothing was written.",
+                _("An account does not have enough money for this transfer; nothing was written."),
                 status=409,
             ) from None
         if "pending" in text:
             raise AppError(
                 "pending_already_resolved",
-                "That reservation was posted or voided at the same moment; nothing was written.",
+                _("That reservation was posted or voided at the same moment; nothing was written."),
                 status=409,
             ) from None
         raise AppError(
             "transfer_id_reused",
-            "A transfer with that id was written at the same moment; nothing was written.",
+            _("A transfer with that id was written at the same moment; nothing was written."),
             status=409,
         ) from None
     return created_at
@@ -202,7 +203,10 @@ def write_transfers(
 def _check_id(transfer_id: str) -> None:
     if not transfer_id or len(transfer_id) > MAX_TRANSFER_ID_LENGTH:
         raise AppError(
-            "invalid_transfer_id", f"A transfer id must have 1 to {MAX_TRANSFER_ID_LENGTH} characters.", status=400
+            "invalid_transfer_id",
+            _("A transfer id must have 1 to %(MAX_TRANSFER_ID_LENGTH)s characters.")
+            % {"MAX_TRANSFER_ID_LENGTH": MAX_TRANSFER_ID_LENGTH},
+            status=400,
         )
 
 
@@ -211,8 +215,11 @@ def _same_or_raise(existing: Transfer, expected: dict[str, object]) -> Transfer:
     if differing:
         raise AppError(
             "transfer_id_reused",
-            f"The transfer id '{existing.pk}' is already used by a transfer with a different "
-            f"{', '.join(differing)}; choose a new id for a new transfer.",
+            _(
+                "The transfer id '%(number)s' is already used by a transfer with a "
+                "different %(differing)s; choose a new id for a new transfer."
+            )
+            % {"number": existing.pk, "differing": ", ".join(differing)},
             status=409,
             details={"transfer_id": existing.pk, "differs": differing},
         )
@@ -236,8 +243,11 @@ def _write_one(
                     state = "posted" if resolution.kind == Transfer.Kind.POST_PENDING else "voided"
                     raise AppError(
                         "pending_already_resolved",
-                        f"The pending transfer '{pending.pk}' was already {state} by '{resolution.pk}'; "
-                        "it can be resolved only once.",
+                        _(
+                            "The pending transfer '%(number)s' was already %(state)s by "
+                            "'%(number2)s'; it can be resolved only once."
+                        )
+                        % {"number": pending.pk, "state": state, "number2": resolution.pk},
                         status=409,
                         details={"pending_id": pending.pk, "state": state, "resolved_by": resolution.pk},
                     )
@@ -274,12 +284,14 @@ def transfer(
     """
     _check_id(transfer_id)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise AppError("invalid_amount", "A transfer amount must be a positive whole number of minor units.")
+        raise AppError("invalid_amount", _("A transfer amount must be a positive whole number of minor units."))
     if debit.pk == credit.pk:
-        raise AppError("same_account", "A transfer needs two different accounts.")
+        raise AppError("same_account", _("A transfer needs two different accounts."))
     if debit.currency != credit.currency:
         raise AppError(
-            "currency_mismatch", f"Cannot move money between a {debit.currency} and a {credit.currency} account."
+            "currency_mismatch",
+            _("Cannot move money between a %(currency)s and a %(currency2)s account.")
+            % {"currency": debit.currency, "currency2": credit.currency},
         )
     kind = Transfer.Kind.PENDING if pending else Transfer.Kind.POSTED
     expected: dict[str, object] = {
@@ -315,17 +327,24 @@ def _resolve(*, transfer_id: str, pending_id: str, kind: str, amount: int | None
         return _same_or_raise(existing, expected_existing)
     pending = Transfer.objects.filter(pk=pending_id).first()
     if pending is None:
-        raise AppError("pending_not_found", f"There is no pending transfer '{pending_id}'.", status=404)
+        raise AppError(
+            "pending_not_found",
+            _("There is no pending transfer '%(pending_id)s'.") % {"pending_id": pending_id},
+            status=404,
+        )
     if pending.kind != Transfer.Kind.PENDING:
         raise AppError(
-            "not_pending", f"The transfer '{pending_id}' is {pending.kind}, not pending; only a pending one resolves."
+            "not_pending",
+            _("The transfer '%(pending_id)s' is %(kind)s, not pending; only a pending one resolves.")
+            % {"pending_id": pending_id, "kind": pending.kind},
         )
     if kind == Transfer.Kind.VOID_PENDING or amount is None:
         amount = pending.amount
     elif not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= pending.amount:
         raise AppError(
             "invalid_amount",
-            f"A post of '{pending_id}' must be between 0 and the reserved {pending.amount} minor units.",
+            _("A post of '%(pending_id)s' must be between 0 and the reserved %(amount)s minor units.")
+            % {"pending_id": pending_id, "amount": pending.amount},
         )
     expected: dict[str, object] = {"kind": kind, "pending_id": pending_id, "amount": amount}
     row = TransferRow(

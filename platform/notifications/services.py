@@ -22,6 +22,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
@@ -47,7 +48,11 @@ _EMAIL_STATE = {IMMEDIATE: Notification.Email.PENDING, DIGEST: Notification.Emai
 
 def _require_category(category: str) -> None:
     if category not in CATEGORIES:
-        raise AppError("unknown_event", f"There is no notification event named '{category}'.", status=400)
+        raise AppError(
+            "unknown_event",
+            _("There is no notification event named '%(category)s'.") % {"category": category},
+            status=400,
+        )
 
 
 def _clean_params(category: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +61,10 @@ def _clean_params(category: str, params: dict[str, Any]) -> dict[str, Any]:
         render.words(category=category, params=clean)
     except (KeyError, TypeError, ValueError) as error:
         raise AppError(
-            "invalid_params", f"The '{category}' notification needs the parameter {error}.", status=400
+            "invalid_params",
+            _("The '%(category)s' notification needs the parameter %(error)s.")
+            % {"category": category, "error": error},
+            status=400,
         ) from error
     return clean
 
@@ -249,7 +257,10 @@ def preference_set(*, user: User, category: str, email: str) -> NotificationPref
     _require_category(category)
     if email not in EMAIL_MODES:
         raise AppError(
-            "invalid", f"Choose one of: {', '.join(EMAIL_MODES)}.", status=400, fields={"email": ["Unknown."]}
+            "invalid",
+            _("Choose one of: %(EMAIL_MODES)s.") % {"EMAIL_MODES": ", ".join(EMAIL_MODES)},
+            status=400,
+            fields={"email": [_("Unknown.")]},
         )
     if CATEGORIES[category].always_email and email != IMMEDIATE:
         raise AppError(
@@ -260,11 +271,11 @@ def preference_set(*, user: User, category: str, email: str) -> NotificationPref
     if email == OFF and not CATEGORIES[category].opt_out:
         raise AppError(
             "cannot_unsubscribe",
-            "These messages cannot be turned off: they concern a case against you or your account's standing.",
+            _("These messages cannot be turned off: they concern a case against you or your account's standing."),
             status=409,
         )
     with transaction.atomic():
-        preference, _ = NotificationPreference.objects.update_or_create(
+        preference, _created = NotificationPreference.objects.update_or_create(
             user=user, category=category, defaults={"email": email}
         )
         audit_record(actor=user, action="notification.preference_set", target=preference, after={"email": email})
@@ -280,13 +291,13 @@ def notification_settings_set(*, user: User, language: str, time_zone: str) -> N
     languages = {code for code, _name in django_settings.LANGUAGES}
     fields: dict[str, list[str]] = {}
     if language and language not in languages:  # empty: not chosen, the browser's language is used
-        fields["language"] = [f"Choose one of: {', '.join(sorted(languages))}."]
+        fields["language"] = [_("Choose one of: %(sorted)s.") % {"sorted": ", ".join(sorted(languages))}]
     if time_zone not in zoneinfo.available_timezones():
-        fields["time_zone"] = ["Unknown time zone; use a name like Europe/Berlin."]
+        fields["time_zone"] = [_("Unknown time zone; use a name like Europe/Berlin.")]
     if fields:
-        raise AppError("invalid", "Check the language and time zone.", status=400, fields=fields)
+        raise AppError("invalid", _("Check the language and time zone."), status=400, fields=fields)
     with transaction.atomic():
-        found, _ = NotificationSettings.objects.update_or_create(
+        found, _created = NotificationSettings.objects.update_or_create(
             user=user, defaults={"language": language, "time_zone": time_zone}
         )
         audit_record(
@@ -312,8 +323,11 @@ def unsubscribe_apply(*, token: str) -> tuple[User, str]:
     except (signing.BadSignature, User.DoesNotExist, KeyError, TypeError, ValueError) as error:
         raise AppError(
             "invalid_link",
-            "This unsubscribe link is not valid (it was changed or cut short). Nothing was changed; "
-            "manage your e-mail from your notification settings instead.",
+            _(
+                "This unsubscribe link is not valid (it was changed or cut short). "
+                "Nothing was changed; manage your e-mail from your notification "
+                "settings instead."
+            ),
             status=400,
         ) from error
     preference_set(user=user, category=category, email=OFF)
@@ -361,15 +375,15 @@ def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str)
     """Records the browser's subscription (the worker allowed notifications there)."""
     fields: dict[str, list[str]] = {}
     if not endpoint.startswith("https://") or len(endpoint) > 1000:
-        fields["endpoint"] = ["A push service's https address is required."]
+        fields["endpoint"] = [_("A push service's https address is required.")]
     if not p256dh or len(p256dh) > 200:
-        fields["keys.p256dh"] = ["Required."]
+        fields["keys.p256dh"] = [_("Required.")]
     if not auth or len(auth) > 100:
-        fields["keys.auth"] = ["Required."]
+        fields["keys.auth"] = [_("Required.")]
     if fields:
-        raise AppError("invalid", "The browser's subscription is incomplete.", status=400, fields=fields)
+        raise AppError("invalid", _("The browser's subscription is incomplete."), status=400, fields=fields)
     with transaction.atomic():
-        subscription, _ = PushSubscription.objects.update_or_create(
+        subscription, _created = PushSubscription.objects.update_or_create(
             endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth}
         )
         audit_record(actor=user, action="push.subscribed", target=subscription)
@@ -377,7 +391,7 @@ def push_subscription_save(*, user: User, endpoint: str, p256dh: str, auth: str)
 
 
 def push_subscription_delete(*, user: User, endpoint: str) -> int:
-    deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    deleted, _created = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return deleted
 
 

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import user_is_treasurer
@@ -262,7 +263,7 @@ def reconciliation_run(*, day: date) -> ReconciliationRun:
             )
 
     with transaction.atomic():
-        run, _ = ReconciliationRun.objects.select_for_update().get_or_create(day=day)
+        run, _created = ReconciliationRun.objects.select_for_update().get_or_create(day=day)
         run.finished_at = timezone.now()
         run.stripe_transactions = len(of_the_day)
         run.stripe_net_reported = reported
@@ -271,7 +272,7 @@ def reconciliation_run(*, day: date) -> ReconciliationRun:
         run.bank_net_booked = bank_booked
         run.save()
         run.differences.filter(resolved_at__isnull=True).exclude(
-            reference__in=[reference for _, reference in found]
+            reference__in=[reference for _unused, reference in found]
         ).delete()
         for (rail, reference), (kind, ledger_amount, rail_amount, note) in found.items():
             ReconciliationDifference.objects.update_or_create(
@@ -293,15 +294,15 @@ def reconciliation_difference_resolve(
     made through the services that move money, so they stay auditable.
     """
     if not user_is_treasurer(actor):
-        raise PermissionDenied("Only the treasurer can resolve reconciliation differences.")
+        raise PermissionDenied(_("Only the treasurer can resolve reconciliation differences."))
     if not resolution.strip():
         raise AppError(
-            "invalid", "Say how the difference was resolved.", fields={"resolution": ["This field is required."]}
+            "invalid", _("Say how the difference was resolved."), fields={"resolution": [_("This field is required.")]}
         )
     with transaction.atomic():
         difference = ReconciliationDifference.objects.select_for_update().get(pk=difference.pk)
         if difference.resolved_at is not None:
-            raise AppError("invalid_state", "This difference is already resolved.", status=409)
+            raise AppError("invalid_state", _("This difference is already resolved."), status=409)
         difference.resolved_at = timezone.now()
         difference.resolved_by = actor
         difference.resolution = resolution.strip()[:500]

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
@@ -49,7 +50,7 @@ def withdrawals_for_organisation(*, organisation: Organisation) -> QuerySet[With
 
 def _require_treasurer(user: User) -> None:
     if not user_is_treasurer(user):
-        raise PermissionDenied("Only the treasurer can do that.")
+        raise PermissionDenied(_("Only the treasurer can do that."))
 
 
 def treasury_access_deposit(*, user: User, deposit_id: int) -> Deposit:
@@ -97,7 +98,7 @@ def treasury_access_difference(*, user: User, difference_id: int) -> Reconciliat
     _require_treasurer(user)
     difference = ReconciliationDifference.objects.select_related("run").filter(pk=difference_id).first()
     if difference is None:
-        raise NotFound("reconciliation difference")
+        raise NotFound(_("reconciliation difference"))
     return difference
 
 
@@ -106,13 +107,17 @@ def deposit_for_reference(*, organisation_slug: str, reference: str) -> Deposit:
     organisation = Organisation.objects.filter(slug=organisation_slug).first()
     if organisation is None:
         raise AppError(
-            "unknown_organisation", f"There is no organisation with the slug '{organisation_slug}'.", status=404
+            "unknown_organisation",
+            _("There is no organisation with the slug '%(organisation_slug)s'.")
+            % {"organisation_slug": organisation_slug},
+            status=404,
         )
     deposit = Deposit.objects.filter(organisation=organisation, reference=reference.strip().upper()).first()
     if deposit is None:
         raise AppError(
             "unknown_reference",
-            f"{organisation_slug} has no deposit with the reference '{reference}'; check the bank statement.",
+            _("%(organisation_slug)s has no deposit with the reference '%(reference)s'; check the bank statement.")
+            % {"organisation_slug": organisation_slug, "reference": reference},
             status=404,
         )
     deposit.organisation = organisation

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from accounts.selectors import user_is_treasurer
@@ -40,24 +41,27 @@ _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 def new_reference() -> str:
     """A short human code like ``COOP-7KQ2-9XJD`` for a bank transfer's reference line."""
-    groups = ("".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(4)) for _ in range(2))
+    groups = ("".join(secrets.choice(_REFERENCE_ALPHABET) for _unused in range(4)) for _unused in range(2))
     return "COOP-" + "-".join(groups)
 
 
 def _check_amount(amount: int, *, currency: str) -> None:
     if amount <= 0:
-        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+        raise AppError(
+            "invalid_amount", _("The amount must be more than zero."), fields={"amount": [_("Must be > 0.")]}
+        )
     if amount > MAX_DEPOSIT:
         raise AppError(
             "amount_too_large",
-            f"One payment can be at most {format_amount(MAX_DEPOSIT, currency)}; split it or contact the treasurer.",
-            fields={"amount": ["Too large."]},
+            _("One payment can be at most %(amount)s; split it or contact the treasurer.")
+            % {"amount": format_amount(MAX_DEPOSIT, currency)},
+            fields={"amount": [_("Too large.")]},
         )
 
 
 def _require_staff(*, actor: User, organisation: Organisation) -> None:
     if not actor.has_perm("accounts.manage_organisation", organisation):
-        raise PermissionDenied("Only the organisation's staff can move its money.")
+        raise PermissionDenied(_("Only the organisation's staff can move its money."))
 
 
 def _deposit_create(*, organisation: Organisation, actor: User, amount: int, method: str, status: str) -> Deposit:
@@ -85,7 +89,7 @@ def _deposit_create(*, organisation: Organisation, actor: User, amount: int, met
             return deposit
         except IntegrityError:  # a reference collision: 31^8 codes, so retrying is enough
             continue
-    raise AppError("reference_exhausted", "Could not allocate a payment reference; try again.", status=503)
+    raise AppError("reference_exhausted", _("Could not allocate a payment reference; try again."), status=503)
 
 
 # -- card deposits (Stripe) --------------------------------------------------------
@@ -112,7 +116,7 @@ def deposit_stripe_start(*, organisation: Organisation, actor: User, amount: int
 def deposit_payment_intent_ensure(*, deposit: Deposit) -> Deposit:
     """Makes sure a pending card deposit has its PaymentIntent; idempotent and safe to retry."""
     if deposit.method != Deposit.Method.STRIPE:
-        raise AppError("not_a_card_deposit", "This deposit is paid by bank transfer, not by card.", status=409)
+        raise AppError("not_a_card_deposit", _("This deposit is paid by bank transfer, not by card."), status=409)
     if deposit.stripe_payment_intent_id:
         return deposit
     intent = stripe_gateway.payment_intent_create(
@@ -173,7 +177,13 @@ def deposit_stripe_succeeded(*, intent: stripe_gateway.PaymentIntent) -> Deposit
         if intent.currency != deposit.currency:
             raise AppError(
                 "currency_mismatch",
-                f"Intent {intent.id} is in {intent.currency}, deposit {deposit.reference} in {deposit.currency}.",
+                _("Intent %(number)s is in %(currency)s, deposit %(reference)s in %(currency2)s.")
+                % {
+                    "number": intent.id,
+                    "currency": intent.currency,
+                    "reference": deposit.reference,
+                    "currency2": deposit.currency,
+                },
                 status=409,
             )
         before = {"status": deposit.status}
@@ -349,14 +359,15 @@ def deposit_bank_confirm(*, deposit: Deposit, amount: int, actor: User | None, v
     Ledger transfer ``deposit:<id>``: external bank -> available.
     """
     if actor is not None and not user_is_treasurer(actor):
-        raise PermissionDenied("Only the treasurer can confirm bank deposits.")
+        raise PermissionDenied(_("Only the treasurer can confirm bank deposits."))
     _check_amount(amount, currency=deposit.currency)
     with transaction.atomic():
         deposit = Deposit.objects.select_for_update().select_related("organisation").get(pk=deposit.pk)
         if deposit.method != Deposit.Method.BANK:
             raise AppError(
                 "not_a_bank_deposit",
-                f"Deposit {deposit.reference} is a card payment; Stripe confirms it, not the treasurer.",
+                _("Deposit %(reference)s is a card payment; Stripe confirms it, not the treasurer.")
+                % {"reference": deposit.reference},
                 status=409,
             )
         before = {"status": deposit.status}
@@ -414,21 +425,28 @@ def withdrawal_request(
     currency = platform_currency()
     _require_staff(actor=actor, organisation=organisation)
     if amount <= 0:
-        raise AppError("invalid_amount", "The amount must be more than zero.", fields={"amount": ["Must be > 0."]})
+        raise AppError(
+            "invalid_amount", _("The amount must be more than zero."), fields={"amount": [_("Must be > 0.")]}
+        )
     if amount > MAX_WITHDRAWAL:
         raise AppError(
             "amount_out_of_range",
-            f"amount must be at most {format_amount(MAX_WITHDRAWAL, currency)} per withdrawal.",
-            fields={"amount": [f"At most {format_amount(MAX_WITHDRAWAL, currency)}."]},
+            _("amount must be at most %(amount)s per withdrawal.")
+            % {"amount": format_amount(MAX_WITHDRAWAL, currency)},
+            fields={"amount": [_("At most %(amount)s.") % {"amount": format_amount(MAX_WITHDRAWAL, currency)}]},
             details={"field": "amount", "maximum": MAX_WITHDRAWAL},
         )
     if method not in Withdrawal.Method.values:
-        raise AppError("invalid", f"Unknown withdrawal method '{method}'.", fields={"method": ["Unknown."]})
+        raise AppError(
+            "invalid",
+            _("Unknown withdrawal method '%(method)s'.") % {"method": method},
+            fields={"method": [_("Unknown.")]},
+        )
     if method == Withdrawal.Method.BANK and not (iban.strip() and account_holder.strip()):
         raise AppError(
             "invalid",
-            "A bank withdrawal needs the IBAN and the account holder's name.",
-            fields={"iban": ["Required."], "account_holder": ["Required."]},
+            _("A bank withdrawal needs the IBAN and the account holder's name."),
+            fields={"iban": [_("Required.")], "account_holder": [_("Required.")]},
         )
     key = f"{organisation.pk}:{token[:64]}" if token else None
     if key is not None:
@@ -458,7 +476,7 @@ def withdrawal_request(
 
 def _withdrawal_replayed(first: Withdrawal, *, amount: int, method: str) -> Withdrawal:
     if first.amount != amount or first.method != method:
-        raise AppError("token_reused", "That request token was used for a different withdrawal.", status=409)
+        raise AppError("token_reused", _("That request token was used for a different withdrawal."), status=409)
     return first
 
 
@@ -493,8 +511,8 @@ def _withdrawal_request_locked(
             if amount > refundable:
                 raise AppError(
                     "withdrawal_exceeds_refundable",
-                    f"Card payments can refund at most {format_amount(refundable, currency)}; "
-                    "ask for the rest by bank transfer.",
+                    _("Card payments can refund at most %(amount)s; ask for the rest by bank transfer.")
+                    % {"amount": format_amount(refundable, currency)},
                     status=409,
                     details={"refundable": refundable},
                 )
@@ -557,9 +575,12 @@ def _check_bank_withdrawable(*, organisation: Organisation, amount: int, currenc
     if card_bound > 0 and withdrawable < amount <= withdrawable + card_bound:
         raise AppError(
             "withdrawal_card_funds",
-            f"Only {format_amount(withdrawable, currency)} can go out by bank transfer: "
-            f"{format_amount(card_bound, currency)} came by card and goes back only to the card that paid "
-            f"(a stripe_refund withdrawal) until the co-op's card_funds_holding_days have passed.",
+            _(
+                "Only %(amount)s can go out by bank transfer: %(amount2)s came by card "
+                "and goes back only to the card that paid (a card refund) "
+                "until the co-op's “Card money holding period” has passed."
+            )
+            % {"amount": format_amount(withdrawable, currency), "amount2": format_amount(card_bound, currency)},
             status=409,
             details={"bank_withdrawable": withdrawable, "card_bound": card_bound},
         )
@@ -670,11 +691,11 @@ def withdrawal_bank_confirm(*, withdrawal: Withdrawal, actor: User) -> Withdrawa
     """The treasurer sent a bank withdrawal: posts the reserved amount. Treasurer only;
     ``invalid_state`` (409) when it is not waiting, so it is never paid twice."""
     if not user_is_treasurer(actor):
-        raise PermissionDenied("Only the treasurer can confirm bank withdrawals.")
+        raise PermissionDenied(_("Only the treasurer can confirm bank withdrawals."))
     with transaction.atomic():
         withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal.pk)
         if withdrawal.method != Withdrawal.Method.BANK:
-            raise AppError("not_a_bank_withdrawal", "Card refunds are confirmed by Stripe.", status=409)
+            raise AppError("not_a_bank_withdrawal", _("Card refunds are confirmed by Stripe."), status=409)
         WITHDRAWAL.target(withdrawal.status, "complete")
         return _withdrawal_finish(withdrawal=withdrawal, paid=withdrawal.amount, actor=actor)
 
@@ -968,7 +989,9 @@ def _refuse_while_card_dispute_open(*, organisation: Organisation) -> None:
     if CardDispute.objects.filter(organisation=organisation, status=CardDispute.Status.OPEN).exists():
         raise AppError(
             "card_dispute_open",
-            "A card payment of this organisation is disputed at the payer's bank; "
-            "withdrawals wait until the dispute is decided.",
+            _(
+                "A card payment of this organisation is disputed at the payer's bank; "
+                "withdrawals wait until the dispute is decided."
+            ),
             status=409,
         )

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext as _
 from stripe.params import BalanceTransactionListParams, PaymentIntentCreateParams, RefundCreateParams
 
 from core.errors import AppError
@@ -90,7 +91,7 @@ def _client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
         raise AppError(
             "stripe_not_configured",
-            "Card payments are not set up on this platform; pay by bank transfer instead.",
+            _("Card payments are not set up on this platform; pay by bank transfer instead."),
             status=503,
         )
     base = settings.STRIPE_API_BASE
@@ -533,7 +534,7 @@ def _plain_v2(obj: Any) -> dict[str, Any]:
     def nested(value: Any) -> Any:
         if isinstance(value, stripe.StripeObject):
             return value.to_dict()
-        raise TypeError(f"{type(value).__name__} is not JSON data")
+        raise TypeError(_("%(__name__)s is not JSON data") % {"__name__": type(value).__name__})
 
     return dict(json.loads(json.dumps(obj.to_dict(), default=nested)))
 

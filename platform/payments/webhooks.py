@@ -27,6 +27,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from core.queue import queue_on_commit
@@ -204,7 +205,10 @@ def webhook_event_receive(*, event: StripeEvent) -> tuple[WebhookEvent, bool]:
     problem = webhook_event_in_scope(event)
     if problem is not None:
         logger.warning("Stripe event %s (%s) refused: %s", event.id, event.type, problem)
-        raise AppError("webhook_event_out_of_scope", f"Event {event.id} refused: {problem}.")
+        raise AppError(
+            "webhook_event_out_of_scope",
+            _("Event %(number)s refused: %(problem)s.") % {"number": event.id, "problem": problem},
+        )
 
     try:
         with transaction.atomic():

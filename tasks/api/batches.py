@@ -5,6 +5,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -250,12 +251,12 @@ class BatchInputView(APIView):
             try:
                 content = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise AppError("invalid_input_file", "The file is not UTF-8 text; save it as UTF-8 CSV.") from None
+                raise AppError("invalid_input_file", _("The file is not UTF-8 text; save it as UTF-8 CSV.")) from None
             file_format = file_format or ("json" if upload.name.lower().endswith(".json") else "csv")
         else:
             content = data.validated_data.get("content", "")
         if not content or not file_format:
-            raise AppError("invalid", "Send a file, or a format (csv or json) and the content.")
+            raise AppError("invalid", _("Send a file, or a format (csv or json) and the content."))
         rows = services.batch_set_input(batch=batch, actor=_user(request), content=content, file_format=file_format)
         return Response({"rows": rows})
 

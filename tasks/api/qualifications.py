@@ -26,10 +26,10 @@ class QualificationIn(StrictSerializer):
     answer_key = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
     pass_bps = serializers.IntegerField(required=False, default=10_000)
     estimated_minutes = serializers.IntegerField(
-        required=False, default=1, help_text="Longer than the governed free length: the test is paid."
+        required=False, default=1, help_text=("Longer than the governed free length: the test is paid.")
     )
     pool_size = serializers.IntegerField(
-        required=False, default=0, help_text="Questions drawn (in random order) for each attempt; 0: all."
+        required=False, default=0, help_text=("Questions drawn (in random order) for each attempt; 0: all.")
     )
 
 
@@ -47,7 +47,7 @@ class QualificationOut(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class GrantIn(StrictSerializer):
-    worker = serializers.CharField(help_text="The worker's pseudonym.")
+    worker = serializers.CharField(help_text=("The worker's pseudonym."))
     value = serializers.IntegerField(required=False, default=1)
 
 

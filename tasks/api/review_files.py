@@ -6,6 +6,7 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -47,14 +48,14 @@ def uploaded_csv(request: Request) -> str:
     upload = data.validated_data.get("file")
     if upload is not None:
         if upload.size > MAX_FILE_BYTES:
-            raise AppError("invalid_file", "The file is larger than 10 MB; split it into smaller files.")
+            raise AppError("invalid_file", _("The file is larger than 10 MB; split it into smaller files."))
         try:
             return str(upload.read().decode("utf-8-sig"))
         except UnicodeDecodeError:
-            raise AppError("invalid_file", "The file is not UTF-8 text; save it as UTF-8 CSV.") from None
+            raise AppError("invalid_file", _("The file is not UTF-8 text; save it as UTF-8 CSV.")) from None
     content = data.validated_data.get("content", "")
     if not content:
-        raise AppError("invalid_file", "Send the CSV as a multipart file or as content.")
+        raise AppError("invalid_file", _("Send the CSV as a multipart file or as content."))
     return str(content)
 
 

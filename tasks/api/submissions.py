@@ -5,6 +5,7 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -121,13 +122,19 @@ class SubmissionsView(APIView):
                 for name in ("min_work_seconds", "max_work_seconds")
             }
         except ValueError:
-            raise AppError("invalid", "page, min_work_seconds and max_work_seconds must be whole numbers.") from None
+            raise AppError("invalid", _("page, min_work_seconds and max_work_seconds must be whole numbers.")) from None
         ordering = params.get("ordering", "id")
         if ordering not in selectors.SUBMISSION_TABLE_ORDERINGS:
             raise AppError(
                 "invalid",
-                f"ordering must be one of: {', '.join(selectors.SUBMISSION_TABLE_ORDERINGS)}.",
-                fields={"ordering": [f"One of: {', '.join(selectors.SUBMISSION_TABLE_ORDERINGS)}."]},
+                _("ordering must be one of: %(SUBMISSION_TABLE_ORDERINGS)s.")
+                % {"SUBMISSION_TABLE_ORDERINGS": ", ".join(selectors.SUBMISSION_TABLE_ORDERINGS)},
+                fields={
+                    "ordering": [
+                        _("One of: %(SUBMISSION_TABLE_ORDERINGS)s.")
+                        % {"SUBMISSION_TABLE_ORDERINGS": ", ".join(selectors.SUBMISSION_TABLE_ORDERINGS)}
+                    ]
+                },
             )
         rows, total = selectors.submissions_table(
             batch=batch,

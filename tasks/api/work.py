@@ -53,7 +53,7 @@ class FeedQuery(forms.Form):
             if value not in (None, ""):
                 params[name] = value
         if errors:
-            raise AppError("invalid", "Some filters are not valid.", fields=errors)
+            raise AppError("invalid", _("Some filters are not valid."), fields=errors)
         if "tags" in params:
             params["tags"] = [tag for tag in params["tags"].split(",") if tag.strip()]
         return params
@@ -70,7 +70,7 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     requester_name = serializers.CharField(source="organisation.display_name")
     requester_measured_hourly_pay = serializers.SerializerMethodField()
     requester_formerly = serializers.SerializerMethodField(
-        help_text="Names the requester went by before a rename within the governed former_name_days."
+        help_text=("Names the requester went by before a rename within the governed former_name_days.")
     )
     reward = serializers.IntegerField()
     currency = serializers.CharField()
@@ -80,10 +80,10 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     open_slots = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
     requirements = RequirementOut(many=True, source="requirement_list")
-    control_share_bps = serializers.IntegerField(help_text="Share of the tasks that are controls (known answers).")
-    attention_checks = serializers.SerializerMethodField(help_text="How many attention checks each task has.")
+    control_share_bps = serializers.IntegerField(help_text=("Share of the tasks that are controls (known answers)."))
+    attention_checks = serializers.SerializerMethodField(help_text=("How many attention checks each task has."))
     control_threshold_bps = serializers.IntegerField(
-        allow_null=True, help_text="Control accuracy under which work may be rejected (disputable); null: none."
+        allow_null=True, help_text=("Control accuracy under which work may be rejected (disputable); null: none.")
     )
 
     def get_attention_checks(self, batch: Batch) -> int:
@@ -91,8 +91,11 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
 
     tags = serializers.SerializerMethodField()
     dispatch = serializers.SerializerMethodField(
-        help_text="'all_at_once' (first come, first served from publication, as the dispatch rule allows) or "
-        "'waves' (slots drawn by lot per wave until first_come_first_served_at)."
+        help_text=(
+            "'all_at_once' (first come, first served from publication, as the "
+            "dispatch rule allows) or 'waves' (slots drawn by lot per wave until "
+            "first_come_first_served_at)."
+        )
     )
     first_come_first_served_at = serializers.DateTimeField(source="dispatch_fcfs_at", allow_null=True)
 
@@ -181,7 +184,7 @@ class AcceptIn(StrictSerializer):
     reuse_opt_out = serializers.BooleanField(
         required=False,
         default=False,
-        help_text="Refuse reuse of your answers beyond the batch's purpose (where the batch allows reuse).",
+        help_text=("Refuse reuse of your answers beyond the batch's purpose (where the batch allows reuse)."),
     )
 
 

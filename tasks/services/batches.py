@@ -59,27 +59,29 @@ def _validate_requirements(
         kind = item.get("kind")
         value = item.get("value", 0)
         if kind not in QualificationRequirement.Kind.values:
-            fields[name] = [f"Unknown kind; use one of {', '.join(QualificationRequirement.Kind.values)}."]
+            fields[name] = [
+                _("Unknown kind; use one of %(values)s.") % {"values": ", ".join(QualificationRequirement.Kind.values)}
+            ]
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            fields[name] = ["The value must be a whole number, zero or more."]
+            fields[name] = [_("The value must be a whole number, zero or more.")]
             continue
         requirement = QualificationRequirement(kind=kind, value=value, reason=str(item.get("reason", "")).strip())
         if kind == QualificationRequirement.Kind.APPROVAL_RATE and value > 10_000:
-            fields[name] = ["An approval rate is in basis points: 0 to 10000."]
+            fields[name] = [_("An approval rate is in basis points: 0 to 10000.")]
         elif kind == QualificationRequirement.Kind.LOCALE:
             countries = item.get("countries") or []
             if not countries or not all(isinstance(c, str) and len(c) == 2 and c.isalpha() for c in countries):
-                fields[name] = ["List the allowed countries as two-letter codes."]
+                fields[name] = [_("List the allowed countries as two-letter codes.")]
             elif not requirement.reason:
-                fields[name] = ["A location restriction needs a reason that workers can read."]
+                fields[name] = [_("A location restriction needs a reason that workers can read.")]
             requirement.countries = "," + ",".join(sorted({c.upper() for c in countries})) + ","
         elif kind == QualificationRequirement.Kind.QUALIFICATION:
             qualification = Qualification.objects.filter(
                 organisation=organisation, pk=item.get("qualification_id") or 0
             ).first()
             if qualification is None:
-                fields[name] = ["No such qualification of this organisation."]
+                fields[name] = [_("No such qualification of this organisation.")]
             requirement.qualification = qualification
             requirement.value = value or 1
         built.append(requirement)
@@ -142,29 +144,43 @@ def _batch_fields_clean(
     fields: dict[str, list[str]] = {}
     for name, text in (("title", title), ("description", description), ("purpose", purpose), ("data_use", data_use)):
         if not text.strip():
-            fields[name] = ["Required: workers read this before they accept."]
+            fields[name] = [_("Required: workers read this before they accept.")]
     if len(title.strip()) > 200:
         fields["title"] = [_("At most 200 characters.")]
     if reward <= 0:
-        fields["reward"] = ["The reward must be more than zero (minor units)."]
+        fields["reward"] = [_("The reward must be more than zero.")]
     elif reward > MAX_REWARD:
-        fields["reward"] = [f"At most {format_amount(MAX_REWARD, platform_currency())} per assignment."]
+        fields["reward"] = [
+            _("At most %(amount)s per assignment.") % {"amount": format_amount(MAX_REWARD, platform_currency())}
+        ]
     if not 1 <= assignments_per_task <= MAX_ASSIGNMENTS_PER_TASK:
-        fields["assignments_per_task"] = [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]
+        fields["assignments_per_task"] = [
+            _("Between 1 and %(MAX_ASSIGNMENTS_PER_TASK)s.") % {"MAX_ASSIGNMENTS_PER_TASK": MAX_ASSIGNMENTS_PER_TASK}
+        ]
     if not 1 <= estimated_minutes <= MAX_TIME_ALLOTTED_MINUTES:
-        fields["estimated_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
+        fields["estimated_minutes"] = [
+            _("Between 1 and %(MAX_TIME_ALLOTTED_MINUTES)s minutes.")
+            % {"MAX_TIME_ALLOTTED_MINUTES": MAX_TIME_ALLOTTED_MINUTES}
+        ]
     if not 1 <= time_allotted_minutes <= MAX_TIME_ALLOTTED_MINUTES:
-        fields["time_allotted_minutes"] = [f"Between 1 and {MAX_TIME_ALLOTTED_MINUTES} minutes."]
+        fields["time_allotted_minutes"] = [
+            _("Between 1 and %(MAX_TIME_ALLOTTED_MINUTES)s minutes.")
+            % {"MAX_TIME_ALLOTTED_MINUTES": MAX_TIME_ALLOTTED_MINUTES}
+        ]
     elif estimated_minutes >= 1 and time_allotted_minutes < estimated_minutes:
-        fields["time_allotted_minutes"] = ["Allow at least the estimated time."]
+        fields["time_allotted_minutes"] = [_("Allow at least the estimated time.")]
     if not 1 <= lifetime_hours <= MAX_LIFETIME_HOURS:
-        fields["lifetime_hours"] = [f"Between 1 and {MAX_LIFETIME_HOURS} hours."]
+        fields["lifetime_hours"] = [
+            _("Between 1 and %(MAX_LIFETIME_HOURS)s hours.") % {"MAX_LIFETIME_HOURS": MAX_LIFETIME_HOURS}
+        ]
     if auto_approval_hours is not None:
         limits = Rule.objects.filter(key="auto_approval_hours").values_list("min_value", "max_value").get()
         # The per-batch window has its own governed maximum (issue 20.9), under the rule's hard limit.
         longest = min(limits[1], rule_value("auto_approval_hours_max"))
         if not limits[0] <= auto_approval_hours <= longest:
-            fields["auto_approval_hours"] = [f"The co-op allows {limits[0]} to {longest} hours."]
+            fields["auto_approval_hours"] = [
+                _("The co-op allows %(limits)s to %(longest)s hours.") % {"limits": limits[0], "longest": longest}
+            ]
     answer_fields: list[dict[str, Any]] = []
     placeholders: list[str] = []
     if control_threshold_bps is not None and (
@@ -185,12 +201,12 @@ def _batch_fields_clean(
     fields.update(check_errors)
     checks = {**controls.attention_checks_clean(attention_checks, fields), **found_checks}
     if bool(template_html.strip()) == bool(external_url.strip()):
-        fields["template_html"] = ["Give either an HTML task template or an external task URL, not both."]
+        fields["template_html"] = [_("Give either an HTML task template or an external task URL, not both.")]
     elif template_html.strip():
         answer_fields = inputs.template_answer_fields(template_html)
         placeholders = inputs.template_placeholders(template_html)
         if not answer_fields:
-            fields["template_html"] = ["The template has no named form fields (name=...) to answer."]
+            fields["template_html"] = [_("The template has no named form fields (name=...) to answer.")]
         leaks = controls.placeholder_problems(placeholders)
         if leaks:
             fields.setdefault("template_html", []).extend(leaks)
@@ -198,7 +214,7 @@ def _batch_fields_clean(
         names = {field["name"] for field in answer_fields}
         checks = {name: check for name, check in checks.items() if name in names}
     elif not external_url.startswith("https://"):
-        fields["external_url"] = ["The external task URL must start with https://."]
+        fields["external_url"] = [_("The external task URL must start with https://.")]
     elif len(external_url.strip()) > 500:
         fields["external_url"] = [_("At most 500 characters.")]
     if not answer_fields:
@@ -381,15 +397,18 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
         if not organisation.is_verified and not batch.is_sandbox:
             raise AppError(
                 "organisation_unverified",
-                "The organisation's legal identity is not verified yet; the co-op must verify it before publishing.",
+                _("The organisation's legal identity is not verified yet; the co-op must verify it before publishing."),
                 status=409,
             )
         # Mass-rejection guard (disputes app): no new batch while a mass case is undecided.
         if organisation_publish_blocked(organisation):
             raise AppError(
                 "publishing_frozen",
-                "A mass-rejection case against this organisation awaits its decision; you can publish again "
-                "once it is decided. Answer the case under /api/disputes/cases/.",
+                _(
+                    "A mass-rejection case against this organisation awaits its decision; "
+                    "you can publish again once it is decided. Answer the case under "
+                    "/api/disputes/cases/."
+                ),
                 status=409,
             )
         now = timezone.now()
@@ -399,17 +418,26 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
             needed = -(-wage * batch.estimated_minutes // 60)
             raise AppError(
                 "below_minimum_wage",
-                f"A reward of {format_amount(batch.reward, batch.currency)} for {batch.estimated_minutes} minutes "
-                f"pays {format_amount(batch.estimated_hourly_pay, batch.currency)} an hour; the co-op's minimum is "
-                f"{format_amount(wage, batch.currency)}. Raise the reward to at least "
-                f"{format_amount(needed, batch.currency)} or correct the estimate.",
+                _(
+                    "A reward of %(amount)s for %(estimated_minutes)s minutes pays "
+                    "%(amount2)s an hour; the co-op's minimum is %(amount3)s. Raise the "
+                    "reward to at least %(amount4)s or correct the estimate."
+                )
+                % {
+                    "amount": format_amount(batch.reward, batch.currency),
+                    "estimated_minutes": batch.estimated_minutes,
+                    "amount2": format_amount(batch.estimated_hourly_pay, batch.currency),
+                    "amount3": format_amount(wage, batch.currency),
+                    "amount4": format_amount(needed, batch.currency),
+                },
                 details={"minimum_hourly_wage": wage, "minimum_reward": needed},
             )
         if not batch.tasks.exists():
             if batch.placeholders:
                 raise AppError(
                     "no_input",
-                    f"The template uses {', '.join(batch.placeholders)}; upload input rows before publishing.",
+                    _("The template uses %(placeholders)s; upload input rows before publishing.")
+                    % {"placeholders": ", ".join(batch.placeholders)},
                     status=409,
                 )
             # A template without placeholders (or an external URL) is a single task, as MTurk's CreateHIT.
@@ -418,8 +446,9 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
         if batch.auto_approval_hours is not None and batch.auto_approval_hours > longest:
             raise AppError(
                 "invalid",
-                f"auto_approval_hours: the co-op now allows at most {longest} hours; shorten the window.",
-                fields={"auto_approval_hours": [f"At most {longest} hours."]},
+                _("Auto-approval window: the co-op now allows at most %(longest)s hours; shorten the window.")
+                % {"longest": longest},
+                fields={"auto_approval_hours": [_("At most %(longest)s hours.") % {"longest": longest}]},
             )
         batch.fee_per_assignment = basis_points(batch.reward, rules["platform_fee_bps"].value)
         batch.rule_versions = {key: {"version_id": r.version_id, "value": r.value} for key, r in rules.items()}
@@ -469,7 +498,7 @@ def batch_resume(*, batch: Batch, actor: User) -> Batch:
     if batch_is_held(batch.pk):
         raise AppError(
             "batch_held",
-            "A mass-rejection case holds this batch; it can resume once the case is decided.",
+            _("A mass-rejection case holds this batch; it can resume once the case is decided."),
             status=409,
         )
     return _batch_move(batch, actor, "resumed", "batch.resume")
@@ -533,7 +562,11 @@ def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
     with transaction.atomic():
         batch = _lock_batch(batch)
         if not BATCH.allowed(batch.status, "extended"):
-            raise AppError("invalid_state", f"This batch is {batch.status}; only a live batch can grow.", status=409)
+            raise AppError(
+                "invalid_state",
+                _("This batch is %(status)s; only a live batch can grow.") % {"status": batch.status},
+                status=409,
+            )
         if batch.assignments_per_task + per_task > MAX_ASSIGNMENTS_PER_TASK:
             raise _invalid({"per_task": [f"A task can have at most {MAX_ASSIGNMENTS_PER_TASK} assignments."]})
         slot_ids = _create_slots(batch, per_task)
@@ -558,7 +591,9 @@ def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
         batch = _lock_batch(batch)
         if not BATCH.allowed(batch.status, "extended") or batch.expires_at is None:
             raise AppError(
-                "invalid_state", f"This batch is {batch.status}; only a live batch can be extended.", status=409
+                "invalid_state",
+                _("This batch is %(status)s; only a live batch can be extended.") % {"status": batch.status},
+                status=409,
             )
         before = batch.expires_at
         batch.expires_at = before + timedelta(hours=hours)

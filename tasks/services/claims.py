@@ -35,7 +35,11 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     Raises ``batch_not_available`` / ``no_open_slot`` (409), ``not_eligible`` (403, with the
     reasons in ``details``); nothing changes on a refusal."""
     if worker.is_suspended:
-        raise AppError("suspended", f"Your account is suspended: {worker.suspension_reason}", status=403)
+        raise AppError(
+            "suspended",
+            _("Your account is suspended: %(suspension_reason)s") % {"suspension_reason": worker.suspension_reason},
+            status=403,
+        )
     now = timezone.now()
     # The common case (a live batch without requirements, a worker not blocked) is decided
     # inside the claim itself; anything else is explained by the slow path below.
@@ -43,7 +47,7 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     if claimed is None:
         batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
         if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
-            raise AppError("batch_not_available", "This batch is not taking new workers.", status=409)
+            raise AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
         reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
         if reasons:
             raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
@@ -52,7 +56,7 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     if claimed is None:
         raise AppError(
             "no_open_slot",
-            "Every slot you could take here is taken; look for other work or try again later.",
+            _("Every slot you could take here is taken; look for other work or try again later."),
             status=409,
         )
     slot_id, slot_task_id, deadline = claimed
@@ -362,13 +366,14 @@ def _assignment_submit(*, worker: User, assignment: Assignment, answers: dict[st
                 Assignment.Status.SETTLED,
                 Assignment.Status.REFUNDED,
             ):
-                raise AppError("already_submitted", "You have already submitted this assignment.", status=409)
+                raise AppError("already_submitted", _("You have already submitted this assignment."), status=409)
             ASSIGNMENT.target(slot.status, "submitted")
         now = timezone.now()
         if slot.deadline_at is not None and slot.deadline_at + late_submission_grace() <= now:
             raise AppError(
                 "assignment_expired",
-                f"The time allotted ended at {slot.deadline_at:%Y-%m-%d %H:%M} UTC; the slot reopens for others.",
+                _("The time allotted ended at %(deadline_at)s UTC; the slot reopens for others.")
+                % {"deadline_at": format(slot.deadline_at, "%Y-%m-%d %H:%M")},
                 status=409,
             )
         batch = slot.batch
@@ -429,8 +434,9 @@ def assignment_submit_completion_code(*, worker: User, assignment: Assignment, c
         raise AppError(
             "completion_code_mismatch",
             _(
-                "That completion code does not match this task; nothing was submitted. Copy the code the "
-                "survey showed at its end exactly as shown, then try again."
+                "That completion code does not match this task; nothing was submitted. "
+                "Copy the code the survey showed at its end exactly as shown, then try "
+                "again."
             ),
             fields={"completion_code": [_("This code does not match.")]},
         )

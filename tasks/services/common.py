@@ -1,6 +1,8 @@
 """What every lifecycle of the marketplace's writes shares: the field-error shape, the
 staff check and the row locks (batch, then assignments in ascending id)."""
 
+from django.utils.translation import gettext as _
+
 from accounts.models import Organisation, User
 from core.errors import AppError, PermissionDenied
 from tasks.models import Assignment, Batch
@@ -13,7 +15,7 @@ def _invalid(fields: dict[str, list[str]]) -> AppError:
 
 def _require_staff(actor: User, organisation: Organisation) -> None:
     if not actor.has_perm("accounts.manage_organisation", organisation):
-        raise PermissionDenied("Only the organisation's staff can do that.")
+        raise PermissionDenied(_("Only the organisation's staff can do that."))
 
 
 def _lock_batch(batch: Batch) -> Batch:

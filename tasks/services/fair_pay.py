@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.audit import audit_record
@@ -23,16 +24,18 @@ from tasks.services.common import _lock_batch
 
 logger = logging.getLogger(__name__)
 
-FAIR_PAY_FORMULA = (
-    "measured time = the median of the good-faith work times of the batch's eligible workers, where: an attempt "
-    "counts if it was submitted and not finally rejected (its time is accept to submit), or if it expired while "
-    "the worker was working (they submitted after the time allotted and its grace), counted as at least the time "
-    "allotted; attempts by the requester's present staff and those who left within former_staff_days are left "
-    "out; of the rest, attempts faster than fair_pay_fast_share_bps of their median are implausibly fast and left "
-    "out, and the median of what remains is the measured time. When reward / measured time is under the "
-    "minimum_hourly_wage the batch was published under, every paid attempt is owed a top-up of "
-    "ceil(minimum_hourly_wage x measured time / 1 h) - reward (a partly paid one its share of it), paid by the "
-    "requester, whenever the attempt is paid: approval, auto-approval, a jury or an appeal."
+FAIR_PAY_FORMULA = gettext_lazy(
+    "Measured time is the median of the good-faith work times of the batch's eligible workers. An "
+    "attempt counts if it was submitted and not finally rejected (its time runs from accepting to "
+    "submitting), or if it expired while the worker was working (submitted after the time allotted and "
+    "its grace period), counted as at least the time allotted. Attempts by the requester's present "
+    "staff, and by people who left its staff within the “Former staff” period, are left out. Of the "
+    "rest, attempts faster than the “Implausibly fast work” share of their median are left out, and the "
+    "median of what remains is the measured time. When the reward divided by the measured time is under "
+    "the minimum hourly wage the batch was published under, every paid attempt is owed a top-up of "
+    "(minimum hourly wage times measured time in hours, rounded up) minus the reward (a partly paid attempt its "
+    "share of it), paid by the requester whenever the attempt is paid: on approval, on auto-approval, or "
+    "after a jury or an appeal."
 )
 
 

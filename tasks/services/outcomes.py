@@ -3,6 +3,7 @@ settled with a dispute's outcome, or withdrawn by the requester through the one 
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.audit import audit_record
@@ -124,12 +125,14 @@ def _rejection_withdraw(*, actor: User, assignment: Assignment, retried: bool = 
                 raise _CaseOpenedMeanwhile
             raise AppError(
                 "rejection_under_dispute",
-                "This rejection is held by a dispute case; answer the case under /api/disputes/cases/.",
+                _("This rejection is held by a dispute case; answer the case under /api/disputes/cases/."),
                 status=409,
             )
         if slot.status not in (Assignment.Status.REJECTED, Assignment.Status.DISPUTED):
             raise AppError(
-                "not_rejected", f"This assignment is {slot.status}; only a rejection can be withdrawn.", status=409
+                "not_rejected",
+                _("This assignment is %(status)s; only a rejection can be withdrawn.") % {"status": slot.status},
+                status=409,
             )
         before = slot.status
         slot.status = ASSIGNMENT.target(slot.status, "settled")

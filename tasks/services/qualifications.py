@@ -50,9 +50,9 @@ def qualification_create(
     _require_staff(actor, organisation)
     fields: dict[str, list[str]] = {}
     if not name.strip():
-        fields["name"] = ["Required."]
+        fields["name"] = [_("Required.")]
     if not description.strip():
-        fields["description"] = ["Say in plain words what it certifies; workers read it."]
+        fields["description"] = [_("Say in plain words what it certifies; workers read it.")]
     questions = test_questions or []
     key = answer_key or {}
     names = [q.get("name") for q in questions if isinstance(q, dict)]
@@ -86,7 +86,7 @@ def qualification_create(
     if not 0 < pass_bps <= 10_000:
         fields["pass_bps"] = [_("Between 1 and 10000.")]
     if not isinstance(estimated_minutes, int) or not 1 <= estimated_minutes <= 600:
-        fields["estimated_minutes"] = ["Between 1 and 600 minutes: how long the test takes an honest worker."]
+        fields["estimated_minutes"] = [_("Between 1 and 600 minutes: how long the test takes an honest worker.")]
     if fields:
         raise _invalid(fields)
     with transaction.atomic():
@@ -108,7 +108,7 @@ def qualification_grant(
     *, qualification: Qualification, worker: User, actor: User | None, value: int = 1
 ) -> QualificationGrant:
     with transaction.atomic():
-        grant, _ = QualificationGrant.objects.update_or_create(
+        grant, _created = QualificationGrant.objects.update_or_create(
             qualification=qualification, worker=worker, defaults={"value": value, "by_test": actor is None}
         )
         audit_record(actor=actor, action="qualification.granted", target=grant, after={"value": value})
@@ -118,7 +118,7 @@ def qualification_grant(
 
 def qualification_revoke(*, qualification: Qualification, worker: User, actor: User) -> None:
     with transaction.atomic():
-        deleted, _ = QualificationGrant.objects.filter(qualification=qualification, worker=worker).delete()
+        deleted, _created = QualificationGrant.objects.filter(qualification=qualification, worker=worker).delete()
         if deleted:
             audit_record(actor=actor, action="qualification.revoked", target=qualification, after={"worker": worker.pk})
             notices.qualification_changed(qualification, worker.pk, granted=False)
@@ -161,7 +161,7 @@ def qualification_test_offer(*, qualification: Qualification, worker: User) -> Q
             raise
         raise AppError(
             "test_not_funded",
-            "This test is paid, and its requester's balance cannot cover its pay right now; try again later.",
+            _("This test is paid, and its requester's balance cannot cover its pay right now; try again later."),
             status=409,
         ) from error
     return offer
@@ -311,7 +311,7 @@ def worker_block(*, organisation: Organisation, actor: User, worker: User, reaso
     if not reason.strip():
         raise _invalid({"reason": ["Say why; the worker can see it."]})
     with transaction.atomic():
-        block, _ = BlockedWorker.objects.update_or_create(
+        block, _created = BlockedWorker.objects.update_or_create(
             organisation=organisation, worker=worker, defaults={"reason": reason.strip()}
         )
         audit_record(actor=actor, action="worker.blocked", target=organisation, after={"worker": worker.pk})
@@ -350,11 +350,13 @@ def requester_rate(
         batch__organisation=organisation, worker=worker, submitted_at__isnull=False
     ).exists()
     if not worked:
-        raise AppError("not_worked", "You can rate a requester after submitting work to it.", status=403)
+        raise AppError("not_worked", _("You can rate a requester after submitting work to it."), status=403)
     if user_is_organisation_staff(user_id=worker.pk, organisation_id=organisation.pk):
-        raise AppError("own_organisation", "Staff (present or recent) cannot rate their own organisation.", status=403)
+        raise AppError(
+            "own_organisation", _("Staff (present or recent) cannot rate their own organisation."), status=403
+        )
     with transaction.atomic():
-        rating, _ = RequesterRating.objects.update_or_create(
+        rating, _created = RequesterRating.objects.update_or_create(
             organisation=organisation,
             worker=worker,
             defaults={

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.audit import audit_record
@@ -24,14 +25,14 @@ def _refuse_own_work(actor: User | None, slots: list[Assignment]) -> None:
     """Nobody reviews their own work (no self-dealing, issue 19): refused with ``own_work``."""
     if actor is not None and any(slot.worker_id == actor.pk for slot in slots):
         raise AppError(
-            "own_work", "You cannot review your own work; another of the requester's staff must.", status=403
+            "own_work", _("You cannot review your own work; another of the requester's staff must."), status=403
         )
 
 
 def _check_reviewable(slot: Assignment) -> None:
     status = books.statuses([slot]).get(slot.escrow_key)
     if status != "pending":
-        raise AppError("not_escrowed", "This work's pay is not held in escrow; it cannot be reviewed.", status=409)
+        raise AppError("not_escrowed", _("This work's pay is not held in escrow; it cannot be reviewed."), status=409)
 
 
 def assignment_approve(*, actor: User | None, assignment: Assignment, feedback: str = "") -> Assignment:
@@ -81,7 +82,8 @@ def assignments_approve_many(*, actor: User | None, batch: Batch, assignment_ids
         if not_ready:
             raise AppError(
                 "invalid_state",
-                f"These assignments are not awaiting review in this batch: {', '.join(map(str, not_ready[:20]))}.",
+                _("These assignments are not awaiting review in this batch: %(map)s.")
+                % {"map": ", ".join(map(str, not_ready[:20]))},
                 status=409,
                 details={"assignment_ids": not_ready},
             )
@@ -104,9 +106,11 @@ def assignment_reject(*, actor: User, assignment: Assignment, reason: str, text:
     reason from ``REJECTION_REASONS`` and an explanation."""
     fields: dict[str, list[str]] = {}
     if reason not in REJECTION_REASONS:
-        fields["reason"] = [f"Choose one of: {', '.join(REJECTION_REASONS)}."]
+        fields["reason"] = [
+            _("Choose one of: %(REJECTION_REASONS)s.") % {"REJECTION_REASONS": ", ".join(REJECTION_REASONS)}
+        ]
     if not text.strip():
-        fields["text"] = ["Explain the rejection to the worker; they can dispute it."]
+        fields["text"] = [_("Explain the rejection to the worker; they can dispute it.")]
     if fields:
         raise _invalid(fields)
     with transaction.atomic():
@@ -144,11 +148,13 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
     different bonus is ``token_reused`` (409). Never pays twice."""
     fields: dict[str, list[str]] = {}
     if amount <= 0:
-        fields["amount"] = ["A bonus must be more than zero (minor units)."]
+        fields["amount"] = [_("A bonus must be more than zero.")]
     elif amount > MAX_BONUS:
-        fields["amount"] = [f"At most {format_amount(MAX_BONUS, assignment.batch.currency)} per bonus."]
+        fields["amount"] = [
+            _("At most %(amount)s per bonus.") % {"amount": format_amount(MAX_BONUS, assignment.batch.currency)}
+        ]
     if not reason.strip():
-        fields["reason"] = ["Tell the worker why."]
+        fields["reason"] = [_("Tell the worker why.")]
     if fields:
         raise _invalid(fields)
     organisation = assignment.batch.organisation
@@ -166,7 +172,7 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
         Assignment.Status.ACCEPTED,
         Assignment.Status.WITHDRAWN,
     ):
-        raise AppError("invalid_state", "Only submitted work can get a bonus.", status=409)
+        raise AppError("invalid_state", _("Only submitted work can get a bonus."), status=409)
     with transaction.atomic():
         try:
             # A concurrent retry with the same token inserts the same key: the unique
@@ -193,5 +199,5 @@ def assignment_bonus(*, actor: User, assignment: Assignment, amount: int, reason
 
 def _bonus_replayed(existing: Bonus, *, assignment: Assignment, amount: int) -> Bonus:
     if existing.assignment_id != assignment.pk or existing.amount != amount:
-        raise AppError("token_reused", "That request token was used for a different bonus.", status=409)
+        raise AppError("token_reused", _("That request token was used for a different bonus."), status=409)
     return existing

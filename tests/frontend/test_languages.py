@@ -100,3 +100,33 @@ def test_a_signed_in_persons_time_zone_is_used_on_their_pages(client: Client) ->
     client.force_login(person)
     html = client.get("/inbox/settings/").content.decode()
     assert '<option value="Asia/Tokyo" selected>' in html
+
+
+def test_each_roles_main_page_reads_in_the_chosen_language(client: Client, organisation, requester, worker) -> None:
+    from accounts import services as account_services
+    from tests.factories import MemberFactory
+
+    member = MemberFactory()
+    treasurer = UserFactory()
+    account_services.treasurer_grant(user=treasurer)
+    main_pages = {
+        worker: "/work/",
+        requester: f"/org/{organisation.slug}/",
+        member: "/coop/proposals/",
+        treasurer: "/treasury/",
+    }
+    words = {
+        "es": ("Buscar trabajo", "Cerrar sesión", "Idioma"),
+        "hi": ("काम खोजें", "साइन आउट", "भाषा"),
+        "pt-br": ("Encontrar trabalho", "Sair", "Idioma"),
+        "fr": ("Trouver du travail", "Se déconnecter", "Langue"),
+        "fil": ("Maghanap ng trabaho", "Mag-sign out", "Wika"),
+    }
+    for person, url in main_pages.items():
+        client.force_login(person)
+        for language, expected in words.items():
+            html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            assert _lang(html) == language, (url, language)
+            for word in expected:
+                assert word in html, (url, language, word)
+            assert ">Find work<" not in html and ">Sign out<" not in html

@@ -433,8 +433,10 @@ def test_the_rules_page_states_the_fair_pay_and_mass_rejection_formulas() -> Non
 
     page = Client().get(reverse("rules")).content.decode()
     assert 'id="fair-pay-formula"' in page and 'id="mass-rejection-rule"' in page
-    assert "fair_pay_fast_share_bps of their median are implausibly fast" in page
-    assert "former_staff_days" in page and "never the rejections" in MASS_REJECTION_RULE
+    # In plain words: the rules are named as the rules page names them, never by their stored keys.
+    assert "attempts faster than the “Implausibly fast work” share of their median are left out" in page
+    assert "the “Former staff” period" in page and "never the rejections" in str(MASS_REJECTION_RULE)
+    assert "fair_pay_fast_share_bps of their" not in page and "within former_staff_days" not in page
     for key in ("former_staff_days", "fair_pay_fast_share_bps", "late_submission_grace_minutes",
                 "time_allotted_headroom_bps", "mass_rejection_min_workers", "qualification_test_free_minutes",
                 "auto_approval_hours_max", "former_name_days"):  # fmt: skip

@@ -112,7 +112,7 @@ def test_a_loopback_url_is_refused_in_production(api, organisation, settings) ->
 
 
 def test_another_organisation_cannot_see_or_remove_an_endpoint(organisation, owner) -> None:  # type: ignore[no-untyped-def]
-    endpoint, _ = registered(organisation, owner, "https://hooks.example.org/a", ["submitted"])
+    endpoint, _created = registered(organisation, owner, "https://hooks.example.org/a", ["submitted"])
     stranger = OrganisationFactory()
     client = APIClient()
     client.force_authenticate(stranger.staff.get(role="owner").user)
@@ -235,7 +235,7 @@ def test_a_team_member_without_review_may_see_but_not_register_or_remove_endpoin
     from accounts import services as account_services
     from accounts.models import OrganisationStaff
 
-    endpoint, _ = registered(organisation, owner, receiver.url, ["submitted"])
+    endpoint, _created = registered(organisation, owner, receiver.url, ["submitted"])
     finance = UserFactory()
     account_services.organisation_staff_add(
         organisation=organisation, user=finance, role=OrganisationStaff.Role.FINANCE, actor=owner

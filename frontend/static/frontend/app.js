@@ -11,7 +11,11 @@
       function tick() {
         var left = Math.max(0, Math.floor((deadline - Date.now()) / 1000));
         var minutes = Math.floor(left / 60), seconds = left % 60;
-        timer.textContent = left > 0 ? minutes + " min " + (seconds < 10 ? "0" : "") + seconds + " s" : "time is up";
+        // The words come from the page, in the reader's language.
+        timer.textContent = left > 0
+          ? (timer.getAttribute("data-left") || "{m} min {s} s")
+              .replace("{m}", String(minutes)).replace("{s}", (seconds < 10 ? "0" : "") + seconds)
+          : (timer.getAttribute("data-up") || "time is up");
         timer.classList.toggle("low", left < 120);
         if (left > 0) { setTimeout(tick, 1000); }
       }
@@ -47,7 +51,18 @@
     });
   }
 
+  // A time zone not chosen yet: the browser's own (Intl), if the list offers it.
+  function guessTimeZone() {
+    var zone;
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (error) { return; }
+    if (!zone) { return; }
+    document.querySelectorAll('select[data-guess-time-zone="yes"]').forEach(function (select) {
+      if (select.querySelector('option[value="' + zone + '"]')) { select.value = zone; }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    guessTimeZone();
     startTimers();
     bridgeTaskFrame();
     selectAll();
