@@ -30,7 +30,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from core.money import format_amount, platform_currency
+from core.labels import rule_name, rule_value_text
 from core.rules import rule_value
 from governance.models import Rule
 from tasks.models import Assignment, Batch, DispatchWave, WaveApplication
@@ -241,12 +241,10 @@ def batch_dispatch_public(*, batch: Batch) -> dict[str, Any]:
     rule_rows = [
         {
             "key": key,
-            "name": described[key].name if key in described else key,
+            "name": rule_name(described[key]) if key in described else key,
             "unit": described[key].unit if key in described else "",
             "value": int(version["value"]),
-            "shown": format_amount(int(version["value"]), platform_currency())
-            if key in described and described[key].value_type == Rule.ValueType.MONEY
-            else f"{int(version['value'])} {described[key].unit if key in described else ''}".strip(),
+            "shown": rule_value_text(described[key], int(version["value"])) if key in described else version["value"],
             "version_id": int(version["version_id"]),
         }
         for key, version in batch.dispatch_rules.items()

@@ -11,12 +11,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from core.errors import AppError, PermissionDenied
-from core.labels import counted
-from core.money import platform_currency
+from core.labels import rule_value_text
 from frontend import charts
 from frontend.forms import BallotForm, CommentForm, ProposalForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
-from frontend.templatetags.frontend import money, percent
 from governance import selectors as governance_selectors
 from governance import services as governance_services
 from governance import states as governance_states
@@ -25,22 +23,7 @@ from governance.models import Proposal, Rule
 
 def value_text(rule: Rule, value: int | None) -> str:
     """A rule value as people read it, in the rule's unit and the reader's language."""
-    if value is None:
-        return "-"
-    if rule.value_type == Rule.ValueType.MONEY:
-        amount = money(value, platform_currency())
-        if "hour" in rule.unit:
-            return _("%(amount)s an hour") % {"amount": amount}
-        if "case" in rule.unit:
-            return _("%(amount)s per case") % {"amount": amount}
-        return amount
-    if rule.value_type == Rule.ValueType.BASIS_POINTS:
-        return percent(value)
-    if rule.value_type == Rule.ValueType.BOOLEAN:
-        if rule.key == "payout_fee_workers_bear":
-            return _("the worker") if value else _("the co-op")
-        return _("yes") if value else _("no")
-    return counted(rule.unit, value)
+    return rule_value_text(rule, value)
 
 
 def _require_member(request: HttpRequest) -> None:
