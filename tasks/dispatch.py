@@ -30,7 +30,8 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from core.labels import rule_name, rule_value_text
+from core.labels import rule_name
+from core.rule_text import rule_value_text
 from core.rules import rule_value
 from governance.models import Rule
 from tasks.models import Assignment, Batch, DispatchWave, WaveApplication

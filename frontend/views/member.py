@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from core.errors import AppError, PermissionDenied
-from core.labels import rule_value_text
+from core.rule_text import rule_value_text
 from frontend import charts
 from frontend.forms import BallotForm, CommentForm, ProposalForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
