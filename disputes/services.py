@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.authentication import forget_tokens
@@ -55,15 +56,16 @@ CASE_RULES = (
 # for that worker applies to all of that worker's items, and to nobody else's.
 MASS_SAMPLE_SIZE = 5
 MAX_TEXT = 10_000
-MASS_REJECTION_RULE = (
-    "Over the last mass_rejection_period_hours, the guard counts the distinct workers whose work a requester "
+MASS_REJECTION_RULE = gettext_lazy(
+    "Over the “Mass-rejection period”, the guard counts the distinct workers whose work a requester "
     "rejected, never the rejections: a batch is frozen when the requester rejected the work of at least "
-    "mass_rejection_min_workers distinct workers in it (never fewer than 3) and they are at least "
-    "mass_rejection_share_bps of the batch's distinct workers decided in the period; the requester's batches are "
-    "frozen together when it rejected the work of at least mass_rejection_min_count distinct workers across them. "
-    "Rejecting all the junk of one or two workers never triggers it. A freeze on one batch holds that batch "
-    "(paused) and its rejections; one across batches also stops new publishing until the case is decided. A panel "
-    "decides each worker of the case on that worker's own held items (a sample where there are many)."
+    "the “Mass-rejection workers” number of distinct workers in it (never fewer than 3) and they are at "
+    "least the “Mass-rejection share” of the batch's distinct workers decided in the period; all the "
+    "requester's batches are frozen together when it rejected the work of at least the “Mass-rejection "
+    "count” of distinct workers across them. Rejecting all the junk of one or two workers never triggers "
+    "it. A freeze on one batch holds that batch (paused) and its rejections; one across batches also "
+    "stops new publishing until the case is decided. A panel decides each worker of the case on that "
+    "worker's own held items (a sample where there are many)."
 )
 
 
@@ -152,7 +154,7 @@ def _seat(case: Case, made: Draw) -> list[Juror]:
             round=case.round,
             user_id=user_id,
             draw=made,
-            label=_("Juror %(value)s") % {"value": seated_before + offset},
+            label=f"Juror {seated_before + offset}",  # stored; pages show it in words (|party),
         )
         assign_perm(VIEW_CASE, juror.user, case)
         jurors.append(juror)

@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Organisation, OrganisationStaff, User, WorkerProfile
 from core.cache import LocalCopies
@@ -52,9 +53,9 @@ from tasks.models import (
 from tasks.quality.selectors import aggregate_answers
 from tasks.states import DATA_REPORTABLE_BATCH, PAID_ASSIGNMENT, REVIEWABLE_ASSIGNMENT, WORKED_ASSIGNMENT
 
-APPROVAL_RATE_FORMULA = (
-    "approval rate = approved / (approved + finally rejected), counting only decisions made in the last "
-    "approval_rate_window_days days. A rejection counts only once it is final (not disputed in time, or upheld); "
+APPROVAL_RATE_FORMULA = gettext_lazy(
+    "Approval rate = approved ÷ (approved + finally rejected), counting only decisions made within the "
+    "“Approval-rate window”. A rejection counts only once it is final (not disputed in time, or upheld); "
     "work paid after a dispute counts as approved. With no decisions in the window the rate is 100%."
 )
 
