@@ -94,13 +94,21 @@ class ProfileForm(PageForm):
         return [part.strip() for part in text.split(",") if part.strip()]
 
 
-RATING_CHOICES = [(str(n), str(n)) for n in range(5, 0, -1)]
+# No score is preset (issue 25.4): the empty first choice is what an untouched form sends,
+# and the field's own required message names the score still missing.
+RATING_CHOICES = [("", _("Choose a score")), *((str(n), str(n)) for n in range(5, 0, -1))]
+
+
+def _score_field(label: Any, missing: Any) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label, choices=RATING_CHOICES, coerce=int, empty_value=None, error_messages={"required": missing}
+    )
 
 
 class RatingForm(PageForm):
-    pay_fairness = forms.TypedChoiceField(label=_("Fair pay (5 = very fair)"), choices=RATING_CHOICES, coerce=int)
-    communication = forms.TypedChoiceField(label=_("Communication"), choices=RATING_CHOICES, coerce=int)
-    review_speed = forms.TypedChoiceField(label=_("Review speed"), choices=RATING_CHOICES, coerce=int)
+    pay_fairness = _score_field(_("Fair pay (5 = very fair)"), _("Choose a score from 1 to 5 for fair pay."))
+    communication = _score_field(_("Communication"), _("Choose a score from 1 to 5 for communication."))
+    review_speed = _score_field(_("Review speed"), _("Choose a score from 1 to 5 for review speed."))
     comment = forms.CharField(label=_("Comment (optional)"), required=False, widget=forms.Textarea)
 
 

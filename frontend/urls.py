@@ -45,18 +45,33 @@ auth_patterns = [
     path("account/data/download/", security.my_data_download, name="account_data_download"),
     path("account/data/erase/", security.my_data_erase, name="account_data_erase"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("accounts/password-reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    # The site's own pages, named outside registration/ where the admin's templates of the
+    # same names (installed first) won and showed "Django administration" (issue 25.6).
+    path(
+        "accounts/password-reset/",
+        auth_views.PasswordResetView.as_view(template_name="frontend/account/password_reset_form.html"),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetDoneView.as_view(template_name="frontend/account/password_reset_done.html"),
+        name="password_reset_done",
+    ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        auth_views.PasswordResetConfirmView.as_view(template_name="frontend/account/password_reset_confirm.html"),
         name="password_reset_confirm",
     ),
-    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="frontend/account/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
 ]
 
 worker_patterns = [
     path("work/", worker.feed, name="worker_feed"),
+    path("work/welcome/", worker.introduction, name="worker_introduction"),
     path("work/batches/<int:batch_id>/", worker.batch_preview, name="worker_batch"),
     path("work/batches/<int:batch_id>/accept/", worker.batch_accept, name="worker_accept"),
     path("work/batches/<int:batch_id>/preview-frame/", surveys.batch_preview_frame, name="worker_batch_preview_frame"),

@@ -517,11 +517,12 @@ def live_market() -> list[Batch]:
             .filter(Exists(open_slots))
             # What the feed filters, sorts and shows; not the template or the recorded rules.
             .only(*FEED_FIELDS)
-            .select_related("organisation", "organisation__pay_stat")
+            .select_related("organisation")
             .annotate(open_slots=Subquery(count, output_field=IntegerField()))
         )
     )
     attach_former_names(batches, at=now)
+    attach_requester_figures(batches)
     if seconds > 0:
         _market = (time.monotonic(), batches)
     return batches
@@ -628,6 +629,16 @@ def assignments_for_worker(*, worker: User, status: str | None = None) -> QueryS
     return rows.filter(status=status) if status else rows
 
 
+def worker_awaiting_review(*, worker: User) -> list[Assignment]:
+    """The worker's submitted work not yet decided, soonest auto-approval first: the
+    earnings it stands for are held in escrow and paid by ``auto_approve_at`` at the latest."""
+    return list(
+        Assignment.objects.filter(worker=worker, status=Assignment.Status.SUBMITTED)
+        .select_related("batch")
+        .order_by("auto_approve_at", "id")[:200]
+    )
+
+
 def access_assignment_for_worker(*, worker: User, assignment_id: int) -> Assignment:
     """The worker's own assignment; anyone else's is ``NotFound``."""
     assignment = (
@@ -665,14 +676,87 @@ def qualification_for_worker(*, qualification_id: int) -> Qualification:
 def requester_measured_pay(*, organisation: Organisation, days: int = 90) -> tuple[int | None, int]:
     """Median effective hourly pay (reward / work time, accept to submit) of the requester's
     submitted work in the last ``days`` days, with the sample size."""
+    figures = requester_figures(organisation_ids=[organisation.pk], days=days)[organisation.pk]
+    return figures.measured_hourly_pay, figures.measured_pay_sample
+
+
+@dataclass(frozen=True)
+class RequesterFigures:
+    """The measured record a worker judges a requester by: the same numbers on the feed
+    card, the API's feed items and the requester's public page (issue 25.4)."""
+
+    measured_hourly_pay: int | None
+    measured_pay_sample: int
+    approved: int
+    rejected: int
+    overturned: int
+
+    @property
+    def approval_rate_bps(self) -> int | None:
+        decided = self.approved + self.rejected
+        return self.approved * 10_000 // decided if decided else None
+
+    @property
+    def rejection_rate_bps(self) -> int | None:
+        decided = self.approved + self.rejected
+        return self.rejected * 10_000 // decided if decided else None
+
+
+REJECTED_ASSIGNMENT = (
+    Assignment.Status.REJECTED,
+    Assignment.Status.DISPUTED,
+    Assignment.Status.REFUNDED,
+    Assignment.Status.SETTLED,
+)
+
+
+def requester_figures(*, organisation_ids: Any, days: int = 90) -> dict[int, RequesterFigures]:
+    """Each requester's measured pay (median effective hourly pay of its submitted work in
+    the last ``days`` days, with the sample size) and its decisions (approved, rejected,
+    overturned on dispute), computed from the rows, for many requesters in two queries.
+
+    The feed card once read a statistic a periodic job refreshed, so it said "no measured
+    pay yet" for a requester whose page, computed here, showed a median: both now read this."""
+    ids = sorted(set(organisation_ids))
     since = timezone.now() - timedelta(days=days)
-    rows = AssignmentAttempt.objects.filter(
-        batch__organisation=organisation, batch__is_sandbox=False, outcome="submitted", ended_at__gte=since
-    ).values_list("batch__reward", "work_seconds")
-    pay = [reward * 3600 // max(1, seconds or 1) for reward, seconds in rows]
-    if not pay:
-        return None, 0
-    return int(statistics.median(pay)), len(pay)
+    pay: dict[int, list[int]] = {pk: [] for pk in ids}
+    for organisation_id, reward, seconds in AssignmentAttempt.objects.filter(
+        batch__organisation_id__in=ids,
+        batch__is_sandbox=False,
+        outcome=AssignmentAttempt.Outcome.SUBMITTED,
+        ended_at__gte=since,
+    ).values_list("batch__organisation_id", "batch__reward", "work_seconds"):
+        pay[organisation_id].append(reward * 3600 // max(1, seconds or 1))
+    decisions = {
+        row["batch__organisation_id"]: row
+        for row in Assignment.objects.filter(batch__organisation_id__in=ids, batch__is_sandbox=False)
+        .order_by()
+        .values("batch__organisation_id")
+        .annotate(
+            approved=Count("id", filter=Q(status=Assignment.Status.APPROVED)),
+            rejected=Count("id", filter=Q(status__in=REJECTED_ASSIGNMENT)),
+            overturned=Count("id", filter=Q(status=Assignment.Status.SETTLED)),
+        )
+    }
+    empty = {"approved": 0, "rejected": 0, "overturned": 0}
+    return {
+        pk: RequesterFigures(
+            measured_hourly_pay=int(statistics.median(pay[pk])) if pay[pk] else None,
+            measured_pay_sample=len(pay[pk]),
+            approved=decisions.get(pk, empty)["approved"],
+            rejected=decisions.get(pk, empty)["rejected"],
+            overturned=decisions.get(pk, empty)["overturned"],
+        )
+        for pk in ids
+    }
+
+
+def attach_requester_figures(batches: list[Batch]) -> None:
+    """Sets ``organisation.figures`` (``RequesterFigures``) on each batch's requester: one
+    computation for the whole market, the same the requester's page shows."""
+    figures = requester_figures(organisation_ids={batch.organisation_id for batch in batches})
+    for batch in batches:
+        batch.organisation.figures = figures[batch.organisation_id]  # type: ignore[attr-defined]
 
 
 def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
@@ -685,23 +769,7 @@ def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
         values = list(ratings.values_list(field, flat=True))
         return round(sum(values) / len(values), 2) if values else None
 
-    decisions = Assignment.objects.filter(batch__organisation=organisation, batch__is_sandbox=False).aggregate(
-        approved=Count("id", filter=Q(status=Assignment.Status.APPROVED)),
-        rejected=Count(
-            "id",
-            filter=Q(
-                status__in=(
-                    Assignment.Status.REJECTED,
-                    Assignment.Status.DISPUTED,
-                    Assignment.Status.REFUNDED,
-                    Assignment.Status.SETTLED,
-                )
-            ),
-        ),
-        overturned=Count("id", filter=Q(status=Assignment.Status.SETTLED)),
-    )
-    decided = decisions["approved"] + decisions["rejected"]
-    pay, sample = requester_measured_pay(organisation=organisation)
+    figures = requester_figures(organisation_ids=[organisation.pk])[organisation.pk]
     stat = RequesterPayStat.objects.filter(organisation=organisation).first()
     return {
         "slug": organisation.slug,
@@ -713,13 +781,13 @@ def requester_reputation(*, organisation: Organisation) -> dict[str, Any]:
             "communication": average("communication"),
             "review_speed": average("review_speed"),
         },
-        "measured_hourly_pay": pay,
-        "measured_pay_sample": sample,
+        "measured_hourly_pay": figures.measured_hourly_pay,
+        "measured_pay_sample": figures.measured_pay_sample,
         "measured_pay_refreshed_at": stat.computed_at if stat else None,
         "currency": platform_currency(),
-        "approval_rate_bps": decisions["approved"] * 10_000 // decided if decided else None,
-        "rejection_rate_bps": decisions["rejected"] * 10_000 // decided if decided else None,
-        "overturned_rejections": decisions["overturned"],
+        "approval_rate_bps": figures.approval_rate_bps,
+        "rejection_rate_bps": figures.rejection_rate_bps,
+        "overturned_rejections": figures.overturned,
         "name_history": [
             {"old_name": c.old_name, "new_name": c.new_name, "changed_at": c.changed_at}
             for c in organisation.name_changes.order_by("changed_at", "id")

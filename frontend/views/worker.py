@@ -61,13 +61,15 @@ def feed(request: HttpRequest) -> HttpResponse:
             "tags": [tag for tag in (form.cleaned_data["tags"] or "").split(",") if tag.strip()],
             "requester": form.cleaned_data["requester"] or None,
         }
-    # The feed shows each requester's measured pay from its refreshed statistic (joined by
-    # the selector), so a page costs the same few queries however many requesters it lists;
+    # The feed shows each requester's measured pay and approval rate, the figures its page
+    # shows, computed once per copy of the market, so a page costs the same few queries however
+    # many requesters it lists;
     # the full reputation (ratings, approvals, name history) is one click away.
     batches = list(task_selectors.task_feed(worker=worker, **filters)[:FEED_PAGE]) if not form.errors else []
     # Fair dispatch: each card says whether the batch opens in waves, when the next window
     # opens and whether this worker applied (one query for the whole page).
     lines = task_dispatch.feed_dispatch(worker=worker, batches=batches)
+    profile = account_selectors.worker_profile_of(user=worker)
     return render(
         request,
         "frontend/worker/feed.html",
@@ -75,6 +77,31 @@ def feed(request: HttpRequest) -> HttpResponse:
             "form": form,
             "batches": [(batch, lines[batch.pk]) for batch in batches],
             "minimum_wage": rule_value("minimum_hourly_wage"),
+            # A new worker's first visits open with the introduction until read or skipped.
+            "introduce": profile is None or profile.introduced_at is None,
+            "show_dismiss": True,
+            "auto_approval_hours": rule_value("auto_approval_hours"),
+        },
+    )
+
+
+@app_page
+def introduction(request: HttpRequest) -> HttpResponse:
+    """The first-visit introduction on its own page; a post (read or skipped) remembers it."""
+    worker = user_of(request)
+    if request.method == "POST":
+        account_services.worker_introduction_done(user=worker)
+        if request.POST.get("choice") == "skip":
+            messages.info(request, _("Introduction skipped. It is on your profile page whenever you want it."))
+        return redirect("worker_feed")
+    profile = account_selectors.worker_profile_of(user=worker)
+    return render(
+        request,
+        "frontend/worker/introduction.html",
+        {
+            "minimum_wage": rule_value("minimum_hourly_wage"),
+            "auto_approval_hours": rule_value("auto_approval_hours"),
+            "show_dismiss": profile is None or profile.introduced_at is None,
         },
     )
 
@@ -181,6 +208,8 @@ def assignment_page(request: HttpRequest, assignment_id: int) -> HttpResponse:
             "external_task_url": task_url,
             "external_frame_sandbox": surveys.EXTERNAL_FRAME_SANDBOX,
             "completion_code_form": CompletionCodeForm() if assignment.batch.completion_codes else None,
+            # "Take the next task" stays as the worker last left it (off until they choose it).
+            "take_next": bool(request.session.get("take_next")),
         },
     )
     if task_url:
@@ -211,6 +240,17 @@ _FRAME_BRIDGE = """
     event.preventDefault();
     parent.postMessage({type: "coop:answers", answers: answersOf(event.target)}, parentOrigin);
   }, true);
+  // The content's height, so the parent page can grow the frame to fit it (issue 25.5).
+  var lastHeight = 0;
+  function tellHeight() {
+    var height = document.documentElement.scrollHeight;
+    if (height === lastHeight) { return; }
+    lastHeight = height;
+    parent.postMessage({type: "coop:height", height: height}, parentOrigin);
+  }
+  window.addEventListener("load", tellHeight);
+  if (window.ResizeObserver) { new ResizeObserver(tellHeight).observe(document.body); }
+  tellHeight();
 })();
 """
 
@@ -263,7 +303,22 @@ def assignment_submit(request: HttpRequest, assignment_id: int) -> HttpResponse:
         messages.error(request, f"{error.message} {details}".strip())
         return redirect("worker_assignment", assignment_id=assignment.pk)
     messages.success(request, _("Submitted. %(title)s is now awaiting review.") % {"title": assignment.batch.title})
+    request.session["take_next"] = bool(request.POST.get("take_next"))
+    if request.POST.get("take_next"):
+        return _take_next(request, worker=worker, batch_id=assignment.batch_id)
     return redirect("worker_assignments")
+
+
+def _take_next(request: HttpRequest, *, worker: Any, batch_id: int) -> HttpResponse:
+    """ "Submit and take the next task" (issue 25.4): the next task of the same batch through
+    the same claim service as the feed's accept button, or the feed with the reason why not."""
+    try:
+        batch = task_selectors.batch_for_worker(batch_id=batch_id)
+        following = task_services.assignment_accept(worker=worker, batch=batch)
+    except AppError as error:
+        messages.info(request, _("No next task from this batch: %(reason)s") % {"reason": error.message})
+        return redirect("worker_feed")
+    return redirect("worker_assignment", assignment_id=following.pk)
 
 
 @require_POST
@@ -323,10 +378,13 @@ def earnings(request: HttpRequest) -> HttpResponse:
         reference=minimum,
         reference_label=_("co-op minimum %(amount)s/h") % {"amount": money(minimum, currency)},
     )
+    awaiting = task_selectors.worker_awaiting_review(worker=worker)
     return render(
         request,
         "frontend/worker/earnings.html",
         {
+            "awaiting": awaiting,
+            "awaiting_total": sum(a.batch.reward for a in awaiting),
             "balance": balance,
             "paid": paid[:50],
             "earned_total": sum(by_day.values()),

@@ -120,6 +120,8 @@ class WorkerProfile(models.Model):
     languages = models.JSONField(default=list, blank=True)
     # Free-form, opt-in demographics (e.g. {"age_range": "30-39"}); never required.
     demographics = models.JSONField(default=dict, blank=True)
+    # When the worker read or skipped the first-visit introduction (None: not yet shown it).
+    introduced_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
 

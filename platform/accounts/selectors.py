@@ -24,6 +24,7 @@ from accounts.models import (
     StaffAppointment,
     StaffRole,
     User,
+    WorkerProfile,
 )
 from core.errors import NotFound, PermissionDenied
 
@@ -124,6 +125,11 @@ SELECT organisation.* FROM accounts_organisation organisation
 JOIN accounts_user_groups person_group ON person_group.group_id = organisation.staff_group_id
 WHERE organisation.slug = %s AND person_group.user_id = %s
 """
+
+
+def worker_profile_of(*, user: User) -> WorkerProfile | None:
+    """The user's own worker profile, if they have one."""
+    return WorkerProfile.objects.filter(user=user).first()
 
 
 def user_roles(*, user: User) -> Roles:

@@ -223,6 +223,19 @@ def organisation_defaults_set(*, organisation: Organisation, actor: User, change
 PROFILE_FIELDS = ("country", "languages", "demographics")
 
 
+def worker_introduction_done(*, user: User) -> WorkerProfile:
+    """Remembers that the worker read or skipped the first-visit introduction, so it is not
+    shown again. Idempotent: a second call keeps the first moment and writes no audit row."""
+    with transaction.atomic():
+        profile, _ = WorkerProfile.objects.select_for_update().get_or_create(user=user)
+        if profile.introduced_at is None:
+            profile.introduced_at = timezone.now()
+            profile.save(update_fields=["introduced_at", "updated_at"])
+            moment = profile.introduced_at.isoformat()
+            audit_record(actor=user, action="profile.introduced", target=profile, after={"introduced_at": moment})
+    return profile
+
+
 def worker_profile_update(*, user: User, changes: dict[str, Any]) -> WorkerProfile:
     """Applies the worker's own edits and records each changed field in the history."""
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))

@@ -69,6 +69,9 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     requester = serializers.CharField(source="organisation.slug")
     requester_name = serializers.CharField(source="organisation.display_name")
     requester_measured_hourly_pay = serializers.SerializerMethodField()
+    requester_approval_rate_bps = serializers.SerializerMethodField(
+        help_text="Share of the requester's decided work it approved (basis points); null: no decisions yet."
+    )
     requester_formerly = serializers.SerializerMethodField(
         help_text=("Names the requester went by before a rename within the governed former_name_days.")
     )
@@ -109,8 +112,12 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
         return list(getattr(batch.organisation, "former_names", []))
 
     def get_requester_measured_hourly_pay(self, batch: Batch) -> int | None:
-        stat = getattr(batch.organisation, "pay_stat", None)
-        return stat.median_hourly_pay if stat is not None else None
+        figures = getattr(batch.organisation, "figures", None)  # the requester page's figures
+        return figures.measured_hourly_pay if figures is not None else None
+
+    def get_requester_approval_rate_bps(self, batch: Batch) -> int | None:
+        figures = getattr(batch.organisation, "figures", None)
+        return figures.approval_rate_bps if figures is not None else None
 
 
 def _feed_item(batch: Batch) -> dict[str, Any]:
@@ -158,7 +165,8 @@ class PreviewView(APIView):
             reasons.insert(0, "The requester has paused this batch.")
         batch.open_slots = batch.assignments.filter(status=Assignment.Status.OPEN).count()  # type: ignore[attr-defined]
         first = batch.tasks.order_by("row_number").first()
-        pay, sample = selectors.requester_measured_pay(organisation=batch.organisation)
+        selectors.attach_requester_figures([batch])
+        pay, sample = batch.organisation.figures.measured_hourly_pay, batch.organisation.figures.measured_pay_sample  # type: ignore[attr-defined]
         return Response(
             {
                 "batch": FeedItemOut(batch).data,
@@ -198,6 +206,9 @@ class AssignmentOut(serializers.Serializer):  # type: ignore[type-arg]
     accepted_at = serializers.DateTimeField(allow_null=True)
     deadline_at = serializers.DateTimeField(allow_null=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
+    auto_approve_at = serializers.DateTimeField(
+        allow_null=True, help_text="When submitted work not reviewed by then is approved and paid automatically."
+    )
     answers = serializers.JSONField()
     approved_at = serializers.DateTimeField(allow_null=True)
     rejected_at = serializers.DateTimeField(allow_null=True)
@@ -279,6 +290,11 @@ class AssignmentDetailView(APIView):
 
 class SubmitIn(StrictSerializer):
     answers = serializers.DictField()
+    take_next = serializers.BooleanField(
+        default=False,
+        help_text="Also claim the next task of the same batch; the answer then carries next_assignment "
+        "(null when none could be taken, with next_refusal saying why).",
+    )
 
 
 class SubmitView(APIView):
@@ -291,7 +307,17 @@ class SubmitView(APIView):
         assignment = services.assignment_submit(
             worker=worker, assignment=assignment, answers=data.validated_data["answers"]
         )
-        return Response(AssignmentOut(assignment).data)
+        body = dict(AssignmentOut(assignment).data)
+        if data.validated_data["take_next"]:
+            # The submission stands whatever happens next; the next task goes through the same
+            # claim service as the feed's accept (issue 25.4).
+            body["next_assignment"], body["next_refusal"] = None, None
+            try:
+                batch = selectors.batch_for_worker(batch_id=assignment.batch_id)
+                body["next_assignment"] = AssignmentOut(services.assignment_accept(worker=worker, batch=batch)).data
+            except AppError as error:
+                body["next_refusal"] = {"code": error.code, "message": error.message}
+        return Response(body)
 
 
 class CompletionCodeIn(StrictSerializer):

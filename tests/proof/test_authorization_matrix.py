@@ -232,6 +232,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "password_reset_complete": {"GET": ANYONE},
     # pages: worker
     "worker_feed": {"GET": SIGNED_IN},
+    "worker_introduction": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "worker_batch": {"GET": SIGNED_IN},
     "worker_accept": {"POST": SIGNED_IN - REQUESTER},
     "worker_apply": {"POST": SIGNED_IN - REQUESTER},

@@ -180,8 +180,9 @@ def test_feed_query_count_is_constant(worker: User, django_assert_num_queries) -
     assert len(titles(client)) == 7
     # Uncached (the suite's FEED_SNAPSHOT_SECONDS is 0): the worker's profile, approval rate,
     # grants, blocks and the organisations they are (or recently were) staff of; the live batches,
-    # their requirements, the qualifications named, and the requesters' recent former names.
-    with django_assert_num_queries(9):
+    # their requirements, the qualifications named, the requesters' recent former names, and their
+    # measured pay and decisions (two queries for all requesters: the figures their pages show).
+    with django_assert_num_queries(11):
         client.get("/api/tasks/feed/")
     assert _feed_queries(client) == few
 

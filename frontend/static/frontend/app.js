@@ -33,6 +33,13 @@
     window.addEventListener("message", function (event) {
       if (!frame || event.source !== frame.contentWindow) { return; }
       var data = event.data;
+      // The frame tells its content's height; the frame grows to it, within bounds
+      // (issue 25.5), so the task reads without a second scroll bar.
+      if (data && data.type === "coop:height" && typeof data.height === "number" && isFinite(data.height)) {
+        var height = Math.min(6000, Math.max(320, Math.ceil(data.height) + 4));
+        frame.style.height = height + "px";
+        return;
+      }
       if (!data || data.type !== "coop:answers" || typeof data.answers !== "object") { return; }
       form.elements.answers.value = JSON.stringify(data.answers);
       form.submit();
@@ -61,8 +68,45 @@
     });
   }
 
+  // The menu folds into a "Menu" disclosure on a phone and stays open on wider screens.
+  function compactMenu() {
+    var menu = document.getElementById("site-menu");
+    if (!menu || !window.matchMedia) { return; }
+    var narrow = window.matchMedia("(max-width: 40rem)");
+    function fit() { menu.open = !narrow.matches; }
+    fit();
+    if (narrow.addEventListener) { narrow.addEventListener("change", fit); }
+  }
+
+  // Tables reflow into one card per row on a phone: each cell is labelled with its
+  // column's heading (CSS shows the label); wider screens keep the table, which scrolls
+  // (focusable, so it scrolls from the keyboard too) if it still does not fit.
+  function reflowTables() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var table = box.querySelector("table");
+      if (!table || !table.tHead) { return; }
+      var headings = [];
+      var row = table.tHead.rows[table.tHead.rows.length - 1];
+      for (var i = 0; i < row.cells.length; i++) { headings.push(row.cells[i].textContent.trim()); }
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        for (var j = 0; j < tr.cells.length && j < headings.length; j++) {
+          if (!tr.cells[j].hasAttribute("data-label")) { tr.cells[j].setAttribute("data-label", headings[j]); }
+        }
+      });
+      table.classList.add("reflow");
+      if (!box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        var caption = table.caption ? table.caption.textContent.trim() : "";
+        box.setAttribute("aria-label", caption || headings.join(", "));
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     guessTimeZone();
+    compactMenu();
+    reflowTables();
     startTimers();
     bridgeTaskFrame();
     selectAll();
