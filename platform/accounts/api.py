@@ -314,6 +314,10 @@ class OrganisationDetailView(APIView):
         """Rename (the ``manage`` capability: owners) and/or set the defaults for purpose,
         data use and location reason (``publish``: whoever prepares batches, or a key with
         that scope). Both are checked before anything changes."""
+        # Who may touch the organisation at all is checked before the input is read, so a
+        # stranger learns nothing from a validation error; the capability the change needs
+        # is checked once the input says what it is.
+        organisation_for_request(request, slug)
         data = OrganisationUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)

@@ -96,7 +96,8 @@ def parameters(route: Route, world: World) -> dict[str, object]:
         "user_id": world.owner().pk,
         "country": "KE",
         "dividend_id": world.dividend_id,
-        "passkey_id": 999_999,  # nobody's: removing it is refused with a message, nothing changes
+        "template_id": world.template_id,
+        "passkey_id": world.passkey_id,
     }
     if route.name in ("org_receipt", "api-deposit-receipt"):  # a receipt exists for credited deposits only
         values["deposit_id"] = world.credited_deposit.pk  # type: ignore[union-attr]

@@ -10,7 +10,15 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import ApiKey, Organisation, OrganisationVerification, User, VerificationDocument, WorkerProfile
+from accounts.models import (
+    ApiKey,
+    Organisation,
+    OrganisationVerification,
+    User,
+    VerificationDocument,
+    WebAuthnDevice,
+    WorkerProfile,
+)
 from accounts.services import api_key_create, treasurer_grant
 from accounts.teams import invitation_create
 from accounts.verification import verification_submit
@@ -25,7 +33,7 @@ from payments.models import Deposit, ReconciliationDifference, ReconciliationRun
 from payouts import services as payout_services
 from payouts.models import Payout, SepaBatch
 from tasks import services as task_services
-from tasks.models import Assignment, Batch, Qualification
+from tasks.models import Assignment, Batch, Qualification, TaskTemplate
 from tests.disputes.factories import jurors
 from tests.factories import MemberFactory, OrganisationFactory, UserFactory, signed_in_now, staff_member
 from tests.governance.factories import rule_change, to_voting
@@ -80,6 +88,10 @@ class World:
     thread_id: int = 0
     # A patronage dividend decided earlier (issue 28).
     dividend_id: int = 0
+    # A template in the organisation's own library (issue 24).
+    template_id: int = 0
+    # The worker's passkey (issue 19).
+    passkey_id: int = 0
 
     def owner(self, organisation: Organisation | None = None) -> User:
         return (organisation or self.organisation).staff.get(role="owner").user
@@ -277,6 +289,12 @@ def world_build() -> World:
         saved_search_id=saved_search.pk,
         thread_id=thread_id,
         dividend_id=dividend.pk,
+        passkey_id=WebAuthnDevice.objects.create(
+            user=worker, name="Phone", confirmed=True, credential_id="cred-world", public_key=b"key"
+        ).pk,
+        template_id=TaskTemplate.objects.create(
+            organisation=organisation, name="Sentiment", template_html="<p>${text}</p>", created_by=requester
+        ).pk,
         verification=verification,
         document=document,
         invitation_token=invitation_token,
