@@ -14,6 +14,8 @@ from accounts.api import organisation_for_request
 from core.errors import AppError
 from payments import documents, statements
 
+# Both formats the ``as`` parameter chooses, so the schema names every content type served.
+DOCUMENT_RESPONSES = {(200, "application/pdf"): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.STR}
 FORMAT = OpenApiParameter("as", str, enum=["pdf", "csv"], description="pdf (the default) or csv.")
 
 
@@ -40,7 +42,7 @@ def statement_month(year: int, month: int) -> date:
 class DepositReceiptView(APIView):
     accepts_organisation_keys = True
 
-    @extend_schema(parameters=[FORMAT], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(parameters=[FORMAT], responses=DOCUMENT_RESPONSES)
     def get(self, request: Request, slug: str, deposit_id: int) -> HttpResponse:
         """The receipt of a deposit the co-op credited; 404 for any other."""
         organisation = organisation_for_request(request, slug, "funds")
@@ -53,7 +55,7 @@ class DepositReceiptView(APIView):
 class StatementView(APIView):
     accepts_organisation_keys = True
 
-    @extend_schema(parameters=[FORMAT], responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(parameters=[FORMAT], responses=DOCUMENT_RESPONSES)
     def get(self, request: Request, slug: str, year: int, month: int) -> HttpResponse:
         """The month's statement (UTC) of deposits, escrow, payments, fees and refunds, from the ledger."""
         organisation = organisation_for_request(request, slug, "funds")
