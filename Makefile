@@ -6,17 +6,25 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
 
 .PHONY: run test bench lint venv clean-demo
 
-# Creates .venv and installs the pinned dependencies (again whenever pyproject.toml changes).
+# Creates .venv and installs the pinned dependencies (again whenever pyproject.toml changes):
+# `make run` needs only the platform's own; `make test` adds the dev extra (test tools and
+# crowd-kit, the reference our answer aggregation is checked against).
+$(VENV)/.installed-run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet '.[dev]'
-	touch $@
+	touch $@ $(VENV)/.installed-run
 
 venv: $(VENV)/.installed
 
 # Embedded mode: SQLite and a file-system Celery broker in var/, demo data, web + worker + beat.
-run: $(VENV)/.installed
+run: $(VENV)/.installed-run
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py seed_demo

@@ -250,7 +250,7 @@ def test_staff_present_or_former_cannot_take_rate_or_review_their_own_work(
 FAULT_POINTS = [
     ("tasks.services.fair_pay.FairPayReview.objects.create", "review"),
     ("tasks.services.fair_pay.Bonus.objects.bulk_create", "owe"),
-    ("tasks.services.fair_pay.escrow.bonus_pay", "ledger"),
+    ("tasks.services.fair_pay.books.bonus_pay", "ledger"),
     ("tasks.services.fair_pay.Bonus.save", "mark paid"),
     ("tasks.services.fair_pay._notice", "notice"),
 ]
