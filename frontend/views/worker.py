@@ -240,6 +240,15 @@ _FRAME_BRIDGE = """
     event.preventDefault();
     parent.postMessage({type: "coop:answers", answers: answersOf(event.target)}, parentOrigin);
   }, true);
+  // Given the focus by the parent page, start on the task's first field.
+  function focusFirstField() {
+    if (document.activeElement && document.activeElement !== document.body) { return; }
+    var field = document.querySelector("input:not([type=hidden]), select, textarea, button");
+    if (field) { field.focus(); }
+  }
+  window.addEventListener("message", function (event) {
+    if (event.source === parent && event.data && event.data.type === "coop:focus") { focusFirstField(); }
+  });
   // The content's height, so the parent page can grow the frame to fit it (issue 25.5).
   var lastHeight = 0;
   function tellHeight() {

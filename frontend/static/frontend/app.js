@@ -30,6 +30,17 @@
     var form = document.getElementById("answers-form");
     if (!form) { return; }
     var frame = document.getElementById(form.getAttribute("data-task-frame"));
+    // The task takes the keyboard focus when it opens, so the worker starts on its first field
+    // (issue 25.6): once the frame first speaks, it is focused and told to focus its first field.
+    var focusGiven = false;
+    function focusTask() {
+      if (focusGiven) { return; }
+      focusGiven = true;
+      var active = document.activeElement;
+      if (active && active !== document.body && active !== frame) { return; }
+      frame.focus();
+      frame.contentWindow.postMessage({type: "coop:focus"}, "*");
+    }
     window.addEventListener("message", function (event) {
       if (!frame || event.source !== frame.contentWindow) { return; }
       var data = event.data;
@@ -38,6 +49,7 @@
       if (data && data.type === "coop:height" && typeof data.height === "number" && isFinite(data.height)) {
         var height = Math.min(6000, Math.max(320, Math.ceil(data.height) + 4));
         frame.style.height = height + "px";
+        focusTask();
         return;
       }
       if (!data || data.type !== "coop:answers" || typeof data.answers !== "object") { return; }
