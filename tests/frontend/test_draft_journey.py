@@ -29,7 +29,7 @@ def test_requester_defaults_starter_template_edit_run_again_delete(
     page.get_by_role("link", name="Templates", exact=True).click()
     page.locator("#starter-templates li", has_text="Survey link").get_by_role("link").click()
     # The new batch starts from the defaults and the starter's survey address.
-    assert page.get_by_label("Purpose").input_value() == "Research on how people name streets."
+    assert page.get_by_label("Purpose", exact=True).input_value() == "Research on how people name streets."
     assert page.get_by_label("How the data will be used").input_value().startswith("Kept by our lab")
     page.get_by_label("External task URL (survey link)").fill("https://survey.example.org/streets")
     page.get_by_label("Completion codes (optional)").fill("STREETS-1")

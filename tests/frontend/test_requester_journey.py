@@ -70,7 +70,7 @@ def test_requester_funds_publishes_and_reviews(open_page, screenshot, organisati
     assert page.locator("#id_purpose_error").inner_text() == "This field is required."
     assert Batch.objects.count() == 0
 
-    page.get_by_label("Purpose").fill("Training data for a wildlife camera classifier.")
+    page.get_by_label("Purpose", exact=True).fill("Training data for a wildlife camera classifier.")
     page.get_by_label("Input rows (CSV or JSON)").set_input_files(
         files=[{"name": "rows.csv", "mimeType": "text/csv", "buffer": ROWS.encode()}]
     )

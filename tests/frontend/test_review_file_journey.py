@@ -94,7 +94,7 @@ def test_requester_reviews_by_csv_round_trip(open_page, screenshot, organisation
     # The table shows what happened, sortable by work time.
     page.get_by_role("link", name="Submissions table").click()
     assert page.locator("#table-count").inner_text() == "3 submissions"
-    page.get_by_label("Status").select_option("rejected")
+    page.get_by_label("Status", exact=True).select_option("rejected")
     page.get_by_role("button", name="Filter").click()
     assert page.locator("#submissions-table tbody tr").count() == 1
     assert page.locator(f"#row-{second.pk}").is_visible()

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from coop.celery import app
 from governance.models import Proposal
-from tasks.models import Assignment
+from tasks.models import Assignment, Batch
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -162,6 +162,11 @@ def test_an_auto_approval_run_killed_half_way_pays_every_submission_exactly_once
     queue, worker = worker_queue
     rows = "animal,image_url\n" + "".join(f"cat,https://img.example/{n}.jpg\n" for n in range(1000))
     batch = published_batch(OrganisationFactory(), rows=rows, assignments_per_task=1)
+    # A batch this large opens in waves (fair dispatch): this test is about the auto-approval
+    # run, so the batch is moved past its waves and caps, as if the day had gone by.
+    past = timezone.now() - timedelta(minutes=1)
+    Batch.objects.filter(pk=batch.pk).update(dispatch_fcfs_at=past, dispatch_cap_until=past)
+    batch.refresh_from_db()
     people = [UserFactory() for _ in range(2)]
     for person in people:
         for _ in range(500):

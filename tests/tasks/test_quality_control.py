@@ -386,5 +386,5 @@ def test_the_api_shows_quality_to_the_requester_and_scores_to_the_worker(organis
     assert [(row["batch"], row["accuracy_bps"], row["threshold_bps"]) for row in scores["control_accuracy"]] == [
         (batch.pk, 1666, 7000)
     ]
-    assert "approved / (approved + finally rejected)" in scores["approval_rate"]["formula"]
+    assert "approved ÷ (approved + finally rejected)" in scores["approval_rate"]["formula"]
     assert scores["control_accuracy_formula"].startswith("control accuracy = ")
