@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR):$(CURDIR)/platform
 
-.PHONY: run test bench lint venv clean-demo
+.PHONY: run test bench lint venv messages clean-demo
 
 # Creates .venv and installs the pinned dependencies (again whenever pyproject.toml changes):
 # `make run` needs only the platform's own; `make test` adds the dev extra (test tools and
@@ -44,6 +44,13 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy platform tasks payouts disputes governance mturk webhooks staff frontend
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# After adding or changing words: refresh every catalog, translate the new entries, then compile
+# (tests/frontend/test_translations.py fails until every entry is translated and compiled).
+MESSAGE_IGNORES := -i '.venv/*' -i 'build/*' -i 'tests/*' -i 'bench/*' -i 'docs/*' -i 'var/*' -i '*.egg-info/*'
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages -a --no-obsolete --no-wrap $(MESSAGE_IGNORES)
+	$(BIN)/python manage.py compilemessages $(MESSAGE_IGNORES)
 
 clean-demo:
 	rm -rf var/
