@@ -199,8 +199,9 @@ class BatchForm(PageForm):
         label=_("Control threshold (%, optional)"),
         required=False,
         help_text=_(
-            "Input rows with _expected_<field> columns are controls. Work of a worker whose control accuracy is under "
-            "this share may be rejected (the worker is told on the batch card and can dispute)."
+            "Input rows with a column named _expected_ followed by an answer field's name (for example "
+            "_expected_label) are controls. Work of a worker whose control accuracy is under this share may be "
+            "rejected (the worker is told on the batch card and can dispute)."
         ),
     )
     control_min_answered = forms.IntegerField(

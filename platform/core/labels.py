@@ -361,6 +361,82 @@ RULE_TEXTS: dict[str, tuple[Promise, Promise]] = {
         _("Voter tenure"),
         _("Days of membership before a member is on a voter roll."),
     ),
+    "data_report_days": (
+        _("End-of-batch data report deadline"),
+        _(
+            "Days after a batch closes within which its requester reports to the workers what the data was used "
+            "for; a report not filed in time is marked on the requester's public page."
+        ),
+    ),
+    "dispatch_all_at_once_max_slots": (
+        _("All at once, up to"),
+        _(
+            "A batch of at most this many slots may open all at once, first come, first served (the requester's "
+            "choice, shown on the feed); larger batches open in waves."
+        ),
+    ),
+    "dispatch_cap_bps": (
+        _("Cap per worker"),
+        _(
+            "In a batch's first hours (the cap period) no worker holds more than this share of its slots (at "
+            "least one slot)."
+        ),
+    ),
+    "dispatch_cap_hours": (_("Cap period"), _("How long after publication the cap per worker applies.")),
+    "dispatch_lookback_days": (
+        _("Lottery earnings lookback"),
+        _("The earnings that lower a worker's lottery weight are those approved in this many days before applying."),
+    ),
+    "dispatch_period_hours": (
+        _("Dispatch period"),
+        _(
+            "A fresh batch's slots are given out in waves spread over this many hours, so every time zone gets a "
+            "share; afterwards the rest is first come, first served."
+        ),
+    ),
+    "dispatch_waves": (
+        _("Dispatch waves"),
+        _("How many waves the period is cut into; what a wave does not give rolls over to the next one."),
+    ),
+    "dispatch_weight_reference": (
+        _("Lottery weight reference"),
+        _(
+            "A worker's lottery weight is reference / (reference + what they earned in the lookback): a worker "
+            "who earned this much has half the chance of one who earned nothing."
+        ),
+    ),
+    "dispatch_window_minutes": (
+        _("Application window"),
+        _(
+            "At the start of each wave, workers ask for a slot during this many minutes; then slots are drawn by "
+            "lot among them."
+        ),
+    ),
+    "dividend_bonuses_count": (
+        _("Bonuses count as patronage"),
+        _(
+            "1: a member's patronage is their work pay plus bonuses and fair-pay top-ups in the period; 0: their "
+            "work pay only."
+        ),
+    ),
+    "dividend_reserve_bps": (
+        _("Reserve before a dividend"),
+        _(
+            "Share of a period's net (fees earned minus payout fees and juror pay) kept as the co-op's reserve; "
+            "only the rest can be shared out as a patronage dividend."
+        ),
+    ),
+    "qualification_retake_cooldown_hours": (
+        _("Qualification test retake wait"),
+        _(
+            "After a failed qualification test, a worker may take it again once this many hours have passed, so "
+            "an answer key cannot be found by guessing in a row."
+        ),
+    ),
+    "qualification_test_max_attempts": (
+        _("Qualification test attempts"),
+        _("How many times a worker may take one qualification test in all (the first attempt included)."),
+    ),
 }
 
 

@@ -130,3 +130,17 @@ def test_each_roles_main_page_reads_in_the_chosen_language(client: Client, organ
             for word in expected:
                 assert word in html, (url, language, word)
             assert ">Find work<" not in html and ">Sign out<" not in html
+
+
+def test_every_governed_rule_has_a_translated_name_and_description() -> None:
+    """A rule added by a migration without an entry in ``core.labels.RULE_TEXTS`` would be
+    shown in English on the rules page whatever the reader's language."""
+    from core.labels import RULE_TEXTS, rule_description, rule_name
+    from governance.models import Rule
+
+    keys = set(Rule.objects.values_list("key", flat=True))
+    assert keys, "the founding migrations load the rules"
+    assert sorted(keys - set(RULE_TEXTS)) == [], "add these rules' texts to core.labels.RULE_TEXTS"
+    rule = Rule.objects.get(key="dividend_reserve_bps")
+    with translation.override("es"):
+        assert rule_name(rule) != rule.name and rule_description(rule) != rule.description
