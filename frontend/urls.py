@@ -147,6 +147,7 @@ requester_patterns = [
     path("org/<slug:slug>/batches/<int:batch_id>/clone/", drafts.batch_clone, name="org_batch_clone"),
     path("org/<slug:slug>/templates/", drafts.template_library, name="org_templates"),
     path("org/<slug:slug>/templates/<int:template_id>/delete/", drafts.template_delete, name="org_template_delete"),
+    path("org/<slug:slug>/templates/<int:template_id>/edit/", drafts.template_edit, name="org_template_edit"),
     path("org/<slug:slug>/settings/", drafts.organisation_settings, name="org_settings"),
     path("org/<slug:slug>/batches/<int:batch_id>/review/", requester.review, name="org_review"),
     path("org/<slug:slug>/batches/<int:batch_id>/grow/", requester_tools.batch_grow, name="org_batch_grow"),

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from accounts.models import Organisation, User
 from core.errors import NotFound
-from core.money import platform_currency
 from ledger.selectors import organisation_balances
 from mturk.ids import assignment_pk_from_public_id, assignment_public_id
 from mturk.models import Hit, HitType, QualificationRequest, QualificationTypeInfo
+from tasks import play
 from tasks import selectors as task_selectors
 from tasks.models import Assignment, Batch, BlockedWorker, Bonus, Qualification, QualificationGrant
 
@@ -245,29 +245,11 @@ class AccountBalance:
     currency: str
 
 
-# The sandbox's play money (issue 24.6), as MTurk's sandbox: a fixed available balance that
-# never touches the ledger; what live sandbox work would hold is counted from its slots.
-SANDBOX_PLAY_BALANCE = 1_000_000
-
-
 def sandbox_account_balance(*, organisation: Organisation) -> AccountBalance:
-    """The play balance of the organisation's sandbox: ``SANDBOX_PLAY_BALANCE`` available,
-    reward + fee of its unfinished sandbox slots on hold. No ledger read."""
-    held = Assignment.objects.filter(
-        batch__organisation=organisation,
-        batch__is_sandbox=True,
-        status__in=(
-            Assignment.Status.OPEN,
-            Assignment.Status.ACCEPTED,
-            Assignment.Status.SUBMITTED,
-            Assignment.Status.REJECTED,
-        ),
-    ).values_list("batch__reward", "batch__fee_per_assignment")
-    return AccountBalance(
-        available=SANDBOX_PLAY_BALANCE,
-        on_hold=sum(reward + fee for reward, fee in held),
-        currency=platform_currency(),
-    )
+    """The organisation's play money (issue 24.6, ``tasks.play``): what is available and what
+    its sandbox HITs hold. No ledger read."""
+    book = play.play_balance(organisation=organisation)
+    return AccountBalance(available=book.available, on_hold=book.held, currency=book.currency)
 
 
 def account_balance(*, organisation: Organisation) -> AccountBalance:

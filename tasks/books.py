@@ -1,18 +1,21 @@
-"""The one seam between a batch's work and the ledger's books (issue 24.6).
+"""The one seam between a batch's work and the books (issue 24.6).
 
-Every escrow and payment call made for a batch's assignments goes through here; a sandbox
-batch (``Batch.is_sandbox``, fixed at creation) stops here, so its play money never writes
-a ledger row: no escrow, no fee, no earning, no bonus. The state a sandbox slot's pay would
-have in escrow is read from the slot's own status instead (``statuses``)."""
+Every escrow and payment call made for a batch's assignments goes through here. A real
+batch's go to the ledger (``ledger.escrow``); a sandbox batch's (``Batch.is_sandbox``, fixed
+at creation) go to the organisation's play-money book (``tasks.play``) and never write a
+ledger row: the same reservations, payments, returns and bonuses, with the same
+exactly-once guarantees, in play money."""
 
 from collections.abc import Iterable, Sequence
 
 from accounts.models import User
 from ledger import escrow
+from tasks import play
 from tasks.models import Assignment, Batch
 
-# Where a real slot's pay stands, by the slot's status: what ``escrow.escrow_status`` answers.
-_PLAY_STATUS = {
+# Where a sandbox slot published before the play-money book existed stands, by its status
+# (nothing was reserved for it then): what ``statuses`` answers for such a slot.
+_UNBOOKED_PLAY_STATUS = {
     Assignment.Status.OPEN: "pending",
     Assignment.Status.ACCEPTED: "pending",
     Assignment.Status.SUBMITTED: "pending",
@@ -31,8 +34,16 @@ def real_money(batch: Batch) -> bool:
 
 
 def reserve(batch: Batch, assignment_ids: Sequence[int]) -> None:
-    """Reserves reward + fee of each new slot in escrow (nothing for the sandbox)."""
+    """Reserves reward + fee of each new slot: in escrow, or in play money for the sandbox
+    (``insufficient_funds`` or ``insufficient_play_money``, 409, writing nothing)."""
     if not real_money(batch):
+        play.play_reserve_slots(
+            organisation=batch.organisation,
+            slots=[
+                play.PlaySlot(key=f"assignment:{pk}", reward=batch.reward, fee=batch.fee_per_assignment)
+                for pk in assignment_ids
+            ],
+        )
         return
     escrow.escrow_reserve_slots(
         organisation=batch.organisation,
@@ -44,38 +55,58 @@ def reserve(batch: Batch, assignment_ids: Sequence[int]) -> None:
 
 
 def give_back(batch: Batch, key: str) -> None:
-    """Voids a slot's escrow back to the requester."""
+    """Returns a slot's reservation to the requester."""
     if real_money(batch):
         escrow.escrow_return(key=key)
+    elif _booked(key):
+        play.play_return(key=key)
 
 
 def settle(batch: Batch, key: str, worker: User, share_bps: int = 10_000) -> None:
-    """Pays ``share_bps`` of a slot's escrow to ``worker`` (and the fee's share to the co-op)."""
+    """Pays ``share_bps`` of a slot's reservation to ``worker`` (and the fee's share)."""
     if real_money(batch):
         escrow.escrow_settle(key=key, worker=worker, share_bps=share_bps)
+    elif _booked(key):
+        play.play_settle(key=key, worker=worker, share_bps=share_bps)
 
 
 def settle_many(batch: Batch, items: list[tuple[str, User]]) -> None:
     if real_money(batch):
         escrow.escrow_settle_many(items=items)
+    else:
+        booked = set(play.play_status([key for key, _worker in items]))
+        play.play_settle_many(items=[(key, worker) for key, worker in items if key in booked])
 
 
 def bonus_pay(batch: Batch, *, worker: User, amount: int, key: str) -> None:
-    """Pays a bonus from the requester's balance (play money in the sandbox: no transfer)."""
+    """Pays a bonus from the requester's available balance (or play money)."""
     if real_money(batch):
         escrow.bonus_pay(organisation=batch.organisation, worker=worker, amount=amount, key=key)
+    else:
+        play.play_bonus(organisation=batch.organisation, worker=worker, amount=amount, key=key)
+
+
+def _booked(key: str) -> bool:
+    """Whether a sandbox slot's play money was reserved (every slot published since the
+    play-money book exists; ``_UNBOOKED_PLAY_STATUS`` answers for the others)."""
+    return key in play.play_status([key])
 
 
 def statuses(assignments: Iterable[Assignment]) -> dict[str, str]:
     """``"pending"``, ``"posted"`` or ``"voided"`` per slot's escrow key, as
-    ``escrow.escrow_status``; a sandbox slot's from its own status, with no ledger read."""
+    ``escrow.escrow_status``; a sandbox slot's from the play-money book."""
     real: list[str] = []
-    answer: dict[str, str] = {}
+    sandbox: dict[str, Assignment] = {}
     for assignment in assignments:
         if assignment.batch.is_sandbox:
-            answer[assignment.escrow_key] = _PLAY_STATUS[Assignment.Status(assignment.status)]
+            sandbox[assignment.escrow_key] = assignment
         else:
             real.append(assignment.escrow_key)
+    answer: dict[str, str] = {}
+    if sandbox:
+        booked = play.play_status(list(sandbox))
+        for key, assignment in sandbox.items():
+            answer[key] = booked.get(key) or _UNBOOKED_PLAY_STATUS[Assignment.Status(assignment.status)]
     if real:
         answer.update(escrow.escrow_status(real))
     return answer

@@ -584,3 +584,91 @@ class WaveApplication(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["wave", "worker"], name="one_application_per_wave")]
         indexes = [models.Index(fields=["worker", "wave"])]
+
+
+class PlayBook(models.Model):
+    """An organisation's sandbox money (issue 24.6): play money that sandbox batches reserve,
+    pay and return as real batches do with the ledger, kept apart from the ledger's books
+    (``tasks.play``; no ledger row is ever written for it). One row per organisation, whose
+    running totals change only with a ``PlayTransfer`` in the same transaction; the database
+    holds them balanced: all the play money issued is available, held, paid or charged."""
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.PROTECT, related_name="play_book")
+    currency = models.CharField(max_length=3)
+    # Play money given to the organisation: the opening amount and every top-up.
+    issued = models.BigIntegerField(default=0)
+    available = models.BigIntegerField(default=0)
+    # Reserved for unfinished sandbox slots (reward + fee each).
+    held = models.BigIntegerField(default=0)
+    # Rewards and bonuses paid to the organisation's testers.
+    paid = models.BigIntegerField(default=0)
+    # The platform fee a real batch would have paid.
+    fees = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(issued__gte=0, available__gte=0, held__gte=0, paid__gte=0, fees__gte=0),
+                name="play_book_totals_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    issued=models.F("available") + models.F("held") + models.F("paid") + models.F("fees")
+                ),
+                name="play_book_balanced",
+            ),
+        ]
+
+
+class PlayTransfer(models.Model):
+    """One immutable movement of play money in a ``PlayBook``, keyed by the caller's
+    idempotency key as the ledger's transfers are: ``issue`` (opening, top-up), ``reserve``
+    (a sandbox slot's reward + fee held), its one resolution ``post`` (paid, the rest
+    returned) or ``void`` (all returned), and ``bonus``. ``pending`` is one-to-one, so the
+    database itself lets a reservation be resolved exactly once."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue"
+        RESERVE = "reserve"
+        POST = "post"
+        VOID = "void"
+        BONUS = "bonus"
+
+    id = models.CharField(primary_key=True, max_length=200)
+    book = models.ForeignKey(PlayBook, on_delete=models.PROTECT, related_name="transfers")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Issue, reserve, bonus: the amount moved. Post: the reward and fee shares paid (the rest
+    # of the reservation returns to available). Void: the reservation's amount.
+    amount = models.BigIntegerField()
+    # Reserve: the fee within the amount; post: the fee share paid.
+    fee_part = models.BigIntegerField(default=0)
+    pending = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="resolution")
+    # Post and bonus: the tester paid.
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Issue: who topped up (None for the opening amount).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["book", "kind"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="play_transfer_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(fee_part__gte=0, fee_part__lte=models.F("amount")),
+                name="play_transfer_fee_part_in_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["issue", "reserve", "bonus"], pending__isnull=True)
+                | models.Q(kind__in=["post", "void"], pending__isnull=False),
+                name="play_transfer_resolves_iff_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id}: {self.amount} {self.kind}"

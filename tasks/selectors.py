@@ -77,10 +77,16 @@ def access_batch(*, user: User, batch_id: int, permission: str = "tasks.view_bat
     return batch
 
 
-def batches_for_organisation(*, organisation: Organisation, status: str | None = None) -> QuerySet[Batch]:
+def batches_for_organisation(
+    *, organisation: Organisation, status: str | None = None, sandbox: bool | None = None
+) -> QuerySet[Batch]:
+    """The organisation's batches, newest first; ``sandbox`` True or False keeps only the
+    sandbox or the real ones."""
     batches = Batch.objects.filter(organisation=organisation).order_by("-id")
     if status:
         batches = batches.filter(status=status)
+    if sandbox is not None:
+        batches = batches.filter(is_sandbox=sandbox)
     return batches
 
 

@@ -37,7 +37,7 @@ from ledger import escrow
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments import stripe_gateway
-from tasks import inputs
+from tasks import inputs, play
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 from tasks.models import Assignment, Batch
@@ -273,7 +273,12 @@ def batch_new(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug, "publish")
     # A template task or an external survey; prefilled from the organisation's defaults
     # and, with ?template=, from its library (issue 24).
-    form = BatchEditForm(request.POST or None, request.FILES or None, initial=new_batch_initial(request, organisation))
+    form = BatchEditForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=new_batch_initial(request, organisation),
+        organisation=organisation,
+    )
     preview = None
     # A sandbox batch (issue 24.6): play money, tested by the organisation's own people.
     sandbox = (request.POST if request.method == "POST" else request.GET).get("sandbox") == "1"
@@ -341,6 +346,8 @@ def batch_page(request: HttpRequest, slug: str, batch_id: int) -> HttpResponse:
         "balance": payment_selectors.organisation_balance(organisation=batch.organisation),
         "upload_form": InputUploadForm(),
     }
+    if batch.is_sandbox:
+        context["play"] = play.play_balance(organisation=batch.organisation)
     return render(request, "frontend/requester/batch.html", context)
 
 

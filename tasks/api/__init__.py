@@ -18,6 +18,7 @@ from tasks.api.batches import (
     BatchInputView,
     HoursIn,
     InputIn,
+    MarketBatchCreateIn,
     MarketBatchDetailOut,
     MarketBatchIn,
     MarketBatchOut,
@@ -51,6 +52,7 @@ from tasks.api.qualifications import (
 from tasks.api.quality import BatchQualityView, ControlRejectionsView, MyScoresView
 from tasks.api.reputation import RatingIn, RatingView, ReputationView
 from tasks.api.review_files import BonusFileOut, BonusFileView, ReviewFileIn, ReviewFileOut, ReviewFileView
+from tasks.api.sandbox import OrganisationSandboxTopUpView, OrganisationSandboxView, PlayBalanceOut, TopUpIn
 from tasks.api.submissions import (
     ApproveView,
     BonusIn,
@@ -68,6 +70,14 @@ from tasks.api.submissions import (
     SubmissionPageOut,
     SubmissionsView,
     WithdrawRejectionView,
+)
+from tasks.api.templates import (
+    OrganisationTemplatesView,
+    OrganisationTemplateView,
+    StarterTemplateOut,
+    StarterTemplatesView,
+    TemplateIn,
+    TemplateOut,
 )
 from tasks.api.work import (
     AcceptIn,
@@ -99,6 +109,17 @@ urlpatterns = [
         name="api-qual-revoke",
     ),
     path("organisations/<slug:slug>/batches/", OrganisationBatchesView.as_view(), name="api-batches"),
+    path("organisations/<slug:slug>/sandbox/", OrganisationSandboxView.as_view(), name="api-sandbox"),
+    path("organisations/<slug:slug>/templates/", OrganisationTemplatesView.as_view(), name="api-templates"),
+    path(
+        "organisations/<slug:slug>/templates/<int:template_id>/",
+        OrganisationTemplateView.as_view(),
+        name="api-template",
+    ),
+    path("templates/starters/", StarterTemplatesView.as_view(), name="api-template-starters"),
+    path(
+        "organisations/<slug:slug>/sandbox/top-up/", OrganisationSandboxTopUpView.as_view(), name="api-sandbox-top-up"
+    ),
     path("organisations/<slug:slug>/qualifications/", OrganisationQualificationsView.as_view(), name="api-quals"),
     path(
         "organisations/<slug:slug>/qualifications/<int:qualification_id>/grants/",
@@ -197,6 +218,7 @@ __all__ = [
     "GrantIn",
     "HoursIn",
     "InputIn",
+    "MarketBatchCreateIn",
     "MarketBatchDetailOut",
     "MarketBatchIn",
     "MarketBatchOut",
@@ -208,7 +230,12 @@ __all__ = [
     "OrganisationBlocksView",
     "OrganisationNoticesView",
     "OrganisationQualificationsView",
+    "OrganisationSandboxTopUpView",
+    "OrganisationSandboxView",
+    "OrganisationTemplateView",
+    "OrganisationTemplatesView",
     "PerTaskIn",
+    "PlayBalanceOut",
     "PreviewView",
     "QualificationDetailView",
     "QualificationGrantView",
@@ -229,13 +256,18 @@ __all__ = [
     "ReviewFileIn",
     "ReviewFileOut",
     "ReviewFileView",
+    "StarterTemplateOut",
+    "StarterTemplatesView",
     "SubmissionDetailView",
     "SubmissionOut",
     "SubmissionPageOut",
     "SubmissionsView",
     "SubmitIn",
     "SubmitView",
+    "TemplateIn",
+    "TemplateOut",
     "TestIn",
+    "TopUpIn",
     "WithdrawRejectionView",
     "batch_for_request",
     "urlpatterns",

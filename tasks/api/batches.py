@@ -73,6 +73,23 @@ class MarketBatchIn(StrictSerializer):
         help_text="How the slots open: all_at_once only up to the governed dispatch_all_at_once_max_slots; "
         "auto opens small batches all at once and larger ones in waves.",
     )
+    attention_checks = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField(allow_blank=True)),
+        required=False,
+        default=dict,
+        help_text='Attention checks by answer field: {"field": {"expected": "...", "tolerance": ""}}. Checks '
+        "written in the template (data-expected) are added to these; on an edit, {} removes the kept ones.",
+    )
+
+
+class MarketBatchCreateIn(MarketBatchIn):
+    sandbox = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="A sandbox batch, for good: published with play money from the organisation's sandbox balance "
+        "(never the real books), worked only by the organisation's own people, and left out of the feed, "
+        "statements, exports of real work and reputation. Same rules as a real batch otherwise.",
+    )
 
 
 class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]
@@ -90,6 +107,10 @@ class RequirementOut(serializers.Serializer):  # type: ignore[type-arg]
 _REQUIREMENTS_OUT = RequirementOut(many=True)
 
 
+# Output names that read another attribute of the batch.
+_SOURCES = {"sandbox": "is_sandbox"}
+
+
 def _iso(value: datetime, zone: tzinfo) -> str:
     """What DRF's ``DateTimeField`` gives for an aware datetime in the current time zone
     ``zone`` (ISO 8601, UTC as ``Z``), without looking the zone up again for each value."""
@@ -100,6 +121,10 @@ def _iso(value: datetime, zone: tzinfo) -> str:
 class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
     organisation = serializers.CharField(source="organisation.slug")
     requirements = RequirementOut(many=True, source="requirement_rows")
+    sandbox = serializers.BooleanField(
+        source="is_sandbox", help_text="A sandbox batch: play money, the organisation's own people as workers."
+    )
+    dispatch_mode = serializers.ChoiceField(choices=["auto", "waves", "all_at_once"])
 
     class Meta:
         model = Batch
@@ -110,7 +135,7 @@ class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
             "template_html", "external_url", "completion_codes", "answer_fields", "placeholders", "rule_versions",
             "requirements",
             "created_at", "published_at", "expires_at", "ended_at", "control_share_bps", "control_threshold_bps",
-            "control_min_answered", "attention_checks", "reuse_beyond_purpose",
+            "control_min_answered", "attention_checks", "reuse_beyond_purpose", "dispatch_mode", "sandbox",
         ]  # fmt: skip
 
     def to_representation(self, batch: Batch) -> dict[str, Any]:
@@ -121,7 +146,7 @@ class MarketBatchOut(serializers.ModelSerializer):  # type: ignore[type-arg]
         data: dict[str, Any] = {}
         zone = timezone.get_current_timezone()
         for name in MarketBatchOut.Meta.fields:
-            value = getattr(batch, name)
+            value = getattr(batch, _SOURCES.get(name, name))
             if name == "organisation":
                 value = value.slug
             elif name == "requirements":
@@ -169,12 +194,22 @@ class OrganisationBatchesView(APIView):
     @extend_schema(
         operation_id="organisations_batches_list",
         responses=paginated(MarketBatchOut),
-        parameters=[OpenApiParameter("status", str)],
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter(
+                "sandbox", bool, description="true: only sandbox batches; false: only real ones; absent: both."
+            ),
+        ],
     )
     def get(self, request: Request, slug: str) -> Response:
         organisation = organisation_for_request(request, slug)
+        sandbox = request.query_params.get("sandbox")
+        if sandbox not in (None, "true", "false"):
+            raise AppError("invalid", _("sandbox is true or false."), fields={"sandbox": [_("true or false.")]})
         batches = selectors.batches_for_organisation(
-            organisation=organisation, status=request.query_params.get("status")
+            organisation=organisation,
+            status=request.query_params.get("status"),
+            sandbox=None if sandbox is None else sandbox == "true",
         )
         paginator = Pagination()
         page = selectors.attach_requirements(paginator.paginate_queryset(batches, request, view=self) or [])
@@ -182,10 +217,12 @@ class OrganisationBatchesView(APIView):
             batch.organisation = organisation  # known already: no join for every row
         return paginator.get_paginated_response(MarketBatchOut(page, many=True).data)
 
-    @extend_schema(request=MarketBatchIn, responses={201: MarketBatchDetailOut})
+    @extend_schema(request=MarketBatchCreateIn, responses={201: MarketBatchDetailOut})
     def post(self, request: Request, slug: str) -> Response:
+        """Create a draft; with ``"sandbox": true`` a sandbox batch (as the Sandbox page's
+        "New sandbox batch"), held to the same rules."""
         organisation = organisation_for_request(request, slug, "publish")
-        data = MarketBatchIn(data=request.data)
+        data = MarketBatchCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         batch = services.batch_create(organisation=organisation, actor=_user(request), **data.validated_data)
         return Response(MarketBatchDetailOut(batch).data, status=201)
@@ -193,6 +230,19 @@ class OrganisationBatchesView(APIView):
 
 class CloneIn(StrictSerializer):
     copy_rows = serializers.BooleanField(required=False, default=False)
+    sandbox = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="false: a real draft from a sandbox batch you tested (or true: a sandbox copy of a real one); "
+        "absent: the same as the batch cloned.",
+    )
+
+
+def _refuse_sandbox_change(request: Request) -> None:
+    if isinstance(request.data, dict) and "sandbox" in request.data:
+        message = _("A batch is a sandbox batch or a real one from its creation; clone it to get the other kind.")
+        raise AppError("invalid", message, fields={"sandbox": [message]})
 
 
 class BatchDetailView(APIView):
@@ -208,6 +258,7 @@ class BatchDetailView(APIView):
         through ``PUT .../input/``. A published batch changes only its ``keywords``: the
         terms workers took its work on are refused with ``batch_not_draft`` (409)."""
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
+        _refuse_sandbox_change(request)
         data = MarketBatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         batch = services.batch_update(batch=batch, actor=_user(request), changes=dict(data.validated_data))
@@ -231,7 +282,7 @@ class BatchCloneView(APIView):
         batch = batch_for_request(request, batch_id, "tasks.change_batch")
         data = CloneIn(data=request.data)
         data.is_valid(raise_exception=True)
-        clone = services.batch_clone(batch=batch, actor=_user(request), copy_rows=data.validated_data["copy_rows"])
+        clone = services.batch_clone(batch=batch, actor=_user(request), **data.validated_data)
         return Response(MarketBatchDetailOut(clone).data, status=201)
 
 

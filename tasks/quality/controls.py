@@ -151,3 +151,37 @@ def attention_checks_clean(checks: Any, fields: dict[str, list[str]]) -> dict[st
         fields.setdefault("attention_checks", []).append(problem)
         return {}
     return clean
+
+
+def template_with_attention_checks(
+    template: str, checks: dict[str, dict[str, str]]
+) -> tuple[str, dict[str, dict[str, str]]]:
+    """The template as the requester wrote it: each check's ``data-expected`` (and
+    ``data-tolerance``) put back on the first form control of its name, so that a form
+    showing the template shows the checks too (``template_attention_checks`` takes them out
+    again). Returns the template and the checks it could not place (no control of that name,
+    or an answer holding both kinds of quote), which the caller keeps as data."""
+    placed: set[str] = set()
+
+    def attribute(name: str, value: str) -> str | None:
+        quote = '"' if '"' not in value else "'" if "'" not in value else ""
+        return f" {name}={quote}{value}{quote}" if quote else None
+
+    def put(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        attributes = {name.lower(): _unquote(value) for name, value in _ATTRIBUTE.findall(tag)}
+        name = attributes.get("name", "")
+        check = checks.get(name)
+        if check is None or name in placed or any(a in attributes for a in _CHECK_ATTRIBUTES):
+            return tag
+        parts = [attribute("data-expected", check["expected"])]
+        if check.get("tolerance"):
+            parts.append(attribute("data-tolerance", check["tolerance"]))
+        if any(part is None for part in parts):
+            return tag
+        placed.add(name)
+        end = len(tag) - (2 if tag.endswith("/>") else 1)
+        return tag[:end].rstrip() + "".join(part for part in parts if part) + tag[end:]
+
+    shown = _FORM_TAG.sub(put, template)
+    return shown, {name: check for name, check in checks.items() if name not in placed}

@@ -51,12 +51,14 @@ from tasks.services.dispatch import dispatch_wave_draw, wave_apply
 from tasks.services.drafts import (
     BATCH_EDITABLE_FIELDS,
     PUBLISHED_EDITABLE_FIELDS,
+    TEMPLATE_FIELDS,
     batch_clone,
     batch_delete,
     batch_fields,
     batch_update,
     task_template_delete,
     task_template_save,
+    task_template_update,
 )
 from tasks.services.fair_pay import (
     FAIR_PAY_FORMULA,
@@ -100,6 +102,7 @@ from tasks.services.review_files import (
     bonus_file_token,
     review_file_apply,
 )
+from tasks.services.sandbox import sandbox_top_up
 
 __all__ = [
     "BATCH_EDITABLE_FIELDS",
@@ -110,6 +113,7 @@ __all__ = [
     "MAX_LIFETIME_HOURS",
     "MAX_TIME_ALLOTTED_MINUTES",
     "PUBLISHED_EDITABLE_FIELDS",
+    "TEMPLATE_FIELDS",
     "BonusFileResult",
     "FairPayFigures",
     "RetakeStanding",
@@ -171,8 +175,10 @@ __all__ = [
     "qualification_test_take",
     "requester_rate",
     "review_file_apply",
+    "sandbox_top_up",
     "task_template_delete",
     "task_template_save",
+    "task_template_update",
     "wave_apply",
     "worker_block",
     "worker_unblock",

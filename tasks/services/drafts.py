@@ -89,10 +89,32 @@ def _text(value: str) -> str:
     return value.replace("\r\n", "\n").strip()
 
 
+def _checks(checks: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Attention checks as comparable pairs (a missing tolerance is an empty one)."""
+    return {
+        str(name): (str(check.get("expected", "")), str(check.get("tolerance") or ""))
+        for name, check in checks.items()
+        if isinstance(check, dict)
+    }
+
+
 def _changed_fields(batch: Batch, changes: dict[str, Any]) -> list[str]:
-    """The names in ``changes`` whose value differs from the batch's."""
+    """The names in ``changes`` whose value differs from the batch's. A template is compared
+    without its attention checks (``data-expected``), which are compared as the checks they
+    make together with any ``attention_checks`` given (or the batch's, kept)."""
     changed: list[str] = []
+    if "template_html" in changes or "attention_checks" in changes:
+        template = str(changes.get("template_html", batch.template_html))
+        stripped, found, _problems = controls.template_attention_checks(template)
+        given = changes.get("attention_checks", batch.attention_checks)
+        checks = {**(given if isinstance(given, dict) else {}), **found}
+        if "template_html" in changes and _text(stripped) != _text(batch.template_html):
+            changed.append("template_html")
+        if _checks(checks) != _checks(batch.attention_checks or {}):
+            changed.append("attention_checks")
     for name, value in changes.items():
+        if name in ("template_html", "attention_checks"):
+            continue
         if name == "requirements":
             fields: dict[str, list[str]] = {}
             wanted = _validate_requirements(batch.organisation, value or [], fields)
@@ -235,13 +257,19 @@ def batch_delete(*, batch: Batch, actor: User) -> None:
         batch.delete()
 
 
-def batch_clone(*, batch: Batch, actor: User, copy_rows: bool = False) -> Batch:
+def batch_clone(*, batch: Batch, actor: User, copy_rows: bool = False, sandbox: bool | None = None) -> Batch:
     """A new draft with every field of ``batch`` (any state: "run again"), its input rows
-    too when ``copy_rows``; new rows are uploaded to it as to any draft. The copy is
-    checked against today's rules like a new batch, and refused as one."""
+    too when ``copy_rows``; new rows are uploaded to it as to any draft. The copy is a
+    sandbox batch as ``batch`` is, unless ``sandbox`` says otherwise (a sandbox batch tested,
+    then run for real). It is checked against today's rules like a new batch, and refused as one."""
     values = batch_fields(batch)
     with transaction.atomic():
-        clone = batch_create(organisation=batch.organisation, actor=actor, **values)
+        clone = batch_create(
+            organisation=batch.organisation,
+            actor=actor,
+            sandbox=batch.is_sandbox if sandbox is None else sandbox,
+            **values,
+        )
         if copy_rows:
             Task.objects.bulk_create(
                 [
@@ -254,10 +282,51 @@ def batch_clone(*, batch: Batch, actor: User, copy_rows: bool = False) -> Batch:
             )
             clone.control_share_bps = batch.control_share_bps
             clone.save(update_fields=["control_share_bps"])
-        audit_record(
-            actor=actor, action="batch.cloned", target=clone, after={"from_batch": batch.pk, "rows": copy_rows}
-        )
+        after: dict[str, Any] = {"from_batch": batch.pk, "rows": copy_rows}
+        if clone.is_sandbox != batch.is_sandbox:
+            after["sandbox"] = clone.is_sandbox
+        audit_record(actor=actor, action="batch.cloned", target=clone, after=after)
     return clone
+
+
+TEMPLATE_FIELDS = ("name", "description", "template_html", "external_url")
+
+
+def _template_fields_clean(
+    organisation: Organisation, values: dict[str, str], *, template: TaskTemplate | None = None
+) -> dict[str, str]:
+    """A library template's fields checked and cleaned; ``invalid`` naming every bad field.
+    The name is unique in the library (``template`` itself excepted, when editing it)."""
+    fields: dict[str, list[str]] = {}
+    name = str(values.get("name", "")).strip()
+    description = str(values.get("description", "")).strip()
+    template_html = str(values.get("template_html", ""))
+    external_url = str(values.get("external_url", "")).strip()
+    taken = TaskTemplate.objects.filter(organisation=organisation, name=name)
+    if template is not None:
+        taken = taken.exclude(pk=template.pk)
+    if not name:
+        fields["name"] = [_("Give the template a name.")]
+    elif len(name) > 120:
+        fields["name"] = [_("At most 120 characters.")]
+    elif taken.exists():
+        fields["name"] = [_("Your library already has a template of this name.")]
+    if len(description) > 2000:
+        fields["description"] = [_("At most 2000 characters.")]
+    if bool(template_html.strip()) == bool(external_url):
+        fields["template_html"] = [_("Give either an HTML task template or an external task URL, not both.")]
+    elif template_html.strip() and not inputs.template_answer_fields(template_html):
+        fields["template_html"] = [_("The template has no named form fields (name=...) to answer.")]
+    elif external_url and (not external_url.startswith("https://") or len(external_url) > 500):
+        fields["external_url"] = [_("The external task URL must start with https:// (at most 500 characters).")]
+    if fields:
+        raise _invalid(fields)
+    return {
+        "name": name,
+        "description": description,
+        "template_html": template_html if template_html.strip() else "",
+        "external_url": external_url,
+    }
 
 
 def task_template_save(
@@ -272,32 +341,46 @@ def task_template_save(
     """Adds a template to the organisation's library: a form template with named fields, or
     an https external task URL. ``invalid`` on bad input or a name already used."""
     _require_staff(actor, organisation)
-    fields: dict[str, list[str]] = {}
-    name = name.strip()
-    if not name:
-        fields["name"] = [_("Give the template a name.")]
-    elif len(name) > 120:
-        fields["name"] = [_("At most 120 characters.")]
-    elif TaskTemplate.objects.filter(organisation=organisation, name=name).exists():
-        fields["name"] = [_("Your library already has a template of this name.")]
-    if bool(template_html.strip()) == bool(external_url.strip()):
-        fields["template_html"] = [_("Give either an HTML task template or an external task URL, not both.")]
-    elif template_html.strip() and not inputs.template_answer_fields(template_html):
-        fields["template_html"] = [_("The template has no named form fields (name=...) to answer.")]
-    elif external_url.strip() and (not external_url.strip().startswith("https://") or len(external_url) > 500):
-        fields["external_url"] = [_("The external task URL must start with https:// (at most 500 characters).")]
-    if fields:
-        raise _invalid(fields)
+    values = _template_fields_clean(
+        organisation,
+        {"name": name, "description": description, "template_html": template_html, "external_url": external_url},
+    )
     with transaction.atomic():
-        template = TaskTemplate.objects.create(
-            organisation=organisation,
-            name=name,
-            description=description.strip(),
-            template_html=template_html if template_html.strip() else "",
-            external_url=external_url.strip(),
-            created_by=actor,
-        )
-        audit_record(actor=actor, action="task_template.saved", target=template, after={"name": name})
+        template = TaskTemplate.objects.create(organisation=organisation, created_by=actor, **values)
+        audit_record(actor=actor, action="task_template.saved", target=template, after={"name": values["name"]})
+    return template
+
+
+def task_template_update(*, template: TaskTemplate, actor: User, changes: dict[str, str]) -> TaskTemplate:
+    """Edits a template of the organisation's library (any of ``TEMPLATE_FIELDS``; a form
+    template may become an external URL and back), checked as ``task_template_save``
+    checks a new one. Batches made from it keep their own copy. Refuses with ``invalid``
+    (an unknown field, a bad value, a name another template has) and changes nothing then."""
+    _require_staff(actor, template.organisation)
+    unknown = sorted(set(changes) - set(TEMPLATE_FIELDS))
+    if unknown:
+        raise _invalid({name: [_("Not a field of a template.")] for name in unknown})
+    with transaction.atomic():
+        template = TaskTemplate.objects.select_for_update().get(pk=template.pk)
+        current = {name: getattr(template, name) for name in TEMPLATE_FIELDS}
+        merged = {**current, **changes}
+        if "template_html" in changes and str(changes["template_html"]).strip() and "external_url" not in changes:
+            merged["external_url"] = ""  # a form template given replaces the URL
+        elif "external_url" in changes and str(changes["external_url"]).strip() and "template_html" not in changes:
+            merged["template_html"] = ""
+        values = _template_fields_clean(template.organisation, merged, template=template)
+        changed = [name for name in TEMPLATE_FIELDS if values[name] != current[name]]
+        if changed:
+            for name in changed:
+                setattr(template, name, values[name])
+            template.save(update_fields=changed)
+            audit_record(
+                actor=actor,
+                action="task_template.edited",
+                target=template,
+                before={name: current[name] for name in changed if name != "template_html"},
+                after={"fields": changed, "name": template.name},
+            )
     return template
 
 

@@ -33,6 +33,7 @@ MORE_SERVICE_MODULES = [
     "platform/accounts/teams.py",
     "platform/accounts/verification.py",
     "platform/ledger/escrow.py",
+    "tasks/play.py",
 ]
 DECLARATIONS = ROOT / "docs" / "permissions.md"
 KINDS = {"checks", "system", "reads"}

@@ -143,3 +143,135 @@ def test_settings_page_sets_defaults_that_new_batches_start_from(client: Client,
     assert AuditEvent.objects.filter(action="organisation.defaults_set").count() == 1
     new_batch = client.get(f"/org/{organisation.slug}/batches/new/").content.decode()
     assert "Map research." in new_batch and "Aggregate only." in new_batch
+
+
+CHECKED = """<p>Is this a ${animal}? <img src="${image_url}"></p>
+<form>
+  <input type="radio" name="answer" value="yes" required> yes
+  <input type="radio" name="answer" value="no"> no
+  <label>The sky's colour: <input name="attention" data-expected="blue"></label>
+</form>"""
+
+
+def test_the_edit_page_shows_and_edits_every_field_of_a_draft(client: Client, organisation, requester) -> None:
+    from tasks import services
+
+    qualification = services.qualification_create(
+        organisation=organisation, actor=requester, name="Bird expert", description="Knows birds."
+    )
+    draft = make_batch(organisation, template_html=CHECKED)
+    client = _signed_in(client, requester)
+    page = client.get(f"/org/{organisation.slug}/batches/{draft.pk}/edit/").content.decode()
+    # The attention check is shown where it was written, and every setting has its field.
+    assert 'data-expected="blue"' in page.replace("&quot;", '"')
+    for name in ("auto_approval_hours", "dispatch_mode", "min_approval_rate_percent", "min_approved_count",
+                 "qualifications", "locale_countries", "control_threshold_percent", "completion_codes",
+                 "reuse_beyond_purpose", "external_url"):  # fmt: skip
+        assert f'name="{name}"' in page, name
+
+    response = client.post(
+        f"/org/{organisation.slug}/batches/{draft.pk}/edit/",
+        {
+            **BATCH_FORM,
+            "template_html": CHECKED.replace('data-expected="blue"', 'data-expected="grey" data-tolerance=""'),
+            "auto_approval_hours": "48",
+            "dispatch_mode": "waves",
+            "min_approval_rate_percent": "95",
+            "min_approved_count": "20",
+            "qualifications": [str(qualification.pk)],
+            "locale_countries": "DE, AT",
+            "locale_reason": "German words.",
+            "reuse_beyond_purpose": "on",
+            "control_threshold_percent": "80",
+            "control_min_answered": "4",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    draft.refresh_from_db()
+    assert (draft.auto_approval_hours, draft.dispatch_mode, draft.reuse_beyond_purpose) == (48, "waves", True)
+    assert (draft.control_threshold_bps, draft.control_min_answered) == (8_000, 4)
+    assert draft.attention_checks == {"attention": {"expected": "grey", "tolerance": ""}}
+    assert sorted(draft.requirements.values_list("kind", "value", "countries", "qualification_id")) == [
+        ("approval_rate", 9_500, "", None),
+        ("approved_count", 20, "", None),
+        ("locale", 0, ",AT,DE,", None),
+        ("qualification", 1, "", qualification.pk),
+    ]
+
+    # The check taken out of the template is gone; clearing the fields clears the requirements.
+    response = client.post(
+        f"/org/{organisation.slug}/batches/{draft.pk}/edit/",
+        {**BATCH_FORM, "template_html": CHECKED.replace(' data-expected="blue"', "")},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    draft.refresh_from_db()
+    assert draft.attention_checks == {} and not draft.requirements.exists()
+    assert (draft.auto_approval_hours, draft.dispatch_mode) == (None, "auto")
+
+
+def test_a_published_batchs_page_refuses_each_term_by_name(client: Client, organisation, requester) -> None:
+    live = published_batch(
+        organisation,
+        template_html=CHECKED,
+        requirements=[{"kind": "locale", "countries": ["DE"], "reason": "German speakers."}],
+    )
+    client = _signed_in(client, requester)
+    url = f"/org/{organisation.slug}/batches/{live.pk}/edit/"
+    page = client.get(url)
+    shown = page.context["form"].initial
+    unchanged = {name: value for name, value in shown.items() if value is not None and name != "qualifications"}
+    unchanged["template_html"] = shown["template_html"].replace("\n", "\r\n")  # as browsers send it
+    unchanged["reuse_beyond_purpose"] = ""
+    before = Batch.objects.filter(pk=live.pk).values().get()
+    for change, words in (
+        ({"locale_countries": "AT"}, "requirements"),
+        ({"template_html": CHECKED.replace("blue", "azure")}, "attention checks"),
+        ({"min_approved_count": "5"}, "requirements"),
+        ({"dispatch_mode": "waves"}, "dispatch mode"),
+        ({"reward": "0.90"}, "reward"),
+    ):
+        refused = client.post(url, {**unchanged, **change})
+        assert refused.status_code == 200, (change, refused.status_code)
+        text = refused.content.decode()
+        assert "cannot change: " in text and words in text, change
+        assert Batch.objects.filter(pk=live.pk).values().get() == before, change
+    saved = client.post(url, {**unchanged, "keywords": "sky, animals"})
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    live.refresh_from_db()
+    assert live.keywords == "sky, animals" and live.attention_checks == before["attention_checks"]
+
+
+def test_own_templates_are_edited_on_their_page(client: Client, organisation, requester) -> None:
+    from tasks import services
+
+    mood = services.task_template_save(
+        organisation=organisation, actor=requester, name="Mood", template_html='<form><input name="mood"></form>'
+    )
+    services.task_template_save(
+        organisation=organisation, actor=requester, name="Stars", template_html='<form><input name="stars"></form>'
+    )
+    client = _signed_in(client, requester)
+    library = client.get(f"/org/{organisation.slug}/templates/").content.decode()
+    assert f"/org/{organisation.slug}/templates/{mood.pk}/edit/" in library
+    url = f"/org/{organisation.slug}/templates/{mood.pk}/edit/"
+    assert 'value="Mood"' in client.get(url).content.decode()
+    saved = client.post(
+        url, {"name": "Mood, v2", "description": "Now with a comment.",
+              "template_html": '<form><input name="mood"><textarea name="why"></textarea></form>'},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    mood.refresh_from_db()
+    assert (mood.name, mood.description) == ("Mood, v2", "Now with a comment.") and "why" in mood.template_html
+    before = TaskTemplate.objects.filter(pk=mood.pk).values().get()
+    clash = client.post(url, {"name": "Stars", "template_html": mood.template_html})
+    assert clash.status_code == 200 and "already has a template of this name" in clash.content.decode()
+    no_fields = client.post(url, {"name": "Mood", "template_html": "<p>nothing to answer</p>"})
+    assert no_fields.status_code == 200 and "no named form fields" in no_fields.content.decode()
+    assert TaskTemplate.objects.filter(pk=mood.pk).values().get() == before
+    theirs = TaskTemplate.objects.create(
+        organisation=OrganisationFactory(), name="Theirs", template_html="<form><input name='x'></form>",
+        created_by=requester,
+    )  # fmt: skip
+    assert client.get(f"/org/{organisation.slug}/templates/{theirs.pk}/edit/").status_code == 404
+    assert client.post(f"/org/{organisation.slug}/templates/{theirs.pk}/edit/", {"name": "Mine"}).status_code == 404
+    assert TaskTemplate.objects.get(pk=theirs.pk).name == "Theirs"

@@ -1,6 +1,7 @@
 """MTurk's sandbox at /mturk/sandbox/ through boto3 (issue 24.6): unchanged code publishes
 there, the organisation's own people work the HIT, the requester approves and sends a
-bonus, and not one ledger row is written; sandbox and real HITs never see each other."""
+bonus, paid in play money that GetAccountBalance tracks, and not one ledger row is written;
+sandbox and real HITs never see each other."""
 
 import io
 from typing import Any
@@ -15,6 +16,7 @@ from core.errors import AppError
 from ledger.models import Account, Transfer
 from mturk.ids import assignment_public_id
 from mturk.models import Hit
+from tasks import play
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 from tests.factories import UserFactory
@@ -58,8 +60,9 @@ def test_sandbox_hit_is_published_worked_approved_and_bonused_without_a_ledger_r
     assert hit.batch.is_sandbox
     assert available(organisation) == 1_000  # nothing reserved from the real balance
     balance = sandbox.get_account_balance()
-    assert balance["AvailableBalance"] == "10000.00"
-    assert balance["OnHoldBalance"] == "1.10"  # two slots of 0.50 + 0.05 fee, in play money
+    # The play money opened with 10,000.00; two slots of 0.50 + 0.05 fee are held from it.
+    assert balance["AvailableBalance"] == "9998.90"
+    assert balance["OnHoldBalance"] == "1.10"
     # The real endpoint neither lists nor finds it; the sandbox lists only it.
     assert mturk.list_hits()["HITs"] == []
     with pytest.raises(ClientError):
@@ -83,6 +86,11 @@ def test_sandbox_hit_is_published_worked_approved_and_bonused_without_a_ledger_r
     assert got["Assignment"]["AssignmentStatus"] == "Approved"
     assert got["HIT"]["Title"].startswith("[SANDBOX]")
     assert [b["BonusAmount"] for b in sandbox.list_bonus_payments(HITId=hit.hit_id)["BonusPayments"]] == ["0.25"]
+    # Play money moved: one slot paid (0.55 left the hold), the bonus paid from available.
+    after = sandbox.get_account_balance()
+    assert (after["AvailableBalance"], after["OnHoldBalance"]) == ("9998.65", "0.55")
+    assert play.play_paid_by_tester(organisation=organisation) == [(tester, 75)]
+    assert play.play_book_check(organisation=organisation) == []
     # No real money moved: no transfer, no account, the real balance untouched.
     assert Transfer.objects.count() == transfers
     assert Account.objects.count() == accounts_before

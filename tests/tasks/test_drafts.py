@@ -200,3 +200,109 @@ def test_template_library_keeps_own_templates(requester: User, organisation: Org
     assert list(TaskTemplate.objects.values_list("name", flat=True)) == ["Our cats"]
     services.task_template_delete(template=template, actor=requester)
     assert not TaskTemplate.objects.exists()
+
+
+CHECKED_TEMPLATE = """<p>${animal}</p><form>
+<input name="answer" required>
+<label>Type the colour of the sky: <input name="attention" data-expected="blue"></label>
+</form>"""
+
+
+def test_the_api_edits_every_field_a_draft_has() -> None:
+    """Every field ``batch_update`` edits is a field of the API's batch (create and PATCH), and
+    the batch's read shows each of them back."""
+    from tasks.api import MarketBatchDetailOut, MarketBatchIn
+
+    assert set(services.BATCH_EDITABLE_FIELDS) <= set(MarketBatchIn().fields)
+    assert set(services.BATCH_EDITABLE_FIELDS) <= set(MarketBatchDetailOut.Meta.fields)
+
+
+def test_the_remaining_fields_of_a_draft_edit_too(requester_api: APIClient, organisation: Organisation) -> None:
+    batch = make_batch(organisation)
+    response = requester_api.patch(
+        f"/api/batches/{batch.pk}/",
+        {
+            "dispatch_mode": "waves",
+            "reuse_beyond_purpose": True,
+            "control_threshold_bps": 7_500,
+            "control_min_answered": 5,
+            "template_html": CHECKED_TEMPLATE.replace("${animal}", "${animal} ${image_url}"),
+            "requirements": [
+                {"kind": "approval_rate", "value": 9_000},
+                {"kind": "approved_count", "value": 10},
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    batch.refresh_from_db()
+    assert (
+        batch.dispatch_mode,
+        batch.reuse_beyond_purpose,
+        batch.control_threshold_bps,
+        batch.control_min_answered,
+    ) == (
+        "waves",
+        True,
+        7_500,
+        5,
+    )
+    assert batch.attention_checks == {"attention": {"expected": "blue", "tolerance": ""}}
+    assert "data-expected" not in batch.template_html
+    assert sorted(batch.requirements.values_list("kind", "value")) == [("approval_rate", 9_000), ("approved_count", 10)]
+    assert response.json()["dispatch_mode"] == "waves"
+
+    # Attention checks as data: changed, then removed.
+    changed = requester_api.patch(
+        f"/api/batches/{batch.pk}/", {"attention_checks": {"attention": {"expected": "azure"}}}, format="json"
+    )
+    assert changed.status_code == 200, changed.content
+    batch.refresh_from_db()
+    assert batch.attention_checks == {"attention": {"expected": "azure", "tolerance": ""}}
+    cleared = requester_api.patch(f"/api/batches/{batch.pk}/", {"attention_checks": {}}, format="json")
+    assert cleared.status_code == 200
+    batch.refresh_from_db()
+    assert batch.attention_checks == {}
+    bad = requester_api.patch(
+        f"/api/batches/{batch.pk}/", {"attention_checks": {"attention": {"tolerance": "x"}}}, format="json"
+    )
+    assert bad.status_code == 400
+    batch.refresh_from_db()
+    assert batch.attention_checks == {}
+
+
+def test_a_published_batchs_checks_requirements_and_template_are_refused_by_name(
+    requester_api: APIClient, organisation: Organisation
+) -> None:
+    batch = published_batch(
+        organisation,
+        template_html=CHECKED_TEMPLATE.replace("${animal}", "${animal} ${image_url}"),
+        requirements=[{"kind": "locale", "countries": ["DE"], "reason": "German speakers."}],
+    )
+    before = Batch.objects.filter(pk=batch.pk).values().get()
+    for body, field in (
+        ({"attention_checks": {}}, "attention_checks"),
+        ({"attention_checks": {"attention": {"expected": "grey"}}}, "attention_checks"),
+        ({"template_html": batch.template_html.replace("colour", "color")}, "template_html"),
+        ({"requirements": []}, "requirements"),
+        ({"requirements": [{"kind": "locale", "countries": ["AT"], "reason": "German speakers."}]}, "requirements"),
+        ({"dispatch_mode": "all_at_once"}, "dispatch_mode"),
+        ({"completion_codes": ["X"]}, "completion_codes"),
+    ):
+        response = requester_api.patch(f"/api/batches/{batch.pk}/", body, format="json")
+        assert response.status_code == 409, (body, response.content)
+        error = response.json()["error"]
+        assert error["code"] == "batch_not_draft" and field in error["fields"], (body, error)
+        assert "Clone it" in error["message"]
+    assert Batch.objects.filter(pk=batch.pk).values().get() == before
+    # The same template with its checks written back in, and the same requirement: no change.
+    same = requester_api.patch(
+        f"/api/batches/{batch.pk}/",
+        {
+            "template_html": CHECKED_TEMPLATE.replace("${animal}", "${animal} ${image_url}"),
+            "requirements": [{"kind": "locale", "countries": ["de"], "reason": "German speakers."}],
+            "keywords": "sky",
+        },
+        format="json",
+    )
+    assert same.status_code == 200, same.content
