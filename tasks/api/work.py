@@ -18,7 +18,7 @@ from core.errors import AppError
 from tasks import dispatch, external, inputs, selectors, services
 from tasks.api.access import _worker
 from tasks.api.batches import RequirementOut
-from tasks.models import Assignment, Batch, WaveApplication
+from tasks.models import Assignment, Batch
 
 
 class FeedQuery(forms.Form):
@@ -253,7 +253,7 @@ class AcceptView(APIView):
         worker = _worker(request)
         data = AcceptIn(data=request.data)
         data.is_valid(raise_exception=True)
-        batch = selectors.batch_for_worker(batch_id=batch_id)
+        batch = selectors.batch_for_worker(batch_id=batch_id, lean=True)
         opt_out = data.validated_data["reuse_opt_out"]
         if opt_out and not batch.reuse_beyond_purpose:
             # Refused before the claim, so a refusal leaves no slot taken.
@@ -386,9 +386,8 @@ class ApplyView(APIView):
         """Asks for a slot in the open wave of a batch that opens in waves; the slots are
         drawn by lot when the window closes (see ``GET /api/tasks/batches/<id>/dispatch/``)."""
         worker = _worker(request)
-        batch = selectors.batch_for_worker(batch_id=batch_id)
-        application = services.wave_apply(worker=worker, batch=batch)
-        application = WaveApplication.objects.select_related("wave", "wave__batch").get(pk=application.pk)
+        batch = selectors.batch_for_worker(batch_id=batch_id, lean=True)
+        application = services.wave_apply(worker=worker, batch=batch)  # with its wave and the wave's batch
         return Response(ApplicationOut(application).data, status=201)
 
 

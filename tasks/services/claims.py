@@ -33,7 +33,11 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     is not locked. A worker holds at most one slot per task (a unique constraint). The slot,
     its attempt row and its audit row are written together or not at all.
     Raises ``batch_not_available`` / ``no_open_slot`` (409), ``not_eligible`` (403, with the
-    reasons in ``details``); nothing changes on a refusal."""
+    reasons in ``details``); nothing changes on a refusal.
+
+    ``batch`` as the caller read it (``selectors.batch_for_worker``): the claim itself checks
+    everything live; the batch is used to say why a claim was refused, and read again only
+    when it no longer tells (it changed meanwhile)."""
     if worker.is_suspended:
         raise AppError(
             "suspended",
@@ -42,17 +46,15 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
         )
     now = timezone.now()
     # The common case (a live batch without requirements, a worker not blocked) is decided
-    # inside the claim itself; anything else is explained by the slow path below.
-    claimed = _claim_open_slot(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=True)
-    if claimed is None:
-        batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
-        if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
-            raise AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
-        reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
-        if reasons:
-            raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
-        _refuse_outside_dispatch(batch=batch, worker=worker, now=now)
-        claimed = _claim_open_slot(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=False)
+    # inside the claim itself; a claim that ran out of slots says so at once; anything else
+    # is explained by the slow path below.
+    live, claimed = _claim(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=True)
+    if claimed is None and not live:
+        _refuse(batch=batch, worker=worker, now=now)
+        live, claimed = _claim(batch_id=batch.pk, worker_id=worker.pk, task_id=task_id, now=now, fast=False)
+        if claimed is None and not live:
+            # Refused although the batch as read allowed it: it changed meanwhile.
+            _refuse(batch=Batch.objects.get(pk=batch.pk), worker=worker, now=now)
     if claimed is None:
         raise AppError(
             "no_open_slot",
@@ -63,12 +65,25 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     return Assignment(
         pk=slot_id,
         task_id=slot_task_id,
-        batch_id=batch.pk,
+        batch=batch,
         status=Assignment.Status.ACCEPTED,
         worker=worker,
         accepted_at=now,
         deadline_at=deadline,
     )
+
+
+def _refuse(*, batch: Batch, worker: User, now: Any) -> None:
+    """Raises why ``worker`` may not claim a slot of ``batch`` now, if a reason shows in the
+    batch: not live, not eligible (reasons in ``details``), still in waves, or at the cap."""
+    if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
+        raise AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
+    reasons = selectors.worker_ineligibility(
+        worker=worker, batch=batch, standing=selectors.batch_standing(worker=worker, batch=batch)
+    )
+    if reasons:
+        raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
+    _refuse_outside_dispatch(batch=batch, worker=worker, now=now)
 
 
 def _refuse_outside_dispatch(*, batch: Batch, worker: User, now: Any) -> None:
@@ -138,7 +153,7 @@ WITH live AS (
     SELECT %(now)s, 'assignment.accepted', %(target_type)s, id::text, jsonb_build_object('task', task_id)
       FROM claimed
 )
-SELECT id, task_id, deadline_at FROM claimed
+SELECT live.id, claimed.id, claimed.task_id, claimed.deadline_at FROM live LEFT JOIN claimed ON true
 """
 
 
@@ -174,6 +189,14 @@ def _claim_open_slot(
     With ``gate`` (every claim but a wave draw's, which decided by lottery) it also requires
     a batch past its waves and a worker under its cap.
     On SQLite (which serialises writers) the same steps run through the ORM."""
+    return _claim(batch_id=batch_id, worker_id=worker_id, task_id=task_id, now=now, fast=fast, gate=gate)[1]
+
+
+def _claim(
+    *, batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, gate: bool = True
+) -> tuple[bool, tuple[int, int, Any] | None]:
+    """``_claim_open_slot``, also saying whether the batch met every condition of the claim
+    (so that a claim that took nothing only ran out of slots): (met, slot or None)."""
     target = ASSIGNMENT.target(Assignment.Status.OPEN, "accepted")
     try:
         # A savepoint only when nested: a top-level single statement commits on its own.
@@ -183,12 +206,12 @@ def _claim_open_slot(
             return _claim_orm(batch_id, worker_id, task_id, now, fast, target, gate)
     except IntegrityError:
         # The same worker claimed another slot of this task at the same moment.
-        return None
+        return True, None
 
 
 def _claim_sql(
     batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str, gate: bool
-) -> tuple[int, int, Any] | None:
+) -> tuple[bool, tuple[int, int, Any] | None]:
     tables = {
         "batch": Batch._meta.db_table,
         "assignment": Assignment._meta.db_table,
@@ -222,12 +245,14 @@ def _claim_sql(
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         row = cursor.fetchone()
-    return (int(row[0]), int(row[1]), row[2]) if row else None
+    if row is None:  # the batch did not meet a condition of the claim
+        return False, None
+    return True, (None if row[1] is None else (int(row[1]), int(row[2]), row[3]))
 
 
 def _claim_orm(
     batch_id: int, worker_id: int, task_id: int | None, now: Any, fast: bool, target: str, gate: bool
-) -> tuple[int, int, Any] | None:
+) -> tuple[bool, tuple[int, int, Any] | None]:
     live = Batch.objects.filter(pk=batch_id, status=Batch.Status.PUBLISHED, expires_at__gt=now)
     if gate:
         holding = Assignment.objects.filter(batch_id=batch_id, worker_id=worker_id).count()
@@ -246,14 +271,14 @@ def _claim_orm(
         )
     batch = live.first()
     if batch is None:
-        return None
+        return False, None
     held = Assignment.objects.filter(batch_id=batch_id, worker_id=worker_id).values("task_id")
     candidates = Assignment.objects.filter(batch_id=batch_id, status=Assignment.Status.OPEN).exclude(task_id__in=held)
     if task_id is not None:
         candidates = candidates.filter(task_id=task_id)
     slot = candidates.select_for_update(skip_locked=True).order_by("id").first()
     if slot is None:
-        return None
+        return True, None
     deadline = now + timedelta(minutes=batch.time_allotted_minutes)
     Assignment.objects.filter(pk=slot.pk).update(
         status=target, worker_id=worker_id, accepted_at=now, deadline_at=deadline
@@ -262,7 +287,7 @@ def _claim_orm(
     audit_record(
         actor=User.objects.get(pk=worker_id), action="assignment.accepted", target=slot, after={"task": slot.task_id}
     )
-    return slot.pk, slot.task_id, deadline
+    return True, (slot.pk, slot.task_id, deadline)
 
 
 def _end_attempt(slot: Assignment, outcome: str, now: Any) -> None:

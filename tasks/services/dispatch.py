@@ -73,35 +73,72 @@ def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> No
     )
 
 
-def _at_cap(batch: Batch, worker_id: int, now: datetime) -> bool:
+def _at_cap(batch: Batch, worker_id: int, now: datetime, held: int | None = None) -> bool:
+    """Whether the worker holds the most one worker may of ``batch`` in its first hours
+    (``held``: the slots they hold, if already counted)."""
     if batch.dispatch_cap_until is None or batch.dispatch_cap_until <= now:
         return False
-    return Assignment.objects.filter(batch_id=batch.pk, worker_id=worker_id).count() >= batch.dispatch_cap_slots
+    if held is None:
+        held = Assignment.objects.filter(batch_id=batch.pk, worker_id=worker_id).count()
+    return held >= batch.dispatch_cap_slots
 
 
-def _lock_wave_for_application(wave_id: int) -> DispatchWave:
-    """The wave, locked against its draw (KEY SHARE on PostgreSQL: applications do not
-    wait for each other, only the draw's FOR UPDATE waits for them)."""
+# The wave whose window is open, with its batch's status and expiry, in one statement.
+_OPEN_WAVE_SQL = """
+SELECT w.*, b.status AS batch_status, b.expires_at AS batch_expires_at
+  FROM {wave} w JOIN {batch} b ON b.id = w.batch_id
+ WHERE w.batch_id = %s AND w.opens_at <= %s AND w.draws_at > %s
+ ORDER BY w.number LIMIT 1 FOR KEY SHARE OF w
+"""
+
+
+def _lock_open_wave(batch_id: int, now: datetime) -> DispatchWave | None:
+    """The wave of ``batch_id`` whose application window is open at ``now``, locked against
+    its draw (KEY SHARE on PostgreSQL: applications do not wait for each other, only the
+    draw's FOR UPDATE waits for them), with its batch's ``batch_status`` and
+    ``batch_expires_at`` as they are now; None when no window is open."""
     if connection.vendor == "postgresql":
-        return DispatchWave.objects.raw("SELECT * FROM tasks_dispatchwave WHERE id = %s FOR KEY SHARE", [wave_id])[0]
-    return DispatchWave.objects.select_for_update().get(pk=wave_id)
+        sql = _OPEN_WAVE_SQL.format(wave=DispatchWave._meta.db_table, batch=Batch._meta.db_table)
+        return next(iter(DispatchWave.objects.raw(sql, [batch_id, now, now])), None)
+    wave = (
+        DispatchWave.objects.select_for_update()
+        .select_related("batch")
+        .filter(batch_id=batch_id, opens_at__lte=now, draws_at__gt=now)
+        .order_by("number")
+        .first()
+    )
+    if wave is not None:
+        wave.batch_status = wave.batch.status  # type: ignore[attr-defined]
+        wave.batch_expires_at = wave.batch.expires_at  # type: ignore[attr-defined]
+    return wave
+
+
+def _live(status: str, expires_at: datetime | None, now: datetime) -> bool:
+    return status == Batch.Status.PUBLISHED and (expires_at is None or expires_at > now)
 
 
 def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
     """``worker`` asks for a slot in the wave of ``batch`` whose window is open now.
 
+    ``batch`` as ``selectors.batch_for_worker`` read it (with its requirements, or they are
+    read here); its status is read again with the wave, under the wave's lock.
     Refuses, changing nothing: ``suspended`` (403), ``batch_not_available`` (409),
     ``not_eligible`` (403: blocked, requirements not met or the requester's own staff,
     reasons in ``details``), ``not_in_waves`` (409, the batch is first come, first served:
     accept directly), ``window_closed`` (409, with the next window's time in ``details``),
-    ``cap_reached`` (409) and ``already_applied`` (409)."""
+    ``cap_reached`` (409) and ``already_applied`` (409).
+
+    Queries on the way to an application: the worker's standing for this batch, then in
+    one transaction the open wave (locked, with the batch's status), the worker's slots
+    and earnings, the application and its audit row."""
     if worker.is_suspended:
         raise AppError("suspended", _("Your account is suspended: %s") % worker.suspension_reason, status=403)
     now = timezone.now()
-    batch = Batch.objects.select_related("organisation").get(pk=batch.pk)
-    if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
-        raise AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
-    reasons = selectors.worker_ineligibility(worker=worker, batch=selectors.attach_requirements([batch])[0])
+    if not _live(batch.status, batch.expires_at, now):
+        raise _not_available()
+    reasons = selectors.worker_ineligibility(
+        worker=worker, batch=batch, standing=selectors.batch_standing(worker=worker, batch=batch)
+    )
     if reasons:
         raise AppError("not_eligible", " ".join(reasons), status=403, details={"reasons": reasons})
     if not dispatch.in_waves(batch, at=now):
@@ -110,35 +147,36 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
             _("This batch is first come, first served: accept a task directly, no application is needed."),
             status=409,
         )
-    wave = dispatch.current_wave(batch=batch, at=now)
-    if wave is None:
-        upcoming = dispatch.next_wave(batch=batch, at=now)
-        when = upcoming.opens_at if upcoming else batch.dispatch_fcfs_at
-        raise AppError(
-            "window_closed",
-            _("No application window of this batch is open now; the next opens at %(when)s UTC.")
-            % {"when": f"{when:%Y-%m-%d %H:%M}"},
-            status=409,
-            details={"next_window_at": when.isoformat() if when else None},
-        )
-    if _at_cap(batch, worker.pk, now):
-        raise _cap_reached(batch)
     days = int(batch.dispatch_rules["dispatch_lookback_days"]["value"])
     reference = int(batch.dispatch_rules["dispatch_weight_reference"]["value"])
-    earned = dispatch.recent_earnings(worker_id=worker.pk, days=days, at=now)
-    weight = dispatch.lottery_weight(earned=earned, reference=reference)
     with transaction.atomic():
-        locked = _lock_wave_for_application(wave.pk)
-        if locked.state != DispatchWave.State.PENDING or locked.draws_at <= timezone.now():
+        wave = _lock_open_wave(batch.pk, now)
+        if wave is None:
+            upcoming = dispatch.next_wave(batch=batch, at=now)
+            when = upcoming.opens_at if upcoming else batch.dispatch_fcfs_at
+            raise AppError(
+                "window_closed",
+                _("No application window of this batch is open now; the next opens at %(when)s UTC.")
+                % {"when": f"{when:%Y-%m-%d %H:%M}"},
+                status=409,
+                details={"next_window_at": when.isoformat() if when else None},
+            )
+        if not _live(wave.batch_status, wave.batch_expires_at, now):  # type: ignore[attr-defined]
+            raise _not_available()
+        if wave.state != DispatchWave.State.PENDING or wave.draws_at <= timezone.now():
             raise AppError(
                 "window_closed", _("This wave's application window has just closed; try the next one."), status=409
             )
+        held, earned = dispatch.applicant_figures(worker_id=worker.pk, batch_id=batch.pk, days=days, at=now)
+        if _at_cap(batch, worker.pk, now, held=held):
+            raise _cap_reached(batch)
+        weight = dispatch.lottery_weight(earned=earned, reference=reference)
         try:
-            with transaction.atomic():
-                application = WaveApplication.objects.create(
-                    wave_id=wave.pk, worker=worker, applied_at=now, recent_earnings=earned, weight=weight
-                )
+            application = WaveApplication.objects.create(
+                wave=wave, worker=worker, applied_at=now, recent_earnings=earned, weight=weight
+            )
         except IntegrityError:
+            # Raised out of the transaction, which rolls back (no savepoint is needed).
             raise AppError(
                 "already_applied",
                 _("You have already applied to this wave; the draw is at %(when)s UTC.")
@@ -151,7 +189,12 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
             target=application,
             after={"batch": batch.pk, "wave": wave.number, "weight": weight},
         )
+    wave.batch = batch
     return application
+
+
+def _not_available() -> AppError:
+    return AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
 
 
 def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
