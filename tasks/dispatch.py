@@ -11,6 +11,15 @@ publish in ``Batch.dispatch_rules``):
   wave's cumulative share of the slots, less the slots already in workers' hands, so slots
   not given (too few applicants, returns, expiries) roll over to the next wave. After the
   period, what is left is first come, first served.
+- Wave sizes: a wave's share follows the applicants to expect in its hour, measured
+  (``tasks.activity``): how many workers who could take the batch were active in the UTC hour
+  its window opens, over the 7 whole days before publication. Its weight is that figure,
+  raised to the floor ``dispatch_wave_floor_bps`` of the average wave's figure (so no wave is
+  empty); with nothing measured (a new platform) every weight is 1: equal waves. Wave ``k``'s
+  cumulative share is ``slots * (weights of waves 1..k) // (all weights)``. The figures and
+  weights are stored on the batch and its waves, so anyone can re-derive the sizes
+  (``plan_rerun``). Equal waves over-serve the workers of quiet hours and under-serve those
+  of busy ones; sized by activity, a worker's chance per wave is the same at every hour.
 - The lottery: each applicant's weight is ``WEIGHT_SCALE * reference // (reference +
   earned)``, where ``earned`` is what the worker was paid in the lookback. ``draw_order``
   draws without replacement: step ``i`` takes ``int(sha256(f"{seed}:{i}"), 16)`` modulo
@@ -23,18 +32,21 @@ publish in ``Batch.dispatch_rules``):
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.labels import rule_name
 from core.rule_text import rule_value_text
 from core.rules import rule_value
 from governance.models import Rule
+from tasks.activity import utc_hour
 from tasks.models import Assignment, Batch, DispatchWave, WaveApplication
 
 DISPATCH_RULES = (
@@ -46,6 +58,7 @@ DISPATCH_RULES = (
     "dispatch_cap_bps",
     "dispatch_cap_hours",
     "dispatch_all_at_once_max_slots",
+    "dispatch_wave_floor_bps",
 )
 
 WEIGHT_SCALE = 1_000_000
@@ -55,6 +68,14 @@ DRAW_FORMULA = (
     "Draw step i (from 0): r = SHA-256 of '<seed>:<i>' read as a number, modulo the remaining total weight; "
     "walk the remaining applicants in worker order, subtracting weights, and take the one where r falls. "
     "Repeat without that applicant until the wave's slots are given or nobody is left."
+)
+
+PLAN_FORMULA = gettext_lazy(
+    "A wave's figure = the workers who could take the batch and looked for work in the UTC hour its window "
+    "opens, summed over the days measured. Floor = the wave floor x the average of the waves' figures, "
+    "rounded up. A wave's weight = the larger of its figure and the floor (every weight 1 when nothing was "
+    "measured). Slots in workers' hands by the end of wave k = slots x (weights of waves 1 to k) ÷ (all "
+    "weights), rounded down; each draw gives that, less the slots already in workers' hands."
 )
 
 
@@ -113,32 +134,102 @@ class WavePlan:
     number: int
     opens_at: datetime
     draws_at: datetime
-    cumulative_bps: int
 
 
 def wave_plan(*, published_at: datetime, rules: dict[str, int]) -> list[WavePlan]:
-    """The waves of a batch published at ``published_at`` under ``rules``: equal shares,
-    evenly spaced; a window longer than the spacing is cut to it."""
+    """The waves' times for a batch published at ``published_at`` under ``rules``: evenly
+    spaced; a window longer than the spacing is cut to it (their sizes: ``wave_weights``)."""
     count = rules["dispatch_waves"]
     spacing = timedelta(hours=rules["dispatch_period_hours"]) / count
     window = min(timedelta(minutes=rules["dispatch_window_minutes"]), spacing)
     return [
-        WavePlan(
-            number=k + 1,
-            opens_at=published_at + spacing * k,
-            draws_at=published_at + spacing * k + window,
-            cumulative_bps=(k + 1) * 10_000 // count,
-        )
+        WavePlan(number=k + 1, opens_at=published_at + spacing * k, draws_at=published_at + spacing * k + window)
         for k in range(count)
     ]
 
 
-def slots_to_give(*, total: int, open_now: int, number: int, waves: int) -> int:
-    """How many slots wave ``number`` of ``waves`` gives: its cumulative share of ``total``
-    (``total * number // waves``, all of it at the last wave), less the slots already in
-    workers' hands, so what earlier waves did not give (and returns) rolls over."""
+@dataclass(frozen=True)
+class WaveWeights:
+    weights: list[int]
+    floor: int  # the floor weight applied (0 when nothing was measured)
+    equal: bool  # nothing measured: equal waves
+
+
+def wave_weights(*, figures: list[int], floor_bps: int) -> WaveWeights:
+    """Each wave's weight from its measured figure (``PLAN_FORMULA``): the figure, raised to
+    ``floor_bps`` of the average figure (rounded up); every weight 1 when all are 0."""
+    total = sum(figures)
+    if total <= 0:
+        return WaveWeights(weights=[1] * len(figures), floor=0, equal=True)
+    floor = -(-floor_bps * total // (10_000 * len(figures)))
+    return WaveWeights(weights=[max(figure, floor) for figure in figures], floor=floor, equal=False)
+
+
+def cumulative_bps(weights: list[int]) -> list[int]:
+    """Each wave's cumulative share in basis points (for display; 10,000 at the last)."""
+    total = sum(weights)
+    running = 0
+    shares = []
+    for weight in weights:
+        running += weight
+        shares.append(running * 10_000 // total if total else 10_000)
+    return shares
+
+
+def planned_in_hands(*, total: int, weight_so_far: int, weight_total: int) -> int:
+    """Slots planned in workers' hands by the end of the wave whose cumulative weight is
+    ``weight_so_far`` (``total`` at the last wave)."""
+    if weight_total <= 0 or weight_so_far >= weight_total:
+        return total
+    return total * weight_so_far // weight_total
+
+
+def slots_to_give(*, total: int, open_now: int, weight_so_far: int, weight_total: int) -> int:
+    """How many slots a wave gives: the slots planned in hands by its end, less the slots
+    already in workers' hands, so what earlier waves did not give (and returns) rolls over."""
     in_hands = total - open_now
-    return max(0, min(open_now, total * number // waves - in_hands))
+    planned = planned_in_hands(total=total, weight_so_far=weight_so_far, weight_total=weight_total)
+    return max(0, min(open_now, planned - in_hands))
+
+
+def planned_slots(*, total: int, weights: list[int]) -> list[int]:
+    """Each wave's own planned slots (before any rollover), from ``total`` and the weights."""
+    weight_total = sum(weights)
+    sizes = []
+    before = 0
+    running = 0
+    for weight in weights:
+        running += weight
+        upto = planned_in_hands(total=total, weight_so_far=running, weight_total=weight_total)
+        sizes.append(upto - before)
+        before = upto
+    return sizes
+
+
+def plan_rerun(*, batch: Batch) -> bool:
+    """Re-derives a batch's wave weights from the figures and floor rule stored with it:
+    True when they give the stored weights and cumulative shares (anyone may check; the
+    API publishes the same values)."""
+    waves = list(DispatchWave.objects.filter(batch=batch).order_by("number"))
+    if not waves or not batch.dispatch_activity:
+        return False
+    hours = [int(h) for h in batch.dispatch_activity["hours"]]
+    figures = [int(wave.activity) for wave in waves]
+    if figures != [hours[wave_hour(wave)] for wave in waves]:
+        return False
+    floor_bps = int(batch.dispatch_rules["dispatch_wave_floor_bps"]["value"])
+    derived = wave_weights(figures=figures, floor_bps=floor_bps)
+    return (
+        derived.weights == [int(wave.weight) for wave in waves]
+        and derived.floor == int(batch.dispatch_activity["floor"])
+        and derived.equal == bool(batch.dispatch_activity["equal"])
+        and cumulative_bps(derived.weights) == [wave.cumulative_bps for wave in waves]
+    )
+
+
+def wave_hour(wave: DispatchWave | WavePlan) -> int:
+    """The UTC hour of the day whose activity sizes ``wave``: the hour its window opens in."""
+    return utc_hour(wave.opens_at)
 
 
 def cap_slots(*, total: int, cap_bps: int) -> int:
@@ -273,8 +364,10 @@ def batch_dispatch_public(*, batch: Batch) -> dict[str, Any]:
         }
         for key, version in batch.dispatch_rules.items()
     ]
+    floor_shown = next((row["shown"] for row in rule_rows if row["key"] == "dispatch_wave_floor_bps"), "")
     return {
         "rule_rows": rule_rows,
+        "floor_shown": floor_shown,
         "in_waves": in_waves(batch),
         "all_at_once": batch.dispatch_fcfs_at is None,
         "fcfs_at": batch.dispatch_fcfs_at,
@@ -282,8 +375,74 @@ def batch_dispatch_public(*, batch: Batch) -> dict[str, Any]:
         "cap_until": batch.dispatch_cap_until,
         "rules": batch.dispatch_rules,
         "formula": DRAW_FORMULA,
+        "plan_formula": PLAN_FORMULA,
         "waves": waves,
+        "plan": wave_sizes(batch=batch, waves=waves),
     }
+
+
+@dataclass(frozen=True)
+class WaveSize:
+    """Why a wave has its size, as the batch's page shows it."""
+
+    wave: DispatchWave
+    hour_utc: int
+    figure: int  # eligible workers active in that hour, summed over the days measured
+    per_day: Decimal  # the same, on average a day
+    weight: int
+    raised: bool  # the floor raised the weight above the figure
+    share_bps: int  # the wave's own share of the slots (before rollover)
+    planned: int  # the wave's own planned slots (before rollover)
+
+
+@dataclass(frozen=True)
+class PlanShown:
+    measured: bool  # sized by measured activity (else equal waves: nothing measured, or planned before)
+    first_day: date | None
+    last_day: date | None
+    days: int
+    floor: int
+    floor_bps: int | None
+    slots: int
+    rows: list[WaveSize]
+
+
+def wave_sizes(*, batch: Batch, waves: list[DispatchWave]) -> PlanShown | None:
+    """The plan's figures for ``batch`` (one count of its slots): per wave its hour, the
+    activity measured then, its weight and the slots that gives it; None when the batch
+    opened all at once."""
+    if not waves:
+        return None
+    stored = batch.dispatch_activity or {}
+    days = int(stored.get("days") or 0)
+    slots = Assignment.objects.filter(batch_id=batch.pk).exclude(status=Assignment.Status.WITHDRAWN).count()
+    weights = [int(wave.weight) for wave in waves]
+    weight_total = sum(weights)
+    sizes = planned_slots(total=slots, weights=weights)
+    floor_rule = batch.dispatch_rules.get("dispatch_wave_floor_bps")
+    rows = [
+        WaveSize(
+            wave=wave,
+            hour_utc=wave_hour(wave),
+            figure=int(wave.activity),
+            per_day=(Decimal(int(wave.activity)) / days).quantize(Decimal("0.1")) if days else Decimal(0),
+            weight=int(wave.weight),
+            raised=bool(stored) and not stored.get("equal") and int(wave.weight) > int(wave.activity),
+            share_bps=int(wave.weight) * 10_000 // weight_total if weight_total else 0,
+            planned=size,
+        )
+        for wave, size in zip(waves, sizes, strict=True)
+    ]
+    return PlanShown(
+        measured=bool(stored) and not stored.get("equal"),
+        first_day=date.fromisoformat(stored["first_day"]) if stored.get("first_day") else None,
+        last_day=date.fromisoformat(stored["last_day"]) if stored.get("last_day") else None,
+        days=days,
+        floor=int(stored.get("floor") or 0),
+        floor_bps=int(floor_rule["value"]) if floor_rule else None,
+        slots=slots,
+        rows=rows,
+    )
 
 
 def worker_draws(*, worker: User, batch: Batch | None = None) -> list[WaveApplication]:

@@ -238,3 +238,10 @@ def dispatch_draw_due_waves() -> int:
     items = dispatch.due_waves()
     run = run_each(DISPATCH_DRAW, items, lambda pk: services.dispatch_wave_draw(wave_id=pk).slots_given)
     return sum(int(value) for value in run.values)
+
+
+@shared_task(name="tasks.jobs.activity_prune")
+def activity_prune() -> int:
+    """Deletes workers' hourly activity older than the dispatch measure reads (daily), so
+    the table holds at most ``tasks.activity.ACTIVITY_KEEP_DAYS`` rows a worker."""
+    return services.worker_activity_prune()

@@ -94,6 +94,10 @@ class Batch(models.Model):
     dispatch_cap_slots = models.PositiveIntegerField(default=0)
     # {rule key: {"version_id": int, "value": int}}: the dispatch rule in force at publish.
     dispatch_rules = models.JSONField(default=dict, blank=True)
+    # The measured activity the waves were sized by (``tasks.activity.ActivityMeasure.stored``):
+    # {"first_day", "last_day", "days", "hours": [24 counts, UTC hour 0 first], "floor",
+    # "equal"}; empty for a batch opened all at once (or planned before it was measured).
+    dispatch_activity = models.JSONField(default=dict, blank=True)
     # A sandbox batch (issue 24.6), fixed at creation: published with play money that never
     # touches the ledger (no escrow, fees, payouts or bonuses), worked only by the
     # organisation's own staff, and left out of the real feed, reports, exports, reputation
@@ -546,8 +550,15 @@ class DispatchWave(models.Model):
     opens_at = models.DateTimeField()
     draws_at = models.DateTimeField(db_index=True)
     # Share of the batch's slots planned in hands by the end of this wave, in basis points
-    # (for display; the draw computes slots * number // waves exactly).
+    # (for display; the draw computes it exactly from the waves' weights).
     cumulative_bps = models.PositiveIntegerField()
+    # Why the wave has its size (``tasks.dispatch.wave_weights``): ``activity`` is the measured
+    # figure of its hour (eligible workers active in that UTC hour, summed over the days
+    # measured), ``weight`` that figure raised to the governed floor. The wave's cumulative
+    # share is the sum of the weights up to it over the sum of all. Waves planned before the
+    # measure have weight 1 each: equal shares.
+    activity = models.PositiveIntegerField(default=0)
+    weight = models.PositiveIntegerField(default=1)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     seed = models.CharField(max_length=64, blank=True)
     # [[worker id, weight], ...] in worker id order: the pool as drawn.
@@ -561,6 +572,22 @@ class DispatchWave(models.Model):
     class Meta:
         ordering = ["batch_id", "number"]
         constraints = [models.UniqueConstraint(fields=["batch", "number"], name="one_wave_number_per_batch")]
+
+
+class WorkerActivity(models.Model):
+    """The hours of one UTC day in which a worker looked for work (the feed or a batch's page):
+    bit ``h`` of ``hours`` set means active in hour ``h`` (UTC). Written at most once a worker
+    an hour by each web process (``tasks.services.activity``), kept ``ACTIVITY_KEEP_DAYS``
+    (``tasks.jobs.activity_prune``), so the table holds at most that many rows a worker.
+    The dispatch plan reads it (``tasks.activity.activity_measure``)."""
+
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    hours = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["worker", "day"], name="one_activity_row_per_worker_day")]
+        indexes = [models.Index(fields=["day"])]
 
 
 class WaveApplication(models.Model):

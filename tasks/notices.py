@@ -13,7 +13,7 @@ from core.rules import rule_value
 from notifications.models import Notification
 from notifications.reminders import Deadline
 from notifications.services import notify, staff_of
-from tasks.models import Assignment, Batch, BatchDataReport, Bonus, Qualification
+from tasks.models import Assignment, Batch, BatchDataReport, Bonus, DispatchWave, Qualification
 from tasks.selectors import data_report_due_at
 from tasks.states import DATA_REPORTABLE_BATCH
 
@@ -146,4 +146,50 @@ def data_report_filed(report: BatchDataReport, worker_ids: list[int]) -> None:
         category="batch_data_report",
         params={"batch": batch.title, "requester": batch.organisation.display_name, "used_for": report.used_for[:300]},
         url=reverse("worker_assignments") + f"#batch-{batch.pk}",
+    )
+
+
+def wave_drawn(
+    *,
+    batch: Batch,
+    wave: DispatchWave,
+    given: dict[int, tuple[int, datetime]],
+    not_drawn: list[int],
+    applicants: int,
+) -> None:
+    """A wave's draw, to its applicants: each worker given a slot learns it is theirs and by
+    when to hand it in (the slot's clock runs from the draw); those not drawn learn how many
+    slots went by lot and when their next chance comes (the next wave's window, or first
+    come, first served after the last), on their inbox (e-mail only if they choose it). Those
+    drawn but skipped (no longer eligible, or at the cap) are not told: their result is on
+    their draws page, and "not drawn" would not be true."""
+    for worker_id, (assignment_id, deadline) in sorted(given.items()):
+        notify(
+            users=[worker_id],
+            category="dispatch_given",
+            params={"batch": batch.title, "wave": wave.number, "deadline": deadline},
+            url=reverse("worker_assignment", args=[assignment_id]),
+        )
+    if not not_drawn:
+        return
+    upcoming = (
+        DispatchWave.objects.filter(batch_id=batch.pk, number__gt=wave.number)
+        .order_by("number")
+        .values_list("opens_at", flat=True)
+        .first()
+    )
+    next_chance = upcoming or batch.dispatch_fcfs_at
+    if next_chance is None:
+        return
+    notify(
+        users=sorted(not_drawn),
+        category="dispatch_not_drawn",
+        params={
+            "batch": batch.title,
+            "wave": wave.number,
+            "given": len(given),
+            "applicants": applicants,
+            "next_chance": next_chance,
+        },
+        url=reverse("worker_batch", args=[batch.pk]),
     )

@@ -6,7 +6,8 @@ from typing import Any
 
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
-from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating, SavedSearch
+from tasks.activity import mask_hours
+from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating, SavedSearch, WorkerActivity
 
 _OPEN_WORK = (Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
 
@@ -43,6 +44,11 @@ def _export(user: User) -> dict[str, Any]:
                 "organisation__slug", "pay_fairness", "communication", "review_speed", "comment"
             )
         ),
+        # The hours (UTC) the person looked for work, kept ACTIVITY_KEEP_DAYS for fair dispatch.
+        "activity_hours": [
+            {"day": day.isoformat(), "hours_utc": mask_hours(hours)}
+            for day, hours in WorkerActivity.objects.filter(worker=user).order_by("day").values_list("day", "hours")
+        ],
         "saved_searches": list(
             SavedSearch.objects.filter(worker=user)
             .order_by("id")
@@ -61,6 +67,8 @@ def _blockers(user: User) -> list[str]:
 def _erase(user: User, erasure: Erasure) -> None:
     # Saved searches are the person's own filters and alert choices; nothing else needs them.
     SavedSearch.objects.filter(worker=user).delete()
+    # When they looked for work: erased with the rest (only fair dispatch's measure reads it).
+    WorkerActivity.objects.filter(worker=user).delete()
     for rating in RequesterRating.objects.filter(worker=user).exclude(comment=""):
         scrubbed = erasure.scrub(rating.comment)
         if scrubbed != rating.comment:

@@ -66,6 +66,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     # many requesters it lists;
     # the full reputation (ratings, approvals, name history) is one click away.
     batches = list(task_selectors.task_feed(worker=worker, **filters)[:FEED_PAGE]) if not form.errors else []
+    task_services.worker_activity_record(worker=worker)  # the hours fair dispatch sizes its waves by
     # Fair dispatch: each card says whether the batch opens in waves, when the next window
     # opens and whether this worker applied (one query for the whole page).
     lines = task_dispatch.feed_dispatch(worker=worker, batches=batches)
@@ -110,6 +111,7 @@ def introduction(request: HttpRequest) -> HttpResponse:
 def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
     worker = user_of(request)
     batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    task_services.worker_activity_record(worker=worker)
     # The task itself, before accepting (issue 24.2): an external page in MTurk's preview
     # mode (assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE), a template in the sandboxed frame.
     preview_url = ""

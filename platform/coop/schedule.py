@@ -23,6 +23,7 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "tasks-grow-short-clocks": {"task": "tasks.jobs.grow_short_clocks", "schedule": 300.0},
     "tasks-data-reports-overdue": {"task": "tasks.jobs.data_reports_overdue", "schedule": 3600.0},
     "tasks-refresh-requester-pay": {"task": "tasks.jobs.refresh_requester_pay", "schedule": 3600.0},
+    "tasks-activity-prune": {"task": "tasks.jobs.activity_prune", "schedule": crontab(hour=0, minute=20)},
     "disputes-run-deadlines": {"task": "disputes.jobs.run_deadlines", "schedule": 60.0},
     "disputes-execute-closed-cases": {"task": "disputes.jobs.execute_closed_cases", "schedule": 60.0},
     "disputes-pay-juror-fees": {"task": "disputes.jobs.pay_juror_fees", "schedule": 60.0},

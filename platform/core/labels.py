@@ -166,6 +166,8 @@ CATEGORY_LABELS: dict[str, Promise] = {
     "verification": _("News about my organisation's verification"),
     "saved_search_match": _("New work matches a saved search"),
     "task_message": _("A message about a task"),
+    "dispatch_given": _("I was given a slot in a draw"),
+    "dispatch_not_drawn": _("I was not drawn in a wave I applied to"),
 }
 
 
@@ -392,6 +394,14 @@ RULE_TEXTS: dict[str, tuple[Promise, Promise]] = {
         _(
             "A fresh batch's slots are given out in waves spread over this many hours, so every time zone gets a "
             "share; afterwards the rest is first come, first served."
+        ),
+    ),
+    "dispatch_wave_floor_bps": (
+        _("Wave floor"),
+        _(
+            "Each wave's share of the slots follows how many workers who could take the batch were active in its "
+            "hour over the last 7 days; a quiet hour's wave counts at least this share of the average wave, so no "
+            "wave is empty. With no activity measured, the waves are equal."
         ),
     ),
     "dispatch_waves": (

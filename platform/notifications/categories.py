@@ -276,6 +276,24 @@ _CATEGORIES = [
             "in time is marked on your public page."
         ),
     ),
+    # Fair dispatch (tasks.notices.wave_drawn): a wave's draw, to the workers who applied.
+    Category(
+        "dispatch_given",
+        _("A slot on “%(batch)s” is yours"),
+        _(
+            "You were drawn in wave %(wave)s. The task is waiting for you: hand it in by %(deadline)s. If you "
+            "cannot do it, return it so that it goes to someone else."
+        ),
+    ),
+    Category(
+        "dispatch_not_drawn",
+        _("Not drawn this time: “%(batch)s”"),
+        _(
+            "Wave %(wave)s: slots given by lot: %(given)s; workers who applied: %(applicants)s. Your next chance "
+            "comes at %(next_chance)s (see the batch's page)."
+        ),
+        default_email=OFF,
+    ),
     Category(
         "task_message",
         _("New message about “%(batch)s”"),

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from notifications.categories import CATEGORIES
 
 # Parameters holding a moment: stored as ISO 8601 in UTC, shown in the reader's time zone.
-MOMENT_PARAMS = frozenset({"deadline", "effective", "not_before"})
+MOMENT_PARAMS = frozenset({"deadline", "effective", "not_before", "next_chance"})
 
 
 @dataclass(frozen=True)

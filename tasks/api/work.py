@@ -149,6 +149,7 @@ class FeedView(APIView):
         the worker does not qualify for; the preview says why."""
         worker = _worker(request)
         batches = selectors.task_feed(worker=worker, **FeedQuery.params(request.query_params))
+        services.worker_activity_record(worker=worker)  # the hours fair dispatch sizes its waves by
         paginator = Pagination()
         page: list[Batch] = paginator.paginate_queryset(batches, request, view=self) or []  # type: ignore[arg-type]
         return paginator.get_paginated_response([_feed_item(batch) for batch in page])
@@ -410,6 +411,8 @@ class DispatchView(APIView):
         public = dispatch.batch_dispatch_public(batch=batch)
         ids = {int(w) for wave in public["waves"] for w, _weight in wave.pool}
         names = dict(User.objects.filter(pk__in=ids).values_list("pk", "pseudonym"))
+        plan = public["plan"]
+        sizes = {row.wave.pk: row for row in plan.rows} if plan is not None else {}
         return Response(
             {
                 "dispatch": "all_at_once" if public["all_at_once"] else "waves",
@@ -418,6 +421,10 @@ class DispatchView(APIView):
                 "cap_until": public["cap_until"],
                 "rules": public["rules"],
                 "formula": public["formula"],
+                # What the waves were sized by: eligible workers active per UTC hour (0 first),
+                # summed over the days measured; the floor weight; equal: nothing was measured.
+                "activity": batch.dispatch_activity,
+                "plan_formula": str(public["plan_formula"]),
                 "waves": [
                     {
                         "number": wave.number,
@@ -430,6 +437,11 @@ class DispatchView(APIView):
                         "drawn": [names.get(int(w), "") for w in wave.drawn],
                         "slots_offered": wave.slots_offered,
                         "slots_given": wave.slots_given,
+                        "hour_utc": sizes[wave.pk].hour_utc,
+                        "activity": wave.activity,
+                        "weight": wave.weight,
+                        "cumulative_bps": wave.cumulative_bps,
+                        "planned_slots": sizes[wave.pk].planned,
                     }
                     for wave in public["waves"]
                 ],

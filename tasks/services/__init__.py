@@ -11,9 +11,11 @@ callers keep ``from tasks import services``: ``batches`` (draft to completion), 
 worker's side of a slot), ``review`` (approve, reject, bonus), ``outcomes`` (what becomes of a
 rejection: dispute, lapse, finalise, settle, withdraw), ``fair_pay`` (the top-ups) and
 ``qualifications`` (also the block list and ratings), ``controls`` (rejection under a batch's
-control threshold); ``common`` holds the shared checks and locks.
+control threshold), ``dispatch`` (wave plans, applications, draws) and ``activity`` (the
+workers' hours the waves are sized by); ``common`` holds the shared checks and locks.
 """
 
+from tasks.services.activity import worker_activity_prune, worker_activity_record
 from tasks.services.batches import (
     BATCH_PERMISSIONS,
     BATCH_RULES,
@@ -180,6 +182,8 @@ __all__ = [
     "task_template_save",
     "task_template_update",
     "wave_apply",
+    "worker_activity_prune",
+    "worker_activity_record",
     "worker_block",
     "worker_unblock",
 ]

@@ -459,7 +459,15 @@ def batch_publish(*, batch: Batch, actor: User) -> Batch:
         slot_ids = _create_slots(batch, batch.assignments_per_task)
         # Fair dispatch: all at once or in waves, as the governed rule allows (tasks.dispatch).
         _batch_dispatch_plan(batch, total_slots=len(slot_ids), now=now)
-        batch.save(update_fields=["dispatch_rules", "dispatch_fcfs_at", "dispatch_cap_until", "dispatch_cap_slots"])
+        batch.save(
+            update_fields=[
+                "dispatch_rules",
+                "dispatch_activity",
+                "dispatch_fcfs_at",
+                "dispatch_cap_until",
+                "dispatch_cap_slots",
+            ]
+        )
         _reserve(batch, slot_ids)
         audit_record(
             actor=actor,

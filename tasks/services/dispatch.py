@@ -13,6 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,8 @@ from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError
 from core.rules import rule_in_force
-from tasks import dispatch, selectors
+from tasks import dispatch, notices, selectors
+from tasks.activity import activity_measure
 from tasks.models import Assignment, Batch, DispatchMode, DispatchWave, WaveApplication
 from tasks.services.claims import _cap_reached, _claim_open_slot
 
@@ -49,12 +51,20 @@ def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> No
     waves = not batch.is_sandbox and (
         batch.dispatch_mode == DispatchMode.WAVES or (batch.dispatch_mode == DispatchMode.AUTO and total_slots > limit)
     )
+    batch.dispatch_activity = {}
     if not waves:
         batch.dispatch_fcfs_at = None
         batch.dispatch_cap_until = None
         batch.dispatch_cap_slots = 0
         return
     plan = dispatch.wave_plan(published_at=now, rules=rules)
+    # Each wave sized by the applicants to expect in its hour (tasks.activity): the figures
+    # and the weights they give are stored with the batch, so the sizes can be re-derived.
+    measure = activity_measure(batch=batch, at=now)
+    figures = [measure.hours[dispatch.wave_hour(wave)] for wave in plan]
+    sized = dispatch.wave_weights(figures=figures, floor_bps=rules["dispatch_wave_floor_bps"])
+    shares = dispatch.cumulative_bps(sized.weights)
+    batch.dispatch_activity = measure.stored(floor=sized.floor, equal=sized.equal)
     # After the period (the last wave drawn) what is left is first come, first served.
     batch.dispatch_fcfs_at = max(now + timedelta(hours=rules["dispatch_period_hours"]), plan[-1].draws_at)
     batch.dispatch_cap_until = now + timedelta(hours=rules["dispatch_cap_hours"])
@@ -66,9 +76,11 @@ def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> No
                 number=wave.number,
                 opens_at=wave.opens_at,
                 draws_at=wave.draws_at,
-                cumulative_bps=wave.cumulative_bps,
+                cumulative_bps=share,
+                activity=figure,
+                weight=weight,
             )
-            for wave in plan
+            for wave, share, figure, weight in zip(plan, shares, figures, sized.weights, strict=True)
         ]
     )
 
@@ -221,11 +233,19 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
         if batch.status == Batch.Status.PUBLISHED:
             total = Assignment.objects.filter(batch_id=batch.pk).exclude(status=Assignment.Status.WITHDRAWN).count()
             open_now = Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).count()
-            waves = int(batch.dispatch_rules["dispatch_waves"]["value"])
-            offered = dispatch.slots_to_give(total=total, open_now=open_now, number=wave.number, waves=waves)
+            weights = DispatchWave.objects.filter(batch_id=batch.pk).aggregate(
+                so_far=Sum("weight", filter=Q(number__lte=wave.number)), total=Sum("weight")
+            )
+            offered = dispatch.slots_to_give(
+                total=total,
+                open_now=open_now,
+                weight_so_far=int(weights["so_far"] or 0),
+                weight_total=int(weights["total"] or 0),
+            )
         seed = secrets.token_hex(16)
         drawn: list[int] = []
         given: dict[int, int] = {}
+        deadlines: dict[int, datetime] = {}
         skipped: set[int] = set()
         if offered and pool:
             batch = selectors.attach_requirements([batch])[0]
@@ -251,6 +271,7 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
                         break
                     continue
                 given[worker_id] = claimed[0]
+                deadlines[worker_id] = claimed[2]
                 if len(given) >= offered:
                     break
         for worker_id, assignment_id in given.items():
@@ -261,6 +282,7 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
             WaveApplication.objects.filter(wave=wave, worker_id__in=skipped).update(
                 outcome=WaveApplication.Outcome.SKIPPED
             )
+        not_drawn = [worker_id for worker_id in by_worker if worker_id not in given and worker_id not in skipped]
         WaveApplication.objects.filter(wave=wave, outcome=WaveApplication.Outcome.PENDING).update(
             outcome=WaveApplication.Outcome.NOT_DRAWN
         )
@@ -284,5 +306,14 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
                 "offered": offered,
                 "given": len(given),
             },
+        )
+        # Told in the draw's own transaction: a drawn wave is never drawn again, so each
+        # applicant hears once (a job re-run finds the wave drawn and returns above).
+        notices.wave_drawn(
+            batch=batch,
+            wave=wave,
+            given={worker_id: (given[worker_id], deadlines[worker_id]) for worker_id in given},
+            not_drawn=not_drawn if batch.status == Batch.Status.PUBLISHED else [],
+            applicants=len(pool),
         )
     return wave
