@@ -32,9 +32,14 @@ def _walk(patterns: list[URLPattern | URLResolver], prefix: str = "") -> list[Ro
     return routes
 
 
+def every_route() -> list[Route]:
+    """Every route of the URL conf, those under ``OUTSIDE_PREFIXES`` included."""
+    return _walk(get_resolver().url_patterns)
+
+
 def route_list() -> list[Route]:
     """Every named route of the platform except the ones in ``OUTSIDE_PREFIXES``."""
-    return [r for r in _walk(get_resolver().url_patterns) if not r.pattern.startswith(OUTSIDE_PREFIXES)]
+    return [r for r in every_route() if not r.pattern.startswith(OUTSIDE_PREFIXES)]
 
 
 # Routes about a slot still being worked on (the rest take the submitted one).
