@@ -19,7 +19,7 @@ ADDED_RULES = [
         "dispatch_wave_floor_bps",
         "dispatch",
         "basis_points",
-        "basis points of the average wave's activity",
+        "basis points of the average wave",  # at most 40 characters (Rule.unit)
         0,
         10_000,
         2500,
