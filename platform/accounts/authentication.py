@@ -14,7 +14,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
@@ -86,6 +86,30 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+# A token's person without the password hash (it never goes to the cache), in one
+# statement. Plain SQL: the same read through the ORM (the token with its person joined and
+# the hash deferred) cost five times as much to build as to run, on every request of a
+# token not cached (a worker rushing a fresh batch).
+_TOKEN_SQL = "SELECT {person} FROM {token} t JOIN {user} u ON u.id = t.user_id WHERE t.key = %s"
+
+
+def _read_token(key: str) -> Token | None:
+    """The token ``key`` with its person (their password hash not read), or None. The
+    token's date is left unread (Django reads it if asked)."""
+    person = ", ".join(
+        f"u.{connection.ops.quote_name(field.column)}"
+        for field in User._meta.concrete_fields
+        if field.name != "password"
+    )
+    sql = _TOKEN_SQL.format(person=person, token=Token._meta.db_table, user=User._meta.db_table)
+    user = next(iter(User.objects.raw(sql, [key])), None)
+    if user is None:
+        return None
+    token = Token.from_db(connection.alias, ["key", "user_id"], [key, user.pk])
+    token.user = user
+    return token
+
+
 def _token_cache_key(key: str) -> str:
     # The token itself is a credential: the cache only ever sees its hash.
     return "auth:token:" + hashlib.sha256(key.encode()).hexdigest()
@@ -109,7 +133,7 @@ class CachedTokenAuthentication(authentication.TokenAuthentication):
         cache_key = _token_cache_key(key)
         token: Token | None = cache.get(cache_key)
         if token is None:
-            token = Token.objects.select_related("user").defer("user__password").filter(key=key).first()
+            token = _read_token(key)
             if token is None:
                 raise exceptions.AuthenticationFailed("Invalid token.")
             cache.set(cache_key, token, timeout=seconds)

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.authentication import _token_cache_key
+from accounts.authentication import _read_token, _token_cache_key
 from accounts.models import User
 from disputes import services as dispute_services
 from tests.factories import UserFactory, staff_member
@@ -78,3 +78,15 @@ def test_without_the_cache_every_request_reads_the_token(
         with django_assert_num_queries(2):
             assert client.get("/api/me/").status_code == 200
     assert cache.get(_token_cache_key(key)) is None
+
+
+def test_a_token_is_read_with_its_person_as_the_orm_reads_them_but_the_password_hash(worker: User) -> None:
+    key = Token.objects.create(user=worker).key
+    token = _read_token(key)
+    assert token is not None and (token.key, token.user_id) == (key, worker.pk)
+    fields = [field.attname for field in User._meta.concrete_fields if field.name != "password"]
+    stored = User.objects.get(pk=worker.pk)
+    assert [getattr(token.user, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert "password" not in token.user.__dict__
+    assert token.created == Token.objects.get(key=key).created  # read when asked
+    assert _read_token("0" * 40) is None
