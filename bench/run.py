@@ -1,6 +1,6 @@
 """``make bench``: runs every benchmark in bench/ against PostgreSQL and prints one table.
 
-Each module ``bench/<name>.py`` defines ``run() -> list[dict]`` with rows
+Each module ``bench/<name>.py`` (but ``run`` and helpers named ``_*``) defines ``run() -> list[dict]`` with rows
 {"what", "figure", "reference", "ratio", "goal"}. Benchmarks measure; they never
 assert, and the test suite never runs them.
 """
@@ -74,7 +74,7 @@ def _fresh_database() -> None:
 
 def main(selected: list[str]) -> int:
     _prepare_template()
-    names = selected or sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem not in {"run", "__init__"})
+    names = selected or sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem != "run" and p.stem[0] != "_")
     rows: list[dict[str, str]] = []
     failures = 0
     for name in names:
