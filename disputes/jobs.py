@@ -48,7 +48,7 @@ def scan_mass_rejections() -> int:
     net for rejections that reached no on-commit check. Returns the cases touched."""
     since = timezone.now() - timedelta(hours=rule_value("mass_rejection_period_hours"))
     organisation_ids = (
-        Assignment.objects.filter(status=Assignment.Status.REJECTED, rejected_at__gte=since)
+        Assignment.objects.filter(status=Assignment.Status.REJECTED, rejected_at__gte=since, batch__is_sandbox=False)
         .values_list("batch__organisation_id", flat=True)
         .distinct()
         .order_by("batch__organisation_id")

@@ -1044,7 +1044,8 @@ def mass_rejection_check(*, organisation_id: int) -> Case | None:
         min_workers = rule_value("mass_rejection_min_workers", at=now)
         min_count = rule_value("mass_rejection_min_count", at=now)
         decisions = list(
-            Assignment.objects.filter(batch__organisation=organisation, worker__isnull=False)
+            # Sandbox work (play money, the requester's own testers) is never counted.
+            Assignment.objects.filter(batch__organisation=organisation, worker__isnull=False, batch__is_sandbox=False)
             .filter(Q(approved_at__gte=since) | Q(rejected_at__gte=since))
             .values_list("id", "batch_id", "worker_id", "status", "rejected_at")
         )

@@ -91,5 +91,5 @@ def batch_export(*, operation_id: str, user_id: int, batch_id: int, file_format:
         state=OperationState.DONE,
         message=f"{len(rows)} paid result{'s' if len(rows) != 1 else ''} ready (rejected work is never exported).",
         file=path,
-        filename=f"batch-{batch.pk}-results.{file_format}",
+        filename=task_selectors.export_filename(batch, file_format),
     )

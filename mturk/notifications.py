@@ -65,18 +65,31 @@ def destination_allowed(destination: str) -> bool:
     return signed_delivery.destination_problem(destination) is None
 
 
-def document(*, organisation: Organisation, event_key: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+def document(
+    *, organisation: Organisation, event_key: str, events: list[dict[str, Any]], sandbox: bool = False
+) -> dict[str, Any]:
+    """MTurk's notification document, with ``Sandbox``: true for events of sandbox HITs
+    (and test events sent from the sandbox endpoint), false otherwise: a HIT type's
+    notification setting covers its sandbox and real HITs alike, and a receiver must tell
+    play money from real work (issue 24.6)."""
     return {
         "EventDocId": event_key,
         "SourceAccount": organisation.slug,
         "CustomerId": organisation.slug,
         "EventDocVersion": EVENT_DOC_VERSION,
+        "Sandbox": sandbox,
         "Events": events,
     }
 
 
 def delivery_queue(
-    *, organisation: Organisation, api_key: ApiKey, destination: str, event_key: str, events: list[dict[str, Any]]
+    *,
+    organisation: Organisation,
+    api_key: ApiKey,
+    destination: str,
+    event_key: str,
+    events: list[dict[str, Any]],
+    sandbox: bool = False,
 ) -> NotificationDelivery:
     """Records one delivery (once per ``event_key``) and queues it after commit."""
     with transaction.atomic():
@@ -86,7 +99,7 @@ def delivery_queue(
                 "organisation": organisation,
                 "api_key": api_key,
                 "destination": destination,
-                "payload": document(organisation=organisation, event_key=event_key, events=events),
+                "payload": document(organisation=organisation, event_key=event_key, events=events, sandbox=sandbox),
             },
         )
         if created:
@@ -164,7 +177,7 @@ def _deliveries_queue(rows: list[OutboxEvent]) -> int:
     hits = Hit.objects.filter(
         Q(batch_id__in=[*batch_ids, *slot_batches.values()]) | Q(pk__in=hit_ids),
         hit_type__notification__active=True,
-    ).select_related("hit_type", "hit_type__notification", "hit_type__notification__api_key", "organisation")
+    ).select_related("batch", "hit_type", "hit_type__notification", "hit_type__notification__api_key", "organisation")
     by_batch = {hit.batch_id: hit for hit in hits}
     by_pk = {hit.pk: hit for hit in hits}
     candidates: list[tuple[str, Hit, dict[str, Any]]] = []
@@ -189,6 +202,7 @@ def _deliveries_queue(rows: list[OutboxEvent]) -> int:
             destination=setting.destination,
             event_key=key,
             events=[event],
+            sandbox=hit.batch.is_sandbox,
         )
         queued += 1
     return queued

@@ -485,7 +485,9 @@ def notify_workers(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     reachable: list[User] = []
     for worker_id in dict.fromkeys(params["WorkerIds"]):
         worker = User.objects.filter(pseudonym=worker_id, is_active=True).first()
-        if worker is None or not selectors.worker_has_worked_for(organisation=caller.organisation, worker=worker):
+        if worker is None or not selectors.worker_has_worked_for(
+            organisation=caller.organisation, worker=worker, sandbox=caller.sandbox
+        ):
             failures.append(
                 {
                     "NotifyWorkersFailureCode": "HardFailure",
@@ -502,6 +504,7 @@ def notify_workers(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
             subject=params["Subject"],
             message=params["MessageText"],
             workers=reachable,
+            sandbox=caller.sandbox,
         )
     return {"NotifyWorkersFailureStatuses": failures}
 
@@ -695,6 +698,7 @@ def send_test_event_notification(caller: Caller, params: dict[str, Any]) -> dict
     services.notification_test_send(
         organisation=caller.organisation,
         api_key=caller.key,
+        sandbox=caller.sandbox,
         notification=params["Notification"],
         event_type=params["TestEventType"],
     )

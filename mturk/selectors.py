@@ -143,8 +143,12 @@ def worker_by_id(*, worker_id: str) -> User:
     return worker
 
 
-def worker_has_worked_for(*, organisation: Organisation, worker: User) -> bool:
-    return Assignment.objects.filter(batch__organisation=organisation, worker=worker).exists()
+def worker_has_worked_for(*, organisation: Organisation, worker: User, sandbox: bool = False) -> bool:
+    """Whether ``worker`` worked on the organisation's HITs: sandbox HITs with ``sandbox``
+    (the sandbox endpoint), real ones without."""
+    return Assignment.objects.filter(
+        batch__organisation=organisation, batch__is_sandbox=sandbox, worker=worker
+    ).exists()
 
 
 def bonuses(

@@ -652,14 +652,16 @@ def qualification_request_decide(
 # --- Workers -----------------------------------------------------------------------------------
 
 
-def workers_notify(*, organisation: Organisation, actor: User, subject: str, message: str, workers: list[User]) -> int:
-    """NotifyWorkers: a notice to each worker (who must have worked for the organisation)."""
+def workers_notify(
+    *, organisation: Organisation, actor: User, subject: str, message: str, workers: list[User], sandbox: bool = False
+) -> int:
+    """NotifyWorkers: a notice to each worker (who must have worked for the organisation);
+    from the sandbox endpoint (``sandbox``) marked "[Sandbox]"."""
+    params: dict[str, Any] = {"requester": organisation.display_name, "subject": subject, "message": message}
+    if sandbox:
+        params["sandbox"] = True
     with transaction.atomic():
-        notify(
-            users=workers,
-            category="requester_message",
-            params={"requester": organisation.display_name, "subject": subject, "message": message},
-        )
+        notify(users=workers, category="requester_message", params=params)
         audit_record(
             actor=actor,
             action="mturk.workers_notified",
@@ -733,9 +735,10 @@ def notification_settings_update(
 
 
 def notification_test_send(
-    *, organisation: Organisation, api_key: ApiKey, notification: dict[str, Any], event_type: str
+    *, organisation: Organisation, api_key: ApiKey, notification: dict[str, Any], event_type: str, sandbox: bool = False
 ) -> NotificationDelivery:
-    """SendTestEventNotification: one delivery of a test event to the given destination."""
+    """SendTestEventNotification: one delivery of a test event to the given destination
+    (from the sandbox endpoint, a document marked ``"Sandbox": true``)."""
     from mturk import notifications
 
     destination = str(notification.get("Destination", ""))
@@ -747,6 +750,7 @@ def notification_test_send(
         destination=destination,
         event_key=f"test:{secrets.token_hex(12)}",
         events=[event],
+        sandbox=sandbox,
     )
 
 

@@ -236,13 +236,16 @@ def cap_slots(*, total: int, cap_bps: int) -> int:
     return max(1, total * cap_bps // 10_000)
 
 
-# What a worker was paid lately, and the slots of one batch they hold, over their assignments
-# in one statement. Plain SQL: the same read through the ORM (two filtered sums and a count
-# over a join) cost more to build and compile than to run, on every application.
+# What a worker was paid lately (never play money: sandbox work is no earning), and the slots
+# of one batch they hold, over their assignments in one statement. Plain SQL: the same read
+# through the ORM (two filtered sums and a count over a join) cost more to build and compile
+# than to run, on every application.
 _FIGURES_SQL = """
 SELECT COUNT(*) FILTER (WHERE a.batch_id = %s),
-       SUM(b.reward) FILTER (WHERE a.status = %s AND a.approved_at >= %s),
-       SUM(b.reward * a.settled_share_bps / 10000) FILTER (WHERE a.status = %s AND a.finalised_at >= %s)
+       SUM(b.reward) FILTER (WHERE a.status = %s AND a.approved_at >= %s AND NOT b.is_sandbox),
+       SUM(b.reward * a.settled_share_bps / 10000) FILTER (
+           WHERE a.status = %s AND a.finalised_at >= %s AND NOT b.is_sandbox
+       )
   FROM {assignment} a JOIN {batch} b ON b.id = a.batch_id
  WHERE a.worker_id = %s
 """
@@ -260,7 +263,8 @@ def _figures(*, worker_id: int, batch_id: int, since: datetime) -> tuple[int, in
 
 def recent_earnings(*, worker_id: int, days: int, at: datetime | None = None) -> int:
     """What the worker was paid for work in the ``days`` before ``at`` (minor units):
-    approved rewards, and the paid share of dispute settlements (each rounded down)."""
+    approved rewards, and the paid share of dispute settlements (each rounded down). Sandbox
+    work paid play money, which is no earning (issue 24.6)."""
     since = (at or timezone.now()) - timedelta(days=days)
     return _figures(worker_id=worker_id, batch_id=0, since=since)[1]
 

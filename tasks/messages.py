@@ -17,6 +17,7 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound
 from notifications.services import notify, staff_of
 from tasks.models import Assignment, TaskMessage, TaskThread
+from tasks.notices import marked
 
 MAX_BODY = 5000
 
@@ -79,7 +80,7 @@ def _tell_other_side(thread: TaskThread, message: TaskMessage) -> None:
     notify(
         users=users,
         category="task_message",
-        params={"batch": batch.title, "sender": sender, "excerpt": excerpt},
+        params=marked(batch, {"batch": batch.title, "sender": sender, "excerpt": excerpt}),
         url=reverse("task_thread", args=[thread.pk]),
         organisation=organisation,
     )

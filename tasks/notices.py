@@ -30,16 +30,26 @@ def _assignment_url(assignment: Assignment) -> str:
     return reverse("worker_assignment", args=[assignment.pk])
 
 
+def marked(batch: Batch, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` of a notice about ``batch``, marked ``sandbox`` for a sandbox batch: its
+    title then reads "[Sandbox] ..." in the inbox, the e-mail and every list (issue 24.6)."""
+    return {**params, "sandbox": True} if batch.is_sandbox else params
+
+
 def rejected(assignment: Assignment) -> None:
-    """The worker learns the reason and the last moment to dispute."""
+    """The worker learns the reason and the last moment to dispute (sandbox work, paid in
+    play money, cannot be disputed: its own notice says so)."""
     notify(
         users=[assignment.worker_id],
-        category="rejection",
-        params={
-            "batch": assignment.batch.title,
-            "reason": assignment.rejection_text,
-            "deadline": assignment.rejection_final_at,
-        },
+        category="sandbox_rejection" if assignment.batch.is_sandbox else "rejection",
+        params=marked(
+            assignment.batch,
+            {
+                "batch": assignment.batch.title,
+                "reason": assignment.rejection_text,
+                "deadline": assignment.rejection_final_at,
+            },
+        ),
         url=_assignment_url(assignment),
     )
 
@@ -49,12 +59,15 @@ def bonus_paid(bonus: Bonus, assignment: Assignment) -> None:
     notify(
         users=[bonus.worker_id],
         category="bonus",
-        params={
-            "amount": format_amount(bonus.amount, batch.currency),
-            "batch": batch.title,
-            "requester": batch.organisation.display_name,
-            "reason": bonus.reason,
-        },
+        params=marked(
+            batch,
+            {
+                "amount": format_amount(bonus.amount, batch.currency),
+                "batch": batch.title,
+                "requester": batch.organisation.display_name,
+                "reason": bonus.reason,
+            },
+        ),
         url=reverse("worker_earnings"),
     )
 
@@ -93,9 +106,13 @@ def top_up_owed_told(*, worker_id: int, batch_id: int) -> bool:
 
 def deadlines(now: datetime, until: datetime) -> Iterable[Deadline]:
     """Reminder source: a provisional rejection becomes final (and its pay is lost) unless
-    the worker disputes it before ``rejection_final_at``."""
+    the worker disputes it before ``rejection_final_at``. Sandbox work costs nothing real
+    and cannot be disputed: no reminder."""
     due = Assignment.objects.filter(
-        status=Assignment.Status.REJECTED, rejection_final_at__gt=now, rejection_final_at__lte=until
+        status=Assignment.Status.REJECTED,
+        rejection_final_at__gt=now,
+        rejection_final_at__lte=until,
+        batch__is_sandbox=False,
     ).select_related("batch")
     for assignment in due.iterator(chunk_size=500):
         yield Deadline(

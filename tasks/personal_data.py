@@ -4,6 +4,8 @@ name is replaced in texts they wrote."""
 
 from typing import Any
 
+from django.db.models import F
+
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
 from tasks.activity import mask_hours
@@ -31,10 +33,14 @@ def _export(user: User) -> dict[str, Any]:
                 "rejection_text",
                 "requester_feedback",
                 "settled_share_bps",
+                # Sandbox work, paid in play money (issue 24.6).
+                sandbox=F("batch__is_sandbox"),
             )
         ),
         "bonuses": list(
-            Bonus.objects.filter(worker=user).order_by("id").values("id", "kind", "amount", "reason", "paid")
+            Bonus.objects.filter(worker=user)
+            .order_by("id")
+            .values("id", "kind", "amount", "reason", "paid", sandbox=F("assignment__batch__is_sandbox"))
         ),
         "qualifications": list(
             QualificationGrant.objects.filter(worker=user).values("qualification_id", "qualification__name", "value")

@@ -195,6 +195,12 @@ def _results_table(
 REUSE_OPT_OUT_COLUMN = "ReuseOptOut"
 
 
+def export_filename(batch: Batch, extension: str) -> str:
+    """The file name of a batch's results: a sandbox batch's says so (issue 24.6), so play
+    work is never taken for real results."""
+    return f"{'sandbox-' if batch.is_sandbox else ''}batch-{batch.pk}-results.{extension}"
+
+
 def batch_results_export(*, batch: Batch) -> tuple[list[str], list[dict[str, str]]]:
     """Columns and rows in MTurk's batch-results shape (``Input.*``, ``Answer.*``); paid work only.
     Redundant work (several assignments per task) gains aggregated columns (issue 27.3)."""
@@ -690,9 +696,10 @@ def assignments_for_worker(*, worker: User, status: str | None = None) -> QueryS
 
 def worker_awaiting_review(*, worker: User) -> list[Assignment]:
     """The worker's submitted work not yet decided, soonest auto-approval first: the
-    earnings it stands for are held in escrow and paid by ``auto_approve_at`` at the latest."""
+    earnings it stands for are held in escrow and paid by ``auto_approve_at`` at the latest.
+    Sandbox work is left out: it is paid in play money, which is no earning."""
     return list(
-        Assignment.objects.filter(worker=worker, status=Assignment.Status.SUBMITTED)
+        Assignment.objects.filter(worker=worker, status=Assignment.Status.SUBMITTED, batch__is_sandbox=False)
         .select_related("batch")
         .order_by("auto_approve_at", "id")[:200]
     )

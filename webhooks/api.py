@@ -37,6 +37,7 @@ class DeliveryOut(serializers.Serializer):  # type: ignore[type-arg]
     endpoint = serializers.IntegerField(source="endpoint_id")
     event_type = serializers.CharField()
     payload = serializers.JSONField()
+    sandbox = serializers.BooleanField(source="is_sandbox", help_text="An event of sandbox work (play money).")
     status = serializers.CharField()
     attempts = serializers.IntegerField()
     last_error = serializers.CharField()

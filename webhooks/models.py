@@ -52,3 +52,8 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} to {self.endpoint_id} ({self.status})"
+
+    @property
+    def is_sandbox(self) -> bool:
+        """An event of sandbox work (play money, issue 24.6), as its payload says."""
+        return self.payload.get("sandbox") is True

@@ -4,10 +4,11 @@ register, through the same outbox and signed delivery as the MTurk endpoint's ca
 Events (``EVENTS``): a submission (``submitted``), a worker returning a task
 (``returned``), a claim abandoned past its time (``abandoned``), a batch expiring
 (``expired``), a batch's work all in (``reviewable``), a dispute opened (``disputed``) and
-a dispute decided (``decided``). The body names the thing by id, never the worker::
+a dispute decided (``decided``). The body names the thing by id, never the worker, and says
+whether it is sandbox work (a sandbox batch's play money, issue 24.6)::
 
     {"id": "<event id>", "type": "submitted", "created_at": "<ISO 8601>",
-     "organisation": "<slug>", "data": {"batch_id": 1, "assignment_id": 2}}
+     "organisation": "<slug>", "sandbox": false, "data": {"batch_id": 1, "assignment_id": 2}}
 
 It is signed as ``core.delivery`` describes, with ``X-Coop-Webhook-Id`` naming the
 endpoint and ``X-Coop-Event`` the type. A failed delivery is retried with growing delays;
@@ -115,18 +116,23 @@ def webhook_endpoint_deactivate(*, endpoint: WebhookEndpoint, actor: User) -> We
     return endpoint
 
 
-def _subjects(rows: list[OutboxEvent]) -> list[tuple[OutboxEvent, str, int, dict[str, Any]]]:
-    """``(event, type, organisation id, data)`` for the outbox events requesters receive."""
+def _subjects(rows: list[OutboxEvent]) -> list[tuple[OutboxEvent, str, int, dict[str, Any], bool]]:
+    """``(event, type, organisation id, data, sandbox)`` for the outbox events requesters receive."""
     assignment_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.assignment"]
     batch_ids = [int(r.target_id) for r in rows if r.target_type == "tasks.batch"]
     case_ids = [int(r.target_id) for r in rows if r.target_type == "disputes.case"]
     slots = {
-        pk: (batch_id, organisation_id)
-        for pk, batch_id, organisation_id in Assignment.objects.filter(pk__in=assignment_ids).values_list(
-            "pk", "batch_id", "batch__organisation_id"
+        pk: (batch_id, organisation_id, sandbox)
+        for pk, batch_id, organisation_id, sandbox in Assignment.objects.filter(pk__in=assignment_ids).values_list(
+            "pk", "batch_id", "batch__organisation_id", "batch__is_sandbox"
         )
     }
-    batches = dict(Batch.objects.filter(pk__in=batch_ids).values_list("pk", "organisation_id"))
+    batches = {
+        pk: (organisation_id, sandbox)
+        for pk, organisation_id, sandbox in Batch.objects.filter(pk__in=batch_ids).values_list(
+            "pk", "organisation_id", "is_sandbox"
+        )
+    }
     cases = {
         pk: (organisation_id, outcome)
         for pk, organisation_id, outcome in Case.objects.filter(
@@ -137,15 +143,17 @@ def _subjects(rows: list[OutboxEvent]) -> list[tuple[OutboxEvent, str, int, dict
     for row in rows:
         target = int(row.target_id)
         if row.target_type == "tasks.assignment" and row.action in ASSIGNMENT_EVENTS and target in slots:
-            batch_id, organisation_id = slots[target]
+            batch_id, organisation_id, sandbox = slots[target]
             data = {"batch_id": batch_id, "assignment_id": target}
-            subjects.append((row, ASSIGNMENT_EVENTS[row.action], organisation_id, data))
+            subjects.append((row, ASSIGNMENT_EVENTS[row.action], organisation_id, data, sandbox))
         elif row.target_type == "tasks.batch" and row.action in BATCH_EVENTS and target in batches:
-            subjects.append((row, BATCH_EVENTS[row.action], batches[target], {"batch_id": target}))
+            organisation_id, sandbox = batches[target]
+            subjects.append((row, BATCH_EVENTS[row.action], organisation_id, {"batch_id": target}, sandbox))
         elif row.target_type == "disputes.case" and row.action in CASE_EVENTS and target in cases:
             organisation_id, _created = cases[target]
             data = {"case_id": target, "outcome": row.after.get("outcome", "")}
-            subjects.append((row, CASE_EVENTS[row.action], organisation_id, data))
+            # Sandbox work cannot be disputed: a case is always real.
+            subjects.append((row, CASE_EVENTS[row.action], organisation_id, data, False))
     return subjects
 
 
@@ -153,7 +161,7 @@ def _deliveries_create(rows: list[OutboxEvent]) -> int:
     subjects = _subjects(rows)
     if not subjects:
         return 0
-    organisations = {organisation_id for _, _, organisation_id, _ in subjects}
+    organisations = {organisation_id for _, _, organisation_id, _, _ in subjects}
     endpoints: dict[int, list[WebhookEndpoint]] = {}
     for endpoint in WebhookEndpoint.objects.filter(organisation_id__in=organisations, active=True).select_related(
         "organisation"
@@ -162,7 +170,7 @@ def _deliveries_create(rows: list[OutboxEvent]) -> int:
     # The queued job delivers at once; the periodic retry picks it up only if that job is lost.
     retry_if_lost = timezone.now() + LOST_JOB_GRACE
     created = []
-    for row, event_type, organisation_id, data in subjects:
+    for row, event_type, organisation_id, data, sandbox in subjects:
         for endpoint in endpoints.get(organisation_id, []):
             if event_type not in endpoint.events:
                 continue
@@ -172,6 +180,7 @@ def _deliveries_create(rows: list[OutboxEvent]) -> int:
                 "type": event_type,
                 "created_at": row.created_at.isoformat(),
                 "organisation": endpoint.organisation.slug,
+                "sandbox": sandbox,
                 "data": data,
             }
             created.append(

@@ -87,7 +87,13 @@ def _render_thread(
 ) -> HttpResponse:
     thread, side = messages.access_thread(thread_id=thread_id, user=user_of(request))
     shown = [messages.message_view(m, thread=thread) for m in thread.messages.all()]
-    context = {"thread": thread, "side": side, "messages_shown": shown, "form": form or MessageForm()}
+    context = {
+        "thread": thread,
+        "side": side,
+        "messages_shown": shown,
+        "form": form or MessageForm(),
+        "sandbox": thread.assignment.batch.is_sandbox,  # the banner (issue 24.6)
+    }
     return render(request, "frontend/messages/thread.html", context, status=status)
 
 

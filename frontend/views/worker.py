@@ -353,10 +353,11 @@ def _earned(assignment: Assignment) -> int:
 def earnings(request: HttpRequest) -> HttpResponse:
     worker = user_of(request)
     balance = worker_balance(user=worker)
+    # Sandbox work paid play money: not earnings, so not here (the task list marks it).
     paid = [
         a
         for a in task_selectors.assignments_for_worker(worker=worker)
-        if a.status in (Assignment.Status.APPROVED, Assignment.Status.SETTLED)
+        if a.status in (Assignment.Status.APPROVED, Assignment.Status.SETTLED) and not a.batch.is_sandbox
     ]
     # Earnings over time come from the ledger (the single source of truth), through the
     # payouts app's statement: rewards, bonuses and juror fees credited to the balance.

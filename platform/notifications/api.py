@@ -14,7 +14,7 @@ from core.api import Pagination, StrictSerializer, paginated
 from notifications import selectors, services
 from notifications.categories import CATEGORIES, EMAIL_MODES
 from notifications.models import Notification
-from notifications.render import words
+from notifications.render import is_sandbox, words
 
 
 def _user(request: Request) -> User:
@@ -28,6 +28,7 @@ class NotificationOut(serializers.Serializer):  # type: ignore[type-arg]
     body = serializers.CharField()
     url = serializers.CharField()
     organisation = serializers.CharField(allow_null=True)
+    sandbox = serializers.BooleanField(help_text="About sandbox work (play money); its title reads [Sandbox].")
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 
@@ -41,6 +42,7 @@ def notification_out(notification: Notification, *, language: str = "en", time_z
         "body": shown.body,
         "url": notification.url,
         "organisation": notification.organisation.slug if notification.organisation_id else None,  # type: ignore[union-attr]
+        "sandbox": is_sandbox(notification.params),
         "created_at": notification.created_at,
         "read_at": notification.read_at,
     }

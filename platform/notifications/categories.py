@@ -41,6 +41,14 @@ _CATEGORIES = [
         _("Reason: %(reason)s. You can dispute the rejection until %(deadline)s; after that it is final."),
     ),
     Category(
+        "sandbox_rejection",
+        _("Your test work on “%(batch)s” was rejected"),
+        _(
+            "Reason: %(reason)s. This was sandbox work, paid in play money: the rejection costs nothing real and "
+            "cannot be disputed."
+        ),
+    ),
+    Category(
         "rejection_deadline",
         _("Last days to dispute the rejection on “%(batch)s”"),
         _("The rejection becomes final at %(deadline)s unless you dispute it."),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from notifications.categories import CATEGORIES
 
@@ -37,12 +38,23 @@ def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
     return shown
 
 
+def is_sandbox(params: dict[str, Any]) -> bool:
+    """Whether the notification is about sandbox work (play money, issue 24.6): its sender
+    set ``sandbox`` in its parameters."""
+    return params.get("sandbox") is True
+
+
 def words(*, category: str, params: dict[str, Any], language: str = "en", time_zone: str = "UTC") -> Words:
-    """Renders ``category`` with ``params``; raises ``KeyError`` for a missing parameter."""
+    """Renders ``category`` with ``params``; raises ``KeyError`` for a missing parameter.
+    A notification about sandbox work has its title marked "[Sandbox]" (so is the e-mail's
+    subject, the push and every list showing it)."""
     spec = CATEGORIES[category]
     shown = _shown(params, time_zone)
     with translation.override(language):
-        return Words(title=str(spec.title) % shown, body=str(spec.body) % shown)
+        title = str(spec.title) % shown
+        if is_sandbox(params):
+            title = _("[Sandbox] %(title)s") % {"title": title}
+        return Words(title=title, body=str(spec.body) % shown)
 
 
 def moment_param(value: datetime) -> str:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api import organisation_for_request
-from notifications.render import words
+from notifications.render import is_sandbox, words
 from notifications.selectors import inbox_for_user
 from tasks.api.access import _user, _worker
 
@@ -18,6 +18,7 @@ class NoticeOut(serializers.Serializer):  # type: ignore[type-arg]
     kind = serializers.CharField()
     message = serializers.CharField()
     batch = serializers.IntegerField(allow_null=True)
+    sandbox = serializers.BooleanField(help_text="About sandbox work (play money).")
     created_at = serializers.DateTimeField()
 
 
@@ -30,6 +31,7 @@ def _notices_out(rows: Any) -> list[dict[str, Any]]:
                 "kind": row.category,
                 "message": shown.body,
                 "batch": row.params.get("batch_id"),
+                "sandbox": is_sandbox(row.params),
                 "created_at": row.created_at,
             }
         )

@@ -105,7 +105,12 @@ class MyScoresView(APIView):
                     "formula": selectors.APPROVAL_RATE_FORMULA,
                 },
                 "control_accuracy": [
-                    {"batch": batch.pk, "title": batch.title, "threshold_bps": batch.control_threshold_bps}
+                    {
+                        "batch": batch.pk,
+                        "title": batch.title,
+                        "threshold_bps": batch.control_threshold_bps,
+                        "sandbox": batch.is_sandbox,
+                    }
                     | _score(score)
                     for batch, score in quality_selectors.worker_control_scores(worker=worker)
                 ],

@@ -236,7 +236,7 @@ class ExportCsvView(APIView):
         writer.writeheader()
         writer.writerows(rows)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="batch-{batch.pk}-results.csv"'
+        response["Content-Disposition"] = f'attachment; filename="{selectors.export_filename(batch, "csv")}"'
         return response
 
 
@@ -247,4 +247,4 @@ class ExportJsonView(APIView):
     def get(self, request: Request, batch_id: int) -> Response:
         batch = batch_for_request(request, batch_id, "tasks.review_batch")
         columns, rows = selectors.batch_results_export(batch=batch)
-        return Response({"batch": batch.pk, "columns": columns, "results": rows})
+        return Response({"batch": batch.pk, "sandbox": batch.is_sandbox, "columns": columns, "results": rows})

@@ -82,6 +82,10 @@ class FeedItemOut(serializers.Serializer):  # type: ignore[type-arg]
     time_allotted_minutes = serializers.IntegerField()
     open_slots = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
+    sandbox = serializers.BooleanField(
+        source="is_sandbox",
+        help_text="A sandbox batch (play money), shown only to the requester's own people; never in the feed.",
+    )
     requirements = RequirementOut(many=True, source="requirement_list")
     control_share_bps = serializers.IntegerField(help_text=("Share of the tasks that are controls (known answers)."))
     attention_checks = serializers.SerializerMethodField(help_text=("How many attention checks each task has."))
@@ -218,6 +222,9 @@ class AssignmentOut(serializers.Serializer):  # type: ignore[type-arg]
     rejection_final_at = serializers.DateTimeField(allow_null=True)
     requester_feedback = serializers.CharField()
     reuse_beyond_purpose = serializers.BooleanField(source="batch.reuse_beyond_purpose")
+    sandbox = serializers.BooleanField(
+        source="batch.is_sandbox", help_text="Sandbox work: paid in play money, never an earning."
+    )
 
 
 class AssignmentDetailOut(AssignmentOut):

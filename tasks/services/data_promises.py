@@ -81,6 +81,14 @@ def batch_data_report_file(
             fields[name] = [_("At most %(limit)s characters.") % {"limit": _TEXT_LIMIT}]
     with transaction.atomic():
         batch = _lock_batch(batch)
+        if batch.is_sandbox:
+            # Never on the requester's public page: sandbox work was a test with play money.
+            raise AppError(
+                "sandbox",
+                _("A sandbox batch owes no data report: its work was a test with play money and stays out of the "
+                  "co-op's public record."),
+                status=409,
+            )  # fmt: skip
         if batch.status == Batch.Status.CANCELLED:
             raise AppError(
                 "batch_cancelled",

@@ -346,8 +346,9 @@ def requester_rate(
     }
     if fields:
         raise _invalid(fields)
+    # Sandbox work (play money, the requester's own testers) gives no say on its reputation.
     worked = Assignment.objects.filter(
-        batch__organisation=organisation, worker=worker, submitted_at__isnull=False
+        batch__organisation=organisation, worker=worker, submitted_at__isnull=False, batch__is_sandbox=False
     ).exists()
     if not worked:
         raise AppError("not_worked", _("You can rate a requester after submitting work to it."), status=403)

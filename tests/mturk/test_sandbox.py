@@ -4,6 +4,7 @@ bonus, paid in play money that GetAccountBalance tracks, and not one ledger row 
 sandbox and real HITs never see each other."""
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -144,3 +145,56 @@ def test_an_unverified_organisation_may_test_in_the_sandbox_but_not_publish_for_
         real.create_hit(**hit_params())
     assert error_of(refused)["status"] >= 400
     assert play.create_hit(**hit_params())["HIT"]["Title"].startswith("[SANDBOX]")
+
+
+def _notification(url: str, *events: str) -> dict[str, Any]:
+    return {"Destination": url, "Transport": "SNS", "Version": "2014-08-15", "EventTypes": list(events)}
+
+
+def test_notification_documents_say_whether_the_hit_is_a_sandbox_hit(
+    sandbox: Any, mturk: Any, organisation: Organisation, tester: User, receiver: Any
+) -> None:
+    """One HIT type, configured once, with a sandbox HIT and a real one: each document says
+    which it is (a receiver must never take play work for real work); so do test events."""
+    from mturk import jobs
+
+    fund(organisation, 1_000)
+    play_hit = sandbox.create_hit(**hit_params(MaxAssignments=1))["HIT"]
+    real_hit = mturk.create_hit_with_hit_type(
+        HITTypeId=play_hit["HITTypeId"], MaxAssignments=1, LifetimeInSeconds=3600, Question=hit_params()["Question"]
+    )["HIT"]
+    sandbox.update_notification_settings(
+        HITTypeId=play_hit["HITTypeId"], Notification=_notification(receiver.url, "AssignmentSubmitted"), Active=True
+    )
+    worker = UserFactory()
+    for created, person in ((play_hit, tester), (real_hit, worker)):
+        batch = Hit.objects.select_related("batch").get(hit_id=created["HITId"]).batch
+        slot = task_services.assignment_accept(worker=person, batch=batch)
+        task_services.assignment_submit(worker=person, assignment=slot, answers={"cat": "yes"})
+    assert jobs.collect_notifications() == 2
+    documents = {json.loads(r.body)["Events"][0]["HITId"]: json.loads(r.body) for r in receiver.received}
+    assert documents[play_hit["HITId"]]["Sandbox"] is True
+    assert documents[real_hit["HITId"]]["Sandbox"] is False
+
+    receiver.received.clear()
+    sandbox.send_test_event_notification(Notification=_notification(receiver.url, "Ping"), TestEventType="Ping")
+    mturk.send_test_event_notification(Notification=_notification(receiver.url, "Ping"), TestEventType="Ping")
+    assert [json.loads(r.body)["Sandbox"] for r in receiver.received] == [True, False]
+
+
+def test_notify_workers_at_the_sandbox_reaches_testers_marked_and_the_real_endpoint_does_not(
+    sandbox: Any, mturk: Any, organisation: Organisation, tester: User
+) -> None:
+    from notifications.models import Notification
+
+    created = sandbox.create_hit(**hit_params())["HIT"]
+    batch = Hit.objects.select_related("batch").get(hit_id=created["HITId"]).batch
+    slot = task_services.assignment_accept(worker=tester, batch=batch)
+    task_services.assignment_submit(worker=tester, assignment=slot, answers={"cat": "yes"})
+    # The real endpoint: the tester never worked on a real HIT of this requester.
+    real = mturk.notify_workers(Subject="Hello", MessageText="Real", WorkerIds=[tester.pseudonym])
+    assert [f["WorkerId"] for f in real["NotifyWorkersFailureStatuses"]] == [tester.pseudonym]
+    played = sandbox.notify_workers(Subject="Hello", MessageText="Play", WorkerIds=[tester.pseudonym])
+    assert played["NotifyWorkersFailureStatuses"] == []
+    [notice] = Notification.objects.filter(user=tester, category="requester_message")
+    assert notice.params["sandbox"] is True
