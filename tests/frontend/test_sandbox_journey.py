@@ -1,7 +1,9 @@
 """The sandbox on the web (issue 24.6): a requester publishes a sandbox batch with play
 money, one of the organisation's own people works it in the real task frame, the requester
-approves it, and not one ledger row is written; an outsider never sees or works it, and the
-sandbox is marked on every page that shows it. In a real browser."""
+approves it and sends a bonus, all paid in tracked play money (the Sandbox page shows it held,
+paid, and topped up), and not one ledger row is written; an outsider never sees or works it,
+and the sandbox is marked on every page that shows it: the banner, the tester's task list,
+the "[Sandbox]" notice in their inbox. In a real browser."""
 
 import io
 import re
@@ -10,8 +12,10 @@ import pytest
 from django.core.management import call_command
 
 from accounts.services import organisation_staff_add
+from frontend.templatetags.frontend import money
 from ledger.models import Account, Transfer
 from payments.selectors import organisation_balance
+from tasks import play
 from tasks.models import Assignment, Batch
 from tests.factories import UserFactory
 from tests.ledger.factories import fund
@@ -58,10 +62,15 @@ def test_sandbox_batch_is_published_and_worked_without_a_ledger_row(
     batch = Batch.objects.get(title="Sky check")
     assert batch.is_sandbox
     assert BANNER in page.locator("#sandbox-banner").inner_text()
+    assert page.locator("#play-escrow-total").inner_text() == money(55)  # 0.50 + 0.05 fee, in play money
     page.get_by_role("button", name="Publish with play money").click()
     assert page.locator("#batch-status").inner_text() == "Published"
     assert organisation_balance(organisation=organisation).available == 2_000  # nothing reserved
     screenshot(page, "sandbox-published")
+    # The play money is held, on the Sandbox page.
+    page.get_by_role("link", name="Sandbox", exact=True).click()
+    assert page.locator("#play-held").inner_text() == money(55)
+    assert page.locator("#play-available").inner_text() == money(play.OPENING - 55)
 
     # An outsider: not in their feed, and accepting is refused with the reason.
     stranger = open_page(outsider)
@@ -93,6 +102,32 @@ def test_sandbox_batch_is_published_and_worked_without_a_ledger_row(
     page.locator(f"#submission-{slot.pk} .badge", has_text="Approved").wait_for()
     slot.refresh_from_db()
     assert slot.status == Assignment.Status.APPROVED
+    card = page.locator(f"#submission-{slot.pk}")
+    card.get_by_text("Send a bonus").click()
+    card.get_by_label("Bonus").fill("0.25")
+    card.get_by_label("Why").fill("Thanks for testing.")
+    card.get_by_role("button", name="Pay bonus").click()
+    page.locator(f"#submission-{slot.pk} [role=status]").wait_for()
+
+    # Paid in play money, and topped up for free: the Sandbox page tracks it.
+    page.goto(f"/org/{slug}/sandbox/")
+    assert page.locator("#play-held").inner_text() == money(0)
+    assert page.locator("#play-paid").inner_text() == money(50 + 25)
+    assert page.locator("#play-fees").inner_text() == money(5)
+    assert tester.pseudonym in page.locator("#play-testers").inner_text()
+    page.get_by_label("Play money to add").fill("500.00")
+    page.get_by_role("button", name="Add play money").click()
+    assert page.locator("#play-available").inner_text() == money(play.OPENING - 55 - 25 + 500_00)
+    screenshot(page, "sandbox-play-money")
+    assert play.play_book_check(organisation=organisation) == []
+
+    # The tester's own pages mark it: the task list and the "[Sandbox]" notice of the bonus.
+    own.goto("/work/assignments/")
+    assert own.locator("main .badge.sandbox").count() == 1
+    own.goto("/inbox/")
+    assert "[Sandbox] " in own.locator("main").inner_text()
+    own.goto("/work/earnings/")
+    assert "Sky check" not in own.locator("main").inner_text()  # play money is no earning
 
     # Not one ledger row, the real balance untouched, and the books still add up.
     assert Transfer.objects.count() == transfers
