@@ -94,7 +94,7 @@ def test_the_email_is_written_in_the_persons_language_and_time_zone(django_captu
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(users=[user], category="juror_drawn", params={"case": 9, "deadline": DEADLINE})
     [message] = mail.outbox
-    assert message.subject == "Sie wurden als Geschworene*r für Fall 9 ausgelost"
+    assert message.subject == "Du wurdest als Geschworene*r für Fall 9 ausgelost"
     assert "2026-12-08 13:00 (CET)" in message.body
 
 

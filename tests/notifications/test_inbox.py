@@ -37,8 +37,8 @@ def test_the_api_lists_the_inbox_paginated_newest_first_in_the_readers_language(
     page = api_for(user).get("/api/notifications/?page_size=2").json()
     assert page["count"] == 3
     assert [row["title"] for row in page["results"]] == [
-        "Sie wurden als Geschworene*r für Fall 2 ausgelost",
-        "Sie wurden als Geschworene*r für Fall 1 ausgelost",
+        "Du wurdest als Geschworene*r für Fall 2 ausgelost",
+        "Du wurdest als Geschworene*r für Fall 1 ausgelost",
     ]
     assert page["results"][0]["url"] == "/cases/5/" and page["results"][0]["read_at"] is None
     assert page["next"] is not None
