@@ -720,20 +720,41 @@ def access_assignment_for_worker(*, worker: User, assignment_id: int) -> Assignm
 # A live batch's row alone (see ``batch_for_worker``'s ``lean``).
 _LIVE_BATCH_SQL = "SELECT * FROM {batch} WHERE id = %s AND status IN (%s, %s)"
 
+# Each process's copy of the batches being accepted or applied to, at most
+# ``FEED_SNAPSHOT_SECONDS`` old like the market (a rush asks for one batch thousands of times
+# a second); shared by the requests of the process, so read only.
+_claimed_batches: LocalCopies[Batch] = LocalCopies(max_entries=1_000)
+
 
 def batch_for_worker(*, batch_id: int, lean: bool = False) -> Batch:
     """A live batch as workers may preview it (published or paused), with its requirements
-    attached. ``lean``: the batch's row alone, read by plain SQL, for the accept and apply
-    endpoints, which read nothing of the organisation but its id (``batch.organisation``
-    is then read when asked): the same read through the ORM with the organisation joined
-    costs about four times as much to build and compile as the plain one, on every claim."""
-    live = (Batch.Status.PUBLISHED, Batch.Status.PAUSED)
-    found: Batch | None
-    if lean:
-        sql = _LIVE_BATCH_SQL.format(batch=Batch._meta.db_table)
-        found = next(iter(Batch.objects.raw(sql, [batch_id, *live])), None)
-    else:
-        found = Batch.objects.select_related("organisation").filter(pk=batch_id, status__in=live).first()
+    attached.
+
+    ``lean``, for the accept and apply endpoints: the batch's row alone, read by plain SQL
+    (the same read through the ORM with the organisation joined costs about four times as
+    much to build and compile; ``batch.organisation`` is read if asked), and kept by the
+    process for ``FEED_SNAPSHOT_SECONDS`` (read only). What may change on a live batch in
+    that time is its status and expiry, which the claim and the application check live
+    (a batch that ended meanwhile is refused as not available rather than not found); its
+    requirements, template and dispatch plan are fixed at publication."""
+    if not lean:
+        found = (
+            Batch.objects.select_related("organisation")
+            .filter(pk=batch_id, status__in=(Batch.Status.PUBLISHED, Batch.Status.PAUSED))
+            .first()
+        )
+        if found is None:
+            raise NotFound("batch")
+        return attach_requirements([found])[0]
+    seconds = settings.FEED_SNAPSHOT_SECONDS
+    if seconds <= 0:
+        return _lean_batch(batch_id)
+    return _claimed_batches.get_or_set(f"claim:batch:{batch_id}", seconds, lambda: _lean_batch(batch_id))
+
+
+def _lean_batch(batch_id: int) -> Batch:
+    sql = _LIVE_BATCH_SQL.format(batch=Batch._meta.db_table)
+    found = next(iter(Batch.objects.raw(sql, [batch_id, Batch.Status.PUBLISHED, Batch.Status.PAUSED])), None)
     if found is None:
         raise NotFound("batch")
     return attach_requirements([found])[0]

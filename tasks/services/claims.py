@@ -73,11 +73,25 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     )
 
 
+def _taking_workers(batch: Batch, now: Any) -> bool:
+    """Whether ``batch`` is published and not expired: as the caller read it, and when that
+    copy says no, as its row says now (a copy a moment old may not know it was resumed or
+    extended)."""
+    if batch.status == Batch.Status.PUBLISHED and (batch.expires_at is None or batch.expires_at > now):
+        return True
+    row = Batch.objects.filter(pk=batch.pk).values_list("status", "expires_at").first()
+    return row is not None and row[0] == Batch.Status.PUBLISHED and (row[1] is None or row[1] > now)
+
+
+def _not_taking_workers() -> AppError:
+    return AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
+
+
 def _refuse(*, batch: Batch, worker: User, now: Any) -> None:
     """Raises why ``worker`` may not claim a slot of ``batch`` now, if a reason shows in the
     batch: not live, not eligible (reasons in ``details``), still in waves, or at the cap."""
-    if batch.status != Batch.Status.PUBLISHED or (batch.expires_at is not None and batch.expires_at <= now):
-        raise AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
+    if not _taking_workers(batch, now):
+        raise _not_taking_workers()
     reasons = selectors.worker_ineligibility(
         worker=worker, batch=batch, standing=selectors.batch_standing(worker=worker, batch=batch)
     )

@@ -24,7 +24,7 @@ from core.rules import rule_in_force
 from tasks import dispatch, notices, selectors
 from tasks.activity import activity_measure
 from tasks.models import Assignment, Batch, DispatchMode, DispatchWave, WaveApplication
-from tasks.services.claims import _cap_reached, _claim_open_slot
+from tasks.services.claims import _cap_reached, _claim_open_slot, _not_taking_workers, _taking_workers
 
 
 def _batch_dispatch_plan(batch: Batch, *, total_slots: int, now: datetime) -> None:
@@ -104,36 +104,33 @@ SELECT w.*, b.status AS batch_status, b.expires_at AS batch_expires_at
 """
 
 
-def _lock_open_wave(batch_id: int, now: datetime) -> DispatchWave | None:
-    """The wave of ``batch_id`` whose application window is open at ``now``, locked against
-    its draw (KEY SHARE on PostgreSQL: applications do not wait for each other, only the
-    draw's FOR UPDATE waits for them), with its batch's ``batch_status`` and
-    ``batch_expires_at`` as they are now; None when no window is open."""
+def _lock_open_wave(batch_id: int, now: datetime) -> tuple[DispatchWave | None, bool]:
+    """The wave of ``batch_id`` whose application window is open at ``now`` (None when no
+    window is open), locked against its draw (KEY SHARE on PostgreSQL: applications do not
+    wait for each other, only the draw's FOR UPDATE waits for them), and whether its batch
+    is published and not expired as its row says now."""
     if connection.vendor == "postgresql":
         sql = _OPEN_WAVE_SQL.format(wave=DispatchWave._meta.db_table, batch=Batch._meta.db_table)
-        return next(iter(DispatchWave.objects.raw(sql, [batch_id, now, now])), None)
-    wave = (
-        DispatchWave.objects.select_for_update()
-        .select_related("batch")
-        .filter(batch_id=batch_id, opens_at__lte=now, draws_at__gt=now)
-        .order_by("number")
-        .first()
-    )
-    if wave is not None:
-        wave.batch_status = wave.batch.status  # type: ignore[attr-defined]
-        wave.batch_expires_at = wave.batch.expires_at  # type: ignore[attr-defined]
-    return wave
-
-
-def _live(status: str, expires_at: datetime | None, now: datetime) -> bool:
-    return status == Batch.Status.PUBLISHED and (expires_at is None or expires_at > now)
+        wave = next(iter(DispatchWave.objects.raw(sql, [batch_id, now, now])), None)
+        status, expires_at = (wave.batch_status, wave.batch_expires_at) if wave else ("", None)  # type: ignore[attr-defined]
+    else:
+        wave = (
+            DispatchWave.objects.select_for_update()
+            .select_related("batch")
+            .filter(batch_id=batch_id, opens_at__lte=now, draws_at__gt=now)
+            .order_by("number")
+            .first()
+        )
+        status, expires_at = (wave.batch.status, wave.batch.expires_at) if wave else ("", None)
+    return wave, status == Batch.Status.PUBLISHED and (expires_at is None or expires_at > now)
 
 
 def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
     """``worker`` asks for a slot in the wave of ``batch`` whose window is open now.
 
-    ``batch`` as ``selectors.batch_for_worker`` read it (with its requirements, or they are
-    read here); its status is read again with the wave, under the wave's lock.
+    ``batch`` as ``selectors.batch_for_worker`` read it, a copy a moment old will do: its
+    status is read again with the wave, under the wave's lock, and the rest that the checks
+    read (requirements, dispatch plan) is fixed at publication.
     Refuses, changing nothing: ``suspended`` (403), ``batch_not_available`` (409),
     ``not_eligible`` (403: blocked, requirements not met or the requester's own staff,
     reasons in ``details``), ``not_in_waves`` (409, the batch is first come, first served:
@@ -146,8 +143,8 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
     if worker.is_suspended:
         raise AppError("suspended", _("Your account is suspended: %s") % worker.suspension_reason, status=403)
     now = timezone.now()
-    if not _live(batch.status, batch.expires_at, now):
-        raise _not_available()
+    if not _taking_workers(batch, now):
+        raise _not_taking_workers()
     reasons = selectors.worker_ineligibility(
         worker=worker, batch=batch, standing=selectors.batch_standing(worker=worker, batch=batch)
     )
@@ -162,7 +159,7 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
     days = int(batch.dispatch_rules["dispatch_lookback_days"]["value"])
     reference = int(batch.dispatch_rules["dispatch_weight_reference"]["value"])
     with transaction.atomic():
-        wave = _lock_open_wave(batch.pk, now)
+        wave, taking_workers = _lock_open_wave(batch.pk, now)
         if wave is None:
             upcoming = dispatch.next_wave(batch=batch, at=now)
             when = upcoming.opens_at if upcoming else batch.dispatch_fcfs_at
@@ -173,8 +170,8 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
                 status=409,
                 details={"next_window_at": when.isoformat() if when else None},
             )
-        if not _live(wave.batch_status, wave.batch_expires_at, now):  # type: ignore[attr-defined]
-            raise _not_available()
+        if not taking_workers:
+            raise _not_taking_workers()
         if wave.state != DispatchWave.State.PENDING or wave.draws_at <= timezone.now():
             raise AppError(
                 "window_closed", _("This wave's application window has just closed; try the next one."), status=409
@@ -203,10 +200,6 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
         )
     wave.batch = batch
     return application
-
-
-def _not_available() -> AppError:
-    return AppError("batch_not_available", _("This batch is not taking new workers."), status=409)
 
 
 def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:

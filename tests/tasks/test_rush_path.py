@@ -215,3 +215,40 @@ def test_the_lean_read_is_the_same_batch(organisation: Organisation) -> None:
     Batch.objects.filter(pk=batch.pk).update(status=Batch.Status.CANCELLED)
     with pytest.raises(AppError):
         selectors.batch_for_worker(batch_id=batch.pk, lean=True)
+
+
+# --- The process's copy of the batch being rushed ---------------------------------------------------
+
+
+def test_the_batch_being_rushed_is_read_once_per_copy(
+    organisation: Organisation, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.FEED_SNAPSHOT_SECONDS = 60
+    batch = waves_batch(organisation)
+    with django_assert_num_queries(2):  # the row and its requirements
+        first = selectors.batch_for_worker(batch_id=batch.pk, lean=True)
+    with django_assert_num_queries(0):
+        assert selectors.batch_for_worker(batch_id=batch.pk, lean=True) is first
+
+
+def test_a_copy_that_missed_a_pause_or_an_end_still_refuses_and_one_that_missed_a_resume_still_takes(
+    organisation: Organisation, settings: Any
+) -> None:
+    settings.FEED_SNAPSHOT_SECONDS = 60
+    owner = organisation.staff.get().user
+    waves, open_to_all = waves_batch(organisation), published_batch(organisation, title="all at once")
+    for batch in (waves, open_to_all):
+        selectors.batch_for_worker(batch_id=batch.pk, lean=True)  # the copy: published
+        services.batch_pause(batch=batch, actor=owner)
+    client = token_client(UserFactory())
+    assert post(client, f"/api/tasks/feed/{waves.pk}/apply/", 409)["error"]["code"] == "batch_not_available"
+    assert post(client, f"/api/tasks/feed/{open_to_all.pk}/accept/", 409)["error"]["code"] == "batch_not_available"
+    services.batch_cancel(batch=open_to_all, actor=owner)
+    assert post(client, f"/api/tasks/feed/{open_to_all.pk}/accept/", 409)["error"]["code"] == "batch_not_available"
+    # A copy taken while paused, then the batch resumed: the copy's "paused" is checked again.
+    settings.FEED_SNAPSHOT_SECONDS = 0
+    paused = selectors.batch_for_worker(batch_id=waves.pk, lean=True)
+    services.batch_resume(batch=waves, actor=owner)
+    assert services.wave_apply(worker=UserFactory(), batch=paused).wave.batch_id == waves.pk
+    assert not Assignment.objects.filter(batch=open_to_all, worker__isnull=False).exists()
+    assert WaveApplication.objects.filter(wave__batch=waves).count() == 1
