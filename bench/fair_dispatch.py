@@ -13,7 +13,18 @@ over 24 time-zone buckets, against a first-come-first-served baseline in the sam
 - **Spread**: per time-zone bucket, its share of the slots over its share of the active
   workers (those who asked at least once), for the waves batch and for a baseline batch
   of the same size opened all at once (first come, first served) to the workers awake at
-  its publication, as a rush does today.
+  its publication, as a rush does today. The platform sizes each wave by the activity it
+  measured in that hour over the 7 days before publication (``tasks.activity``), so the run
+  first gives it a week of history: on each of the 7 days each worker is drawn active in
+  each hour with the same chance as in the rush (``ACTIVITY`` at their local hour), and the
+  hours drawn are written as the rows ``worker_activity_record`` writes for such visits
+  (one row a worker a day, a bit an hour; written in bulk rather than by replaying a week
+  of page views). The platform reads only those rows, never ``ACTIVITY`` or ``POPULATION``.
+  A second Spread row removes the lottery's luck: each drawn wave's slots shared among its
+  applicants in proportion to their lottery weights (the draw's expectation), for the waves
+  as sized and for equal waves on the same applicants. A bucket of 2% of the workers holds
+  about 20 of 1,000 slots, so chance alone moves its realised ratio by about ±0.22 (one
+  standard deviation); the expected row shows what the rule itself gives each bucket.
 
 Time is simulated: between waves the batch's timeline (waves, publication, period, cap,
 expiry) is moved back in the database, so the server sees the next window open now. The
@@ -110,11 +121,32 @@ def _seed() -> dict[str, Any]:
     )
     WorkerProfile.objects.bulk_create([WorkerProfile(user=u) for u in users], batch_size=2000)
     tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users], batch_size=2000)
+    _seed_history(users, buckets)
     return {
         "organisation": organisation,
         "requester": requester,
         "workers": [(u.pk, t.key, b) for u, t, b in zip(users, tokens, buckets, strict=True)],
     }
+
+
+def _seed_history(users: list[Any], buckets: list[int]) -> None:
+    """A week of visits before today (UTC): each worker active in each UTC hour of each of
+    the 7 days with the chance ``ACTIVITY`` gives their local hour, stored as the platform's
+    own activity rows (what ``worker_activity_record`` writes for those visits)."""
+    from django.utils import timezone
+
+    from tasks.activity import ACTIVITY_DAYS, hour_mask, utc_day
+    from tasks.models import WorkerActivity
+
+    history = random.Random(7)
+    today = utc_day(timezone.now())
+    rows = []
+    for user, bucket in zip(users, buckets, strict=True):
+        for back in range(1, ACTIVITY_DAYS + 1):
+            hours = [hour for hour in range(24) if history.random() < ACTIVITY[(hour + bucket) % 24]]
+            if hours:
+                rows.append(WorkerActivity(worker=user, day=today - timedelta(days=back), hours=hour_mask(hours)))
+    WorkerActivity.objects.bulk_create(rows, batch_size=5000)
 
 
 def _batch(organisation: Any, requester: Any, title: str, mode: str) -> Any:
@@ -236,6 +268,40 @@ def _spread(given_by_worker: Counter[int], active: set[int], bucket_of: dict[int
     return min(ratios), max(ratios), outside
 
 
+def _expected_spread(
+    waves: list[Any], slots: int, leftovers: Counter[int], active: set[int], bucket_of: dict[int, int], *, equal: bool
+) -> tuple[float, float, int]:
+    """The Spread without the lottery's luck: each wave's slots shared among its applicants
+    in proportion to their weights. ``equal``: the same applicants, but every wave planned an
+    equal share (what was not given rolling over, as the draw does); else the slots each wave
+    really gave. Slots left after the waves go as they really went (``leftovers``), or, for
+    equal waves, to the active workers' buckets in proportion."""
+    expected: dict[int, float] = {}
+    in_hands = 0
+    for index, wave in enumerate(waves):
+        pool = [(int(worker), int(weight)) for worker, weight in wave.pool]
+        if equal:
+            planned = slots * (index + 1) // len(waves)
+            given = max(0, min(len(pool), planned - in_hands))
+        else:
+            given = wave.slots_given
+        in_hands += given
+        total_weight = sum(weight for _worker, weight in pool)
+        for worker, weight in pool:
+            bucket = bucket_of[worker]
+            expected[bucket] = expected.get(bucket, 0.0) + given * weight / total_weight
+    per_bucket_active = Counter(bucket_of[w] for w in active)
+    if equal:
+        for bucket, count in per_bucket_active.items():
+            expected[bucket] = expected.get(bucket, 0.0) + (slots - in_hands) * count / len(active)
+    else:
+        for worker, count in leftovers.items():
+            expected[bucket_of[worker]] = expected.get(bucket_of[worker], 0.0) + count
+    total = sum(expected.values())
+    ratios = [(expected.get(b, 0.0) / total) / (per_bucket_active[b] / len(active)) for b in per_bucket_active]
+    return min(ratios), max(ratios), sum(1 for r in ratios if not 0.8 <= r <= 1.25)
+
+
 def run() -> list[dict[str, str]]:
     from django.db.models import Count
     from django.utils import timezone
@@ -321,6 +387,17 @@ def run() -> list[dict[str, str]]:
         per_worker = accepted.values_list("worker_id").annotate(n=Count("id")).values_list("worker_id", "n")
         given_all = Counter(dict(per_worker))
         waves_low, waves_high, waves_outside = _spread(given_all, active, bucket_of)
+        drawn_waves = list(DispatchWave.objects.filter(batch=batch).order_by("number"))
+        by_lottery_worker = Counter(
+            WaveApplication.objects.filter(wave__batch=batch, outcome=WaveApplication.Outcome.GIVEN).values_list(
+                "worker_id", flat=True
+            )
+        )
+        leftovers = given_all - by_lottery_worker
+        sized = _expected_spread(drawn_waves, SLOTS, leftovers, active, bucket_of, equal=False)
+        equal = _expected_spread(drawn_waves, SLOTS, leftovers, active, bucket_of, equal=True)
+        weights = [wave.weight for wave in drawn_waves]
+        plan_range = f"wave weights {min(weights)}-{max(weights)}, floor {batch.dispatch_activity.get('floor')}"
         # The baseline: the same batch opened all at once to whoever is awake at publication.
         rule = Rule.objects.get(key="dispatch_all_at_once_max_slots")
         RuleVersion.objects.create(rule=rule, value=1_000_000, effective_at=timezone.now() - timedelta(seconds=1))
@@ -388,6 +465,13 @@ def run() -> list[dict[str, str]]:
             "figure": f"{waves_low:.2f} - {waves_high:.2f} ({waves_outside} of 24 outside)",
             "reference": f"FCFS baseline {base_low:.2f} - {base_high:.2f} ({base_outside} outside)",
             "ratio": f"{by_lottery} of {SLOTS} given by lottery",
+            "goal": "every bucket 0.8 - 1.25",
+        },
+        {
+            "what": "Spread expected from the draws' applicants (no lottery luck)",
+            "figure": f"sized by activity {sized[0]:.2f} - {sized[1]:.2f} ({sized[2]} outside)",
+            "reference": f"equal waves, same applicants: {equal[0]:.2f} - {equal[1]:.2f} ({equal[2]} outside)",
+            "ratio": plan_range,
             "goal": "every bucket 0.8 - 1.25",
         },
     ]
