@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import translation
 
-LANGUAGES = ("es", "pt_BR", "fr", "hi", "fil")
+LANGUAGES = ("es", "pt_BR", "fr", "hi", "fil", "de")
 LOCALE = Path(settings.BASE_DIR) / "locale"
 IGNORED = [".venv/*", "build/*", "tests/*", "bench/*", "docs/*", "var/*", "*.egg-info/*", "node_modules/*"]
 
