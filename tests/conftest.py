@@ -1,6 +1,7 @@
 """Shared fixtures. Each app's tests live under tests/<app>/ and add their own."""
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -64,6 +65,21 @@ def _clear_cache() -> None:
     cache.clear()
     clear_local_copies()  # this process's copies of shared entries
     throttling._counter.clear()  # this process's share of the rate-limit counters
+
+
+@pytest.fixture(autouse=True)
+def _language_and_zone_reset() -> Iterator[None]:
+    """Each test starts in the default language and time zone, whatever the test before
+    activated (a service run inside ``translation.override``, a request whose middleware
+    activated the person's language and was left active in this thread): a test must not
+    pass or fail by the order the suite runs in."""
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture
