@@ -34,6 +34,7 @@ from disputes.states import CASE
 from governance.selectors import rule_in_force, rule_value
 from ledger import accounts as ledger_accounts
 from ledger.services import transfer
+from notifications.selectors import moment_for
 from tasks import services as task_services
 from tasks.models import Assignment, Batch
 
@@ -395,8 +396,8 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
         if assignment.rejection_final_at is not None and assignment.rejection_final_at <= now:
             raise AppError(
                 "contest_window_closed",
-                _("The contest window ended at %(rejection_final_at)s UTC; the rejection is final.")
-                % {"rejection_final_at": format(assignment.rejection_final_at, "%Y-%m-%d %H:%M")},
+                _("The contest window ended at %(rejection_final_at)s; the rejection is final.")
+                % {"rejection_final_at": moment_for(user=worker, moment=assignment.rejection_final_at)},
                 status=409,
             )
         task_services.assignment_rejection_dispute(assignment=assignment, actor=worker)

@@ -45,6 +45,7 @@ from governance.selectors import RuleValue, rule_in_force
 from ledger import accounts as ledger_accounts
 from ledger import services as ledger
 from ledger.selectors import balance
+from notifications.selectors import moment_for
 from payments import stripe_gateway
 from payouts import notices, rails
 from payouts.models import (
@@ -603,8 +604,8 @@ def _payout_create(
             if quote.expires_at is not None and quote.expires_at <= timezone.now():
                 raise AppError(
                     "quote_expired",
-                    _("The estimate expired at %(expires_at)s UTC; ask for a new one (rates move).")
-                    % {"expires_at": format(quote.expires_at, "%H:%M")},
+                    _("The estimate expired at %(expires_at)s; ask for a new one (rates move).")
+                    % {"expires_at": moment_for(user=user, moment=quote.expires_at)},
                     status=409,
                     details={"expired_at": quote.expires_at.isoformat()},
                 )

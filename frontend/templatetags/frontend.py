@@ -2,7 +2,7 @@
 human labels for internal names, and the role navigation."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +11,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from core import moments
 from core.labels import label, rule_description, rule_name
 from core.money import exponent, platform_currency, to_major
 from frontend.pages import roles_for
@@ -41,18 +41,6 @@ def percent(bps: int | None) -> str:
     return f"{formats.number_format(value, decimal_pos=places, use_l10n=True)}%"
 
 
-def zone_label(moment: datetime) -> str:
-    """The zone's usual abbreviation (CET, IST, UTC), or its offset where it has none."""
-    name = moment.tzname() or ""
-    if name.isalpha():
-        return name
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}:{rest:02d}" if rest else f"UTC{sign}{hours:02d}"
-
-
 @register.filter
 def when(moment: datetime | None) -> SafeString | str:
     """A moment in the reader's time zone, written their way, with the zone named:
@@ -61,10 +49,11 @@ def when(moment: datetime | None) -> SafeString | str:
         return "-"
     if not isinstance(moment, datetime):
         return formats.date_format(moment, "DATE_FORMAT")
-    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    shown = f"{formats.date_format(local, 'DATETIME_FORMAT')} {zone_label(local)}"
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), timezone.get_current_timezone_name(), shown
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        timezone.get_current_timezone_name(),
+        moments.local_text(moment),
     )
 
 
@@ -78,28 +67,12 @@ def day(value: date | datetime | None) -> str:
     return formats.date_format(value, "DATE_FORMAT")
 
 
-def _span(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return ngettext("%(count)d minute", "%(count)d minutes", max(minutes, 1)) % {"count": max(minutes, 1)}
-    hours = minutes // 60
-    if hours < 48:
-        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
-    days = hours // 24
-    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
-
-
 @register.filter
 def relative(moment: datetime | None) -> str:
     """``in 2 days`` or ``3 hours ago``."""
     if moment is None:
         return ""
-    seconds = (moment - timezone.now()).total_seconds()
-    if abs(seconds) < 60:
-        return _("now")
-    if seconds > 0:
-        return _("in %(span)s") % {"span": _span(seconds)}
-    return _("%(span)s ago") % {"span": _span(-seconds)}
+    return moments.relative(moment)
 
 
 @register.filter

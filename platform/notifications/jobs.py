@@ -11,6 +11,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
+from core.moments import zone
 from notifications import emails, push, reminders
 from notifications.models import (
     DigestSent,
@@ -19,7 +20,7 @@ from notifications.models import (
     NotificationSettings,
     PushSubscription,
 )
-from notifications.render import words, zone
+from notifications.render import words
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from core.moments import zone
 from notifications.models import NotificationSettings
-from notifications.render import zone
 
 
 class PersonalLocaleMiddleware:

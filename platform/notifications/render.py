@@ -5,14 +5,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core.moments import moment_text
 from notifications.categories import CATEGORIES
 
 # Parameters holding a moment: stored as ISO 8601 in UTC, shown in the reader's time zone.
 MOMENT_PARAMS = frozenset({"deadline", "effective", "not_before", "next_chance"})
+# Those a person acts before: also written as how far away they are ("in 2 days").
+DEADLINE_PARAMS = frozenset({"deadline", "next_chance"})
 
 
 @dataclass(frozen=True)
@@ -21,20 +24,13 @@ class Words:
     body: str
 
 
-def zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
+    """The parameters as the reader reads them; call inside the reader's language."""
     shown = dict(params)
     for key in MOMENT_PARAMS & shown.keys():
         moment = parse_datetime(str(shown[key]))
         if moment is not None:
-            local = timezone.localtime(moment, zone(time_zone))
-            shown[key] = f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
+            shown[key] = moment_text(moment, time_zone=time_zone, deadline=key in DEADLINE_PARAMS)
     return shown
 
 
@@ -49,8 +45,8 @@ def words(*, category: str, params: dict[str, Any], language: str = "en", time_z
     A notification about sandbox work has its title marked "[Sandbox]" (so is the e-mail's
     subject, the push and every list showing it)."""
     spec = CATEGORIES[category]
-    shown = _shown(params, time_zone)
     with translation.override(language):
+        shown = _shown(params, time_zone)
         title = str(spec.title) % shown
         if is_sandbox(params):
             title = _("[Sandbox] %(title)s") % {"title": title}

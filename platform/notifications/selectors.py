@@ -1,12 +1,14 @@
-"""Reads of the inbox: always the signed-in person's own entries."""
+"""Reads of the inbox (always the signed-in person's own entries) and of a person's clock."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import QuerySet
 
 from accounts.models import User
 from core.errors import NotFound
+from core.moments import moment_text
 from notifications.models import Notification, NotificationSettings
 
 STATUS_SECONDS = 60
@@ -51,3 +53,11 @@ def access_notification(*, user: User, notification_id: int) -> Notification:
 def settings_for(*, user: User) -> NotificationSettings:
     found = NotificationSettings.objects.filter(user=user).first()
     return found or NotificationSettings(user=user)
+
+
+def moment_for(*, user: User, moment: datetime, deadline: bool = False) -> str:
+    """``moment`` in ``user``'s own time zone with the zone named (``core.moments``), written
+    in the active language: the one the message around it is in. For refusals a service
+    writes to the person acting, wherever they call from (page, API with a key, a job)."""
+    time_zone = NotificationSettings.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return moment_text(moment, time_zone=time_zone or "UTC", deadline=deadline)

@@ -19,6 +19,7 @@ from core.audit import audit_record
 from core.errors import AppError, NotFound
 from core.models import AuditEvent, OutboxEvent
 from governance.selectors import rule_value
+from notifications.selectors import moment_for
 from tasks import books, inputs, selectors
 from tasks.models import Assignment, AssignmentAttempt, Batch, BlockedWorker, QualificationRequirement
 from tasks.services.common import _lock_assignment
@@ -108,9 +109,9 @@ def _refuse_outside_dispatch(*, batch: Batch, worker: User, now: Any) -> None:
             "dispatch_waves",
             _(
                 "This batch opens its slots in waves shared across time zones: apply during a wave's application "
-                "window and the slots are drawn by lot. It is first come, first served from %(when)s UTC."
+                "window and the slots are drawn by lot. It is first come, first served from %(when)s."
             )
-            % {"when": f"{batch.dispatch_fcfs_at:%Y-%m-%d %H:%M}"},
+            % {"when": moment_for(user=worker, moment=batch.dispatch_fcfs_at, deadline=True)},
             status=409,
             details={"first_come_first_served_at": batch.dispatch_fcfs_at.isoformat()},
         )
@@ -119,18 +120,18 @@ def _refuse_outside_dispatch(*, batch: Batch, worker: User, now: Any) -> None:
         and now < batch.dispatch_cap_until
         and Assignment.objects.filter(batch_id=batch.pk, worker_id=worker.pk).count() >= batch.dispatch_cap_slots
     ):
-        raise _cap_reached(batch)
+        raise _cap_reached(batch, worker)
 
 
-def _cap_reached(batch: Batch) -> AppError:
+def _cap_reached(batch: Batch, worker: User) -> AppError:
     until = batch.dispatch_cap_until
     return AppError(
         "cap_reached",
-        _(
-            "You hold %(cap)s slots of this batch, the most one worker may hold in its first hours "
-            "(until %(until)s UTC)."
-        )
-        % {"cap": batch.dispatch_cap_slots, "until": f"{until:%Y-%m-%d %H:%M}" if until else ""},
+        _("You hold %(cap)s slots of this batch, the most one worker may hold in its first hours (until %(until)s).")
+        % {
+            "cap": batch.dispatch_cap_slots,
+            "until": moment_for(user=worker, moment=until) if until else "-",
+        },
         status=409,
     )
 
@@ -411,8 +412,8 @@ def _assignment_submit(*, worker: User, assignment: Assignment, answers: dict[st
         if slot.deadline_at is not None and slot.deadline_at + late_submission_grace() <= now:
             raise AppError(
                 "assignment_expired",
-                _("The time allotted ended at %(deadline_at)s UTC; the slot reopens for others.")
-                % {"deadline_at": format(slot.deadline_at, "%Y-%m-%d %H:%M")},
+                _("The time allotted ended at %(deadline_at)s; the slot reopens for others.")
+                % {"deadline_at": moment_for(user=worker, moment=slot.deadline_at)},
                 status=409,
             )
         batch = slot.batch

@@ -21,6 +21,7 @@ from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError
 from core.rules import rule_in_force
+from notifications.selectors import moment_for
 from tasks import dispatch, notices, selectors
 from tasks.activity import activity_measure
 from tasks.models import Assignment, Batch, DispatchMode, DispatchWave, WaveApplication
@@ -165,8 +166,8 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
             when = upcoming.opens_at if upcoming else batch.dispatch_fcfs_at
             raise AppError(
                 "window_closed",
-                _("No application window of this batch is open now; the next opens at %(when)s UTC.")
-                % {"when": f"{when:%Y-%m-%d %H:%M}"},
+                _("No application window of this batch is open now; the next opens at %(when)s.")
+                % {"when": moment_for(user=worker, moment=when, deadline=True) if when else "-"},
                 status=409,
                 details={"next_window_at": when.isoformat() if when else None},
             )
@@ -178,7 +179,7 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
             )
         held, earned = dispatch.applicant_figures(worker_id=worker.pk, batch_id=batch.pk, days=days, at=now)
         if _at_cap(batch, worker.pk, now, held=held):
-            raise _cap_reached(batch)
+            raise _cap_reached(batch, worker)
         weight = dispatch.lottery_weight(earned=earned, reference=reference)
         try:
             application = WaveApplication.objects.create(
@@ -188,8 +189,8 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
             # Raised out of the transaction, which rolls back (no savepoint is needed).
             raise AppError(
                 "already_applied",
-                _("You have already applied to this wave; the draw is at %(when)s UTC.")
-                % {"when": f"{wave.draws_at:%Y-%m-%d %H:%M}"},
+                _("You have already applied to this wave; the draw is at %(when)s.")
+                % {"when": moment_for(user=worker, moment=wave.draws_at, deadline=True)},
                 status=409,
             ) from None
         audit_record(

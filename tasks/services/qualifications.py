@@ -16,6 +16,7 @@ from core.audit import audit_record
 from core.errors import AppError
 from governance.selectors import rule_value
 from ledger import escrow
+from notifications.selectors import moment_for
 from tasks import notices
 from tasks.models import (
     Assignment,
@@ -234,8 +235,8 @@ def qualification_test_start(*, qualification: Qualification, worker: User) -> Q
         if standing.next_attempt_at is not None:
             raise AppError(
                 "retake_too_soon",
-                _("You can take this test again from %(moment)s (UTC), after the wait the co-op's rules set.")
-                % {"moment": standing.next_attempt_at.strftime("%Y-%m-%d %H:%M")},
+                _("You can take this test again from %(moment)s, after the wait the co-op's rules set.")
+                % {"moment": moment_for(user=worker, moment=standing.next_attempt_at, deadline=True)},
                 status=409,
                 details={"next_attempt_at": standing.next_attempt_at.isoformat()},
             )

@@ -72,7 +72,7 @@ def test_an_immediate_email_goes_through_a_real_smtp_server_with_one_click_unsub
     assert message["Subject"] == "You were drawn as a juror for case 42"
     body = message.get_payload(decode=True).decode()
     assert f"https://coop.example.org/inbox/{entry.pk}/" in body
-    assert "2026-12-08 12:00 (UTC)" in body
+    assert "Dec. 8, 2026, noon UTC" in body
     unsubscribe = "".join(message["List-Unsubscribe"].split())  # unfolded
     assert unsubscribe.startswith("<https://coop.example.org/notifications/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -95,7 +95,7 @@ def test_the_email_is_written_in_the_persons_language_and_time_zone(django_captu
         services.notify(users=[user], category="juror_drawn", params={"case": 9, "deadline": DEADLINE})
     [message] = mail.outbox
     assert message.subject == "Du wurdest als Geschworene*r für Fall 9 ausgelost"
-    assert "2026-12-08 13:00 (CET)" in message.body
+    assert "8. Dezember 2026 13:00 CET" in message.body
 
 
 def _unsubscribe_path(message) -> str:
@@ -165,7 +165,7 @@ def test_the_digest_goes_once_at_seven_in_the_persons_time_zone() -> None:
     [digest] = mail.outbox
     assert digest.subject == "Your daily co-op summary: 2 new"
     assert "Voting opened: Wage 13" in digest.body and "Payout paid: 5.00 EUR" in digest.body
-    assert "2026-12-08 21:00 (JST)" in digest.body
+    assert "Dec. 8, 2026, 9 p.m. JST" in digest.body
     assert DigestSent.objects.get(user=tokyo).local_date.isoformat() == "2026-12-07"
     assert set(Notification.objects.values_list("email", flat=True)) == {"sent"}
 

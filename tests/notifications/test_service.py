@@ -24,7 +24,7 @@ def test_notify_writes_inbox_entries_and_queues_immediate_mail(django_capture_on
     assert sorted(Notification.objects.values_list("user_id", flat=True)) == sorted(u.pk for u in users)
     assert len(mail.outbox) == 3
     assert mail.outbox[0].subject == "You were drawn as a juror for case 7"
-    assert "2026-12-08 12:00 (UTC)" in mail.outbox[0].body
+    assert "Dec. 8, 2026, noon UTC" in mail.outbox[0].body
     assert set(Notification.objects.values_list("email", flat=True)) == {"sent"}
 
 

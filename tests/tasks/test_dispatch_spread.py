@@ -6,6 +6,7 @@ draw's notices (sent once, in the reader's language and time zone)."""
 import io
 import json
 import zipfile
+import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -13,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats, translation
 
 from accounts.models import User, WorkerProfile
 from notifications.models import Notification, NotificationPreference
@@ -285,8 +287,10 @@ def test_the_notice_reads_in_the_workers_language_and_time_zone(organisation, cl
     moment_key = "deadline" if notice.category == "dispatch_given" else "next_chance"
     moment = datetime.fromisoformat(notice.params[moment_key]).astimezone(UTC)
     shown = words(category=notice.category, params=notice.params, language="es", time_zone="Asia/Kolkata")
-    local = moment + timedelta(hours=5, minutes=30)
-    assert f"{local:%Y-%m-%d %H:%M} (IST)" in shown.body
+    local = moment.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))
+    with translation.override("es"):
+        written = formats.date_format(local, "DATETIME_FORMAT")
+    assert f"{written} IST (" in shown.body  # the zone named, then how far away it is
     assert "Etiquetar frases" in shown.title
     english = words(category=notice.category, params=notice.params)
     assert shown.title != english.title and shown.body != english.body  # Spanish, not English

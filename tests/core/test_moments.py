@@ -1,0 +1,49 @@
+"""Times in messages written in Python (notices, e-mails, refusals) read in the reader's own
+time zone, with the zone named, and deadlines say how far away they are (issue 25.2)."""
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.core import mail
+from django.utils import formats, timezone, translation
+
+from accounts.models import User
+from core.moments import moment_text, zone_label
+from notifications import services as notification_services
+from tests.factories import UserFactory
+
+
+def _written(moment: datetime, zone_name: str, language: str) -> str:
+    """How Django writes ``moment`` on a clock in ``zone_name`` for a ``language`` reader."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(zone_name))
+    with translation.override(language):
+        return formats.date_format(local, "DATETIME_FORMAT")
+
+
+def test_the_same_notice_reads_in_each_workers_own_time(db: None, django_capture_on_commit_callbacks) -> None:
+    kolkata: User = UserFactory(email="kolkata@example.org")
+    caracas: User = UserFactory(email="caracas@example.org")
+    notification_services.notification_settings_set(user=kolkata, language="en", time_zone="Asia/Kolkata")
+    notification_services.notification_settings_set(user=caracas, language="es", time_zone="America/Caracas")
+    deadline = (timezone.now() + timedelta(days=2, minutes=30)).replace(second=0, microsecond=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_services.notify(
+            users=[kolkata, caracas], category="juror_drawn", params={"case": 7, "deadline": deadline}, url="/cases/7/"
+        )
+    bodies = {message.to[0]: message.body for message in mail.outbox}
+    in_kolkata, in_caracas = bodies["kolkata@example.org"], bodies["caracas@example.org"]
+    assert f"{_written(deadline, 'Asia/Kolkata', 'en')} IST (in 2 days)" in in_kolkata
+    assert f"{_written(deadline, 'America/Caracas', 'es')} UTC-04 (dentro de 2 días)" in in_caracas
+    # Two clocks 9.5 hours apart: the same moment written differently, neither as UTC.
+    assert _written(deadline, "Asia/Kolkata", "en") != _written(deadline, "America/Caracas", "en")
+    assert "UTC)" not in in_kolkata and "UTC)" not in in_caracas
+
+
+def test_a_zone_without_an_abbreviation_is_named_by_its_offset() -> None:
+    moment = datetime(2026, 12, 6, 12, 0, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    assert zone_label(moment.astimezone(zoneinfo.ZoneInfo("America/Caracas"))) == "UTC-04"
+    assert zone_label(moment.astimezone(zoneinfo.ZoneInfo("Asia/Kathmandu"))) == "UTC+05:45"
+    assert zone_label(moment.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))) == "CET"
+    # An unknown zone name (a stale setting) reads as UTC rather than failing.
+    assert moment_text(moment, time_zone="Mars/Olympus", language="en") == "Dec. 6, 2026, noon UTC"
+    assert moment_text(moment, time_zone="Asia/Kolkata", language="de") == "6. Dezember 2026 17:30 IST"
