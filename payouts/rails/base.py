@@ -58,7 +58,12 @@ class Quote:
     units per platform unit, a decimal string as the rail gave it), the
     ``destination_amount`` in ``destination_currency`` minor units, and when the
     rail stops honouring it (None: it does not expire). ``reference`` is the
-    rail's id for the quote, if it keeps one."""
+    rail's id for the quote, if it keeps one.
+
+    On every rail ``amount + fee`` is exactly what leaves the co-op's account at
+    the rail (what the rail's ledger account is credited), and ``amount``,
+    converted, is what reaches the worker: a rail whose provider takes its fee
+    out of the sum it is given (Wise) asks for ``amount + fee``."""
 
     amount: int
     fee: int

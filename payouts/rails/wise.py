@@ -22,6 +22,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from core.errors import AppError
+from core.money import format_amount
 from ledger import accounts
 from payouts.rails import wise_client
 from payouts.rails.base import Destination, Quote, RailRefused, Submission, offers_countries
@@ -48,6 +49,8 @@ WIRE_NAMES = {
     "branch_code": "branchCode",
     "account_number": "accountNumber",
 }
+# Wise quotes asked at most for one price (see ``WiseRail.quote``).
+QUOTE_ATTEMPTS = 4
 # The co-op's namespace for transfer ids: uuid5(namespace, "payout:<id>").
 TRANSFER_NAMESPACE = uuid.UUID("6f1c5a0e-2b7d-4e0c-9a53-7f0d2c1e9b44")
 
@@ -133,15 +136,38 @@ class WiseRail:
         return ""
 
     def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
-        found = wise_client.quote_create(
-            source_currency=currency,
-            target_currency=method.destination["currency"],
-            amount=amount,
-            recipient=method.destination["recipient"],
-        )
+        """A Wise quote whose ``sourceAmount`` is ``amount`` plus Wise's fee, so the
+        worker's ``amount`` is converted whole and the fee is on top, as on every rail.
+
+        Wise takes its fee out of the source amount, so the fee of ``amount`` is learnt
+        first and ``amount + fee`` quoted again, until the fee stops moving (a
+        percentage fee grows a little with the sum). Should it not settle within
+        ``QUOTE_ATTEMPTS``, the last quote is taken as Wise split it (``amount`` =
+        source - fee, a little less than asked), which is always what Wise debits and
+        converts. Either way ``amount + fee`` is exactly what leaves the co-op's Wise
+        balance and ``destination_amount`` is Wise's own figure for what arrives."""
+        fee = 0
+        for _attempt in range(QUOTE_ATTEMPTS):
+            found = wise_client.quote_create(
+                source_currency=currency,
+                target_currency=method.destination["currency"],
+                amount=amount + fee,
+                recipient=method.destination["recipient"],
+            )
+            if found.fee == fee:
+                break
+            fee = found.fee
+        sent = found.source_amount - found.fee
+        if sent <= 0:
+            raise AppError(
+                "amount_below_rail_minimum",
+                _("The fee of %(amount)s is more than the payout; ask for more.")
+                % {"amount": format_amount(found.fee, currency)},
+                status=409,
+            )
         expires = datetime.fromisoformat(found.expires_at.replace("Z", "+00:00")) if found.expires_at else None
         return Quote(
-            amount=amount,
+            amount=sent,
             fee=found.fee,
             rate=found.rate,
             destination_amount=found.target_amount,

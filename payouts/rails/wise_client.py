@@ -115,16 +115,21 @@ def recipient_create(*, currency: str, account_holder: str, account_type: str, d
 
 @dataclass(frozen=True, slots=True)
 class WiseQuote:
+    """Wise's price: it debits ``source_amount`` from the balance, keeps ``fee`` out of
+    it, and converts the rest (``target_amount = (source_amount - fee) * rate``)."""
+
     id: str
     rate: str
-    fee: int  # source currency minor units
+    source_amount: int  # source currency minor units, fee included
+    fee: int  # source currency minor units, inside source_amount
     target_amount: int
     target_currency: str
     expires_at: str
 
 
 def quote_create(*, source_currency: str, target_currency: str, amount: int, recipient: str) -> WiseQuote:
-    """``POST /v3/profiles/{profileId}/quotes`` paid from the co-op's Wise balance."""
+    """``POST /v3/profiles/{profileId}/quotes`` paid from the co-op's Wise balance, for a
+    ``sourceAmount`` of ``amount``: Wise's fee comes out of that amount, it is not added."""
     answer = _call(
         "POST",
         f"/v3/profiles/{settings.WISE_PROFILE_ID}/quotes",
@@ -146,6 +151,7 @@ def quote_create(*, source_currency: str, target_currency: str, amount: int, rec
     return WiseQuote(
         id=str(answer["id"]),
         rate=str(answer.get("rate")),
+        source_amount=_minor(option.get("sourceAmount") or answer.get("sourceAmount") or 0, source_currency),
         fee=_minor((option.get("fee") or {}).get("total") or 0, source_currency),
         target_amount=_minor(option.get("targetAmount") or answer.get("targetAmount") or 0, target_currency),
         target_currency=target_currency,

@@ -1,1 +1,1 @@
-from tests.fakes.fixtures import fake_stripe  # noqa: F401
+from tests.fakes.fixtures import fake_stripe, fake_wise  # noqa: F401
