@@ -107,7 +107,11 @@ class BatchEditForm(BatchForm):
         self.batch = batch
         owned = Qualification.objects.filter(organisation=organisation).order_by("name", "id")
         cast(forms.MultipleChoiceField, self.fields["qualifications"]).choices = [
-            (str(qualification.pk), qualification.name) for qualification in owned
+            # A sandbox one is named so: a real batch refuses it (tasks.services.batches).
+            (str(qualification.pk), _("%(name)s (sandbox)") % {"name": qualification.name})
+            if qualification.is_sandbox
+            else (str(qualification.pk), qualification.name)
+            for qualification in owned
         ]
         if not owned:
             del self.fields["qualifications"]

@@ -230,6 +230,7 @@ def _register_type(caller: Caller, params: dict[str, Any]) -> HitType:
         keywords=params.get("Keywords", ""),
         auto_approval_delay_seconds=params.get("AutoApprovalDelayInSeconds"),
         qualification_requirements=params.get("QualificationRequirements"),
+        sandbox=caller.sandbox,
     )
 
 
@@ -538,7 +539,9 @@ def list_worker_blocks(caller: Caller, params: dict[str, Any]) -> dict[str, Any]
 
 
 def _qualification(caller: Caller, type_id: str) -> Qualification:
-    return selectors.access_qualification(organisation=caller.organisation, qualification_type_id=type_id)
+    return selectors.access_qualification(
+        organisation=caller.organisation, qualification_type_id=type_id, sandbox=caller.sandbox
+    )
 
 
 def create_qualification_type(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
@@ -555,6 +558,7 @@ def create_qualification_type(caller: Caller, params: dict[str, Any]) -> dict[st
         test_duration_seconds=params.get("TestDurationInSeconds"),
         auto_granted=bool(params.get("AutoGranted", False)),
         auto_granted_value=params.get("AutoGrantedValue"),
+        sandbox=caller.sandbox,
     )
     qualification = _qualification(caller, str(qualification.pk))
     return {"QualificationType": _qualification_type_dict(qualification)}
@@ -598,6 +602,7 @@ def list_qualification_types(caller: Caller, params: dict[str, Any]) -> dict[str
         organisation=caller.organisation,
         query=params.get("Query", ""),
         requestable_only=bool(params.get("MustBeRequestable")),
+        sandbox=caller.sandbox,
     )
     page, token = paginate(caller, "ListQualificationTypes", params, rows)
     return _listing("QualificationTypes", [_qualification_type_dict(q) for q in page], token)
@@ -652,14 +657,16 @@ def list_hits_for_qualification_type(caller: Caller, params: dict[str, Any]) -> 
 
 def list_qualification_requests(caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     qualification = _qualification(caller, params["QualificationTypeId"]) if params.get("QualificationTypeId") else None
-    rows = selectors.qualification_requests(organisation=caller.organisation, qualification=qualification)
+    rows = selectors.qualification_requests(
+        organisation=caller.organisation, qualification=qualification, sandbox=caller.sandbox
+    )
     page, token = paginate(caller, "ListQualificationRequests", params, rows)
     return _listing("QualificationRequests", [_request_dict(r) for r in page], token)
 
 
 def _decide_request(caller: Caller, params: dict[str, Any], accept: bool) -> dict[str, Any]:
     request = selectors.access_qualification_request(
-        organisation=caller.organisation, request_id=params["QualificationRequestId"]
+        organisation=caller.organisation, request_id=params["QualificationRequestId"], sandbox=caller.sandbox
     )
     services.qualification_request_decide(
         request=request,

@@ -164,10 +164,18 @@ def bonuses(
     return rows.order_by("id")
 
 
-def access_qualification(*, organisation: Organisation, qualification_type_id: str) -> Qualification:
-    """The organisation's qualification with its MTurk attributes (``mturk_info``)."""
+def access_qualification(
+    *, organisation: Organisation, qualification_type_id: str, sandbox: bool = False
+) -> Qualification:
+    """The organisation's qualification with its MTurk attributes (``mturk_info``): a
+    sandbox one only through the sandbox endpoint (``sandbox``), a real one only without,
+    so a script tested in the sandbox never grants or revokes a real qualification."""
     pk = int(qualification_type_id) if qualification_type_id.isdigit() and len(qualification_type_id) < 18 else 0
-    qualification = Qualification.objects.select_related("mturk_info").filter(organisation=organisation, pk=pk).first()
+    qualification = (
+        Qualification.objects.select_related("mturk_info")
+        .filter(organisation=organisation, pk=pk, is_sandbox=sandbox)
+        .first()
+    )
     if qualification is None:
         raise NotFound("qualification type")
     return qualification
@@ -182,10 +190,10 @@ def qualification_info(qualification: Qualification) -> QualificationTypeInfo:
 
 
 def qualifications_for_organisation(
-    *, organisation: Organisation, query: str = "", requestable_only: bool = False
+    *, organisation: Organisation, query: str = "", requestable_only: bool = False, sandbox: bool = False
 ) -> QuerySet[Qualification]:
     rows = (
-        Qualification.objects.filter(organisation=organisation)
+        Qualification.objects.filter(organisation=organisation, is_sandbox=sandbox)
         .exclude(mturk_info__status=QualificationTypeInfo.Status.DISPOSED)
         .select_related("mturk_info")
         .order_by("id")
@@ -206,21 +214,25 @@ def qualification_grant_of(*, qualification: Qualification, worker: User) -> Qua
 
 
 def qualification_requests(
-    *, organisation: Organisation, qualification: Qualification | None = None
+    *, organisation: Organisation, qualification: Qualification | None = None, sandbox: bool = False
 ) -> QuerySet[QualificationRequest]:
     rows = QualificationRequest.objects.filter(
-        qualification__organisation=organisation, status=QualificationRequest.Status.PENDING
+        qualification__organisation=organisation,
+        qualification__is_sandbox=sandbox,
+        status=QualificationRequest.Status.PENDING,
     ).select_related("worker", "qualification")
     if qualification is not None:
         rows = rows.filter(qualification=qualification)
     return rows.order_by("id")
 
 
-def access_qualification_request(*, organisation: Organisation, request_id: str) -> QualificationRequest:
+def access_qualification_request(
+    *, organisation: Organisation, request_id: str, sandbox: bool = False
+) -> QualificationRequest:
     pk = int(request_id) if request_id.isdigit() and len(request_id) < 18 else 0
     found = (
         QualificationRequest.objects.select_related("worker", "qualification")
-        .filter(pk=pk, qualification__organisation=organisation)
+        .filter(pk=pk, qualification__organisation=organisation, qualification__is_sandbox=sandbox)
         .first()
     )
     if found is None:

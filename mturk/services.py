@@ -127,10 +127,11 @@ def _minimum(comparator: str, values: list[int], what: str) -> int:
 
 
 def requirements_translate(
-    *, organisation: Organisation, requirements: list[dict[str, Any]], description: str
+    *, organisation: Organisation, requirements: list[dict[str, Any]], description: str, sandbox: bool = False
 ) -> list[dict[str, Any]]:
     """MTurk's QualificationRequirements as the marketplace's requirements, or ``MTurkError``
-    naming the one that has no transparent equivalent here."""
+    naming the one that has no transparent equivalent here. A qualification type of the
+    other endpoint (sandbox or real) does not exist for this one, as on MTurk."""
     built: list[dict[str, Any]] = []
     for requirement in requirements:
         type_id = str(requirement.get("QualificationTypeId", ""))
@@ -173,7 +174,7 @@ def requirements_translate(
             )
         else:
             pk = int(type_id) if type_id.isdigit() and len(type_id) < 18 else 0
-            qualification = Qualification.objects.filter(organisation=organisation, pk=pk).first()
+            qualification = Qualification.objects.filter(organisation=organisation, pk=pk, is_sandbox=sandbox).first()
             if qualification is None:
                 raise MTurkError(
                     f"The QualificationType '{type_id}' does not exist or is not yours.",
@@ -199,6 +200,7 @@ def hit_type_register(
     keywords: str = "",
     auto_approval_delay_seconds: int | None = None,
     qualification_requirements: list[dict[str, Any]] | None = None,
+    sandbox: bool = False,
 ) -> HitType:
     """The HIT type with these properties, created on first use: the same properties
     always give the same HITTypeId, as on MTurk. Refuses properties that could never be
@@ -218,7 +220,9 @@ def hit_type_register(
     if assignment_duration_seconds < 60:
         raise _invalid("AssignmentDurationInSeconds must be at least 60.")
     requirements = qualification_requirements or []
-    requirements_translate(organisation=organisation, requirements=requirements, description=description)
+    requirements_translate(
+        organisation=organisation, requirements=requirements, description=description, sandbox=sandbox
+    )
     properties = {
         "title": title.strip(),
         "description": description.strip(),
@@ -292,7 +296,10 @@ def hit_create(
     allotted = _ceil_div(hit_type.assignment_duration_seconds, 60)
     estimate = estimated_minutes(hit_type.keywords)
     requirements = requirements_translate(
-        organisation=organisation, requirements=hit_type.qualification_requirements, description=hit_type.description
+        organisation=organisation,
+        requirements=hit_type.qualification_requirements,
+        description=hit_type.description,
+        sandbox=sandbox,
     )
     delay = hit_type.auto_approval_delay_seconds
     try:
@@ -481,10 +488,12 @@ def qualification_type_create(
     test_duration_seconds: int | None = None,
     auto_granted: bool = False,
     auto_granted_value: int | None = None,
+    sandbox: bool = False,
 ) -> Qualification:
     """A marketplace qualification with MTurk's attributes. A Test with an AnswerKey is
     scored automatically (every answer correct grants it); a Test without one waits for
-    the requester (ListQualificationRequests)."""
+    the requester (ListQualificationRequests). Made at the sandbox endpoint (``sandbox``),
+    it is a sandbox qualification: seen only there, gating sandbox HITs only."""
     if status not in (QualificationTypeInfo.Status.ACTIVE, QualificationTypeInfo.Status.INACTIVE):
         raise _invalid("QualificationTypeStatus must be Active or Inactive.")
     if test_xml and auto_granted:
@@ -496,7 +505,7 @@ def qualification_type_create(
         raise _invalid(f"The Name must have 1 to {MAX_QUALIFICATION_NAME_LENGTH} characters.")
     if len(keywords) > 1000:
         raise _invalid("Keywords may be at most 1000 characters.")
-    if Qualification.objects.filter(organisation=organisation, name=name.strip()).exists():
+    if Qualification.objects.filter(organisation=organisation, name=name.strip(), is_sandbox=sandbox).exists():
         raise _invalid(f"You already have a qualification type named '{name.strip()}'.")
     with transaction.atomic():
         qualification = task_services.qualification_create(
@@ -506,6 +515,7 @@ def qualification_type_create(
             description=description,
             test_questions=test.questions if test and test.answer_key else None,
             answer_key=test.answer_key if test and test.answer_key else None,
+            sandbox=sandbox,
         )
         QualificationTypeInfo.objects.create(
             qualification=qualification,

@@ -307,6 +307,10 @@ class Qualification(models.Model):
     estimated_minutes = models.PositiveIntegerField(default=1)
     # How many questions each attempt draws from ``test_questions`` (in random order); 0: all.
     pool_size = models.PositiveIntegerField(default=0)
+    # Made at the sandbox endpoint (/mturk/sandbox/): it gates only sandbox batches, its test
+    # pays nothing, and the real endpoint never sees it (MTurk's sandbox kept its own
+    # qualification types); a grant of it never opens real work.
+    is_sandbox = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     @property

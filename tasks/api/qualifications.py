@@ -44,6 +44,10 @@ class QualificationOut(serializers.Serializer):  # type: ignore[type-arg]
     pass_bps = serializers.IntegerField()
     pool_size = serializers.IntegerField()
     questions_per_attempt = serializers.IntegerField()
+    sandbox = serializers.BooleanField(
+        source="is_sandbox",
+        help_text="Made at the sandbox endpoint: gates sandbox batches only, its test pays nothing.",
+    )
 
 
 class GrantIn(StrictSerializer):

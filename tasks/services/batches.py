@@ -51,7 +51,7 @@ MAX_TIME_ALLOTTED_MINUTES = 24 * 60 * 7
 
 
 def _validate_requirements(
-    organisation: Organisation, requirements: list[dict[str, Any]], fields: dict[str, list[str]]
+    organisation: Organisation, requirements: list[dict[str, Any]], fields: dict[str, list[str]], *, sandbox: bool
 ) -> list[QualificationRequirement]:
     built: list[QualificationRequirement] = []
     for index, item in enumerate(requirements):
@@ -82,6 +82,11 @@ def _validate_requirements(
             ).first()
             if qualification is None:
                 fields[name] = [_("No such qualification of this organisation.")]
+            elif qualification.is_sandbox and not sandbox:
+                fields[name] = [
+                    _("'%(name)s' was made in the sandbox: it can gate sandbox batches only.")
+                    % {"name": qualification.name}
+                ]
             requirement.qualification = qualification
             requirement.value = value or 1
         built.append(requirement)
@@ -137,6 +142,7 @@ def _batch_fields_clean(
     attention_checks: dict[str, dict[str, str]] | None = None,
     reuse_beyond_purpose: bool = False,
     dispatch_mode: str = DispatchMode.AUTO,
+    sandbox: bool = False,
 ) -> tuple[dict[str, Any], list[QualificationRequirement]]:
     """A batch's fields checked and cleaned (as model field values) with its requirements
     built but not saved; ``AppError("invalid")`` naming every bad field. Shared by
@@ -222,7 +228,7 @@ def _batch_fields_clean(
     codes = _completion_codes_clean(completion_codes, external_url, fields)
     if dispatch_mode not in DispatchMode.values:
         fields["dispatch_mode"] = [_("Choose automatic, waves or all at once.")]
-    built = _validate_requirements(organisation, requirements or [], fields)
+    built = _validate_requirements(organisation, requirements or [], fields, sandbox=sandbox)
     if fields:
         raise _invalid(fields)
     values = {
@@ -310,6 +316,7 @@ def batch_create(
         attention_checks=attention_checks,
         reuse_beyond_purpose=reuse_beyond_purpose,
         dispatch_mode=dispatch_mode,
+        sandbox=sandbox,
     )
     with transaction.atomic():
         batch = Batch.objects.create(

@@ -193,7 +193,7 @@ def batch_update(
             return batch
         BATCH.target(batch.status, "edited")
         merged = {**batch_fields(batch), **changes}
-        values, built = _batch_fields_clean(organisation=batch.organisation, **merged)
+        values, built = _batch_fields_clean(organisation=batch.organisation, sandbox=batch.is_sandbox, **merged)
         rows: list[tuple[dict[str, str], dict[str, dict[str, str]]]] | None = None
         if input_content is not None:
             # Control answers leave the rows workers see, as in ``batch_set_input`` (issue 27.1).

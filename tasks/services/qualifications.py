@@ -42,8 +42,11 @@ def qualification_create(
     pass_bps: int = 10_000,
     estimated_minutes: int = 1,
     pool_size: int = 0,
+    sandbox: bool = False,
 ) -> Qualification:
     """A requester qualification, granted by hand or by a test whose answer key grants it.
+    A ``sandbox`` one (made at the sandbox endpoint) gates only sandbox batches and its
+    test pays nothing.
     A test estimated longer than the governed ``qualification_test_free_minutes`` is paid
     to every worker who takes it (``qualification_test_offer``). Each attempt draws
     ``pool_size`` of the questions (0: all) in random order. Raises ``invalid`` with field
@@ -100,6 +103,7 @@ def qualification_create(
             pass_bps=pass_bps,
             estimated_minutes=estimated_minutes,
             pool_size=pool_size,
+            is_sandbox=sandbox,
         )
         audit_record(actor=actor, action="qualification.created", target=qualification, after={"name": name})
     return qualification
@@ -128,8 +132,12 @@ def qualification_revoke(*, qualification: Qualification, worker: User, actor: U
 def qualification_test_pay(*, qualification: Qualification) -> int:
     """What taking the test pays (minor units): nothing for a test no longer than the governed
     ``qualification_test_free_minutes``, otherwise the minimum hourly wage for its estimated
-    length, rounded up."""
-    if not qualification.has_test or qualification.estimated_minutes <= rule_value("qualification_test_free_minutes"):
+    length, rounded up. A sandbox qualification's test pays nothing: no real money for play."""
+    if (
+        qualification.is_sandbox
+        or not qualification.has_test
+        or qualification.estimated_minutes <= rule_value("qualification_test_free_minutes")
+    ):
         return 0
     return -(-rule_value("minimum_hourly_wage") * qualification.estimated_minutes // 60)
 

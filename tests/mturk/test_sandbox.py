@@ -20,6 +20,7 @@ from mturk.models import Hit
 from tasks import play
 from tasks import selectors as task_selectors
 from tasks import services as task_services
+from tasks.models import Batch, Qualification, QualificationGrant
 from tests.factories import UserFactory
 from tests.ledger.factories import fund
 from tests.mturk.conftest import client_for, live
@@ -198,3 +199,107 @@ def test_notify_workers_at_the_sandbox_reaches_testers_marked_and_the_real_endpo
     assert played["NotifyWorkersFailureStatuses"] == []
     [notice] = Notification.objects.filter(user=tester, category="requester_message")
     assert notice.params["sandbox"] is True
+
+
+def test_qualification_types_made_in_the_sandbox_stay_in_the_sandbox(
+    sandbox: Any, mturk: Any, organisation: Organisation, owner: User, tester: User
+) -> None:
+    """MTurk's sandbox kept its own qualification types: a script tested there must never
+    grant, revoke or gate anything real."""
+    fund(organisation, 1_000)
+    real_id = mturk.create_qualification_type(
+        Name="Cat expert", Description="Knows cats", QualificationTypeStatus="Active"
+    )["QualificationType"]["QualificationTypeId"]
+    play_id = sandbox.create_qualification_type(
+        Name="Cat expert", Description="Knows cats (testing)", QualificationTypeStatus="Active"
+    )["QualificationType"]["QualificationTypeId"]  # the same name is free in the other endpoint
+    assert Qualification.objects.get(pk=int(play_id)).is_sandbox
+    assert not Qualification.objects.get(pk=int(real_id)).is_sandbox
+
+    # Each endpoint lists and finds only its own.
+    assert [
+        q["QualificationTypeId"] for q in mturk.list_qualification_types(MustBeRequestable=False)["QualificationTypes"]
+    ] == [real_id]
+    assert [
+        q["QualificationTypeId"]
+        for q in sandbox.list_qualification_types(MustBeRequestable=False)["QualificationTypes"]
+    ] == [play_id]
+    grants_before = QualificationGrant.objects.count()
+    with pytest.raises(ClientError):
+        sandbox.associate_qualification_with_worker(QualificationTypeId=real_id, WorkerId=tester.pseudonym)
+    with pytest.raises(ClientError):
+        sandbox.disassociate_qualification_from_worker(QualificationTypeId=real_id, WorkerId=tester.pseudonym)
+    with pytest.raises(ClientError):
+        mturk.associate_qualification_with_worker(QualificationTypeId=play_id, WorkerId=tester.pseudonym)
+    assert QualificationGrant.objects.count() == grants_before
+
+    # A real HIT cannot be gated by a sandbox type (it does not exist there), nor the reverse.
+    requirement = [{"QualificationTypeId": play_id, "Comparator": "Exists"}]
+    with pytest.raises(ClientError) as refused:
+        mturk.create_hit(**hit_params(QualificationRequirements=requirement))
+    assert error_of(refused)["type"] == "RequestError"
+    assert error_of(refused)["turk"] == "AWS.MechanicalTurk.QualificationTypeDoesNotExist"
+    with pytest.raises(ClientError):
+        sandbox.create_hit(
+            **hit_params(QualificationRequirements=[{"QualificationTypeId": real_id, "Comparator": "Exists"}])
+        )
+    assert available(organisation) == 1_000
+
+    created = sandbox.create_hit(**hit_params(QualificationRequirements=requirement))["HIT"]
+    assert Hit.objects.get(hit_id=created["HITId"]).batch.is_sandbox
+    sandbox.associate_qualification_with_worker(QualificationTypeId=play_id, WorkerId=tester.pseudonym)
+    assert QualificationGrant.objects.filter(qualification_id=int(play_id), worker=tester).exists()
+
+
+def test_a_real_batch_refuses_a_sandbox_qualification_and_a_sandbox_test_pays_nothing(
+    organisation: Organisation, owner: User
+) -> None:
+    fund(organisation, 1_000)
+    play_money = task_services.qualification_create(
+        organisation=organisation,
+        actor=owner,
+        name="Long test",
+        description="An hour of questions",
+        test_questions=[{"name": "q1", "question": "Cat?", "options": ["yes", "no"]}],
+        answer_key={"q1": "yes"},
+        estimated_minutes=60,
+        sandbox=True,
+    )
+    real = task_services.qualification_create(
+        organisation=organisation,
+        actor=owner,
+        name="Long real test",
+        description="An hour of questions",
+        test_questions=[{"name": "q1", "question": "Cat?", "options": ["yes", "no"]}],
+        answer_key={"q1": "yes"},
+        estimated_minutes=60,
+    )
+    # An hour-long real test is paid at the wage floor; a sandbox one never moves real money.
+    assert task_services.qualification_test_pay(qualification=real) > 0
+    assert task_services.qualification_test_pay(qualification=play_money) == 0
+    assert task_services.qualification_test_offer(qualification=play_money, worker=UserFactory()) is None
+
+    batches_before = Batch.objects.count()
+    fields = dict(
+        organisation=organisation,
+        actor=owner,
+        title="Cats",
+        description="Is there a cat?",
+        purpose="Training a cat detector",
+        data_use="Kept for the study",
+        reward=50,
+        assignments_per_task=1,
+        estimated_minutes=2,
+        time_allotted_minutes=10,
+        lifetime_hours=24,
+        template_html='<input name="cat">',
+        requirements=[{"kind": "qualification", "qualification_id": play_money.pk, "value": 1}],
+    )
+    with pytest.raises(AppError) as refused:
+        task_services.batch_create(**fields)  # type: ignore[arg-type]
+    assert refused.value.fields == {
+        "requirements[0]": ["'Long test' was made in the sandbox: it can gate sandbox batches only."]
+    }
+    assert Batch.objects.count() == batches_before
+    batch = task_services.batch_create(**fields, sandbox=True)  # type: ignore[arg-type]
+    assert batch.requirements.get().qualification == play_money
