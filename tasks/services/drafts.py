@@ -117,7 +117,7 @@ def _changed_fields(batch: Batch, changes: dict[str, Any]) -> list[str]:
             continue
         if name == "requirements":
             fields: dict[str, list[str]] = {}
-            wanted = _validate_requirements(batch.organisation, value or [], fields)
+            wanted = _validate_requirements(batch.organisation, value or [], fields, sandbox=batch.is_sandbox)
             current = list(batch.requirements.select_related("qualification").order_by("id"))
             if fields or sorted(map(_requirement_key, wanted)) != sorted(map(_requirement_key, current)):
                 changed.append(name)
