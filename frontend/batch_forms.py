@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
-from core.money import major_text
+from core.money import typed_text
 from frontend.forms import BatchForm, PageForm
 from tasks.models import Batch, DispatchMode, Qualification, QualificationRequirement, TaskTemplate
 from tasks.quality import controls
@@ -235,7 +235,7 @@ def batch_form_initial(batch: Batch) -> dict[str, Any]:
     """A batch's fields as the batch form shows them (reward in major units, codes a line
     each, the attention checks back in the template, every requirement in its field)."""
     initial: dict[str, Any] = {name: getattr(batch, name) for name in BatchEditForm.base_fields if hasattr(batch, name)}
-    initial["reward"] = major_text(batch.reward, batch.currency)
+    initial["reward"] = typed_text(batch.reward, batch.currency)
     initial["completion_codes"] = "\n".join(batch.completion_codes or [])
     initial["template_html"] = controls.template_with_attention_checks(
         batch.template_html, batch.attention_checks or {}

@@ -17,7 +17,6 @@ from core.money import (
     MAX_PAYOUT_MINIMUM,
     MAX_REWARD,
     parse_amount,
-    parse_major,
     platform_currency,
 )
 from tasks.models import QualificationRequirement
@@ -50,7 +49,12 @@ class MoneyField(forms.CharField):
         label = str(self.label or _("amount"))
         try:
             return parse_amount(
-                text, field=label, currency=platform_currency(), maximum=self.maximum, minimum=self.minimum
+                text,
+                field=label,
+                currency=platform_currency(),
+                maximum=self.maximum,
+                minimum=self.minimum,
+                localized=True,
             )
         except AppError as error:
             # Shown next to the field, so the field's name need not lead the message.
@@ -330,17 +334,28 @@ def rule_value_from_text(value_type: str, text: str) -> int:
     """A value as people write it, in the rule's stored unit (minor units, basis points, ...)."""
     try:
         if value_type == "money":
-            return parse_major(text, platform_currency())
+            return parse_amount(
+                text,
+                field=str(_("amount")),
+                currency=platform_currency(),
+                maximum=MAX_DEPOSIT,
+                minimum=0,
+                localized=True,
+            )
         if value_type == "basis_points":
-            scaled = Decimal(text.rstrip("%").strip()) * 100
+            number = text.strip().rstrip("%").strip()
+            if number.count(",") == 1 and "." not in number:
+                # A percentage never needs a thousands separator: a lone comma is a decimal comma.
+                number = number.replace(",", ".")
+            scaled = Decimal(number) * 100
             if scaled != scaled.to_integral_value():
                 raise ValueError(_("At most two decimals in a percentage."))
             return int(scaled)
         if value_type == "boolean":
-            lowered = text.lower()
-            if lowered in {"yes", "1", "true", "on"}:
+            lowered = text.strip().lower()
+            if lowered in {"yes", "1", "true", "on", _("yes").lower()}:
                 return 1
-            if lowered in {"no", "0", "false", "off"}:
+            if lowered in {"no", "0", "false", "off", _("no").lower()}:
                 return 0
             raise ValueError(_("Write yes or no."))
         return int(text)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
-from core.money import MAX_REWARD, format_amount, parse_major, platform_currency
+from core.money import MAX_REWARD, format_amount, major_text, parse_major, platform_currency
 from ledger.escrow import platform_fee
 from mturk import ids, questions
 from mturk.models import (
@@ -801,4 +801,4 @@ def external_submit(*, assignment_id: str, answers: dict[str, Any]) -> Assignmen
 
 def reward_text(amount: int) -> str:
     """An amount as MTurk writes money: major units, no currency ("0.50")."""
-    return format_amount(amount, platform_currency()).split(" ")[0]
+    return major_text(amount, platform_currency())

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from core import moments
 from core.labels import label, rule_description, rule_name
-from core.money import exponent, platform_currency, to_major
+from core.money import format_amount, platform_currency
 from frontend.pages import roles_for
 
 register = template.Library()
@@ -22,13 +22,11 @@ register = template.Library()
 
 @register.filter
 def money(amount: int | None, currency: str = "") -> str:
-    """``1250|money`` -> ``12.50 EUR`` (``12,50 EUR`` in French); every amount on every page
-    goes through here, written the way the reader's language writes numbers."""
+    """``1250|money`` -> ``12.50 EUR`` in English, ``12,50 €`` in Spanish (``core.money.format_amount``):
+    every amount on every page goes through here, written the way the reader's language writes money."""
     if amount is None:
         return "-"
-    code = (currency or platform_currency()).upper()
-    major = Decimal(to_major(int(amount), code))
-    return f"{formats.number_format(major, decimal_pos=exponent(code), use_l10n=True)} {code}"
+    return format_amount(int(amount), (currency or platform_currency()).upper())
 
 
 @register.filter

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from core.money import major_text, platform_currency
+from core.money import platform_currency, typed_text
 from frontend.forms import MessageForm, SavedSearchForm
 from frontend.pages import add_app_error, app_page, user_of
 from tasks import messages, searches
@@ -56,7 +56,7 @@ def _with_feed_query(rows: list[SavedSearch]) -> list[SavedSearch]:
             "keywords": filters["search"],
             "requester": filters["requester"] or "",
             "max_minutes": filters["max_minutes"] or "",
-            "min_hourly_pay": major_text(filters["min_hourly_pay"], platform_currency())
+            "min_hourly_pay": typed_text(filters["min_hourly_pay"], platform_currency())
             if filters["min_hourly_pay"]
             else "",
         }

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.reauthentication import fresh_sign_in_from_session
 from core.errors import AppError, NotFound
-from core.money import platform_currency, to_major
+from core.money import platform_currency, typed_text
 from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm, WiseMethodForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
 from frontend.templatetags.frontend import money
@@ -59,7 +59,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         prefix="schedule",
         initial={
             "frequency": schedule.frequency,
-            "minimum_amount": str(to_major(schedule.minimum_amount, platform_currency())),
+            "minimum_amount": typed_text(schedule.minimum_amount, platform_currency()),
         },
     )
     # One payout-method form per rail; whichever was sent goes through the one writer.

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import AppError
-from core.money import major_text, platform_currency
+from core.money import platform_currency, typed_text
 from frontend.forms import ConfirmDepositForm
 from frontend.pages import app_page, flash_error, form_errors_text, user_of
 from payments import selectors as payment_selectors
@@ -27,7 +27,7 @@ def treasury(request: HttpRequest) -> HttpResponse:
                 {
                     "deposit": d,
                     "form": ConfirmDepositForm(
-                        prefix=f"d{d.pk}", initial={"amount": major_text(d.amount, platform_currency())}
+                        prefix=f"d{d.pk}", initial={"amount": typed_text(d.amount, platform_currency())}
                     ),
                 }
                 for d in deposits

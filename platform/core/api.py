@@ -189,6 +189,7 @@ class _BoundedAmountField(serializers.Field):  # type: ignore[type-arg]
             maximum=self.maximum,
             minimum=self.minimum,
             minor_units=self.minor_units,
+            localized=True,
         )
 
     def to_representation(self, value: Any) -> Any:

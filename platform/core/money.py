@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import AppError
@@ -79,11 +81,41 @@ MAX_DEPOSIT = 1_000_000_00  # per top-up; larger sums are arranged with the trea
 MAX_WITHDRAWAL = 1_000_000_00  # per withdrawal
 MAX_PAYOUT_MINIMUM = 100_000_00  # a worker's "pay me once I have" threshold
 
-# Digits, at most one point, digits: no exponent ("1e3"), no sign, no "NaN", no "1,5",
-# no spaces inside, no thousands separators. At most 15 integer digits, so the minor units
-# always fit a signed 64-bit integer before the range check even runs.
+# Digits, at most one point, digits: no exponent ("1e3"), no sign, no "NaN", no spaces
+# inside. At most 15 integer digits, so the minor units always fit a signed 64-bit integer
+# before the range check even runs. Typed amounts (``localized=True``) are first brought to
+# this shape from the reader's own way of writing numbers (``_canonical``).
 _MAJOR = re.compile(r"(?P<whole>[0-9]{1,15})(?:\.(?P<fraction>[0-9]+))?")
 _MINOR = re.compile(r"[0-9]{1,18}")
+# What a person may type around the digits: the decimal mark and the separators of thousands
+# of every language here (point, comma, space, no-break space, narrow no-break space).
+_TYPED = re.compile(r"[0-9][0-9.,\u0020\u00a0\u202f]*")
+_SPACES = "\u0020\u00a0\u202f"
+# Thousands in groups of three (1.234.567), or the Indian lakh and crore grouping (12,34,567).
+_GROUPS = (re.compile(r"[0-9]{1,3}(?:G[0-9]{3})+"), re.compile(r"[0-9]{1,2}(?:G[0-9]{2})+G[0-9]{3}"))
+
+# Currency symbols shown instead of the code where the symbol names one currency only
+# ("$" alone does not: US$). Other currencies are shown by their code.
+_SYMBOLS = {"EUR": "€", "GBP": "£", "INR": "₹", "BRL": "R$", "PHP": "₱", "USD": "US$"}
+# Where each language puts the currency (CLDR's currency patterns): "12,50 €" in Spanish,
+# French and German, "R$ 12,50" in Brazilian Portuguese, "₹12.50" in Hindi and Filipino.
+# English keeps the ISO code after the number ("12.50 EUR"): the co-op's English readers
+# are everywhere, and the code is the one spelling none of them misreads. A no-break space
+# keeps the number and its currency on one line.
+_LAYOUTS = {
+    "en": "{number} {code}",
+    "es": "{number}\u00a0{symbol}",
+    "fr": "{number}\u00a0{symbol}",
+    "de": "{number}\u00a0{symbol}",
+    "pt-br": "{symbol}\u00a0{number}",
+    "hi": "{symbol}{number}",
+    "fil": "{symbol}{number}",
+}
+
+
+def _layout() -> str:
+    language = (get_language() or settings.LANGUAGE_CODE).lower()
+    return _LAYOUTS.get(language) or _LAYOUTS.get(language.split("-")[0]) or _LAYOUTS["en"]
 
 
 def _amount_error(field: str, text: str, hint: str) -> AppError:
@@ -95,6 +127,80 @@ def _amount_error(field: str, text: str, hint: str) -> AppError:
     )
 
 
+def _without_currency(text: str, currency: str) -> str:
+    """``"12,50 €"``, ``"R$ 12,50"``, ``"12.50 EUR"`` -> the number alone, as ``format_amount``
+    writes it back, so a shown amount can be typed (or pasted) again."""
+    code = currency.upper()
+    for mark in sorted({code, _SYMBOLS.get(code, code)}, key=len, reverse=True):
+        if text.upper().startswith(mark.upper()):
+            return text[len(mark) :].strip(_SPACES)
+        if text.upper().endswith(mark.upper()):
+            return text[: -len(mark)].strip(_SPACES)
+    return text
+
+
+def _canonical(text: str, *, field: str, currency: str, places: int) -> str:
+    """A typed amount in the reader's way of writing numbers -> ``"1234.5"`` (``_MAJOR``'s shape).
+
+    Spaces and, where the other mark is also there, the earlier of point and comma group
+    thousands; the later one is the decimal mark. A lone mark is the decimal mark when it is the
+    reader's own (``12,50`` in Spanish, ``12.50`` in English) or when it cannot group thousands
+    (``12.50`` in Spanish: the API's and files' own form). A lone mark of the other kind before
+    exactly three digits could be either (``1.250`` is 1250 in Spanish, 1.25 in English): it is
+    refused with both readings named, never guessed, unless only one reading is an amount of
+    this currency."""
+    decimal_mark = str(formats.get_format("DECIMAL_SEPARATOR"))
+    group_mark = str(formats.get_format("THOUSAND_SEPARATOR"))
+    if _TYPED.fullmatch(text) is None:
+        raise _amount_error(field, text, _hint(False, places, localized=True))
+    for space in _SPACES:
+        text = text.replace(space, "G")
+    marks = [mark for mark in ".," if mark in text]
+    whole, fraction = text, ""
+    if len(marks) == 2:
+        decimal = text[max(text.rindex("."), text.rindex(","))]
+        grouping = "," if decimal == "." else "."
+        whole, _separator, fraction = text.rpartition(decimal)
+        whole = whole.replace(grouping, "G")
+    elif marks:
+        mark = marks[0]
+        if text.count(mark) > 1:
+            whole = text.replace(mark, "G")
+        else:
+            before, _separator, after = text.partition(mark)
+            if mark == decimal_mark or len(after) != 3 or "G" in after:
+                whole, fraction = before, after
+            else:
+                decimal_reading = len(after.rstrip("0")) <= places
+                grouping_reading = mark == group_mark or (mark == "." and decimal_mark != ".")
+                if decimal_reading and grouping_reading:
+                    digits = before.replace("G", "")
+                    plain = digits + after
+                    as_decimal = formats.number_format(Decimal(f"{digits}.{after}"), decimal_pos=places, use_l10n=True)
+                    message = _("'%(text)s' could mean %(whole)s or %(decimal)s: type the one you mean.") % {
+                        "text": text.replace("G", " ")[:40],
+                        "whole": plain,
+                        "decimal": as_decimal,
+                    }
+                    raise AppError(
+                        "ambiguous_amount",
+                        f"{field}: {message}",
+                        fields={field: [message]},
+                        details={"field": field},
+                    )
+                if decimal_reading:
+                    whole, fraction = before, after
+                else:
+                    whole = text.replace(mark, "G")
+    if "G" in whole:
+        if not any(pattern.fullmatch(whole) for pattern in _GROUPS):
+            raise _amount_error(field, text.replace("G", " "), _hint(False, places, localized=True))
+        whole = whole.replace("G", "")
+    if "G" in fraction or not whole:
+        raise _amount_error(field, text.replace("G", " "), _hint(False, places, localized=True))
+    return f"{whole}.{fraction}" if fraction else whole
+
+
 def parse_amount(
     value: Any,
     *,
@@ -103,6 +209,7 @@ def parse_amount(
     maximum: int,
     minimum: int = 1,
     minor_units: bool = False,
+    localized: bool = False,
 ) -> int:
     """The one parser of amounts that come from outside (API, forms, MTurk, files).
 
@@ -112,19 +219,30 @@ def parse_amount(
     decimals than the currency has are refused with ``invalid_amount``; a value outside
     ``minimum..maximum`` (minor units) with ``amount_out_of_range``. Both are 400 with
     ``fields={field: [...]}``, and the message names the field and the limit.
+
+    ``localized=True`` (what people type: forms, the API): the active language's decimal mark
+    and thousands separators are read too, and the currency as ``format_amount`` writes it
+    ("1.234,50 €" in Spanish), so every shown amount can be typed back; a form that could mean
+    two amounts ("1.250" in Spanish) is refused with ``ambiguous_amount``, naming both.
+    Machine formats (MTurk, PayPal, files from other systems) leave it off: one spelling.
     """
     places = exponent(currency)
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _amount_error(field, str(value), _hint(minor_units, places))
+        raise _amount_error(field, str(value), _hint(minor_units, places, localized=localized))
     text = str(value).strip()
     if minor_units:
         if _MINOR.fullmatch(text) is None:
             raise _amount_error(field, text, _hint(minor_units, places))
         amount = int(text)
     else:
-        match = _MAJOR.fullmatch(text)
+        canonical = text
+        if localized and not isinstance(value, int):
+            canonical = _canonical(
+                _without_currency(text, currency).strip(_SPACES), field=field, currency=currency, places=places
+            )
+        match = _MAJOR.fullmatch(canonical)
         if match is None:
-            raise _amount_error(field, text, _hint(minor_units, places))
+            raise _amount_error(field, text, _hint(minor_units, places, localized=localized))
         fraction = match["fraction"] or ""
         if len(fraction.rstrip("0")) > places:
             raise AppError(
@@ -150,10 +268,13 @@ def parse_amount(
     return amount
 
 
-def _hint(minor_units: bool, places: int) -> str:
+def _hint(minor_units: bool, places: int, *, localized: bool = False) -> str:
     if minor_units:
-        return "send a whole number of minor units (cents), like 1250."
-    return "write it like 12.50." if places else "write it like 1250."
+        return _("send a whole number of minor units (cents), like 1250.")
+    if not places:
+        return _("write it like %(example)s.") % {"example": "1250"}
+    example = formats.number_format(Decimal("12.50"), decimal_pos=2, use_l10n=True) if localized else "12.50"
+    return _("write it like %(example)s.") % {"example": example}
 
 
 def parse_major(
@@ -175,5 +296,20 @@ def major_text(amount: int, currency: str) -> str:
     return f"{to_major(amount, currency):.{exponent(currency)}f}"
 
 
+def typed_text(amount: int, currency: str) -> str:
+    """``1250`` EUR as a person types it in the reader's language, without the currency:
+    ``12.50`` in English, ``12,50`` in Spanish. What a money field is pre-filled with."""
+    return formats.number_format(to_major(amount, currency), decimal_pos=exponent(currency), use_l10n=True)
+
+
 def format_amount(amount: int, currency: str) -> str:
-    return f"{major_text(amount, currency)} {currency.upper()}"
+    """``1250`` EUR as the reader's language writes it: ``12.50 EUR`` in English, ``12,50 €`` in
+    Spanish, ``R$ 12,50``-style in Brazilian Portuguese. For people; the API and files use
+    ``major_text``. ``parse_amount(..., localized=True)`` reads every form this writes."""
+    code = currency.upper()
+    number = formats.number_format(to_major(amount, code), decimal_pos=exponent(code), use_l10n=True)
+    layout = _layout()
+    symbol = _SYMBOLS.get(code)
+    if symbol is None and "{symbol}" in layout:
+        layout = "{number}\u00a0{code}" if layout.startswith("{number}") else "{code}\u00a0{number}"
+    return layout.format(number=number, code=code, symbol=symbol)

@@ -67,10 +67,12 @@ def test_money_and_percentages_are_written_the_readers_way() -> None:
         assert money(125050, "EUR") == "1250.50 EUR"
         assert percent(9250) == "92.5%"
     with translation.override("fr"):
-        assert money(125050, "EUR") == "1250,50 EUR"
+        assert money(125050, "EUR") == "1250,50\u00a0€"
         assert percent(9250) == "92,5%"
     with translation.override("pt-br"):
-        assert money(1250, "eur") == "12,50 EUR"
+        assert money(1250, "eur") == "€\u00a012,50"
+    with translation.override("hi"):
+        assert money(1250, "EUR") == "€12.50"
     with translation.override("es"):
         assert money(None) == "-"
         assert percent(10000) == "100%"
