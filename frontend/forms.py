@@ -19,6 +19,7 @@ from core.money import (
     parse_amount,
     platform_currency,
 )
+from payouts.rails.wise import FIELDS as WISE_FIELDS
 from tasks.models import QualificationRequirement
 from tasks.states import REJECTION_REASONS
 
@@ -415,14 +416,54 @@ class PaypalMethodForm(PageForm):
     email = forms.EmailField(label=_("Email address of your PayPal account"), max_length=254)
 
 
-class WiseMethodForm(PageForm):
-    """A local bank account paid through Wise; which fields apply depends on the country."""
+# What a worker in each country Wise pays is asked for, in words they know from their
+# bank: (label, help text) per field of ``payouts.rails.wise.FIELDS``.
+WISE_FIELD_WORDS: dict[str, dict[str, tuple[Any, Any]]] = {
+    "PK": {
+        "iban": (
+            _("IBAN"),
+            _("24 characters starting with PK, as on your bank statement or in your banking app."),
+        ),
+    },
+    "BD": {
+        "bank_code": (_("Bank code"), _("The code of your bank in Bangladesh; your cheque book or bank has it.")),
+        "branch_code": (_("Branch code"), _("The code of your branch; your cheque book or bank has it.")),
+        "account_number": (_("Account number"), _("As on your bank statement.")),
+    },
+    "NG": {
+        "bank_code": (
+            _("Bank code"),
+            _("The 3-digit code of your bank in Nigeria, for example 044 for Access Bank or 058 for GTBank."),
+        ),
+        "account_number": (_("Account number"), _("Your 10-digit account number (NUBAN).")),
+    },
+    "KE": {
+        "bank_code": (
+            _("Bank code"),
+            _("The code of your bank in Kenya, for example 01 for KCB or 68 for Equity Bank."),
+        ),
+        "account_number": (_("Account number"), _("As on your bank statement.")),
+    },
+}
 
-    account_holder = forms.CharField(label=_("Account holder"), max_length=70)
-    iban = forms.CharField(label=_("IBAN (Pakistan)"), max_length=34, required=False)
-    bank_code = forms.CharField(label=_("Bank code"), max_length=20, required=False)
-    branch_code = forms.CharField(label=_("Branch code (Bangladesh)"), max_length=20, required=False)
-    account_number = forms.CharField(label=_("Account number"), max_length=34, required=False)
+
+class WiseMethodForm(PageForm):
+    """A local bank account paid through Wise: the name, then exactly the fields Wise
+    needs for an account in the worker's ``country`` (``payouts.rails.wise.FIELDS``),
+    all required. The rail checks the values; its refusals land next to the field."""
+
+    account_holder = forms.CharField(
+        label=_("Name of the account holder"),
+        help_text=_("Your full name exactly as your bank has it."),
+        max_length=70,
+    )
+
+    def __init__(self, *args: Any, country: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        words = WISE_FIELD_WORDS.get(country.upper(), {})
+        for name in WISE_FIELDS.get(country.upper(), ()):
+            label, help_text = words[name]
+            self.fields[name] = forms.CharField(label=label, help_text=help_text, max_length=34)
 
 
 class PayoutScheduleForm(PageForm):

@@ -54,7 +54,8 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
     schedule = payout_selectors.schedule_for(user=worker)
     method_form = PayoutMethodForm(prefix="method")
     paypal_form = PaypalMethodForm(prefix="paypal")
-    wise_form = WiseMethodForm(prefix="wise")
+    country = payout_selectors.worker_country(user=worker)
+    wise_form = WiseMethodForm(prefix="wise", country=country)
     schedule_form = PayoutScheduleForm(
         prefix="schedule",
         initial={
@@ -71,7 +72,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         paypal_form = PaypalMethodForm(request.POST, prefix="paypal")
         sent = ("paypal", paypal_form, _("PayPal saved as your payout method."))
     elif request.method == "POST" and "wise-account_holder" in request.POST:
-        wise_form = WiseMethodForm(request.POST, prefix="wise")
+        wise_form = WiseMethodForm(request.POST, prefix="wise", country=country)
         sent = ("wise", wise_form, _("Bank account saved with Wise; only a masked hint is kept here."))
     if sent is not None:
         rail, form, saved = sent

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.utils.translation import gettext as _
 from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
+from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
 
 from core.errors import AppError
 from core.money import format_amount
@@ -49,6 +49,8 @@ WIRE_NAMES = {
     "branch_code": "branchCode",
     "account_number": "accountNumber",
 }
+# Every Nigerian bank account number (NUBAN) has ten digits.
+NUBAN_DIGITS = 10
 # Wise quotes asked at most for one price (see ``WiseRail.quote``).
 QUOTE_ATTEMPTS = 4
 # The co-op's namespace for transfer ids: uuid5(namespace, "payout:<id>").
@@ -63,8 +65,40 @@ def transfer_reference(payout: "Payout") -> str:
     return f"COOP PAYOUT {payout.pk}"
 
 
-def _invalid(field: str, problem: str, message: str) -> AppError:
-    return AppError("invalid_destination", message, fields={field: [problem]})
+def _invalid(field: str, message: str) -> AppError:
+    """A refusal shown next to ``field``: one whole sentence saying what to fix."""
+    return AppError("invalid_destination", message, fields={field: [message]})
+
+
+def _missing(name: str) -> str:
+    return {
+        "iban": _("Enter the IBAN of your bank account."),
+        "bank_code": _("Enter the code of your bank."),
+        "branch_code": _("Enter the code of your branch."),
+        "account_number": _("Enter your account number."),
+    }[name]
+
+
+def _odd_characters(name: str) -> str:
+    return {
+        "bank_code": _("A bank code has only letters and digits; check it and enter it again."),
+        "branch_code": _("A branch code has only letters and digits; check it and enter it again."),
+        "account_number": _("An account number has only letters and digits; check it and enter it again."),
+    }[name]
+
+
+def _iban_problem(raw: str, error: SchwiftyException) -> str:
+    if isinstance(error, InvalidLength):
+        return _(
+            "This IBAN has %(count)s characters, which is not the length of an IBAN; "
+            "copy it again from your bank statement or banking app."
+        ) % {"count": len(raw)}
+    if isinstance(error, InvalidChecksumDigits):
+        return _(
+            "This IBAN has a mistake in it (its check digits do not match); "
+            "copy it again from your bank statement or banking app."
+        )
+    return _("This is not an IBAN; copy it again from your bank statement or banking app.")
 
 
 class WiseRail:
@@ -93,21 +127,31 @@ class WiseRail:
             )
         holder = " ".join(str(details.get("account_holder") or "").split())
         if not holder:
-            raise _invalid("account_holder", "Required.", "Enter the account holder's name as the bank knows it.")
+            raise _invalid("account_holder", _("Enter the account holder's name as the bank knows it."))
         values: dict[str, str] = {}
         for name in FIELDS[country]:
             raw = re.sub(r"\s+", "", str(details.get(name) or ""))
             if not raw:
-                raise _invalid(name, "Required.", f"Enter the {name.replace('_', ' ')} of your bank account.")
+                raise _invalid(name, _missing(name))
             if name == "iban":
                 try:
                     raw = IBAN(raw).compact
                 except SchwiftyException as error:
-                    raise _invalid("iban", str(error), f"'{raw}' is not a valid IBAN ({error}).") from None
+                    raise _invalid("iban", _iban_problem(raw, error)) from None
                 if not raw.startswith(country):
-                    raise _invalid("iban", "Wrong country.", f"The IBAN must belong to a bank in {country}.")
+                    raise _invalid(
+                        "iban",
+                        _("This IBAN is of a bank outside %(country)s; enter your account in %(country)s.")
+                        % {"country": country},
+                    )
             elif not raw.isalnum():
-                raise _invalid(name, "Letters and digits only.", f"The {name.replace('_', ' ')} has odd characters.")
+                raise _invalid(name, _odd_characters(name))
+            elif name == "account_number" and country == "NG" and not (raw.isdigit() and len(raw) == NUBAN_DIGITS):
+                raise _invalid(
+                    name,
+                    _("An account number in Nigeria (NUBAN) has 10 digits; this one has %(count)s characters.")
+                    % {"count": len(raw)},
+                )
             values[name] = raw
         shown = values.get("iban") or values["account_number"]
         currency = next(o.currency for o in self.offers if o.country == country)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tests.fakes.fixtures import fake_stripe  # noqa: F401  (card top-up pages)
+from tests.fakes.fixtures import fake_stripe, fake_wise  # noqa: F401  (card top-up pages, Wise payouts)
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are ordinary synchronous code, so Django may allow them.
