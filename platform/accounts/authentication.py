@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
@@ -73,12 +74,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header.startswith(self.keyword + " "):
             return None
         credentials = header[len(self.keyword) + 1 :].strip()
-        access_key_id, _, secret = credentials.partition(":")
+        access_key_id, _colon, secret = credentials.partition(":")
         if not access_key_id or not secret:
-            raise exceptions.AuthenticationFailed("Send 'ApiKey <access key id>:<secret>'.")
+            raise exceptions.AuthenticationFailed(_("Send 'ApiKey <access key id>:<secret>'."))
         key = api_key_active(access_key_id=access_key_id)
         if key is None or not secret_matches(secret, key.secret_hash):
-            raise exceptions.AuthenticationFailed("Unknown, revoked or wrong API key.")
+            raise exceptions.AuthenticationFailed(_("Unknown, revoked or wrong API key."))
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return OrganisationPrincipal(key), key
 

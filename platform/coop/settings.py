@@ -313,7 +313,8 @@ CELERY_BEAT_SCHEDULE = beat_schedule.BEAT_SCHEDULE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ApiKeyAuthentication",
-        "accounts.authentication.CachedTokenAuthentication",
+        # A person's token: their saved language and time zone become the request's.
+        "notifications.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # An organisation's API key reaches only endpoints that declare they act for organisations.

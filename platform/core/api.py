@@ -12,6 +12,8 @@ from django.core.paginator import Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import DatabaseError, DataError, IntegrityError, ProgrammingError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
@@ -50,16 +52,17 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
+# The messages are read in the caller's language when the error is answered.
 _DRF_CODES = {
-    exceptions.ParseError: ("malformed_request", "The request body is not valid JSON or form data."),
-    exceptions.NotAuthenticated: ("not_authenticated", "Sign in or send an API key."),
-    exceptions.AuthenticationFailed: ("authentication_failed", "The credentials were not accepted."),
-    exceptions.PermissionDenied: ("permission_denied", "You are not allowed to do that."),
-    exceptions.NotFound: ("not_found", "No such object."),
-    exceptions.MethodNotAllowed: ("method_not_allowed", "That method is not allowed here."),
-    exceptions.UnsupportedMediaType: ("unsupported_media_type", "Send JSON (application/json)."),
-    exceptions.Throttled: ("rate_limited", "Too many requests; wait and try again."),
-    exceptions.NotAcceptable: ("not_acceptable", "The requested response format is not available."),
+    exceptions.ParseError: ("malformed_request", gettext_lazy("The request body is not valid JSON or form data.")),
+    exceptions.NotAuthenticated: ("not_authenticated", gettext_lazy("Sign in or send an API key.")),
+    exceptions.AuthenticationFailed: ("authentication_failed", gettext_lazy("The credentials were not accepted.")),
+    exceptions.PermissionDenied: ("permission_denied", gettext_lazy("You are not allowed to do that.")),
+    exceptions.NotFound: ("not_found", gettext_lazy("No such object.")),
+    exceptions.MethodNotAllowed: ("method_not_allowed", gettext_lazy("That method is not allowed here.")),
+    exceptions.UnsupportedMediaType: ("unsupported_media_type", gettext_lazy("Send JSON (application/json).")),
+    exceptions.Throttled: ("rate_limited", gettext_lazy("Too many requests; wait and try again.")),
+    exceptions.NotAcceptable: ("not_acceptable", gettext_lazy("The requested response format is not available.")),
 }
 
 
@@ -90,8 +93,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.exception("error after a committed change during %s", context.get("request"))
         saved = {
             "code": "saved_with_errors",
-            "message": "Your change was saved, but a step after it failed and will be retried on its own. "
-            "Do not repeat the request; reload to see the current state.",
+            "message": _(
+                "Your change was saved, but a step after it failed and will be retried on its own. "
+                "Do not repeat the request; reload to see the current state."
+            ),
         }
         return Response({"error": saved}, status=500)
     if isinstance(exc, DatabaseError) and not isinstance(exc, IntegrityError | DataError | ProgrammingError):
@@ -100,11 +105,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.warning("database unavailable during %s: %s", context.get("request"), exc)
         unavailable = {
             "code": "service_unavailable",
-            "message": "The database is unavailable; nothing was changed. Try again in a moment.",
+            "message": _("The database is unavailable; nothing was changed. Try again in a moment."),
         }
         return Response({"error": unavailable}, status=503, headers={"Retry-After": "5"})
     if isinstance(exc, RequestDataTooBig):
-        return Response({"error": {"code": "body_too_large", "message": "The request body is too large."}}, status=413)
+        too_large = {"code": "body_too_large", "message": _("The request body is too large.")}
+        return Response({"error": too_large}, status=413)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -122,14 +128,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "fields": fields,
         }
     else:
-        known: tuple[str, str | None] | None = _DRF_CODES.get(type(exc))
-        code, text = known or (str(getattr(exc, "default_code", "error")), None)
+        known = _DRF_CODES.get(type(exc))
+        code, text = (known[0], str(known[1])) if known else (str(getattr(exc, "default_code", "error")), None)
         detail = getattr(exc, "detail", None)
         if isinstance(detail, str) and detail and text is None:
             text = str(detail)
         elif isinstance(exc, exceptions.ParseError | exceptions.AuthenticationFailed) and detail:
             text = f"{text} ({detail})"
-        body = {"code": str(code), "message": text or "The request could not be handled."}
+        body = {"code": str(code), "message": text or _("The request could not be handled.")}
     response.data = {"error": body}
     return response
 

@@ -9,10 +9,9 @@ the same way, so every time on every page is shown in it.
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from core.moments import zone
-from notifications.models import NotificationSettings
+from notifications.reading import reading_choice_activate
 
 
 class PersonalLocaleMiddleware:
@@ -22,13 +21,7 @@ class PersonalLocaleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            saved = NotificationSettings.objects.filter(user=user).values_list("language", "time_zone").first()
-            if saved is not None:
-                language, time_zone = saved
-                if language and translation.check_for_language(language):
-                    translation.activate(language)
-                    request.LANGUAGE_CODE = translation.get_language()
-                timezone.activate(zone(time_zone))
+            reading_choice_activate(request=request, user_id=user.pk)
         try:
             return self.get_response(request)
         finally:

@@ -24,6 +24,7 @@ from notifications.models import (
     PushSubscription,
     ReminderSent,
 )
+from notifications.reading import forget_reading_choice
 
 
 def _export(user: User) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def _erase(user: User, erasure: Erasure) -> None:
     Notification.objects.filter(user=user).delete()
     NotificationPreference.objects.filter(user=user).delete()
     NotificationSettings.objects.filter(user=user).delete()
+    forget_reading_choice(user_id=user.pk)
     PushSubscription.objects.filter(user=user).delete()
     ReminderSent.objects.filter(user=user).delete()
     DigestSent.objects.filter(user=user).delete()

@@ -10,6 +10,7 @@ from accounts.models import User
 from core.errors import NotFound
 from core.moments import moment_text
 from notifications.models import Notification, NotificationSettings
+from notifications.reading import reading_choice
 
 STATUS_SECONDS = 60
 
@@ -59,5 +60,5 @@ def moment_for(*, user: User, moment: datetime, deadline: bool = False) -> str:
     """``moment`` in ``user``'s own time zone with the zone named (``core.moments``), written
     in the active language: the one the message around it is in. For refusals a service
     writes to the person acting, wherever they call from (page, API with a key, a job)."""
-    time_zone = NotificationSettings.objects.filter(user=user).values_list("time_zone", flat=True).first()
-    return moment_text(moment, time_zone=time_zone or "UTC", deadline=deadline)
+    _language, time_zone = reading_choice(user_id=user.pk)  # cached: read once by the request already
+    return moment_text(moment, time_zone=time_zone, deadline=deadline)

@@ -12,6 +12,7 @@ import zoneinfo
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -37,6 +38,7 @@ from notifications.models import (
     NotificationSettings,
     PushSubscription,
 )
+from notifications.reading import forget_reading_choice
 from notifications.selectors import status_cache_key
 
 logger = logging.getLogger(__name__)
@@ -303,6 +305,10 @@ def notification_settings_set(*, user: User, language: str, time_zone: str) -> N
         audit_record(
             actor=user, action="notification.settings_set", target=found, after={"language": language, "tz": time_zone}
         )
+        # The cached copy goes now and again once committed (a request between the two
+        # could have cached the old choice).
+        forget_reading_choice(user_id=user.pk)
+        transaction.on_commit(partial(forget_reading_choice, user_id=user.pk))
     return found
 
 

@@ -159,6 +159,24 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
         )
     days = int(batch.dispatch_rules["dispatch_lookback_days"]["value"])
     reference = int(batch.dispatch_rules["dispatch_weight_reference"]["value"])
+    try:
+        return _wave_apply(worker=worker, batch=batch, now=now, days=days, reference=reference)
+    except _AlreadyApplied as applied:
+        # Out of the transaction (rolled back by the failed insert), the worker's clock can be read.
+        raise AppError(
+            "already_applied",
+            _("You have already applied to this wave; the draw is at %(when)s.")
+            % {"when": moment_for(user=worker, moment=applied.draws_at, deadline=True)},
+            status=409,
+        ) from None
+
+
+class _AlreadyApplied(Exception):
+    def __init__(self, draws_at: datetime) -> None:
+        self.draws_at = draws_at
+
+
+def _wave_apply(*, worker: User, batch: Batch, now: datetime, days: int, reference: int) -> WaveApplication:
     with transaction.atomic():
         wave, taking_workers = _lock_open_wave(batch.pk, now)
         if wave is None:
@@ -187,12 +205,7 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
             )
         except IntegrityError:
             # Raised out of the transaction, which rolls back (no savepoint is needed).
-            raise AppError(
-                "already_applied",
-                _("You have already applied to this wave; the draw is at %(when)s.")
-                % {"when": moment_for(user=worker, moment=wave.draws_at, deadline=True)},
-                status=409,
-            ) from None
+            raise _AlreadyApplied(wave.draws_at) from None
         audit_record(
             actor=worker,
             action="dispatch.applied",

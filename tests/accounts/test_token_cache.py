@@ -26,7 +26,9 @@ def token_client(user: User) -> tuple[APIClient, str]:
 
 def test_a_token_is_read_once_then_from_the_cache(worker: User, django_assert_num_queries: Any) -> None:
     client, key = token_client(worker)
-    with django_assert_num_queries(2):  # the token with its person, then /api/me/'s one
+    # The token with its person, the person's language and time zone (cached from then on
+    # too: notifications.reading), then /api/me/'s one.
+    with django_assert_num_queries(3):
         assert client.get("/api/me/").json()["username"] == worker.username
     with django_assert_num_queries(1):
         assert client.get("/api/me/").json()["username"] == worker.username
@@ -74,8 +76,8 @@ def test_without_the_cache_every_request_reads_the_token(
 ) -> None:
     settings.TOKEN_CACHE_SECONDS = 0
     client, key = token_client(worker)
-    for _ in range(2):
-        with django_assert_num_queries(2):
+    for queries in (3, 2):  # the person's language and zone are still cached after the first
+        with django_assert_num_queries(queries):
             assert client.get("/api/me/").status_code == 200
     assert cache.get(_token_cache_key(key)) is None
 

@@ -51,7 +51,9 @@ ACCEPT_NO_SLOT = 2 + CLAIM_FINDS_NONE
 ACCEPT_REFUSED = 2 + CLAIM_REFUSED + 1
 # ... a slot taken, and its task and the worker's reuse choice for the answer.
 ACCEPT_TAKEN = 2 + CLAIM_TAKES + 2
-TOKEN = 1  # the first request of a token reads it (and its person)
+# The first request of a token reads it (and its person), and the person's language and
+# time zone (notifications.reading); both are cached from then on.
+TOKEN = 2
 
 
 def rows(count: int) -> str:

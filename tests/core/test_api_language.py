@@ -1,0 +1,83 @@
+"""API errors come in the caller's language (issue 25.1): the language a person chose, for
+their token and their session alike; the browser's (``Accept-Language``) when they chose
+none, for organisation API keys and for callers not signed in."""
+
+from django.utils import translation
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Organisation, User
+from accounts.services import api_key_create
+from core.errors import NotFound
+from notifications.services import notification_settings_set
+from tests.factories import UserFactory
+
+MISSING = "/api/notifications/987654/read/"
+
+
+def _no_such(what: str, language: str) -> str:
+    with translation.override(language):
+        return NotFound(what).message
+
+
+def _token_client(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_a_token_caller_reads_refusals_in_the_language_they_chose(db: None) -> None:
+    person = UserFactory()
+    notification_settings_set(user=person, language="es", time_zone="America/Caracas")
+    client = _token_client(person)
+    response = client.post(MISSING, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 404
+    assert response.json()["error"] == {"code": "not_found", "message": _no_such("notification", "es")}
+    assert _no_such("notification", "es") != _no_such("notification", "en")
+    # A new choice counts from the next request (the cached choice is forgotten).
+    notification_settings_set(user=person, language="de", time_zone="Europe/Berlin")
+    assert client.post(MISSING).json()["error"]["message"] == _no_such("notification", "de")
+
+
+def test_a_session_caller_reads_them_in_their_choice_too(db: None) -> None:
+    person = UserFactory()
+    notification_settings_set(user=person, language="hi", time_zone="Asia/Kolkata")
+    client = APIClient()
+    client.force_login(person)
+    response = client.post(MISSING, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.json()["error"]["message"] == _no_such("notification", "hi")
+
+
+def test_without_a_choice_the_browsers_language_is_used(db: None) -> None:
+    person = UserFactory()
+    response = _token_client(person).post(MISSING, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.json()["error"]["message"] == _no_such("notification", "fr")
+    anonymous = APIClient().get("/api/notifications/", HTTP_ACCEPT_LANGUAGE="pt-BR")
+    assert anonymous.status_code in (401, 403)
+    with translation.override("pt-br"):
+        expected = str(translation.gettext("Sign in or send an API key."))
+    assert anonymous.json()["error"] == {"code": "not_authenticated", "message": expected}
+    assert expected != "Sign in or send an API key."
+
+
+def test_an_organisation_key_reads_refusals_in_the_callers_accept_language(
+    organisation: Organisation, requester: User
+) -> None:
+    # The key's creator chose Spanish for themselves; the key is the organisation, not them.
+    notification_settings_set(user=requester, language="es", time_zone="Europe/Madrid")
+    created = api_key_create(organisation=organisation, created_by=requester)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {created.key.access_key_id}:{created.secret}")
+    response = client.get("/api/batches/987654/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == _no_such("batch", "fr")
+    wrong = APIClient().get(
+        "/api/batches/987654/", HTTP_AUTHORIZATION=f"ApiKey {created.key.access_key_id}:nope", HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert wrong.status_code in (401, 403)
+    with translation.override("de"):
+        expected = "{} ({})".format(
+            translation.gettext("The credentials were not accepted."),
+            translation.gettext("Unknown, revoked or wrong API key."),
+        )
+    assert wrong.json()["error"]["message"] == expected
