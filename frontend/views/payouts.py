@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from accounts.reauthentication import fresh_sign_in_from_session
 from core.errors import AppError, NotFound
 from core.money import platform_currency, typed_text
+from core.security import STRIPE_ONBOARDING_ORIGIN, page_policy_with_form_target
 from frontend.forms import PayoutMethodForm, PayoutScheduleForm, PaypalMethodForm, SepaFailForm, WiseMethodForm
 from frontend.pages import add_app_error, app_page, flash_error, form_errors_text, user_of
 from frontend.templatetags.frontend import money
@@ -108,7 +109,7 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
         for row in rows
         if row["option"].configured  # type: ignore[attr-defined]
     }
-    return render(
+    response = render(
         request,
         "frontend/worker/payouts.html",
         {
@@ -129,6 +130,10 @@ def worker_payouts(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+    if offered & {"stripe_connect", "stripe_global"}:
+        # The Stripe buttons lead, through our redirect, to Stripe's hosted onboarding.
+        response["Content-Security-Policy"] = page_policy_with_form_target(STRIPE_ONBOARDING_ORIGIN)
+    return response
 
 
 @require_POST

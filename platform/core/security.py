@@ -27,6 +27,19 @@ DEFAULT_POLICY = "; ".join(
 )
 
 
+# Stripe's hosted onboarding (Connect and Global Payouts account links) lives here; the
+# worker's payout page posts to our own view, which answers with a redirect to it, and
+# browsers apply the page's ``form-action`` to that redirect too.
+STRIPE_ONBOARDING_ORIGIN = "https://connect.stripe.com"
+
+
+def page_policy_with_form_target(origin: str) -> str:
+    """The platform's page policy, with forms also allowed to lead to ``origin`` (one
+    page at a time: every other page keeps ``form-action 'self'``)."""
+    policy = str(getattr(settings, "CONTENT_SECURITY_POLICY", DEFAULT_POLICY))
+    return policy.replace("form-action 'self'", f"form-action 'self' {origin}")
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -570,7 +570,7 @@ class FakeStripe(stripe.HTTPClient):
         link.update(
             created=self._tick(),
             expires_at=self.clock + 300,
-            url=f"https://connect.stripe.test/setup/{target}/{next(self._ids)}",
+            url=f"https://connect.stripe.com/setup/s/{target}/{next(self._ids)}",
         )
         return link
 

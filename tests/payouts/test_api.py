@@ -58,7 +58,7 @@ def test_stripe_onboarding_through_the_api(api, fake_stripe) -> None:
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["onboarding_url"].startswith("https://connect.stripe.test/setup/acct_")
+    assert body["onboarding_url"].startswith("https://connect.stripe.com/setup/s/acct_")
     assert body["payouts_enabled"] is False
     assert body["method"]["rail"] == "stripe_connect"
     assert "Finish Stripe" in api.get("/api/payouts/balance/").json()["not_ready_reason"]

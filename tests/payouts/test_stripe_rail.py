@@ -60,7 +60,7 @@ def test_onboarding_creates_one_connected_account_and_a_link(fake_stripe) -> Non
     )
     assert again.connected_account.pk == connected.pk
     assert len(fake_stripe.objects["account"]) == 1
-    assert again.url.startswith("https://connect.stripe.test/setup/")
+    assert again.url.startswith("https://connect.stripe.com/setup/s/")
 
 
 def test_payout_is_refused_until_stripe_reports_payouts_enabled(fake_stripe) -> None:
