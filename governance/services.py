@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.appointments import staff_role_grant, staff_role_remove
 from accounts.models import Membership, StaffAppointment, StaffRole, User
@@ -63,13 +64,19 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
+# What only members may do: one whole sentence each (the English fragment used to be slotted in).
+_MEMBERS_ONLY = {
+    "make proposals": gettext_lazy("Only active co-op members can make proposals; join the co-op first."),
+    "open a discussion": gettext_lazy("Only active co-op members can open a discussion; join the co-op first."),
+    "take part in the discussion": gettext_lazy(
+        "Only active co-op members can take part in the discussion; join the co-op first."
+    ),
+}
+
+
 def _require_member(user: User, doing: str) -> None:
     if not user_is_member(user):
-        raise AppError(
-            "not_a_member",
-            _("Only active co-op members can %(doing)s; join the co-op first.") % {"doing": doing},
-            status=403,
-        )
+        raise AppError("not_a_member", str(_MEMBERS_ONLY[doing]), status=403)
 
 
 def _require_state(proposal: Proposal, allowed: frozenset[str], action: str) -> None:

@@ -395,7 +395,7 @@ def payouts_by_rail_for_treasurer(*, user: User) -> list[RailSummary]:
 def treasury_access_sepa_batch(*, user: User, batch_id: int) -> SepaBatch:
     batch = sepa_batches_for_treasurer(user=user).filter(pk=batch_id).first()
     if batch is None:
-        raise NotFound(_("payout batch"))
+        raise NotFound("payout batch")
     return batch
 
 
@@ -403,5 +403,5 @@ def treasury_access_sepa_payment(*, user: User, batch: SepaBatch, payout_id: int
     _require_treasurer(user)
     payout = batch.payouts.filter(pk=payout_id).first()
     if payout is None:
-        raise NotFound(_("payment in this batch"))
+        raise NotFound("payment in this batch")
     return payout

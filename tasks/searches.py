@@ -79,7 +79,7 @@ def saved_search_delete(*, worker: User, search_id: int) -> None:
     with transaction.atomic():
         search = SavedSearch.objects.filter(pk=search_id, worker=worker).first()
         if search is None:
-            raise NotFound(_("saved search"))
+            raise NotFound("saved search")
         audit_record(actor=worker, action="saved_search.deleted", target=search)
         search.delete()
 

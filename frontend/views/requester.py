@@ -535,7 +535,7 @@ def export(request: HttpRequest, slug: str, batch_id: int, file_format: str) -> 
     """Paid work only, prepared by a job (a large batch never holds the page up)."""
     batch = _batch(request, slug, batch_id, "tasks.review_batch")
     if file_format not in ("csv", "json"):
-        raise NotFound(_("export format"))
+        raise NotFound("export format")
     operation_id = operation_start(
         owner=user_of(request),
         label=_("Export of %(title)s (%(upper)s)") % {"title": batch.title, "upper": file_format.upper()},

@@ -424,7 +424,7 @@ class ApiKeyRevokeView(APIView):
         organisation = organisation_for_request(request, slug, "manage")
         key = selectors.api_keys_for_organisation(organisation=organisation).filter(pk=key_id).first()
         if key is None:
-            raise NotFound(_("API key"))
+            raise NotFound("API key")
         key = services.api_key_revoke(key=key, actor=request_user(request))
         return Response(ApiKeyOut(key).data)
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import (
     MODERATOR_GROUP,
@@ -217,13 +218,26 @@ def user_has_staff_role(*, user: User, role: str) -> bool:
     return bool(user.is_authenticated and user.groups.filter(name=STAFF_ROLE_GROUPS[StaffRole(role)]).exists())
 
 
-def require_staff_role(*, user: User, role: str, doing: str) -> None:
-    """Raises ``permission_denied`` (403) unless ``user`` holds ``role`` now."""
+# One whole sentence per role, and the roles held by their names in the reader's language.
+ONLY_ROLE = {
+    StaffRole.VERIFIER: gettext_lazy("Only a verifier can do this."),
+    StaffRole.TREASURER: gettext_lazy("Only a treasurer can do this."),
+    StaffRole.MODERATOR: gettext_lazy("Only a moderator can do this."),
+}
+ROLE_NAMES = {
+    StaffRole.VERIFIER: gettext_lazy("Verifier"),
+    StaffRole.TREASURER: gettext_lazy("Treasurer"),
+    StaffRole.MODERATOR: gettext_lazy("Moderator"),
+}
+
+
+def require_staff_role(*, user: User, role: str, doing: str = "") -> None:
+    """Raises ``permission_denied`` (403) unless ``user`` holds ``role`` now. ``doing`` is for
+    the caller's reader of the code only: the message is one whole sentence per role."""
     if not user_has_staff_role(user=user, role=role):
-        raise PermissionDenied(
-            _("Only a %(role)s can %(doing)s; your roles: %(value)s.")
-            % {"role": role, "doing": doing, "value": ", ".join(sorted(user_staff_roles(user=user))) or "none"}
-        )
+        held = sorted(str(ROLE_NAMES[StaffRole(name)]) for name in user_staff_roles(user=user))
+        roles = _("Your staff roles: %(roles)s.") % {"roles": ", ".join(held)} if held else _("You hold no staff role.")
+        raise PermissionDenied(f"{ONLY_ROLE[StaffRole(role)]} {roles}")
 
 
 def require_any_staff_role(*, user: User) -> set[str]:
@@ -333,5 +347,5 @@ def verification_for_verifier(*, user: User, verification_id: int) -> Organisati
         .first()
     )
     if verification is None:
-        raise NotFound(_("verification request"))
+        raise NotFound("verification request")
     return verification

@@ -9,7 +9,7 @@ rolls everything back, so nothing half-done stays behind.
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy
 
 from core.labels import label
 
@@ -47,7 +47,7 @@ class NotFound(AppError):
     """Raised for objects that do not exist *or* that the caller may not see."""
 
     def __init__(self, what: str = "object") -> None:
-        super().__init__("not_found", _("No such %(what)s.") % {"what": _(what)}, status=404)
+        super().__init__("not_found", str(NOT_FOUND.get(what, NOT_FOUND["object"])), status=404)
 
 
 class PermissionDenied(AppError):
@@ -56,113 +56,82 @@ class PermissionDenied(AppError):
 
 
 class InvalidTransition(AppError):
-    """The state is named in words (``waiting for the requester's answer``), never as stored;
-    ``details`` keeps the stored names for programs."""
+    """A move the state machine refuses, in one whole sentence per kind of thing, the state named
+    in words (``Waiting for the requester's answer``), never as stored; ``details`` keeps the
+    stored names of the state and the action for programs."""
 
     def __init__(self, what: str, current: str, action: str) -> None:
-        state = label(current)
+        sentence = REFUSED_MOVES.get(what, REFUSED_MOVES["object"])
         super().__init__(
             "invalid_state",
-            _("This %(what)s is %(state)s; it cannot be %(action)s.")
-            % {"what": _(what), "state": state[:1].lower() + state[1:], "action": _(action.replace("_", " "))},
+            str(sentence) % {"state": label(current)},
             status=409,
             details={"state": current, "action": action},
         )
 
 
-# The things a refusal may name, so that "No such case." reads in the person's language.
-NAMED_THINGS = (
-    gettext_noop("object"),
-    gettext_noop("case"),
-    gettext_noop("action"),
-    gettext_noop("organisation"),
-    gettext_noop("assignment"),
-    gettext_noop("member"),
-    gettext_noop("batch"),
-    gettext_noop("qualification"),
-    gettext_noop("document"),
-    gettext_noop("submission"),
-    gettext_noop("notification"),
-    gettext_noop("invitation"),
-    gettext_noop("deposit"),
-    gettext_noop("worker"),
-    gettext_noop("withdrawal"),
-    gettext_noop("webhook"),
-    gettext_noop("verification request"),
-    gettext_noop("template"),
-    gettext_noop("saved search"),
-    gettext_noop("rule"),
-    gettext_noop("reconciliation difference"),
-    gettext_noop("proposal"),
-    gettext_noop("person"),
-    gettext_noop("payout"),
-    gettext_noop("payout batch"),
-    gettext_noop("payment in this batch"),
-    gettext_noop("page"),
-    gettext_noop("operation"),
-    gettext_noop("key"),
-    gettext_noop("file"),
-    gettext_noop("dividend"),
-    gettext_noop("decision"),
-    gettext_noop("conversation"),
-    gettext_noop("block"),
-    gettext_noop("API key"),
-    gettext_noop("SEPA batch"),
-)
+# "No such ...": one whole sentence per thing, so each language can give it its own gender,
+# article and word order (a noun slotted into "No such %s." reads wrong in most of them).
+NOT_FOUND = {
+    "object": gettext_lazy("No such object."),
+    "action": gettext_lazy("No such action."),
+    "API key": gettext_lazy("No such API key."),
+    "assignment": gettext_lazy("No such assignment."),
+    "batch": gettext_lazy("No such batch."),
+    "block": gettext_lazy("No such block."),
+    "case": gettext_lazy("No such case."),
+    "conversation": gettext_lazy("No such conversation."),
+    "decision": gettext_lazy("No such decision."),
+    "deposit": gettext_lazy("No such deposit."),
+    "dividend": gettext_lazy("No such dividend."),
+    "document": gettext_lazy("No such document."),
+    "export format": gettext_lazy("No such export format."),
+    "file": gettext_lazy("No such file."),
+    "file format": gettext_lazy("No such file format."),
+    "HIT": gettext_lazy("No such HIT."),
+    "HIT type": gettext_lazy("No such HIT type."),
+    "invitation": gettext_lazy("No such invitation."),
+    "key": gettext_lazy("No such key."),
+    "member": gettext_lazy("No such member."),
+    "notification": gettext_lazy("No such notification."),
+    "operation": gettext_lazy("No such operation."),
+    "organisation": gettext_lazy("No such organisation."),
+    "page": gettext_lazy("No such page."),
+    "passkey": gettext_lazy("No such passkey."),
+    "payment in this batch": gettext_lazy("No such payment in this batch."),
+    "payout": gettext_lazy("No such payout."),
+    "payout batch": gettext_lazy("No such payout batch."),
+    "person": gettext_lazy("No such person."),
+    "proposal": gettext_lazy("No such proposal."),
+    "qualification": gettext_lazy("No such qualification."),
+    "qualification request": gettext_lazy("No such qualification request."),
+    "qualification type": gettext_lazy("No such qualification type."),
+    "receipt": gettext_lazy("No such receipt."),
+    "reconciliation difference": gettext_lazy("No such reconciliation difference."),
+    "rule": gettext_lazy("No such rule."),
+    "saved search": gettext_lazy("No such saved search."),
+    "SEPA batch": gettext_lazy("No such SEPA batch."),
+    "submission": gettext_lazy("No such submission."),
+    "submitted assignment": gettext_lazy("No such submitted assignment."),
+    "template": gettext_lazy("No such template."),
+    "verification request": gettext_lazy("No such verification request."),
+    "webhook": gettext_lazy("No such webhook."),
+    "withdrawal": gettext_lazy("No such withdrawal."),
+    "worker": gettext_lazy("No such worker."),
+}
 
-
-# The moves a refusal may name (the transition tables' actions, written as words).
-NAMED_ACTIONS = (
-    gettext_noop("accept"),
-    gettext_noop("accept offer"),
-    gettext_noop("accepted"),
-    gettext_noop("add evidence"),
-    gettext_noop("adopt"),
-    gettext_noop("appeal"),
-    gettext_noop("approved"),
-    gettext_noop("cancelled"),
-    gettext_noop("close"),
-    gettext_noop("close evidence"),
-    gettext_noop("closed"),
-    gettext_noop("complete"),
-    gettext_noop("completed"),
-    gettext_noop("confirm"),
-    gettext_noop("contest"),
-    gettext_noop("decide"),
-    gettext_noop("decide final"),
-    gettext_noop("decline offer"),
-    gettext_noop("deleted"),
-    gettext_noop("disputed"),
-    gettext_noop("edited"),
-    gettext_noop("empty"),
-    gettext_noop("expired"),
-    gettext_noop("extended"),
-    gettext_noop("fail"),
-    gettext_noop("fail quorum"),
-    gettext_noop("finalise"),
-    gettext_noop("finalised"),
-    gettext_noop("lapse offer"),
-    gettext_noop("lapse response"),
-    gettext_noop("offer"),
-    gettext_noop("open discussion"),
-    gettext_noop("open voting"),
-    gettext_noop("paused"),
-    gettext_noop("pay"),
-    gettext_noop("published"),
-    gettext_noop("reject"),
-    gettext_noop("rejected"),
-    gettext_noop("replace jurors"),
-    gettext_noop("resumed"),
-    gettext_noop("return"),
-    gettext_noop("returned"),
-    gettext_noop("schedule"),
-    gettext_noop("send"),
-    gettext_noop("settled"),
-    gettext_noop("submit"),
-    gettext_noop("submitted"),
-    gettext_noop("succeed"),
-    gettext_noop("take effect"),
-    gettext_noop("vote"),
-    gettext_noop("withdraw"),
-    gettext_noop("withdrawn"),
-)
+# A refused move: one whole sentence per state machine, the state as a label after a colon
+# (a label reads right there in every language; "This %(what)s is %(state)s; it cannot be
+# %(action)s" built from three fragments did not).
+REFUSED_MOVES = {
+    "object": gettext_lazy("This cannot be done now. Current state: %(state)s."),
+    "assignment": gettext_lazy("This cannot be done to this assignment now. Its state: %(state)s."),
+    "batch": gettext_lazy("This cannot be done to this batch now. Its state: %(state)s."),
+    "case": gettext_lazy("This cannot be done in this case now. Its stage: %(state)s."),
+    "deposit": gettext_lazy("This cannot be done to this deposit now. Its state: %(state)s."),
+    "payout": gettext_lazy("This cannot be done to this payout now. Its state: %(state)s."),
+    "proposal": gettext_lazy("This cannot be done to this proposal now. Its stage: %(state)s."),
+    "SEPA batch": gettext_lazy("This cannot be done to this SEPA batch now. Its state: %(state)s."),
+    "verification request": gettext_lazy("This verification request has already been decided. Its state: %(state)s."),
+    "withdrawal": gettext_lazy("This cannot be done to this withdrawal now. Its state: %(state)s."),
+}

@@ -98,7 +98,7 @@ def treasury_access_difference(*, user: User, difference_id: int) -> Reconciliat
     _require_treasurer(user)
     difference = ReconciliationDifference.objects.select_related("run").filter(pk=difference_id).first()
     if difference is None:
-        raise NotFound(_("reconciliation difference"))
+        raise NotFound("reconciliation difference")
     return difference
 
 

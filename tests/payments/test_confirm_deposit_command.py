@@ -66,7 +66,7 @@ def test_bad_input_is_a_clear_error_with_non_zero_exit_and_nothing_changes(
 
 def test_confirming_twice_is_refused(organisation, awaiting) -> None:
     confirm("--org", organisation.slug, "--amount", "100.00", "--reference", awaiting.reference)
-    with pytest.raises(CommandError, match="This deposit is confirmed; it cannot be confirm"):
+    with pytest.raises(CommandError, match=r"This cannot be done to this deposit now\. Its state: Confirmed"):
         confirm("--org", organisation.slug, "--amount", "100.00", "--reference", awaiting.reference)
     assert organisation_balance(organisation=organisation).available == 10000
 

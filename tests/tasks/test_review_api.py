@@ -274,7 +274,7 @@ def test_review_refusals_change_nothing(requester_api: APIClient, organisation: 
     assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "invalid_state",
-        "message": "This assignment is approved; it cannot be rejected.",
+        "message": "This cannot be done to this assignment now. Its state: Approved.",
         "details": {"state": "approved", "action": "rejected"},
     }
     approved.refresh_from_db()
