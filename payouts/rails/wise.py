@@ -51,8 +51,10 @@ WIRE_NAMES = {
 }
 # Every Nigerian bank account number (NUBAN) has ten digits.
 NUBAN_DIGITS = 10
-# Wise quotes asked at most for one price (see ``WiseRail.quote``).
-QUOTE_ATTEMPTS = 4
+# Wise quotes asked at most for one price (see ``WiseRail.quote``). The fee of a re-quote
+# moves by the percentage times the last move, so a fee of up to 2% settles to the cent
+# on any payout the rail takes within six (usually three: learn, re-quote, confirm).
+QUOTE_ATTEMPTS = 6
 # The co-op's namespace for transfer ids: uuid5(namespace, "payout:<id>").
 TRANSFER_NAMESPACE = uuid.UUID("6f1c5a0e-2b7d-4e0c-9a53-7f0d2c1e9b44")
 

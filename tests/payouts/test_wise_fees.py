@@ -8,7 +8,7 @@ The fake Wise (tests/fakes/wise_api.py) prices like Wise: fee = 0.65% + 0.45 of 
 source amount, target = (source - fee) * rate, with PKR at 301.40 per euro."""
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.test import TestCase
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -23,9 +25,11 @@ from ledger import accounts
 from ledger.models import Account, Transfer
 from ledger.selectors import balance, ledger_check
 from payouts import services
-from payouts.models import Payout, PayoutQuote
+from payouts.models import Payout, PayoutMethod, PayoutQuote
 from payouts.rails import wise_client
-from tests.fakes.wise_api import FakeWise
+from payouts.rails.wise import QUOTE_ATTEMPTS, WiseRail
+from tests.fakes import wise_api
+from tests.fakes.wise_api import RATES, FakeWise
 from tests.payouts.factories import destination_settled, earn, signed_in_now, worker_in
 
 pytestmark = pytest.mark.django_db
@@ -204,8 +208,10 @@ def test_a_fee_that_does_not_settle_is_taken_as_wise_split_it(fake_wise, monkeyp
     user = _pakistani_worker()
     earn(user, 50_00)
     quote = services.payout_quote_create(user=user)
-    assert asked == [50_00, 51_01, 51_02, 51_03]
-    assert (quote.amount, quote.fee) == (51_03 - 104, 104)
+    # Each re-quote adds the last fee; the last of QUOTE_ATTEMPTS is taken as Wise split it.
+    assert asked == [50_00] + [51_00 + attempt for attempt in range(1, QUOTE_ATTEMPTS)]
+    last_fee = 100 + QUOTE_ATTEMPTS
+    assert (quote.amount, quote.fee) == (asked[-1] - last_fee, last_fee)
     assert quote.amount + quote.fee == asked[-1]
     assert quote.destination_amount == quote.amount * 30140 // 100
 
@@ -239,3 +245,33 @@ def test_the_estimate_page_shows_the_fee_on_top_and_what_arrives(fake_wise, clie
     assert '<dd id="quote-destination">15070.00 PKR</dd>' in html
     quote = PayoutQuote.objects.get(user=user)
     assert _minor(fake_wise.quotes[quote.reference]["targetAmount"]) == 15_070_00
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    asked=st.integers(min_value=WiseRail.min_amount, max_value=WiseRail.max_amount),
+    percent=st.decimals(min_value=0, max_value=Decimal("0.08"), places=4),
+    fixed=st.decimals(min_value=0, max_value=5, places=2),
+    currency=st.sampled_from(sorted(RATES)),
+)
+def test_any_wise_price_gives_a_quote_that_adds_up(
+    fake_wise, monkeypatch, asked: int, percent: Decimal, fixed: Decimal, currency: str
+) -> None:
+    """Whatever Wise's fee: amount + fee is the sourceAmount Wise debits, the fee is
+    Wise's, what arrives is Wise's targetAmount (the amount converted whole), and the
+    worker never has more sent than they asked for: exactly that for a fee of up to 2%
+    (Wise's fees to these countries are well under), at most a few cents less above."""
+    monkeypatch.setattr(wise_api, "FEE_PERCENT", percent)
+    monkeypatch.setattr(wise_api, "FEE_FIXED", fixed)
+    method = PayoutMethod(rail="wise", destination={"recipient": "1000", "currency": currency, "country": "KE"})
+    quote = WiseRail().quote(amount=asked, currency="EUR", method=method, key="property")
+    wise_quote = fake_wise.quotes[quote.reference]
+    assert quote.amount + quote.fee == _minor(wise_quote["sourceAmount"])
+    assert quote.fee == _minor(wise_quote["paymentOptions"][0]["fee"]["total"])
+    assert quote.destination_amount == _minor(wise_quote["targetAmount"])
+    assert quote.destination_amount == int(
+        (Decimal(quote.amount) * Decimal(RATES[currency])).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    )
+    assert quote.amount <= asked
+    if percent <= Decimal("0.02"):
+        assert quote.amount == asked
