@@ -214,7 +214,10 @@ LANGUAGES = [
 ]
 # Django knows no Filipino of its own: its name for the language switch.
 django_locale.LANG_INFO.setdefault("fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"})
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then the libraries' own messages (form and API errors, password rules, month
+# names) in the languages the libraries ship none for (Filipino, and Hindi for DRF and
+# django-filter), kept by hand in locale_libraries/ where makemessages does not look.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_libraries"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
