@@ -726,9 +726,18 @@ _LIVE_BATCH_SQL = "SELECT * FROM {batch} WHERE id = %s AND status IN (%s, %s)"
 _claimed_batches: LocalCopies[Batch] = LocalCopies(max_entries=1_000)
 
 
-def batch_for_worker(*, batch_id: int, lean: bool = False) -> Batch:
+def _sandbox_hidden(*, worker: User | None, organisation_id: int, is_sandbox: bool) -> bool:
+    """A sandbox batch or qualification is the requester's test: only its own present
+    staff see it; to anyone else it does not exist."""
+    if not is_sandbox or worker is None:
+        return False
+    return not OrganisationStaff.objects.filter(organisation_id=organisation_id, user=worker).exists()
+
+
+def batch_for_worker(*, batch_id: int, lean: bool = False, worker: User | None = None) -> Batch:
     """A live batch as workers may preview it (published or paused), with its requirements
-    attached.
+    attached. Given the ``worker`` who asks, a sandbox batch is found only for the
+    organisation's own staff (the accept and apply paths refuse others by eligibility).
 
     ``lean``, for the accept and apply endpoints: the batch's row alone, read by plain SQL
     (the same read through the ORM with the organisation joined costs about four times as
@@ -743,7 +752,9 @@ def batch_for_worker(*, batch_id: int, lean: bool = False) -> Batch:
             .filter(pk=batch_id, status__in=(Batch.Status.PUBLISHED, Batch.Status.PAUSED))
             .first()
         )
-        if found is None:
+        if found is None or _sandbox_hidden(
+            worker=worker, organisation_id=found.organisation_id, is_sandbox=found.is_sandbox
+        ):
             raise NotFound("batch")
         return attach_requirements([found])[0]
     seconds = settings.FEED_SNAPSHOT_SECONDS
@@ -760,9 +771,12 @@ def _lean_batch(batch_id: int) -> Batch:
     return attach_requirements([found])[0]
 
 
-def qualification_for_worker(*, qualification_id: int) -> Qualification:
+def qualification_for_worker(*, qualification_id: int, worker: User | None = None) -> Qualification:
+    """A qualification as a worker sees it; a sandbox one only for its organisation's staff."""
     qualification = Qualification.objects.filter(pk=qualification_id).first()
-    if qualification is None:
+    if qualification is None or _sandbox_hidden(
+        worker=worker, organisation_id=qualification.organisation_id, is_sandbox=qualification.is_sandbox
+    ):
         raise NotFound("qualification")
     return qualification
 

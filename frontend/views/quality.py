@@ -239,7 +239,7 @@ def worker_qualification(request: HttpRequest, qualification_id: int) -> HttpRes
     """A qualification test: what it certifies, the pass mark, attempts and the wait between
     them; the drawn questions of the open attempt; the score after submitting."""
     worker = user_of(request)
-    qualification = task_selectors.qualification_for_worker(qualification_id=qualification_id)
+    qualification = task_selectors.qualification_for_worker(qualification_id=qualification_id, worker=worker)
     result: QualificationTestAttempt | None = None
     test_form = None
     if request.method == "POST":

@@ -71,7 +71,7 @@ input,select,textarea{font:inherit}button{font:inherit;padding:.4rem 1rem}
 def batch_preview_frame(request: HttpRequest, batch_id: int) -> HttpResponse:
     """A template task as the worker will see it, filled with the batch's first input row,
     before accepting: the same sandbox as the real frame, and nothing can be submitted."""
-    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    batch = task_selectors.batch_for_worker(batch_id=batch_id, worker=user_of(request))
     if not batch.template_html:
         raise Http404("This task has no template to preview.")
     first = batch.tasks.order_by("row_number").first()

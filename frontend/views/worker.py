@@ -110,7 +110,7 @@ def introduction(request: HttpRequest) -> HttpResponse:
 @app_page
 def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
     worker = user_of(request)
-    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    batch = task_selectors.batch_for_worker(batch_id=batch_id, worker=worker)
     task_services.worker_activity_record(worker=worker)
     # The task itself, before accepting (issue 24.2): an external page in MTurk's preview
     # mode (assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE), a template in the sandboxed frame.
@@ -143,7 +143,7 @@ def batch_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
 @app_page
 def batch_apply(request: HttpRequest, batch_id: int) -> HttpResponse:
     """Asks for a slot in the batch's open wave; a refusal says why and changes nothing."""
-    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    batch = task_selectors.batch_for_worker(batch_id=batch_id, worker=user_of(request))
     try:
         application = task_services.wave_apply(worker=user_of(request), batch=batch)
     except AppError as error:
@@ -167,7 +167,7 @@ def my_draws(request: HttpRequest) -> HttpResponse:
 @require_POST
 @app_page
 def batch_accept(request: HttpRequest, batch_id: int) -> HttpResponse:
-    batch = task_selectors.batch_for_worker(batch_id=batch_id)
+    batch = task_selectors.batch_for_worker(batch_id=batch_id, worker=user_of(request))
     opt_out = bool(request.POST.get("reuse_opt_out")) and batch.reuse_beyond_purpose
     assignment = task_services.assignment_accept(worker=user_of(request), batch=batch)
     if opt_out:
@@ -324,7 +324,7 @@ def _take_next(request: HttpRequest, *, worker: Any, batch_id: int) -> HttpRespo
     """ "Submit and take the next task" (issue 25.4): the next task of the same batch through
     the same claim service as the feed's accept button, or the feed with the reason why not."""
     try:
-        batch = task_selectors.batch_for_worker(batch_id=batch_id)
+        batch = task_selectors.batch_for_worker(batch_id=batch_id, worker=worker)
         following = task_services.assignment_accept(worker=worker, batch=batch)
     except AppError as error:
         messages.info(request, _("No next task from this batch: %(reason)s") % {"reason": error.message})

@@ -100,7 +100,8 @@ class QualificationGrantView(APIView):
 class QualificationDetailView(APIView):
     @extend_schema(responses=QualificationOut)
     def get(self, request: Request, qualification_id: int) -> Response:
-        return Response(QualificationOut(selectors.qualification_for_worker(qualification_id=qualification_id)).data)
+        qualification = selectors.qualification_for_worker(qualification_id=qualification_id, worker=_user(request))
+        return Response(QualificationOut(qualification).data)
 
 
 class TestIn(StrictSerializer):
@@ -123,8 +124,10 @@ class QualificationTestView(APIView):
         """Opens an attempt (or the one open): its questions drawn from the pool in random
         order (never the answer key), the pass mark, and for a paid test its pay, escrowed
         from now. Refused within the governed retake wait or after the last attempt."""
-        qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)
         worker = _worker(request)
+        qualification: Qualification = selectors.qualification_for_worker(
+            qualification_id=qualification_id, worker=worker
+        )
         attempt = services.qualification_test_start(qualification=qualification, worker=worker)
         offer = services.qualification_test_offer(qualification=qualification, worker=worker)
         return Response(
@@ -142,10 +145,12 @@ class QualificationTestView(APIView):
     @extend_schema(request=TestIn, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request, qualification_id: int) -> Response:
         """Scores the open attempt: the score and the pass mark, never the answer key."""
-        qualification: Qualification = selectors.qualification_for_worker(qualification_id=qualification_id)
+        worker = _worker(request)
+        qualification: Qualification = selectors.qualification_for_worker(
+            qualification_id=qualification_id, worker=worker
+        )
         data = TestIn(data=request.data)
         data.is_valid(raise_exception=True)
-        worker = _worker(request)
         attempt = services.qualification_test_take(
             qualification=qualification, worker=worker, answers=data.validated_data["answers"]
         )

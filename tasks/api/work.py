@@ -164,7 +164,7 @@ class PreviewView(APIView):
     def get(self, request: Request, batch_id: int) -> Response:
         """Everything a worker should know before accepting, including why they cannot."""
         worker = _worker(request)
-        batch = selectors.batch_for_worker(batch_id=batch_id)
+        batch = selectors.batch_for_worker(batch_id=batch_id, worker=worker)
         reasons = selectors.worker_ineligibility(worker=worker, batch=batch)
         if batch.status != Batch.Status.PUBLISHED:
             reasons.insert(0, "The requester has paused this batch.")
@@ -321,7 +321,7 @@ class SubmitView(APIView):
             # claim service as the feed's accept (issue 25.4).
             body["next_assignment"], body["next_refusal"] = None, None
             try:
-                batch = selectors.batch_for_worker(batch_id=assignment.batch_id)
+                batch = selectors.batch_for_worker(batch_id=assignment.batch_id, worker=assignment.worker)
                 body["next_assignment"] = AssignmentOut(services.assignment_accept(worker=worker, batch=batch)).data
             except AppError as error:
                 body["next_refusal"] = {"code": error.code, "message": error.message}
@@ -413,8 +413,7 @@ class DispatchView(APIView):
         """A live batch's dispatch, for anyone to check: the rule in force at publication,
         and per drawn wave its seed, pool (pseudonyms and weights, in draw order of the
         formula) and the order drawn, enough to re-run the draw."""
-        _worker(request)
-        batch = selectors.batch_for_worker(batch_id=batch_id)
+        batch = selectors.batch_for_worker(batch_id=batch_id, worker=_worker(request))
         public = dispatch.batch_dispatch_public(batch=batch)
         ids = {int(w) for wave in public["waves"] for w, _weight in wave.pool}
         names = dict(User.objects.filter(pk__in=ids).values_list("pk", "pseudonym"))

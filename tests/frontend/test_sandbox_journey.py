@@ -72,14 +72,15 @@ def test_sandbox_batch_is_published_and_worked_without_a_ledger_row(
     assert page.locator("#play-held").inner_text() == money(55)
     assert page.locator("#play-available").inner_text() == money(play.OPENING - 55)
 
-    # An outsider: not in their feed, and accepting is refused with the reason.
+    # An outsider: not in their feed, and the requester's test is not there for them even by
+    # its address (its page, its task frame); nothing can be taken.
     stranger = open_page(outsider)
     stranger.goto("/work/")
     assert "Sky check" not in stranger.locator("main").inner_text()
-    stranger.goto(f"/work/batches/{batch.pk}/")
-    assert BANNER in stranger.locator("#sandbox-banner").inner_text()
-    assert "only the requester's own people" in stranger.locator("main .errors").inner_text()
-    assert stranger.get_by_role("button", name="Accept a task").count() == 0
+    for address in (f"/work/batches/{batch.pk}/", f"/work/batches/{batch.pk}/preview-frame/"):
+        response = stranger.goto(address)
+        assert response is not None and response.status == 404
+        assert "Sky check" not in stranger.content()
     assert not Assignment.objects.filter(batch=batch, worker=outsider).exists()
 
     # One of the organisation's own people works it from the sandbox area.

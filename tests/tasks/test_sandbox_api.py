@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import Organisation, User
 from accounts.services import organisation_staff_add
 from ledger.models import Transfer
-from tasks import play
+from tasks import play, services
 from tasks.models import Batch, PlayBook
 from tests.accounts.test_teams import key_client
 from tests.factories import UserFactory
@@ -172,3 +172,29 @@ def test_publishing_past_the_play_money_is_refused_with_how_to_top_up(
     batch.refresh_from_db()
     assert batch.status == Batch.Status.DRAFT and not batch.assignments.exists()
     assert play.play_balance(organisation=organisation).held == 0
+
+
+def test_a_sandbox_batch_and_qualification_do_not_exist_for_outsiders(
+    requester_api: APIClient, organisation: Organisation, requester: User
+) -> None:
+    """The requester's test is shown only to its own people: to anyone else its preview,
+    its dispatch and its sandbox qualification are not found, as a draft is."""
+    batch = services.batch_publish(batch=make_batch(organisation, sandbox=True), actor=requester)
+    assert batch.status == Batch.Status.PUBLISHED
+    qualification = services.qualification_create(
+        organisation=organisation, actor=requester, name="Play test", description="Testing", sandbox=True
+    )
+    outsider = APIClient()
+    outsider.force_authenticate(UserFactory())
+    for address in (
+        f"/api/tasks/feed/{batch.pk}/",
+        f"/api/tasks/feed/{batch.pk}/dispatch/",
+        f"/api/qualifications/{qualification.pk}/",
+        f"/api/qualifications/{qualification.pk}/test/",
+    ):
+        answer = outsider.get(address)
+        assert answer.status_code == 404, address
+        assert "Play test" not in answer.content.decode() and batch.title not in answer.content.decode()
+    # The organisation's own people see both.
+    assert requester_api.get(f"/api/tasks/feed/{batch.pk}/").status_code == 200
+    assert requester_api.get(f"/api/qualifications/{qualification.pk}/").json()["sandbox"] is True
