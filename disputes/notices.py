@@ -68,6 +68,27 @@ def jurors_drawn(case: Case, user_ids: Iterable[int]) -> None:
     )
 
 
+def voting_opened(case: Case) -> None:
+    """The jurors serving in the case's current round learn that the evidence stage is over,
+    that sealed votes are open and by when theirs is due (a juror who reads only e-mail had
+    heard nothing since the draw). Once per juror and round: a retried job tells nobody twice."""
+    url = _url(case)
+    serving = set(
+        Juror.objects.filter(case=case, round=case.round, status=Juror.Status.SERVING).values_list("user_id", flat=True)
+    )
+    already = set(
+        Notification.objects.filter(
+            category="juror_voting_open", url=url, params__round=case.round, user_id__in=serving
+        ).values_list("user_id", flat=True)
+    )
+    notify(
+        users=sorted(serving - already),
+        category="juror_voting_open",
+        params={"case": case.pk, "deadline": case.due_at, "round": case.round},
+        url=url,
+    )
+
+
 def jurors_replaced(case: Case, user_ids: Iterable[int]) -> None:
     notify(users=list(user_ids), category="juror_replaced", params={"case": case.pk}, url=reverse("cases"))
 

@@ -938,6 +938,7 @@ def case_deadline_pass(*, case_id: int) -> str:
             case.due_at = now + timedelta(hours=case.rule("juror_vote_hours"))
             case.save(update_fields=["state", "due_at"])
             audit_record(actor=None, action="case.close_evidence", target=case, before={"state": before})
+            notices.voting_opened(case)
             return "voting_opened"
         if case.state == states.VOTING:
             return _replace_or_decide(case, now)

@@ -81,6 +81,14 @@ _CATEGORIES = [
         _("Open the case file; your next deadline is %(deadline)s. Jurors are paid a flat fee for their work."),
     ),
     Category(
+        "juror_voting_open",
+        _("Voting is open on case %(case)s"),
+        _(
+            "The evidence stage is over. Cast your sealed vote by %(deadline)s, or another member takes your seat "
+            "and its fee."
+        ),
+    ),
+    Category(
         "juror_vote_due",
         _("Your vote on case %(case)s is due"),
         _("Vote by %(deadline)s, or another member takes your seat."),
