@@ -50,6 +50,7 @@ lint: $(VENV)/.installed
 MESSAGE_IGNORES := -i '.venv/*' -i 'build/*' -i 'tests/*' -i 'bench/*' -i 'docs/*' -i 'var/*' -i '*.egg-info/*'
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -a --no-obsolete --no-wrap $(MESSAGE_IGNORES)
+	$(BIN)/python manage.py makemessages -d djangojs -a --no-obsolete --no-wrap $(MESSAGE_IGNORES) -i 'frontend/static/frontend/vendor/*'
 	$(BIN)/python manage.py compilemessages $(MESSAGE_IGNORES)
 
 clean-demo:

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.i18n import JavaScriptCatalog
 
 from frontend.views import (
     alerts,
@@ -247,6 +248,13 @@ inbox_patterns = [
     path("inbox/<int:notification_id>/read/", inbox.inbox_read, name="inbox_read"),
     path("notifications/unsubscribe/<str:token>/", inbox.unsubscribe, name="notification_unsubscribe"),
     path("push-worker.js", inbox.push_worker, name="push_worker"),
+    # The words the scripts write (djangojs catalogs), in the reader's language: a script file
+    # from the site itself, so the Content-Security-Policy's script-src 'self' allows it.
+    path(
+        "jsi18n/",
+        JavaScriptCatalog.as_view(domain="djangojs", packages=["frontend"]),
+        name="javascript_catalog",
+    ),
     path("work/searches/", alerts.saved_searches, name="saved_searches"),
     path("work/searches/<int:search_id>/delete/", alerts.saved_search_delete, name="saved_search_delete"),
     path("work/assignments/<int:assignment_id>/message/", alerts.assignment_message, name="assignment_message"),

@@ -55,6 +55,7 @@ NOT_PAGES: dict[str, str] = {
     "ping": MACHINE + ": the load benchmark's plain-text reference",
     "health": MACHINE + ": JSON for load balancers",
     "push_worker": MACHINE + ": the Web Push service worker's JavaScript",
+    "javascript_catalog": MACHINE + ": the scripts' words (Django's JavaScript catalog)",
     "endpoint": MACHINE + ": the MTurk-compatible endpoint for boto3 (JSON)",
     "sandbox-endpoint": MACHINE + ": the MTurk-compatible sandbox endpoint for boto3 (JSON)",
     "inbox_open": "only redirects: marks an inbox entry read and goes on to the page it is about",

@@ -372,6 +372,7 @@ MATRIX: dict[str, dict[str, frozenset[str]]] = {
     "inbox_read": {"POST": WORKER},
     "notification_unsubscribe": {"GET": ANYONE, "POST": ANYONE},  # the signature is the authority
     "push_worker": {"GET": ANYONE},
+    "javascript_catalog": {"GET": ANYONE},
     # saved searches and messages about a task
     "api-saved-searches": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "api-saved-search": {"DELETE": WORKER},

@@ -1,11 +1,12 @@
 // Subscribes this browser to Web Push for saved-search alerts (only when the worker asks).
+// Its words come from Django's JavaScript catalog (/jsi18n/, loaded before this file).
 (function () {
   var section = document.getElementById("push");
   var button = document.getElementById("push-allow");
   var status = document.getElementById("push-status");
   if (!section || !button) return;
   if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
-    status.textContent = "This browser cannot receive notifications.";
+    status.textContent = gettext("This browser cannot receive notifications.");
     button.disabled = true;
     return;
   }
@@ -35,8 +36,12 @@
         });
       })
       .then(function (response) {
-        status.textContent = response.ok ? "Notifications are on in this browser." : "The subscription was refused.";
+        status.textContent = response.ok
+          ? gettext("Notifications are on in this browser.")
+          : gettext("The subscription was refused.");
       })
-      .catch(function (error) { status.textContent = "Notifications could not be turned on: " + error.message; });
+      .catch(function (error) {
+        status.textContent = interpolate(gettext("Notifications could not be turned on: %(reason)s"), { reason: error.message }, true);
+      });
   });
 })();

@@ -1,0 +1,63 @@
+"""The words the scripts write come from Django's JavaScript catalog in the reader's language
+(issue 25.1): served by the site itself, so the strict Content-Security-Policy (no inline
+script) lets the page load it."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from notifications.services import notification_settings_set
+from tests.factories import UserFactory
+from tests.frontend.test_translations import LANGUAGES, parse_po
+
+LOCALE = Path(settings.BASE_DIR) / "locale"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_script_word_is_translated(language: str) -> None:
+    entries = parse_po(LOCALE / language / "LC_MESSAGES" / "djangojs.po")
+    assert {entry["id"] for entry in entries} >= {"This browser cannot receive notifications."}
+    for entry in entries:
+        assert "fuzzy" not in entry["flags"] and all(entry["str"].values()), (language, entry["id"])
+    compiled = LOCALE / language / "LC_MESSAGES" / "djangojs.mo"
+    assert compiled.stat().st_mtime >= (LOCALE / language / "LC_MESSAGES" / "djangojs.po").stat().st_mtime - 5
+
+
+def test_the_catalog_is_a_script_in_the_readers_language(client: Client, db: None) -> None:
+    person = UserFactory()
+    notification_settings_set(user=person, language="hi", time_zone="Asia/Kolkata")
+    client.force_login(person)
+    response = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    # The catalog is JSON inside the script (non-ASCII letters escaped).
+    assert json.dumps("यह ब्राउज़र सूचनाएँ प्राप्त नहीं कर सकता।") in response.content.decode()
+    anonymous = Client().get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="es")
+    assert "Este navegador no puede recibir notificaciones." in anonymous.content.decode()
+    assert "script-src 'self'" in anonymous["Content-Security-Policy"]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_script_written_message_reads_in_spanish(open_page: Any, settings: Any) -> None:
+    settings.VAPID_PUBLIC_KEY = (
+        "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+    )
+    worker = UserFactory()
+    notification_settings_set(user=worker, language="es", time_zone="America/Caracas")
+    page = open_page(worker)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    # A browser without Web Push: push.js says so, in the worker's language.
+    page.add_init_script("delete window.PushManager;")
+    page.goto("/work/searches/")
+    status = page.locator("#push-status")
+    status.wait_for(state="attached")
+    page.wait_for_function("document.getElementById('push-status').textContent.length > 0")
+    assert status.inner_text() == "Este navegador no puede recibir notificaciones."
+    assert page.locator("#push-allow").is_disabled()
+    assert not [error for error in errors if "Content Security Policy" in error], errors
