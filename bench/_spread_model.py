@@ -3,10 +3,13 @@ the lottery's luck alone, and what a draw stratified by time zone would give ins
 
 It uses ``fair_dispatch``'s population and activity curve and the platform's own plan
 (``tasks.dispatch.wave_weights``, ``planned_in_hands``): a week of history measured, 24
-waves sized from it, each wave's applicants drawn by lot (all weights equal, as in the
-bench), what a wave cannot give rolled over, every slot given. The stratified draw shares
-each wave's slots among the applicants' time zones in proportion to their number (the
-fractions carried to the next wave), then draws within each zone. Not a benchmark (the
+waves sized from it, each wave's applicants drawn by the platform's own lottery
+(``tasks.lottery``; all weights equal, as in the bench), what a wave cannot give rolled
+over, every slot given (nobody is skipped). Two draws: the lottery over the whole pool
+(formula 1), and the draw stratified by time zone as the platform now runs it (formula 2,
+``stratified_draw``: each wave's slots shared among the applicants' time zones in
+proportion to their weights by largest remainder, remainders carried to the next wave,
+then drawn within each zone). Not a benchmark (the
 leading underscore keeps it out of ``make bench``): run it by hand,
 
     PYTHONPATH=.:platform python bench/_spread_model.py [seeds] [workers] [slots]
@@ -26,6 +29,7 @@ BUCKETS = 24
 def simulate(*, seed: int, workers: int, slots: int, stratified: bool) -> tuple[float, float, int]:
     from bench.fair_dispatch import ACTIVITY, POPULATION
     from tasks.dispatch import planned_in_hands, wave_weights
+    from tasks.lottery import WEIGHT_SCALE, draw_order, stratified_draw
 
     rng = random.Random(seed)
     bucket_of = rng.choices(range(BUCKETS), weights=POPULATION, k=workers)
@@ -41,7 +45,7 @@ def simulate(*, seed: int, workers: int, slots: int, stratified: bool) -> tuple[
     so_far = 0
     active: set[int] = set()
     slots_of: Counter[int] = Counter()
-    owed = [0.0] * BUCKETS  # stratified: each zone's entitlement so far, less what it got
+    carry: dict[str, int] = {}  # stratified: each zone's remainder, carried from wave to wave
     for k in range(BUCKETS):
         hour = (publish_hour + k) % 24
         awake = [w for w in range(workers) if rng.random() < ACTIVITY[(hour + bucket_of[w]) % 24]]
@@ -49,24 +53,15 @@ def simulate(*, seed: int, workers: int, slots: int, stratified: bool) -> tuple[
         so_far += weights[k]
         target = planned_in_hands(total=slots, weight_so_far=so_far, weight_total=total_weight)
         count = max(0, min(len(awake), target - given))
+        # The platform's own draws (``tasks.lottery``): all weights equal, as in the bench.
+        draw_seed = f"{rng.getrandbits(64):x}"
         if not stratified:
-            drawn = rng.sample(awake, count)
+            drawn = draw_order(seed=draw_seed, pool=[(w, WEIGHT_SCALE) for w in awake], count=count)
         else:
-            zones: list[list[int]] = [[] for _ in range(BUCKETS)]
-            for worker in awake:
-                zones[bucket_of[worker]].append(worker)
-            for zone in range(BUCKETS):
-                owed[zone] += count * len(zones[zone]) / len(awake) if awake else 0.0
-            quota = [max(0, min(len(zones[z]), int(owed[z]))) for z in range(BUCKETS)]
-            for zone in sorted(range(BUCKETS), key=lambda z: quota[z] - owed[z]):  # largest fraction first
-                if sum(quota) >= count:
-                    break
-                if quota[zone] < len(zones[zone]):
-                    quota[zone] += 1
-            drawn = []
-            for zone in range(BUCKETS):
-                drawn += rng.sample(zones[zone], quota[zone])
-                owed[zone] -= quota[zone]
+            pool = [(w, WEIGHT_SCALE, bucket_of[w]) for w in awake]
+            result = stratified_draw(seed=draw_seed, pool=pool, count=count, carry_in=carry, give=lambda _w: True)
+            drawn = result.drawn
+            carry = result.apportionment.carry_out
         for worker in drawn:
             slots_of[bucket_of[worker]] += 1
         given += len(drawn)
@@ -87,7 +82,7 @@ def main() -> None:
         runs = [simulate(seed=s, workers=workers, slots=slots, stratified=stratified) for s in range(seeds)]
         inside = sum(1 for _low, _high, outside in runs if outside == 0)
         print(
-            f"{'stratified by time zone' if stratified else 'lottery as built'}: "
+            f"{'stratified by time zone (formula 2)' if stratified else 'lottery over the whole pool (formula 1)'}: "
             f"lowest {min(r[0] for r in runs):.2f}, highest {max(r[1] for r in runs):.2f}; "
             f"every bucket inside 0.8-1.25 in {inside} of {seeds} runs; "
             f"{sum(r[2] for r in runs) / seeds:.1f} buckets outside on average"

@@ -20,6 +20,8 @@ over 24 time-zone buckets, against a first-come-first-served baseline in the sam
   hours drawn are written as the rows ``worker_activity_record`` writes for such visits
   (one row a worker a day, a bit an hour; written in bulk rather than by replaying a week
   of page views). The platform reads only those rows, never ``ACTIVITY`` or ``POPULATION``.
+  Each worker has the time zone of their bucket in their settings (the zone a worker chooses
+  at registration), which is all the draw stratified by time zone reads of the bucket.
   A second Spread row removes the lottery's luck: each drawn wave's slots shared among its
   applicants in proportion to their lottery weights (the draw's expectation), for the waves
   as sized and for equal waves on the same applicants. A bucket of 2% of the workers holds
@@ -90,6 +92,13 @@ ACTIVITY = [
 ]  # fmt: skip
 
 
+def bucket_zone(bucket: int) -> str:
+    """A time zone whose UTC offset is the bucket's all year: bucket ``b`` is UTC+b up to 12,
+    UTC+b-24 above (``Etc/GMT-5`` is UTC+5: the POSIX sign is the other way round)."""
+    offset = bucket if bucket <= 12 else bucket - 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
 def _seed() -> dict[str, Any]:
     from rest_framework.authtoken.models import Token
 
@@ -97,6 +106,7 @@ def _seed() -> dict[str, Any]:
     from accounts.models import User, WorkerProfile
     from ledger.accounts import external_bank, org_available
     from ledger.services import transfer
+    from notifications.models import NotificationSettings
 
     staff = User.objects.create_user(username="dispatch-staff", email="s@dispatch.bench", password="x" * 20)
     staff.is_staff = True
@@ -120,6 +130,12 @@ def _seed() -> dict[str, Any]:
         batch_size=2000,
     )
     WorkerProfile.objects.bulk_create([WorkerProfile(user=u) for u in users], batch_size=2000)
+    # Each worker's time zone, as chosen at registration: the stratified draw reads it (and
+    # nothing else of the bucket).
+    NotificationSettings.objects.bulk_create(
+        [NotificationSettings(user=u, time_zone=bucket_zone(b)) for u, b in zip(users, buckets, strict=True)],
+        batch_size=2000,
+    )
     tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users], batch_size=2000)
     _seed_history(users, buckets)
     return {
@@ -279,7 +295,7 @@ def _expected_spread(
     expected: dict[int, float] = {}
     in_hands = 0
     for index, wave in enumerate(waves):
-        pool = [(int(worker), int(weight)) for worker, weight in wave.pool]
+        pool = [(int(entry[0]), int(entry[1])) for entry in wave.pool]
         if equal:
             planned = slots * (index + 1) // len(waves)
             given = max(0, min(len(pool), planned - in_hands))
@@ -397,6 +413,7 @@ def run() -> list[dict[str, str]]:
         sized = _expected_spread(drawn_waves, SLOTS, leftovers, active, bucket_of, equal=False)
         equal = _expected_spread(drawn_waves, SLOTS, leftovers, active, bucket_of, equal=True)
         weights = [wave.weight for wave in drawn_waves]
+        formulas = Counter(wave.draw_formula for wave in drawn_waves)
         plan_range = f"wave weights {min(weights)}-{max(weights)}, floor {batch.dispatch_activity.get('floor')}"
         # The baseline: the same batch opened all at once to whoever is awake at publication.
         rule = Rule.objects.get(key="dispatch_all_at_once_max_slots")
@@ -464,7 +481,7 @@ def run() -> list[dict[str, str]]:
             "what": "Spread: slot share / active-worker share per time-zone bucket, waves",
             "figure": f"{waves_low:.2f} - {waves_high:.2f} ({waves_outside} of 24 outside)",
             "reference": f"FCFS baseline {base_low:.2f} - {base_high:.2f} ({base_outside} outside)",
-            "ratio": f"{by_lottery} of {SLOTS} given by lottery",
+            "ratio": f"{by_lottery} of {SLOTS} given by lottery; draw formula: {dict(sorted(formulas.items()))}",
             "goal": "every bucket 0.8 - 1.25",
         },
         {

@@ -25,12 +25,14 @@ publish in ``Batch.dispatch_rules``):
   draws without replacement: step ``i`` takes ``int(sha256(f"{seed}:{i}"), 16)`` modulo
   the remaining weight and walks the remaining pool (in worker id order) to the applicant
   whose weight covers it. The seed, the pool and the drawn order are stored on the wave.
+  With ``dispatch_stratify_by_zone`` on (its founding value) the draw is stratified by time
+  zone: the wave's slots are first shared among the applicants' UTC offset hours in
+  proportion to their weights, then drawn within each (``tasks.lottery``, formula 2); each
+  pool entry then stores its stratum, which the re-run needs.
 - Caps: until ``dispatch_cap_hours`` after publication no worker holds more than
   ``dispatch_cap_bps`` of the batch's slots (at least one).
 """
 
-import hashlib
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -47,6 +49,11 @@ from core.rule_text import rule_value_text
 from core.rules import rule_value
 from governance.models import Rule
 from tasks.activity import utc_hour
+from tasks.lottery import STRATIFIED, stratified_rerun
+from tasks.lottery import WEIGHT_SCALE as WEIGHT_SCALE
+from tasks.lottery import draw_iter as draw_iter
+from tasks.lottery import draw_order as draw_order
+from tasks.lottery import lottery_weight as lottery_weight
 from tasks.models import Assignment, Batch, DispatchWave, WaveApplication
 
 DISPATCH_RULES = (
@@ -59,15 +66,26 @@ DISPATCH_RULES = (
     "dispatch_cap_hours",
     "dispatch_all_at_once_max_slots",
     "dispatch_wave_floor_bps",
+    "dispatch_stratify_by_zone",
 )
-
-WEIGHT_SCALE = 1_000_000
 
 DRAW_FORMULA = (
     "weight = 1,000,000 x reference / (reference + earned in the lookback), rounded down, at least 1. "
     "Draw step i (from 0): r = SHA-256 of '<seed>:<i>' read as a number, modulo the remaining total weight; "
     "walk the remaining applicants in worker order, subtracting weights, and take the one where r falls. "
     "Repeat without that applicant until the wave's slots are given or nobody is left."
+)
+
+STRATIFIED_FORMULA = (
+    "Stratified by time zone (formula 2): an applicant's stratum is their UTC offset in whole hours (rounded "
+    "down) at the wave's opening, from their settings' time zone; 'none' for a worker with none, and it is "
+    "stored with the pool for the re-run. A stratum's share = slots x its applicants' total weight x 1,000,000 "
+    "/ the pool's total weight, rounded down (millionths of a slot), plus what it carried from the batch's "
+    "previous wave; slots go one at a time to the stratum still owed the most, ties to the larger SHA-256 of "
+    "'<seed>:tie:<stratum>', never more than its applicants; it carries out what it was owed less its quota, "
+    "within one slot either way. Each stratum (ascending, 'none' first) draws its quota by the lottery above "
+    "with seed '<seed>:zone:<stratum>', skipping the ineligible; then everyone not yet drawn is drawn with seed "
+    "'<seed>:rest' until the wave's slots are given."
 )
 
 PLAN_FORMULA = gettext_lazy(
@@ -79,51 +97,20 @@ PLAN_FORMULA = gettext_lazy(
 )
 
 
-# --- The lottery (pure) ---------------------------------------------------------------------------
-
-
-def lottery_weight(*, earned: int, reference: int) -> int:
-    """The applicant's weight: halves when ``earned`` reaches ``reference``; never 0."""
-    return max(1, WEIGHT_SCALE * reference // (reference + max(0, earned)))
-
-
-def _step_number(seed: str, step: int) -> int:
-    return int(hashlib.sha256(f"{seed}:{step}".encode()).hexdigest(), 16)
-
-
-def draw_iter(*, seed: str, pool: Iterable[tuple[int, int]]) -> Iterator[int]:
-    """Worker ids in the order the weighted lottery draws them from ``pool`` ((worker id,
-    weight) pairs; sorted by worker id here so that the order of the input never matters)."""
-    remaining = sorted((int(worker), int(weight)) for worker, weight in pool)
-    total = sum(weight for _, weight in remaining)
-    step = 0
-    while remaining:
-        target = _step_number(seed, step) % total
-        index = 0
-        while target >= remaining[index][1]:
-            target -= remaining[index][1]
-            index += 1
-        worker, weight = remaining.pop(index)
-        total -= weight
-        step += 1
-        yield worker
-
-
-def draw_order(*, seed: str, pool: Iterable[tuple[int, int]], count: int) -> list[int]:
-    """The first ``count`` workers the lottery draws (re-running a stored draw)."""
-    drawn: list[int] = []
-    for worker in draw_iter(seed=seed, pool=pool):
-        if len(drawn) >= count:
-            break
-        drawn.append(worker)
-    return drawn
-
-
 def wave_rerun(*, wave: DispatchWave) -> bool:
-    """Re-runs the stored draw of ``wave`` from its seed and pool: True when it gives the
-    same order as stored. Anyone may call it (the API publishes the same three values)."""
-    pool = [(int(worker), int(weight)) for worker, weight in wave.pool]
-    return draw_order(seed=wave.seed, pool=pool, count=len(wave.drawn)) == [int(w) for w in wave.drawn]
+    """Re-runs the stored draw of ``wave`` from its record: True when it gives the same
+    order as stored. Formula 1 (``tasks.lottery.LOTTERY``, every wave drawn before the
+    stratified draw): the seed and the pool of (worker, weight). Formula 2 (``STRATIFIED``):
+    the seed, the pool of (worker, weight, stratum), the slots offered and the strata's
+    record (carries, quotas, phases), the quotas and carries being re-derived too. Anyone may
+    call it (the API publishes the same values)."""
+    stored = [int(worker) for worker in wave.drawn]
+    if wave.draw_formula == STRATIFIED:
+        pool = [(int(e[0]), int(e[1]), None if e[2] is None else int(e[2])) for e in wave.pool]
+        order = stratified_rerun(seed=wave.seed, pool=pool, count=wave.slots_offered, record=wave.strata)
+        return order is not None and order == stored
+    pairs = [(int(entry[0]), int(entry[1])) for entry in wave.pool]
+    return draw_order(seed=wave.seed, pool=pairs, count=len(stored)) == stored
 
 
 # --- The plan -------------------------------------------------------------------------------------
@@ -379,6 +366,8 @@ def batch_dispatch_public(*, batch: Batch) -> dict[str, Any]:
         "cap_until": batch.dispatch_cap_until,
         "rules": batch.dispatch_rules,
         "formula": DRAW_FORMULA,
+        "stratified": bool(int(batch.dispatch_rules.get("dispatch_stratify_by_zone", {}).get("value", 0))),
+        "stratified_formula": STRATIFIED_FORMULA,
         "plan_formula": PLAN_FORMULA,
         "waves": waves,
         "plan": wave_sizes(batch=batch, waves=waves),

@@ -542,8 +542,9 @@ class ReuseOptOut(models.Model):
 class DispatchWave(models.Model):
     """One wave of a batch opened in waves: workers apply during ``opens_at`` to
     ``draws_at``; then a weighted lottery gives up to the slots planned so far. The seed,
-    the pool (worker ids and weights, in id order) and the order drawn are kept, so anyone
-    can re-run the draw (``tasks.dispatch.draw_order``)."""
+    the pool (worker ids and weights, in id order, with each one's time zone stratum when the
+    draw was stratified) and the order drawn are kept, so anyone can re-run the draw
+    (``tasks.dispatch.wave_rerun``)."""
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -565,8 +566,15 @@ class DispatchWave(models.Model):
     weight = models.PositiveIntegerField(default=1)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     seed = models.CharField(max_length=64, blank=True)
-    # [[worker id, weight], ...] in worker id order: the pool as drawn.
+    # The formula drawn with (``tasks.lottery``): 1, the weighted lottery over the whole pool;
+    # 2, stratified by time zone. Waves drawn before the stratified draw existed are 1.
+    draw_formula = models.PositiveSmallIntegerField(default=1)
+    # [[worker id, weight], ...] in worker id order: the pool as drawn; formula 2 adds each
+    # entry's stratum, [worker id, weight, UTC offset hour or null], which the re-run needs.
     pool = models.JSONField(default=list, blank=True)
+    # Formula 2's record (``tasks.lottery.stratified_record``): the strata's carries in and
+    # out, their quotas and how many each phase of the draw drew. Empty for formula 1.
+    strata = models.JSONField(default=dict, blank=True)
     # Worker ids in the order the lottery drew them (including any skipped at the draw).
     drawn = models.JSONField(default=list, blank=True)
     slots_offered = models.PositiveIntegerField(default=0)

@@ -396,6 +396,14 @@ RULE_TEXTS: dict[str, tuple[Promise, Promise]] = {
             "share; afterwards the rest is first come, first served."
         ),
     ),
+    "dispatch_stratify_by_zone": (
+        _("Draw by time zone"),
+        _(
+            "Each wave's slots are first shared among the time zones of its applicants in proportion to their "
+            "lottery weights, then drawn by lot within each zone, so that luck does not favour one zone; each "
+            "applicant's UTC offset hour is published with the draw so anyone can re-run it."
+        ),
+    ),
     "dispatch_wave_floor_bps": (
         _("Wave floor"),
         _(

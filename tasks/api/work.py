@@ -412,10 +412,11 @@ class DispatchView(APIView):
     def get(self, request: Request, batch_id: int) -> Response:
         """A live batch's dispatch, for anyone to check: the rule in force at publication,
         and per drawn wave its seed, pool (pseudonyms and weights, in draw order of the
-        formula) and the order drawn, enough to re-run the draw."""
+        formula, and for a draw stratified by time zone each one's UTC offset hour), the
+        strata's record and the order drawn, enough to re-run the draw."""
         batch = selectors.batch_for_worker(batch_id=batch_id, worker=_worker(request))
         public = dispatch.batch_dispatch_public(batch=batch)
-        ids = {int(w) for wave in public["waves"] for w, _weight in wave.pool}
+        ids = {int(entry[0]) for wave in public["waves"] for entry in wave.pool}
         names = dict(User.objects.filter(pk__in=ids).values_list("pk", "pseudonym"))
         plan = public["plan"]
         sizes = {row.wave.pk: row for row in plan.rows} if plan is not None else {}
@@ -427,6 +428,8 @@ class DispatchView(APIView):
                 "cap_until": public["cap_until"],
                 "rules": public["rules"],
                 "formula": public["formula"],
+                "stratified": public["stratified"],
+                "stratified_formula": public["stratified_formula"],
                 # What the waves were sized by: eligible workers active per UTC hour (0 first),
                 # summed over the days measured; the floor weight; equal: nothing was measured.
                 "activity": batch.dispatch_activity,
@@ -439,7 +442,10 @@ class DispatchView(APIView):
                         "state": wave.state,
                         "seed": wave.seed,
                         "applicants": len(wave.pool),
-                        "pool": [[names.get(int(w), ""), int(weight)] for w, weight in wave.pool],
+                        # Formula 2 (stratified) adds each entry's stratum: its UTC offset hour.
+                        "draw_formula": wave.draw_formula,
+                        "pool": [[names.get(int(entry[0]), ""), *entry[1:]] for entry in wave.pool],
+                        "strata": wave.strata,
                         "drawn": [names.get(int(w), "") for w in wave.drawn],
                         "slots_offered": wave.slots_offered,
                         "slots_given": wave.slots_given,

@@ -11,6 +11,7 @@ loses one.
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
@@ -21,8 +22,9 @@ from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError
 from core.rules import rule_in_force
+from notifications.models import NotificationSettings
 from notifications.selectors import moment_for
-from tasks import dispatch, notices, selectors
+from tasks import dispatch, lottery, notices, selectors
 from tasks.activity import activity_measure
 from tasks.models import Assignment, Batch, DispatchMode, DispatchWave, WaveApplication
 from tasks.services.claims import _cap_reached, _claim_open_slot, _not_taking_workers, _taking_workers
@@ -216,6 +218,34 @@ def _wave_apply(*, worker: User, batch: Batch, now: datetime, days: int, referen
     return application
 
 
+def _pool_entries(applications: list[WaveApplication], *, wave: DispatchWave) -> list[tuple[int, int, int | None]]:
+    """The pool with each applicant's stratum: their UTC offset hour at the wave's opening,
+    from the time zone in their settings (None for a worker with none), read in one query."""
+    zones = dict(
+        NotificationSettings.objects.filter(user_id__in=[a.worker_id for a in applications]).values_list(
+            "user_id", "time_zone"
+        )
+    )
+    return [
+        (a.worker_id, a.weight, lottery.zone_stratum(time_zone=zones.get(a.worker_id), at=wave.opens_at))
+        for a in applications
+    ]
+
+
+def _carry_in(wave: DispatchWave) -> dict[str, int]:
+    """What the strata carried out of the batch's latest drawn wave before ``wave``, when it
+    was drawn stratified (else nothing: the carries start again)."""
+    previous = (
+        DispatchWave.objects.filter(batch_id=wave.batch_id, number__lt=wave.number, state=DispatchWave.State.DRAWN)
+        .order_by("-number")
+        .values_list("draw_formula", "strata")
+        .first()
+    )
+    if previous is None or previous[0] != lottery.STRATIFIED:
+        return {}
+    return {str(key): int(value) for key, value in (previous[1] or {}).get("carry_out", [])}
+
+
 def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
     """Draws the lottery of a wave whose window has closed and gives its slots (system
     service: the periodic job ``tasks.jobs.dispatch_draw_due_waves`` calls it).
@@ -250,36 +280,58 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
                 weight_total=int(weights["total"] or 0),
             )
         seed = secrets.token_hex(16)
-        drawn: list[int] = []
+        stratify = bool(int(batch.dispatch_rules.get("dispatch_stratify_by_zone", {}).get("value", 0)))
+        entries = _pool_entries(applications, wave=wave) if stratify else []
+        carry_in = _carry_in(wave) if stratify else {}
         given: dict[int, int] = {}
         deadlines: dict[int, datetime] = {}
         skipped: set[int] = set()
-        if offered and pool:
-            batch = selectors.attach_requirements([batch])[0]
+        requirements_read: list[Batch] = []
+
+        def give(worker_id: int) -> bool | None:
+            """Gives the drawn worker a slot: True when given, False when skipped, None when
+            no slot is left at all."""
+            if not requirements_read:
+                requirements_read.append(selectors.attach_requirements([batch])[0])
+            checked = requirements_read[0]
+            worker = by_worker[worker_id].worker
+            if (
+                worker.is_suspended
+                or not worker.is_active
+                or _at_cap(checked, worker_id, now)
+                or selectors.worker_ineligibility(worker=worker, batch=checked)
+            ):
+                skipped.add(worker_id)
+                return False
+            claimed = _claim_open_slot(
+                batch_id=batch.pk, worker_id=worker_id, task_id=None, now=now, fast=False, gate=False
+            )
+            if claimed is None:
+                # No open slot on a task this worker does not hold (or none left at all).
+                skipped.add(worker_id)
+                if not Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).exists():
+                    return None
+                return False
+            given[worker_id] = claimed[0]
+            deadlines[worker_id] = claimed[2]
+            return True
+
+        drawn: list[int] = []
+        record: dict[str, Any] = {}
+        if stratify:
+            # Drawn even with nothing to give, so the record (and the carries) stay whole.
+            result = lottery.stratified_draw(
+                seed=seed, pool=entries, count=offered if pool else 0, carry_in=carry_in, give=give
+            )
+            drawn = result.drawn
+            record = lottery.stratified_record(result, carry_in=carry_in)
+        elif offered and pool:
             for worker_id in dispatch.draw_iter(seed=seed, pool=pool):
                 drawn.append(worker_id)
-                application = by_worker[worker_id]
-                worker = application.worker
-                if (
-                    worker.is_suspended
-                    or not worker.is_active
-                    or _at_cap(batch, worker_id, now)
-                    or selectors.worker_ineligibility(worker=worker, batch=batch)
-                ):
-                    skipped.add(worker_id)
-                    continue
-                claimed = _claim_open_slot(
-                    batch_id=batch.pk, worker_id=worker_id, task_id=None, now=now, fast=False, gate=False
-                )
-                if claimed is None:
-                    # No open slot on a task this worker does not hold (or none left at all).
-                    skipped.add(worker_id)
-                    if not Assignment.objects.filter(batch_id=batch.pk, status=Assignment.Status.OPEN).exists():
-                        break
-                    continue
-                given[worker_id] = claimed[0]
-                deadlines[worker_id] = claimed[2]
-                if len(given) >= offered:
+                outcome = give(worker_id)
+                if outcome is None:
+                    break
+                if outcome and len(given) >= offered:
                     break
         for worker_id, assignment_id in given.items():
             WaveApplication.objects.filter(pk=by_worker[worker_id].pk).update(
@@ -295,12 +347,30 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
         )
         wave.state = DispatchWave.State.DRAWN
         wave.seed = seed
-        wave.pool = [[worker_id, weight] for worker_id, weight in sorted(pool)]
+        if stratify:
+            wave.draw_formula = lottery.STRATIFIED
+            wave.pool = [[worker_id, weight, stratum] for worker_id, weight, stratum in sorted(entries)]
+        else:
+            wave.draw_formula = lottery.LOTTERY
+            wave.pool = [[worker_id, weight] for worker_id, weight in sorted(pool)]
+        wave.strata = record
         wave.drawn = drawn
         wave.slots_offered = offered
         wave.slots_given = len(given)
         wave.drawn_at = now
-        wave.save(update_fields=["state", "seed", "pool", "drawn", "slots_offered", "slots_given", "drawn_at"])
+        wave.save(
+            update_fields=[
+                "state",
+                "seed",
+                "draw_formula",
+                "pool",
+                "strata",
+                "drawn",
+                "slots_offered",
+                "slots_given",
+                "drawn_at",
+            ]
+        )
         audit_record(
             actor=None,
             action="dispatch.wave_drawn",
@@ -309,6 +379,7 @@ def dispatch_wave_draw(*, wave_id: int) -> DispatchWave:
                 "batch": batch.pk,
                 "wave": wave.number,
                 "seed": seed,
+                "formula": wave.draw_formula,
                 "applicants": len(pool),
                 "offered": offered,
                 "given": len(given),

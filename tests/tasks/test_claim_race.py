@@ -166,7 +166,7 @@ def test_applications_racing_the_draw_are_either_drawn_or_refused(monkeypatch: p
     wave.refresh_from_db()
     assert wave.state == DispatchWave.State.DRAWN
     applications = WaveApplication.objects.filter(wave=wave)
-    assert sorted(w for w, _weight in wave.pool) == sorted(applications.values_list("worker_id", flat=True))
+    assert sorted(entry[0] for entry in wave.pool) == sorted(applications.values_list("worker_id", flat=True))
     assert outcomes["applied"] == applications.count()
     assert set(outcomes) <= {"applied", "window_closed"}
     assert outcomes["applied"] + outcomes["window_closed"] == 24

@@ -11,7 +11,7 @@ from accounts.models import User
 from core.errors import AppError
 from governance import services as governance_services
 from governance.models import Proposal
-from tasks import dispatch, jobs, searches, selectors, services
+from tasks import dispatch, jobs, lottery, searches, selectors, services
 from tasks.models import Assignment, Batch, DispatchWave, WaveApplication
 from tests.factories import MemberFactory, UserFactory
 from tests.tasks.conftest import Clock, client_for
@@ -189,7 +189,9 @@ def test_a_wave_draw_gives_its_share_and_can_be_rerun_from_the_stored_seed(organ
     wave = DispatchWave.objects.get(batch=batch, number=1)
     assert wave.state == DispatchWave.State.DRAWN
     assert wave.slots_offered == 2 and wave.slots_given == 2
-    assert sorted(w for w, _ in wave.pool) == sorted(w.pk for w in workers)
+    # Stratified by time zone (the founding rule): none of these workers set a zone.
+    assert wave.draw_formula == lottery.STRATIFIED
+    assert sorted(wave.pool) == sorted([w.pk, dispatch.WEIGHT_SCALE, None] for w in workers)
     given = list(WaveApplication.objects.filter(wave=wave, outcome=WaveApplication.Outcome.GIVEN))
     assert sorted(a.worker_id for a in given) == sorted(wave.drawn)
     assert WaveApplication.objects.filter(wave=wave, outcome=WaveApplication.Outcome.NOT_DRAWN).count() == 3
@@ -198,7 +200,8 @@ def test_a_wave_draw_gives_its_share_and_can_be_rerun_from_the_stored_seed(organ
         assert slot.worker_id == application.worker_id and slot.status == Assignment.Status.ACCEPTED
     # Anyone re-runs it from the seed and pool stored (and published by the API).
     assert dispatch.wave_rerun(wave=wave)
-    assert dispatch.draw_order(seed=wave.seed, pool=[tuple(p) for p in wave.pool], count=2) == wave.drawn
+    members = [(worker, weight) for worker, weight, _zone in wave.pool]
+    assert dispatch.draw_order(seed=f"{wave.seed}:zone:none", pool=members, count=2) == wave.drawn
     wave.drawn = list(reversed(wave.drawn))  # a tampered record does not re-run
     assert not dispatch.wave_rerun(wave=wave)
     # Run again (a retry, a second beat): nothing more is given.
@@ -369,7 +372,8 @@ def test_apply_api_and_the_public_draw(organisation, worker, clock: Clock) -> No
     wave = public["waves"][0]
     assert public["dispatch"] == "waves"
     assert wave["applicants"] == 1 and wave["slots_given"] == 1
-    assert wave["pool"] == [[worker.pseudonym, 1_000_000]] and wave["drawn"] == [worker.pseudonym]
+    # Stratified by time zone: the stratum (UTC offset hour) is published; this worker set no zone.
+    assert wave["pool"] == [[worker.pseudonym, 1_000_000, None]] and wave["drawn"] == [worker.pseudonym]
     assert len(wave["seed"]) == 32
     mine = api.get(reverse("api-draws")).json()
     assert [(d["batch_id"], d["wave"], d["outcome"]) for d in mine] == [(batch.pk, 1, "given")]
