@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from accounts.authentication import forget_tokens
-from accounts.models import TREASURER_GROUP, OrganisationStaff, User, WebAuthnDevice
+from accounts.models import STAFF_ROLE_GROUPS, OrganisationStaff, User, WebAuthnDevice
 from accounts.security_notices import security_notice_send
 from core.audit import audit_record
 from core.errors import AppError
@@ -49,14 +49,15 @@ def totp_enabled(user: User) -> bool:
 
 
 def second_factor_required(user: User) -> bool:
-    """Co-op staff, treasurers and organisation owners must sign in with a second factor
-    to use those functions."""
+    """Co-op staff (treasurers, and verifiers and moderators, who decide who may publish
+    and who is suspended) and organisation owners must sign in with a second factor to use
+    those functions."""
     if not user.is_authenticated:
         return False
     return bool(
         user.is_staff
         or user.is_superuser
-        or user.groups.filter(name=TREASURER_GROUP).exists()
+        or user.groups.filter(name__in=STAFF_ROLE_GROUPS.values()).exists()
         or OrganisationStaff.objects.filter(user=user, role=OrganisationStaff.Role.OWNER).exists()
     )
 

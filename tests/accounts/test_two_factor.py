@@ -152,3 +152,40 @@ def test_an_owner_uses_the_organisation_only_after_the_second_factor(
     helper = APIClient()
     helper.force_authenticate(staff)
     assert helper.get(f"/api/organisations/{organisation.slug}/batches/").status_code == 200
+
+
+@pytest.mark.usefixtures("enforced")
+@pytest.mark.parametrize("role", ["verifier", "moderator"])
+def test_verifiers_and_moderators_act_only_after_the_second_factor(role: str) -> None:
+    """They decide who may publish and who is suspended: the same protection as the treasurer."""
+    from tests.factories import staff_member
+
+    holder = staff_member(role)
+    person: User = UserFactory()
+    assert two_factor.second_factor_required(holder)
+    api = APIClient()
+    api.force_authenticate(holder)
+    refused = api.post(
+        f"/api/staff/people/{person.pk}/suspend/", {"code": "fraudulent_work", "reason": "Copied."}, format="json"
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "second_factor_required"
+    assert api.get("/api/staff/verifications/").status_code == 403
+    page = Client()
+    page.force_login(holder)
+    for path in ("/staff/verifications/", "/staff/people/"):
+        redirected = page.get(path)
+        assert redirected.status_code == 302 and redirected["Location"].startswith("/account/security/")
+    suspend = page.post(
+        f"/staff/people/{person.pk}/suspend/", {"suspend-code": "fraudulent_work", "suspend-reason": "x"}
+    )
+    assert suspend.status_code == 302 and suspend["Location"].startswith("/account/security/")
+    person.refresh_from_db()
+    assert not person.is_suspended
+
+    enrol(holder)
+    confirmed = page.post("/account/security/", {"action": "verify", "code": code_for(holder), "next": "/staff/"})
+    assert confirmed.status_code == 302
+    assert page.get("/staff/people/").status_code == 200
+    with pytest.raises(AppError) as error:  # and they cannot turn it off while they hold the role
+        two_factor.two_factor_disable(user=holder, token=code_for(holder))
+    assert error.value.code == "second_factor_required_for_role"
