@@ -1,6 +1,6 @@
-"""Token authentication that also makes the person's own language and time zone the
-request's: a program calling the API with a person's token gets its refusals in the words
-that person chose, as their pages are (``notifications.reading``). Sessions get theirs from
+"""Token authentication that also makes the person's own language the request's: a
+program calling the API with a person's token gets its refusals in the words that person
+chose, as their pages are (``notifications.reading``). Sessions get theirs from
 ``notifications.middleware``; an organisation's API key is no person, so its requests keep
 the caller's ``Accept-Language`` (Django's ``LocaleMiddleware``)."""
 
@@ -16,5 +16,8 @@ class PersonalTokenAuthentication(CachedTokenAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         found = super().authenticate(request)
         if found is not None:
-            reading_choice_activate(request=request._request, user_id=found[0].pk)
+            # The language only: the times a program reads stay in UTC (DRF writes them in
+            # the active zone), as they were; a refusal naming a time reads the person's
+            # zone itself (``notifications.selectors.moment_for``).
+            reading_choice_activate(request=request._request, user_id=found[0].pk, with_time_zone=False)
         return found

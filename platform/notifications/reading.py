@@ -1,5 +1,5 @@
 """The language and time zone a person reads in, made active for every request they make:
-pages (``notifications.middleware``) and the API called with their token
+pages (``notifications.middleware``) and, for the language, the API called with their token
 (``notifications.authentication``), so a refusal, a form error and a time all come in their
 own words and on their own clock. No choice saved: the browser's language (Django's
 ``LocaleMiddleware``, from ``Accept-Language``) and UTC.
@@ -39,11 +39,13 @@ def forget_reading_choice(*, user_id: int) -> None:
     cache.delete(_cache_key(user_id))
 
 
-def reading_choice_activate(*, request: HttpRequest, user_id: int) -> None:
-    """Makes the person's saved language (if any) and time zone the request's. The time
-    zone stays active until ``notifications.middleware`` ends the request."""
+def reading_choice_activate(*, request: HttpRequest, user_id: int, with_time_zone: bool = True) -> None:
+    """Makes the person's saved language (if any) and, ``with_time_zone``, their time zone
+    the request's. The time zone stays active until ``notifications.middleware`` ends the
+    request."""
     language, time_zone = reading_choice(user_id=user_id)
     if language and translation.check_for_language(language):
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-    timezone.activate(zone(time_zone))
+    if with_time_zone:
+        timezone.activate(zone(time_zone))

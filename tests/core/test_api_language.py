@@ -2,14 +2,14 @@
 their token and their session alike; the browser's (``Accept-Language``) when they chose
 none, for organisation API keys and for callers not signed in."""
 
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Organisation, User
 from accounts.services import api_key_create
 from core.errors import NotFound
-from notifications.services import notification_settings_set
+from notifications.services import notification_settings_set, notify
 from tests.factories import UserFactory
 
 MISSING = "/api/notifications/987654/read/"
@@ -34,6 +34,10 @@ def test_a_token_caller_reads_refusals_in_the_language_they_chose(db: None) -> N
     assert response.status_code == 404
     assert response.json()["error"] == {"code": "not_found", "message": _no_such("notification", "es")}
     assert _no_such("notification", "es") != _no_such("notification", "en")
+    # The times a program reads stay in UTC: the token brings the language, not the zone.
+    notify(users=[person], category="juror_drawn", params={"case": 7, "deadline": timezone.now()})
+    [entry] = client.get("/api/notifications/").json()["results"]
+    assert entry["created_at"].endswith("Z")
     # A new choice counts from the next request (the cached choice is forgotten).
     notification_settings_set(user=person, language="de", time_zone="Europe/Berlin")
     assert client.post(MISSING).json()["error"]["message"] == _no_such("notification", "de")
