@@ -81,8 +81,12 @@ def qualification_changed(qualification: Qualification, worker_id: int, *, grant
     )
 
 
-def fair_pay_notice(*, kind: str, message: str, batch: Batch, user: Any = None, organisation: Any = None) -> None:
-    """A fair-pay top-up paid or owed, to the worker, or the review's summary to the requester's staff."""
+def fair_pay_notice(
+    *, kind: str, figures: dict[str, int], batch: Batch, user: Any = None, organisation: Any = None
+) -> None:
+    """A fair-pay top-up paid or owed, to the worker, or the review's summary to the requester's staff.
+    ``figures`` (amounts in minor units of the batch's currency, minutes, counts) are stored, not
+    words: the notice is written in each reader's language when read."""
     category = NOTICE_CATEGORIES[(kind, organisation is not None)]
     users = list(staff_of(organisation)) if organisation is not None else [user.pk]
     url = (
@@ -93,7 +97,7 @@ def fair_pay_notice(*, kind: str, message: str, batch: Batch, user: Any = None, 
     notify(
         users=users,
         category=category,
-        params={"batch": batch.title, "batch_id": batch.pk, "message": message},
+        params={"batch": batch.title, "batch_id": batch.pk, "currency": batch.currency, **figures},
         url=url,
         organisation=organisation,
     )

@@ -5,6 +5,9 @@ from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 
 class BodySizeLimitMiddleware:
@@ -21,23 +24,19 @@ class BodySizeLimitMiddleware:
         except ValueError:
             too_big = False
         if too_big:
-            return body_too_big(limit)
+            return body_too_big(request, limit)
         try:
             return self.get_response(request)
         except RequestDataTooBig:
-            return body_too_big(limit)
+            return body_too_big(request, limit)
 
 
-def body_too_big(limit: int) -> JsonResponse:
-    return JsonResponse(
-        {
-            "error": {
-                "code": "body_too_large",
-                "message": f"The request body is larger than the limit of {limit} bytes.",
-            }
-        },
-        status=413,
-    )
+def body_too_big(request: HttpRequest, limit: int) -> JsonResponse:
+    """The 413 answer, in the language of the sender's browser (this runs before the request's
+    language is chosen: the body is refused before a session or a person is read)."""
+    with translation.override(translation.get_language_from_request(request)):
+        message = _("The request is too large: at most %(size)s can be sent at once.") % {"size": filesizeformat(limit)}
+    return JsonResponse({"error": {"code": "body_too_large", "message": message}}, status=413)
 
 
 class CommittedChangesMiddleware:

@@ -28,6 +28,9 @@ class Category:
     # True: an account-security notice. Its e-mail goes at once whatever the person chose
     # (a digest would arrive too late to act on it), and it is not listed in the settings.
     always_email: bool = False
+    # Rows written before the words were rendered when read kept their English text in this
+    # parameter: shown as it was, so an old notice stays readable.
+    stored_text: str = ""
 
     def __post_init__(self) -> None:
         if self.always_email and self.opt_out:
@@ -153,9 +156,39 @@ _CATEGORIES = [
             "method."
         ),
     ),
-    Category("top_up", _("A fair-pay top-up on “%(batch)s”"), _("%(message)s"), default_email=DIGEST),
-    Category("top_up_owed", _("A fair-pay top-up owed on “%(batch)s”"), _("%(message)s"), default_email=DIGEST),
-    Category("top_up_requester", _("Fair-pay review of “%(batch)s”"), _("%(message)s")),
+    # Amounts are stored in minor units with the currency, and written when read (``render``).
+    Category(
+        "top_up",
+        _("A fair-pay top-up on “%(batch)s”"),
+        _(
+            "A fair-pay top-up of %(top_up)s is paid to you: the median worker on “%(batch)s” took %(minutes)s min, "
+            "so the reward paid %(median_hourly)s per hour, under the co-op's minimum of %(floor_hourly)s per hour."
+        ),
+        default_email=DIGEST,
+        stored_text="message",
+    ),
+    Category(
+        "top_up_owed",
+        _("A fair-pay top-up owed on “%(batch)s”"),
+        _(
+            "A fair-pay top-up of %(top_up)s is owed to you: the median worker on “%(batch)s” took %(minutes)s min, "
+            "so the reward paid %(median_hourly)s per hour, under the co-op's minimum of %(floor_hourly)s per hour. "
+            "The requester's balance cannot cover it yet; it is paid when they add funds."
+        ),
+        default_email=DIGEST,
+        stored_text="message",
+    ),
+    Category(
+        "top_up_requester",
+        _("Fair-pay review of “%(batch)s”"),
+        _(
+            "“%(batch)s” paid a median %(median_hourly)s per hour against the co-op's minimum of %(floor_hourly)s "
+            "per hour: each paid assignment is owed a top-up of %(top_up)s from your balance (%(owed)s owed now; "
+            "work paid later is owed it too). What your balance cannot cover waits until you add funds. Correct "
+            "the time estimate for future batches."
+        ),
+        stored_text="message",
+    ),
     Category(
         "bonus",
         _("A bonus of %(amount)s on “%(batch)s”"),

@@ -10,12 +10,15 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from core.moments import moment_text
+from core.money import format_amount
 from notifications.categories import CATEGORIES
 
 # Parameters holding a moment: stored as ISO 8601 in UTC, shown in the reader's time zone.
 MOMENT_PARAMS = frozenset({"deadline", "effective", "not_before", "next_chance"})
 # Those a person acts before: also written as how far away they are ("in 2 days").
 DEADLINE_PARAMS = frozenset({"deadline", "next_chance"})
+# Parameters holding an amount: stored in minor units beside ``currency``, written the reader's way.
+MONEY_PARAMS = frozenset({"top_up", "median_hourly", "floor_hourly"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Words:
 def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
     """The parameters as the reader reads them; call inside the reader's language."""
     shown = dict(params)
+    for key in MONEY_PARAMS & shown.keys():
+        if isinstance(shown[key], int) and "currency" in shown:
+            shown[key] = format_amount(shown[key], str(shown["currency"]))
     for key in MOMENT_PARAMS & shown.keys():
         moment = parse_datetime(str(shown[key]))
         if moment is not None:
@@ -50,6 +56,8 @@ def words(*, category: str, params: dict[str, Any], language: str = "en", time_z
         title = str(spec.title) % shown
         if is_sandbox(params):
             title = _("[Sandbox] %(title)s") % {"title": title}
+        if spec.stored_text and spec.stored_text in params:
+            return Words(title=title, body=str(params[spec.stored_text]))
         return Words(title=title, body=str(spec.body) % shown)
 
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -25,7 +26,7 @@ class NoticeOut(serializers.Serializer):  # type: ignore[type-arg]
 def _notices_out(rows: Any) -> list[dict[str, Any]]:
     out = []
     for row in rows:
-        shown = words(category=row.category, params=row.params)
+        shown = words(category=row.category, params=row.params, language=translation.get_language() or "en")
         out.append(
             {
                 "kind": row.category,

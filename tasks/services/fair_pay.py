@@ -39,8 +39,20 @@ FAIR_PAY_FORMULA = gettext_lazy(
 )
 
 
-def _notice(*, kind: str, message: str, batch: Batch, user: User | None = None, organisation: Any = None) -> None:
-    notices.fair_pay_notice(kind=kind, message=message, batch=batch, user=user, organisation=organisation)
+def _notice(
+    *, kind: str, figures: dict[str, int], batch: Batch, user: User | None = None, organisation: Any = None
+) -> None:
+    notices.fair_pay_notice(kind=kind, figures=figures, batch=batch, user=user, organisation=organisation)
+
+
+def _review_figures(review: FairPayReview, top_up: int) -> dict[str, int]:
+    """What a fair-pay notice says, as numbers (minor units, minutes): its words are the reader's."""
+    return {
+        "top_up": top_up,
+        "minutes": review.median_work_seconds // 60,
+        "median_hourly": review.median_hourly_pay,
+        "floor_hourly": review.floor_hourly,
+    }
 
 
 @dataclass(frozen=True)
@@ -207,16 +219,9 @@ def batch_fair_pay_review(*, batch: Batch) -> FairPayReview | None:
         if figures.top_up_per_assignment:
             paid_work = list(Assignment.objects.filter(batch=batch, status__in=states.PAID_ASSIGNMENT).order_by("id"))
             owed = _owe_top_ups(batch, review, paid_work)
-            currency = batch.currency
             _notice(
                 kind="fair_pay_top_up",
-                message=(
-                    f"'{batch.title}' paid a median {format_amount(figures.median_hourly_pay, currency)}/h against "
-                    f"the co-op's minimum {format_amount(floor, currency)}/h: each paid assignment is owed a top-up "
-                    f"of {format_amount(figures.top_up_per_assignment, currency)} from your balance ({owed} owed "
-                    "now; work paid later is owed it too). What your balance cannot cover waits until you add "
-                    "funds. Correct the time estimate for future batches."
-                ),
+                figures={**_review_figures(review, figures.top_up_per_assignment), "owed": owed},
                 batch=batch,
                 organisation=batch.organisation,
             )
@@ -269,8 +274,13 @@ def fair_pay_top_up_pay(*, bonus_id: int) -> bool:
         FairPayReview.objects.filter(batch=batch).update(
             top_ups_paid=F("top_ups_paid") + 1, top_ups_owed=F("top_ups_owed") - 1
         )
-        _notice(kind="fair_pay_top_up", message=bonus.reason, batch=batch, user=bonus.worker)
+        _notice(kind="fair_pay_top_up", figures=_bonus_figures(bonus), batch=batch, user=bonus.worker)
     return True
+
+
+def _bonus_figures(bonus: Bonus) -> dict[str, int]:
+    review = FairPayReview.objects.get(batch_id=bonus.assignment.batch_id)
+    return _review_figures(review, bonus.amount)
 
 
 def _tell_top_up_waits(bonus_id: int) -> None:
@@ -281,7 +291,7 @@ def _tell_top_up_waits(bonus_id: int) -> None:
         return
     _notice(
         kind="fair_pay_top_up_owed",
-        message=bonus.reason + " The requester's balance cannot cover it yet; it is owed and paid on funding.",
+        figures=_bonus_figures(bonus),
         batch=batch,
         user=bonus.worker,
     )

@@ -110,3 +110,16 @@ def test_a_refusal_through_the_api_comes_whole_in_hindi(requester: Any, organisa
     assert error["details"] == {"state": "approved", "action": "rejected"}
     work.refresh_from_db()
     assert work.status == Assignment.Status.APPROVED
+
+
+@pytest.mark.django_db
+def test_the_413_answer_is_in_the_senders_language(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="es")
+    response = api.post(
+        "/api/auth/register/", data='{"username": "' + "x" * 2000 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "body_too_large"
+    assert error["message"] == "La solicitud es demasiado grande: se puede enviar como máximo 1000\u00a0bytes a la vez."

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Organisation
 from notifications.models import Notification
+from notifications.render import words
 from tasks import jobs, services
 from tasks.models import Batch, Bonus, FairPayReview
 from tasks.services import fair_pay_figures
@@ -52,13 +53,25 @@ def test_slow_batch_owes_a_top_up_paid_from_the_requester_balance(organisation: 
     assert Notification.objects.filter(user=owed.worker, category="top_up_owed").count() == 1
     requester_notice = Notification.objects.get(organisation=organisation, category="top_up_requester")
     assert requester_notice.user == owner
-    assert "a top-up of 0.50 EUR from your balance (2 owed now" in requester_notice.params["message"]
+    # Figures are stored, not words: each reader gets the notice in their language.
+    assert {key: requester_notice.params[key] for key in ("top_up", "owed", "median_hourly", "floor_hourly")} == {
+        "top_up": 50,
+        "owed": 2,
+        "median_hourly": 600,
+        "floor_hourly": 1200,
+    }
+    assert (requester_notice.params["minutes"], requester_notice.params["currency"]) == (5, "EUR")
+    body = words(category="top_up_requester", params=requester_notice.params).body
+    assert "a top-up of 0.50 EUR from your balance (2 owed now" in body
+    spanish = words(category="top_up_requester", params=requester_notice.params, language="es").body
+    assert "0,50\u00a0€" in spanish and "6,00\u00a0€" in spanish and "12,00\u00a0€" in spanish
+    assert "owed" not in spanish
     from tests.tasks.conftest import client_for
 
     shown = client_for(owner).get(f"/api/organisations/{organisation.slug}/notices/").json()
     # Newest first: the fair-pay review, then the verification of the organisation.
     assert [n["kind"] for n in shown] == ["top_up_requester", "verification"]
-    assert shown[0]["message"] == requester_notice.params["message"]
+    assert shown[0]["message"] == body
     worker_notices = client_for(owed.worker).get("/api/tasks/notices/").json()
     assert [n["kind"] for n in worker_notices] == ["top_up_owed"]
 
@@ -103,3 +116,11 @@ def test_measured_pay_shows_on_the_feed_after_refresh(organisation: Organisation
     rows = client_for(viewer).get("/api/tasks/feed/").json()["results"]
     assert rows[0]["requester_measured_hourly_pay"] == 600
     assert rows[0]["estimated_hourly_pay"] == 1500
+
+
+def test_a_fair_pay_notice_written_as_english_text_before_stays_readable() -> None:
+    """Rows from before the figures were stored carry their English text: shown as it was."""
+    old = {"batch": "Label cats", "batch_id": 7, "message": "Fair-pay top-up: the median worker took 5 min."}
+    shown = words(category="top_up", params=old, language="es")
+    assert shown.body == old["message"]
+    assert "Label cats" in shown.title and shown.title != words(category="top_up", params=old).title
