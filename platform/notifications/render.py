@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils import translation
-from django.utils.dateparse import parse_datetime
+from django.utils import formats, translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from core.moments import moment_text
@@ -19,6 +19,8 @@ MOMENT_PARAMS = frozenset({"deadline", "effective", "not_before", "next_chance"}
 DEADLINE_PARAMS = frozenset({"deadline", "next_chance"})
 # Parameters holding an amount: stored in minor units beside ``currency``, written the reader's way.
 MONEY_PARAMS = frozenset({"top_up", "median_hourly", "floor_hourly"})
+# Parameters holding a calendar date (ISO 8601), written the reader's way ("1. November 2026").
+DATE_PARAMS = frozenset({"period_start", "period_end"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
         moment = parse_datetime(str(shown[key]))
         if moment is not None:
             shown[key] = moment_text(moment, time_zone=time_zone, deadline=key in DEADLINE_PARAMS)
+    for key in DATE_PARAMS & shown.keys():
+        day = parse_date(str(shown[key]))
+        if day is not None:
+            shown[key] = formats.date_format(day, "DATE_FORMAT")
     return shown
 
 

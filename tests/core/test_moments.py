@@ -10,6 +10,7 @@ from django.utils import formats, timezone, translation
 from accounts.models import User
 from core.moments import moment_text, zone_label
 from notifications import services as notification_services
+from notifications.render import words
 from tests.factories import UserFactory
 
 
@@ -47,3 +48,13 @@ def test_a_zone_without_an_abbreviation_is_named_by_its_offset() -> None:
     # An unknown zone name (a stale setting) reads as UTC rather than failing.
     assert moment_text(moment, time_zone="Mars/Olympus", language="en") == "Dec. 6, 2026, noon UTC"
     assert moment_text(moment, time_zone="Asia/Kolkata", language="de") == "6. Dezember 2026 17:30 IST"
+
+
+def test_a_notices_calendar_dates_are_written_the_readers_way() -> None:
+    params = {"amount": "1.00 EUR", "period_start": "2026-01-01", "period_end": "2026-06-30"}
+    english = words(category="dividend_paid", params=params, language="en")
+    assert "surplus of Jan. 1, 2026 to June 30, 2026." in english.body
+    german = words(category="dividend_paid", params=params, language="de")
+    assert "1. Januar 2026" in german.body and "30. Juni 2026" in german.body
+    filipino = words(category="dividend_paid", params=params, language="fil")
+    assert "Ene. 1, 2026" in filipino.body and "2026-01-01" not in filipino.body
