@@ -383,7 +383,7 @@ def payouts_by_rail_for_treasurer(*, user: User) -> list[RailSummary]:
         summaries.append(
             RailSummary(
                 rail=rail.name,
-                label=rail.label,
+                label=str(rail.label),
                 configured=rail.configured(),
                 missing_settings=missing,
                 states={state: figures.get(rail.name, {}).get(state, (0, 0, 0)) for state in Payout.State.values},

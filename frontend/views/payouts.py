@@ -36,11 +36,11 @@ def _rail_rows(worker: object, method: object, operator: bool) -> list[dict[str,
         state = ""
         if method is not None and getattr(method, "rail", "") == option.rail:
             reason = rail_get(option.rail).not_ready_reason(method=method)  # type: ignore[arg-type]
-            state = reason or "verified: ready to be paid"
+            state = reason or _("verified: ready to be paid")
         rows.append(
             {
                 "option": option,
-                "state": state or "not set up",
+                "state": state or _("not set up"),
                 "missing": ", ".join(option.missing_settings) if operator else "",
             }
         )

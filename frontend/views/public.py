@@ -127,8 +127,9 @@ def payout_coverage(request: HttpRequest) -> HttpResponse:
         found = coverage_for_country(code)
         by_method: dict[str, list[str]] = {"bank_account": [], "card": [], "wallet": []}
         for option in found.options:
-            if option.label not in by_method[option.method]:
-                by_method[option.method].append(option.label)
+            label = str(option.label)  # in the reader's language
+            if label not in by_method[option.method]:
+                by_method[option.method].append(label)
         focus.append(
             {
                 "country": code,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import AppError
 from payouts.rails.base import Destination, PayoutRail, Quote, RailRefused, Submission
-from payouts.rails.coverage import CountryCoverage, country_coverage
+from payouts.rails.coverage import CountryCoverage, country_coverage, country_name
 from payouts.rails.paypal import PaypalRail
 from payouts.rails.sepa import SepaRail
 from payouts.rails.stripe_connect import StripeConnectRail
@@ -102,11 +102,11 @@ def rail_for_country(name: str, country: str) -> PayoutRail:
         )
     if rail in rails_for_country(country):
         return rail
-    others = ", ".join(r.label for r in rails_for_country(country)) or "none yet"
+    others = ", ".join(str(r.label) for r in rails_for_country(country)) or _("none yet")
     raise AppError(
         "rail_not_available",
         _("%(label)s is not available for workers in %(upper)s. Rails available to you: %(others)s.")
-        % {"label": rail.label, "upper": country.upper(), "others": others},
+        % {"label": rail.label, "upper": country_name(country), "others": others},
         fields={"rail": [_("Not available in your country.")]},
         details={"available": [r.name for r in rails_for_country(country)]},
     )

@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from django.utils.translation import gettext_lazy
+
 from core.errors import AppError
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from ledger.models import Account
     from payouts.models import Payout, PayoutMethod
 
@@ -36,7 +40,12 @@ class Submission:
 
 
 Method = Literal["bank_account", "card", "wallet"]
-METHOD_LABELS: dict[str, str] = {"bank_account": "bank account", "card": "debit card", "wallet": "wallet"}
+# Shown in the coverage tables, in the reader's language (rendered when shown).
+METHOD_LABELS: dict[str, "StrOrPromise"] = {
+    "bank_account": gettext_lazy("bank account"),
+    "card": gettext_lazy("debit card"),
+    "wallet": gettext_lazy("wallet"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +57,8 @@ class Offer:
     country: str
     currency: str
     method: Method
-    arrival: str
+    # Lazy text: read in the language of whoever is shown the table.
+    arrival: "StrOrPromise"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,6 @@ class RailRefused(AppError):
 
 class PayoutRail(Protocol):
     name: str
-    label: str
     submission: Literal["api", "bank_file"]
     # ISO 3166 codes of the workers' countries the rail can pay (from ``offers``).
     countries: frozenset[str]
@@ -114,7 +123,14 @@ class PayoutRail(Protocol):
     # Platform-currency minor units: the smallest and largest payout the rail takes.
     min_amount: int
     max_amount: int
-    fee_note: str
+
+    # Lazy texts (``gettext_lazy``): a rail is built once, its words are read in the
+    # language of whoever is shown them.
+    @property
+    def label(self) -> "StrOrPromise": ...
+
+    @property
+    def fee_note(self) -> "StrOrPromise": ...
 
     def configured(self) -> bool:
         """True when every one of ``required_settings`` is set on this server."""

@@ -8,12 +8,20 @@ this server, and names the closest option where a country has no rail yet.
 
 from __future__ import annotations
 
+import gettext as gettext_module
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pycountry
+from django.utils.translation import get_language, gettext_lazy, to_locale
 
 from core.money import platform_currency
 from payouts.rails.base import METHOD_LABELS, PLATFORM_CURRENCY_MARK, Offer, PayoutRail
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The countries where most crowdworkers live (issue 21): each must have a rail that
 # lands in a local bank account or wallet (tests/payouts/test_coverage.py).
@@ -122,9 +130,10 @@ def local_currency(country: str) -> str:
     return LOCAL_CURRENCY.get(country, "")
 
 
-def offers_for(countries: str, *, method: str, arrival: str, currency: str | None = None) -> tuple[Offer, ...]:
+def offers_for(countries: str, *, method: str, arrival: StrOrPromise, currency: str | None = None) -> tuple[Offer, ...]:
     """Table rows for a space-separated list of countries; each lands in the
-    country's local currency unless ``currency`` says otherwise."""
+    country's local currency unless ``currency`` says otherwise. ``arrival`` is a
+    lazy text (``gettext_lazy``), read in the language of whoever sees the table."""
     return tuple(
         Offer(country=code, currency=currency or local_currency(code), method=method, arrival=arrival)  # type: ignore[arg-type]
         for code in countries.split()
@@ -134,12 +143,13 @@ def offers_for(countries: str, *, method: str, arrival: str, currency: str | Non
 @dataclass(frozen=True, slots=True)
 class CountryOption:
     rail: str
-    label: str
+    # Lazy texts: rendered in the reader's language.
+    label: StrOrPromise
     method: str
-    method_label: str
+    method_label: StrOrPromise
     currency: str
-    arrival: str
-    fee_note: str
+    arrival: StrOrPromise
+    fee_note: StrOrPromise
     configured: bool
     # The environment variables an operator sets to switch the rail on (empty when configured).
     missing_settings: tuple[str, ...]
@@ -151,7 +161,7 @@ class CountryCoverage:
     name: str
     options: tuple[CountryOption, ...]
     # When no rail reaches the country: what comes closest, in words.
-    closest: str
+    closest: StrOrPromise
 
     @property
     def covered(self) -> bool:
@@ -167,7 +177,6 @@ def _missing(rail: PayoutRail) -> tuple[str, ...]:
 def country_coverage(country: str, rails: list[PayoutRail]) -> CountryCoverage:
     """The options of ``rails`` for workers in ``country`` (ISO 3166 alpha-2)."""
     code = country.upper()
-    found = pycountry.countries.get(alpha_2=code)
     options = tuple(
         CountryOption(
             rail=rail.name,
@@ -184,16 +193,39 @@ def country_coverage(country: str, rails: list[PayoutRail]) -> CountryCoverage:
         for offer in rail.offers
         if offer.country == code
     )
-    closest = ""
+    closest: StrOrPromise = ""
     if not options:
-        closest = (
-            "No rail reaches this country yet. Your earnings stay yours and are never confiscated: "
-            "they are paid as soon as a rail opens. The closest option is a PayPal account or a bank "
-            "account held in a neighbouring country that a rail serves, if you have one in your own name."
+        closest = gettext_lazy(
+            "No payout service reaches this country yet. Your earnings stay yours and are never confiscated: "
+            "they are paid as soon as a payout service opens. The closest option is a PayPal account or a bank "
+            "account held in a neighbouring country that a payout service serves, if you have one in your own name."
         )
-    return CountryCoverage(country=code, name=found.name if found else code, options=options, closest=closest)
+    return CountryCoverage(country=code, name=country_name(code), options=options, closest=closest)
+
+
+@lru_cache(maxsize=32)
+def _country_names(language: str) -> gettext_module.NullTranslations:
+    """pycountry's own translations of the ISO 3166-1 names (Debian's iso-codes)."""
+    return gettext_module.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[to_locale(language)], fallback=True
+    )
+
+
+def country_name(code: str) -> str:
+    """The country's name in the active language (its code if ISO 3166-1 has no such country)."""
+    found = pycountry.countries.get(alpha_2=code.upper())
+    if found is None:
+        return code.upper()
+    return _country_names(get_language() or "en").gettext(found.name)
+
+
+def _sort_key(name: str) -> str:
+    # "Égypte" sorts with the E's, not after "Zimbabwe".
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
 
 
 def all_countries() -> list[tuple[str, str]]:
-    """Every ISO 3166-1 country as (alpha-2, name), sorted by name."""
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda pair: pair[1])
+    """Every ISO 3166-1 country as (alpha-2, name in the active language), sorted by name."""
+    names = _country_names(get_language() or "en")
+    pairs = ((c.alpha_2, names.gettext(c.name)) for c in pycountry.countries)
+    return sorted(pairs, key=lambda pair: _sort_key(pair[1]))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import AppError
 from core.money import basis_points, major_text
@@ -36,7 +37,7 @@ PAYPAL_OFFERS = offers_for(
     "US CA GB DE FR ES IT NL BE AT IE PT FI AU MX BR AR CL CO PE VE IN PH ID MY TH SG HK JP "
     "KE NG EG MA ZA UA RS PL CZ HU RO SE DK NO CH IL",
     method="wallet",
-    arrival="within minutes to your PayPal balance",
+    arrival=gettext_lazy("within minutes to your PayPal balance"),
     currency="*",
 )
 # Source: https://www.paypal.com/us/business/paypal-business-fees (Payouts), read 2026-12-06:
@@ -48,7 +49,7 @@ PAYPAL_DOMESTIC_FEE = 25
 
 class PaypalRail:
     name = "paypal"
-    label = "PayPal Payouts (to your PayPal wallet)"
+    label = gettext_lazy("PayPal Payouts (to your PayPal wallet)")
     submission: Literal["api", "bank_file"] = "api"
     offers = PAYPAL_OFFERS
     countries = offers_countries(PAYPAL_OFFERS)
@@ -57,7 +58,7 @@ class PaypalRail:
     min_amount = 100
     # PayPal's default per-item limit is USD 20,000; the co-op keeps well below it.
     max_amount = 1_000_000
-    fee_note = "PayPal's 2% payout fee (at most 20.00), shown before you confirm"
+    fee_note = gettext_lazy("PayPal's 2% payout fee (at most 20.00), shown before you confirm")
 
     def configured(self) -> bool:
         return paypal_client.configured()

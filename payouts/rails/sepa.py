@@ -8,6 +8,7 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
@@ -66,7 +67,7 @@ SEPA_COUNTRIES = frozenset(
 # (https://www.europeanpaymentscouncil.eu/document-library/other/epc-list-sepa-scheme-countries),
 # read 2026-12-06. Paid in euro to any account in the scheme, whatever its local currency.
 SEPA_OFFERS = offers_for(
-    " ".join(sorted(SEPA_COUNTRIES)), method="bank_account", arrival="1-2 business days", currency="EUR"
+    " ".join(sorted(SEPA_COUNTRIES)), method="bank_account", arrival=gettext_lazy("1-2 business days"), currency="EUR"
 )
 SCHEMA = "pain.001.001.03"
 MAX_NAME = 70  # the scheme's limit for a creditor name
@@ -78,7 +79,7 @@ def _invalid(field: str, problem: str, message: str) -> AppError:
 
 class SepaRail:
     name = "sepa"
-    label = "SEPA credit transfer"
+    label = gettext_lazy("SEPA credit transfer")
     submission: Literal["api", "bank_file"] = "bank_file"
     countries = offers_countries(SEPA_OFFERS)
     currencies = frozenset({"EUR"})
@@ -87,7 +88,7 @@ class SepaRail:
     required_settings: tuple[str, ...] = ()
     min_amount = 1
     max_amount = 99_999_999  # pain.001's limit per transaction is far above any payout
-    fee_note = "No fee: the co-op's bank sends SEPA transfers free"
+    fee_note = gettext_lazy("No fee: the co-op's bank sends SEPA transfers free")
 
     def configured(self) -> bool:
         return True

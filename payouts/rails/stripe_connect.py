@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import AppError
 from ledger import accounts
@@ -75,7 +76,7 @@ STRIPE_CONNECT_COUNTRIES = frozenset(
 # the US, UK, EEA, Canada or Switzerland pay connected accounts in those regions), read
 # 2026-12-06, limited to the countries above where Express accounts receive payouts.
 STRIPE_CONNECT_OFFERS = offers_for(
-    " ".join(sorted(STRIPE_CONNECT_COUNTRIES)), method="bank_account", arrival="2-5 business days"
+    " ".join(sorted(STRIPE_CONNECT_COUNTRIES)), method="bank_account", arrival=gettext_lazy("2-5 business days")
 )
 
 
@@ -86,7 +87,7 @@ def transfer_group(payout: "Payout") -> str:
 
 class StripeConnectRail:
     name = "stripe_connect"
-    label = "Stripe Connect (to your bank)"
+    label = gettext_lazy("Stripe Connect (to your bank)")
     submission: Literal["api", "bank_file"] = "api"
     countries = offers_countries(STRIPE_CONNECT_OFFERS)
     currencies = frozenset({"EUR", "USD", "GBP"})
@@ -95,7 +96,7 @@ class StripeConnectRail:
     required_settings: tuple[str, ...] = ("STRIPE_SECRET_KEY",)
     min_amount = 100
     max_amount = 10_000_000
-    fee_note = "Stripe's Connect payout fee, paid by the co-op"
+    fee_note = gettext_lazy("Stripe's Connect payout fee, paid by the co-op")
 
     def configured(self) -> bool:
         return all(getattr(settings, name, "") for name in self.required_settings)
@@ -122,7 +123,7 @@ class StripeConnectRail:
 
         connected = ConnectedAccount.objects.filter(stripe_account_id=method.destination.get("account")).first()
         if connected is None or not connected.payouts_enabled:
-            return "Finish Stripe's onboarding (bank details and identity) so that Stripe can pay you."
+            return _("Finish Stripe's onboarding (bank details and identity) so that Stripe can pay you.")
         return ""
 
     def transfer(self, *, payout: "Payout") -> stripe_gateway.ConnectTransfer:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import AppError
 from ledger import accounts
@@ -36,13 +37,13 @@ STRIPE_GLOBAL_OFFERS = offers_for(
     "US GB CA AU NZ MX BR IN PH ID TH MY SG HK JP EG AR CO CL PE IL CH NO SE DK PL CZ HU RO "
     "DE FR ES IT NL BE AT IE PT FI",
     method="bank_account",
-    arrival="1-7 business days (varies by country)",
-) + offers_for("US", method="card", arrival="within minutes")
+    arrival=gettext_lazy("1-7 business days (varies by country)"),
+) + offers_for("US", method="card", arrival=gettext_lazy("within minutes"))
 
 
 class StripeGlobalRail:
     name = "stripe_global"
-    label = "Stripe Global Payouts (to your local bank or card)"
+    label = gettext_lazy("Stripe Global Payouts (to your local bank or card)")
     submission: Literal["api", "bank_file"] = "api"
     offers = STRIPE_GLOBAL_OFFERS
     countries = offers_countries(STRIPE_GLOBAL_OFFERS)
@@ -55,7 +56,7 @@ class StripeGlobalRail:
     # Stripe's per-payout limits differ per country; these are the co-op's own bounds.
     min_amount = 100
     max_amount = 1_000_000
-    fee_note = "Stripe's payout and currency-conversion fees, quoted before you confirm"
+    fee_note = gettext_lazy("Stripe's payout and currency-conversion fees, quoted before you confirm")
 
     def configured(self) -> bool:
         return all(getattr(settings, name, "") for name in self.required_settings)
@@ -88,7 +89,7 @@ class StripeGlobalRail:
 
         recipient = GlobalRecipient.objects.filter(stripe_account_id=method.destination.get("account")).first()
         if recipient is None or not recipient.ready:
-            return "Finish Stripe's form (your bank account or card, and your identity) so that Stripe can pay you."
+            return _("Finish Stripe's form (your bank account or card, and your identity) so that Stripe can pay you.")
         return ""
 
     def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:

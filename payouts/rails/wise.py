@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 # Source: https://wise.com/help/articles/2571942 ("What currencies can I send to?") and the
 # recipient requirements of https://docs.wise.com/api-reference/recipient, read 2026-12-06.
-WISE_OFFERS = offers_for("PK BD NG KE", method="bank_account", arrival="same day to 2 business days")
+WISE_OFFERS = offers_for("PK BD NG KE", method="bank_account", arrival=gettext_lazy("same day to 2 business days"))
 # Wise's recipient type and the fields each needs, per country.
 ACCOUNT_TYPES = {"PK": "pakistan", "BD": "bangladesh", "NG": "nigeria", "KE": "kenya_local"}
 FIELDS = {
@@ -105,7 +106,7 @@ def _iban_problem(raw: str, error: SchwiftyException) -> str:
 
 class WiseRail:
     name = "wise"
-    label = "Wise (to your local bank account)"
+    label = gettext_lazy("Wise (to your local bank account)")
     submission: Literal["api", "bank_file"] = "api"
     offers = WISE_OFFERS
     countries = offers_countries(WISE_OFFERS)
@@ -113,7 +114,7 @@ class WiseRail:
     required_settings: tuple[str, ...] = ("WISE_API_TOKEN", "WISE_PROFILE_ID", "WISE_WEBHOOK_PUBLIC_KEY")
     min_amount = 100
     max_amount = 1_000_000
-    fee_note = "Wise's transfer fee, quoted before you confirm"
+    fee_note = gettext_lazy("Wise's transfer fee, quoted before you confirm")
 
     def configured(self) -> bool:
         return wise_client.configured()
@@ -178,7 +179,7 @@ class WiseRail:
 
     def not_ready_reason(self, *, method: "PayoutMethod") -> str:
         if not method.destination.get("recipient"):
-            return "Enter your bank account again: Wise does not know it yet."
+            return _("Enter your bank account again: Wise does not know it yet.")
         return ""
 
     def quote(self, *, amount: int, currency: str, method: "PayoutMethod", key: str) -> Quote:
