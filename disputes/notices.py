@@ -95,11 +95,10 @@ def jurors_replaced(case: Case, user_ids: Iterable[int]) -> None:
 
 def case_decided(case: Case) -> None:
     """Both parties learn the outcome (the first-round decision and the final one)."""
-    outcome = {"pay_full": "paid in full", "pay_partial": "partly paid", "uphold": "rejection upheld"}.get(
-        case.outcome, case.outcome
-    )
+    # The outcome's code: the notice names it in each reader's language (notifications.render).
+    outcome = case.outcome
     if case.kind == Case.Kind.SUSPENSION:
-        outcome = "suspension lifted" if (case.outcome_share_bps or 0) > 0 else "suspension upheld"
+        outcome = "suspension_lifted" if (case.outcome_share_bps or 0) > 0 else "suspension_upheld"
     users = sorted(set(worker_side(case)) | set(requester_side(case)))
     notify(users=users, category="case_decided", params={"case": case.pk, "outcome": outcome}, url=_url(case))
 

@@ -73,6 +73,8 @@ LABELS: dict[str, Promise] = {
     "dispute_procedure": _("dispute-procedure decision"),
     "bylaws": _("bylaw decision"),
     "appointments": _("staff appointment decision"),
+    "dispatch": _("fair-dispatch decision"),
+    "Fair dispatch": _("fair-dispatch decision"),
     "Operational": _("operational decision"),
     "Economic": _("economic decision"),
     "Dispute procedure": _("dispute-procedure decision"),

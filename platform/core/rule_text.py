@@ -7,7 +7,7 @@ from django.utils import formats
 from django.utils.translation import gettext
 
 from core.labels import counted
-from core.money import exponent, platform_currency, to_major
+from core.money import format_amount, platform_currency
 
 
 def rule_value_text(rule: Any, value: int | None) -> str:
@@ -19,9 +19,7 @@ def rule_value_text(rule: Any, value: int | None) -> str:
     value_type = str(getattr(rule, "value_type", ""))
     unit = str(getattr(rule, "unit", ""))
     if value_type == "money":
-        code = platform_currency().upper()
-        number = formats.number_format(Decimal(to_major(int(value), code)), decimal_pos=exponent(code), use_l10n=True)
-        amount = f"{number} {code}"
+        amount = format_amount(int(value), platform_currency())
         if "hour" in unit:
             return gettext("%(amount)s an hour") % {"amount": amount}
         if "case" in unit:

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import formats, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.moments import moment_text
 from core.money import format_amount
@@ -17,6 +18,27 @@ from notifications.categories import CATEGORIES
 MOMENT_PARAMS = frozenset({"deadline", "effective", "not_before", "next_chance"})
 # Those a person acts before: also written as how far away they are ("in 2 days").
 DEADLINE_PARAMS = frozenset({"deadline", "next_chance"})
+# Parameters holding a code, named in the reader's language. Rows written before the codes were
+# stored hold the English words: those are read too, so an old notice is translated as well.
+_PAID_IN_FULL = gettext_lazy("paid in full")
+_PARTLY_PAID = gettext_lazy("partly paid")
+_REJECTION_UPHELD = gettext_lazy("rejection upheld")
+_SUSPENSION_LIFTED = gettext_lazy("suspension lifted")
+_SUSPENSION_UPHELD = gettext_lazy("suspension upheld")
+CODE_PARAMS = {
+    "outcome": {
+        "pay_full": _PAID_IN_FULL,
+        "paid in full": _PAID_IN_FULL,
+        "pay_partial": _PARTLY_PAID,
+        "partly paid": _PARTLY_PAID,
+        "uphold": _REJECTION_UPHELD,
+        "rejection upheld": _REJECTION_UPHELD,
+        "suspension_lifted": _SUSPENSION_LIFTED,
+        "suspension lifted": _SUSPENSION_LIFTED,
+        "suspension_upheld": _SUSPENSION_UPHELD,
+        "suspension upheld": _SUSPENSION_UPHELD,
+    },
+}
 # Parameters holding an amount: stored in minor units beside ``currency``, written the reader's way.
 MONEY_PARAMS = frozenset({"top_up", "median_hourly", "floor_hourly"})
 # Parameters holding a calendar date (ISO 8601), written the reader's way ("1. November 2026").
@@ -32,6 +54,10 @@ class Words:
 def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
     """The parameters as the reader reads them; call inside the reader's language."""
     shown = dict(params)
+    for key in CODE_PARAMS.keys() & shown.keys():
+        named = CODE_PARAMS[key].get(str(shown[key]))
+        if named is not None:
+            shown[key] = str(named)
     for key in MONEY_PARAMS & shown.keys():
         if isinstance(shown[key], int) and "currency" in shown:
             shown[key] = format_amount(shown[key], str(shown["currency"]))

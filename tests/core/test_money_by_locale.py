@@ -3,6 +3,7 @@ language's number ("12,50 €" in Spanish), ``parse_amount(localized=True)`` rea
 decimal mark and thousands separators, refuses a form that could mean two amounts, and reads
 back everything ``format_amount`` writes, in every language."""
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -159,3 +160,20 @@ def test_a_spanish_worker_types_12_50_through_the_api(worker: Any) -> None:
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "ambiguous_amount"
     assert PayoutSchedule.objects.get(user=worker).minimum_amount == 1250
+
+
+@pytest.mark.django_db
+def test_governed_rule_values_read_in_the_readers_words() -> None:
+    """Issue 25: yes/no rules say yes or no, amounts are written the reader's way, and no
+    internal unit (minor units, basis points) or stored 0/1 reaches the page."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    page = client.get("/rules/").content.decode()
+    values = re.findall(r'<td class="value">(.*?)</td>', page)
+    assert values and not {"True", "False", "true", "false", "0", "1"} & set(values)
+    assert re.search(r'id="rule-dispatch_stratify_by_zone".*?<td class="value">(sí|no)</td>', page, re.S)
+    assert re.search(r'id="rule-payout_minimum_floor".*?<td class="value">[0-9]+,[0-9]{2}\u00a0€</td>', page, re.S)
+    words = re.sub(r"<[^>]+>", " ", page)  # what a reader sees, not ids and links
+    assert "minor units" not in words and "bps" not in words
+    assert "<td>dispatch</td>" not in page  # the rule class by its name, not its key
+    rule = client.get("/rules/dispatch_stratify_by_zone/").content.decode()
+    assert "Puede ser no o sí" in rule or "Puede ser sí o no" in rule

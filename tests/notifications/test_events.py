@@ -12,6 +12,7 @@ from disputes import services as dispute_services
 from disputes.models import Case, Juror
 from governance import services as governance_services
 from notifications.models import Notification
+from notifications.render import words
 from payouts import services as payout_services
 from tasks import services as task_services
 from tests.disputes.factories import batch_for, jurors, rejected_work, submitted
@@ -95,7 +96,13 @@ def test_a_decision_tells_both_parties_and_nobody_else(bystander) -> None:
     case = dispute_services.dispute_open(worker=work.worker, assignment_id=work.pk, statement="I did it right.")
     dispute_services.case_respond(case=case, actor=owner(case.organisation), action="accept")
     assert told("case_decided") == {work.worker_id} | staff_ids(case.organisation)
-    assert Notification.objects.filter(category="case_decided").first().params["outcome"] == "paid in full"
+    decided = Notification.objects.filter(category="case_decided").first()
+    assert decided.params["outcome"] == "pay_full"  # the code; the words are the reader's
+    assert words(category="case_decided", params=decided.params).body == "Outcome: paid in full."
+    assert "íntegramente" in words(category="case_decided", params=decided.params, language="es").body
+    # A row from before the codes were stored (English words) is named in the reader's language too.
+    old = {**decided.params, "outcome": "rejection upheld"}
+    assert words(category="case_decided", params=old, language="es").body != "Outcome: rejection upheld."
 
 
 def test_proposal_events_reach_members_only(clock) -> None:
