@@ -25,8 +25,10 @@ over 24 time-zone buckets, against a first-come-first-served baseline in the sam
   A second Spread row removes the lottery's luck: each drawn wave's slots shared among its
   applicants in proportion to their lottery weights (the draw's expectation), for the waves
   as sized and for equal waves on the same applicants. A bucket of 2% of the workers holds
-  about 20 of 1,000 slots, so chance alone moves its realised ratio by about ±0.22 (one
-  standard deviation); the expected row shows what the rule itself gives each bucket.
+  about 20 of 1,000 slots, so under the unstratified lottery (draw formula 1) chance alone
+  moved its realised ratio by about ±0.22 (one standard deviation); the draw stratified by
+  time zone (formula 2, the founding rule) shares each wave's slots among the zones first,
+  so only rounding is left. The Spread row names the formula the waves were drawn with.
 
 Time is simulated: between waves the batch's timeline (waves, publication, period, cap,
 expiry) is moved back in the database, so the server sees the next window open now. The
