@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import AppError
@@ -123,6 +124,15 @@ class RatingForm(PageForm):
 class RenameForm(PageForm):
     display_name = forms.CharField(
         label=_("Public display name"), max_length=120, help_text=_("Every earlier name stays visible to workers.")
+    )
+
+
+class OrganisationLanguageForm(PageForm):
+    language = forms.ChoiceField(
+        label=_("Language of the API's answers to your keys"),
+        choices=[("", _("The calling program's language (its Accept-Language header)")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("Refusals and errors your programs receive are written in it."),
     )
 
 

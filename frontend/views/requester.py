@@ -24,6 +24,7 @@ from frontend.forms import (
     FeedbackForm,
     InputUploadForm,
     OrganisationForm,
+    OrganisationLanguageForm,
     RejectForm,
     RenameForm,
 )
@@ -112,8 +113,25 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @app_page
 def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug, "manage" if request.method == "POST" else None)
-    form = RenameForm(request.POST or None, initial={"display_name": organisation.display_name})
-    if request.method == "POST" and form.is_valid():
+    choosing_language = request.method == "POST" and "language" in request.POST
+    language_form = OrganisationLanguageForm(
+        request.POST if choosing_language else None, initial={"language": organisation.language}
+    )
+    if choosing_language and language_form.is_valid():
+        try:
+            account_services.organisation_language_set(
+                organisation=organisation, language=language_form.cleaned_data["language"], actor=user_of(request)
+            )
+        except AppError as error:
+            add_app_error(language_form, error)
+        else:
+            messages.success(request, _("Saved. Your keys are answered in this language from now on."))
+            return redirect("org_profile", slug=slug)
+    form = RenameForm(
+        request.POST if request.method == "POST" and not choosing_language else None,
+        initial={"display_name": organisation.display_name},
+    )
+    if request.method == "POST" and not choosing_language and form.is_valid():
         try:
             account_services.organisation_rename(
                 organisation=organisation, new_name=form.cleaned_data["display_name"], actor=user_of(request)
@@ -129,6 +147,7 @@ def organisation_profile(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "organisation": organisation,
             "form": form,
+            "language_form": language_form,
             "history": account_selectors.organisation_name_history(organisation=organisation),
         },
     )

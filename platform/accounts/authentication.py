@@ -15,7 +15,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
@@ -81,6 +81,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None or not secret_matches(secret, key.secret_hash):
             raise exceptions.AuthenticationFailed(_("Unknown, revoked or wrong API key."))
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        language = key.organisation.language
+        if language and translation.check_for_language(language):
+            # The organisation chose the language its programs are answered in.
+            translation.activate(language)
+            request._request.LANGUAGE_CODE = translation.get_language()
         return OrganisationPrincipal(key), key
 
     def authenticate_header(self, request: Request) -> str:

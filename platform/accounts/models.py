@@ -56,6 +56,9 @@ class Organisation(models.Model):
     default_purpose = models.TextField(blank=True)
     default_data_use = models.TextField(blank=True)
     default_location_reason = models.TextField(blank=True)
+    # The language its API keys' answers (refusals, errors) are written in; empty: the
+    # calling program's Accept-Language (accounts.authentication).
+    language = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         permissions = [("manage_organisation", "Manage the organisation, its keys and money")]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -136,6 +137,34 @@ def organisation_verify(*, organisation: Organisation, verified_by: User, legal_
         )
         hooks.verification_decided(
             organisation=organisation, decision="verified", reason=f"Legal identity checked: {legal_name}."
+        )
+    return organisation
+
+
+def organisation_language_set(*, organisation: Organisation, language: str, actor: User) -> Organisation:
+    """Sets the language the organisation's API keys are answered in (one of ``LANGUAGES``,
+    or empty for the calling program's ``Accept-Language``). The caller checked ``actor``
+    may manage the organisation."""
+    languages = {code for code, _name in django_settings.LANGUAGES}
+    if language and language not in languages:
+        raise AppError(
+            "invalid",
+            _("Choose one of: %(sorted)s.") % {"sorted": ", ".join(sorted(languages))},
+            fields={"language": [_("Unknown language.")]},
+        )
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        before = organisation.language
+        if before == language:
+            return organisation
+        organisation.language = language
+        organisation.save(update_fields=["language"])
+        audit_record(
+            actor=actor,
+            action="organisation.language_set",
+            target=organisation,
+            before={"language": before},
+            after={"language": language},
         )
     return organisation
 

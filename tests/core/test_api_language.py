@@ -2,6 +2,7 @@
 their token and their session alike; the browser's (``Accept-Language``) when they chose
 none, for organisation API keys and for callers not signed in."""
 
+from django.test import Client
 from django.utils import timezone, translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import Organisation, User
 from accounts.services import api_key_create
 from core.errors import NotFound
+from core.models import AuditEvent
 from notifications.services import notification_settings_set, notify
 from tests.factories import UserFactory
 
@@ -85,3 +87,29 @@ def test_an_organisation_key_reads_refusals_in_the_callers_accept_language(
             translation.gettext("Unknown, revoked or wrong API key."),
         )
     assert wrong.json()["error"]["message"] == expected
+
+
+def test_an_organisation_that_chose_a_language_has_its_keys_answered_in_it(
+    organisation: Organisation, requester: User
+) -> None:
+    page = Client()
+    page.force_login(requester)
+    response = page.post(f"/org/{organisation.slug}/profile/", {"language": "hi"})
+    assert response.status_code == 302
+    organisation.refresh_from_db()
+    assert organisation.language == "hi"
+    assert AuditEvent.objects.filter(action="organisation.language_set", target_id=str(organisation.pk)).count() == 1
+    created = api_key_create(organisation=organisation, created_by=requester)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"ApiKey {created.key.access_key_id}:{created.secret}")
+    answer = client.get("/api/batches/987654/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert answer.json()["error"]["message"] == _no_such("batch", "hi")
+    # An unknown language is refused on the page and changes nothing.
+    refused = page.post(f"/org/{organisation.slug}/profile/", {"language": "xx"})
+    assert refused.status_code == 200
+    organisation.refresh_from_db()
+    assert organisation.language == "hi"
+    # Back to the callers' own language.
+    page.post(f"/org/{organisation.slug}/profile/", {"language": ""})
+    answer = client.get("/api/batches/987654/", HTTP_ACCEPT_LANGUAGE="fr")
+    assert answer.json()["error"]["message"] == _no_such("batch", "fr")
