@@ -28,6 +28,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import AppError
 from core.money import format_amount
@@ -36,10 +37,21 @@ from ledger.models import Account, Transfer
 # debits_pending, debits_posted, credits_pending, credits_posted
 Delta = tuple[int, int, int, int]
 _FIELDS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
-_ADVICE = {
-    Account.Kind.ORG_AVAILABLE: "Add funds to the organisation's balance, or reserve less, and try again.",
-    Account.Kind.WORKER_EARNINGS: "The worker's earnings do not cover this amount.",
+# A refused overdraft, one whole sentence per kind of account (the account's name and the
+# advice used to be English fragments around the translated amounts).
+_SHORT = {
+    Account.Kind.ORG_AVAILABLE: gettext_lazy(
+        "The organisation's available balance is short by %(short)s: %(needed)s is needed and %(available)s is "
+        "available. Add funds to the organisation's balance, or reserve less, and try again."
+    ),
+    Account.Kind.WORKER_EARNINGS: gettext_lazy(
+        "The worker's earnings are short by %(short)s: %(needed)s is needed and %(available)s is available. "
+        "The worker's earnings do not cover this amount."
+    ),
 }
+_SHORT_OTHER = gettext_lazy(
+    "The account is short by %(short)s: %(needed)s is needed and %(available)s is available. Fund the account first."
+)
 MAX_TRANSFER_ID_LENGTH = 200
 # From this many rows on, PostgreSQL gets them through COPY rather than INSERT.
 _COPY_FROM_ROWS = 500
@@ -105,10 +117,6 @@ def _deltas(rows: list[TransferRow], pending_amounts: dict[str, int]) -> dict[in
     return {account_id: (d[0], d[1], d[2], d[3]) for account_id, d in totals.items()}
 
 
-def _describe(account: Account) -> str:
-    return Account.Kind(account.kind).label.lower() if account.kind in Account.Kind.values else account.kind
-
-
 def _refuse_overdraft(locked: dict[int, Account], deltas: dict[int, Delta]) -> None:
     for account_id, delta in deltas.items():
         account = locked[account_id]
@@ -125,12 +133,15 @@ def _refuse_overdraft(locked: dict[int, Account], deltas: dict[int, Delta]) -> N
             available = account.debits_posted - account.credits_posted - account.credits_pending
         if short > 0:
             currency = account.currency
+            sentence = _SHORT.get(account.kind, _SHORT_OTHER)  # type: ignore[call-overload]
             raise AppError(
                 "insufficient_funds",
-                f"The {_describe(account)} is short by {format_amount(short, currency)}: "
-                f"{format_amount(available + short, currency)} is needed and "
-                f"{format_amount(available, currency)} is available. "
-                + _ADVICE.get(account.kind, "Fund the account first."),  # type: ignore[call-overload]
+                str(sentence)
+                % {
+                    "short": format_amount(short, currency),
+                    "needed": format_amount(available + short, currency),
+                    "available": format_amount(available, currency),
+                },
                 status=409,
                 details={"account": account.kind, "short_by": short, "available": available},
             )

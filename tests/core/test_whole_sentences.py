@@ -16,12 +16,15 @@ from core.errors import NOT_FOUND, REFUSED_MOVES, AppError, InvalidTransition, N
 from core.states import StateMachine
 from disputes.states import CASE
 from governance.states import proposal_machine
+from ledger import accounts as ledger_accounts
+from ledger.services import transfer
 from payments.states import DEPOSIT, WITHDRAWAL
 from payouts.states import PAYOUT, SEPA_BATCH
 from tasks import services
 from tasks.models import Assignment
 from tasks.states import ASSIGNMENT, BATCH
 from tests.factories import UserFactory
+from tests.ledger.factories import fund
 from tests.tasks.factories import published_batch
 
 MACHINES = [DEPOSIT, WITHDRAWAL, BATCH, ASSIGNMENT, proposal_machine, CASE, PAYOUT, SEPA_BATCH]
@@ -123,3 +126,21 @@ def test_the_413_answer_is_in_the_senders_language(settings: Any) -> None:
     error = response.json()["error"]
     assert error["code"] == "body_too_large"
     assert error["message"] == "La solicitud es demasiado grande: se puede enviar como máximo 1000\u00a0bytes a la vez."
+
+
+@pytest.mark.django_db
+def test_an_overdraft_refusal_comes_whole_in_the_readers_language(organisation: Any, worker: Any) -> None:
+    fund(organisation, 1_000)
+    with translation.override("es"), pytest.raises(AppError) as caught:
+        transfer(
+            transfer_id="overdraft",
+            debit=ledger_accounts.org_available(organisation),
+            credit=ledger_accounts.worker_earnings(worker),
+            amount=1_250,
+            code="bonus",
+        )
+    assert caught.value.code == "insufficient_funds"
+    assert caught.value.message == (
+        "Al saldo disponible de la organización le faltan 2,50\u00a0€: se necesitan 12,50\u00a0€ y hay "
+        "10,00\u00a0€ disponibles. Añade fondos al saldo de la organización, o reserva menos, e inténtalo de nuevo."
+    )
