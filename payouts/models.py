@@ -250,7 +250,11 @@ class Payout(models.Model):
     # What the rail reports arrived (destination currency minor units), set when paid.
     arrived_amount = models.BigIntegerField(null=True, blank=True)
     failure_code = models.CharField(max_length=60, blank=True)
-    # Told to the worker: why the money came back and what to do.
+    # Why the money came back, told to the worker in their language when shown: which
+    # sentence of ``payouts.failures`` says it, and the rail's or bank's own words in it.
+    failure_reason = models.CharField(max_length=40, blank=True)
+    failure_detail = models.CharField(max_length=200, blank=True)
+    # The same sentence in English, as audited; the only text of rows written before reasons.
     failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -282,6 +286,14 @@ class Payout(models.Model):
     def end_to_end_id(self) -> str:
         """The SEPA EndToEndId the bank reports back (at most 35 characters)."""
         return f"COOP-PAYOUT-{self.pk}"
+
+    @property
+    def failure_text(self) -> str:
+        """Why it failed, in the active language; a row written before reasons shows its
+        stored English sentence as it was."""
+        from payouts.failures import failure_sentence
+
+        return failure_sentence(self.failure_reason, self.failure_detail) or self.failure_message
 
 
 class ProviderWebhookEvent(models.Model):

@@ -34,8 +34,6 @@ logger = logging.getLogger(__name__)
 
 # -- Stripe Global Payouts (v2 thin events) --------------------------------------------------
 
-_RETURNED_MESSAGE = "Your bank returned the payout ({reason}). Check your details in Stripe's form; the money is back."
-
 
 def _payout_for_outbound_payment(payment: stripe_gateway.OutboundPayment) -> Payout | None:
     """Our payout behind an OutboundPayment: by its id, or by the PayoutIntent we
@@ -68,14 +66,15 @@ def outbound_payment_apply(*, payment: stripe_gateway.OutboundPayment) -> Payout
             return services.payout_fail(
                 payout_id=payout.pk,
                 code=payment.reason or payment.status,
-                message=f"Stripe could not pay you ({payment.reason or payment.status}); the money is back in "
-                "your balance. Check your bank details in Stripe's form.",
+                reason="stripe_failed",
+                detail=payment.reason or payment.status,
             )
         if payment.status == "returned":
             return services.payout_fail(
                 payout_id=payout.pk,
                 code=payment.reason or "returned",
-                message=_RETURNED_MESSAGE.format(reason=payment.reason or "returned"),
+                reason="stripe_returned",
+                detail=payment.reason or "returned",
             )
     return payout
 
@@ -144,15 +143,14 @@ def paypal_item_apply(*, item: paypal_client.PayoutItem) -> Payout | None:
             return services.payout_fail(
                 payout_id=payout.pk,
                 code=status.lower(),
-                message=f"PayPal did not pay you ({item.error or status.lower()}); the money is back in your "
-                "balance. Check the email address of your PayPal account.",
+                reason="paypal_failed",
+                detail=item.error or status.lower(),
             )
         if status in _RETURNED:
             return services.payout_fail(
                 payout_id=payout.pk,
                 code=status.lower(),
-                message="PayPal returned the payout (no PayPal account took it in time, or it was refused); "
-                "the money is back in your balance.",
+                reason="paypal_returned",
             )
     return payout  # PENDING, UNCLAIMED, ONHOLD: nothing to settle yet
 
@@ -248,14 +246,13 @@ def wise_transfer_apply(*, transfer: wise_client.WiseTransfer) -> Payout | None:
             return services.payout_fail(
                 payout_id=payout.pk,
                 code="cancelled",
-                message="Wise cancelled the transfer; the money is back in your balance. Check your bank details.",
+                reason="wise_cancelled",
             )
         if transfer.status in _WISE_RETURNED:
             return services.payout_fail(
                 payout_id=payout.pk,
                 code=transfer.status,
-                message="Your bank returned the Wise transfer; the money is back in your balance. "
-                "Check your bank details.",
+                reason="wise_returned",
             )
     return payout
 

@@ -48,6 +48,7 @@ from ledger.selectors import balance
 from notifications.selectors import moment_for
 from payments import stripe_gateway
 from payouts import notices, rails
+from payouts.failures import failure_english
 from payouts.models import (
     ConnectedAccount,
     FeeBearer,
@@ -750,7 +751,7 @@ def payout_cancel_held(*, user: User, payout_id: int) -> Payout:
         return payout_fail(
             payout_id=payout.pk,
             code="cancelled_by_worker",
-            message="Cancelled by you while the new destination was on hold; the money is back in your balance.",
+            reason="cancelled_by_worker",
             actor=user,
         )
 
@@ -867,7 +868,9 @@ def payout_submit(*, payout_id: int) -> Payout:
     try:
         submission = rail.submit(payout=payout)
     except rails.RailRefused as refused:
-        return payout_fail(payout_id=payout.pk, code=refused.rail_code or "refused", message=refused.reason)
+        return payout_fail(
+            payout_id=payout.pk, code=refused.rail_code or "refused", reason=refused.sentence, detail=refused.detail
+        )
     return _submission_record(payout_id=payout.pk, references=submission.references)
 
 
@@ -951,9 +954,10 @@ def _queue_after_failure(payout: Payout) -> None:
     notices.payout_failed(payout)
 
 
-def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:
+def payout_fail(*, payout_id: int, code: str, reason: str, detail: str = "", actor: User | None = None) -> Payout:
     """Marks the payout failed and voids its reservation: the whole amount is back in
-    the worker's balance, and ``message`` tells them why.
+    the worker's balance, and the sentence ``reason`` (``payouts.failures``, with the
+    rail's or bank's words as ``detail``) tells them why, in their language.
 
     A payout already failed is returned unchanged. A paid payout that the rail
     returns is credited back (``payout_return``). A Stripe transfer that reached
@@ -964,7 +968,7 @@ def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None =
         if payout.state == Payout.State.FAILED:
             return payout
         if payout.state == Payout.State.PAID:
-            return payout_return(payout_id=payout_id, code=code, message=message, actor=actor)
+            return payout_return(payout_id=payout_id, code=code, reason=reason, detail=detail, actor=actor)
         before = payout.state
         payout.state = PAYOUT.target(payout.state, "fail")
         ledger.void_pending(transfer_id=f"{payout.ledger_pending_id}:void", pending_id=payout.ledger_pending_id)
@@ -973,9 +977,13 @@ def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None =
                 transfer_id=f"{payout.ledger_pending_id}:fee:void", pending_id=f"{payout.ledger_pending_id}:fee"
             )
         payout.failure_code = code[:60]
-        payout.failure_message = message[:300]
+        payout.failure_reason = reason
+        payout.failure_detail = detail[:200]
+        payout.failure_message = failure_english(reason, payout.failure_detail)[:300]
         payout.failed_at = timezone.now()
-        payout.save(update_fields=["state", "failure_code", "failure_message", "failed_at"])
+        payout.save(
+            update_fields=["state", "failure_code", "failure_reason", "failure_detail", "failure_message", "failed_at"]
+        )
         audit_record(
             actor=actor,
             action="payout.failed",
@@ -987,7 +995,7 @@ def payout_fail(*, payout_id: int, code: str, message: str, actor: User | None =
     return payout
 
 
-def payout_return(*, payout_id: int, code: str, message: str, actor: User | None = None) -> Payout:
+def payout_return(*, payout_id: int, code: str, reason: str, detail: str = "", actor: User | None = None) -> Payout:
     """A payout reported paid came back from the bank: credits the amount back to the
     worker's balance (``payout:<id>:returned``) and marks it failed. Exactly once."""
     with transaction.atomic():
@@ -1016,9 +1024,13 @@ def payout_return(*, payout_id: int, code: str, message: str, actor: User | None
                 memo=f"fee of returned payout {payout.pk}, absorbed by the co-op",
             )
         payout.failure_code = code[:60]
-        payout.failure_message = message[:300]
+        payout.failure_reason = reason
+        payout.failure_detail = detail[:200]
+        payout.failure_message = failure_english(reason, payout.failure_detail)[:300]
         payout.failed_at = timezone.now()
-        payout.save(update_fields=["state", "failure_code", "failure_message", "failed_at"])
+        payout.save(
+            update_fields=["state", "failure_code", "failure_reason", "failure_detail", "failure_message", "failed_at"]
+        )
         audit_record(
             actor=actor,
             action="payout.returned",
@@ -1079,14 +1091,12 @@ def stripe_payout_paid(*, payout: Payout, stripe_payout_id: str) -> Payout:
 def stripe_payout_failed(*, payout: Payout, stripe_payout_id: str, code: str, message: str) -> Payout:
     """``payout.failed`` / ``payout.canceled``: the bank refused or returned it.
     The money comes back to the worker's balance with the bank's reason."""
-    reason = (
-        f"Your bank did not accept the payout ({message or code}). Check your bank details in Stripe; "
-        "the money is back in your balance."
-    )
     with transaction.atomic():
         if payout.state in (Payout.State.CREATED, Payout.State.SUBMITTED):
             _submission_record(payout_id=payout.pk, references={"stripe_payout_id": stripe_payout_id})
-        return payout_fail(payout_id=payout.pk, code=code or "bank_refused", message=reason)
+        return payout_fail(
+            payout_id=payout.pk, code=code or "bank_refused", reason="stripe_bank_refused", detail=message or code
+        )
 
 
 def stripe_transfer_reversed(*, payout: Payout) -> Payout:
@@ -1102,7 +1112,7 @@ def stripe_transfer_reversed(*, payout: Payout) -> Payout:
     return payout_fail(
         payout_id=payout.pk,
         code="transfer_reversed",
-        message="The transfer to your Stripe account was reversed; the money is back in your balance.",
+        reason="stripe_transfer_reversed",
     )
 
 
@@ -1232,8 +1242,8 @@ def sepa_payment_mark_failed(*, payout_id: int, actor: User, reason: str) -> Pay
         payout = payout_fail(
             payout_id=payout_id,
             code="bank_returned",
-            message=f"The bank returned the transfer: {reason}. Check your IBAN and name; "
-            "the money is back in your balance.",
+            reason="sepa_bank_returned",
+            detail=reason,
             actor=actor,
         )
         _batch_close_if_done(batch)

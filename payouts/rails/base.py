@@ -101,11 +101,19 @@ def offers_countries(offers: tuple[Offer, ...]) -> frozenset[str]:
 
 class RailRefused(AppError):
     """The rail answered and will not make this payment; the payout fails and the
-    money returns to the worker's balance with ``reason`` shown to them."""
+    money returns to the worker's balance with the sentence ``sentence`` (a key of
+    ``payouts.failures.SENTENCES``, the rail's own words as ``detail``) shown to them
+    in their language. ``reason`` is the English sentence, as stored and audited."""
 
-    def __init__(self, reason: str, *, rail_code: str = "") -> None:
-        super().__init__("payout_refused", reason, status=502, details={"rail_code": rail_code})
-        self.reason = reason
+    def __init__(self, sentence: str, *, detail: str = "", rail_code: str = "") -> None:
+        from payouts.failures import failure_english, failure_sentence
+
+        super().__init__(
+            "payout_refused", failure_sentence(sentence, detail), status=502, details={"rail_code": rail_code}
+        )
+        self.sentence = sentence
+        self.detail = detail
+        self.reason = failure_english(sentence, detail)
         self.rail_code = rail_code
 
 

@@ -95,9 +95,7 @@ class PaypalRail:
         try:
             batch = paypal_client.payout_batch_create(body=payout_batch_body(payouts=[payout]))
         except paypal_client.PaypalRefused as refused:
-            raise RailRefused(
-                f"PayPal did not accept the payout: {refused.reason}", rail_code=refused.name
-            ) from refused
+            raise RailRefused("paypal_refused", detail=refused.reason, rail_code=refused.name) from refused
         return Submission(references={"rail_reference": batch.payout_batch_id})
 
 

@@ -145,8 +145,7 @@ class StripeConnectRail:
             transfer = self.transfer(payout=payout)
         except stripe_gateway.StripeRefused as refused:
             raise RailRefused(
-                f"Stripe did not accept the transfer to your account: {refused.message}",
-                rail_code=refused.stripe_code,
+                "stripe_transfer_refused", detail=refused.message, rail_code=refused.stripe_code
             ) from refused
         try:
             bank_payout = stripe_gateway.connected_payout_create(
@@ -164,6 +163,6 @@ class StripeConnectRail:
                 transfer_id=transfer.id, idempotency_key=f"payout:{payout.pk}:reversal", metadata=metadata
             )
             raise RailRefused(
-                f"Stripe could not pay out to your bank: {refused.message}", rail_code=refused.stripe_code
+                "stripe_bank_payout_refused", detail=refused.message, rail_code=refused.stripe_code
             ) from refused
         return Submission(references={"stripe_transfer_id": transfer.id, "stripe_payout_id": bank_payout.id})

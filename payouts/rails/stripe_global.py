@@ -115,19 +115,14 @@ class StripeGlobalRail:
 
     def submit(self, *, payout: "Payout") -> Submission:
         if not payout.quote_reference:
-            raise RailRefused("This payout has no Stripe quote to confirm.", rail_code="no_quote")
+            raise RailRefused("stripe_no_quote", rail_code="no_quote")
         try:
             sent = stripe_gateway.payout_intent_confirm(
                 payout_intent_id=payout.quote_reference, idempotency_key=f"payout:{payout.pk}:confirm"
             )
         except stripe_gateway.QuoteExpired as expired:
-            raise RailRefused(
-                "The exchange-rate quote expired before the payout was sent; ask for a new estimate.",
-                rail_code="quote_expired",
-            ) from expired
+            raise RailRefused("quote_expired", rail_code="quote_expired") from expired
         except stripe_gateway.StripeRefused as refused:
-            raise RailRefused(
-                f"Stripe did not accept the payout: {refused.message}", rail_code=refused.stripe_code
-            ) from refused
+            raise RailRefused("stripe_refused", detail=refused.message, rail_code=refused.stripe_code) from refused
         references = {"rail_reference": sent.outbound_payment_id} if sent.outbound_payment_id else {}
         return Submission(references=references)

@@ -225,7 +225,7 @@ class WiseRail:
 
     def submit(self, *, payout: "Payout") -> Submission:
         if not payout.quote_reference:
-            raise RailRefused("This payout has no Wise quote.", rail_code="no_quote")
+            raise RailRefused("wise_no_quote", rail_code="no_quote")
         try:
             transfer = wise_client.transfer_create(
                 recipient=payout.destination["recipient"],
@@ -236,5 +236,5 @@ class WiseRail:
             wise_client.transfer_fund(transfer_id=transfer.id)
         except wise_client.WiseRefused as refused:
             code = "quote_expired" if "expired" in refused.reason.lower() else refused.wise_code
-            raise RailRefused(f"Wise did not accept the payout: {refused.reason}", rail_code=code) from refused
+            raise RailRefused("wise_refused", detail=refused.reason, rail_code=code) from refused
         return Submission(references={"rail_reference": transfer.id})

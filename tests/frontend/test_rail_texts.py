@@ -2,13 +2,16 @@
 read in the reader's language on the public coverage page and on the worker's payout page."""
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import translation
 
+from payouts import services
+from payouts.jobs import run_weekly
+from payouts.models import Payout
 from payouts.rails.coverage import all_countries, country_name
 from tests.fakes.stripe_api import FakeStripe
 from tests.fakes.wise_api import FakeWise
-from tests.payouts.factories import sepa_worker, stripe_worker
+from tests.payouts.factories import earn, sepa_worker, stripe_worker, treasurer
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +98,37 @@ def test_country_names_follow_the_active_language_and_sort_by_letter() -> None:
     with translation.override("en"):
         assert country_name("EG") == "Egypt"
     assert country_name("XX") == "XX"
+
+
+def _history_state(html: str) -> str:
+    table = html[html.index('id="payout-history"') :]
+    return table[: table.index("</table>")]
+
+
+def test_a_payout_the_bank_returned_says_why_in_french_and_an_old_row_keeps_its_words(client: Client) -> None:
+    worker = sepa_worker(iban="FR1420041010050500013M02606", name="Jo Dupont", country="FR")
+    earn(worker, 56_78)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run_weekly()
+    payout = Payout.objects.get(user=worker)
+    cashier = treasurer()
+    services.sepa_batch_mark_sent(batch_id=payout.batch_id, actor=cashier)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.sepa_payment_mark_failed(payout_id=payout.pk, actor=cashier, reason="compte clos")
+    payout.refresh_from_db()
+    # Stored: the sentence's code and the bank's words; the English sentence for the audit trail.
+    assert (payout.failure_reason, payout.failure_detail) == ("sepa_bank_returned", "compte clos")
+    assert payout.failure_message.startswith("The bank returned the transfer: compte clos.")
+
+    client.force_login(worker)
+    html = _history_state(client.get("/work/payouts/", HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    assert (
+        "La banque a renvoyé le virement : compte clos. Vérifiez votre IBAN et votre nom ; "
+        "l&#x27;argent est de retour sur votre solde."
+    ) in html
+    assert "The bank returned" not in html
+
+    # A payout that failed before reasons were stored shows its stored sentence as it was.
+    Payout.objects.filter(pk=payout.pk).update(failure_reason="", failure_detail="", failure_message="Old words.")
+    html = _history_state(client.get("/work/payouts/", HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    assert "Old words." in html

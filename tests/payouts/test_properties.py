@@ -56,7 +56,9 @@ def test_every_cent_is_accounted_for(organisation, operations) -> None:
                 except AppError as error:
                     assert error.code == "invalid_state" and payout.state == Payout.State.FAILED
             else:  # a failure, or a bank return when it was already paid
-                services.payout_fail(payout_id=payout.pk, code="test", message="returned in a test")
+                services.payout_fail(
+                    payout_id=payout.pk, code="test", reason="sepa_bank_returned", detail="returned in a test"
+                )
         figures = balance(accounts.worker_earnings(worker))
         paid = sum(Payout.objects.filter(user=worker, state=Payout.State.PAID).values_list("amount", flat=True))
         on_the_way = sum(
