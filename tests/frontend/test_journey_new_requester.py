@@ -33,6 +33,8 @@ def _turn_on_two_factor(page: Any, user_id: int) -> None:
     page.get_by_label("Code").fill(f"{totp(base64.b32decode(secret)):06d}")
     page.get_by_role("button", name="Confirm and turn on").click()
     assert "On: sign-in asks for a code" in page.locator("#two-factor-status").inner_text()
+    # Back to where the role's page sent them from, once the backup codes are written down.
+    page.get_by_role("link", name="Codes written down: continue where I was going").click()
 
 
 def test_new_requester_registers_is_verified_funds_and_publishes(open_page, screenshot, settings) -> None:
@@ -61,8 +63,7 @@ def test_new_requester_registers_is_verified_funds_and_publishes(open_page, scre
     # An owner's pages wait for the second factor.
     page.wait_for_url(re.compile(r"/account/security/"))
     _turn_on_two_factor(page, organisation.staff.get().user_id)
-    screenshot(page, "two-factor")
-    nav(page, "Heron")
+    page.wait_for_url(re.compile(f"/org/{organisation.slug}/$"))
     assert page.locator("#dashboard-verification").inner_text().startswith("Not submitted")
 
     page.get_by_role("link", name="Verification", exact=True).click()
@@ -79,7 +80,6 @@ def test_new_requester_registers_is_verified_funds_and_publishes(open_page, scre
     nav(console, "Staff console")
     console.wait_for_url(re.compile(r"/account/security/"))
     _turn_on_two_factor(console, verifier.pk)
-    nav(console, "Staff console")
     console.get_by_role("link", name="Verification queue").first.click()
     console.get_by_role("link", name="Heron").click()
     console.get_by_label("Reason (kept in the audit log)").fill("Register entry RCS 123 456 789 matches.")
@@ -99,7 +99,6 @@ def test_new_requester_registers_is_verified_funds_and_publishes(open_page, scre
     nav(treasury, "Treasury")
     treasury.wait_for_url(re.compile(r"/account/security/"))
     _turn_on_two_factor(treasury, treasurer.pk)
-    nav(treasury, "Treasury")
     treasury.get_by_role("button", name=f"Confirm deposit {reference}").click()
     assert Deposit.objects.get(reference=reference).credited_amount == 1000
 
