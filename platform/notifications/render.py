@@ -25,7 +25,11 @@ _PARTLY_PAID = gettext_lazy("partly paid")
 _REJECTION_UPHELD = gettext_lazy("rejection upheld")
 _SUSPENSION_LIFTED = gettext_lazy("suspension lifted")
 _SUSPENSION_UPHELD = gettext_lazy("suspension upheld")
+_VERIFIED = gettext_lazy("verified")
+_REFUSED = gettext_lazy("refused")
+_MORE_INFORMATION = gettext_lazy("more information needed")
 CODE_PARAMS = {
+    "decision": {"verified": _VERIFIED, "refused": _REFUSED, "more information needed": _MORE_INFORMATION},
     "outcome": {
         "pay_full": _PAID_IN_FULL,
         "paid in full": _PAID_IN_FULL,

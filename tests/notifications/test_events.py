@@ -190,3 +190,10 @@ def test_verification_tells_the_organisation_staff_only() -> None:
     verifier = UserFactory(is_staff=True)
     account_services.organisation_verify(organisation=organisation, verified_by=verifier, legal_name="Lab GmbH")
     assert told("verification") == staff_ids(organisation) == {owner(organisation).pk}
+
+
+def test_a_verification_decision_is_named_in_the_readers_language() -> None:
+    params = {"organisation": "Acme", "decision": "more information needed", "reason": "Send the register extract."}
+    assert words(category="verification", params=params).title == "Verification of Acme: more information needed"
+    spanish = words(category="verification", params=params, language="es").title
+    assert "se necesita más información" in spanish and "more information" not in spanish
