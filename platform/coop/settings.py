@@ -219,6 +219,8 @@ django_locale.LANG_INFO.setdefault("fil", {"bidi": False, "code": "fil", "name":
 # django-filter), kept by hand in locale_libraries/ where makemessages does not look.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_libraries"]
 USE_TZ = True
+# Date formats Django lacks for Filipino and Hindi (coop/formats/).
+FORMAT_MODULE_PATH = ["coop.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -110,7 +110,7 @@ def test_in_filipino_a_form_error_and_the_password_rules_come_translated() -> No
         with pytest.raises(ValidationError) as refused:
             validate_password("1234")
         assert "Puro numero ang password na ito." in refused.value.messages
-        assert formats.date_format(date(2026, 12, 6), "DATE_FORMAT") == "Dis. 6, 2026"
+        assert formats.date_format(date(2026, 12, 6), "DATE_FORMAT") == "Disyembre 6, 2026"
     with translation.override("hi"), pytest.raises(ValidationError) as refused:
         validate_password("1234")
     assert "यह पासवर्ड केवल अंकों से बना है।" in refused.value.messages

@@ -57,4 +57,13 @@ def test_a_notices_calendar_dates_are_written_the_readers_way() -> None:
     german = words(category="dividend_paid", params=params, language="de")
     assert "1. Januar 2026" in german.body and "30. Juni 2026" in german.body
     filipino = words(category="dividend_paid", params=params, language="fil")
-    assert "Ene. 1, 2026" in filipino.body and "2026-01-01" not in filipino.body
+    assert "Enero 1, 2026" in filipino.body and "2026-01-01" not in filipino.body
+
+
+def test_filipino_and_hindi_readers_get_unambiguous_times_written_their_way() -> None:
+    moment = datetime(2026, 12, 6, 8, 30, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    # Django has no Filipino formats (English abbreviations before) ...
+    assert moment_text(moment, time_zone="Asia/Manila", language="fil") == "Disyembre 6, 2026, 4:30 PM PST"
+    # ... and its Hindi writes a.m. and p.m. alike ("बजे"): a 24-hour clock instead.
+    assert moment_text(moment, time_zone="Asia/Kolkata", language="hi") == "6 दिसंबर 2026, 14:00 IST"
+    assert moment_text(moment, time_zone="Asia/Kolkata", language="en") == "Dec. 6, 2026, 2 p.m. IST"
