@@ -3,9 +3,11 @@
 from collections.abc import Iterable
 
 from django.urls import reverse
+from django.utils import translation
 
 from core.money import format_amount
 from notifications.services import notify
+from payouts.failures import SENTENCES
 from payouts.models import Payout
 
 
@@ -23,6 +25,12 @@ def payout_paid(payout: Payout) -> None:
 
 
 def payout_failed(payout: Payout) -> None:
-    """Why it failed and that the money is back (what ``payout_failure_notify`` e-mailed)."""
+    """Why it failed and that the money is back (what ``payout_failure_notify`` e-mailed),
+    the reason in the reader's language (the sentence's msgid and the rail's words)."""
     params = {**_params(payout), "reason": payout.failure_message}
+    sentence = SENTENCES.get(payout.failure_reason)
+    if sentence is not None:
+        with translation.override("en"):
+            params["reason_sentence"] = str(sentence)  # the msgid itself
+        params["reason_detail"] = payout.failure_detail
     notify(users=[payout.user_id], category="payout_failed", params=params, url=reverse("worker_payouts"))

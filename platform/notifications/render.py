@@ -47,6 +47,11 @@ CODE_PARAMS = {
 MONEY_PARAMS = frozenset({"top_up", "median_hourly", "floor_hourly"})
 # Parameters holding a calendar date (ISO 8601), written the reader's way ("1. November 2026").
 DATE_PARAMS = frozenset({"period_start", "period_end"})
+# A parameter written by a sentence of the sender's (``<name>_sentence``: its English msgid,
+# marked for translation where it is defined; ``<name>_detail``: the words slotted into it as
+# ``%(detail)s``): translated when read. ``<name>`` itself keeps the English, for rows and
+# readers from before.
+SENTENCE_PARAMS = frozenset({"reason"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
         day = parse_date(str(shown[key]))
         if day is not None:
             shown[key] = formats.date_format(day, "DATE_FORMAT")
+    for key in SENTENCE_PARAMS:
+        msgid = shown.get(f"{key}_sentence")
+        if isinstance(msgid, str) and msgid:
+            text = _(msgid)  # a msgid marked where the sentence is defined
+            shown[key] = text % {"detail": str(shown.get(f"{key}_detail", ""))} if "%(detail)s" in text else text
     return shown
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client, TestCase
 from django.utils import translation
 
+from notifications.services import notification_settings_set
 from payouts import services
 from payouts.jobs import run_weekly
 from payouts.models import Payout
@@ -127,6 +128,10 @@ def test_a_payout_the_bank_returned_says_why_in_french_and_an_old_row_keeps_its_
         "l&#x27;argent est de retour sur votre solde."
     ) in html
     assert "The bank returned" not in html
+    # The notice in the inbox says it in French too, for a worker who chose French.
+    notification_settings_set(user=worker, language="fr", time_zone="Europe/Paris")
+    inbox = client.get("/inbox/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "La banque a renvoyé le virement : compte clos." in inbox and "The bank returned" not in inbox
 
     # A payout that failed before reasons were stored shows its stored sentence as it was.
     Payout.objects.filter(pk=payout.pk).update(failure_reason="", failure_detail="", failure_message="Old words.")
