@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accounts.models import User
 from core.errors import AppError
@@ -289,3 +291,34 @@ def test_the_batch_page_and_the_api_show_the_rule_and_the_stored_strata(organisa
     assert sorted(first["pool"]) == sorted([w.pseudonym, dispatch.WEIGHT_SCALE, 1] for w in workers)
     assert first["strata"]["quotas"] == [["1", 2]]
     assert "zone" in public["stratified_formula"]
+
+
+# --- Properties of the apportionment ----------------------------------------------------------------
+
+_strata = st.one_of(st.none(), st.integers(min_value=-12, max_value=14))
+_wave = st.tuples(
+    st.integers(min_value=0, max_value=30),  # slots offered
+    st.lists(st.tuples(st.integers(min_value=1, max_value=10**6), _strata), min_size=0, max_size=40),
+)
+
+
+# No deadline: a dozen waves of 40 applicants each take longer than 200 ms on a loaded host.
+@settings(deadline=None, max_examples=100)
+@given(waves=st.lists(_wave, min_size=1, max_size=12), seed=st.text(max_size=8))
+def test_every_wave_shares_exactly_what_it_can_and_the_carries_stay_within_a_slot(
+    waves: list[tuple[int, list[tuple[int, int | None]]]], seed: str
+) -> None:
+    carry: dict[str, int] = {}
+    for count, entries in waves:
+        pool = [(worker, weight, stratum) for worker, (weight, stratum) in enumerate(entries)]
+        shared = lottery.stratum_quotas(seed=seed, count=count, pool=pool, carry_in=carry)
+        assert shared == lottery.stratum_quotas(seed=seed, count=count, pool=list(reversed(pool)), carry_in=carry)
+        assert sum(q.quota for q in shared.quotas) == min(count, len(pool))
+        assert all(0 <= q.quota <= q.applicants for q in shared.quotas)
+        assert all(-SCALE <= value <= SCALE for value in shared.carry_out.values())
+        # The draw gives each stratum its quota when nobody is skipped, and the record re-runs.
+        result = lottery.stratified_draw(seed=seed, pool=pool, count=count, carry_in=carry, give=lambda _w: True)
+        assert len(result.drawn) == len(set(result.drawn)) == min(count, len(pool))
+        record = lottery.stratified_record(result, carry_in=carry)
+        assert lottery.stratified_rerun(seed=seed, pool=pool, count=count, record=record) == result.drawn
+        carry = shared.carry_out
