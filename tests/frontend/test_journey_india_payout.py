@@ -142,3 +142,24 @@ def test_only_the_payout_page_with_a_stripe_rail_lets_forms_lead_to_stripe(
 
     settings.STRIPE_SECRET_KEY = ""  # no Stripe rail on this server: nothing leads there
     assert "form-action 'self';" in client.get("/work/payouts/")["Content-Security-Policy"]
+
+
+@pytest.mark.browser
+def test_a_worker_in_germany_reaches_stripe_connect_onboarding(open_page: Any, fake_stripe: Any) -> None:
+    from payouts.models import ConnectedAccount
+    from tests.payouts.factories import worker_in
+
+    worker = worker_in("DE")
+    page = open_page(worker)
+    hits: list[str] = []
+
+    def stripe_onboarding(route: Any) -> None:
+        hits.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Stripe Connect onboarding</h1>")
+
+    page.context.route("https://connect.stripe.com/**", stripe_onboarding)
+    nav(page, "Payouts")
+    page.get_by_role("button", name="Set up payouts with Stripe Connect").click()
+    page.get_by_role("heading", name="Stripe Connect onboarding").wait_for()
+    account = ConnectedAccount.objects.get(user=worker)
+    assert len(hits) == 1 and account.stripe_account_id in hits[0]
