@@ -11,6 +11,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +28,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Organisation, OrganisationStaff, OrganisationStaffDeparture, User, WorkerProfile
 from core.cache import LocalCopies
@@ -352,18 +353,37 @@ def worker_approval_rate(*, worker: User, at: datetime | None = None) -> Approva
 
 
 def requirement_text(requirement: QualificationRequirement) -> str:
-    """A requirement in plain words, exactly as workers see it."""
+    """A requirement in plain words, exactly as workers see it: one whole sentence per kind,
+    in the reader's language (numbers and percentages their way)."""
     kind = requirement.kind
     if kind == QualificationRequirement.Kind.APPROVAL_RATE:
-        return f"An approval rate of at least {requirement.value / 100:g}% (see the published formula)."
+        share = Decimal(requirement.value) / 100
+        places = 0 if share == share.to_integral_value() else len(str(share.normalize()).split(".")[1])
+        rate = f"{formats.number_format(share, decimal_pos=places, use_l10n=True)}%"
+        return _("An approval rate of at least %(rate)s (see the published formula).") % {"rate": rate}
     if kind == QualificationRequirement.Kind.APPROVED_COUNT:
-        return f"At least {requirement.value} approved assignments on the platform."
+        return ngettext(
+            "At least %(count)s approved assignment on the platform.",
+            "At least %(count)s approved assignments on the platform.",
+            requirement.value,
+        ) % {"count": requirement.value}
     if kind == QualificationRequirement.Kind.LOCALE:
-        return f"Located in {', '.join(requirement.country_list)}. The requester's reason: {requirement.reason}"
+        return _("Located in %(countries)s. The requester's reason: %(reason)s") % {
+            "countries": ", ".join(requirement.country_list),
+            "reason": requirement.reason,
+        }
     qualification = requirement.qualification
-    name = qualification.name if qualification else "a qualification"
-    how = "take its test" if qualification and qualification.has_test else "granted by the requester"
-    return f"The qualification '{name}' ({how}): {qualification.description if qualification else ''}"
+    if qualification is None:
+        return _("A qualification.")
+    if qualification.has_test:
+        return _("The qualification '%(name)s' (take its test): %(description)s") % {
+            "name": qualification.name,
+            "description": qualification.description,
+        }
+    return _("The qualification '%(name)s' (granted by the requester): %(description)s") % {
+        "name": qualification.name,
+        "description": qualification.description,
+    }
 
 
 # Requirements by batch, in the order they were set. Plain SQL: the same read through

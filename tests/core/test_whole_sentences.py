@@ -144,3 +144,20 @@ def test_an_overdraft_refusal_comes_whole_in_the_readers_language(organisation: 
         "Al saldo disponible de la organización le faltan 2,50\u00a0€: se necesitan 12,50\u00a0€ y hay "
         "10,00\u00a0€ disponibles. Añade fondos al saldo de la organización, o reserva menos, e inténtalo de nuevo."
     )
+
+
+def test_a_batch_requirement_is_a_whole_sentence_in_the_readers_language() -> None:
+    from tasks.models import QualificationRequirement
+    from tasks.selectors import requirement_text
+
+    rate = QualificationRequirement(kind=QualificationRequirement.Kind.APPROVAL_RATE, value=9550)
+    count = QualificationRequirement(kind=QualificationRequirement.Kind.APPROVED_COUNT, value=1)
+    where = QualificationRequirement(kind=QualificationRequirement.Kind.LOCALE, countries="AT,DE", reason="Dialekt")
+    with translation.override("en"):
+        assert requirement_text(rate) == "An approval rate of at least 95.5% (see the published formula)."
+        assert requirement_text(count) == "At least 1 approved assignment on the platform."
+    with translation.override("es"):
+        assert requirement_text(rate) == "Una tasa de aprobación de al menos 95,5% (consulta la fórmula publicada)."
+        assert requirement_text(where) == "Ubicación en AT, DE. Motivo del solicitante: Dialekt"
+    with translation.override("hi"):
+        assert _english_left(requirement_text(count)) == []

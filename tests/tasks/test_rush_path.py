@@ -156,7 +156,7 @@ def test_the_standing_for_one_batch_gives_the_reasons_the_full_standing_gives(
             assert scoped == full, (worker.username, batch.title)
             seen.update(full)
     # Every kind of reason came up, so the comparison covered them all.
-    for words in ("blocked you", "You work for this requester", "Located in DE", "approved assignments",
+    for words in ("blocked you", "You work for this requester", "Located in DE", "approved assignment",
                   "The qualification 'Birds'"):  # fmt: skip
         assert any(words in reason for reason in seen), words
     assert not selectors.worker_ineligibility(
