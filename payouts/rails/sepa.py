@@ -16,7 +16,7 @@ from sepaxml import SepaTransfer
 from core.errors import AppError
 from ledger import accounts
 from payouts.rails.base import Destination, Quote, Submission, offers_countries, same_currency_quote
-from payouts.rails.coverage import offers_for
+from payouts.rails.coverage import country_name, offers_for
 
 if TYPE_CHECKING:
     from ledger.models import Account
@@ -103,27 +103,30 @@ class SepaRail:
         raw_iban = str(details.get("iban") or "").strip()
         name = " ".join(str(details.get("account_holder") or "").split())
         if not raw_iban:
-            raise _invalid("iban", "Required.", "Enter the IBAN of the account to be paid into.")
+            raise _invalid("iban", _("Required."), _("Enter the IBAN of the account to be paid into."))
         try:
             iban = IBAN(raw_iban)
         except SchwiftyException as error:
             raise _invalid(
                 "iban",
-                str(error),
-                f"'{raw_iban}' is not a valid IBAN ({error}). Copy it from your bank statement and try again.",
+                _("Not a valid IBAN."),
+                _("'%(iban)s' is not a valid IBAN (%(error)s). Copy it from your bank statement and try again.")
+                % {"iban": raw_iban, "error": error},
             ) from None
         if iban.country_code not in SEPA_COUNTRIES:
             raise _invalid(
                 "iban",
-                "Not a SEPA account.",
-                f"The IBAN belongs to a bank in {iban.country_code}, outside the SEPA area; "
-                "choose another payout rail.",
+                _("Not a SEPA account."),
+                _("The IBAN belongs to a bank in %(country)s, outside the SEPA area; choose another payout service.")
+                % {"country": country_name(iban.country_code)},
             )
         if not name:
-            raise _invalid("account_holder", "Required.", "Enter the account holder's name as the bank knows it.")
+            raise _invalid("account_holder", _("Required."), _("Enter the account holder's name as the bank knows it."))
         if len(name) > MAX_NAME:
             raise _invalid(
-                "account_holder", f"At most {MAX_NAME} characters.", "The account holder's name is too long for SEPA."
+                "account_holder",
+                _("At most %(count)d characters.") % {"count": MAX_NAME},
+                _("The account holder's name is too long for SEPA."),
             )
         raw_bic = str(details.get("bic") or "").strip()
         bic_code = ""
@@ -132,7 +135,9 @@ class SepaRail:
                 bic_code = BIC(raw_bic).compact
             except SchwiftyException as error:
                 raise _invalid(
-                    "bic", str(error), f"'{raw_bic}' is not a valid BIC ({error}); leave it empty."
+                    "bic",
+                    _("Not a valid BIC."),
+                    _("'%(bic)s' is not a valid BIC (%(error)s); leave it empty.") % {"bic": raw_bic, "error": error},
                 ) from None
         else:
             derived = iban.bic  # from schwifty's bank registry; not every bank is in it

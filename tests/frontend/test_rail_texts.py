@@ -5,11 +5,13 @@ import pytest
 from django.test import Client, TestCase
 from django.utils import translation
 
+from core.errors import AppError
 from notifications.services import notification_settings_set
 from payouts import services
 from payouts.jobs import run_weekly
 from payouts.models import Payout
 from payouts.rails.coverage import all_countries, country_name
+from payouts.rails.sepa import SepaRail
 from tests.fakes.stripe_api import FakeStripe
 from tests.fakes.wise_api import FakeWise
 from tests.payouts.factories import earn, sepa_worker, stripe_worker, treasurer
@@ -137,3 +139,21 @@ def test_a_payout_the_bank_returned_says_why_in_french_and_an_old_row_keeps_its_
     Payout.objects.filter(pk=payout.pk).update(failure_reason="", failure_detail="", failure_message="Old words.")
     html = _history_state(client.get("/work/payouts/", HTTP_ACCEPT_LANGUAGE="fr").content.decode())
     assert "Old words." in html
+
+
+def test_a_wrong_sepa_account_is_refused_in_the_workers_language() -> None:
+    rail = SepaRail()
+    with translation.override("es"), pytest.raises(AppError) as refused:
+        rail.validate_destination(country="DE", details={"iban": "", "account_holder": "Ana"})
+    assert refused.value.message == "Escribe el IBAN de la cuenta en la que quieres cobrar."
+    assert refused.value.fields == {"iban": ["Obligatorio."]}
+    with translation.override("de"), pytest.raises(AppError) as outside:
+        rail.validate_destination(
+            country="DE", details={"iban": "BR1800360305000010009795493C1", "account_holder": "A"}
+        )
+    assert outside.value.message == (
+        "Die IBAN gehört zu einer Bank in Brasilien, außerhalb des SEPA-Raums; wähle einen anderen Auszahlungsdienst."
+    )
+    with translation.override("hi"), pytest.raises(AppError) as long_name:
+        rail.validate_destination(country="DE", details={"iban": "DE89370400440532013000", "account_holder": "x" * 71})
+    assert long_name.value.message == "खाताधारक का नाम SEPA के लिए बहुत लंबा है।"
