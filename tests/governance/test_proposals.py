@@ -89,7 +89,7 @@ def test_the_author_edits_during_discussion_but_not_after_voting_opens() -> None
     with pytest.raises(AppError) as error:
         services.proposal_update(proposal=proposal, actor=author, proposed_value=9)
     assert (error.value.code, error.value.status_code) == ("invalid_state", 409)
-    assert "voting" in error.value.message
+    assert "Voting" in error.value.message and error.value.details["state"] == "voting"
     assert _snapshot(proposal) == before
 
 
