@@ -121,9 +121,21 @@ def ballot_own(*, user: Any, proposal: Proposal) -> OwnBallot:
 
 def _require_published(proposal: Proposal) -> None:
     if proposal.state not in CLOSED:
+        # One whole sentence per state: a state's stored name slotted into a frame read as
+        # English (and as an internal name) in every language.
+        unpublished: dict[str, str] = {
+            Proposal.State.DRAFT: _("This proposal is still a draft; results are published when voting closes."),
+            Proposal.State.DISCUSSION: _(
+                "This proposal is still being discussed; results are published when voting closes."
+            ),
+            Proposal.State.VOTING: _("Voting on this proposal is still open; results are published when it closes."),
+        }
         raise AppError(
             "results_not_published",
-            _("This proposal is %(state)s; results are published when voting closes.") % {"state": proposal.state},
+            unpublished.get(
+                proposal.state,
+                _("This proposal was withdrawn before any vote; it has no results."),
+            ),
             status=409,
         )
 

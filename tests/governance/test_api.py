@@ -157,7 +157,9 @@ def test_a_secret_vote_through_the_api_end_to_end(api) -> None:  # type: ignore[
         "choice": None,
     }
     # No running count, no receipts before close.
-    assert api.get(f"{BASE}/proposals/{proposal.pk}/results/").json()["error"]["code"] == "results_not_published"
+    refused = api.get(f"{BASE}/proposals/{proposal.pk}/results/").json()["error"]
+    assert refused["code"] == "results_not_published"
+    assert refused["message"] == "Voting on this proposal is still open; results are published when it closes."
     assert api.get(f"{BASE}/proposals/{proposal.pk}/receipts/").status_code == 409
     jobs.close_due_votes(now=(proposal.voting_closes_at + timedelta(seconds=1)).isoformat())
     result = api.get(f"{BASE}/proposals/{proposal.pk}/results/").json()
