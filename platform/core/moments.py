@@ -36,25 +36,41 @@ def zone_label(moment: datetime) -> str:
     return f"UTC{sign}{hours:02d}:{rest:02d}" if rest else f"UTC{sign}{hours:02d}"
 
 
-def _span(seconds: float) -> str:
-    minutes = int(seconds // 60)
+def _units(seconds: float) -> tuple[str, int]:
+    """The unit a span is told in (minutes under an hour, hours under two days, then days)."""
+    minutes = max(int(seconds // 60), 1)
     if minutes < 60:
-        return ngettext("%(count)d minute", "%(count)d minutes", max(minutes, 1)) % {"count": max(minutes, 1)}
+        return "minute", minutes
     hours = minutes // 60
     if hours < 48:
-        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
-    days = hours // 24
-    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+        return "hour", hours
+    return "day", hours // 24
 
 
 def relative(moment: datetime, *, now: datetime | None = None) -> str:
-    """``in 2 days`` or ``3 hours ago``, in the active language."""
+    """``in 2 days`` or ``3 hours ago``, in the active language.
+
+    Each is one whole phrase per unit with its own plural forms, not ``in`` + ``2 days``: the
+    words around the number decline it (German "in 2 Tagen" but "2 Tage"; Hindi puts "in"
+    after the span), so a translator needs the whole phrase."""
     seconds = (moment - (now or timezone.now())).total_seconds()
     if abs(seconds) < 60:
         return _("now")
+    unit, count = _units(abs(seconds))
     if seconds > 0:
-        return _("in %(span)s") % {"span": _span(seconds)}
-    return _("%(span)s ago") % {"span": _span(-seconds)}
+        if unit == "minute":
+            text = ngettext("in %(count)d minute", "in %(count)d minutes", count)
+        elif unit == "hour":
+            text = ngettext("in %(count)d hour", "in %(count)d hours", count)
+        else:
+            text = ngettext("in %(count)d day", "in %(count)d days", count)
+    elif unit == "minute":
+        text = ngettext("%(count)d minute ago", "%(count)d minutes ago", count)
+    elif unit == "hour":
+        text = ngettext("%(count)d hour ago", "%(count)d hours ago", count)
+    else:
+        text = ngettext("%(count)d day ago", "%(count)d days ago", count)
+    return text % {"count": count}
 
 
 def local_text(moment: datetime) -> str:

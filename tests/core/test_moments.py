@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import formats, timezone, translation
 
 from accounts.models import User
-from core.moments import moment_text, zone_label
+from core.moments import moment_text, relative, zone_label
 from notifications import services as notification_services
 from notifications.render import words
 from tests.factories import UserFactory
@@ -67,3 +67,43 @@ def test_filipino_and_hindi_readers_get_unambiguous_times_written_their_way() ->
     # ... and its Hindi writes a.m. and p.m. alike ("बजे"): a 24-hour clock instead.
     assert moment_text(moment, time_zone="Asia/Kolkata", language="hi") == "6 दिसंबर 2026, 14:00 IST"
     assert moment_text(moment, time_zone="Asia/Kolkata", language="en") == "Dec. 6, 2026, 2 p.m. IST"
+
+
+def test_a_german_deadline_email_declines_the_span(db: None, django_capture_on_commit_callbacks) -> None:
+    berlin: User = UserFactory(email="berlin@example.org")
+    notification_services.notification_settings_set(user=berlin, language="de", time_zone="Europe/Berlin")
+    deadline = (timezone.now() + timedelta(days=2, minutes=30)).replace(second=0, microsecond=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_services.notify(users=[berlin], category="juror_drawn", params={"case": 7, "deadline": deadline})
+    (email,) = mail.outbox
+    # "in" takes the dative: "in 2 Tagen", never "in 2 Tage".
+    assert "(in 2 Tagen)" in email.body and "2 Tage)" not in email.body
+
+
+def test_each_language_says_how_far_away_a_moment_is_in_its_own_words() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    spans = [
+        timedelta(days=2),  # 48 hours: told in days
+        timedelta(days=1, hours=1),  # under 48 hours: told in hours
+        timedelta(hours=1, minutes=10),
+        timedelta(minutes=5, seconds=20),
+        -timedelta(days=2, hours=1),
+        -timedelta(seconds=90),
+        -timedelta(hours=3),
+    ]
+    cases = {
+        "de": [
+            "in 2 Tagen",
+            "in 25 Stunden",
+            "in 1 Stunde",
+            "in 5 Minuten",
+            "vor 2 Tagen",
+            "vor 1 Minute",
+            "vor 3 Stunden",
+        ],
+        "hi": ["2 दिन में", "25 घंटे में", "1 घंटे में", "5 मिनट में", "2 दिन पहले", "1 मिनट पहले", "3 घंटे पहले"],
+        "en": ["in 2 days", "in 25 hours", "in 1 hour", "in 5 minutes", "2 days ago", "1 minute ago", "3 hours ago"],
+    }
+    for language, expected in cases.items():
+        with translation.override(language):
+            assert [relative(now + span, now=now) for span in spans] == expected, language
