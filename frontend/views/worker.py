@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from core.errors import AppError
+from core.moments import moment_text
 from core.money import platform_currency, share
 from disputes import services as dispute_services
 from frontend import charts
@@ -151,8 +152,8 @@ def batch_apply(request: HttpRequest, batch_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("You applied to wave %(wave)s. The slots are drawn at %(when)s UTC; see the result on this page.")
-            % {"wave": application.wave.number, "when": f"{application.wave.draws_at:%H:%M}"},
+            _("You applied to wave %(wave)s. The slots are drawn at %(when)s; see the result on this page.")
+            % {"wave": application.wave.number, "when": moment_text(application.wave.draws_at, deadline=True)},
         )
     return redirect("worker_batch", batch_id=batch.pk)
 
