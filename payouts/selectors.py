@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.selectors import user_is_treasurer
@@ -94,7 +96,7 @@ def payout_balance(*, user: User) -> PayoutBalance:
     figures = worker_balance(user=user)
     method = payout_method_current(user=user)
     if method is None:
-        reason = "Choose a payout method to be paid."
+        reason = _("Choose a payout method to be paid.")
     else:
         reason = rails.rail_get(method.rail).not_ready_reason(method=method)
     return PayoutBalance(
@@ -148,13 +150,16 @@ def payout_run_candidates(*, frequency: str, floor: int, run: PayoutRun) -> Iter
 # -- statements -------------------------------------------------------------------------
 
 _CREDIT_KINDS = {
-    "escrow_reward": ("earning", "Approved work"),
-    "bonus": ("bonus", "Bonus from a requester"),
-    "juror_fee": ("reward", "Juror fee"),
-    "wage_top_up": ("reward", "Minimum wage top-up"),
-    "patronage_dividend": ("reward", "Patronage dividend"),
-    "payout_returned": ("payout_returned", "Payout returned by the bank"),
+    "escrow_reward": ("earning", gettext_lazy("Approved work")),
+    "bonus": ("bonus", gettext_lazy("Bonus from a requester")),
+    "juror_fee": ("reward", gettext_lazy("Juror fee")),
+    "wage_top_up": ("reward", gettext_lazy("Minimum wage top-up")),
+    "patronage_dividend": ("reward", gettext_lazy("Patronage dividend")),
+    "payout_returned": ("payout_returned", gettext_lazy("Payout returned by the bank")),
 }
+# A fair-pay top-up is a bonus the co-op's review owed (``tasks.services.fair_pay``), not one a
+# requester chose: its transfer is ``bonus:topup:assignment:<id>``.
+_TOP_UP_PREFIX = "bonus:topup:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,36 +196,70 @@ def _effect(
     memo: str,
     payouts: dict[int, Payout],
 ) -> tuple[str, str, int]:
-    """(kind, description, change to available) of one transfer on the worker's earnings."""
+    """(kind, description, change to available) of one transfer on the worker's earnings,
+    written in the active language from the stored figures (each a whole sentence)."""
     payout = payouts.get(_payout_id(transfer_id) or -1)
-    where = f" to {payout.display}" if payout else ""
-    number = f" #{payout.pk}" if payout else ""
-    converted = bool(payout and payout.destination_currency and payout.destination_currency != payout.currency)
+    change = -amount if is_debit else amount
     if kind == Transfer.Kind.PENDING and transfer_id.endswith(":fee"):
-        return "payout_fee", f"Payout{number} fee of the rail", -amount if is_debit else amount
+        if payout is None:
+            return "payout_fee", _("Payout service fee"), change
+        return "payout_fee", _("Payout #%(number)s: the payout service's fee") % {"number": payout.pk}, change
     if kind == Transfer.Kind.PENDING:
-        estimate = ""
-        if payout and converted and payout.destination_amount is not None:
-            estimate = (
-                f" (estimated {format_amount(payout.destination_amount, payout.destination_currency)}"
-                f" at {payout.rate} {payout.destination_currency} per {payout.currency})"
-            )
-        return "payout", f"Payout{number}{where}{estimate}", -amount if is_debit else amount
+        if payout is None:
+            return "payout", _("Payout"), change
+        figures = {"number": payout.pk, "account": payout.display}
+        if _converted(payout) and payout.destination_amount is not None:
+            text = _("Payout #%(number)s to %(account)s (estimated %(amount)s at %(rate)s %(to)s per %(from)s)") % {
+                **figures,
+                "amount": format_amount(payout.destination_amount, payout.destination_currency),
+                "rate": formats.localize(payout.rate),
+                "to": payout.destination_currency,
+                "from": payout.currency,
+            }
+        else:
+            text = _("Payout #%(number)s to %(account)s") % figures
+        return "payout", text, change
     if kind == Transfer.Kind.POST_PENDING:
         # The reservation made it leave for good; only an unposted remainder comes back.
-        arrived = ""
-        if payout and converted and payout.arrived_amount is not None and not transfer_id.endswith(":fee:post"):
-            arrived = f": {format_amount(payout.arrived_amount, payout.destination_currency)} arrived"
-        return "payout_paid", f"Payout{number} paid{where}{arrived}", reserved - amount
+        if payout is None:
+            return "payout_paid", _("Payout paid"), reserved - amount
+        figures = {"number": payout.pk, "account": payout.display}
+        if _converted(payout) and payout.arrived_amount is not None and not transfer_id.endswith(":fee:post"):
+            text = _("Payout #%(number)s paid to %(account)s: %(amount)s arrived") % {
+                **figures,
+                "amount": format_amount(payout.arrived_amount, payout.destination_currency),
+            }
+        else:
+            text = _("Payout #%(number)s paid to %(account)s") % figures
+        return "payout_paid", text, reserved - amount
     if kind == Transfer.Kind.VOID_PENDING:
-        reason = f": {payout.failure_message}" if payout and payout.failure_message else ""
-        return "payout_failed", f"Payout{number} failed, returned to your balance{reason}", reserved
+        if payout is None:
+            return "payout_failed", _("Payout failed, returned to your balance"), reserved
+        reason = payout.failure_text
+        if reason:
+            text = _("Payout #%(number)s failed, returned to your balance: %(reason)s") % {
+                "number": payout.pk,
+                "reason": reason,
+            }
+        else:
+            text = _("Payout #%(number)s failed, returned to your balance") % {"number": payout.pk}
+        return "payout_failed", text, reserved
     line_kind, label = _CREDIT_KINDS.get(code, ("other", code.replace("_", " ").capitalize()))
+    text = str(label)
     if code == "payout_returned" and payout:
-        label = f"Payout{number} returned by the bank: {payout.failure_message}"
+        text = _("Payout #%(number)s returned by the bank: %(reason)s") % {
+            "number": payout.pk,
+            "reason": payout.failure_text,
+        }
+    elif transfer_id.startswith(_TOP_UP_PREFIX):
+        text = _("Fair-pay top-up")
     elif memo and line_kind in ("earning", "bonus"):
-        label = f"{label} ({memo})"
-    return line_kind, label, -amount if is_debit else amount
+        text = f"{text} ({memo})"
+    return line_kind, text, change
+
+
+def _converted(payout: Payout) -> bool:
+    return bool(payout.destination_currency and payout.destination_currency != payout.currency)
 
 
 def worker_statement(*, user: User, start: datetime | None = None, end: datetime | None = None) -> Statement:

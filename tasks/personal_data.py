@@ -10,6 +10,7 @@ from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
 from tasks.activity import mask_hours
 from tasks.models import Assignment, Bonus, QualificationGrant, RequesterRating, SavedSearch, WorkerActivity
+from tasks.selectors import bonus_reasons
 
 _OPEN_WORK = (Assignment.Status.ACCEPTED, Assignment.Status.SUBMITTED)
 
@@ -37,11 +38,7 @@ def _export(user: User) -> dict[str, Any]:
                 sandbox=F("batch__is_sandbox"),
             )
         ),
-        "bonuses": list(
-            Bonus.objects.filter(worker=user)
-            .order_by("id")
-            .values("id", "kind", "amount", "reason", "paid", sandbox=F("assignment__batch__is_sandbox"))
-        ),
+        "bonuses": _bonuses(user),
         "qualifications": list(
             QualificationGrant.objects.filter(worker=user).values("qualification_id", "qualification__name", "value")
         ),
@@ -61,6 +58,23 @@ def _export(user: User) -> dict[str, Any]:
             .values("name", "min_hourly_pay", "max_minutes", "keywords", "requester__slug", "alert", "created_at")
         ),
     }
+
+
+def _bonuses(user: User) -> list[dict[str, Any]]:
+    """The person's bonuses; a fair-pay top-up's reason in their language (``bonus_reasons``)."""
+    bonuses = list(Bonus.objects.filter(worker=user).select_related("assignment__batch").order_by("id"))
+    reasons = bonus_reasons(bonuses)
+    return [
+        {
+            "id": bonus.pk,
+            "kind": bonus.kind,
+            "amount": bonus.amount,
+            "reason": reasons[bonus.pk],
+            "paid": bonus.paid,
+            "sandbox": bonus.assignment.batch.is_sandbox,
+        }
+        for bonus in bonuses
+    ]
 
 
 def _blockers(user: User) -> list[str]:

@@ -44,6 +44,8 @@ from tasks.models import (
     Batch,
     BatchDataReport,
     BlockedWorker,
+    Bonus,
+    FairPayReview,
     Qualification,
     QualificationGrant,
     QualificationRequirement,
@@ -974,3 +976,32 @@ def data_reports_public(*, organisation: Organisation) -> tuple[list[BatchDataRe
         )[:100]
     )
     return reports, overdue
+
+
+def top_up_reason(review: FairPayReview, *, title: str, currency: str) -> str:
+    """Why a fair-pay top-up was owed, in the active language, from the review's stored figures."""
+    return _(
+        "Fair-pay top-up: the median worker on “%(batch)s” took %(minutes)s min, so the reward paid "
+        "%(pay)s/h, under the co-op's %(floor)s/h."
+    ) % {
+        "batch": title,
+        "minutes": formats.localize(review.median_work_seconds // 60),
+        "pay": format_amount(review.median_hourly_pay, currency),
+        "floor": format_amount(review.floor_hourly, currency),
+    }
+
+
+def bonus_reasons(bonuses: list[Bonus]) -> dict[int, str]:
+    """Each bonus's reason as its reader reads it (bonus id -> text): a fair-pay top-up's is
+    written in the active language from its batch's review (rows stored with English prose
+    included); a requester's bonus keeps the words the requester typed."""
+    batch_ids = {bonus.assignment.batch_id for bonus in bonuses if bonus.kind == Bonus.Kind.FAIR_PAY_TOP_UP}
+    reviews = {review.batch_id: review for review in FairPayReview.objects.filter(batch_id__in=batch_ids)}
+    texts: dict[int, str] = {}
+    for bonus in bonuses:
+        review = reviews.get(bonus.assignment.batch_id) if bonus.kind == Bonus.Kind.FAIR_PAY_TOP_UP else None
+        batch = bonus.assignment.batch
+        texts[bonus.pk] = (
+            top_up_reason(review, title=batch.title, currency=batch.currency) if review is not None else bonus.reason
+        )
+    return texts

@@ -10,15 +10,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError
-from core.money import format_amount
 from governance.selectors import rule_in_force
-from tasks import books, notices, states
+from tasks import books, notices, selectors, states
 from tasks.models import Assignment, AssignmentAttempt, Batch, Bonus, FairPayReview
 from tasks.services.common import _lock_batch
 
@@ -130,12 +129,10 @@ def _top_up_amount(review: FairPayReview, slot: Assignment) -> int:
 
 
 def _top_up_reason(batch: Batch, review: FairPayReview) -> str:
-    currency = batch.currency
-    return (
-        f"Fair-pay top-up: the median worker on '{batch.title}' took {review.median_work_seconds // 60} min, "
-        f"so the reward paid {format_amount(review.median_hourly_pay, currency)}/h, under the co-op's "
-        f"{format_amount(review.floor_hourly, currency)}/h."
-    )
+    """The English sentence kept in ``Bonus.reason`` (the audit's words); people read it in
+    their own language, written from the review's figures (``selectors.bonus_reasons``)."""
+    with translation.override("en"):
+        return selectors.top_up_reason(review, title=batch.title, currency=batch.currency)
 
 
 def _owe_top_ups(batch: Batch, review: FairPayReview, slots: list[Assignment]) -> int:

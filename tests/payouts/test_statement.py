@@ -107,3 +107,17 @@ def test_a_statement_shows_only_the_workers_own_money(api) -> None:
     lines = api.get("/api/payouts/statement/").json()["lines"]
     assert [(line["kind"], line["amount"]) for line in lines] == [("earning", "7.00")]
     assert Transfer.objects.filter(code="payout", kind="pending").count() == 2  # the first worker's, not shown
+
+
+def test_the_statement_reads_in_the_workers_language() -> None:
+    from django.utils import translation
+
+    user, paid, failed = _history()
+    with translation.override("de"):
+        lines = [line.description for line in selectors.worker_statement(user=user).lines]
+    assert lines[0].startswith("Genehmigte Arbeit")
+    assert lines[2].startswith(f"Auszahlung #{paid.pk} an DE89")
+    assert lines[4].startswith(f"Auszahlung #{paid.pk} ausgezahlt an DE89")
+    assert lines[5].startswith(f"Auszahlung #{failed.pk} fehlgeschlagen, zurück auf deinem Guthaben: ")
+    assert "name does not match" in lines[5]  # the treasurer's words, as typed
+    assert not any("Payout" in line or "returned to your balance" in line for line in lines)

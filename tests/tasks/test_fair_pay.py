@@ -124,3 +124,50 @@ def test_a_fair_pay_notice_written_as_english_text_before_stays_readable() -> No
     shown = words(category="top_up", params=old, language="es")
     assert shown.body == old["message"]
     assert "Label cats" in shown.title and shown.title != words(category="top_up", params=old).title
+
+
+def test_a_top_ups_reason_and_statement_line_read_in_the_workers_language(
+    organisation: Organisation, clock: Clock
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    from django.utils import translation
+
+    from accounts.personal_data import personal_data_export
+    from payouts.selectors import worker_statement
+
+    batch = published_batch(organisation, title="Label cats", assignments_per_task=1, time_allotted_minutes=30)
+    owner = organisation.staff.get().user
+    done, other = _work(batch, clock, 5), _work(batch, clock, 5)
+    services.assignments_approve_many(actor=owner, batch=batch, assignment_ids=[done.pk, other.pk])
+    fund(organisation, 100)
+    jobs.fair_pay_reviews.delay()
+    top_up = Bonus.objects.get(kind="fair_pay_top_up", paid=True, worker=done.worker)
+    # The stored words are the audit's English; the figures they came from are the review's.
+    assert top_up.reason == (
+        "Fair-pay top-up: the median worker on “Label cats” took 5 min, so the reward paid 6.00 EUR/h, "
+        "under the co-op's 12.00 EUR/h."
+    )
+
+    def exported_reason(language: str) -> str:
+        with translation.override(language):
+            archive = zipfile.ZipFile(io.BytesIO(personal_data_export(user=done.worker)))
+        for name in archive.namelist():
+            if name.endswith(".json") and '"bonuses"' in (text := archive.read(name).decode()):
+                (bonus,) = json.loads(text)["bonuses"]
+                return str(bonus["reason"])
+        raise AssertionError("no bonuses exported")
+
+    assert exported_reason("es") == (
+        "Complemento de pago justo: la persona mediana en “Label cats” tardó 5 min, así que la recompensa "
+        "pagó 6,00\u00a0€/h, por debajo de los 12,00\u00a0€/h de la cooperativa."
+    )
+    # A row stored before (English prose in another shape) reads from the same figures.
+    Bonus.objects.filter(pk=top_up.pk).update(reason="Fair-pay top-up: the median worker on 'Label cats' took 5 min.")
+    assert exported_reason("es").startswith("Complemento de pago justo: la persona mediana en “Label cats”")
+    with translation.override("es"):
+        lines = [line.description for line in worker_statement(user=done.worker).lines]
+    assert "Complemento de pago justo" in lines and any(line.startswith("Trabajo aprobado") for line in lines)
+    assert len(lines) == 2
