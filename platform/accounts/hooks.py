@@ -14,14 +14,18 @@ _verification_listeners: list[VerificationListener] = []
 
 
 def verification_listener_register(function: VerificationListener) -> None:
-    """``function(*, organisation, decision, reason)``, called inside the verifying transaction."""
+    """``function(*, organisation, decision, reason, sentence, detail)``, called inside the verifying
+    transaction: ``reason`` in English; ``sentence`` (its msgid, or "") and ``detail`` (the words
+    slotted into it as ``%(detail)s``) let the reader's language write it again."""
     if function not in _verification_listeners:
         _verification_listeners.append(function)
 
 
-def verification_decided(*, organisation: Any, decision: str, reason: str) -> None:
+def verification_decided(
+    *, organisation: Any, decision: str, reason: str, sentence: str = "", detail: str = ""
+) -> None:
     for listener in _verification_listeners:
-        listener(organisation=organisation, decision=decision, reason=reason)
+        listener(organisation=organisation, decision=decision, reason=reason, sentence=sentence, detail=detail)
 
 
 # --- Telling a person something (the notification service registers itself) ---------------------

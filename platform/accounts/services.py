@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
@@ -34,6 +34,10 @@ from accounts.models import (
 from core.audit import audit_record
 from core.errors import AppError, PermissionDenied
 from core.rules import rule_value
+
+# The "verified" notice's explanation when the legal identity was checked outside the request
+# flow: stored as this msgid with the name, written in each reader's language when read.
+LEGAL_IDENTITY_SENTENCE = gettext_noop("Legal identity checked: %(detail)s.")
 
 
 def user_register(*, username: str, email: str, password: str) -> User:
@@ -136,7 +140,11 @@ def organisation_verify(*, organisation: Organisation, verified_by: User, legal_
             after={"legal_name": legal_name, "verified_at": organisation.verified_at.isoformat()},
         )
         hooks.verification_decided(
-            organisation=organisation, decision="verified", reason=f"Legal identity checked: {legal_name}."
+            organisation=organisation,
+            decision="verified",
+            reason=LEGAL_IDENTITY_SENTENCE % {"detail": legal_name},
+            sentence=LEGAL_IDENTITY_SENTENCE,
+            detail=legal_name,
         )
     return organisation
 

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import hooks, selectors
 from accounts.models import Organisation, OrganisationVerification, StaffRole, User, VerificationDocument
@@ -36,6 +37,10 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
 MAX_TEXT = 2_000
+
+# The verified notice's explanation: stored as this msgid with the legal name, written in each
+# reader's language when the notice is read (``notifications.render.SENTENCE_PARAMS``).
+VERIFIED_SENTENCE = gettext_noop("The co-op verified %(detail)s. You can publish batches now.")
 
 
 class UploadedDocument(Protocol):
@@ -243,7 +248,9 @@ def verification_approve(
         hooks.verification_decided(
             organisation=organisation,
             decision="verified",
-            reason=f"The co-op verified {organisation.legal_name}. You can publish batches now.",
+            reason=VERIFIED_SENTENCE % {"detail": organisation.legal_name},
+            sentence=VERIFIED_SENTENCE,
+            detail=organisation.legal_name,
         )
     return verification
 

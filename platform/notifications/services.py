@@ -438,12 +438,19 @@ def address_notify(*, email: str, category: str, params: dict[str, Any], url: st
     transaction.on_commit(lambda: message.send(fail_silently=True))
 
 
-def verification_notify(*, organisation: Organisation, decision: str, reason: str) -> None:
-    """The verifier's decision, to the organisation's staff (registered with ``accounts.hooks``)."""
+def verification_notify(
+    *, organisation: Organisation, decision: str, reason: str, sentence: str = "", detail: str = ""
+) -> None:
+    """The verifier's decision, to the organisation's staff (registered with ``accounts.hooks``).
+    A ``sentence`` (msgid) with its ``detail`` is written in each reader's language when read
+    (``render.SENTENCE_PARAMS``); ``reason`` keeps the English, for readers from before."""
+    params = {"organisation": organisation.display_name, "decision": decision, "reason": reason}
+    if sentence:
+        params |= {"reason_sentence": sentence, "reason_detail": detail}
     notify(
         users=staff_of(organisation),
         category="verification",
-        params={"organisation": organisation.display_name, "decision": decision, "reason": reason},
+        params=params,
         url=f"/org/{organisation.slug}/",
         organisation=organisation,
     )

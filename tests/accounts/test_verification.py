@@ -270,3 +270,18 @@ def test_publishing_still_needs_a_verified_organisation(organisation, owner) -> 
     with pytest.raises(AppError) as refused:
         task_services.batch_publish(batch=batch, actor=owner)
     assert refused.value.code == "organisation_unverified"
+
+
+def test_the_verified_notice_explains_itself_in_the_readers_language(organisation, owner, verifier) -> None:
+    from notifications.models import Notification
+    from notifications.render import words
+
+    submitted = submit(organisation, owner)
+    verification.verification_approve(verification=submitted, actor=verifier, reason="Register entry matches.")
+    notice = Notification.objects.get(user=owner, category="verification")
+    # The English stays stored for readers from before; the sentence and the name are kept apart.
+    assert notice.params["reason"] == "The co-op verified Lab Research GmbH. You can publish batches now."
+    assert notice.params["reason_detail"] == "Lab Research GmbH"
+    french = words(category="verification", params=notice.params, language="fr")
+    assert french.body == "La coopérative a vérifié Lab Research GmbH. Vous pouvez désormais publier des lots."
+    assert "vérifié" in french.title and "verified" not in french.title

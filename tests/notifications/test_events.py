@@ -197,3 +197,15 @@ def test_a_verification_decision_is_named_in_the_readers_language() -> None:
     assert words(category="verification", params=params).title == "Verification of Acme: more information needed"
     spanish = words(category="verification", params=params, language="es").title
     assert "se necesita más información" in spanish and "more information" not in spanish
+
+
+def test_a_legal_identity_check_is_explained_in_the_readers_language() -> None:
+    organisation = OrganisationFactory(verified=False)
+    account_services.organisation_verify(organisation=organisation, verified_by=staff_member("verifier"), legal_name="Lab GmbH")
+    params = Notification.objects.get(category="verification").params
+    assert words(category="verification", params=params).body == "Legal identity checked: Lab GmbH."
+    hindi = words(category="verification", params=params, language="hi").body
+    assert hindi == "कानूनी पहचान की जाँच हो गई: Lab GmbH।"
+    # A notice stored before (English prose only) still reads.
+    old = {"organisation": "Acme", "decision": "verified", "reason": "Legal identity checked: Acme Ltd."}
+    assert words(category="verification", params=old, language="hi").body == "Legal identity checked: Acme Ltd."
