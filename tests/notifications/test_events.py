@@ -201,7 +201,9 @@ def test_a_verification_decision_is_named_in_the_readers_language() -> None:
 
 def test_a_legal_identity_check_is_explained_in_the_readers_language() -> None:
     organisation = OrganisationFactory(verified=False)
-    account_services.organisation_verify(organisation=organisation, verified_by=staff_member("verifier"), legal_name="Lab GmbH")
+    account_services.organisation_verify(
+        organisation=organisation, verified_by=staff_member("verifier"), legal_name="Lab GmbH"
+    )
     params = Notification.objects.get(category="verification").params
     assert words(category="verification", params=params).body == "Legal identity checked: Lab GmbH."
     hindi = words(category="verification", params=params, language="hi").body
