@@ -20,7 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,7 +29,9 @@ from accounts.models import Membership, StaffAppointment, StaffRole, User
 from accounts.selectors import user_has_staff_role, user_is_member
 from core.audit import audit_record
 from core.errors import AppError, InvalidTransition, PermissionDenied
+from core.labels import label, rule_name
 from core.models import AuditEvent
+from core.rule_text import rule_value_text
 from governance import dividends, notices, states
 from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
 from governance.selectors import rule_cache_invalidate, rule_value
@@ -86,11 +88,48 @@ def _require_state(proposal: Proposal, allowed: frozenset[str], action: str) -> 
 
 def _check_rule_value(rule: Rule, value: int) -> None:
     if not rule.min_value <= value <= rule.max_value:
-        message = (
-            f"{rule.name} must be between {rule.min_value} and {rule.max_value} {rule.unit}; "
-            f"{value} is outside those limits."
-        )
+        message = _("%(rule)s must be between %(low)s and %(high)s; %(value)s is outside those limits.") % {
+            "rule": rule_name(rule),
+            "low": rule_value_text(rule, rule.min_value),
+            "high": rule_value_text(rule, rule.max_value),
+            "value": rule_value_text(rule, value),
+        }
         raise AppError("value_out_of_limits", message, fields={"proposed_value": [message]})
+
+
+# Each rule class parameter named in words (the API's key stays the key a caller types).
+_CLASS_PARAMETER_NAMES = {
+    "quorum_bps": gettext_lazy("the quorum, in hundredths of a percent of the voter roll"),
+    "threshold_numerator": gettext_lazy("the pass threshold's numerator"),
+    "threshold_denominator": gettext_lazy("the pass threshold's denominator"),
+    "threshold_inclusive": gettext_lazy("whether a vote exactly at the threshold passes"),
+    "notice_days": gettext_lazy("the notice period, in days"),
+    "discussion_days": gettext_lazy("the discussion period, in days"),
+    "voting_days": gettext_lazy("the voting period, in days"),
+    "secret_ballot": gettext_lazy("whether the ballot is secret"),
+}
+# A value out of its limits: one whole sentence per parameter.
+_CLASS_PARAMETER_LIMITS_TEXT = {
+    "quorum_bps": gettext_lazy(
+        "The quorum must be a whole number of hundredths of a percent of the voter roll, from %(low)s to %(high)s."
+    ),
+    "threshold_numerator": gettext_lazy(
+        "The pass threshold's numerator must be a whole number from %(low)s to %(high)s."
+    ),
+    "threshold_denominator": gettext_lazy(
+        "The pass threshold's denominator must be a whole number from %(low)s to %(high)s."
+    ),
+    "notice_days": gettext_lazy("The notice period must be a whole number of days from %(low)s to %(high)s."),
+    "discussion_days": gettext_lazy("The discussion period must be a whole number of days from %(low)s to %(high)s."),
+    "voting_days": gettext_lazy("The voting period must be a whole number of days from %(low)s to %(high)s."),
+}
+# A yes/no parameter given something else.
+_CLASS_PARAMETER_YES_NO_TEXT = {
+    "threshold_inclusive": gettext_lazy(
+        "Whether a vote exactly at the threshold passes must be given as true or false."
+    ),
+    "secret_ballot": gettext_lazy("Whether the ballot is secret must be given as true or false."),
+}
 
 
 def _check_class_parameters(parameters: dict[str, Any]) -> dict[str, int | bool]:
@@ -102,36 +141,30 @@ def _check_class_parameters(parameters: dict[str, Any]) -> dict[str, int | bool]
         )
     unknown = sorted(set(parameters) - set(CLASS_PARAMETER_LIMITS))
     if unknown:
+        allowed = "; ".join(
+            _("%(key)s (%(name)s)") % {"key": key, "name": _CLASS_PARAMETER_NAMES[key]}
+            for key in sorted(CLASS_PARAMETER_LIMITS)
+        )
         raise AppError(
             "invalid",
             _("Unknown rule class parameters: %(unknown)s.") % {"unknown": ", ".join(unknown)},
-            fields={
-                "class_parameters": [_("Allowed: %(sorted)s.") % {"sorted": ", ".join(sorted(CLASS_PARAMETER_LIMITS))}]
-            },
+            fields={"class_parameters": [_("The parameters a rule class has: %(allowed)s.") % {"allowed": allowed}]},
         )
     clean: dict[str, int | bool] = {}
     for name, value in parameters.items():
         low, high = CLASS_PARAMETER_LIMITS[name]
         if name in _BOOLEAN_CLASS_PARAMETERS:
             if not isinstance(value, bool):
-                raise AppError(
-                    "invalid",
-                    _("%(name)s must be true or false.") % {"name": name},
-                    fields={"class_parameters": [name]},
-                )
+                message = str(_CLASS_PARAMETER_YES_NO_TEXT[name])
+                raise AppError("invalid", message, fields={"class_parameters": [message]})
             clean[name] = value
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise AppError(
-                "value_out_of_limits",
-                _("%(name)s must be a whole number between %(low)s and %(high)s.")
-                % {"name": name, "low": low, "high": high},
-                fields={
-                    "class_parameters": [
-                        _("%(name)s: between %(low)s and %(high)s.") % {"name": name, "low": low, "high": high}
-                    ]
-                },
-            )
+            message = str(_CLASS_PARAMETER_LIMITS_TEXT[name]) % {
+                "low": formats.number_format(low, use_l10n=True, force_grouping=True),
+                "high": formats.number_format(high, use_l10n=True, force_grouping=True),
+            }
+            raise AppError("value_out_of_limits", message, fields={"class_parameters": [message]})
         clean[name] = value
     return clean
 
@@ -147,7 +180,7 @@ def _check_class_result(rule_class: RuleClass, parameters: dict[str, int | bool]
                 "everyone; keep the numerator at most the denominator."
             )
             % {"numerator": numerator, "denominator": denominator},
-            fields={"class_parameters": [_("threshold_numerator must not exceed threshold_denominator.")]},
+            fields={"class_parameters": [_("The pass threshold's numerator must not exceed its denominator.")]},
         )
 
 
@@ -290,7 +323,10 @@ def _check_appointment(username: str | None, role: str | None, action: str | Non
     if appointee is None:
         fields["appointee"] = [_("Name the person by their user name.")]
     if role not in StaffRole.values:
-        fields["staff_role"] = [_("One of: %(values)s.") % {"values": ", ".join(StaffRole.values)}]
+        fields["staff_role"] = [
+            _("Choose one of the staff roles: %(roles)s.")
+            % {"roles": ", ".join(label(role) for role in StaffRole.values)}
+        ]
     if action not in APPOINTMENT_ACTIONS:
         fields["appointment_action"] = [_("grant or remove.")]
     if fields or appointee is None:

@@ -15,14 +15,15 @@ from django.utils.translation import gettext as _
 from accounts.models import STAFF_ROLE_GROUPS, StaffAppointment, StaffRole, User
 from core.audit import audit_record
 from core.errors import AppError
+from core.labels import label
 
 
 def _check_role(role: str) -> StaffRole:
     if role not in StaffRole.values:
         raise AppError(
             "invalid",
-            _("Unknown staff role '%(role)s'; choose %(values)s.")
-            % {"role": role, "values": ", ".join(StaffRole.values)},
+            _("There is no staff role “%(role)s”; the staff roles are: %(roles)s.")
+            % {"role": role, "roles": ", ".join(label(value) for value in StaffRole.values)},
             fields={"role": [_("Unknown.")]},
         )
     return StaffRole(role)

@@ -199,6 +199,9 @@ UNIT_COUNTS: dict[str, Any] = {
     "rejections": ngettext_lazy("%(count)d rejection", "%(count)d rejections", "count"),
     "distinct workers": ngettext_lazy("%(count)d worker", "%(count)d workers", "count"),
     "changes per year": ngettext_lazy("%(count)d change a year", "%(count)d changes a year", "count"),
+    "waves": ngettext_lazy("%(count)d wave", "%(count)d waves", "count"),
+    "attempts": ngettext_lazy("%(count)d attempt", "%(count)d attempts", "count"),
+    "slots": ngettext_lazy("%(count)d slot", "%(count)d slots", "count"),
 }
 
 

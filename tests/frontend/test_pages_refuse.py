@@ -157,7 +157,7 @@ def test_proposals_are_for_members_and_a_bad_value_saves_nothing(client: Client,
     )  # fmt: skip
     assert response.status_code == 200
     assert response.context["form"].errors["proposed_value"] == [
-        "Platform fee must be between 0 and 5000 basis points of the reward; 7500 is outside those limits."
+        "Platform fee must be between 0% and 50%; 75% is outside those limits."
     ]
     assert Proposal.objects.count() == 0
 

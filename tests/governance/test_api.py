@@ -61,10 +61,7 @@ def test_bad_input_is_refused_with_a_clear_error(api) -> None:  # type: ignore[n
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "value_out_of_limits"
-    assert (
-        error["message"]
-        == "Platform fee must be between 0 and 5000 basis points of the reward; 9000 is outside those limits."
-    )
+    assert error["message"] == "Platform fee must be between 0% and 50%; 90% is outside those limits."
     response = api.post(
         f"{BASE}/proposals/", {"kind": "policy", "title": "t", "body": "b", "colour": "red"}, format="json"
     )

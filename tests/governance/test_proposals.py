@@ -47,7 +47,7 @@ def test_a_value_outside_the_rules_limits_is_refused(value: int) -> None:
     with pytest.raises(AppError) as error:
         rule_change(author, "minimum_hourly_wage", value)
     assert error.value.code == "value_out_of_limits"
-    assert "between 0 and 100000" in error.value.message
+    assert "between 0.00 EUR an hour and 1000.00 EUR an hour" in error.value.message  # the unit, never minor units
     assert error.value.fields["proposed_value"]
     assert Proposal.objects.count() == count
 

@@ -112,7 +112,10 @@ def test_a_dispatch_rule_value_outside_its_limits_is_refused_at_proposal() -> No
             proposed_value=500,
         )
     assert refused.value.code == "value_out_of_limits"
-    assert "between 1 and 96" in refused.value.message
+    assert (
+        refused.value.message
+        == "Dispatch waves must be between 1 wave and 96 waves; 500 waves is outside those limits."
+    )
     assert not Proposal.objects.exists()
     # Within the limits it is a normal draft of the dispatch rule class.
     proposal = governance_services.proposal_create(
