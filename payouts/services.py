@@ -61,6 +61,7 @@ from payouts.models import (
     Rail,
     SepaBatch,
 )
+from payouts.rails.coverage import country_name
 from payouts.rails.sepa import pain001_build
 from payouts.rails.stripe_connect import StripeConnectRail
 from payouts.states import PAYOUT, SEPA_BATCH
@@ -428,7 +429,7 @@ def _rail_ready_for(method: PayoutMethod, *, country: str) -> rails.PayoutRail:
         raise AppError(
             "country_not_supported",
             _("%(label)s does not pay workers in %(country)s; choose a payout method offered in your country.")
-            % {"label": rail.label, "country": country},
+            % {"label": rail.label, "country": country_name(country)},
             status=409,
             details={"country": country},
         )

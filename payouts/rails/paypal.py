@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import AppError
-from core.money import basis_points, major_text
+from core.money import basis_points, format_amount, major_text, platform_currency
 from ledger import accounts
 from payouts.rails import paypal_client
 from payouts.rails.base import Destination, Quote, RailRefused, Submission, offers_countries, same_currency_quote
@@ -58,7 +58,13 @@ class PaypalRail:
     min_amount = 100
     # PayPal's default per-item limit is USD 20,000; the co-op keeps well below it.
     max_amount = 1_000_000
-    fee_note = gettext_lazy("PayPal's 2% payout fee (at most 20.00), shown before you confirm")
+
+    @property
+    def fee_note(self) -> str:
+        """Written when read: the cap in the platform's currency and the reader's number format."""
+        return _("PayPal's 2%% payout fee (at most %(cap)s), shown before you confirm") % {
+            "cap": format_amount(PAYPAL_FEE_CAP, platform_currency())
+        }
 
     def configured(self) -> bool:
         return paypal_client.configured()

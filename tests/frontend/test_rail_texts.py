@@ -157,3 +157,24 @@ def test_a_wrong_sepa_account_is_refused_in_the_workers_language() -> None:
     with translation.override("hi"), pytest.raises(AppError) as long_name:
         rail.validate_destination(country="DE", details={"iban": "DE89370400440532013000", "account_holder": "x" * 71})
     assert long_name.value.message == "खाताधारक का नाम SEPA के लिए बहुत लंबा है।"
+
+
+def test_the_paypal_fee_cap_is_an_amount_in_the_readers_format(client: Client) -> None:
+    client.force_login(sepa_worker(country="DE"))
+    spanish = client.get("/work/payouts/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "(como máximo 20,00\u00a0€)" in spanish and "20.00" not in spanish
+    hindi = client.get("/work/payouts/", HTTP_ACCEPT_LANGUAGE="hi").content.decode()
+    assert "(अधिकतम €20.00)" in hindi
+
+
+def test_a_payout_method_not_serving_the_workers_country_names_the_country() -> None:
+    from accounts.models import WorkerProfile
+
+    worker = sepa_worker(country="DE")
+    earn(worker, 50_00)
+    WorkerProfile.objects.filter(user=worker).update(country="KE")  # moved to Kenya: SEPA does not pay there
+    with translation.override("es"), pytest.raises(AppError) as refused:
+        services.payout_request(user=worker, amount=20_00)
+    assert refused.value.code == "country_not_supported"
+    assert "Kenia" in refused.value.message and "KE" not in refused.value.message
+    assert refused.value.details == {"country": "KE"}  # programs still get the code
