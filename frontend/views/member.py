@@ -91,10 +91,11 @@ def _result_chart(proposal: Proposal) -> Any:
     quorum_votes = -(-result.roll_size * result.quorum_bps // 10_000)
     return result, charts.bar_chart(
         [charts.Bar(_("Yes"), result.yes), charts.Bar(_("No"), result.no), charts.Bar(_("Abstain"), result.abstain)],
-        title=f"Result of “{proposal.title}”",
+        title=_("Result of “%(title)s”") % {"title": proposal.title},
         value_text=lambda votes: ngettext("%(count)d vote", "%(count)d votes", votes) % {"count": votes},
         reference=quorum_votes,
-        reference_label=f"quorum: {quorum_votes} of {result.roll_size} ballots",
+        reference_label=_("quorum: %(quorum)s of %(roll)s ballots")
+        % {"quorum": quorum_votes, "roll": result.roll_size},
     )
 
 

@@ -85,3 +85,20 @@ def test_staff_roles_are_named_by_their_labels_in_french() -> None:
         "Il n'existe pas de rôle du personnel « auditor » ; les rôles du personnel sont : "
         "Vérificateur, Trésorier, Modérateur."
     )
+
+
+def test_the_result_chart_of_a_closed_proposal_is_labelled_in_german() -> None:
+    from django.test import Client
+
+    from tests.governance.factories import after_close, policy, to_voting, vote
+
+    voters = members(2)
+    proposal = to_voting(policy(voters[0]))
+    vote(proposal, voters, "yes")
+    services.proposal_close(proposal_id=proposal.pk, now=after_close(proposal))
+    page = Client()
+    page.force_login(voters[0])
+    html = page.get(f"/coop/proposals/{proposal.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Quorum: " in html and " von 2 Stimmzetteln" in html
+    assert "Ergebnis von „" in html
+    assert "ballots" not in html and "Result of" not in html
