@@ -253,9 +253,22 @@ def _effect(
         }
     elif transfer_id.startswith(_TOP_UP_PREFIX):
         text = _("Fair-pay top-up")
-    elif memo and line_kind in ("earning", "bonus"):
-        text = f"{text} ({memo})"
+    elif line_kind in ("earning", "bonus") and (source := _source_words(memo)):
+        text = f"{text} ({source})"
     return line_kind, text, change
+
+
+def _source_words(memo: str) -> str:
+    """What an earning was for, in words: the ledger's memo is its escrow key
+    (``assignment:<id>``, ``qualification-test:<id>``), an internal name no page shows."""
+    kind, _sep, number = memo.partition(":")
+    if not number.isdigit():
+        return ""
+    if kind == "assignment":
+        return _("task #%(number)s") % {"number": number}
+    if kind == "qualification-test":
+        return _("a paid qualification test")
+    return ""
 
 
 def _converted(payout: Payout) -> bool:

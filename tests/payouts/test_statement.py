@@ -45,6 +45,9 @@ def test_statement_lists_every_movement_with_the_running_balance() -> None:
     ]
     assert statement.closing_balance == 15_00
     assert statement.lines[2].description.startswith(f"Payout #{paid.pk} to DE89")
+    # No ledger key reaches the page: the earning says "Approved work" (its test slot key is no task).
+    assert statement.lines[0].description == "Approved work"
+    assert not any(":" in line.description.split(" to ")[0] for line in statement.lines[:2])
     assert "name does not match" in statement.lines[5].description
     assert statement.lines[5].reference == f"payout:{failed.pk}:void"
 
@@ -121,3 +124,22 @@ def test_the_statement_reads_in_the_workers_language() -> None:
     assert lines[5].startswith(f"Auszahlung #{failed.pk} fehlgeschlagen, zurück auf deinem Guthaben: ")
     assert "name does not match" in lines[5]  # the treasurer's words, as typed
     assert not any("Payout" in line or "returned to your balance" in line for line in lines)
+
+
+def test_an_earning_names_its_task_in_words_not_its_ledger_key() -> None:
+    from django.utils import translation
+
+    from ledger.escrow import EscrowSlot, escrow_reserve_slots, escrow_settle
+    from tests.factories import OrganisationFactory
+    from tests.ledger.factories import fund
+
+    user = sepa_worker()
+    organisation = OrganisationFactory()
+    fund(organisation, 10_00)
+    escrow_reserve_slots(organisation=organisation, slots=[EscrowSlot(key="assignment:4711", reward=5_00, fee=50)])
+    escrow_settle(key="assignment:4711", worker=user)
+    assert [line.description for line in selectors.worker_statement(user=user).lines] == ["Approved work (task #4711)"]
+    with translation.override("es"):
+        (line,) = selectors.worker_statement(user=user).lines
+    assert "4711" in line.description and "assignment" not in line.description
+    assert line.description != "Approved work (task #4711)"
