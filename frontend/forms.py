@@ -2,6 +2,7 @@
 every business rule is checked by the owning app's service, whose refusals are put
 next to the fields by ``pages.add_app_error``."""
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, cast
 
@@ -670,7 +671,7 @@ class RefuseVerificationForm(PageForm):
     code = forms.ChoiceField(label=_("Reason"))
     text = forms.CharField(label=_("Explanation to the requester"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reasons: Mapping[str, object], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["code"]).choices = [("", _("Choose a reason")), *list(reasons.items())]
 
@@ -683,7 +684,7 @@ class SuspendForm(PageForm):
     code = forms.ChoiceField(label=_("Reason"))
     reason = forms.CharField(label=_("What happened (the person reads it)"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, reasons: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reasons: Mapping[str, object], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["code"]).choices = [("", _("Choose a reason")), *list(reasons.items())]
 

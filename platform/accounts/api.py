@@ -448,7 +448,7 @@ class VerificationOut(serializers.Serializer):  # type: ignore[type-arg]
     documents = serializers.SerializerMethodField()
 
     def get_refusal_reason(self, verification: OrganisationVerification) -> str:
-        return VERIFICATION_REFUSAL_REASONS.get(verification.refusal_code, "")
+        return str(VERIFICATION_REFUSAL_REASONS.get(verification.refusal_code, ""))
 
     def get_documents(self, verification: OrganisationVerification) -> list[str]:
         # The requester sees which documents it sent, never a link: only verifiers read them.

@@ -164,3 +164,24 @@ def test_the_bootstrap_is_refused_when_any_holder_exists() -> None:
     with pytest.raises(CommandError, match="No person"):
         call_command("staff_bootstrap", "--verifier", "ghost")
     assert StaffAppointment.objects.count() == 1
+
+
+def test_the_published_reason_lists_read_in_the_visitors_language_while_decisions_store_english() -> None:
+    from django.utils import translation
+
+    from accounts.reasons import SUSPENSION_REASONS, VERIFICATION_REFUSAL_REASONS, reason_text
+
+    page = Client().get("/coop/staff/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Acosar a trabajadores, solicitantes, jurados o personal." in page
+    assert "No se pudo confirmar a la persona responsable." in page
+    assert "Harassing workers" not in page
+    with translation.override("en"):
+        english = {str(text) for text in [*SUSPENSION_REASONS.values(), *VERIFICATION_REFUSAL_REASONS.values()]}
+    assert [text for text in english if text in page] == []
+    api = Client().get("/api/staff/reasons/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Harceler des travailleurs" in api
+
+    with translation.override("de"):  # the audit's sentence stays English whoever decides
+        assert reason_text(SUSPENSION_REASONS, "harassment", "Threats in messages.") == (
+            "Harassing workers, requesters, jurors or staff. Threats in messages."
+        )
