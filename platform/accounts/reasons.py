@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -26,6 +27,32 @@ SUSPENSION_REASONS: "dict[str, StrPromise]" = {
     "harassment": _("Harassing workers, requesters, jurors or staff."),
     "payment_fraud": _("Fraud against the co-op's money (charge-backs, stolen means of payment)."),
     "legal_order": _("An order of a court or authority the co-op must follow."),
+}
+
+
+# A refusal as the requester's notice writes it: the published reason, the verifier's own words
+# (``%(detail)s``, as typed) and what to do next; one msgid per reason, written in each reader's
+# language when the notice is read (``notifications.render.SENTENCE_PARAMS``).
+REFUSAL_NOTICE_SENTENCES: dict[str, str] = {
+    "identity_not_established": gettext_noop(
+        "The legal identity could not be established from what was sent. %(detail)s\n"
+        "You may submit a new request with corrected details."
+    ),
+    "documents_inconsistent": gettext_noop(
+        "The documents contradict the details given. %(detail)s\nYou may submit a new request with corrected details."
+    ),
+    "registration_not_found": gettext_noop(
+        "The registration or tax number was not found in the public register. %(detail)s\n"
+        "You may submit a new request with corrected details."
+    ),
+    "sanctioned_or_prohibited": gettext_noop(
+        "The organisation may not use the platform (sanctions or prohibited purpose). %(detail)s\n"
+        "You may submit a new request with corrected details."
+    ),
+    "responsible_person_unconfirmed": gettext_noop(
+        "The responsible person could not be confirmed. %(detail)s\n"
+        "You may submit a new request with corrected details."
+    ),
 }
 
 

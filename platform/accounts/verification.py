@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from accounts import hooks, selectors
 from accounts.models import Organisation, OrganisationVerification, StaffRole, User, VerificationDocument
-from accounts.reasons import VERIFICATION_REFUSAL_REASONS, reason_text
+from accounts.reasons import REFUSAL_NOTICE_SENTENCES, VERIFICATION_REFUSAL_REASONS
 from core.audit import audit_record
 from core.errors import AppError, InvalidTransition, NotFound, PermissionDenied
 
@@ -287,8 +287,9 @@ def verification_refuse(
         hooks.verification_decided(
             organisation=verification.organisation,
             decision="refused",
-            reason=reason_text(VERIFICATION_REFUSAL_REASONS, code, text)
-            + "\nYou may submit a new request with corrected details.",
+            reason=REFUSAL_NOTICE_SENTENCES[code] % {"detail": text},
+            sentence=REFUSAL_NOTICE_SENTENCES[code],
+            detail=text,
         )
     return verification
 

@@ -285,3 +285,25 @@ def test_the_verified_notice_explains_itself_in_the_readers_language(organisatio
     french = words(category="verification", params=notice.params, language="fr")
     assert french.body == "La coopérative a vérifié Lab Research GmbH. Vous pouvez désormais publier des lots."
     assert "vérifié" in french.title and "verified" not in french.title
+
+
+def test_the_refusal_notice_reads_in_the_readers_language_with_the_verifiers_words_as_typed(
+    organisation, owner, verifier
+) -> None:
+    from notifications.models import Notification
+    from notifications.render import words
+
+    submitted = submit(organisation, owner)
+    verification.verification_refuse(
+        verification=submitted, actor=verifier, code="registration_not_found", text="No entry under HRB 998877."
+    )
+    notice = Notification.objects.get(user=owner, category="verification")
+    assert notice.params["reason"] == (
+        "The registration or tax number was not found in the public register. No entry under HRB 998877.\n"
+        "You may submit a new request with corrected details."
+    )
+    spanish = words(category="verification", params=notice.params, language="es").body
+    assert spanish == (
+        "El número de registro o de identificación fiscal no aparece en el registro público. "
+        "No entry under HRB 998877.\nPuedes enviar una nueva solicitud con los datos corregidos."
+    )
