@@ -69,14 +69,14 @@ DISPATCH_RULES = (
     "dispatch_stratify_by_zone",
 )
 
-DRAW_FORMULA = (
+DRAW_FORMULA = gettext_lazy(
     "weight = 1,000,000 x reference / (reference + earned in the lookback), rounded down, at least 1. "
     "Draw step i (from 0): r = SHA-256 of '<seed>:<i>' read as a number, modulo the remaining total weight; "
     "walk the remaining applicants in worker order, subtracting weights, and take the one where r falls. "
     "Repeat without that applicant until the wave's slots are given or nobody is left."
 )
 
-STRATIFIED_FORMULA = (
+STRATIFIED_FORMULA = gettext_lazy(
     "Stratified by time zone (formula 2): an applicant's stratum is their UTC offset in whole hours (rounded "
     "down) at the wave's opening, from their settings' time zone; 'none' for a worker with none, and it is "
     "stored with the pool for the re-run. A stratum's share = slots x its applicants' total weight x 1,000,000 "

@@ -291,6 +291,11 @@ def test_the_batch_page_and_the_api_show_the_rule_and_the_stored_strata(organisa
     assert sorted(first["pool"]) == sorted([w.pseudonym, dispatch.WEIGHT_SCALE, 1] for w in workers)
     assert first["strata"]["quotas"] == [["1", 2]]
     assert "zone" in public["stratified_formula"]
+    # The published formulas read in the reader's language too (the symbols stay as they are).
+    spanish = page.get(reverse("worker_batch", args=[batch.pk]), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Paso i del sorteo (desde 0): r = SHA-256 de &#x27;&lt;seed&gt;:&lt;i&gt;&#x27;" in spanish
+    assert "Estratificado por zona horaria (fórmula 2)" in spanish
+    assert "Draw step i" not in spanish
 
 
 # --- Properties of the apportionment ----------------------------------------------------------------
