@@ -78,7 +78,7 @@ def person_row(person: User) -> PersonRow:
         user=person,
         roles=sorted(str(group_roles[g.name]) for g in person.groups.all() if g.name in group_roles),
         suspended=person.is_suspended,
-        suspension_reason=person.suspension_reason,
+        suspension_reason=person.suspension_text,
     )
 
 

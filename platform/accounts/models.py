@@ -35,6 +35,15 @@ class User(AbstractUser):  # type: ignore[django-manager-missing]  # django-otp'
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
 
+    @property
+    def suspension_text(self) -> str:
+        """The suspension's reason in the active language: the published reason (stored in
+        English, as the audit log is, with its code beside it) then the moderator's words as
+        typed. A reason stored without a known code is shown as stored."""
+        from accounts.reasons import suspension_text
+
+        return suspension_text(code=self.suspension_code, stored=self.suspension_reason)
+
 
 class Organisation(models.Model):
     """A requester: an organisation with a verified legal identity."""

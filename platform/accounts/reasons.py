@@ -61,3 +61,16 @@ def reason_text(reasons: "dict[str, StrPromise]", code: str, text: str) -> str:
     log is), then the staff member's words."""
     with translation.override("en"):
         return f"{reasons[code]} {text}".strip()
+
+
+def suspension_text(*, code: str, stored: str) -> str:
+    """A stored suspension reason (``reason_text`` of ``SUSPENSION_REASONS``) in the active
+    language: the published reason translated, the moderator's own words as typed."""
+    published = SUSPENSION_REASONS.get(code)
+    if published is None:
+        return stored
+    with translation.override("en"):
+        english = str(published)
+    if not stored.startswith(english):
+        return stored
+    return f"{published} {stored[len(english) :].strip()}".strip()

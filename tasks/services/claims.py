@@ -42,7 +42,7 @@ def assignment_accept(*, worker: User, batch: Batch, task_id: int | None = None)
     if worker.is_suspended:
         raise AppError(
             "suspended",
-            _("Your account is suspended: %(suspension_reason)s") % {"suspension_reason": worker.suspension_reason},
+            _("Your account is suspended: %(suspension_reason)s") % {"suspension_reason": worker.suspension_text},
             status=403,
         )
     now = timezone.now()

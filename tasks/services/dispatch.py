@@ -144,7 +144,7 @@ def wave_apply(*, worker: User, batch: Batch) -> WaveApplication:
     one transaction the open wave (locked, with the batch's status), the worker's slots
     and earnings, the application and its audit row."""
     if worker.is_suspended:
-        raise AppError("suspended", _("Your account is suspended: %s") % worker.suspension_reason, status=403)
+        raise AppError("suspended", _("Your account is suspended: %s") % worker.suspension_text, status=403)
     now = timezone.now()
     if not _taking_workers(batch, now):
         raise _not_taking_workers()

@@ -248,3 +248,19 @@ def test_a_moderator_lifts_a_suspension_with_a_reason_and_the_waiting_appeal_clo
     assert (row.actor_id, row.after) == (other.pk, {"reason": "Mistaken identity."})
     again = console(other).post(f"/api/staff/people/{suspended.pk}/lift/", {"reason": "Again."})
     assert (again.status_code, again.json()["error"]["code"]) == (409, "not_suspended")
+
+
+def test_a_suspended_worker_reads_the_published_reason_in_their_language(suspended):
+    from django.test import Client
+    from django.utils import translation
+
+    page = Client()
+    page.force_login(suspended)
+    html = page.get("/work/profile/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Entregar repetidamente trabajo que no se hizo (bots, respuestas copiadas o al azar)." in html
+    assert "Answers copied from another worker." in html  # the moderator's words, as typed
+    assert "Submitting work that was not done" not in html
+    with translation.override("hi"):
+        assert suspended.suspension_text.startswith("बार-बार ऐसा काम जमा करना जो किया ही नहीं गया")
+    # The stored reason stays English, as the audit log is.
+    assert suspended.suspension_reason.startswith("Submitting work that was not done")
