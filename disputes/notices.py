@@ -8,8 +8,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from accounts.reasons import SUSPENSION_REASONS
 from disputes import states
 from disputes.models import Case, CaseItem, Juror
 from notifications.models import Notification
@@ -128,13 +131,28 @@ def deadlines(now: datetime, until: datetime) -> Iterable[Deadline]:
         )
 
 
-def suspended(user: User) -> None:
-    """The person learns the reason and that they can appeal (cannot be turned off)."""
-    notify(
-        users=[user.pk], category="suspension", params={"reason": user.suspension_reason}, url=reverse("worker_profile")
-    )
+def suspended(user: User, *, detail: str) -> None:
+    """The person learns the reason and that they can appeal (cannot be turned off): the
+    published reason in their language when read, the moderator's ``detail`` as typed
+    (``render.SENTENCE_PARAMS``)."""
+    with translation.override("en"):
+        published = str(SUSPENSION_REASONS[user.suspension_code])
+    params = {"reason": user.suspension_reason, "reason_sentence": published, "reason_detail": detail}
+    notify(users=[user.pk], category="suspension", params=params, url=reverse("worker_profile"))
 
 
-def suspension_lifted(user: User, *, reason: str) -> None:
-    """The person learns their suspension is over (cannot be turned off)."""
-    notify(users=[user.pk], category="suspension_lifted", params={"reason": reason}, url=reverse("worker_profile"))
+# The appeal's outcome as the person reads it, in their language (``render.SENTENCE_PARAMS``).
+APPEAL_LIFTED = gettext_noop("The appeal (case %(detail)s) lifted your suspension.")
+
+
+def suspension_lifted(user: User, *, reason: str = "", case: Case | None = None) -> None:
+    """The person learns their suspension is over (cannot be turned off): lifted by their
+    appeal ``case``, or by a moderator who said ``reason`` (as typed)."""
+    params: dict[str, object] = {"reason": reason}
+    if case is not None:
+        params = {
+            "reason": APPEAL_LIFTED % {"detail": case.pk},
+            "reason_sentence": APPEAL_LIFTED,
+            "reason_detail": str(case.pk),
+        }
+    notify(users=[user.pk], category="suspension_lifted", params=params, url=reverse("worker_profile"))

@@ -474,7 +474,7 @@ def user_suspend(*, user: User, actor: User, code: str, reason: str) -> User:
         case = _new_case(kind=Case.Kind.SUSPENSION, worker=user, respondent=actor, statement=AUTO_APPEAL_STATEMENT)
         _grant_parties(case)
         audit_record(actor=actor, action="case.opened", target=case, after={"kind": case.kind, "automatic": True})
-        notices.suspended(user)
+        notices.suspended(user, detail=text)
     return user
 
 
@@ -489,7 +489,7 @@ def _lift_suspension(user: User, case: Case) -> None:
     locked.save(update_fields=["suspended_at", "suspension_reason", "suspension_code"])
     forget_tokens(user=locked)
     audit_record(actor=None, action="user.suspension_lifted", target=locked, before=before, after={"case": case.pk})
-    notices.suspension_lifted(locked, reason=f"The appeal (case {case.pk}) lifted your suspension.")
+    notices.suspension_lifted(locked, case=case)
 
 
 def user_suspension_lift(*, user: User, actor: User, reason: str) -> User:

@@ -209,7 +209,7 @@ _CATEGORIES = [
     Category(
         "suspension",
         _("Your account is suspended"),
-        _("Reason: %(reason)s. You can still withdraw your earnings, and you can appeal."),
+        _("Reason: %(reason)s\nYou can still withdraw your earnings, and you can appeal."),
         opt_out=False,
     ),
     Category(

@@ -49,8 +49,8 @@ MONEY_PARAMS = frozenset({"top_up", "median_hourly", "floor_hourly"})
 DATE_PARAMS = frozenset({"period_start", "period_end"})
 # A parameter written by a sentence of the sender's (``<name>_sentence``: its English msgid,
 # marked for translation where it is defined; ``<name>_detail``: the words slotted into it as
-# ``%(detail)s``): translated when read. ``<name>`` itself keeps the English, for rows and
-# readers from before.
+# ``%(detail)s``, or written after it when it has no such slot): translated when read.
+# ``<name>`` itself keeps the English, for rows and readers from before.
 SENTENCE_PARAMS = frozenset({"reason"})
 
 
@@ -82,7 +82,8 @@ def _shown(params: dict[str, Any], time_zone: str) -> dict[str, Any]:
         msgid = shown.get(f"{key}_sentence")
         if isinstance(msgid, str) and msgid:
             text = _(msgid)  # a msgid marked where the sentence is defined
-            shown[key] = text % {"detail": str(shown.get(f"{key}_detail", ""))} if "%(detail)s" in text else text
+            detail = str(shown.get(f"{key}_detail", ""))
+            shown[key] = text % {"detail": detail} if "%(detail)s" in text else f"{text} {detail}".strip()
     return shown
 
 

@@ -264,3 +264,33 @@ def test_a_suspended_worker_reads_the_published_reason_in_their_language(suspend
         assert suspended.suspension_text.startswith("बार-बार ऐसा काम जमा करना जो किया ही नहीं गया")
     # The stored reason stays English, as the audit log is.
     assert suspended.suspension_reason.startswith("Submitting work that was not done")
+
+
+def test_the_suspension_and_its_lifting_are_told_in_the_workers_language(suspended, staff):
+    """The notice writes the published reason in the reader's language and the moderator's
+    words as typed; the stored English stays for readers from before."""
+    from notifications.models import Notification
+    from notifications.render import words
+
+    notice = Notification.objects.get(user=suspended, category="suspension")
+    assert notice.params["reason"] == suspended.suspension_reason
+    english = words(category="suspension", params=notice.params, language="en").body
+    assert english == (
+        "Reason: Submitting work that was not done (bots, copied or random answers) repeatedly. "
+        "Answers copied from another worker.\nYou can still withdraw your earnings, and you can appeal."
+    )
+    spanish = words(category="suspension", params=notice.params, language="es").body
+    assert spanish == (
+        "Motivo: Entregar repetidamente trabajo que no se hizo (bots, respuestas copiadas o al azar). "
+        "Answers copied from another worker.\nAún puedes retirar tus ganancias y puedes apelar."
+    )
+
+    case = services.suspension_appeal_open(worker=suspended, statement="I worked alone.")
+    services.case_respond(case=case, actor=staff, action="accept")
+    lifted = Notification.objects.get(user=suspended, category="suspension_lifted")
+    assert words(category="suspension_lifted", params=lifted.params, language="en").body == (
+        f"The appeal (case {case.pk}) lifted your suspension. You can take work again."
+    )
+    assert words(category="suspension_lifted", params=lifted.params, language="hi").body == (
+        f"अपील (मामला {case.pk}) से आपका निलंबन हटा दिया गया। आप फिर से काम ले सकते हैं।"
+    )
