@@ -4,6 +4,7 @@ script) lets the page load it."""
 
 import gettext
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,37 @@ from tests.factories import UserFactory
 from tests.frontend.test_translations import LANGUAGES, parse_po
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
+SCRIPTS = Path(settings.BASE_DIR) / "frontend" / "static" / "frontend"
+# A string literal, with the gettext( call in front of it if there is one.
+LITERAL = re.compile(r"""(gettext\(\s*)?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+# Words a script may hold as they are: names, not sentences.
+NAMES = {"use strict", "Co-op crowdwork", "coop:answers", "coop:focus", "coop:height", "tbody tr"}
+
+
+def _prose(source: str) -> list[str]:
+    """The string literals in a script that read as words (two words, or one capitalised),
+    outside gettext() and comments."""
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    source = re.sub(r"^\s*//.*$", "", source, flags=re.M)
+    found = []
+    for match in LITERAL.finditer(source):
+        text = match.group(2)[1:-1]
+        if match.group(1) or text in NAMES:
+            continue
+        if re.search(r"[A-Za-z]{2,}[ ,.:!?] ?[A-Za-z]{2,}", text) or re.fullmatch(r"[A-Z][a-z]+", text):
+            found.append(text)
+    return found
+
+
+def test_the_checker_finds_an_english_sentence() -> None:
+    assert _prose('box.textContent = ok ? gettext("Saved.") : "time is up"; // "a comment"') == ["time is up"]
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in SCRIPTS.glob("*.js")))
+def test_no_script_writes_english_of_its_own(script: str) -> None:
+    """Every word a script shows comes from the catalog (gettext) or from the page's own
+    translated data attributes, never from an English fallback in the script."""
+    assert _prose((SCRIPTS / script).read_text(encoding="utf-8")) == []
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -5,17 +5,18 @@
 
   // Countdown for the time allotted. The server enforces the deadline; this only shows it.
   function startTimers() {
-    document.querySelectorAll(".timer[data-deadline]").forEach(function (timer) {
+    // The words come from the page, in the reader's language; without them the page's own
+    // text (the deadline) stays.
+    document.querySelectorAll(".timer[data-deadline][data-left][data-up]").forEach(function (timer) {
       var deadline = Date.parse(timer.getAttribute("data-deadline"));
       if (isNaN(deadline)) { return; }
       function tick() {
         var left = Math.max(0, Math.floor((deadline - Date.now()) / 1000));
         var minutes = Math.floor(left / 60), seconds = left % 60;
-        // The words come from the page, in the reader's language.
         timer.textContent = left > 0
-          ? (timer.getAttribute("data-left") || "{m} min {s} s")
+          ? timer.getAttribute("data-left")
               .replace("{m}", String(minutes)).replace("{s}", (seconds < 10 ? "0" : "") + seconds)
-          : (timer.getAttribute("data-up") || "time is up");
+          : timer.getAttribute("data-up");
         timer.classList.toggle("low", left < 120);
         if (left > 0) { setTimeout(tick, 1000); }
       }
