@@ -22,6 +22,7 @@ from core.api import Pagination, StrictSerializer, paginated
 from core.errors import NotFound, PermissionDenied
 from disputes import selectors, services
 from disputes.models import Precedent
+from disputes.parties import ONLY_ROLE
 
 
 def _user(request: Request) -> User:
@@ -40,7 +41,7 @@ def _access(request: Request, case_id: int, *, role: str | None = None) -> selec
     ):
         raise NotFound("case")
     if role is not None and access.role != role:
-        raise PermissionDenied(_("Only the %(role)s of this case can do that.") % {"role": role})
+        raise PermissionDenied(str(ONLY_ROLE[role]))
     return access
 
 

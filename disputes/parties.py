@@ -2,6 +2,8 @@
 parties and drawn jurors see it. No dependency on the marketplace's services, so the
 marketplace can call ``disputes.selectors`` without an import cycle."""
 
+from django.utils.translation import gettext_lazy
+
 from accounts.models import StaffRole, User
 from accounts.selectors import user_has_staff_role
 from disputes.models import Case, CaseItem
@@ -9,6 +11,14 @@ from disputes.models import Case, CaseItem
 VIEW_CASE = "disputes.view_case"
 WORKER = "worker"
 REQUESTER = "requester"
+JUROR = "juror"
+
+# Refusing an action that belongs to one role in a case: one whole sentence per role.
+ONLY_ROLE = {
+    WORKER: gettext_lazy("Only the worker in this case can do that."),
+    REQUESTER: gettext_lazy("Only the requester in this case can do that."),
+    JUROR: gettext_lazy("Only a juror seated on this case can do that."),
+}
 
 
 def worker_labels(case: Case) -> dict[int, str]:

@@ -4,6 +4,8 @@ replaced wherever others wrote it."""
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
 from disputes.models import Case, Evidence, Juror, Precedent, Vote
@@ -33,9 +35,9 @@ def _export(user: User) -> dict[str, Any]:
 def _blockers(user: User) -> list[str]:
     reasons = []
     if Case.objects.filter(worker=user, state__in=_OPEN).exists():
-        reasons.append("A dispute you opened is still open: wait for its decision.")
+        reasons.append(_("A dispute you opened is still open: wait for its decision."))
     if Juror.objects.filter(user=user, status=Juror.Status.SERVING, case__state__in=_OPEN).exists():
-        reasons.append("You sit on an open case's jury: vote or wait until it is decided.")
+        reasons.append(_("You sit on an open case's jury: vote or wait until it is decided."))
     return reasons
 
 

@@ -19,10 +19,8 @@ from accounts.models import Organisation, User
 from core.errors import NotFound, PermissionDenied
 from disputes import draw, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
-from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side, worker_labels
+from disputes.parties import JUROR, REQUESTER, VIEW_CASE, WORKER, case_side, worker_labels
 from tasks.messages import message_view, shared_threads_for_assignments
-
-JUROR = "juror"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,11 +25,12 @@ from accounts.reasons import SUSPENSION_REASONS, reason_text
 from accounts.selectors import require_staff_role
 from core.audit import audit_record
 from core.errors import AppError, NotFound, PermissionDenied
+from core.labels import label
 from core.models import AuditEvent
 from core.queue import queue_on_commit
 from disputes import draw, notices, states
 from disputes.models import Case, CaseItem, Draw, Evidence, Juror, Precedent, Vote
-from disputes.parties import REQUESTER, VIEW_CASE, WORKER, case_side, held_worker_ids, worker_labels
+from disputes.parties import ONLY_ROLE, REQUESTER, VIEW_CASE, WORKER, case_side, held_worker_ids, worker_labels
 from disputes.states import CASE
 from governance.selectors import rule_in_force, rule_value
 from ledger import accounts as ledger_accounts
@@ -110,7 +111,7 @@ def _require_side(case: Case, user: User, side: str) -> None:
     if case_side(case=case, user=user) != side:
         if case_side(case=case, user=user) is None:
             raise NotFound("case")
-        raise PermissionDenied(_("Only the %(side)s side of this case can do that.") % {"side": side})
+        raise PermissionDenied(str(ONLY_ROLE[side]))
 
 
 def _grant_parties(case: Case) -> None:
@@ -389,7 +390,8 @@ def dispute_open(*, worker: User, assignment_id: int, statement: str) -> Case:
         if assignment.status != Assignment.Status.REJECTED:
             raise AppError(
                 "not_rejected",
-                _("This assignment is %(status)s; only a rejection can be disputed.") % {"status": assignment.status},
+                _("Only a rejection can be disputed. This assignment's state: %(state)s.")
+                % {"state": label(assignment.status)},
                 status=409,
             )
         now = timezone.now()
@@ -866,7 +868,7 @@ def case_split(*, case: Case, worker: User, statement: str) -> Case:
         if case.state not in states.SPLITTABLE:
             raise AppError(
                 "invalid_state",
-                _("This case is %(state)s; it can no longer be split.") % {"state": case.state},
+                _("This case can no longer be split. Its stage: %(state)s.") % {"state": label(case.state)},
                 status=409,
             )
         items = list(CaseItem.objects.select_for_update().filter(case=case, worker=worker, state=CaseItem.State.HELD))
@@ -1169,10 +1171,10 @@ def case_rejection_withdraw(*, assignment_id: int, actor: User | None) -> bool:
             raise AppError(
                 "rejection_under_dispute",
                 _(
-                    "This rejection is held by dispute case %(number)s, which is "
-                    "%(state)s; answer the case under /api/disputes/cases/ instead."
+                    "This rejection is held by dispute case %(number)s; answer the case under "
+                    "/api/disputes/cases/ instead. The case's stage: %(state)s."
                 )
-                % {"number": case.pk, "state": case.state},
+                % {"number": case.pk, "state": label(case.state)},
                 status=409,
                 details={"case": case.pk, "state": case.state},
             )

@@ -10,10 +10,12 @@ import logging
 from celery import shared_task
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from core.errors import AppError
-from frontend.operations import OperationState, operation_update
+from frontend.operations import OperationState, operation_language, operation_update
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 
@@ -22,7 +24,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="frontend.jobs.batch_input_upload")
 def batch_input_upload(*, operation_id: str, user_id: int, batch_id: int, content: str, file_format: str) -> None:
-    operation_update(operation_id, state=OperationState.RUNNING, message="Checking every row…")
+    with operation_language(operation_id):
+        _input_upload(operation_id, user_id, batch_id, content, file_format)
+
+
+def _input_upload(operation_id: str, user_id: int, batch_id: int, content: str, file_format: str) -> None:
+    operation_update(operation_id, state=OperationState.RUNNING, message=_("Checking every row…"))
     try:
         user = User.objects.get(pk=user_id)
         batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.change_batch")
@@ -32,18 +39,35 @@ def batch_input_upload(*, operation_id: str, user_id: int, batch_id: int, conten
             operation_id,
             state=OperationState.FAILED,
             message=error.message,
-            errors=[f"Row {e['row']}, column '{e['column']}': {e['message']}" for e in error.details.get("errors", [])],
+            errors=[
+                _("Row %(row)s, column '%(column)s': %(message)s")
+                % {"row": e["row"], "column": e["column"], "message": e["message"]}
+                for e in error.details.get("errors", [])
+            ],
         )
         return
     operation_update(
-        operation_id, state=OperationState.DONE, message=f"{rows} input row{'s' if rows != 1 else ''} saved."
+        operation_id,
+        state=OperationState.DONE,
+        message=ngettext("%(count)d input row saved.", "%(count)d input rows saved.", rows) % {"count": rows},
     )
 
 
 @shared_task(name="frontend.jobs.bulk_approve")
 def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_ids: list[int], feedback: str) -> None:
+    with operation_language(operation_id):
+        _approve(operation_id, user_id, batch_id, assignment_ids, feedback)
+
+
+def _approve(operation_id: str, user_id: int, batch_id: int, assignment_ids: list[int], feedback: str) -> None:
+    count = len(assignment_ids)
     operation_update(
-        operation_id, state=OperationState.RUNNING, message=f"Approving and paying {len(assignment_ids)} submissions…"
+        operation_id,
+        state=OperationState.RUNNING,
+        message=ngettext(
+            "Approving and paying %(count)d submission…", "Approving and paying %(count)d submissions…", count
+        )
+        % {"count": count},
     )
     try:
         user = User.objects.get(pk=user_id)
@@ -52,9 +76,20 @@ def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_i
             actor=user, batch=batch, assignment_ids=assignment_ids, feedback=feedback
         )
     except AppError as error:
-        operation_update(operation_id, state=OperationState.FAILED, message=error.message + " Nothing was approved.")
+        operation_update(
+            operation_id,
+            state=OperationState.FAILED,
+            message=_("%(reason)s Nothing was approved.") % {"reason": error.message},
+        )
         return
-    operation_update(operation_id, state=OperationState.DONE, message=f"{approved} submissions approved and paid.")
+    operation_update(
+        operation_id,
+        state=OperationState.DONE,
+        message=ngettext(
+            "%(count)d submission approved and paid.", "%(count)d submissions approved and paid.", approved
+        )
+        % {"count": approved},
+    )
 
 
 def export_path(operation_id: str, file_format: str) -> str:
@@ -75,7 +110,12 @@ def export_render(*, columns: list[str], rows: list[dict[str, str]], file_format
 @shared_task(name="frontend.jobs.batch_export")
 def batch_export(*, operation_id: str, user_id: int, batch_id: int, file_format: str) -> None:
     """Writes the batch's paid results to a private file the operation's owner downloads."""
-    operation_update(operation_id, state=OperationState.RUNNING, message="Collecting the paid results…")
+    with operation_language(operation_id):
+        _export(operation_id, user_id, batch_id, file_format)
+
+
+def _export(operation_id: str, user_id: int, batch_id: int, file_format: str) -> None:
+    operation_update(operation_id, state=OperationState.RUNNING, message=_("Collecting the paid results…"))
     try:
         user = User.objects.get(pk=user_id)
         batch = task_selectors.access_batch(user=user, batch_id=batch_id, permission="tasks.review_batch")
@@ -89,7 +129,12 @@ def batch_export(*, operation_id: str, user_id: int, batch_id: int, file_format:
     operation_update(
         operation_id,
         state=OperationState.DONE,
-        message=f"{len(rows)} paid result{'s' if len(rows) != 1 else ''} ready (rejected work is never exported).",
+        message=ngettext(
+            "%(count)d paid result ready (rejected work is never exported).",
+            "%(count)d paid results ready (rejected work is never exported).",
+            len(rows),
+        )
+        % {"count": len(rows)},
         file=path,
         filename=task_selectors.export_filename(batch, file_format),
     )

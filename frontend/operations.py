@@ -4,10 +4,14 @@ work. The record lives in the shared cache (Redis in production) for a day; it h
 the page shows, never money or state of record: the services own that."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
 from django.db import models, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import NotFound
@@ -34,16 +38,24 @@ def operation_start(*, owner: User, label: str, job: Any, result_url: str, **job
     """Records a queued operation and sends ``job`` once the current transaction commits.
 
     The job receives ``operation_id`` plus ``job_kwargs`` and reports through
-    ``operation_update``."""
+    ``operation_update``, in the language of the page that started it (``operation_language``)."""
     operation_id = uuid.uuid4().hex
     cache.set(
         _key(operation_id),
-        {"owner_id": owner.pk, "label": label, "state": OperationState.QUEUED, "message": "Waiting to start…",
-         "result_url": result_url, "errors": []},
+        {"owner_id": owner.pk, "label": label, "state": OperationState.QUEUED, "message": _("Waiting to start…"),
+         "result_url": result_url, "errors": [], "language": translation.get_language()},
         _TIMEOUT,
     )  # fmt: skip
     transaction.on_commit(lambda: job.delay(operation_id=operation_id, **job_kwargs))
     return operation_id
+
+
+@contextmanager
+def operation_language(operation_id: str) -> Iterator[None]:
+    """The job's messages in the language of the person who started the operation."""
+    record = cache.get(_key(operation_id)) or {}
+    with translation.override(record.get("language") or "en"):
+        yield
 
 
 def operation_update(operation_id: str, **changes: Any) -> None:

@@ -31,6 +31,7 @@ from core.audit import audit_record
 from core.errors import AppError, InvalidTransition, PermissionDenied
 from core.labels import label, rule_name
 from core.models import AuditEvent
+from core.moments import moment_text
 from core.rule_text import rule_value_text
 from governance import dividends, notices, states
 from governance.models import Ballot, Comment, Proposal, Rule, RuleClass, RuleVersion, VoterRollEntry
@@ -328,20 +329,26 @@ def _check_appointment(username: str | None, role: str | None, action: str | Non
             % {"roles": ", ".join(label(role) for role in StaffRole.values)}
         ]
     if action not in APPOINTMENT_ACTIONS:
-        fields["appointment_action"] = [_("grant or remove.")]
+        fields["appointment_action"] = [_("Choose whether to grant the role or remove it.")]
     if fields or appointee is None:
-        raise AppError("invalid", _("An appointment names a person, a staff role and grant or remove."), fields=fields)
+        raise AppError(
+            "invalid",
+            _("An appointment names a person, a staff role and whether to grant or remove it."),
+            fields=fields,
+        )
     holds = user_has_staff_role(user=appointee, role=role or "")
     if action == "grant" and holds:
         raise AppError(
             "invalid",
-            _("%(username)s already holds the role %(role)s.") % {"username": appointee.username, "role": role},
+            _("%(username)s already holds the role “%(role)s”.")
+            % {"username": appointee.username, "role": label(role)},
             fields={"appointee": [_("Holds it.")]},
         )
     if action == "remove" and not holds:
         raise AppError(
             "invalid",
-            _("%(username)s does not hold the role %(role)s.") % {"username": appointee.username, "role": role},
+            _("%(username)s does not hold the role “%(role)s”.")
+            % {"username": appointee.username, "role": label(role)},
             fields={"appointee": [_("Not a holder.")]},
         )
     return appointee
@@ -527,8 +534,8 @@ def proposal_open_voting(*, proposal_id: int, now: datetime | None = None) -> Pr
         if moment < proposal.discussion_ends_at:
             raise AppError(
                 "discussion_not_over",
-                _("The discussion runs until %(isoformat)s; voting opens after it.")
-                % {"isoformat": proposal.discussion_ends_at.isoformat()},
+                _("The discussion runs until %(moment)s; voting opens after it.")
+                % {"moment": moment_text(proposal.discussion_ends_at, deadline=True)},
                 status=409,
             )
         if proposal.rule is not None and proposal.proposed_value is not None:
@@ -587,8 +594,8 @@ def comment_add(*, proposal: Proposal, author: User, body: str, parent_id: int |
         if proposal.state not in states.COMMENTABLE:
             raise AppError(
                 "discussion_closed",
-                _("This proposal is %(state)s; comments are open during discussion and voting.")
-                % {"state": proposal.state},
+                _("Comments are open during discussion and voting. This proposal's stage: %(state)s.")
+                % {"state": label(proposal.state)},
                 status=409,
             )
         parent: Comment | None = None
@@ -663,14 +670,16 @@ def _voting_gate(proposal_id: int, voter: User, choice: str, moment: datetime) -
         closed_at = proposal.closed_at or proposal.voting_closes_at
         raise AppError(
             "voting_closed",
-            _("Voting on this proposal closed%(value)s; ballots are no longer accepted.")
-            % {"value": f" at {closed_at.isoformat()}" if closed_at else ""},
+            _("Voting on this proposal closed (%(moment)s); ballots are no longer accepted.")
+            % {"moment": moment_text(closed_at)}
+            if closed_at
+            else _("Voting on this proposal has closed; ballots are no longer accepted."),
             status=409,
         )
     if proposal.state != states.VOTING:
         raise AppError(
             "voting_not_open",
-            _("This proposal is %(state)s; voting has not opened.") % {"state": proposal.state},
+            _("Voting on this proposal has not opened. Its stage: %(state)s.") % {"state": label(proposal.state)},
             status=409,
         )
     entry = VoterRollEntry.objects.select_for_update().filter(proposal_id=proposal_id, user_id=voter.pk).first()
@@ -884,7 +893,7 @@ def proposal_close(*, proposal_id: int, now: datetime | None = None) -> Proposal
         if moment < proposal.voting_closes_at:
             raise AppError(
                 "voting_still_open",
-                _("Voting runs until %(isoformat)s.") % {"isoformat": proposal.voting_closes_at.isoformat()},
+                _("Voting runs until %(moment)s.") % {"moment": moment_text(proposal.voting_closes_at, deadline=True)},
                 status=409,
             )
         tally = ballot_tally(proposal_id=proposal.pk)
@@ -997,7 +1006,8 @@ def proposal_take_effect(*, proposal_id: int, now: datetime | None = None) -> Pr
         if moment < proposal.effective_at:
             raise AppError(
                 "not_yet_effective",
-                _("This proposal takes effect at %(isoformat)s.") % {"isoformat": proposal.effective_at.isoformat()},
+                _("This proposal does not take effect before %(moment)s.")
+                % {"moment": moment_text(proposal.effective_at, deadline=True)},
                 status=409,
             )
         if proposal.target_class_id is not None:

@@ -5,6 +5,7 @@ must show where money went); the person's saved payout methods lose their detail
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
@@ -47,11 +48,11 @@ def _blockers(user: User) -> list[str]:
     balance = worker_balance(user=user)
     if balance is not None and (balance.available or balance.pending or balance.posted):
         reasons.append(
-            f"Your balance is {format_amount(balance.posted, balance.currency)}: ask for a payout first, "
-            "so that you do not lose money you earned."
+            _("Your balance is %(amount)s: ask for a payout first, so that you do not lose money you earned.")
+            % {"amount": format_amount(balance.posted, balance.currency)}
         )
     if Payout.objects.filter(user=user, state__in=_IN_FLIGHT).exists():
-        reasons.append("A payout to you is still on its way: wait until it is paid or has failed.")
+        reasons.append(_("A payout to you is still on its way: wait until it is paid or has failed."))
     return reasons
 
 

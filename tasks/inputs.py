@@ -84,23 +84,37 @@ def _check_rows(
         out: dict[str, str] = {}
         for column, value in row.items():
             if not isinstance(column, str) or not column.strip():
-                errors.append(RowError(number, str(column), "Every column needs a name."))
+                errors.append(RowError(number, str(column), _("Every column needs a name.")))
                 continue
             if value is None:
                 value = ""
             if isinstance(value, bool) or not isinstance(value, str | int | float):
-                errors.append(RowError(number, column, "Values must be text or numbers, not lists or objects."))
+                errors.append(RowError(number, column, _("Values must be text or numbers, not lists or objects.")))
                 continue
             text = str(value)
             if len(text) > MAX_VALUE_LENGTH:
-                errors.append(RowError(number, column, f"The value is longer than {MAX_VALUE_LENGTH} characters."))
+                errors.append(
+                    RowError(
+                        number,
+                        column,
+                        _("The value is longer than %(count)d characters.") % {"count": MAX_VALUE_LENGTH},
+                    )
+                )
                 continue
             out[column] = text
         for name in placeholders:
             if name not in row:
-                errors.append(RowError(number, name, f"The template uses ${{{name}}} but this row has no '{name}'."))
+                errors.append(
+                    RowError(
+                        number,
+                        name,
+                        _("The template uses ${%(name)s} but this row has no “%(name)s” column.") % {"name": name},
+                    )
+                )
             elif not str(row[name] if row[name] is not None else "").strip():
-                errors.append(RowError(number, name, f"'{name}' is empty; the template needs a value."))
+                errors.append(
+                    RowError(number, name, _("“%(name)s” is empty; the template needs a value.") % {"name": name})
+                )
         clean.append(out)
     return clean
 
@@ -122,13 +136,18 @@ def parse_input_rows(*, content: str, file_format: str, placeholders: list[str])
             names = [cell.strip() for cell in header]
             duplicates = sorted({name for name in names if names.count(name) > 1})
             for name in duplicates:
-                errors.append(RowError(0, name, "This column name appears more than once in the header."))
+                errors.append(RowError(0, name, _("This column name appears more than once in the header.")))
             for number, cells in enumerate(reader, start=1):
                 if not any(cell.strip() for cell in cells):
                     continue
                 if len(cells) != len(names):
                     errors.append(
-                        RowError(number, "", f"This row has {len(cells)} cells; the header has {len(names)}.")
+                        RowError(
+                            number,
+                            "",
+                            _("This row has %(cells)d cells; the header has %(names)d.")
+                            % {"cells": len(cells), "names": len(names)},
+                        )
                     )
                     raw_rows.append({})
                     continue
@@ -150,7 +169,7 @@ def parse_input_rows(*, content: str, file_format: str, placeholders: list[str])
             raise AppError("invalid_input_file", _("The JSON file must be a list of objects, one per task."))
         for number, item in enumerate(data, start=1):
             if not isinstance(item, dict):
-                errors.append(RowError(number, "", "Each item must be an object of column names to values."))
+                errors.append(RowError(number, "", _("Each item must be an object of column names to values.")))
                 raw_rows.append({})
             else:
                 raw_rows.append(item)

@@ -5,6 +5,7 @@ name is replaced in texts they wrote."""
 from typing import Any
 
 from django.db.models import F
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.personal_data import Erasure, PersonalDataSection, personal_data_register
@@ -80,7 +81,14 @@ def _bonuses(user: User) -> list[dict[str, Any]]:
 def _blockers(user: User) -> list[str]:
     count = Assignment.objects.filter(worker=user, status__in=_OPEN_WORK).count()
     if count:
-        return [f"{count} task(s) are accepted or submitted and not yet decided: submit or return them and wait."]
+        return [
+            ngettext(
+                "%(count)d task is accepted or submitted and not yet decided: submit or return it and wait.",
+                "%(count)d tasks are accepted or submitted and not yet decided: submit or return them and wait.",
+                count,
+            )
+            % {"count": count}
+        ]
     return []
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -537,7 +538,10 @@ def review_bulk_approve(request: HttpRequest, slug: str, batch_id: int) -> HttpR
         return redirect("org_review", slug=slug, batch_id=batch.pk)
     operation_id = operation_start(
         owner=user_of(request),
-        label=_("Approving %(amount)s submissions of %(title)s") % {"amount": len(ids), "title": batch.title},
+        label=ngettext(
+            "Approving %(count)d submission of %(title)s", "Approving %(count)d submissions of %(title)s", len(ids)
+        )
+        % {"count": len(ids), "title": batch.title},
         job=jobs.bulk_approve,
         result_url=reverse("org_review", args=[slug, batch.pk]) + "?show=all",
         user_id=user_of(request).pk,

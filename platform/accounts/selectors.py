@@ -28,6 +28,7 @@ from accounts.models import (
     WorkerProfile,
 )
 from core.errors import NotFound, PermissionDenied
+from core.labels import label
 
 
 def user_is_treasurer(user: User) -> bool:
@@ -267,11 +268,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     OrganisationStaff.Role.REVIEWER: frozenset({CAPABILITY_PUBLISH, CAPABILITY_REVIEW}),
     OrganisationStaff.Role.FINANCE: frozenset({CAPABILITY_FUNDS}),
 }
-_CAPABILITY_WORDS = {
-    CAPABILITY_MANAGE: "manage members and API keys (owners)",
-    CAPABILITY_PUBLISH: "prepare and publish batches (owners and reviewers)",
-    CAPABILITY_REVIEW: "review submitted work (owners and reviewers)",
-    CAPABILITY_FUNDS: "fund and withdraw money (owners and finance)",
+# A refusal by role: one whole sentence per capability, naming the person's role.
+_CAPABILITY_REFUSALS = {
+    CAPABILITY_MANAGE: gettext_lazy(
+        "Your role on %(organisation)s is “%(role)s”; only owners manage members and API keys."
+    ),
+    CAPABILITY_PUBLISH: gettext_lazy(
+        "Your role on %(organisation)s is “%(role)s”; only owners and reviewers prepare and publish batches."
+    ),
+    CAPABILITY_REVIEW: gettext_lazy(
+        "Your role on %(organisation)s is “%(role)s”; only owners and reviewers review submitted work."
+    ),
+    CAPABILITY_FUNDS: gettext_lazy(
+        "Your role on %(organisation)s is “%(role)s”; only owners and finance fund and withdraw money."
+    ),
 }
 
 
@@ -304,12 +314,7 @@ def require_organisation_capability(
         raise NotFound("organisation")
     if capability not in ROLE_CAPABILITIES.get(role, frozenset()):
         raise PermissionDenied(
-            _("Your role on %(display_name)s is %(role)s; only those who may %(_CAPABILITY_WORDS)s can do that.")
-            % {
-                "display_name": organisation.display_name,
-                "role": role,
-                "_CAPABILITY_WORDS": _CAPABILITY_WORDS[capability],
-            }
+            _CAPABILITY_REFUSALS[capability] % {"organisation": organisation.display_name, "role": label(role)}
         )
 
 

@@ -363,7 +363,11 @@ def api_key_create(
         raise AppError(
             "invalid",
             _("Choose the key's scopes among %(values)s.") % {"values": ", ".join(KeyScope.values)},
-            fields={"scopes": [f"Unknown: {', '.join(unknown)}." if unknown else "Choose at least one."]},
+            fields={
+                "scopes": [
+                    _("Unknown: %(values)s.") % {"values": ", ".join(unknown)} if unknown else _("Choose at least one.")
+                ]
+            },
         )
     secret = keys.new_secret()
     with transaction.atomic():

@@ -14,6 +14,7 @@ from guardian.shortcuts import assign_perm
 from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
+from core.labels import label
 from core.money import MAX_REWARD, basis_points, format_amount, platform_currency
 from core.queue import queue_on_commit
 from governance.models import Rule
@@ -573,17 +574,30 @@ def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
     """Adds ``per_task`` slots to every task of a live batch and reserves their escrow
     (all or nothing; ``insufficient_funds`` changes nothing)."""
     if not 1 <= per_task <= MAX_ASSIGNMENTS_PER_TASK:
-        raise _invalid({"per_task": [f"Between 1 and {MAX_ASSIGNMENTS_PER_TASK}."]})
+        raise _invalid(
+            {
+                "per_task": [
+                    _("Between 1 and %(MAX_ASSIGNMENTS_PER_TASK)s.")
+                    % {"MAX_ASSIGNMENTS_PER_TASK": MAX_ASSIGNMENTS_PER_TASK}
+                ]
+            }
+        )
     with transaction.atomic():
         batch = _lock_batch(batch)
         if not BATCH.allowed(batch.status, "extended"):
             raise AppError(
                 "invalid_state",
-                _("This batch is %(status)s; only a live batch can grow.") % {"status": batch.status},
+                _("Only a live batch can grow. This batch's state: %(state)s.") % {"state": label(batch.status)},
                 status=409,
             )
         if batch.assignments_per_task + per_task > MAX_ASSIGNMENTS_PER_TASK:
-            raise _invalid({"per_task": [f"A task can have at most {MAX_ASSIGNMENTS_PER_TASK} assignments."]})
+            raise _invalid(
+                {
+                    "per_task": [
+                        _("A task can have at most %(count)d assignments.") % {"count": MAX_ASSIGNMENTS_PER_TASK}
+                    ]
+                }
+            )
         slot_ids = _create_slots(batch, per_task)
         _reserve(batch, slot_ids)
         before = batch.assignments_per_task
@@ -601,13 +615,15 @@ def batch_add_assignments(*, batch: Batch, actor: User, per_task: int) -> Batch:
 
 def batch_extend_lifetime(*, batch: Batch, actor: User, hours: int) -> Batch:
     if not 1 <= hours <= MAX_LIFETIME_HOURS:
-        raise _invalid({"hours": [f"Between 1 and {MAX_LIFETIME_HOURS}."]})
+        raise _invalid(
+            {"hours": [_("Between 1 and %(MAX_LIFETIME_HOURS)s hours.") % {"MAX_LIFETIME_HOURS": MAX_LIFETIME_HOURS}]}
+        )
     with transaction.atomic():
         batch = _lock_batch(batch)
         if not BATCH.allowed(batch.status, "extended") or batch.expires_at is None:
             raise AppError(
                 "invalid_state",
-                _("This batch is %(status)s; only a live batch can be extended.") % {"status": batch.status},
+                _("Only a live batch can be extended. This batch's state: %(state)s.") % {"state": label(batch.status)},
                 status=409,
             )
         before = batch.expires_at

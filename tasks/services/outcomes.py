@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.audit import audit_record
 from core.errors import AppError, NotFound
+from core.labels import label
 from tasks import books
 from tasks.hooks import rejection_is_held, rejection_withdrawal_resolve_case
 from tasks.models import Assignment, Batch
@@ -131,7 +132,8 @@ def _rejection_withdraw(*, actor: User, assignment: Assignment, retried: bool = 
         if slot.status not in (Assignment.Status.REJECTED, Assignment.Status.DISPUTED):
             raise AppError(
                 "not_rejected",
-                _("This assignment is %(status)s; only a rejection can be withdrawn.") % {"status": slot.status},
+                _("Only a rejection can be withdrawn. This assignment's state: %(state)s.")
+                % {"state": label(slot.status)},
                 status=409,
             )
         before = slot.status

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, User
 from core.audit import audit_record
 from core.errors import AppError
+from core.labels import label
 from core.money import MAX_BONUS, format_amount, parse_amount, platform_currency
 from tasks import books
 from tasks.models import Assignment, Batch, Bonus
@@ -186,8 +187,8 @@ def review_file_apply(
             problems.add(
                 number,
                 "AssignmentId",
-                _("Assignment %(id)d is already decided (%(status)s); it cannot be decided again.")
-                % {"id": assignment_id, "status": assignment.get_status_display().lower()},
+                _("Assignment %(id)d is already decided; it cannot be decided again. Its state: %(state)s.")
+                % {"id": assignment_id, "state": label(assignment.status)},
             )
             continue
         if escrow_states.get(assignment.escrow_key) != "pending":

@@ -81,8 +81,36 @@ def test_a_bad_input_file_is_reported_row_by_row_and_the_draft_keeps_no_rows(
     progress = client.get(upload["Location"])
     operation = progress.context["operation"]
     assert operation["state"] == "failed"
-    assert operation["errors"] == ["Row 1, column 'image_url': 'image_url' is empty; the template needs a value."]
+    assert operation["errors"] == ["Row 1, column 'image_url': “image_url” is empty; the template needs a value."]
     assert Task.objects.filter(batch=batch).count() == 0
+
+
+def test_an_upload_started_on_a_spanish_page_reports_in_spanish(
+    client: Client, organisation, requester, django_capture_on_commit_callbacks
+) -> None:
+    """The job runs later, in a worker process with no request: it reports in the language of
+    the page that started it, row errors included (they were English on every page)."""
+    client.force_login(requester)
+    batch = make_batch(organisation, rows=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = client.post(
+            f"/org/{organisation.slug}/batches/{batch.pk}/input/",
+            {"input_file": _file("rows.csv", "animal,image_url\ncat,\ndog,a,b\n")},
+            HTTP_ACCEPT_LANGUAGE="es",
+        )
+    operation = client.get(upload["Location"], HTTP_ACCEPT_LANGUAGE="es").context["operation"]
+    assert operation["errors"] == [
+        "Fila 2, columna '': Esta fila tiene 3 celdas; el encabezado tiene 2.",
+        "Fila 1, columna 'image_url': «image_url» está vacío; la plantilla necesita un valor.",
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        upload = client.post(
+            f"/org/{organisation.slug}/batches/{batch.pk}/input/",
+            {"input_file": _file("rows.csv", "animal,image_url\ncat,https://example.org/cat.jpg\n")},
+            HTTP_ACCEPT_LANGUAGE="es",
+        )
+    operation = client.get(upload["Location"], HTTP_ACCEPT_LANGUAGE="es").context["operation"]
+    assert (operation["state"], operation["message"]) == ("done", "1 fila de entrada guardada.")
 
 
 def test_bulk_approval_of_work_not_awaiting_review_approves_nothing(

@@ -113,7 +113,7 @@ def test_requester_funds_publishes_and_reviews(open_page, screenshot, organisati
     page.locator(f"#submission-{third.pk}").get_by_label("Include in bulk approval").check()
     page.get_by_role("button", name="Approve selected").click()
     page.locator("#operation[data-state=done]").wait_for()
-    assert page.locator("#operation-message").inner_text() == "1 submissions approved and paid."
+    assert page.locator("#operation-message").inner_text() == "1 submission approved and paid."
     screenshot(page, "bulk-approved")
     page.get_by_role("link", name="Continue").click()
 

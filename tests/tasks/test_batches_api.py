@@ -94,7 +94,7 @@ def test_bad_input_file_lists_row_errors_and_creates_nothing(
     error = response.json()["error"]
     assert error["code"] == "invalid_input_file"
     assert error["details"]["errors"] == [
-        {"row": 2, "column": "animal", "message": "'animal' is empty; the template needs a value."}
+        {"row": 2, "column": "animal", "message": "“animal” is empty; the template needs a value."}
     ]
     # The earlier rows are untouched.
     assert list(batch.tasks.values_list("input__animal", flat=True)) == ["cat", "dog"]

@@ -34,7 +34,7 @@ def test_csv_errors_name_row_and_column() -> None:
     assert caught.value.code == "invalid_input_file"
     assert caught.value.details["errors"] == [
         {"row": 3, "column": "", "message": "This row has 1 cells; the header has 2."},
-        {"row": 2, "column": "animal", "message": "'animal' is empty; the template needs a value."},
+        {"row": 2, "column": "animal", "message": "“animal” is empty; the template needs a value."},
     ]
 
 

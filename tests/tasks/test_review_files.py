@@ -143,7 +143,9 @@ def test_bad_file_lists_every_row_and_applies_nothing(
     messages = {e["row"]: e["message"] for e in result["details"]["errors"]}
     assert messages[3] == "There is no assignment 999999 in this batch."
     assert messages[4] == f"There is no assignment {foreign.pk} in this batch."
-    assert messages[5] == f"Assignment {decided.pk} is already decided (approved); it cannot be decided again."
+    assert (
+        messages[5] == f"Assignment {decided.pk} is already decided; it cannot be decided again. Its state: Approved."
+    )
     assert "appears more than once (rows 7, 8)" in messages[7]
     # Nothing applied: the good row neither.
     assert statuses(batch) == before
