@@ -37,14 +37,14 @@ def _words(error: AppError) -> str:
 def test_rule_class_parameters_are_named_in_words_in_german() -> None:
     quorum = _class_change_refused({"quorum_bps": 10_001}, "de")
     assert quorum.message == (
-        "Das Quorum muss eine ganze Zahl von Hundertstelprozent der Wählerliste sein, von 0 bis 10.000."
+        "Das Quorum muss eine ganze Zahl von Hundertstelprozent des Wählerverzeichnisses sein, von 0 bis 10.000."
     )
     secret = _class_change_refused({"secret_ballot": "yes"}, "de")
     assert secret.message == "Ob die Abstimmung geheim ist, muss als true oder false angegeben werden."
     threshold = _class_change_refused({"threshold_numerator": 4, "threshold_denominator": 3}, "de")
     assert "Zähler" in _words(threshold)
     unknown = _class_change_refused({"colour": "red"}, "de")
-    assert "quorum_bps (das Quorum, in Hundertstelprozent der Wählerliste)" in _words(unknown)
+    assert "quorum_bps (das Quorum, in Hundertstelprozent des Wählerverzeichnisses)" in _words(unknown)
     for error in (quorum, secret, threshold):
         assert not any(key in _words(error) for key in KEYS), _words(error)
 

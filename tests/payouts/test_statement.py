@@ -118,7 +118,7 @@ def test_the_statement_reads_in_the_workers_language() -> None:
     user, paid, failed = _history()
     with translation.override("de"):
         lines = [line.description for line in selectors.worker_statement(user=user).lines]
-    assert lines[0].startswith("Genehmigte Arbeit")
+    assert lines[0].startswith("Angenommene Arbeit")
     assert lines[2].startswith(f"Auszahlung #{paid.pk} an DE89")
     assert lines[4].startswith(f"Auszahlung #{paid.pk} ausgezahlt an DE89")
     assert lines[5].startswith(f"Auszahlung #{failed.pk} fehlgeschlagen, zurück auf deinem Guthaben: ")
