@@ -153,7 +153,6 @@ _CREDIT_KINDS = {
     "escrow_reward": ("earning", gettext_lazy("Approved work")),
     "bonus": ("bonus", gettext_lazy("Bonus from a requester")),
     "juror_fee": ("reward", gettext_lazy("Juror fee")),
-    "wage_top_up": ("reward", gettext_lazy("Minimum wage top-up")),
     "patronage_dividend": ("reward", gettext_lazy("Patronage dividend")),
     "payout_returned": ("payout_returned", gettext_lazy("Payout returned by the bank")),
 }

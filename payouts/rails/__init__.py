@@ -49,9 +49,9 @@ def rail_get(name: str) -> PayoutRail:
     if rail is None:
         raise AppError(
             "unknown_rail",
-            _("There is no payout rail '%(name)s'; choose one of %(sorted)s.")
+            _("There is no payout service '%(name)s'; choose one of %(sorted)s.")
             % {"name": name, "sorted": ", ".join(sorted(RAILS))},
-            fields={"rail": [_("Unknown rail.")]},
+            fields={"rail": [_("Unknown payout service.")]},
         )
     return rail
 
@@ -97,7 +97,7 @@ def rail_for_country(name: str, country: str) -> PayoutRail:
     if not country:
         raise AppError(
             "country_required",
-            _("Set your country in your profile first: payout rails are offered per country."),
+            _("Set your country in your profile first: payout services are offered per country."),
             fields={"country": [_("Required.")]},
         )
     if rail in rails_for_country(country):
@@ -105,7 +105,7 @@ def rail_for_country(name: str, country: str) -> PayoutRail:
     others = ", ".join(str(r.label) for r in rails_for_country(country)) or _("none yet")
     raise AppError(
         "rail_not_available",
-        _("%(label)s is not available for workers in %(upper)s. Rails available to you: %(others)s.")
+        _("%(label)s is not available for workers in %(upper)s. Payout services available to you: %(others)s.")
         % {"label": rail.label, "upper": country_name(country), "others": others},
         fields={"rail": [_("Not available in your country.")]},
         details={"available": [r.name for r in rails_for_country(country)]},

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -32,7 +31,7 @@ from accounts.models import (
     WorkerProfileChange,
 )
 from core.audit import audit_record
-from core.errors import AppError, PermissionDenied
+from core.errors import AppError, PermissionDenied, language_problem
 from core.rules import rule_value
 
 # The "verified" notice's explanation when the legal identity was checked outside the request
@@ -153,13 +152,9 @@ def organisation_language_set(*, organisation: Organisation, language: str, acto
     """Sets the language the organisation's API keys are answered in (one of ``LANGUAGES``,
     or empty for the calling program's ``Accept-Language``). The caller checked ``actor``
     may manage the organisation."""
-    languages = {code for code, _name in django_settings.LANGUAGES}
-    if language and language not in languages:
-        raise AppError(
-            "invalid",
-            _("Choose one of: %(sorted)s.") % {"sorted": ", ".join(sorted(languages))},
-            fields={"language": [_("Unknown language.")]},
-        )
+    problem = language_problem(language)
+    if problem is not None:
+        raise AppError("invalid", problem, fields={"language": [_("Unknown language.")]})
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         before = organisation.language

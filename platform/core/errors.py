@@ -8,6 +8,7 @@ rolls everything back, so nothing half-done stays behind.
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -135,3 +136,12 @@ REFUSED_MOVES = {
     "verification request": gettext_lazy("This verification request has already been decided. Its state: %(state)s."),
     "withdrawal": gettext_lazy("This cannot be done to this withdrawal now. Its state: %(state)s."),
 }
+
+
+def language_problem(language: str) -> str | None:
+    """What is wrong with a chosen language code (empty means "not chosen": the reader's
+    own, from the browser or the calling program), or None if it is one the site speaks."""
+    languages = sorted(code for code, _name in settings.LANGUAGES)
+    if not language or language in languages:
+        return None
+    return _("Choose one of: %(sorted)s.") % {"sorted": ", ".join(languages)}

@@ -29,7 +29,7 @@ class Account(models.Model):
         EXTERNAL_BANK = "external_bank", _("Bank (money in and out)")
         EXTERNAL_PAYPAL = "external_paypal", _("PayPal (worker payouts)")
         EXTERNAL_WISE = "external_wise", _("Wise (worker payouts)")
-        COOP_PAYOUT_FEES = "coop_payout_fees", _("Co-op payout rail fees")
+        COOP_PAYOUT_FEES = "coop_payout_fees", _("Co-op payout service fees")
         COOP_DIVIDENDS = "coop_dividends", _("Co-op dividends decided, not yet paid")
         # The card-funded part of a requester's balance (issue 19 point 9): what card top-ups
         # credited and may still refund to their cards, until the holding period releases it.

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
 from core.audit import audit_record
-from core.errors import AppError, NotFound
+from core.errors import AppError, NotFound, language_problem
 from core.queue import queue_on_commit
 from notifications import render
 from notifications.categories import CATEGORIES, DIGEST, EMAIL_MODES, IMMEDIATE, OFF
@@ -290,10 +290,9 @@ def preferences_for(*, user: User) -> dict[str, str]:
 
 
 def notification_settings_set(*, user: User, language: str, time_zone: str) -> NotificationSettings:
-    languages = {code for code, _name in django_settings.LANGUAGES}
     fields: dict[str, list[str]] = {}
-    if language and language not in languages:  # empty: not chosen, the browser's language is used
-        fields["language"] = [_("Choose one of: %(sorted)s.") % {"sorted": ", ".join(sorted(languages))}]
+    if (problem := language_problem(language)) is not None:  # empty: not chosen, the browser's is used
+        fields["language"] = [problem]
     if time_zone not in zoneinfo.available_timezones():
         fields["time_zone"] = [_("Unknown time zone; use a name like Europe/Berlin.")]
     if fields:

@@ -113,3 +113,35 @@ def test_an_organisation_that_chose_a_language_has_its_keys_answered_in_it(
     page.post(f"/org/{organisation.slug}/profile/", {"language": ""})
     answer = client.get("/api/batches/987654/", HTTP_ACCEPT_LANGUAGE="fr")
     assert answer.json()["error"]["message"] == _no_such("batch", "fr")
+
+
+def test_a_language_the_site_does_not_speak_is_refused_by_name_for_people_and_organisations(db: None) -> None:
+    """One check of a chosen language for a person's settings and an organisation's keys:
+    the refusal lists the codes to choose from, in the caller's language, and changes nothing."""
+    from accounts.services import organisation_language_set
+    from core.errors import AppError
+    from notifications.selectors import settings_for
+    from tests.factories import OrganisationFactory
+
+    person = UserFactory()
+    notification_settings_set(user=person, language="fr", time_zone="Africa/Abidjan")
+    response = _token_client(person).patch(
+        "/api/notifications/settings/", {"language": "tlh"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["fields"]["language"] == ["Choisissez l'un de : de, en, es, fil, fr, hi, pt-br."]
+    assert settings_for(user=person).language == "fr"
+
+    organisation = OrganisationFactory()
+    Organisation.objects.filter(pk=organisation.pk).update(language="hi")
+    try:
+        with translation.override("en"):
+            organisation_language_set(organisation=organisation, language="tlh", actor=person)
+    except AppError as refused:
+        assert (refused.code, refused.fields) == ("invalid", {"language": ["Unknown language."]})
+        assert refused.message == "Choose one of: de, en, es, fil, fr, hi, pt-br."
+    else:
+        raise AssertionError("an unknown language was accepted")
+    organisation.refresh_from_db()
+    assert organisation.language == "hi"
