@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from core.errors import AppError
-from frontend.operations import OperationState, operation_language, operation_update
+from frontend.operations import OperationState, in_operation_language, operation_update
 from tasks import selectors as task_selectors
 from tasks import services as task_services
 
@@ -23,12 +23,8 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="frontend.jobs.batch_input_upload")
+@in_operation_language
 def batch_input_upload(*, operation_id: str, user_id: int, batch_id: int, content: str, file_format: str) -> None:
-    with operation_language(operation_id):
-        _input_upload(operation_id, user_id, batch_id, content, file_format)
-
-
-def _input_upload(operation_id: str, user_id: int, batch_id: int, content: str, file_format: str) -> None:
     operation_update(operation_id, state=OperationState.RUNNING, message=_("Checking every row…"))
     try:
         user = User.objects.get(pk=user_id)
@@ -54,12 +50,8 @@ def _input_upload(operation_id: str, user_id: int, batch_id: int, content: str, 
 
 
 @shared_task(name="frontend.jobs.bulk_approve")
+@in_operation_language
 def bulk_approve(*, operation_id: str, user_id: int, batch_id: int, assignment_ids: list[int], feedback: str) -> None:
-    with operation_language(operation_id):
-        _approve(operation_id, user_id, batch_id, assignment_ids, feedback)
-
-
-def _approve(operation_id: str, user_id: int, batch_id: int, assignment_ids: list[int], feedback: str) -> None:
     count = len(assignment_ids)
     operation_update(
         operation_id,
@@ -108,13 +100,9 @@ def export_render(*, columns: list[str], rows: list[dict[str, str]], file_format
 
 
 @shared_task(name="frontend.jobs.batch_export")
+@in_operation_language
 def batch_export(*, operation_id: str, user_id: int, batch_id: int, file_format: str) -> None:
     """Writes the batch's paid results to a private file the operation's owner downloads."""
-    with operation_language(operation_id):
-        _export(operation_id, user_id, batch_id, file_format)
-
-
-def _export(operation_id: str, user_id: int, batch_id: int, file_format: str) -> None:
     operation_update(operation_id, state=OperationState.RUNNING, message=_("Collecting the paid results…"))
     try:
         user = User.objects.get(pk=user_id)

@@ -3,9 +3,9 @@ Celery job and shows a progress page that polls this record, so no request waits
 work. The record lives in the shared cache (Redis in production) for a day; it holds what
 the page shows, never money or state of record: the services own that."""
 
+import functools
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
@@ -38,7 +38,7 @@ def operation_start(*, owner: User, label: str, job: Any, result_url: str, **job
     """Records a queued operation and sends ``job`` once the current transaction commits.
 
     The job receives ``operation_id`` plus ``job_kwargs`` and reports through
-    ``operation_update``, in the language of the page that started it (``operation_language``)."""
+    ``operation_update``, in the language of the page that started it (``in_operation_language``)."""
     operation_id = uuid.uuid4().hex
     cache.set(
         _key(operation_id),
@@ -50,12 +50,17 @@ def operation_start(*, owner: User, label: str, job: Any, result_url: str, **job
     return operation_id
 
 
-@contextmanager
-def operation_language(operation_id: str) -> Iterator[None]:
-    """The job's messages in the language of the person who started the operation."""
-    record = cache.get(_key(operation_id)) or {}
-    with translation.override(record.get("language") or "en"):
-        yield
+def in_operation_language(job: Callable[..., None]) -> Callable[..., None]:
+    """A job's messages in the language of the person who started the operation (a job runs
+    later, in a worker, with no request to take it from)."""
+
+    @functools.wraps(job)
+    def run(*, operation_id: str, **kwargs: Any) -> None:
+        record = cache.get(_key(operation_id)) or {}
+        with translation.override(record.get("language") or "en"):
+            job(operation_id=operation_id, **kwargs)
+
+    return run
 
 
 def operation_update(operation_id: str, **changes: Any) -> None:
