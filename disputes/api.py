@@ -9,6 +9,7 @@ from typing import Any
 
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -192,7 +193,7 @@ class VoteIn(StrictSerializer):
     worker_shares = serializers.DictField(
         child=serializers.IntegerField(min_value=0, max_value=10_000),
         required=False,
-        help_text=_('A mass case: one share per worker label, e.g. {"Worker 1": 10000, "Worker 2": 0}.'),
+        help_text=gettext_lazy('A mass case: one share per worker label, e.g. {"Worker 1": 10000, "Worker 2": 0}.'),
     )
     reason = serializers.CharField(max_length=services.MAX_TEXT)
 

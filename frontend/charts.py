@@ -7,6 +7,7 @@ from itertools import count
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 _ids = count(1)
 
@@ -31,7 +32,7 @@ def bar_chart(
     reference line (the minimum wage, a quorum) with its own label."""
     chart_id = f"chart{next(_ids)}"
     if not bars:
-        return format_html('<p class="helptext">{}: nothing to show yet.</p>', title)
+        return format_html('<p class="helptext">{}</p>', _("%(title)s: nothing to show yet.") % {"title": title})
     label_width, value_width, top = 170, 110, 28
     plot_width = width - label_width - value_width
     largest = max([bar.value for bar in bars] + [reference or 0, 1])

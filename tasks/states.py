@@ -4,6 +4,7 @@ Actions are named as past participles so that a refusal reads well:
 "This assignment is approved; it cannot be rejected."
 """
 
+from core.labels import LABELS
 from core.states import StateMachine
 from tasks.models import Assignment, Batch
 
@@ -69,13 +70,18 @@ REVIEWABLE_ASSIGNMENT = frozenset(
 # Work that has been paid and may be exported.
 PAID_ASSIGNMENT = frozenset({Assignment.Status.APPROVED, Assignment.Status.SETTLED})
 
+# The reasons a requester rejects for, in the reader's language (their words are labels, so a
+# case page writes a stored reason with the ``label`` filter).
 REJECTION_REASONS = {
-    "did_not_follow_instructions": "The instructions were not followed.",
-    "incomplete": "The work is incomplete.",
-    "failed_gold_question": "A disclosed check question was answered wrongly.",
-    "nonsensical_answers": "The answers do not make sense for the task.",
-    "duplicate_submission": "The same work was submitted more than once.",
-    "other": "Another reason, explained in the text.",
+    code: LABELS[code]
+    for code in (
+        "did_not_follow_instructions",
+        "incomplete",
+        "failed_gold_question",
+        "nonsensical_answers",
+        "duplicate_submission",
+        "other",
+    )
 }
 
 # Batches that produced data and closed: their requester owes the workers a data report

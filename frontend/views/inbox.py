@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,11 +31,16 @@ def _local(target: str) -> bool:
     return bool(target) and target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
 
 
-def _rendered(rows: Any, prefs: Any) -> list[dict[str, Any]]:
+def _rendered(rows: Any) -> list[dict[str, Any]]:
+    """The entries as this page's reader reads them: the page's language (their choice, else
+    their browser's) and time zone."""
     shown = []
     for row in rows:
         text = words(
-            category=row.category, params=row.params, language=prefs.reading_language, time_zone=prefs.time_zone
+            category=row.category,
+            params=row.params,
+            language=translation.get_language(),
+            time_zone=timezone.get_current_timezone_name(),
         )
         shown.append({"entry": row, "title": text.title, "body": text.body})
     return shown
@@ -43,7 +49,6 @@ def _rendered(rows: Any, prefs: Any) -> list[dict[str, Any]]:
 @app_page
 def inbox(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    prefs = selectors.settings_for(user=user)
     unread_only = request.GET.get("unread") == "1"
     page = Paginator(selectors.inbox_for_user(user=user, unread_only=unread_only), INBOX_PAGE).get_page(
         request.GET.get("page")
@@ -51,7 +56,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/inbox/inbox.html",
-        {"page": page, "entries": _rendered(page.object_list, prefs), "unread_only": unread_only},
+        {"page": page, "entries": _rendered(page.object_list), "unread_only": unread_only},
     )
 
 

@@ -228,7 +228,7 @@ PENDING_SECONDS = 300
 class CodeForm(forms.Form):
     code = forms.CharField(
         max_length=20,
-        label=_("Code from your authenticator app (or a backup code)"),
+        label=gettext_lazy("Code from your authenticator app (or a backup code)"),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -19,7 +20,7 @@ from frontend.forms import MoneyField, PageForm
 from frontend.pages import add_app_error, app_page, user_of
 from frontend.views.requester import _batch, _organisation
 from notifications.render import words
-from notifications.selectors import inbox_for_user, settings_for
+from notifications.selectors import inbox_for_user
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 from payments.models import Withdrawal
@@ -201,9 +202,13 @@ def notices(request: HttpRequest, slug: str) -> HttpResponse:
     or paid, mass-rejection reviews, ...), newest first."""
     organisation = _organisation(request, slug)
     user = user_of(request)
-    prefs = settings_for(user=user)
     rows: list[dict[str, Any]] = []
     for row in inbox_for_user(user=user).filter(organisation=organisation)[:100]:
-        shown = words(category=row.category, params=row.params, language=prefs.language, time_zone=prefs.time_zone)
+        shown = words(
+            category=row.category,
+            params=row.params,
+            language=translation.get_language(),
+            time_zone=timezone.get_current_timezone_name(),
+        )
         rows.append({"notification": row, "title": shown.title, "body": shown.body})
     return render(request, "frontend/requester/notices.html", {"organisation": organisation, "rows": rows})

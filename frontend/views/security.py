@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -37,8 +38,8 @@ def _next(request: HttpRequest, default: str) -> str:
 class CodeForm(PageForm):
     code = forms.CharField(
         max_length=20,
-        label=_("Code"),
-        help_text=_("The 6 digits your authenticator app shows now (or a backup code)."),
+        label=gettext_lazy("Code"),
+        help_text=gettext_lazy("The 6 digits your authenticator app shows now (or a backup code)."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
@@ -48,8 +49,8 @@ class PasswordForm(PageForm):
     code = forms.CharField(
         max_length=20,
         required=False,
-        label=_("Code"),
-        help_text=_("Only if you use two-factor authentication."),
+        label=gettext_lazy("Code"),
+        help_text=gettext_lazy("Only if you use two-factor authentication."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
@@ -16,9 +17,13 @@ from webhooks import selectors, services
 
 
 class WebhookForm(PageForm):
-    url = forms.CharField(label=_("URL"), max_length=500, help_text=_("A public https:// address."))
+    url = forms.CharField(
+        label=gettext_lazy("URL"), max_length=500, help_text=gettext_lazy("A public https:// address.")
+    )
     events = forms.MultipleChoiceField(
-        label=_("Events"), choices=[(event, event) for event in services.EVENTS], widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Events"),
+        choices=[(event, event) for event in services.EVENTS],
+        widget=forms.CheckboxSelectMultiple,
     )
 
 

@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django.urls import path
+from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -54,7 +55,7 @@ def page_of(view: APIView, request: Request, rows: Any) -> Response:
     paginator = Pagination()
     page = paginator.paginate_queryset(rows.select_related("organisation"), request, view=view) or []
     return paginator.get_paginated_response(
-        [notification_out(row, language=prefs.reading_language, time_zone=prefs.time_zone) for row in page]
+        [notification_out(row, language=translation.get_language(), time_zone=prefs.time_zone) for row in page]
     )
 
 
@@ -83,7 +84,7 @@ class ReadView(APIView):
     def post(self, request: Request, notification_id: int) -> Response:
         notification = services.notification_mark_read(user=_user(request), notification_id=notification_id)
         prefs = selectors.settings_for(user=_user(request))
-        return Response(notification_out(notification, language=prefs.reading_language, time_zone=prefs.time_zone))
+        return Response(notification_out(notification, language=translation.get_language(), time_zone=prefs.time_zone))
 
 
 class ReadAllView(APIView):

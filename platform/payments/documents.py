@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from fpdf import FPDF
 
 from core.money import format_amount, major_text
@@ -116,13 +117,13 @@ def receipt_csv(receipt: Receipt) -> str:
 
 
 SUMMARY_LABELS = {
-    "deposits": _("Deposits"),
-    "escrow_reserved": _("Reserved in escrow"),
-    "escrow_returned": _("Returned from escrow"),
-    "escrow_held_at_close": _("Held in escrow at the end of the month"),
-    "payments_to_workers": _("Paid to workers (rewards and bonuses)"),
-    "fees": _("Fees (co-op fees and card processing)"),
-    "refunds_and_withdrawals": _("Refunds to cards and bank withdrawals"),
+    "deposits": gettext_lazy("Deposits"),
+    "escrow_reserved": gettext_lazy("Reserved in escrow"),
+    "escrow_returned": gettext_lazy("Returned from escrow"),
+    "escrow_held_at_close": gettext_lazy("Held in escrow at the end of the month"),
+    "payments_to_workers": gettext_lazy("Paid to workers (rewards and bonuses)"),
+    "fees": gettext_lazy("Fees (co-op fees and card processing)"),
+    "refunds_and_withdrawals": gettext_lazy("Refunds to cards and bank withdrawals"),
 }
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, User
@@ -136,9 +137,11 @@ def _unknown_message(assignment_id: int, batch: Batch | None) -> str:
 
 def _rejection_reason(text: str) -> str | None:
     """A reason code of ``REJECTION_REASONS`` from its code or its words; None if neither."""
-    wanted = text.strip().lower()
+    wanted = text.strip().lower().rstrip(".")
     for code, words in REJECTION_REASONS.items():
-        if wanted in (code, code.replace("_", " "), words.lower(), words.lower().rstrip(".")):
+        with translation.override("en"):
+            english = str(words).lower().rstrip(".")
+        if wanted in (code, code.replace("_", " "), english, str(words).lower().rstrip(".")):
             return code
     return None
 
