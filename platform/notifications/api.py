@@ -55,7 +55,10 @@ def page_of(view: APIView, request: Request, rows: Any) -> Response:
     paginator = Pagination()
     page = paginator.paginate_queryset(rows.select_related("organisation"), request, view=view) or []
     return paginator.get_paginated_response(
-        [notification_out(row, language=translation.get_language(), time_zone=prefs.time_zone) for row in page]
+        [
+            notification_out(row, language=prefs.language or translation.get_language(), time_zone=prefs.time_zone)
+            for row in page
+        ]
     )
 
 
@@ -84,7 +87,11 @@ class ReadView(APIView):
     def post(self, request: Request, notification_id: int) -> Response:
         notification = services.notification_mark_read(user=_user(request), notification_id=notification_id)
         prefs = selectors.settings_for(user=_user(request))
-        return Response(notification_out(notification, language=translation.get_language(), time_zone=prefs.time_zone))
+        return Response(
+            notification_out(
+                notification, language=prefs.language or translation.get_language(), time_zone=prefs.time_zone
+            )
+        )
 
 
 class ReadAllView(APIView):

@@ -145,3 +145,19 @@ def test_a_language_the_site_does_not_speak_is_refused_by_name_for_people_and_or
         raise AssertionError("an unknown language was accepted")
     organisation.refresh_from_db()
     assert organisation.language == "hi"
+
+
+def test_the_inbox_reads_in_the_callers_language_when_they_saved_none(db: None) -> None:
+    """No saved language: the inbox is written the way the caller asks (it was English)."""
+    person = UserFactory()
+    notify(users=[person], category="juror_drawn", params={"case": 7, "deadline": timezone.now()})
+    titles = _token_client(person).get("/api/notifications/", HTTP_ACCEPT_LANGUAGE="es").json()["results"]
+    with translation.override("es"):
+        from notifications.render import words
+
+        expected = words(category="juror_drawn", params={"case": 7, "deadline": timezone.now()}, language="es").title
+    assert [row["title"] for row in titles] == [expected]
+    assert expected != words(category="juror_drawn", params={"case": 7, "deadline": timezone.now()}).title
+    page = Client()
+    page.force_login(person)
+    assert expected in page.get("/inbox/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
