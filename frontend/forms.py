@@ -8,6 +8,8 @@ from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import AppError
@@ -21,6 +23,7 @@ from core.money import (
     parse_amount,
     platform_currency,
 )
+from notifications.reading import reading_choice
 from payouts.rails.wise import FIELDS as WISE_FIELDS
 from tasks.models import QualificationRequirement
 from tasks.states import REJECTION_REASONS
@@ -756,3 +759,23 @@ def qualification_test_form(questions: list[dict[str, Any]], data: Any = None) -
         else:
             form.fields[question["name"]] = forms.CharField(label=question["question"], required=False, max_length=500)
     return form
+
+
+class PasswordResetInLanguageForm(PasswordResetForm):
+    """The reset e-mail in the account holder's saved language, else the page's: the person
+    who asks may be on someone else's device, the e-mail goes to the account's owner."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        language, _zone = reading_choice(user_id=context["user"].pk)
+        with translation.override(language or translation.get_language()):
+            super().send_mail(
+                subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name
+            )

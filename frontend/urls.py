@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
+from frontend.forms import PasswordResetInLanguageForm
 from frontend.views import (
     alerts,
     data_promises,
@@ -50,7 +51,12 @@ auth_patterns = [
     # same names (installed first) won and showed "Django administration" (issue 25.6).
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(template_name="frontend/account/password_reset_form.html"),
+        auth_views.PasswordResetView.as_view(
+            template_name="frontend/account/password_reset_form.html",
+            form_class=PasswordResetInLanguageForm,
+            subject_template_name="frontend/account/password_reset_subject.txt",
+            email_template_name="frontend/account/password_reset_email.txt",
+        ),
         name="password_reset",
     ),
     path(

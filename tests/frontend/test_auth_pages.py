@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,25 @@ def test_password_reset_by_email(client: Client, worker: User, mailoutbox) -> No
     assert done.status_code == 302
     worker.refresh_from_db()
     assert worker.check_password(new_password)
+
+
+def test_the_reset_email_is_the_sites_own_in_the_account_holders_language(  # type: ignore[no-untyped-def]
+    client: Client, worker: User, mailoutbox
+) -> None:
+    """Django's own reset e-mail was English in Filipino and half English in Hindi; ours is in
+    the language the account holder saved, whatever the asking browser speaks."""
+    from notifications.services import notification_settings_set
+
+    notification_settings_set(user=worker, language="fil", time_zone="Asia/Manila")
+    client.post("/accounts/password-reset/", {"email": worker.email}, HTTP_ACCEPT_LANGUAGE="de")
+    (mail,) = mailoutbox
+    assert mail.subject.startswith("Pumili ng bagong password para sa ")
+    assert f"“{worker.username}”" in mail.body and "/accounts/reset/" in mail.body
+    assert "You're receiving" not in mail.body and "password" in mail.body
+    # Nobody saved a language: the asking page's.
+    other = UserFactory(email="ana@example.org")
+    client.post("/accounts/password-reset/", {"email": other.email}, HTTP_ACCEPT_LANGUAGE="es")
+    assert mailoutbox[1].subject.startswith("Elige una contraseña nueva para ")
 
 
 def test_health_reports_ok(client: Client) -> None:
