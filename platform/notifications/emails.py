@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.labels import category_label
 from notifications import render
 from notifications.categories import CATEGORIES
 from notifications.models import Notification, NotificationSettings
@@ -74,7 +75,7 @@ def digest_email(*, user: User, prefs: NotificationSettings, entries: Sequence[N
         subject = _("Your daily co-op summary: %(count)d new") % {"count": len(entries)}
         lines = [
             _("Stop e-mail about “%(category)s”: %(link)s")
-            % {"category": category, "link": unsubscribe_link(user_id=user.pk, category=category)}
+            % {"category": category_label(category), "link": unsubscribe_link(user_id=user.pk, category=category)}
             for category in categories
             if CATEGORIES[category].opt_out
         ]

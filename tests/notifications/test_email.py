@@ -166,6 +166,8 @@ def test_the_digest_goes_once_at_seven_in_the_persons_time_zone() -> None:
     assert digest.subject == "Your daily co-op summary: 2 new"
     assert "Voting opened: Wage 13" in digest.body and "Payout paid: 5.00 EUR" in digest.body
     assert "Dec. 8, 2026, 9 p.m. JST" in digest.body
+    # Each unsubscribe line names the kind of notice in words, not by its internal name.
+    assert "Stop e-mail about “A payout arrived”: " in digest.body and "payout_paid”" not in digest.body
     assert DigestSent.objects.get(user=tokyo).local_date.isoformat() == "2026-12-07"
     assert set(Notification.objects.values_list("email", flat=True)) == {"sent"}
 
